@@ -1,0 +1,788 @@
+//! [`Client`]: the typed HTTP client for every endpoint of the Pivotal v1
+//! contract.
+//!
+//! Owns the base-URL rules (https, or plain http to loopback only), the
+//! request headers, URL building and the mapping of responses to models or
+//! [`ApiError`]. Retry timing is [`RetryPolicy`]'s; which calls may be
+//! repeated is decided here, in [`Client::send`]. It must never print, log or
+//! put the API key anywhere but the `Authorization` header.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+use url::{Host, Url};
+
+use super::{
+    ApiError, ApiKey, Customer, CustomerPatch, ErrorEnvelope, HistoryEvent, IdempotencyKey, List,
+    NewCustomer, Page, Result, RetryPolicy, User,
+};
+use crate::domain::sanitize;
+
+const USER_AGENT: &str = concat!("pivotal-tui/", env!("CARGO_PKG_VERSION"));
+const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The wait assumed when a `429` has no usable `Retry-After`.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// A client for one Pivotal API base URL and key. Cheap to clone: clones
+/// share the connection pool and the key.
+///
+/// `Debug` shows the base URL and the masked key only.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    key: Arc<ApiKey>,
+    retry: RetryPolicy,
+    timeout: Duration,
+}
+
+/// The query of `GET /v1/customers`. Only the parameters that are set are
+/// sent; `include_archived` is sent only when `true`.
+#[derive(Debug, Clone, Default)]
+pub struct ListParams {
+    /// Page size, 1–1000 (server default 100).
+    pub limit: Option<u32>,
+    /// The previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Only customers updated at or after this instant (sent as RFC 3339 UTC).
+    pub updated_since: Option<OffsetDateTime>,
+    /// Also return archived customers.
+    pub include_archived: bool,
+}
+
+impl Client {
+    /// A client for `base_url` (e.g. `https://api.pivotal.app`) with the
+    /// default retry policy and a 20 s request time-out (5 s to connect).
+    ///
+    /// `base_url` must be `https://`, or `http://` to a loopback host
+    /// (`localhost`, `127.0.0.0/8`, `[::1]`); anything else is a
+    /// [`ApiError::Config`].
+    pub fn new(base_url: &str, key: ApiKey) -> Result<Client> {
+        let base = parse_base_url(base_url)?;
+        let http = reqwest::Client::builder()
+            .tls_backend_rustls()
+            .user_agent(USER_AGENT)
+            .default_headers(accept_json())
+            .connect_timeout(CONNECT_TIMEOUT)
+            // The API never redirects; following one could carry the key
+            // somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            // Retries belong to `RetryPolicy` alone.
+            .retry(reqwest::retry::never())
+            .build()
+            .map_err(|_| ApiError::config("the HTTP client could not be set up"))?;
+        Ok(Client {
+            http,
+            base,
+            key: Arc::new(key),
+            retry: RetryPolicy::default(),
+            timeout: DEFAULT_TIMEOUT,
+        })
+    }
+
+    /// Replaces the retry policy.
+    #[must_use]
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Client {
+        self.retry = retry;
+        self
+    }
+
+    /// Replaces the time-out of each attempt (connecting to the last byte of
+    /// the response).
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.timeout = timeout;
+        self
+    }
+
+    /// `GET /v1/users/me`: the user who owns the API key.
+    pub async fn me(&self) -> Result<User> {
+        self.send(Call::new(Method::GET, self.endpoint(&["users", "me"])?))
+            .await
+    }
+
+    /// `GET /v1/users`: the team, for the owner picker.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let list: List<User> = self
+            .send(Call::new(Method::GET, self.endpoint(&["users"])?))
+            .await?;
+        Ok(list.data)
+    }
+
+    /// `GET /v1/customers`: one page of customers, ascending by
+    /// (`updated_at`, `id`).
+    pub async fn list_customers(&self, params: &ListParams) -> Result<Page<Customer>> {
+        self.send(Call::new(Method::GET, self.customers_url(params)?))
+            .await
+    }
+
+    /// `GET /v1/customers/{id}`: one customer, archived or not.
+    pub async fn get_customer(&self, id: &str) -> Result<Customer> {
+        self.send(Call::new(Method::GET, self.customer_url(id, &[])?))
+            .await
+    }
+
+    /// `POST /v1/customers`: creates a customer.
+    ///
+    /// `key` is required so that a repeated attempt can never create a
+    /// duplicate: keep one key per intended customer and pass the same one
+    /// again if this call fails and the user retries later.
+    pub async fn create_customer(
+        &self,
+        customer: &NewCustomer,
+        key: &IdempotencyKey,
+    ) -> Result<Customer> {
+        let call = Call::new(Method::POST, self.endpoint(&["customers"])?)
+            .json(customer)?
+            .idempotency_key(key);
+        self.send(call).await
+    }
+
+    /// `PATCH /v1/customers/{id}`: changes only the fields set in `patch`.
+    pub async fn update_customer(&self, id: &str, patch: &CustomerPatch) -> Result<Customer> {
+        let call = Call::new(Method::PATCH, self.customer_url(id, &[])?).json(patch)?;
+        self.send(call).await
+    }
+
+    /// `POST /v1/customers/{id}/archive`: hides a customer from lists; its
+    /// history is kept. Archiving an archived customer changes nothing.
+    pub async fn archive_customer(&self, id: &str) -> Result<Customer> {
+        self.send(Call::new(
+            Method::POST,
+            self.customer_url(id, &["archive"])?,
+        ))
+        .await
+    }
+
+    /// `POST /v1/customers/{id}/restore`: undoes an archive.
+    pub async fn restore_customer(&self, id: &str) -> Result<Customer> {
+        self.send(Call::new(
+            Method::POST,
+            self.customer_url(id, &["restore"])?,
+        ))
+        .await
+    }
+
+    /// `GET /v1/customers/{id}/history`: the customer's events, newest first.
+    pub async fn history(&self, id: &str) -> Result<Vec<HistoryEvent>> {
+        let list: List<HistoryEvent> = self
+            .send(Call::new(Method::GET, self.customer_url(id, &["history"])?))
+            .await?;
+        Ok(list.data)
+    }
+
+    /// Sends `call` under the retry policy. Every endpoint comes through here
+    /// and is retried, because every one is safe to repeat:
+    /// - GETs only read;
+    /// - a create carries its `Idempotency-Key`, fixed inside the `Call`
+    ///   built once before the first attempt, so every attempt sends the same
+    ///   key and body and the server answers a repeat with the first customer
+    ///   instead of making another;
+    /// - a PATCH sets fields to given values, and archive/restore set a flag
+    ///   (the contract makes archiving an archived customer a no-op), so
+    ///   applying one twice leaves the same customer as applying it once.
+    async fn send<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T> {
+        self.retry.run(|| self.attempt(&call)).await
+    }
+
+    /// One attempt: send, read the whole body, map it.
+    async fn attempt<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T> {
+        let mut response = self
+            .request(call)
+            .send()
+            .await
+            .map_err(ApiError::from_transport)?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let body = response.bytes().await.map_err(ApiError::from_transport)?;
+        map_response(status, &headers, &body)
+    }
+
+    fn request(&self, call: &Call<'_>) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .bearer_auth(self.key.expose())
+            .timeout(self.timeout);
+        if let Some(body) = &call.body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        if let Some(key) = call.idempotency_key {
+            request = request.header(IDEMPOTENCY_KEY_HEADER, key.to_string());
+        }
+        request
+    }
+
+    /// The base URL followed by `/v1/` and `segments`, each percent-encoded
+    /// as exactly one path segment.
+    fn endpoint(&self, segments: &[&str]) -> Result<Url> {
+        let mut url = self.base.clone();
+        url.path_segments_mut()
+            .map_err(|()| ApiError::config("the base URL cannot take a path"))?
+            .pop_if_empty()
+            .push("v1")
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// `/v1/customers/{id}` followed by `action` (empty or one segment).
+    fn customer_url(&self, id: &str, action: &[&str]) -> Result<Url> {
+        // The URL standard drops "." and ".." segments, so such an id would
+        // silently address another endpoint.
+        if matches!(id, "" | "." | "..") {
+            return Err(ApiError::config(
+                "a customer id must not be empty, \".\" or \"..\"",
+            ));
+        }
+        let mut segments = vec!["customers", id];
+        segments.extend_from_slice(action);
+        self.endpoint(&segments)
+    }
+
+    fn customers_url(&self, params: &ListParams) -> Result<Url> {
+        let mut url = self.endpoint(&["customers"])?;
+        let pairs = params.query_pairs()?;
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        Ok(url)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base.as_str())
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ListParams {
+    /// The query parameters that are set, in a stable order.
+    fn query_pairs(&self) -> Result<Vec<(&'static str, String)>> {
+        let mut pairs = Vec::new();
+        if let Some(limit) = self.limit {
+            pairs.push(("limit", limit.to_string()));
+        }
+        if let Some(cursor) = &self.cursor {
+            pairs.push(("cursor", cursor.clone()));
+        }
+        if let Some(since) = self.updated_since {
+            pairs.push(("updated_since", rfc3339_utc(since)?));
+        }
+        if self.include_archived {
+            pairs.push(("include_archived", "true".to_owned()));
+        }
+        Ok(pairs)
+    }
+}
+
+/// One request, built once and replayed unchanged on every attempt.
+struct Call<'a> {
+    method: Method,
+    url: Url,
+    /// The JSON body, encoded once.
+    body: Option<Vec<u8>>,
+    idempotency_key: Option<&'a IdempotencyKey>,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, url: Url) -> Self {
+        Call {
+            method,
+            url,
+            body: None,
+            idempotency_key: None,
+        }
+    }
+
+    fn json(mut self, body: &impl Serialize) -> Result<Self> {
+        let encoded = serde_json::to_vec(body)
+            .map_err(|_| ApiError::config("the request body could not be encoded as JSON"))?;
+        self.body = Some(encoded);
+        Ok(self)
+    }
+
+    fn idempotency_key(mut self, key: &'a IdempotencyKey) -> Self {
+        self.idempotency_key = Some(key);
+        self
+    }
+}
+
+/// Parses and vets a base URL: https anywhere, plain http only to loopback,
+/// no credentials, query or fragment.
+fn parse_base_url(raw: &str) -> Result<Url> {
+    let url = Url::parse(raw.trim())
+        .map_err(|err| ApiError::config(format!("the base URL is not valid: {err}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ApiError::config(
+            "the base URL must not contain a user name or password",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ApiError::config(
+            "the base URL must not have a query or fragment",
+        ));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ApiError::config(format!(
+            "refusing to send the API key over plain http to {}; use https",
+            sanitize(url.host_str().unwrap_or_default())
+        ))),
+        other => Err(ApiError::config(format!(
+            "unsupported URL scheme \"{}\"; use https",
+            sanitize(other)
+        ))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.to_canonical().is_loopback(),
+        None => false,
+    }
+}
+
+fn accept_json() -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    headers
+}
+
+/// RFC 3339 in UTC, with `Z`.
+fn rfc3339_utc(instant: OffsetDateTime) -> Result<String> {
+    instant
+        .to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .map_err(|_| ApiError::config("updated_since is outside the years 0000-9999"))
+}
+
+/// Interprets a response, the one place this happens: `2xx` decodes into
+/// `T`; `429` is [`ApiError::RateLimited`]; any other status is
+/// [`ApiError::Api`], with the contract's error body when there is one.
+fn map_response<T: DeserializeOwned>(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<T> {
+    if status.is_success() {
+        return serde_json::from_slice(body).map_err(|err| ApiError::decode(&err.to_string()));
+    }
+    let details = serde_json::from_slice::<ErrorEnvelope>(body)
+        .ok()
+        .map(|envelope| envelope.error);
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let message = details
+            .as_ref()
+            .map_or("too many requests", |d| d.message.as_str());
+        return Err(ApiError::rate_limited(retry_after(headers), message));
+    }
+    Err(match details {
+        Some(d) => ApiError::api(status.as_u16(), &d.kind, &d.message, d.param.as_deref()),
+        None => ApiError::api(
+            status.as_u16(),
+            fallback_kind(status),
+            &fallback_message(status),
+            None,
+        ),
+    })
+}
+
+/// `Retry-After` in whole seconds, or one second when missing or unreadable.
+fn retry_after(headers: &HeaderMap) -> Duration {
+    headers
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse().ok())
+        .map_or(DEFAULT_RETRY_AFTER, Duration::from_secs)
+}
+
+fn fallback_kind(status: StatusCode) -> &'static str {
+    if status.is_server_error() {
+        "server_error"
+    } else {
+        "http_error"
+    }
+}
+
+fn fallback_message(status: StatusCode) -> String {
+    match status.canonical_reason() {
+        Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+        None => format!("HTTP {}", status.as_u16()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use time::macros::datetime;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    const SECRET: &str = "pk_live_s3cr3tvalue";
+
+    const CUSTOMER_JSON: &str = r#"{"id":"cus_1","display_id":1,"name":"Acme",
+        "domain":"acme.com","owner_id":null,"plan":null,"source":"api",
+        "archived":false,"created_at":"2026-11-26T10:00:00Z",
+        "updated_at":"2026-11-26T10:00:00Z"}"#;
+
+    fn key() -> ApiKey {
+        ApiKey::new(SECRET.to_owned()).expect("valid key")
+    }
+
+    fn client(base: &str) -> Client {
+        Client::new(base, key()).expect("valid base URL")
+    }
+
+    fn fast_retry(max_attempts: u32) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            max_retry_after: Duration::from_millis(5),
+        }
+    }
+
+    fn map(status: u16, headers: &[(&'static str, &'static str)], body: &str) -> ApiError {
+        let status = StatusCode::from_u16(status).expect("valid status");
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map_response::<serde_json::Value>(status, &map, body.as_bytes()).expect_err("an error")
+    }
+
+    #[test]
+    fn base_urls_need_https_unless_loopback() {
+        let accepted = [
+            "https://api.pivotal.app",
+            "https://api.pivotal.app/",
+            "http://127.0.0.1:7420/",
+            "http://127.8.9.10",
+            "http://localhost:7420",
+            "http://LOCALHOST",
+            "http://[::1]:7420",
+        ];
+        for base in accepted {
+            assert!(parse_base_url(base).is_ok(), "{base}");
+        }
+        let refused = [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://localhost.example.com",
+            "ftp://api.pivotal.app",
+            "file:///etc/passwd",
+            "api.pivotal.app",
+            "https://user:pass@api.pivotal.app",
+            "https://api.pivotal.app/?x=1",
+            "",
+        ];
+        for base in refused {
+            let err = parse_base_url(base).expect_err(base);
+            assert!(matches!(err, ApiError::Config { .. }), "{base}: {err:?}");
+        }
+        assert_eq!(
+            parse_base_url("http://example.com")
+                .expect_err("refused")
+                .to_string(),
+            "invalid client configuration: refusing to send the API key over plain \
+             http to example.com; use https"
+        );
+    }
+
+    #[test]
+    fn debug_and_config_errors_never_show_the_key() {
+        let shown = format!("{:?}", client("https://api.pivotal.app"));
+        assert!(shown.contains("https://api.pivotal.app/"), "{shown}");
+        assert!(shown.contains("pk_live_…****"), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+
+        let err = Client::new("http://example.com", key()).expect_err("refused");
+        assert!(!format!("{err} {err:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn ids_are_encoded_as_one_path_segment() {
+        let client = client("http://127.0.0.1:7420/");
+        let url = client
+            .customer_url("cus 1/../x?y#z%", &["archive"])
+            .expect("url");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:7420/v1/customers/cus%201%2F..%2Fx%3Fy%23z%25/archive"
+        );
+        for bad in ["", ".", ".."] {
+            let err = client.customer_url(bad, &[]).expect_err(bad);
+            assert!(matches!(err, ApiError::Config { .. }));
+        }
+    }
+
+    #[test]
+    fn base_path_is_kept() {
+        let client = client("https://example.com/pivotal/");
+        let url = client.endpoint(&["users", "me"]).expect("url");
+        assert_eq!(url.as_str(), "https://example.com/pivotal/v1/users/me");
+    }
+
+    #[test]
+    fn list_sends_only_set_params() {
+        let client = client("https://api.pivotal.app");
+        let bare = client.customers_url(&ListParams::default()).expect("url");
+        assert_eq!(bare.as_str(), "https://api.pivotal.app/v1/customers");
+
+        let params = ListParams {
+            limit: Some(50),
+            cursor: Some("a+b/c=".into()),
+            updated_since: Some(datetime!(2026-11-26 12:00:00 +02:00)),
+            include_archived: true,
+        };
+        let url = client.customers_url(&params).expect("url");
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        let expected = [
+            ("limit", "50"),
+            ("cursor", "a+b/c="),
+            ("updated_since", "2026-11-26T10:00:00Z"),
+            ("include_archived", "true"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        assert_eq!(pairs, expected);
+    }
+
+    #[test]
+    fn validation_error_keeps_type_message_and_param() {
+        let body =
+            r#"{"error":{"type":"validation_failed","message":"unknown user","param":"owner_id"}}"#;
+        let err = map(422, &[], body);
+        let ApiError::Api {
+            status,
+            kind,
+            message,
+            param,
+        } = &err
+        else {
+            panic!("not an API error: {err:?}");
+        };
+        assert_eq!(
+            (*status, kind.as_str(), message.as_str(), param.as_deref()),
+            (422, "validation_failed", "unknown user", Some("owner_id"))
+        );
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn server_error_without_json_gets_a_synthesised_kind() {
+        let err = map(502, &[], "<html>Bad gateway</html>");
+        assert_eq!(err.status(), Some(502));
+        assert_eq!(err.label(), "server_error");
+        assert!(err.to_string().contains("HTTP 502 Bad Gateway"), "{err}");
+        assert!(err.is_retryable());
+
+        assert_eq!(map(418, &[], "").label(), "http_error");
+    }
+
+    #[test]
+    fn rate_limit_reads_retry_after_or_assumes_one_second() {
+        let body = r#"{"error":{"type":"rate_limited","message":"slow down","param":null}}"#;
+        let err = map(429, &[("retry-after", "7")], body);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+        assert!(err.to_string().contains("slow down"));
+
+        for headers in [&[][..], &[("retry-after", "soon")][..]] {
+            let err = map(429, headers, "");
+            assert_eq!(err.retry_after(), Some(DEFAULT_RETRY_AFTER));
+        }
+    }
+
+    #[test]
+    fn success_with_the_wrong_shape_is_a_short_decode_error() {
+        let status = StatusCode::OK;
+        let long_string = format!("\"{}\"", "x".repeat(10_000));
+        let err = map_response::<Customer>(status, &HeaderMap::new(), long_string.as_bytes())
+            .expect_err("a string is not a customer");
+        let ApiError::Decode { reason } = &err else {
+            panic!("not a decode error: {err:?}");
+        };
+        assert!(reason.chars().count() <= 200, "{reason}");
+        assert!(!err.is_retryable());
+    }
+
+    /// Answers each of `responses` on its own connection, then returns the
+    /// raw requests it read.
+    async fn serve(responses: Vec<String>) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(async move {
+            let mut requests = Vec::new();
+            for response in responses {
+                let (mut socket, _) = listener.accept().await.expect("accept");
+                requests.push(read_request(&mut socket).await);
+                socket.write_all(response.as_bytes()).await.expect("write");
+                socket.shutdown().await.expect("shutdown");
+            }
+            requests
+        });
+        (base, server)
+    }
+
+    /// Reads one request: the head, then `content-length` bytes of body.
+    async fn read_request(socket: &mut TcpStream) -> String {
+        let mut data = Vec::new();
+        let mut chunk = [0; 4096];
+        loop {
+            let read = socket.read(&mut chunk).await.expect("read");
+            data.extend_from_slice(&chunk[..read]);
+            let text = String::from_utf8_lossy(&data).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|line| {
+                        line.to_lowercase()
+                            .strip_prefix("content-length: ")
+                            .map(str::to_owned)
+                    })
+                    .map_or(0, |n| n.parse().expect("length"));
+                if body.len() >= length {
+                    return text;
+                }
+            }
+            assert!(read > 0, "connection closed mid-request");
+        }
+    }
+
+    fn response(status: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[tokio::test]
+    async fn non_json_success_is_a_decode_error() {
+        let (base, server) = serve(vec![response("200 OK", "hello, not json")]).await;
+        let err = client(&base).me().await.expect_err("not JSON");
+        assert!(matches!(err, ApiError::Decode { .. }), "{err:?}");
+        assert_eq!(
+            server.await.expect("server").len(),
+            1,
+            "decode errors are final"
+        );
+    }
+
+    #[tokio::test]
+    async fn create_sends_the_headers_and_reuses_its_key_on_retry() {
+        let failure = r#"{"error":{"type":"server_error","message":"boom","param":null}}"#;
+        let (base, server) = serve(vec![
+            response("500 Internal Server Error", failure),
+            response("201 Created", CUSTOMER_JSON),
+        ])
+        .await;
+        let key = IdempotencyKey::new();
+        let body = NewCustomer {
+            name: "Acme".into(),
+            ..NewCustomer::default()
+        };
+        let created = client(&base)
+            .with_retry(fast_retry(3))
+            .create_customer(&body, &key)
+            .await
+            .expect("created on the second attempt");
+        assert_eq!(created.id, "cus_1");
+
+        let requests = server.await.expect("server");
+        assert_eq!(requests.len(), 2);
+        for request in &requests {
+            let lower = request.to_lowercase();
+            assert!(
+                request.starts_with("POST /v1/customers HTTP/1.1\r\n"),
+                "{request}"
+            );
+            assert!(lower.contains(&format!("authorization: bearer {SECRET}\r\n")));
+            assert!(lower.contains(&format!("idempotency-key: {key}\r\n")));
+            assert!(lower.contains(&format!("user-agent: {USER_AGENT}\r\n")));
+            assert!(lower.contains("accept: application/json\r\n"));
+            assert!(lower.contains("content-type: application/json\r\n"));
+            assert!(request.ends_with(r#"{"name":"Acme"}"#), "{request}");
+        }
+    }
+
+    #[tokio::test]
+    async fn dropped_connections_are_retried_then_reported_as_network_errors() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&accepted);
+        let server = tokio::spawn(async move {
+            loop {
+                let (socket, _) = listener.accept().await.expect("accept");
+                counter.fetch_add(1, Ordering::SeqCst);
+                drop(socket);
+            }
+        });
+
+        let err = client(&base)
+            .with_retry(fast_retry(3))
+            .get_customer("cus_1")
+            .await
+            .expect_err("the server hangs up");
+        server.abort();
+
+        assert!(matches!(err, ApiError::Network { .. }), "{err:?}");
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn tls_probe() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("https://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            socket
+                .write_all(response("400 Bad Request", "{}").as_bytes())
+                .await
+                .ok();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        });
+        let err = client(&base)
+            .with_retry(RetryPolicy::none())
+            .me()
+            .await
+            .expect_err("x");
+        eprintln!("TLS: {err} / {err:?}");
+    }
+
+    #[tokio::test]
+    async fn refused_connection_says_so() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        drop(listener);
+        let err = client(&base)
+            .with_retry(RetryPolicy::none())
+            .users()
+            .await
+            .expect_err("nobody listens");
+        let ApiError::Network { reason } = &err else {
+            panic!("not a network error: {err:?}");
+        };
+        assert_eq!(reason, "connection refused");
+    }
+}

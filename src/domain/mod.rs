@@ -1,0 +1,10 @@
+//! Pure domain logic: customer domain normalisation and host validation
+//! ([`host`]) and sanitising untrusted text for the terminal ([`text`]).
+//!
+//! No I/O, no async, no UI: everything here is a plain function of its input.
+
+pub mod host;
+pub mod text;
+
+pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
+pub use text::{has_forbidden_chars, sanitize};
