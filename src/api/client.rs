@@ -762,12 +762,10 @@ mod tests {
                 .ok();
             tokio::time::sleep(Duration::from_secs(1)).await;
         });
-        let err = client(&base)
-            .with_retry(RetryPolicy::none())
-            .me()
-            .await
-            .expect_err("x");
-        eprintln!("TLS: {err} / {err:?}");
+        let c = client(&base);
+        let e = c.http.get(base.as_str()).send().await.expect_err("x");
+        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(x) = src { eprintln!("TLS chain: {x:?}"); if let Some(io) = x.downcast_ref::<std::io::Error>() { eprintln!("TLS io kind {:?}", io.kind()); } src = x.source(); }
     }
 
     #[tokio::test]
