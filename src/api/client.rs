@@ -751,21 +751,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn tls_probe() {
+    async fn https_to_a_plain_http_server_is_a_tls_failure() {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("https://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             let (mut socket, _) = listener.accept().await.expect("accept");
-            socket
-                .write_all(response("400 Bad Request", "{}").as_bytes())
-                .await
-                .ok();
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            let plain = response("400 Bad Request", "{}");
+            socket.write_all(plain.as_bytes()).await.expect("write");
+            socket.read_to_end(&mut Vec::new()).await.ok();
         });
-        let c = client(&base);
-        let e = c.http.get(base.as_str()).send().await.expect_err("x");
-        let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(x) = src { eprintln!("TLS chain: {x:?}"); if let Some(io) = x.downcast_ref::<std::io::Error>() { eprintln!("TLS io kind {:?}", io.kind()); } src = x.source(); }
+        let err = client(&base)
+            .with_retry(RetryPolicy::none())
+            .me()
+            .await
+            .expect_err("not TLS");
+        server.abort();
+        let ApiError::Network { reason } = &err else {
+            panic!("not a network error: {err:?}");
+        };
+        assert_eq!(reason, "TLS handshake failed");
     }
 
     #[tokio::test]

@@ -203,7 +203,11 @@ fn known_cause(cause: &(dyn StdError + 'static), connecting: bool) -> Option<&'s
         if connecting && io.kind() == io::ErrorKind::InvalidData {
             return Some("TLS handshake failed");
         }
-        return io_reason(io.kind());
+        // `io::Error::source()` skips the error it wraps, so look inside too.
+        return io_reason(io.kind()).or_else(|| {
+            io.get_ref()
+                .and_then(|inner| known_cause(inner, connecting))
+        });
     }
     let hyper = cause.downcast_ref::<hyper::Error>()?;
     if hyper.is_incomplete_message() {

@@ -77,7 +77,7 @@ pub struct ListPage {
 /// What a create with an idempotency key turned into.
 #[derive(Debug)]
 pub enum CreateOutcome {
-    Created(Customer),
+    Created(Box<Customer>),
     /// The key was seen with the same body: the original status and body.
     Replayed {
         status: u16,
@@ -261,7 +261,7 @@ impl Db {
             )?;
         }
         tx.commit()?;
-        Ok(CreateOutcome::Created(customer))
+        Ok(CreateOutcome::Created(Box::new(customer)))
     }
 
     /// Applies a patch; `None` if there is no such customer. A patch that

@@ -40,7 +40,7 @@ pub fn encode_cursor(updated_at: i64, id: &str) -> String {
 
 /// Decodes a cursor made by [`encode_cursor`]; `None` if it is not one.
 pub fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
-    if cursor.len() % 2 != 0 || cursor.len() > 256 {
+    if !cursor.len().is_multiple_of(2) || cursor.len() > 256 {
         return None;
     }
     let bytes = (0..cursor.len())
