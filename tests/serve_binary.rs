@@ -33,7 +33,9 @@ fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Serve {
         .expect("binary starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).expect("first line");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
     let url = first
         .trim()
         .strip_prefix("listening on ")
@@ -45,7 +47,10 @@ fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Serve {
 
 fn terminate(mut serve: Serve) {
     let pid = serve.child.id().to_string();
-    let status = Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    let status = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
     assert!(status.success());
     let exit = serve.child.wait().expect("exits");
     assert!(exit.success(), "SIGTERM is a clean shutdown: {exit:?}");

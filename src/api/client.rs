@@ -106,29 +106,28 @@ impl Client {
 
     /// `GET /v1/users/me`: the user who owns the API key.
     pub async fn me(&self) -> Result<User> {
-        self.send(Call::new(Method::GET, self.endpoint(&["users", "me"])?))
-            .await
+        let url = self.endpoint(&["users", "me"])?;
+        self.send(Call::new(Method::GET, url)).await
     }
 
     /// `GET /v1/users`: the team, for the owner picker.
     pub async fn users(&self) -> Result<Vec<User>> {
-        let list: List<User> = self
-            .send(Call::new(Method::GET, self.endpoint(&["users"])?))
-            .await?;
+        let url = self.endpoint(&["users"])?;
+        let list: List<User> = self.send(Call::new(Method::GET, url)).await?;
         Ok(list.data)
     }
 
     /// `GET /v1/customers`: one page of customers, ascending by
     /// (`updated_at`, `id`).
     pub async fn list_customers(&self, params: &ListParams) -> Result<Page<Customer>> {
-        self.send(Call::new(Method::GET, self.customers_url(params)?))
-            .await
+        let url = self.customers_url(params)?;
+        self.send(Call::new(Method::GET, url)).await
     }
 
     /// `GET /v1/customers/{id}`: one customer, archived or not.
     pub async fn get_customer(&self, id: &str) -> Result<Customer> {
-        self.send(Call::new(Method::GET, self.customer_url(id, &[])?))
-            .await
+        let url = self.customer_url(id, None)?;
+        self.send(Call::new(Method::GET, url)).await
     }
 
     /// `POST /v1/customers`: creates a customer.
@@ -141,7 +140,8 @@ impl Client {
         customer: &NewCustomer,
         key: &IdempotencyKey,
     ) -> Result<Customer> {
-        let call = Call::new(Method::POST, self.endpoint(&["customers"])?)
+        let url = self.endpoint(&["customers"])?;
+        let call = Call::new(Method::POST, url)
             .json(customer)?
             .idempotency_key(key);
         self.send(call).await
@@ -149,34 +149,27 @@ impl Client {
 
     /// `PATCH /v1/customers/{id}`: changes only the fields set in `patch`.
     pub async fn update_customer(&self, id: &str, patch: &CustomerPatch) -> Result<Customer> {
-        let call = Call::new(Method::PATCH, self.customer_url(id, &[])?).json(patch)?;
-        self.send(call).await
+        let url = self.customer_url(id, None)?;
+        self.send(Call::new(Method::PATCH, url).json(patch)?).await
     }
 
     /// `POST /v1/customers/{id}/archive`: hides a customer from lists; its
     /// history is kept. Archiving an archived customer changes nothing.
     pub async fn archive_customer(&self, id: &str) -> Result<Customer> {
-        self.send(Call::new(
-            Method::POST,
-            self.customer_url(id, &["archive"])?,
-        ))
-        .await
+        let url = self.customer_url(id, Some("archive"))?;
+        self.send(Call::new(Method::POST, url)).await
     }
 
     /// `POST /v1/customers/{id}/restore`: undoes an archive.
     pub async fn restore_customer(&self, id: &str) -> Result<Customer> {
-        self.send(Call::new(
-            Method::POST,
-            self.customer_url(id, &["restore"])?,
-        ))
-        .await
+        let url = self.customer_url(id, Some("restore"))?;
+        self.send(Call::new(Method::POST, url)).await
     }
 
     /// `GET /v1/customers/{id}/history`: the customer's events, newest first.
     pub async fn history(&self, id: &str) -> Result<Vec<HistoryEvent>> {
-        let list: List<HistoryEvent> = self
-            .send(Call::new(Method::GET, self.customer_url(id, &["history"])?))
-            .await?;
+        let url = self.customer_url(id, Some("history"))?;
+        let list: List<HistoryEvent> = self.send(Call::new(Method::GET, url)).await?;
         Ok(list.data)
     }
 
@@ -236,8 +229,8 @@ impl Client {
         Ok(url)
     }
 
-    /// `/v1/customers/{id}` followed by `action` (empty or one segment).
-    fn customer_url(&self, id: &str, action: &[&str]) -> Result<Url> {
+    /// `/v1/customers/{id}`, followed by `/{action}` when given.
+    fn customer_url(&self, id: &str, action: Option<&str>) -> Result<Url> {
         // The URL standard drops "." and ".." segments, so such an id would
         // silently address another endpoint.
         if matches!(id, "" | "." | "..") {
@@ -245,8 +238,7 @@ impl Client {
                 "a customer id must not be empty, \".\" or \"..\"",
             ));
         }
-        let mut segments = vec!["customers", id];
-        segments.extend_from_slice(action);
+        let segments: Vec<&str> = ["customers", id].into_iter().chain(action).collect();
         self.endpoint(&segments)
     }
 
@@ -524,14 +516,14 @@ mod tests {
     fn ids_are_encoded_as_one_path_segment() {
         let client = client("http://127.0.0.1:7420/");
         let url = client
-            .customer_url("cus 1/../x?y#z%", &["archive"])
+            .customer_url("cus 1/../x?y#z%", Some("archive"))
             .expect("url");
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:7420/v1/customers/cus%201%2F..%2Fx%3Fy%23z%25/archive"
         );
         for bad in ["", ".", ".."] {
-            let err = client.customer_url(bad, &[]).expect_err(bad);
+            let err = client.customer_url(bad, None).expect_err(bad);
             assert!(matches!(err, ApiError::Config { .. }));
         }
     }
