@@ -10,11 +10,23 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "pivotal",
     version,
-    about = "A fast, keyboard-driven terminal client for Pivotal customers"
+    about = "A fast, keyboard-driven terminal client for Pivotal customers",
+    after_help = "Without a subcommand, opens the Customers screen. The API key comes from \
+                  the PIVOTAL_API_KEY environment variable."
 )]
 pub struct Cli {
+    /// Run against a built-in demo server with sample data (no key, no network).
+    #[arg(long)]
+    pub demo: bool,
+    /// The Pivotal API to use.
+    #[arg(
+        long,
+        env = "PIVOTAL_API_URL",
+        default_value = "https://api.pivotal.app"
+    )]
+    pub api_url: String,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,7 +8,15 @@
 //!   policy. No UI.
 //! - [`server`]: the reference server (axum + SQLite) used by `pivotal serve`,
 //!   `--demo` and every integration test. No UI.
+//! - [`store`]: the local SQLite cache (customers, team, histories, sync
+//!   state), one file per account. Synchronous; no server, UI or async.
+//! - [`sync`]: the background engine that ties the client to the local store
+//!   and reports to the UI by messages. No UI.
+//! - [`tui`]: the terminal app: state, update, views, keymap, theme.
 
 pub mod api;
 pub mod domain;
 pub mod server;
+pub mod store;
+pub mod sync;
+pub mod tui;

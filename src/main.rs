@@ -8,9 +8,16 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use directories::ProjectDirs;
+use pivotal_tui::api::ApiKey;
 use pivotal_tui::server::{self, Faults, ServerConfig};
+use pivotal_tui::store::account_file;
+use pivotal_tui::sync::SyncConfig;
+use pivotal_tui::tui::{self, TuiConfig};
 
 use cli::{Cli, Command, ServeArgs};
+
+/// Exit status for a usage problem the user can fix (e.g. no API key).
+const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,7 +30,9 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve(args).await,
+            Some(Command::Serve(args)) => serve(args).await,
+            None if cli.demo => demo().await,
+            None => customers(cli.api_url).await,
         }
     });
     match result {
@@ -35,20 +44,70 @@ fn main() -> ExitCode {
     }
 }
 
+fn project_dirs() -> anyhow::Result<ProjectDirs> {
+    ProjectDirs::from("app", "Pivotal", "pivotal-tui")
+        .context("no home directory to keep data in; set HOME")
+}
+
+/// The Customers screen against a real account.
+async fn customers(api_url: String) -> anyhow::Result<()> {
+    let Some(secret) = std::env::var("PIVOTAL_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+    else {
+        eprintln!(
+            "pivotal: no API key. Create one in Pivotal (Settings → API keys) and run:\n\n    \
+             export PIVOTAL_API_KEY=pk_live_…\n\nor try the app with sample data: pivotal --demo"
+        );
+        std::process::exit(i32::from(EXIT_USAGE));
+    };
+    let key = ApiKey::new(secret)?;
+    let store_path = account_file(project_dirs()?.data_dir(), &api_url, &key);
+    tui::run(TuiConfig {
+        api_url,
+        key,
+        store_path,
+        demo: false,
+        sync: SyncConfig::default(),
+    })
+    .await?;
+    Ok(())
+}
+
+/// The Customers screen against an in-process reference server seeded with
+/// the demo account, all in a temporary directory that is removed on exit.
+async fn demo() -> anyhow::Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("pivotal-demo-")
+        .tempdir()
+        .context("could not create a temporary directory for the demo")?;
+    let mut config = ServerConfig::new(dir.path().join("server"));
+    config.seed = Some(server::Seed::Embedded(server::DEMO_CUSTOMERS));
+    let running = server::start(config).await?;
+    let result = tui::run(TuiConfig {
+        api_url: running.url(),
+        key: ApiKey::new(server::DEFAULT_API_KEY.to_owned())?,
+        store_path: dir.path().join("client.sqlite3"),
+        demo: true,
+        sync: SyncConfig::default(),
+    })
+    .await;
+    running.shutdown().await;
+    result?;
+    Ok(())
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_stderr_logs();
     let data_dir = match args.data_dir {
         Some(dir) => dir,
-        None => ProjectDirs::from("app", "Pivotal", "pivotal-tui")
-            .context("no home directory to keep the server's data in; pass --data-dir")?
-            .data_dir()
-            .join("server"),
+        None => project_dirs()?.data_dir().join("server"),
     };
     let config = ServerConfig {
         addr: args.addr,
         data_dir,
         api_key: args.api_key,
-        seed: args.seed,
+        seed: args.seed.map(server::Seed::File),
         generate: args.generate,
         faults: Faults {
             latency: Duration::from_millis(args.fault_latency_ms),

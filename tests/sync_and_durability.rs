@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use common::{TestServer, all_customers};
 use pivotal_tui::api::{IdempotencyKey, ListParams, NewCustomer};
+use pivotal_tui::server::Seed;
 
 fn named(name: &str) -> NewCustomer {
     NewCustomer {
@@ -157,7 +158,7 @@ async fn a_restart_keeps_customers_history_counter_and_idempotency_keys() {
 #[tokio::test]
 async fn seeding_imports_verbatim_and_only_into_an_empty_data_dir() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-customers.json");
-    let server = TestServer::start_with(|c| c.seed = Some(seed.into())).await;
+    let server = TestServer::start_with(|c| c.seed = Some(Seed::File(seed.into()))).await;
     let client = server.client();
     let seeded = all_customers(&client).await;
     assert!(seeded.len() >= 50);

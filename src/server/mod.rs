@@ -41,8 +41,8 @@ pub struct ServerConfig {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub api_key: String,
-    /// A JSON file of customers to import into an empty data dir.
-    pub seed: Option<PathBuf>,
+    /// Customers to import into an empty data dir.
+    pub seed: Option<Seed>,
     /// How many generated customers to add to an empty data dir.
     pub generate: Option<usize>,
     pub faults: Faults,
@@ -62,6 +62,18 @@ impl ServerConfig {
     }
 }
 
+/// Where seed customers come from: a JSON array in the API shape.
+#[derive(Debug, Clone)]
+pub enum Seed {
+    File(PathBuf),
+    /// Seed text built into the binary, such as [`DEMO_CUSTOMERS`].
+    Embedded(&'static str),
+}
+
+/// The demo account: about 60 customers with duplicate-domain pairs and a
+/// triple, spelled as CRM imports bring them.
+pub const DEMO_CUSTOMERS: &str = include_str!("../../assets/demo-customers.json");
+
 /// The key `pivotal serve` accepts when none is given.
 pub const DEFAULT_API_KEY: &str = "pk_test_demo";
 
@@ -74,8 +86,8 @@ pub enum ServerError {
     },
     #[error("could not open the server's database: {0}")]
     Storage(#[from] rusqlite::Error),
-    #[error("could not read the seed file {path}: {reason}")]
-    Seed { path: PathBuf, reason: String },
+    #[error("could not read the seed customers from {origin}: {reason}")]
+    Seed { origin: String, reason: String },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -156,10 +168,10 @@ fn open_and_seed(config: &ServerConfig) -> Result<Db, ServerError> {
         }
         return Ok(db);
     }
-    if let Some(path) = &config.seed {
-        let records = seed::read(path)?;
+    if let Some(source) = &config.seed {
+        let records = seed::read(source)?;
         let n = db.import(&records)?;
-        tracing::info!(customers = n, seed = %path.display(), "imported seed file");
+        tracing::info!(customers = n, seed = ?source, "imported seed customers");
     }
     if let Some(count) = config.generate {
         let first = db.next_display_id()?;

@@ -3,16 +3,16 @@
 //! included), each with an optional `history` array. Missing ids, display
 //! ids and times are filled in; a missing history is generated.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::ServerError;
 use super::db::ImportRecord;
 use super::generate::{Rng, history_for};
 use super::ids::customer_id;
+use super::{Seed, ServerError};
 use crate::api::{Customer, HistoryEvent, Source};
 
 #[derive(Debug, Deserialize)]
@@ -38,14 +38,23 @@ struct SeedCustomer {
     history: Vec<HistoryEvent>,
 }
 
-/// Reads and completes the records of a seed file.
-pub fn read(path: &Path) -> Result<Vec<ImportRecord>, ServerError> {
-    let fail = |reason: String| ServerError::Seed {
-        path: path.to_owned(),
-        reason,
+/// Reads and completes the records of a seed.
+pub fn read(source: &Seed) -> Result<Vec<ImportRecord>, ServerError> {
+    let (origin, text) = match source {
+        Seed::Embedded(text) => ("the built-in demo data".to_owned(), Cow::Borrowed(*text)),
+        Seed::File(path) => {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| ServerError::Seed {
+                origin: origin.clone(),
+                reason: e.to_string(),
+            })?;
+            (origin, Cow::Owned(text))
+        }
     };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    let seeds: Vec<SeedCustomer> = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    let seeds: Vec<SeedCustomer> = serde_json::from_str(&text).map_err(|e| ServerError::Seed {
+        origin,
+        reason: e.to_string(),
+    })?;
     Ok(complete(seeds, OffsetDateTime::now_utc()))
 }
 

@@ -1,0 +1,195 @@
+//! The duplicate-domain index: which live customers share a normalised
+//! domain (the contract's "Duplicate domains" rule), kept exact one change at
+//! a time so that badges and the "N duplicate domains" header never need a
+//! recount.
+//!
+//! It knows keys and ids only; computing the key is [`super::host::duplicate_key`]'s
+//! job, and deciding which customers are live is the caller's. No I/O, no UI.
+
+use std::collections::HashMap;
+
+/// Duplicate key → the ids of the live customers that have it.
+///
+/// Groups are tiny (almost always one or two ids), so each is a `Vec` kept in
+/// insertion order. A key is present only while its group is non-empty, and
+/// the number of keys with two or more members is maintained on every change,
+/// so [`duplicate_domains`](Self::duplicate_domains) is O(1).
+#[derive(Debug, Default, Clone)]
+pub struct DuplicateIndex {
+    groups: HashMap<String, Vec<String>>,
+    /// How many groups have at least two members.
+    duplicate_domains: usize,
+}
+
+impl DuplicateIndex {
+    /// Records that the customer `id` has the duplicate key `key`. Inserting
+    /// the same id under the same key again changes nothing.
+    pub fn insert(&mut self, key: &str, id: &str) {
+        match self.groups.get_mut(key) {
+            Some(members) if members.iter().any(|m| m == id) => {}
+            Some(members) => {
+                members.push(id.to_owned());
+                if members.len() == 2 {
+                    self.duplicate_domains += 1;
+                }
+            }
+            None => {
+                self.groups.insert(key.to_owned(), vec![id.to_owned()]);
+            }
+        }
+    }
+
+    /// Forgets that the customer `id` has the key `key`, dropping the group
+    /// once it is empty. Removing an id that is not there changes nothing.
+    pub fn remove(&mut self, key: &str, id: &str) {
+        let Some(members) = self.groups.get_mut(key) else {
+            return;
+        };
+        let Some(index) = members.iter().position(|m| m == id) else {
+            return;
+        };
+        members.remove(index);
+        match members.len() {
+            0 => {
+                self.groups.remove(key);
+            }
+            1 => self.duplicate_domains -= 1,
+            _ => {}
+        }
+    }
+
+    /// How many customers have `key` (0 for an unknown key).
+    #[must_use]
+    pub fn count(&self, key: &str) -> usize {
+        self.members(key).len()
+    }
+
+    /// The ids of the customers that have `key`, in insertion order; empty
+    /// for an unknown key.
+    #[must_use]
+    pub fn members(&self, key: &str) -> &[String] {
+        self.groups.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many keys are shared by two or more customers. O(1).
+    #[must_use]
+    pub fn duplicate_domains(&self) -> usize {
+        self.duplicate_domains
+    }
+
+    /// The groups of two or more customers, as `(key, ids)`, in no
+    /// particular order.
+    pub fn groups(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.groups
+            .iter()
+            .filter(|(_, members)| members.len() >= 2)
+            .map(|(key, members)| (key.as_str(), members.as_slice()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted_groups(index: &DuplicateIndex) -> Vec<(String, Vec<String>)> {
+        let mut groups: Vec<_> = index
+            .groups()
+            .map(|(key, ids)| (key.to_owned(), ids.to_vec()))
+            .collect();
+        groups.sort();
+        groups
+    }
+
+    #[test]
+    fn a_second_member_makes_a_duplicate_domain() {
+        let mut index = DuplicateIndex::default();
+        index.insert("acme.com", "cus_1");
+        assert_eq!(index.count("acme.com"), 1);
+        assert_eq!(index.duplicate_domains(), 0);
+        assert_eq!(index.groups().count(), 0);
+
+        index.insert("acme.com", "cus_2");
+        assert_eq!(index.count("acme.com"), 2);
+        assert_eq!(index.duplicate_domains(), 1);
+        assert_eq!(index.members("acme.com"), ["cus_1", "cus_2"]);
+    }
+
+    #[test]
+    fn inserting_the_same_id_twice_counts_it_once() {
+        let mut index = DuplicateIndex::default();
+        index.insert("acme.com", "cus_1");
+        index.insert("acme.com", "cus_1");
+        assert_eq!(index.count("acme.com"), 1);
+        assert_eq!(index.duplicate_domains(), 0);
+    }
+
+    #[test]
+    fn removing_down_to_one_member_ends_the_duplicate() {
+        let mut index = DuplicateIndex::default();
+        for id in ["cus_1", "cus_2", "cus_3"] {
+            index.insert("acme.com", id);
+        }
+        assert_eq!(index.duplicate_domains(), 1);
+
+        index.remove("acme.com", "cus_2");
+        assert_eq!(index.members("acme.com"), ["cus_1", "cus_3"]);
+        assert_eq!(index.duplicate_domains(), 1);
+
+        index.remove("acme.com", "cus_1");
+        assert_eq!(index.count("acme.com"), 1);
+        assert_eq!(index.duplicate_domains(), 0);
+    }
+
+    #[test]
+    fn an_emptied_group_is_dropped() {
+        let mut index = DuplicateIndex::default();
+        index.insert("acme.com", "cus_1");
+        index.remove("acme.com", "cus_1");
+        assert_eq!(index.count("acme.com"), 0);
+        assert!(index.members("acme.com").is_empty());
+        assert!(index.groups.is_empty());
+    }
+
+    #[test]
+    fn removing_an_unknown_id_or_key_changes_nothing() {
+        let mut index = DuplicateIndex::default();
+        index.insert("acme.com", "cus_1");
+        index.insert("acme.com", "cus_2");
+        index.remove("acme.com", "cus_9");
+        index.remove("hooli.com", "cus_1");
+        assert_eq!(index.count("acme.com"), 2);
+        assert_eq!(index.duplicate_domains(), 1);
+    }
+
+    #[test]
+    fn groups_lists_only_shared_keys() {
+        let mut index = DuplicateIndex::default();
+        index.insert("acme.com", "cus_1");
+        index.insert("acme.com", "cus_2");
+        index.insert("hooli.com", "cus_3");
+        index.insert("initech.com", "cus_4");
+        index.insert("initech.com", "cus_5");
+        index.insert("initech.com", "cus_6");
+        assert_eq!(
+            sorted_groups(&index),
+            [
+                ("acme.com".to_owned(), vec!["cus_1".into(), "cus_2".into()]),
+                (
+                    "initech.com".to_owned(),
+                    vec!["cus_4".into(), "cus_5".into(), "cus_6".into()]
+                ),
+            ]
+        );
+        assert_eq!(index.duplicate_domains(), 2);
+    }
+
+    #[test]
+    fn one_id_may_sit_under_two_keys_independently() {
+        let mut index = DuplicateIndex::default();
+        index.insert("acme.com", "cus_1");
+        index.insert("hooli.com", "cus_1");
+        index.remove("acme.com", "cus_1");
+        assert_eq!(index.count("acme.com"), 0);
+        assert_eq!(index.count("hooli.com"), 1);
+    }
+}

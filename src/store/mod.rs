@@ -1,0 +1,157 @@
+//! The local store: one SQLite file per account that caches the customers,
+//! the team, customer histories and the sync state, so that the app starts
+//! instantly and works offline.
+//!
+//! Owns the store file, its schema and migrations, and every read and write
+//! of the cache. It must not depend on the reference server, the UI or async
+//! code: every call is synchronous and short, made from the dedicated sync
+//! task. The API key only ever enters here to be hashed into the file name
+//! ([`account_file`]); it is never stored, logged or put in an error.
+//!
+//! Cached records are kept as the JSON of the API types, so a schema change
+//! of the contract rarely needs a migration. [`Customer`](crate::api::Customer)
+//! drops fields it does not know when decoded, so a record written by a newer
+//! build is readable here, but rewriting it keeps only the known fields.
+
+mod account;
+mod customers;
+mod history;
+mod schema;
+mod sync_state;
+#[cfg(test)]
+mod testing;
+mod users;
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, Row};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+pub use account::account_file;
+
+/// The local cache of one account, over one SQLite connection (WAL,
+/// `synchronous=NORMAL`, foreign keys on).
+///
+/// Reads take `&self`; every write takes `&mut self` and runs in one
+/// transaction, so a crash leaves either all of it or none.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens the store file at `path`, creating it and its parent folders if
+    /// needed, and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|cause| StoreError::Io {
+                path: dir.to_owned(),
+                cause,
+            })?;
+        }
+        Connection::open(path)
+            .and_then(Store::from_connection)
+            .map_err(|cause| StoreError::Open {
+                path: path.to_owned(),
+                cause,
+            })
+    }
+
+    /// A fresh store that lives in memory only (for tests).
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Ok(Connection::open_in_memory().and_then(Store::from_connection)?)
+    }
+
+    fn from_connection(mut conn: Connection) -> rusqlite::Result<Store> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // With WAL, NORMAL can lose the last commits on power loss but never
+        // corrupts the file: acceptable for a cache the next sync refills.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn, schema::MIGRATIONS)?;
+        Ok(Store { conn })
+    }
+}
+
+/// A failed read or write of the local store.
+///
+/// Each message is one sentence that already includes its cause (there is
+/// no separate `source()`), and none contains an API key: the key is never
+/// stored, and the file name is only its hash.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The folder for the store file could not be created.
+    #[error("could not create the folder {} for the local store: {cause}", path.display())]
+    Io {
+        /// The folder that could not be created.
+        path: PathBuf,
+        /// Why.
+        cause: io::Error,
+    },
+    /// The store file could not be opened or its schema brought up to date.
+    #[error("could not open the local store {}: {cause}", path.display())]
+    Open {
+        /// The store file.
+        path: PathBuf,
+        /// Why.
+        cause: rusqlite::Error,
+    },
+    /// A read or write of an open store failed.
+    #[error("the local store failed: {cause}")]
+    Sqlite {
+        /// Why.
+        cause: rusqlite::Error,
+    },
+    /// A cached record is not JSON that this build can decode.
+    #[error("the cached {table} record {id:?} could not be decoded: {cause}")]
+    Json {
+        /// The table of the record (`customers`, `users`, `history`).
+        table: &'static str,
+        /// The record's key (a customer or user id; never a secret).
+        id: String,
+        /// Why.
+        cause: serde_json::Error,
+    },
+    /// A sync-state timestamp could not be read or written as RFC 3339.
+    #[error("the local store's {key} is not a valid RFC 3339 timestamp: {cause}")]
+    Timestamp {
+        /// Which timestamp (`high_water`, `last_synced`).
+        key: &'static str,
+        /// Why.
+        cause: time::Error,
+    },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(cause: rusqlite::Error) -> Self {
+        StoreError::Sqlite { cause }
+    }
+}
+
+/// The storage form of a timestamp: microseconds since the Unix epoch, so
+/// that comparisons are numeric and exact.
+fn micros(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp() * 1_000_000 + i64::from(at.microsecond())
+}
+
+/// Column `idx` of `row` as text, borrowed from SQLite without a copy.
+fn text<'row>(row: &'row Row<'_>, idx: usize) -> rusqlite::Result<&'row str> {
+    Ok(row.get_ref(idx)?.as_str()?)
+}
+
+/// The JSON body stored for a record.
+fn encode<T: Serialize + ?Sized>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Decodes the cached JSON `body` of the record `id` in `table`.
+fn decode<T: DeserializeOwned>(table: &'static str, id: &str, body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|cause| StoreError::Json {
+        table,
+        id: id.to_owned(),
+        cause,
+    })
+}

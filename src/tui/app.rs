@@ -1,0 +1,198 @@
+//! The event loop: terminal set-up and restore, input, signals, the sync
+//! engine's events, and drawing only when the state changed.
+
+use std::io;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures_util::StreamExt;
+use futures_util::future::poll_immediate;
+use ratatui::DefaultTerminal;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+use super::message::{Command, Message};
+use super::state::State;
+use super::theme::Theme;
+use super::{update, view};
+use crate::api::{ApiError, ApiKey, Client, RetryPolicy};
+use crate::store::Store;
+use crate::sync::{self, SyncConfig, SyncEvent, SyncHandle};
+
+/// What the TUI needs to start.
+pub struct TuiConfig {
+    pub api_url: String,
+    pub key: ApiKey,
+    /// The account's local store file.
+    pub store_path: PathBuf,
+    pub demo: bool,
+    pub sync: SyncConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("terminal error: {0}")]
+    Terminal(#[from] io::Error),
+}
+
+/// Restores the terminal when dropped, however the loop ends.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+        let _ = crossterm::execute!(io::stdout(), crossterm::cursor::Show);
+    }
+}
+
+/// Runs the app until the user quits or a signal arrives.
+pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
+    // The sync engine retries a whole run with its own back-off, so each
+    // request gives up quickly and the status line tells the truth early.
+    let retry = RetryPolicy {
+        max_attempts: 2,
+        ..RetryPolicy::default()
+    };
+    let client = Client::new(&config.api_url, config.key)?
+        .with_retry(retry)
+        .with_timeout(Duration::from_secs(15));
+    let (store, store_problem) = open_store(config.store_path).await;
+
+    let mut terminal = ratatui::try_init()?;
+    let _guard = TerminalGuard;
+    let size = terminal.size()?;
+    let mut state = State::new(
+        Theme::from_env(),
+        OffsetDateTime::now_utc(),
+        (size.width, size.height),
+    );
+    state.demo = config.demo;
+    state.notice = store_problem;
+
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let engine = sync::spawn(client, store, config.sync, events_tx);
+    let result = event_loop(&mut terminal, &mut state, &engine, events_rx).await;
+    engine.stop().await;
+    result.map_err(TuiError::from)
+}
+
+/// Opens the account's store, falling back to memory (with a notice) so the
+/// app still works when the disk does not.
+async fn open_store(path: PathBuf) -> (Store, Option<String>) {
+    let opened = tokio::task::spawn_blocking(move || Store::open(&path)).await;
+    match opened {
+        Ok(Ok(store)) => (store, None),
+        Ok(Err(err)) => {
+            let notice = format!("local cache unavailable ({err}); nothing is kept after quitting");
+            match Store::open_in_memory() {
+                Ok(store) => (store, Some(notice)),
+                Err(_) => unreachable_store(),
+            }
+        }
+        Err(_) => unreachable_store(),
+    }
+}
+
+fn unreachable_store() -> ! {
+    panic!("SQLite could not open an in-memory database")
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    state: &mut State,
+    engine: &SyncHandle,
+    mut sync_events: mpsc::UnboundedReceiver<SyncEvent>,
+) -> io::Result<()> {
+    let mut input = EventStream::new();
+    let mut signals = Signals::new()?;
+    loop {
+        if state.take_dirty() {
+            terminal.draw(|frame| view::render(state, frame))?;
+        }
+        if state.quitting {
+            return Ok(());
+        }
+        let wakeup = state.next_wakeup();
+        let timer = async {
+            match wakeup {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending().await,
+            }
+        };
+        let first = tokio::select! {
+            biased;
+            event = input.next() => match event {
+                Some(Ok(event)) => translate(event),
+                Some(Err(err)) => return Err(err),
+                None => Some(Message::Terminate),
+            },
+            _ = signals.recv() => Some(Message::Terminate),
+            Some(event) = sync_events.recv() => Some(Message::Sync(event)),
+            _ = timer => None,
+        };
+        // Take everything that is already waiting, then draw once.
+        let mut messages = vec![Message::Tick(OffsetDateTime::now_utc())];
+        messages.extend(first);
+        // `poll_immediate` polls with this task's real waker: crossterm only
+        // remembers the first waker it sees, so a no-op waker would hang input.
+        while let Some(Some(Ok(event))) = poll_immediate(input.next()).await {
+            messages.extend(translate(event));
+        }
+        while let Ok(event) = sync_events.try_recv() {
+            messages.push(Message::Sync(event));
+        }
+        for message in messages {
+            for command in update(state, message) {
+                match command {
+                    Command::Sync(command) => engine.send(command),
+                    Command::Quit => state.quitting = true,
+                }
+            }
+        }
+    }
+}
+
+fn translate(event: Event) -> Option<Message> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Message::Key(key)),
+        Event::Mouse(mouse) => Some(Message::Mouse(mouse)),
+        Event::Resize(width, height) => Some(Message::Resize { width, height }),
+        _ => None,
+    }
+}
+
+/// SIGTERM and SIGHUP (an SSH drop) end the app cleanly.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                hup: signal(SignalKind::hangup())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await
+    }
+}

@@ -1,0 +1,109 @@
+//! Small text formatting for the screen: counts with separators, relative
+//! times, and truncation by display width (CJK and emoji are two columns).
+
+use std::borrow::Cow;
+
+use time::OffsetDateTime;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// `1204` → `1,204`.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+/// How long ago `then` was, in a few characters: `just now`, `40s ago`,
+/// `3m ago`, `5h ago`, `12d ago`. Seconds are shown in tens so the text
+/// changes at most every ten seconds.
+pub fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
+    let secs = (now - then).whole_seconds().max(0);
+    match secs {
+        0..10 => "just now".to_owned(),
+        10..60 => format!("{}s ago", secs / 10 * 10),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86_400 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+/// A timestamp as `2026-11-26 10:00 UTC`.
+pub fn timestamp(t: OffsetDateTime) -> String {
+    let d = t.date();
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        d.year(),
+        u8::from(d.month()),
+        d.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// A date as `2026-11-26`.
+pub fn date(t: OffsetDateTime) -> String {
+    let d = t.date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Cuts `s` to at most `width` columns, ending in `…` when cut.
+pub fn truncate(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_204), "1,204");
+        assert_eq!(count(100_000), "100,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn relative_times_are_coarse() {
+        let now = datetime!(2026-11-27 10:00:00 UTC);
+        assert_eq!(ago(now, now), "just now");
+        assert_eq!(ago(now, now - time::Duration::seconds(12)), "10s ago");
+        assert_eq!(ago(now, now - time::Duration::seconds(190)), "3m ago");
+        assert_eq!(ago(now, now - time::Duration::hours(5)), "5h ago");
+        assert_eq!(ago(now, now + time::Duration::seconds(5)), "just now");
+    }
+
+    #[test]
+    fn truncation_counts_columns_not_bytes() {
+        assert_eq!(truncate("Acme", 10), "Acme");
+        assert_eq!(truncate("Acme Corporation", 8), "Acme Co…");
+        assert_eq!(truncate("株式会社サクラ精機", 7), "株式会…");
+        assert!(truncate("株式会社サクラ精機", 7).width() <= 7);
+        assert_eq!(truncate("abc", 0), "");
+    }
+}

@@ -1,0 +1,29 @@
+//! What flows into `update` and what comes out of it.
+
+use crossterm::event::{KeyEvent, MouseEvent};
+use time::OffsetDateTime;
+
+use crate::sync::{SyncCommand, SyncEvent};
+
+/// Everything that can change the app's state.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    Sync(SyncEvent),
+    /// The wall clock moved on (relative times, the spinner, countdowns).
+    Tick(OffsetDateTime),
+    /// SIGTERM or SIGHUP: leave now.
+    Terminate,
+}
+
+/// Work that `update` asks the outside world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Sync(SyncCommand),
+    Quit,
+}

@@ -1,0 +1,24 @@
+//! The terminal UI: state, `update`, views, keymap and theme, and the event
+//! loop that ties them to the terminal and the sync engine.
+//!
+//! Data flows one way: terminal events and sync events become [`Message`]s,
+//! [`update`] changes the [`State`] and returns [`Command`]s, and the views
+//! render from `&State`. This module never talks to the network or the disk
+//! itself; the sync engine does.
+
+mod app;
+pub mod format;
+pub mod keymap;
+pub mod message;
+pub mod state;
+pub mod theme;
+pub mod update;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+pub use app::{TuiConfig, TuiError, run};
+pub use message::{Command, Message};
+pub use state::State;
+pub use update::update;

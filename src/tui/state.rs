@@ -1,0 +1,201 @@
+//! The app's state: everything the screen shows, and nothing about how it is
+//! drawn. Changed only by `update`; read by the views.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::format;
+use super::theme::Theme;
+use crate::domain::{CustomerSet, Entry};
+
+/// Rows of the screen that are not list rows: title, column header, status
+/// line and hint bar.
+const CHROME_ROWS: u16 = 4;
+
+/// Wider than this, the detail pane sits beside the list instead of over it.
+pub const SIDE_PANE_MIN_WIDTH: u16 = 100;
+
+#[derive(Debug)]
+pub struct State {
+    pub customers: CustomerSet,
+    /// User id → display name (sanitised).
+    pub users: HashMap<String, String>,
+    pub me: Option<String>,
+    /// Position of the selected row in the list.
+    pub selected: usize,
+    /// Position of the first visible row.
+    pub offset: usize,
+    pub width: u16,
+    pub height: u16,
+    pub detail_open: bool,
+    pub help_open: bool,
+    pub histories: HashMap<String, History>,
+    pub sync: SyncState,
+    /// False until the local cache has been read.
+    pub cache_loaded: bool,
+    pub theme: Theme,
+    pub now: OffsetDateTime,
+    pub demo: bool,
+    /// A problem to show in the status line that is not about syncing.
+    pub notice: Option<String>,
+    pub quitting: bool,
+    dirty: bool,
+}
+
+/// A customer's history as far as the app knows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum History {
+    Loading,
+    Loaded {
+        events: Vec<HistoryLine>,
+        fresh: bool,
+    },
+    Failed(String),
+}
+
+/// One history event, sanitised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryLine {
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub summary: String,
+    pub actor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SyncState {
+    pub phase: SyncPhase,
+    /// The newest sync run the app has heard of; older runs' pages are stale.
+    pub generation: u64,
+    pub last_synced: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SyncPhase {
+    #[default]
+    Idle,
+    Syncing {
+        fetched: usize,
+        full: bool,
+    },
+    Offline {
+        reason: String,
+        retry_at: OffsetDateTime,
+    },
+}
+
+impl State {
+    pub fn new(theme: Theme, now: OffsetDateTime, (width, height): (u16, u16)) -> State {
+        State {
+            customers: CustomerSet::default(),
+            users: HashMap::new(),
+            me: None,
+            selected: 0,
+            offset: 0,
+            width,
+            height,
+            detail_open: false,
+            help_open: false,
+            histories: HashMap::new(),
+            sync: SyncState::default(),
+            cache_loaded: false,
+            theme,
+            now,
+            demo: false,
+            notice: None,
+            quitting: false,
+            dirty: true,
+        }
+    }
+
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Whether the screen needs drawing; clears the flag.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    pub fn selected_entry(&self) -> Option<&Entry> {
+        self.customers.at(self.selected)
+    }
+
+    /// How many list rows fit on the screen.
+    pub fn list_rows(&self) -> usize {
+        usize::from(self.height.saturating_sub(CHROME_ROWS)).max(1)
+    }
+
+    /// The detail pane covers the list on narrow screens.
+    pub fn detail_covers_list(&self) -> bool {
+        self.width < SIDE_PANE_MIN_WIDTH
+    }
+
+    /// An owner as the list shows it: `me`, a name, or the raw id.
+    pub fn owner_label(&self, owner_id: Option<&str>) -> Option<String> {
+        let id = owner_id?;
+        if self.me.as_deref() == Some(id) {
+            return Some("me".to_owned());
+        }
+        Some(self.users.get(id).cloned().unwrap_or_else(|| id.to_owned()))
+    }
+
+    /// What the status line says about syncing.
+    pub fn sync_status(&self) -> SyncStatus {
+        match &self.sync.phase {
+            SyncPhase::Syncing { fetched, full } => {
+                let spinner = SPINNER[(self.now.millisecond() / 125) as usize % SPINNER.len()];
+                let text = if *full && *fetched > 0 {
+                    format!("{spinner} syncing {}…", format::count(*fetched))
+                } else {
+                    format!("{spinner} syncing…")
+                };
+                SyncStatus::Busy(text)
+            }
+            SyncPhase::Offline { reason, retry_at } => {
+                let secs = (*retry_at - self.now).whole_seconds().max(0);
+                let cached = match self.sync.last_synced {
+                    Some(at) => format!(" · showing cache from {}", format::ago(self.now, at)),
+                    None => String::new(),
+                };
+                SyncStatus::Offline(format!("offline — retrying in {secs}s ({reason}){cached}"))
+            }
+            SyncPhase::Idle => match self.sync.last_synced {
+                Some(at) => SyncStatus::Fresh(format!("synced {}", format::ago(self.now, at))),
+                None if self.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
+                None => SyncStatus::Busy("reading cache…".to_owned()),
+            },
+        }
+    }
+
+    /// When the screen next changes by itself, if nothing else happens: the
+    /// spinner while syncing, the countdown while offline, the "synced …
+    /// ago" text otherwise. `None` means sleep until an event.
+    pub fn next_wakeup(&self) -> Option<Duration> {
+        match self.sync.phase {
+            SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
+            SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
+            SyncPhase::Idle => self.sync.last_synced.map(|_| Duration::from_secs(10)),
+        }
+    }
+}
+
+const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// The sync part of the status line, with how it should look.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    Fresh(String),
+    Busy(String),
+    Offline(String),
+}
+
+impl SyncStatus {
+    pub fn text(&self) -> &str {
+        match self {
+            SyncStatus::Fresh(t) | SyncStatus::Busy(t) | SyncStatus::Offline(t) => t,
+        }
+    }
+}

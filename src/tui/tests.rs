@@ -1,0 +1,394 @@
+//! The TUI driven through its real `update` with key and sync messages,
+//! rendered to ratatui's `TestBackend` and compared with insta snapshots.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::message::{Command, Message};
+use super::state::{State, SyncPhase};
+use super::theme::Theme;
+use super::{update, view};
+use crate::api::{Customer, HistoryEvent, Source};
+use crate::server::{DEMO_CUSTOMERS, team};
+use crate::sync::{SyncCommand, SyncEvent};
+
+const NOW: OffsetDateTime = datetime!(2026-11-27 10:00:00 UTC);
+
+fn demo_customers() -> Vec<Customer> {
+    serde_json::from_str(DEMO_CUSTOMERS).expect("demo data parses as customers")
+}
+
+fn live_demo_count() -> usize {
+    demo_customers().iter().filter(|c| !c.archived).count()
+}
+
+fn cache_loaded(customers: Vec<Customer>, last_synced: Option<OffsetDateTime>) -> Message {
+    let users = team::members();
+    let me = users.first().cloned();
+    Message::Sync(SyncEvent::CacheLoaded {
+        customers,
+        users,
+        me,
+        last_synced,
+    })
+}
+
+fn app(theme: Theme, (width, height): (u16, u16), customers: Vec<Customer>) -> State {
+    let mut state = State::new(theme, NOW, (width, height));
+    update(
+        &mut state,
+        cache_loaded(customers, Some(NOW - Duration::from_secs(12))),
+    );
+    state
+}
+
+fn demo_app(width: u16, height: u16) -> State {
+    app(Theme::colored(), (width, height), demo_customers())
+}
+
+fn press(state: &mut State, code: KeyCode) -> Vec<Command> {
+    update(state, Message::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn screen(state: &State) -> String {
+    let backend = TestBackend::new(state.width, state.height);
+    let mut terminal = Terminal::new(backend).expect("test terminal");
+    terminal
+        .draw(|frame| view::render(state, frame))
+        .expect("draws");
+    terminal.backend().to_string()
+}
+
+fn customer(display_id: u64, name: &str, domain: Option<&str>) -> Customer {
+    Customer {
+        id: format!("cus_{display_id}"),
+        display_id,
+        name: name.into(),
+        domain: domain.map(Into::into),
+        owner_id: Some("usr_8f3c21".into()),
+        plan: Some("Growth".into()),
+        tags: Vec::new(),
+        custom_fields: Default::default(),
+        source: Source::Hubspot,
+        archived: false,
+        created_at: NOW - Duration::from_secs(86_400),
+        updated_at: NOW - Duration::from_secs(3_600),
+    }
+}
+
+#[test]
+fn list_at_120_columns_shows_every_column_and_badges() {
+    let state = demo_app(120, 40);
+    let screen = screen(&state);
+    assert!(screen.contains("Source"));
+    assert!(screen.contains(" 2 "), "a pill badge for a shared domain");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn list_at_80x24_drops_source_and_plan_but_keeps_domains() {
+    let state = demo_app(80, 24);
+    let screen = screen(&state);
+    assert!(!screen.contains("Source"));
+    assert!(!screen.contains("Plan"));
+    assert!(screen.contains("Domain"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn list_at_60_columns_is_still_usable() {
+    insta::assert_snapshot!(screen(&demo_app(60, 20)));
+}
+
+#[test]
+fn the_header_counts_customers_and_duplicate_domains() {
+    let state = demo_app(120, 40);
+    let first_line = screen(&state).lines().next().unwrap_or_default().to_owned();
+    let expected = format!(
+        "Customers  {} · {} duplicate domains",
+        live_demo_count(),
+        state.customers.duplicate_domains()
+    );
+    assert!(first_line.contains(&expected), "{first_line}");
+    assert!(state.customers.duplicate_domains() >= 6);
+}
+
+#[test]
+fn without_colour_badges_are_bracketed() {
+    let state = app(Theme::mono(), (100, 20), demo_customers());
+    let screen = screen(&state);
+    assert!(screen.contains("[3]"), "the acme.com triple");
+    assert!(screen.contains("[2]"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn an_empty_account_says_so() {
+    let state = app(Theme::colored(), (80, 12), Vec::new());
+    insta::assert_snapshot!(screen(&state));
+}
+
+#[test]
+fn offline_with_a_cache_keeps_the_list_and_says_when_it_retries() {
+    let mut state = demo_app(80, 24);
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Started {
+            generation: 1,
+            full: false,
+        }),
+    );
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Failed {
+            generation: 1,
+            reason: "connection refused".into(),
+            retry_in: Duration::from_secs(8),
+        }),
+    );
+    let screen = screen(&state);
+    assert!(screen.contains("offline — retrying in 8s (connection refused)"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_first_sync_shows_progress_while_the_list_scrolls() {
+    let mut state = app(Theme::colored(), (80, 24), Vec::new());
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Started {
+            generation: 1,
+            full: true,
+        }),
+    );
+    let page: Vec<Customer> = (1..=1000)
+        .map(|i| customer(i, &format!("Customer {i:04}"), Some(&format!("c{i}.com"))))
+        .collect();
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Page {
+            generation: 1,
+            customers: page,
+            fetched: 1000,
+        }),
+    );
+    press(&mut state, KeyCode::PageDown);
+    assert!(state.selected > 0, "the list scrolls while syncing");
+    assert!(screen(&state).contains("syncing 1,000…"));
+}
+
+#[test]
+fn a_page_from_a_superseded_sync_is_ignored() {
+    let mut state = app(
+        Theme::colored(),
+        (80, 24),
+        vec![customer(1, "Acme", Some("acme.com"))],
+    );
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Started {
+            generation: 2,
+            full: false,
+        }),
+    );
+    let mut stale = customer(2, "Stale Co", Some("stale.com"));
+    stale.updated_at = NOW;
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Page {
+            generation: 1,
+            customers: vec![stale],
+            fetched: 1,
+        }),
+    );
+    assert_eq!(state.customers.len(), 1);
+}
+
+#[test]
+fn moving_past_the_screen_scrolls_and_keeps_the_selection_visible() {
+    let mut state = demo_app(80, 24);
+    let rows = state.list_rows();
+    for _ in 0..rows + 3 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    assert_eq!(state.selected, rows + 3);
+    assert!(state.offset > 0 && state.selected < state.offset + rows);
+    press(&mut state, KeyCode::Char('G'));
+    assert_eq!(state.selected, state.customers.len() - 1);
+    press(&mut state, KeyCode::Char('g'));
+    assert_eq!((state.selected, state.offset), (0, 0));
+    press(&mut state, KeyCode::Char('k'));
+    assert_eq!(state.selected, 0, "no wrap-around above the top");
+}
+
+#[test]
+fn the_selected_customer_stays_selected_when_a_page_reorders_the_list() {
+    let mut state = app(
+        Theme::colored(),
+        (80, 24),
+        vec![customer(1, "Beta", None), customer(2, "Gamma", None)],
+    );
+    press(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.selected_entry().map(|e| e.display_id), Some(2));
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Page {
+            generation: 0,
+            customers: vec![customer(3, "Alpha", None)],
+            fetched: 1,
+        }),
+    );
+    assert_eq!(state.selected_entry().map(|e| e.display_id), Some(2));
+}
+
+#[test]
+fn enter_opens_the_detail_pane_and_asks_for_history_once() {
+    let mut state = demo_app(120, 40);
+    let commands = press(&mut state, KeyCode::Enter);
+    let id = state
+        .selected_entry()
+        .map(|e| e.id.clone())
+        .expect("selected");
+    assert_eq!(
+        commands,
+        vec![Command::Sync(SyncCommand::LoadHistory(id.clone()))]
+    );
+    let events = vec![
+        HistoryEvent {
+            at: NOW - Duration::from_secs(3_600),
+            kind: "note".into(),
+            summary: "QBR held\u{1b}[31m; expansion discussed".into(),
+            actor: Some("usr_8f3c21".into()),
+        },
+        HistoryEvent {
+            at: NOW - Duration::from_secs(86_400 * 30),
+            kind: "created".into(),
+            summary: "Created from HubSpot deal #4411".into(),
+            actor: None,
+        },
+    ];
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::History {
+            customer_id: id,
+            events,
+            fresh: true,
+        }),
+    );
+    let screen = screen(&state);
+    assert!(screen.contains("History (2)"));
+    assert!(
+        !screen.contains('\u{1b}'),
+        "escape sequences never reach the screen"
+    );
+    insta::assert_snapshot!(screen);
+    press(&mut state, KeyCode::Char('j'));
+    press(&mut state, KeyCode::Char('k'));
+    assert!(
+        press(&mut state, KeyCode::Char('j')).is_empty(),
+        "a history already asked for is not asked again"
+    );
+    press(&mut state, KeyCode::Esc);
+    assert!(!state.detail_open);
+}
+
+#[test]
+fn at_80_columns_the_detail_pane_covers_the_list() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Enter);
+    insta::assert_snapshot!(screen(&state));
+}
+
+#[test]
+fn help_lists_every_key_and_escape_closes_it() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Char('?'));
+    let screen = screen(&state);
+    for binding in super::keymap::BINDINGS {
+        assert!(
+            screen.contains(binding.description),
+            "{}",
+            binding.description
+        );
+    }
+    insta::assert_snapshot!(screen);
+    press(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.selected, 0, "help is modal");
+    press(&mut state, KeyCode::Esc);
+    assert!(!state.help_open);
+}
+
+#[test]
+fn q_and_ctrl_c_quit_and_r_refreshes() {
+    let mut state = demo_app(80, 24);
+    assert_eq!(
+        press(&mut state, KeyCode::Char('r')),
+        vec![Command::Sync(SyncCommand::Refresh)]
+    );
+    assert_eq!(press(&mut state, KeyCode::Char('q')), vec![Command::Quit]);
+    let mut state = demo_app(80, 24);
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(
+        update(&mut state, Message::Key(ctrl_c)),
+        vec![Command::Quit]
+    );
+}
+
+#[test]
+fn nothing_is_redrawn_when_nothing_changed() {
+    let mut state = demo_app(80, 24);
+    state.take_dirty();
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(1)));
+    assert!(!state.take_dirty(), "the status text did not change");
+    press(&mut state, KeyCode::Char('x'));
+    assert!(!state.take_dirty(), "an unbound key changes nothing");
+    press(&mut state, KeyCode::Char('k'));
+    assert!(!state.take_dirty(), "already at the top");
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(60)));
+    assert!(state.take_dirty(), "\"synced 1m ago\" is new text");
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(10)));
+}
+
+#[test]
+fn resizing_relays_out_at_once() {
+    let mut state = demo_app(120, 40);
+    press(&mut state, KeyCode::Char('G'));
+    update(
+        &mut state,
+        Message::Resize {
+            width: 60,
+            height: 12,
+        },
+    );
+    assert!(
+        state.selected < state.offset + state.list_rows(),
+        "selection still visible"
+    );
+    assert!(!screen(&state).contains("Source"));
+}
+
+#[test]
+fn syncing_is_the_only_time_the_spinner_ticks() {
+    let mut state = demo_app(80, 24);
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(10)));
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Started {
+            generation: 1,
+            full: false,
+        }),
+    );
+    assert!(matches!(state.sync.phase, SyncPhase::Syncing { .. }));
+    assert_eq!(state.next_wakeup(), Some(Duration::from_millis(125)));
+    let fresh = State::new(Theme::colored(), NOW, (80, 24));
+    assert_eq!(
+        fresh.next_wakeup(),
+        None,
+        "idle with nothing to count: sleep"
+    );
+}

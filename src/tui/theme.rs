@@ -1,0 +1,93 @@
+//! The app's few styles, from the 16 base colours so they read on dark and
+//! light terminals alike. With `NO_COLOR` set there is no colour at all:
+//! selection is reverse video and badges are bracketed.
+
+use ratatui::style::{Color, Modifier, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colour unless `NO_COLOR` is set to a non-empty value (no-color.org).
+    pub fn from_env() -> Theme {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Theme { color: !no_color }
+    }
+
+    pub fn mono() -> Theme {
+        Theme { color: false }
+    }
+
+    pub fn colored() -> Theme {
+        Theme { color: true }
+    }
+
+    fn fg(self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn title(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn column_header(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+    }
+
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    /// Secondary text: ids, hints, empty values.
+    pub fn dim(self) -> Style {
+        if self.color {
+            Style::new().add_modifier(Modifier::DIM)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn badge(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Black).bg(Color::Yellow)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+
+    /// The badge text for `n` records sharing a domain: a pill in colour,
+    /// brackets without.
+    pub fn badge_text(self, n: usize) -> String {
+        if self.color {
+            format!(" {n} ")
+        } else {
+            format!("[{n}]")
+        }
+    }
+
+    pub fn warning(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn error(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn ok(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn key(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn border(self) -> Style {
+        self.fg(Color::Blue)
+    }
+}

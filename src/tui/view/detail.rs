@@ -1,0 +1,158 @@
+//! The detail pane: every field of the selected customer and its history.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::super::format;
+use super::super::state::{History, State};
+use crate::domain::Entry;
+
+const LABEL_WIDTH: usize = 9;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    let Some(entry) = state.selected_entry() else {
+        return;
+    };
+    let theme = state.theme;
+    let block = Block::default()
+        .borders(Borders::LEFT | Borders::TOP)
+        .border_style(theme.border())
+        .title(Line::from(vec![
+            Span::styled(format!(" #{} ", entry.display_id), theme.dim()),
+            Span::styled(format!("{} ", entry.name), theme.title()),
+        ]));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let lines = lines(state, entry, width);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn field<'a>(state: &State, label: &'a str, value: Option<String>) -> Line<'a> {
+    let theme = state.theme;
+    let label = Span::styled(format!("{label:<LABEL_WIDTH$}"), theme.dim());
+    match value {
+        Some(v) => Line::from(vec![label, Span::raw(v)]),
+        None => Line::from(vec![label, Span::styled("—", theme.dim())]),
+    }
+}
+
+fn lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> {
+    let theme = state.theme;
+    let room = width.saturating_sub(LABEL_WIDTH);
+    let cut = |s: &str| format::truncate(s, room).into_owned();
+    let mut lines = vec![field(state, "Name", Some(cut(&entry.name)))];
+
+    let mut domain = vec![Span::styled(
+        format!("{:<LABEL_WIDTH$}", "Domain"),
+        theme.dim(),
+    )];
+    match &entry.domain {
+        Some(d) => domain.push(Span::raw(cut(d))),
+        None => domain.push(Span::styled("—", theme.dim())),
+    }
+    if let Some(n) = state.customers.badge(entry) {
+        domain.push(Span::raw(" "));
+        domain.push(Span::styled(theme.badge_text(n), theme.badge()));
+    }
+    lines.push(Line::from(domain));
+    if let (Some(key), Some(stored)) = (&entry.domain_key, &entry.domain)
+        && key != stored
+    {
+        lines.push(field(state, "", Some(format!("→ {}", cut(key)))));
+    }
+    let owner = entry.owner_id.as_deref().map(|id| {
+        let name = state
+            .users
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned());
+        if state.me.as_deref() == Some(id) {
+            format!("{name} (me)")
+        } else {
+            name
+        }
+    });
+    lines.push(field(state, "Owner", owner.map(|o| cut(&o))));
+    lines.push(field(state, "Plan", entry.plan.as_deref().map(cut)));
+    lines.push(field(
+        state,
+        "Source",
+        Some(entry.source.as_str().to_owned()),
+    ));
+    let tags = (!entry.tags.is_empty()).then(|| {
+        cut(&entry
+            .tags
+            .iter()
+            .map(|t| format!("[{t}]"))
+            .collect::<Vec<_>>()
+            .join(" "))
+    });
+    lines.push(field(state, "Tags", tags));
+    lines.push(field(
+        state,
+        "Created",
+        Some(format::timestamp(entry.created_at)),
+    ));
+    lines.push(field(
+        state,
+        "Updated",
+        Some(format!(
+            "{} ({})",
+            format::timestamp(entry.updated_at),
+            format::ago(state.now, entry.updated_at)
+        )),
+    ));
+
+    if !entry.custom_fields.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled("Custom fields", theme.title())));
+        let key_width = entry
+            .custom_fields
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(20);
+        for (k, v) in &entry.custom_fields {
+            let text = format!("  {:<key_width$}  {v}", format::truncate(k, key_width));
+            lines.push(Line::raw(format::truncate(&text, width).into_owned()));
+        }
+    }
+
+    lines.push(Line::default());
+    match state.histories.get(&entry.id) {
+        None | Some(History::Loading) => {
+            lines.push(Line::from(Span::styled("History", theme.title())));
+            lines.push(Line::from(Span::styled("  loading…", theme.dim())));
+        }
+        Some(History::Failed(reason)) => {
+            lines.push(Line::from(Span::styled("History", theme.title())));
+            lines.push(Line::from(Span::styled(
+                format!("  could not load: {reason}"),
+                theme.warning(),
+            )));
+        }
+        Some(History::Loaded { events, fresh }) => {
+            let mut title = vec![Span::styled(
+                format!("History ({})", events.len()),
+                theme.title(),
+            )];
+            if !fresh {
+                title.push(Span::styled("  cached, refreshing…", theme.dim()));
+            }
+            lines.push(Line::from(title));
+            for event in events {
+                let head = format!("  {}  ", format::date(event.at));
+                let room = width.saturating_sub(head.chars().count());
+                lines.push(Line::from(vec![
+                    Span::styled(head, theme.dim()),
+                    Span::raw(format::truncate(&event.summary, room).into_owned()),
+                ]));
+            }
+        }
+    }
+    lines
+}
