@@ -33,6 +33,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the reference Pivotal API server (for demos, tests and benchmarks).
     Serve(ServeArgs),
+    /// Measure sync, start-up, scrolling and memory on generated customers.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// How many customers to generate.
+    #[arg(long, default_value_t = 100_000)]
+    pub customers: usize,
+    /// How many keystrokes to time while scrolling.
+    #[arg(long, default_value_t = 2_000)]
+    pub keystrokes: usize,
 }
 
 #[derive(Debug, Args)]

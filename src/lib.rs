@@ -13,8 +13,10 @@
 //! - [`sync`]: the background engine that ties the client to the local store
 //!   and reports to the UI by messages. No UI.
 //! - [`tui`]: the terminal app: state, update, views, keymap, theme.
+//! - [`bench`]: `pivotal bench`, the figures at scale (an edge, like `main`).
 
 pub mod api;
+pub mod bench;
 pub mod domain;
 pub mod server;
 pub mod store;

@@ -31,6 +31,9 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Serve(args)) => serve(args).await,
+            Some(Command::Bench(args)) => {
+                pivotal_tui::bench::run(args.customers, args.keystrokes).await
+            }
             None if cli.demo => demo().await,
             None => customers(cli.api_url).await,
         }

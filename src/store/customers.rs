@@ -1,8 +1,9 @@
 //! The customer cache: loading it at start-up, and applying sync pages and
 //! local archives to it.
 //!
-//! Owns the `customers` table and the rule that a cached record is only ever
-//! replaced or removed by a record at least as new. Fetching pages and
+//! Owns the `customers` table and the rule that a cached record is only
+//! replaced by a newer record, and only removed by an archive at least as new
+//! (or by an archive made from this app). Fetching pages and
 //! guarding against stale responses belong to the sync task, not here.
 
 use rusqlite::{Connection, params};
@@ -49,7 +50,7 @@ impl Store {
             if customer.archived {
                 forget_unless_newer(&tx, &customer.id, micros(customer.updated_at))?;
             } else {
-                upsert_unless_older(&tx, customer)?;
+                upsert_if_newer(&tx, customer)?;
             }
         }
         if let Some(newest) = page.iter().map(|c| c.updated_at).max() {
@@ -70,8 +71,9 @@ impl Store {
     }
 }
 
-/// Caches `customer` unless the cached record for its id is as new or newer.
-fn upsert_unless_older(conn: &Connection, customer: &Customer) -> rusqlite::Result<()> {
+/// Caches `customer` unless the cached record for its id is as new or newer
+/// (an equal `updated_at` is the same version, so the row is left alone).
+fn upsert_if_newer(conn: &Connection, customer: &Customer) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO customers (id, updated_at, body) VALUES (?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, body = excluded.body

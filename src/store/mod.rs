@@ -60,7 +60,8 @@ impl Store {
             })
     }
 
-    /// A fresh store that lives in memory only (for tests).
+    /// A fresh, empty store that lives in memory only: for tests, or as a
+    /// fallback when the file cannot be opened.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         Ok(Connection::open_in_memory().and_then(Store::from_connection)?)
     }

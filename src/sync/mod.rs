@@ -134,7 +134,7 @@ pub fn spawn(
     let (commands, inbox) = mpsc::unbounded_channel();
     let engine = Engine {
         client,
-        store: Arc::new(Mutex::new(store)),
+        store: SharedStore(Arc::new(Mutex::new(Some(store)))),
         config,
         events,
     };
@@ -145,15 +145,61 @@ pub fn spawn(
 #[derive(Clone)]
 struct Engine {
     client: Client,
-    store: Arc<Mutex<Store>>,
+    store: SharedStore,
     config: SyncConfig,
     events: mpsc::UnboundedSender<SyncEvent>,
+}
+
+/// The store, shared by the engine's tasks. `stop` takes it out, so that no
+/// write can start after the engine has stopped.
+#[derive(Clone)]
+struct SharedStore(Arc<Mutex<Option<Store>>>);
+
+/// Why a store operation did not happen.
+enum StoreFailure {
+    Failed(StoreError),
+    /// The engine is stopping.
+    Closed,
+}
+
+impl SharedStore {
+    /// Runs `f` on the store off the async workers.
+    async fn with<T, F>(&self, f: F) -> Result<T, StoreFailure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let shared = Arc::clone(&self.0);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.as_mut() {
+                Some(store) => f(store).map_err(StoreFailure::Failed),
+                None => Err(StoreFailure::Closed),
+            }
+        });
+        match task.await {
+            Ok(result) => result,
+            // A panic in the store is a bug: let it surface as one.
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(_) => Err(StoreFailure::Closed),
+        }
+    }
+
+    /// Waits for any operation in progress, then closes the store.
+    async fn close(&self) {
+        let shared = Arc::clone(&self.0);
+        let _ = tokio::task::spawn_blocking(move || {
+            shared.lock().unwrap_or_else(|p| p.into_inner()).take()
+        })
+        .await;
+    }
 }
 
 /// Why a run stopped early.
 enum RunError {
     Api(ApiError),
-    Store(StoreError),
+    /// The engine is stopping; nothing to report.
+    Stopped,
 }
 
 impl Engine {
@@ -163,6 +209,7 @@ impl Engine {
         let mut failures = 0u32;
         let mut next_run = Instant::now();
         let mut running: JoinSet<Result<(), RunError>> = JoinSet::new();
+        let mut histories: JoinSet<()> = JoinSet::new();
         loop {
             tokio::select! {
                 command = inbox.recv() => match command {
@@ -173,26 +220,37 @@ impl Engine {
                         }
                     }
                     Some(SyncCommand::LoadHistory(id)) => {
-                        tokio::spawn(self.clone().load_history(id));
+                        histories.spawn(self.clone().load_history(id));
                     }
                 },
                 _ = sleep_until(next_run), if running.is_empty() => {
                     generation += 1;
                     running.spawn(self.clone().sync_once(generation));
                 }
+                Some(_) = histories.join_next() => {}
                 Some(outcome) = running.join_next() => {
-                    let result = outcome.unwrap_or_else(|_| {
-                        Err(RunError::Api(ApiError::Config { reason: "the sync task failed".into() }))
+                    let result = outcome.unwrap_or_else(|err| {
+                        if err.is_panic() {
+                            tracing::error!("a sync run panicked");
+                            Err(RunError::Api(ApiError::Config { reason: "internal error in the sync task".into() }))
+                        } else {
+                            Err(RunError::Stopped)
+                        }
                     });
                     next_run = match result {
                         Ok(()) => {
                             failures = 0;
                             Instant::now() + self.config.refresh_every
                         }
-                        Err(err) => {
+                        Err(RunError::Stopped) => break,
+                        Err(RunError::Api(err)) => {
                             let retry_in = self.backoff(failures);
                             failures = failures.saturating_add(1);
-                            self.emit(SyncEvent::Failed { generation, reason: err.reason(), retry_in });
+                            self.emit(SyncEvent::Failed {
+                                generation,
+                                reason: short_reason(&err),
+                                retry_in,
+                            });
                             Instant::now() + retry_in
                         }
                     };
@@ -200,6 +258,8 @@ impl Engine {
             }
         }
         running.shutdown().await;
+        histories.shutdown().await;
+        self.store.close().await;
     }
 
     fn backoff(&self, failures: u32) -> Duration {
@@ -214,56 +274,65 @@ impl Engine {
         let _ = self.events.send(event);
     }
 
-    /// Runs `f` on the store off the async workers.
-    async fn with_store<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        let store = Arc::clone(&self.store);
-        let task = tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut store)
+    fn report_store(&self, err: StoreError) {
+        tracing::warn!(error = %err, "local store failed");
+        self.emit(SyncEvent::StoreFailed {
+            reason: err.to_string(),
         });
-        match task.await {
-            Ok(result) => result,
-            // A panic in the store is a bug: let it surface as one.
-            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-            // Cancelled: the runtime is shutting down and so is this task.
-            Err(_) => std::future::pending().await,
+    }
+
+    /// Runs a store write whose failure must not stop data reaching the UI:
+    /// the failure is reported and the work goes on from memory.
+    async fn write<F>(&self, f: F) -> Result<(), RunError>
+    where
+        F: FnOnce(&mut Store) -> Result<(), StoreError> + Send + 'static,
+    {
+        match self.store.with(f).await {
+            Ok(()) => Ok(()),
+            Err(StoreFailure::Failed(err)) => {
+                self.report_store(err);
+                Ok(())
+            }
+            Err(StoreFailure::Closed) => Err(RunError::Stopped),
         }
     }
 
     async fn send_cache(&self) {
         let cache = self
-            .with_store(|s| Ok((s.load_customers()?, s.load_users()?, s.last_synced()?)))
+            .store
+            .with(|s| Ok((s.load_customers()?, s.load_users()?, s.last_synced()?)))
             .await;
-        match cache {
-            Ok((customers, (users, me), last_synced)) => self.emit(SyncEvent::CacheLoaded {
+        let event = match cache {
+            Ok((customers, (users, me), last_synced)) => SyncEvent::CacheLoaded {
                 customers,
                 users,
                 me,
                 last_synced,
-            }),
-            Err(err) => {
-                self.emit(SyncEvent::StoreFailed {
-                    reason: err.to_string(),
-                });
-                self.emit(SyncEvent::CacheLoaded {
+            },
+            Err(failure) => {
+                if let StoreFailure::Failed(err) = failure {
+                    self.report_store(err);
+                }
+                SyncEvent::CacheLoaded {
                     customers: Vec::new(),
                     users: Vec::new(),
                     me: None,
                     last_synced: None,
-                });
+                }
             }
-        }
+        };
+        self.emit(event);
     }
 
     async fn sync_once(self, generation: u64) -> Result<(), RunError> {
-        let since = self
-            .with_store(|s| s.high_water())
-            .await
-            .map_err(RunError::Store)?;
+        let since = match self.store.with(|s| s.high_water()).await {
+            Ok(since) => since,
+            Err(StoreFailure::Closed) => return Err(RunError::Stopped),
+            Err(StoreFailure::Failed(err)) => {
+                self.report_store(err);
+                None
+            }
+        };
         self.emit(SyncEvent::Started {
             generation,
             full: since.is_none(),
@@ -271,12 +340,9 @@ impl Engine {
 
         let (users, me) =
             tokio::try_join!(self.client.users(), self.client.me()).map_err(RunError::Api)?;
-        {
-            let (users, me) = (users.clone(), me.clone());
-            self.with_store(move |s| s.save_users(&users, &me))
-                .await
-                .map_err(RunError::Store)?;
-        }
+        let (saved_users, saved_me) = (users.clone(), me.clone());
+        self.write(move |s| s.save_users(&saved_users, &saved_me))
+            .await?;
         self.emit(SyncEvent::Users { users, me });
 
         let mut params = ListParams {
@@ -294,12 +360,8 @@ impl Engine {
                 .map_err(RunError::Api)?;
             fetched += page.data.len();
             let customers = page.data;
-            {
-                let customers = customers.clone();
-                self.with_store(move |s| s.apply_page(&customers))
-                    .await
-                    .map_err(RunError::Store)?;
-            }
+            let saved = customers.clone();
+            self.write(move |s| s.apply_page(&saved)).await?;
             self.emit(SyncEvent::Page {
                 generation,
                 customers,
@@ -311,16 +373,14 @@ impl Engine {
             }
         }
         let at = OffsetDateTime::now_utc();
-        self.with_store(move |s| s.set_last_synced(at))
-            .await
-            .map_err(RunError::Store)?;
+        self.write(move |s| s.set_last_synced(at)).await?;
         self.emit(SyncEvent::Finished { generation, at });
         Ok(())
     }
 
     async fn load_history(self, customer_id: String) {
         let id = customer_id.clone();
-        if let Ok(Some(events)) = self.with_store(move |s| s.load_history(&id)).await {
+        if let Ok(Some(events)) = self.store.with(move |s| s.load_history(&id)).await {
             self.emit(SyncEvent::History {
                 customer_id: customer_id.clone(),
                 events,
@@ -331,8 +391,9 @@ impl Engine {
             Ok(events) => {
                 let (id, saved) = (customer_id.clone(), events.clone());
                 let at = OffsetDateTime::now_utc();
-                if let Err(err) = self
-                    .with_store(move |s| s.save_history(&id, &saved, at))
+                if let Err(StoreFailure::Failed(err)) = self
+                    .store
+                    .with(move |s| s.save_history(&id, &saved, at))
                     .await
                 {
                     tracing::warn!(error = %err, "could not cache a history");
@@ -347,15 +408,6 @@ impl Engine {
                 customer_id,
                 reason: short_reason(&err),
             }),
-        }
-    }
-}
-
-impl RunError {
-    fn reason(&self) -> String {
-        match self {
-            RunError::Api(err) => short_reason(err),
-            RunError::Store(err) => format!("local store: {err}"),
         }
     }
 }

@@ -228,7 +228,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             }
         }
         SyncEvent::StoreFailed { reason } => {
-            state.notice = Some(format!("local cache unavailable: {}", sanitize(&reason)));
+            state.notice = Some(sanitize(&reason).into_owned());
         }
     }
     Vec::new()

@@ -1,0 +1,282 @@
+//! `pivotal bench`: measures the figures the app promises at scale, on N
+//! generated customers, and prints them. Timings are read here, on purpose,
+//! and never asserted in tests (shared machines make timed tests flaky).
+//!
+//! The reference server runs as a separate `pivotal serve` process so that
+//! the memory figure is the client's alone. Measured:
+//! - the first full sync (network, local store, and the UI applying pages);
+//! - time to first frame from a warm cache (cache read → state → drawn);
+//! - per-keystroke update + render time while scrolling (p50/p99/max);
+//! - peak resident memory of this process.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+
+use crate::api::{ApiKey, Client, RetryPolicy};
+use crate::server::DEFAULT_API_KEY;
+use crate::store::Store;
+use crate::sync::{self, SyncConfig, SyncEvent};
+use crate::tui::theme::Theme;
+use crate::tui::{Message, State, update, view};
+
+/// The bench's screen size: the common 120×40 case.
+const WIDTH: u16 = 120;
+const HEIGHT: u16 = 40;
+
+/// Runs the benchmark and prints its figures to stdout.
+pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("pivotal-bench-")
+        .tempdir()?;
+    println!(
+        "pivotal bench: {customers} generated customers, {keystrokes} keystrokes, {WIDTH}x{HEIGHT}"
+    );
+
+    let started = Instant::now();
+    let server = ServerProcess::start(&dir.path().join("server"), customers)?;
+    println!(
+        "  server ready (generating data)      {:>9.1} ms",
+        ms(started.elapsed())
+    );
+
+    let store_path = dir.path().join("client.sqlite3");
+    let client = Client::new(&server.url, ApiKey::new(DEFAULT_API_KEY.to_owned())?)?
+        .with_retry(RetryPolicy::default());
+
+    let (sync_time, apply_time, state) = first_sync(&client, &store_path).await?;
+    println!(
+        "  first full sync                     {:>9.1} ms",
+        ms(sync_time)
+    );
+    println!(
+        "    of which the UI applying pages    {:>9.1} ms",
+        ms(apply_time)
+    );
+    anyhow::ensure!(
+        state.customers.len() == customers,
+        "synced {} of {customers}",
+        state.customers.len()
+    );
+    drop(state);
+
+    let (warm, state) = warm_start(&client, &store_path).await?;
+    println!(
+        "  first frame from a warm cache       {:>9.1} ms",
+        ms(warm.total)
+    );
+    println!(
+        "    reading the cache (sync task)     {:>9.1} ms",
+        ms(warm.read)
+    );
+    println!(
+        "    applying it (UI task)             {:>9.1} ms",
+        ms(warm.apply)
+    );
+    println!(
+        "    drawing the first frame           {:>9.1} ms",
+        ms(warm.draw)
+    );
+
+    let times = scroll(state, keystrokes);
+    println!(
+        "  keystroke (update + render) p50     {:>9.3} ms\n  keystroke (update + render) p99     {:>9.3} ms\n  keystroke (update + render) max     {:>9.3} ms",
+        ms(percentile(&times, 50)),
+        ms(percentile(&times, 99)),
+        ms(percentile(&times, 100)),
+    );
+    match peak_rss_mib() {
+        Some(mib) => println!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
+        None => println!("  peak memory                         (not available on this OS)"),
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() - 1) * p) / 100;
+    sorted[index]
+}
+
+fn new_state() -> State {
+    State::new(Theme::colored(), OffsetDateTime::now_utc(), (WIDTH, HEIGHT))
+}
+
+fn draw(terminal: &mut Terminal<TestBackend>, state: &State) -> anyhow::Result<()> {
+    terminal.draw(|frame| view::render(state, frame))?;
+    Ok(())
+}
+
+/// Syncs everything into an empty store, applying pages to a state as the
+/// app does. Returns the wall time, the part spent in `update`, and the state.
+async fn first_sync(
+    client: &Client,
+    store_path: &Path,
+) -> anyhow::Result<(Duration, Duration, State)> {
+    let store = Store::open(store_path)?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let started = Instant::now();
+    let engine = sync::spawn(client.clone(), store, SyncConfig::default(), tx);
+    let mut state = new_state();
+    let mut applying = Duration::ZERO;
+    loop {
+        let event = rx.recv().await.context("the sync engine stopped")?;
+        let done = matches!(event, SyncEvent::Finished { .. });
+        if let SyncEvent::Failed { reason, .. } = &event {
+            bail!("sync failed: {reason}");
+        }
+        let t = Instant::now();
+        update(&mut state, Message::Sync(event));
+        applying += t.elapsed();
+        if done {
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    engine.stop().await;
+    Ok((elapsed, applying, state))
+}
+
+/// Where the time to the first frame goes.
+struct WarmStart {
+    total: Duration,
+    read: Duration,
+    apply: Duration,
+    draw: Duration,
+}
+
+/// A fresh engine on the synced store: the time until the cached list is on
+/// screen.
+async fn warm_start(client: &Client, store_path: &Path) -> anyhow::Result<(WarmStart, State)> {
+    let started = Instant::now();
+    let store = Store::open(store_path)?;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let engine = sync::spawn(client.clone(), store, SyncConfig::default(), tx);
+    let mut state = new_state();
+    let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
+    let (read, apply) = loop {
+        let event = rx.recv().await.context("the sync engine stopped")?;
+        let cached = matches!(event, SyncEvent::CacheLoaded { .. });
+        let read = started.elapsed();
+        let t = Instant::now();
+        update(&mut state, Message::Sync(event));
+        if cached {
+            break (read, t.elapsed());
+        }
+    };
+    let t = Instant::now();
+    draw(&mut terminal, &state)?;
+    let draw_time = t.elapsed();
+    let total = started.elapsed();
+    engine.stop().await;
+    Ok((
+        WarmStart {
+            total,
+            read,
+            apply,
+            draw: draw_time,
+        },
+        state,
+    ))
+}
+
+/// Update + render per keystroke over a realistic mix of moves.
+fn scroll(mut state: State, keystrokes: usize) -> Vec<Duration> {
+    let keys = [
+        KeyCode::Char('j'),
+        KeyCode::Char('j'),
+        KeyCode::PageDown,
+        KeyCode::Char('k'),
+        KeyCode::PageDown,
+        KeyCode::Char('G'),
+        KeyCode::PageUp,
+        KeyCode::Char('g'),
+    ];
+    let mut terminal = match Terminal::new(TestBackend::new(WIDTH, HEIGHT)) {
+        Ok(terminal) => terminal,
+        Err(never) => match never {},
+    };
+    let mut times: Vec<Duration> = keys
+        .iter()
+        .cycle()
+        .take(keystrokes)
+        .map(|code| {
+            let t = Instant::now();
+            update(
+                &mut state,
+                Message::Key(KeyEvent::new(*code, KeyModifiers::NONE)),
+            );
+            if state.take_dirty() {
+                let _ = terminal.draw(|frame| view::render(&state, frame));
+            }
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+/// Peak resident set size of this process, from `/proc/self/status`.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `pivotal serve` in a child process, killed on drop.
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start(data_dir: &Path, customers: usize) -> anyhow::Result<ServerProcess> {
+        let exe = std::env::current_exe().context("cannot find the pivotal binary")?;
+        let mut child = Command::new(exe)
+            .args([
+                "serve",
+                "--addr",
+                ":0",
+                "--generate",
+                &customers.to_string(),
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .env("PIVOTAL_SERVER_API_KEY", DEFAULT_API_KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("could not start `pivotal serve`")?;
+        let stdout = child.stdout.take().context("no stdout from the server")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .with_context(|| format!("unexpected first line from the server: {line:?}"))?
+            .to_owned();
+        Ok(ServerProcess { child, url })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

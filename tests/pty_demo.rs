@@ -1,0 +1,129 @@
+//! `pivotal --demo` as a user sees it: the real binary in a pseudo-terminal,
+//! driven by key presses, with its screen read back through a vt100 parser.
+
+#[path = "common/pty.rs"]
+mod pty;
+
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use pty::{PtyApp, TIMEOUT};
+
+/// True when a row shows `acme.com` followed by a duplicate badge of 2 or
+/// more, e.g. `#1003  Acme Co   acme.com  3   me   Enterprise`.
+fn shows_acme_duplicate_badge(text: &str) -> bool {
+    text.lines().any(|line| {
+        line.split_once("acme.com").is_some_and(|(_, after)| {
+            after
+                .split_whitespace()
+                .next()
+                .and_then(|word| word.parse::<u32>().ok())
+                .is_some_and(|count| count >= 2)
+        })
+    })
+}
+
+fn shows_customer_list(text: &str) -> bool {
+    text.contains("Customers") && shows_acme_duplicate_badge(text)
+}
+
+/// The ids (`#1003`) of the customer rows, top to bottom.
+fn row_ids(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|word| word.len() > 1 && word.starts_with('#'))
+        .collect()
+}
+
+#[test]
+fn demo_lists_customers_opens_details_and_quits_restoring_the_terminal() {
+    let mut app = PtyApp::spawn(&["--demo"]);
+    app.wait_for(
+        "the customer list with a duplicate badge",
+        shows_customer_list,
+    );
+    assert!(
+        app.screen().alternate_screen(),
+        "the UI uses the alternate screen"
+    );
+
+    let text = app.screen().contents();
+    let third = row_ids(&text)
+        .get(2)
+        .map(|id| id.to_string())
+        .unwrap_or_else(|| panic!("at least three customer rows:\n{text}"));
+
+    app.press(b"j");
+    app.press(b"j");
+    app.press(b"\r");
+    // The pane's title is ` #1036 Acme Corporation `; in the list the id
+    // starts its line, so a space before it means the title.
+    let title = format!(" {third} ");
+    app.wait_for("the third customer's details and history", |text| {
+        text.contains(&title) && text.contains("History (")
+    });
+
+    app.press_escape();
+    app.wait_for("the detail pane to close", |text| {
+        !text.contains("History") && shows_customer_list(text)
+    });
+
+    app.press(b"q");
+    let status = app.wait_exit();
+    assert!(status.success(), "q exits cleanly, got {status:?}");
+    assert!(!app.screen().alternate_screen(), "alternate screen left");
+    assert!(!app.screen().hide_cursor(), "cursor visible again");
+}
+
+#[test]
+fn sigterm_ends_the_demo_and_restores_the_terminal() {
+    let mut app = PtyApp::spawn(&["--demo"]);
+    app.wait_for("the customer list", shows_customer_list);
+    assert!(
+        app.screen().alternate_screen(),
+        "the UI uses the alternate screen"
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &app.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success(), "kill -TERM delivered");
+
+    let status = app.wait_exit();
+    assert!(status.success(), "SIGTERM is a clean exit, got {status:?}");
+    assert!(!app.screen().alternate_screen(), "alternate screen left");
+    assert!(!app.screen().hide_cursor(), "cursor visible again");
+}
+
+#[test]
+fn without_an_api_key_it_exits_with_usage_status_and_says_how_to_set_one() {
+    let home = tempfile::tempdir().expect("temp home");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pivotal"))
+        .env_remove("PIVOTAL_API_KEY")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("TMPDIR", home.path())
+        .current_dir(home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+
+    let deadline = Instant::now() + TIMEOUT;
+    while child.try_wait().expect("poll the app").is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("pivotal without a key did not exit within {TIMEOUT:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("collect output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("PIVOTAL_API_KEY"), "stderr: {stderr}");
+}
