@@ -1,5 +1,7 @@
 //! Pure domain logic: customer domain normalisation and host validation
-//! ([`host`]) and sanitising untrusted text for the terminal ([`text`]).
+//! ([`host`]), sanitising untrusted text for the terminal ([`text`]), and the
+//! set of live customers the app shows ([`customers`]) with its incrementally
+//! kept duplicate-domain index ([`duplicates`]).
 //!
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 

@@ -8,10 +8,11 @@
 //! task. The API key only ever enters here to be hashed into the file name
 //! ([`account_file`]); it is never stored, logged or put in an error.
 //!
-//! Cached records are kept as the JSON of the API types, so a schema change
-//! of the contract rarely needs a migration. [`Customer`](crate::api::Customer)
-//! drops fields it does not know when decoded, so a record written by a newer
-//! build is readable here, but rewriting it keeps only the known fields.
+//! Customers, read in full at every start, are kept in one column per field
+//! (see `schema.rs`, migration 2) so that loading them parses no JSON in the
+//! common case. The team and the histories, small and read rarely, are kept
+//! as the JSON of the API types, so a change of the contract rarely needs a
+//! migration for them.
 
 mod account;
 mod customers;
@@ -25,6 +26,7 @@ mod users;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rusqlite::types::{Type, ValueRef};
 use rusqlite::{Connection, Row};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -119,7 +121,7 @@ pub enum StoreError {
     /// A sync-state timestamp could not be read or written as RFC 3339.
     #[error("the local store's {key} is not a valid RFC 3339 timestamp: {cause}")]
     Timestamp {
-        /// Which timestamp (`high_water`, `last_synced`).
+        /// Which timestamp (`high_water_v2`, `last_synced`).
         key: &'static str,
         /// Why.
         cause: time::Error,
@@ -138,14 +140,58 @@ fn micros(at: OffsetDateTime) -> i64 {
     at.unix_timestamp() * 1_000_000 + i64::from(at.microsecond())
 }
 
+/// The timestamp stored as [`micros`], computed without any parsing.
+fn from_micros(micros: i64) -> Result<OffsetDateTime, time::error::ComponentRange> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+}
+
+/// Column `idx` of `row` as a timestamp stored as [`micros`].
+fn timestamp(row: &Row<'_>, idx: usize) -> rusqlite::Result<OffsetDateTime> {
+    from_micros(row.get(idx)?)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, Type::Integer, Box::new(e)))
+}
+
 /// Column `idx` of `row` as text, borrowed from SQLite without a copy.
 fn text<'row>(row: &'row Row<'_>, idx: usize) -> rusqlite::Result<&'row str> {
-    Ok(row.get_ref(idx)?.as_str()?)
+    optional_text(row, idx)?.ok_or_else(|| wrong_type(row, idx, Type::Null))
+}
+
+/// Column `idx` of `row` as text or NULL, borrowed from SQLite without a
+/// copy. Errors name the column, as [`Row::get`] does.
+fn optional_text<'row>(row: &'row Row<'_>, idx: usize) -> rusqlite::Result<Option<&'row str>> {
+    match row.get_ref(idx)? {
+        ValueRef::Null => Ok(None),
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes)
+            .map(Some)
+            .map_err(|e| rusqlite::Error::Utf8Error(idx, e)),
+        other => Err(wrong_type(row, idx, other.data_type())),
+    }
+}
+
+#[cold]
+fn wrong_type(row: &Row<'_>, idx: usize, found: Type) -> rusqlite::Error {
+    match row.as_ref().column_name(idx) {
+        Ok(name) => rusqlite::Error::InvalidColumnType(idx, name.to_owned(), found),
+        Err(err) => err,
+    }
 }
 
 /// The JSON body stored for a record.
 fn encode<T: Serialize + ?Sized>(value: &T) -> rusqlite::Result<String> {
     serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// `value` as JSON, or NULL if `empty`: so that the common empty list or
+/// map costs no JSON to write or read.
+fn encode_unless_empty<T: Serialize + ?Sized>(
+    value: &T,
+    empty: bool,
+) -> rusqlite::Result<Option<String>> {
+    if empty {
+        Ok(None)
+    } else {
+        encode(value).map(Some)
+    }
 }
 
 /// Decodes the cached JSON `body` of the record `id` in `table`.

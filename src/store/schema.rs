@@ -1,18 +1,40 @@
 //! The store's schema and its migrations, tracked by `PRAGMA user_version`.
 //!
-//! Owns the SQL that creates and changes tables. Migrations are append-only:
-//! never edit or reorder one that has shipped, add the next one at the end.
-//! Reads and writes of the data belong to the sibling modules, not here.
+//! Owns the SQL that creates and changes tables, and the one-off code that
+//! moves data between layouts. Reads and writes of the data belong to the
+//! sibling modules, not here.
+//!
+//! Migration numbers are append-only: store files made by every earlier
+//! build exist, so never edit, reorder or remove a migration that has
+//! shipped; add the next one at the end of [`MIGRATIONS`]. A migration's code
+//! is frozen with it: it spells out its own SQL instead of calling the
+//! sibling modules, whose SQL follows the latest layout. The outbox (edits
+//! made offline, waiting to be sent) will be the next migration, number 3.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, params};
+
+use super::{decode, encode_unless_empty, micros, text};
+use crate::api::Customer;
+
+/// One migration: `sql`, then `then` (for what SQL cannot do exactly), in
+/// one transaction.
+pub(super) struct Migration {
+    sql: &'static str,
+    then: Option<fn(&Connection) -> rusqlite::Result<()>>,
+}
+
+impl Migration {
+    const fn sql(sql: &'static str) -> Migration {
+        Migration { sql, then: None }
+    }
+}
 
 /// Every migration, in order; migration `n` (from 1) takes the file from
 /// `user_version = n - 1` to `n`.
-///
-/// Migration 2 will add the outbox (edits made offline, waiting to be sent).
-pub(super) const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[Migration] = &[
     // 1: the cache and the sync state.
-    r#"
+    Migration::sql(
+        r#"
     CREATE TABLE customers (
         id TEXT PRIMARY KEY,
         updated_at INTEGER NOT NULL, -- unix microseconds
@@ -34,20 +56,109 @@ pub(super) const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    ),
+    // 2: customers in one column per field, so that loading 100,000 of them
+    // at start-up parses no JSON or RFC 3339 text in the common case.
+    //
+    // The rows of `customers` move here (see `customers_to_columns`), and so
+    // does the high-water mark, from `high_water` to `high_water_v2`. The old
+    // table stays, empty, for builds before this migration: they leave a file
+    // of a newer version as is, find no customers and no mark, and rebuild
+    // their cache with a full sync instead of failing on the missing `body`
+    // column. They never read or write `customers_v2` or `high_water_v2`, so
+    // after a downgrade and an upgrade each build's cache is still whole.
+    //
+    // Nothing is lost by leaving the JSON bodies behind: the `Customer` type
+    // already dropped the fields it does not know each time a body was
+    // decoded, so these columns hold all that a body could give this build.
+    // Timestamps keep their instant to the microsecond, in UTC (the contract
+    // sends UTC, and `updated_at` was already compared in microseconds).
+    Migration {
+        sql: r#"
+    CREATE TABLE customers_v2 (
+        id TEXT PRIMARY KEY,
+        display_id INTEGER NOT NULL, -- the u64, its bits read as an i64
+        name TEXT NOT NULL,
+        domain TEXT,
+        owner_id TEXT,
+        plan TEXT,
+        tags TEXT,                   -- JSON array of strings; NULL or '' if empty
+        custom_fields TEXT,          -- JSON object of strings; NULL or '' if empty
+        source TEXT NOT NULL,
+        archived INTEGER NOT NULL,   -- 0 or 1 (archived customers are not kept)
+        created_at INTEGER NOT NULL, -- unix microseconds
+        updated_at INTEGER NOT NULL  -- unix microseconds
+    );
+    "#,
+        then: Some(customers_to_columns),
+    },
 ];
 
 /// Applies the `migrations` that `conn` has not run yet, each in its own
 /// transaction together with the new `user_version`.
 ///
 /// A file from a newer build (a higher version than known here) is left as
-/// is: migrations only add, so an older build can still use it.
-pub(super) fn migrate(conn: &mut Connection, migrations: &[&str]) -> rusqlite::Result<()> {
+/// is. Migrations only add tables and columns an older build ignores, so it
+/// can still use the file; when a table changes shape, the new shape is a new
+/// table and the old one is left for older builds (see migration 2).
+pub(super) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> rusqlite::Result<()> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    for (version, sql) in (1..).zip(migrations).skip_while(|(v, _)| *v <= current) {
+    for (version, migration) in (1..).zip(migrations).skip_while(|(v, _)| *v <= current) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(migration.sql)?;
+        if let Some(then) = migration.then {
+            then(&tx)?;
+        }
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Migration 2, after its SQL: decodes each JSON body of `customers` into
+/// the columns of `customers_v2`, then empties `customers` and moves the
+/// high-water mark to `high_water_v2`.
+///
+/// A body this build cannot decode (which made every load fail before) is
+/// dropped, and then the mark is dropped too, so that the next sync is a full
+/// one and fetches that customer again.
+fn customers_to_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare(
+        "INSERT INTO customers_v2 (id, display_id, name, domain, owner_id, plan, tags,
+                                   custom_fields, source, archived, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    let mut select = conn.prepare("SELECT id, body FROM customers")?;
+    let mut rows = select.query([])?;
+    let mut dropped = 0_usize;
+    while let Some(row) = rows.next()? {
+        let Ok(c) = decode::<Customer>("customers", text(row, 0)?, text(row, 1)?) else {
+            dropped += 1;
+            continue;
+        };
+        insert.execute(params![
+            c.id,
+            c.display_id.cast_signed(),
+            c.name,
+            c.domain,
+            c.owner_id,
+            c.plan,
+            encode_unless_empty(&c.tags, c.tags.is_empty())?,
+            encode_unless_empty(&c.custom_fields, c.custom_fields.is_empty())?,
+            c.source.as_str(),
+            c.archived,
+            micros(c.created_at),
+            micros(c.updated_at),
+        ])?;
+    }
+    conn.execute("DELETE FROM customers", [])?;
+    if dropped == 0 {
+        conn.execute(
+            "UPDATE meta SET key = 'high_water_v2' WHERE key = 'high_water'",
+            [],
+        )?;
+    } else {
+        conn.execute("DELETE FROM meta WHERE key = 'high_water'", [])?;
     }
     Ok(())
 }
@@ -56,9 +167,11 @@ pub(super) fn migrate(conn: &mut Connection, migrations: &[&str]) -> rusqlite::R
 mod tests {
     use std::path::Path;
 
+    use rusqlite::OptionalExtension;
+
     use super::*;
     use crate::store::Store;
-    use crate::store::testing::customer;
+    use crate::store::testing::{at, customer};
 
     fn user_version(conn: &Connection) -> usize {
         let v: i64 = conn
@@ -67,22 +180,80 @@ mod tests {
         usize::try_from(v).expect("non-negative")
     }
 
+    /// A store file as a build before migration 2 left it: `bodies` cached
+    /// as JSON, and a high-water mark at `at(100)`.
+    fn file_at_version_1(path: &Path, bodies: &[(&str, String)]) -> Connection {
+        let mut conn = Connection::open(path).expect("open");
+        migrate(&mut conn, &MIGRATIONS[..1]).expect("migrate");
+        for (id, body) in bodies {
+            conn.execute(
+                "INSERT INTO customers (id, updated_at, body) VALUES (?1, ?2, ?3)",
+                params![id, 100_000_000, body],
+            )
+            .expect("insert");
+        }
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('high_water', '1970-01-01T00:01:40Z')",
+            [],
+        )
+        .expect("mark");
+        conn
+    }
+
     /// A store file as a build that knew only the first `version` migrations
-    /// left it, holding one customer written through the version-1 columns.
+    /// left it, holding one customer written through the columns of that
+    /// version, and a high-water mark at `at(100)`.
     fn file_at_version(path: &Path, version: usize) {
+        let old = customer("cus_old", 100, false);
+        if version == 1 {
+            let body = serde_json::to_string(&old).expect("json");
+            let conn = file_at_version_1(path, &[(&old.id, body)]);
+            assert_eq!(user_version(&conn), version);
+            return;
+        }
         let mut conn = Connection::open(path).expect("open");
         migrate(&mut conn, &MIGRATIONS[..version]).expect("migrate");
-        let old = customer("cus_old", 100, false);
+        // Version 2 and later: the columns of `customers_v2`.
         conn.execute(
-            "INSERT INTO customers (id, updated_at, body) VALUES (?1, ?2, ?3)",
-            rusqlite::params![
+            "INSERT INTO customers_v2 (id, display_id, name, domain, owner_id, plan, tags,
+                                       custom_fields, source, archived, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)",
+            params![
                 old.id,
+                old.display_id.cast_signed(),
+                old.name,
+                old.domain,
+                old.owner_id,
+                old.plan,
+                serde_json::to_string(&old.tags).expect("json"),
+                serde_json::to_string(&old.custom_fields).expect("json"),
+                old.source.as_str(),
+                1_000_000,
                 100_000_000,
-                serde_json::to_string(&old).expect("json")
             ],
         )
         .expect("insert");
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('high_water_v2', '1970-01-01T00:01:40Z')",
+            [],
+        )
+        .expect("mark");
         assert_eq!(user_version(&conn), version);
+    }
+
+    fn legacy_state(conn: &Connection) -> (i64, Option<String>) {
+        let rows = conn
+            .query_row("SELECT COUNT(*) FROM customers", [], |row| row.get(0))
+            .expect("count");
+        let mark = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'high_water'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .expect("mark");
+        (rows, mark)
     }
 
     #[test]
@@ -111,6 +282,102 @@ mod tests {
                 vec![customer("cus_old", 100, false)],
                 "from v{version}"
             );
+            assert_eq!(
+                store.high_water().expect("high water"),
+                Some(at(100)),
+                "from v{version}"
+            );
         }
+    }
+
+    /// `Customer` drops fields it does not know, so the columns keep all a
+    /// body could give; the rest of the body still loads.
+    #[test]
+    fn migration_2_drops_unknown_fields_of_a_body_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.sqlite3");
+        let mut body = serde_json::to_value(customer("cus_a", 100, false)).expect("json");
+        body["health_score"] = serde_json::json!(93);
+        let mut plain = customer("cus_b", 100, false);
+        plain.tags.clear();
+        plain.custom_fields.clear();
+        plain.domain = None;
+        let plain_body = serde_json::to_string(&plain).expect("json");
+        drop(file_at_version_1(
+            &path,
+            &[("cus_a", body.to_string()), ("cus_b", plain_body)],
+        ));
+
+        let store = Store::open(&path).expect("open");
+        let mut loaded = store.load_customers().expect("load");
+        loaded.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(loaded, vec![customer("cus_a", 100, false), plain]);
+        assert_eq!(store.high_water().expect("high water"), Some(at(100)));
+    }
+
+    /// Such a body made every load fail before; now the next sync, a full
+    /// one, fetches that customer again.
+    #[test]
+    fn migration_2_drops_a_body_it_cannot_decode_and_the_high_water_mark() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.sqlite3");
+        let good = customer("cus_good", 100, false);
+        let good_body = serde_json::to_string(&good).expect("json");
+        drop(file_at_version_1(
+            &path,
+            &[
+                ("cus_bad", r#"{"id":7}"#.to_owned()),
+                ("cus_good", good_body),
+            ],
+        ));
+
+        let store = Store::open(&path).expect("open");
+        assert_eq!(store.load_customers().expect("load"), vec![good]);
+        assert_eq!(store.high_water().expect("high water"), None);
+        assert_eq!(legacy_state(&store.conn), (0, None));
+    }
+
+    /// A build before migration 2 leaves the file at its newer version and
+    /// keeps using `customers` and `high_water`: it must find an empty cache
+    /// and no mark (so it runs a full sync), and its writes must not leak
+    /// into the cache of this build.
+    #[test]
+    fn after_migration_2_an_older_build_starts_from_an_empty_cache_of_its_own() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.sqlite3");
+        file_at_version(&path, 1);
+        drop(Store::open(&path).expect("migrate"));
+
+        // What the older build does: it reads no rows and no mark, then
+        // caches what its full sync fetched.
+        let mut older = Connection::open(&path).expect("open as the older build");
+        migrate(&mut older, &MIGRATIONS[..1]).expect("left as is");
+        assert_eq!(user_version(&older), MIGRATIONS.len());
+        assert_eq!(legacy_state(&older), (0, None));
+        let fetched = customer("cus_new", 200, false);
+        older
+            .execute(
+                "INSERT INTO customers (id, updated_at, body) VALUES (?1, ?2, ?3)",
+                params![
+                    fetched.id,
+                    200_000_000,
+                    serde_json::to_string(&fetched).expect("json")
+                ],
+            )
+            .expect("insert");
+        older
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('high_water', '1970-01-01T00:03:20Z')",
+                [],
+            )
+            .expect("mark");
+        drop(older);
+
+        let store = Store::open(&path).expect("open again");
+        assert_eq!(
+            store.load_customers().expect("load"),
+            vec![customer("cus_old", 100, false)]
+        );
+        assert_eq!(store.high_water().expect("high water"), Some(at(100)));
     }
 }

@@ -2,6 +2,10 @@
 //! `updated_at` applied) and the time of the last successful sync, both as
 //! RFC 3339 text.
 //!
+//! The mark is kept under `high_water_v2`, the mark of the rows in
+//! `customers_v2`; `high_water` was the mark of the old `customers` table,
+//! and belongs to builds before migration 2 (see `schema.rs`).
+//!
 //! Owns the `meta` keys and their encoding. Deciding when to sync, or what a
 //! sync asks the server for, belongs to the sync task, not here.
 
@@ -11,7 +15,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{Store, StoreError};
 
-const HIGH_WATER: &str = "high_water";
+const HIGH_WATER: &str = "high_water_v2";
 const LAST_SYNCED: &str = "last_synced";
 
 impl Store {
@@ -104,8 +108,8 @@ mod tests {
         store
             .conn
             .execute(
-                "INSERT INTO meta (key, value) VALUES ('high_water', 'yesterday')",
-                [],
+                "INSERT INTO meta (key, value) VALUES (?1, 'yesterday')",
+                [HIGH_WATER],
             )
             .expect("insert");
         let err = store.high_water().expect_err("not RFC 3339");
@@ -113,12 +117,12 @@ mod tests {
             matches!(
                 err,
                 StoreError::Timestamp {
-                    key: "high_water",
+                    key: HIGH_WATER,
                     ..
                 }
             ),
             "{err:?}"
         );
-        assert!(err.to_string().contains("high_water"), "{err}");
+        assert!(err.to_string().contains(HIGH_WATER), "{err}");
     }
 }
