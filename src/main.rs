@@ -72,6 +72,7 @@ async fn customers(api_url: String) -> anyhow::Result<()> {
         store_path,
         demo: false,
         sync: SyncConfig::default(),
+        share_url_base: tui::DEFAULT_SHARE_URL_BASE.to_owned(),
     })
     .await?;
     Ok(())
@@ -93,6 +94,7 @@ async fn demo() -> anyhow::Result<()> {
         store_path: dir.path().join("client.sqlite3"),
         demo: true,
         sync: SyncConfig::default(),
+        share_url_base: tui::DEFAULT_SHARE_URL_BASE.to_owned(),
     })
     .await;
     running.shutdown().await;

@@ -298,7 +298,9 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
             users,
             me,
             last_synced,
+            pending,
         } => {
+            assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
             assert!(customers.is_empty(), "{} cached", customers.len());
             assert!(users.is_empty(), "{users:?}");
             assert_eq!(me, None);
@@ -456,7 +458,9 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
             users,
             me,
             last_synced,
+            pending,
         } => {
+            assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
             assert_eq!(by_id(customers), live, "every cached customer");
             assert_eq!(users.len(), 6);
             assert_eq!(me.map(|u| u.id).as_deref(), Some(ME));
@@ -661,12 +665,8 @@ async fn a_sync_through_a_faulty_server_finishes_with_exactly_the_servers_custom
     assert_eq!(cache, live);
 }
 
-// ------------------------------------------------- known engine bugs
-//
-// These fail against the current engine and are ignored so the suite stays
-// green; run them with `cargo test --test sync_engine -- --ignored`.
+// ------------------------------------------- stopping and a broken store
 
-/// `SyncHandle::stop` promises to wait "for it to let go of the store", but
 /// A history fetch still in flight when `stop()` is called is cancelled:
 /// once `stop` returns, no event arrives and nothing is written to the store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,8 +53,20 @@ pub struct Entry {
     pub archived: bool,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// A change made in this app that the server has not confirmed yet (a
+    /// create or an edit waiting in the outbox).
+    pub pending: bool,
     /// The lower-cased name, so that ordering compares without allocating.
     sort_key: String,
+}
+
+impl Entry {
+    /// The same entry, marked as waiting for the server.
+    #[must_use]
+    pub fn into_pending(mut self) -> Entry {
+        self.pending = true;
+        self
+    }
 }
 
 impl From<Customer> for Entry {
@@ -86,6 +98,7 @@ impl From<Customer> for Entry {
             archived: customer.archived,
             created_at: customer.created_at,
             updated_at: customer.updated_at,
+            pending: false,
         }
     }
 }
@@ -179,7 +192,12 @@ impl CustomerSet {
     /// Equal timestamps are applied, since incremental sync re-sends the
     /// boundary record.
     pub fn apply(&mut self, batch: impl IntoIterator<Item = Customer>) -> ApplyStats {
-        let batch: Vec<Customer> = batch.into_iter().collect();
+        self.apply_entries(batch.into_iter().map(Entry::from).collect())
+    }
+
+    /// [`CustomerSet::apply`] for records already made into entries, so the
+    /// sanitising can happen off the UI task.
+    pub fn apply_entries(&mut self, batch: Vec<Entry>) -> ApplyStats {
         let mut upkeep = if batch.len() <= IN_PLACE_MAX {
             OrderUpkeep::InPlace
         } else {
@@ -188,8 +206,8 @@ impl CustomerSet {
             }
         };
         let mut stats = ApplyStats::default();
-        for customer in batch {
-            self.apply_one(customer, &mut upkeep, &mut stats);
+        for entry in batch {
+            self.apply_one(entry, &mut upkeep, &mut stats);
         }
         if let OrderUpkeep::Deferred { origin } = upkeep {
             self.rebuild_order(&origin);
@@ -281,7 +299,7 @@ impl CustomerSet {
     }
 
     /// Applies one record: stale check, then insert, replace or remove.
-    fn apply_one(&mut self, customer: Customer, upkeep: &mut OrderUpkeep, stats: &mut ApplyStats) {
+    fn apply_one(&mut self, customer: Entry, upkeep: &mut OrderUpkeep, stats: &mut ApplyStats) {
         match self.slots.get(&customer.id) {
             Some(&slot) => self.apply_to_live(slot, customer, upkeep, stats),
             None => self.apply_to_absent(customer, upkeep, stats),
@@ -292,7 +310,7 @@ impl CustomerSet {
     fn apply_to_live(
         &mut self,
         slot: usize,
-        customer: Customer,
+        customer: Entry,
         upkeep: &mut OrderUpkeep,
         stats: &mut ApplyStats,
     ) {
@@ -303,7 +321,7 @@ impl CustomerSet {
             self.gone.insert(entry.id, customer.updated_at);
             stats.removed += 1;
         } else {
-            self.replace_slot(slot, Entry::from(customer), upkeep);
+            self.replace_slot(slot, customer, upkeep);
             stats.updated += 1;
         }
     }
@@ -312,7 +330,7 @@ impl CustomerSet {
     /// removed locally).
     fn apply_to_absent(
         &mut self,
-        customer: Customer,
+        customer: Entry,
         upkeep: &mut OrderUpkeep,
         stats: &mut ApplyStats,
     ) {
@@ -323,7 +341,7 @@ impl CustomerSet {
             self.gone.insert(customer.id, customer.updated_at);
         } else {
             self.gone.remove(&customer.id);
-            self.push(Entry::from(customer), upkeep);
+            self.push(customer, upkeep);
             stats.inserted += 1;
         }
     }

@@ -6,11 +6,13 @@
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 
 pub mod customers;
+pub mod draft;
 pub mod duplicates;
 pub mod host;
 pub mod text;
 
 pub use customers::{ApplyStats, CustomerSet, Entry};
+pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
 pub use text::{has_forbidden_chars, sanitize};

@@ -86,14 +86,28 @@ impl Store {
 /// `tags` or `custom_fields` (NULL or '') needs no JSON parse.
 fn read_customer(row: &Row<'_>) -> Result<Customer, StoreError> {
     let id: String = row.get(0)?;
-    let tags: Vec<String> = match optional_text(row, 6)? {
-        None | Some("") => Vec::new(),
-        Some(json) => decode(TABLE, &id, json)?,
-    };
-    let custom_fields: BTreeMap<String, String> = match optional_text(row, 7)? {
-        None | Some("") => BTreeMap::new(),
-        Some(json) => decode(TABLE, &id, json)?,
-    };
+    let mut tags = Vec::new();
+    if let Some(json) = optional_text(row, 6)?
+        && !json.is_empty()
+        && !each_plain_json_string(json, false, |tag| tags.push(tag.to_owned()))
+    {
+        tags = decode(TABLE, &id, json)?;
+    }
+    let mut custom_fields = BTreeMap::new();
+    if let Some(json) = optional_text(row, 7)?
+        && !json.is_empty()
+    {
+        let mut key = None;
+        let plain = each_plain_json_string(json, true, |text| match key.take() {
+            None => key = Some(text),
+            Some(key) => {
+                custom_fields.insert(key.to_owned(), text.to_owned());
+            }
+        });
+        if !plain {
+            custom_fields = decode(TABLE, &id, json)?;
+        }
+    }
     Ok(Customer {
         display_id: row.get::<_, i64>(1)?.cast_unsigned(),
         name: row.get(2)?,
@@ -108,6 +122,51 @@ fn read_customer(row: &Row<'_>) -> Result<Customer, StoreError> {
         updated_at: timestamp(row, 11)?,
         id,
     })
+}
+
+/// Calls `each` with the strings of the JSON array `json` in order (or, if
+/// `object`, with the keys and values of the JSON object in turn), and
+/// returns `true`, when `json` has the compact form that
+/// [`encode`](super::encode) writes and no backslash or control character:
+/// `["a","b"]`, `{"k":"v"}`.
+///
+/// In that form a string has no escape and no quote inside, so its text is
+/// its value. Otherwise it returns `false`, maybe after some calls, and the
+/// caller leaves `json` to `serde_json`, which gives the value or the error.
+fn each_plain_json_string<'a>(json: &'a str, object: bool, mut each: impl FnMut(&'a str)) -> bool {
+    let (open, close) = if object { (b'{', b'}') } else { (b'[', b']') };
+    let bytes = json.as_bytes();
+    if bytes.len() < 2 || bytes[0] != open || bytes[bytes.len() - 1] != close {
+        return false;
+    }
+    let end = bytes.len() - 1;
+    let mut at = 1;
+    let mut count = 0_usize;
+    while at < end {
+        if bytes[at] != b'"' {
+            return false;
+        }
+        let start = at + 1;
+        at = start;
+        while bytes[at] != b'"' {
+            if bytes[at] == b'\\' || bytes[at] < 0x20 || at == end {
+                return false;
+            }
+            at += 1;
+        }
+        // Quotes are ASCII, so both ends are character boundaries.
+        each(&json[start..at]);
+        count += 1;
+        at += 1;
+        let separator = if object && count % 2 == 1 { b':' } else { b',' };
+        if at < end {
+            if bytes[at] != separator || at + 1 == end {
+                return false;
+            }
+            at += 1;
+        }
+    }
+    !object || count % 2 == 0
 }
 
 /// Caches `customer` unless the cached record for its id is as new or newer
@@ -422,6 +481,27 @@ mod tests {
 mod tmp_bench {
     use super::*;
     use crate::store::testing::customer;
+    use crate::store::{text, timestamp};
+
+    struct Cpu(u64, std::time::Instant);
+    fn cpu() -> Cpu {
+        let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
+        Cpu(
+            s.split_whitespace().next().unwrap().parse().unwrap(),
+            std::time::Instant::now(),
+        )
+    }
+    impl Cpu {
+        fn show(&self, what: &str) {
+            let now = cpu();
+            println!(
+                "{what}: cpu {:.1}ms wall {:.1}ms",
+                (now.0 - self.0) as f64 / 1e6,
+                (now.1 - self.1).as_secs_f64() * 1e3
+            );
+        }
+    }
+
     #[test]
     #[ignore = "tmp"]
     fn tmp_load_loop() {
@@ -435,13 +515,210 @@ mod tmp_bench {
         drop(page);
         drop(store);
         let store = Store::open(&path).expect("reopen");
-        for _ in 0..8 {
-            let t = std::time::Instant::now();
+        let sql = "SELECT id, display_id, name, domain, owner_id, plan, tags, custom_fields, source, archived, created_at, updated_at FROM customers_v2";
+        if let Ok(m) = std::env::var("MMAP") {
+            store
+                .conn
+                .pragma_update(None, "mmap_size", m.parse::<i64>().unwrap())
+                .unwrap();
+        }
+        if std::env::var("JSONB").is_ok() {
+            for _ in 0..3 {
+                let mut st = store.conn.prepare(sql).unwrap();
+                let t = cpu();
+                let mut rows = st.query([]).unwrap();
+                let mut n = 0;
+                while let Some(row) = rows.next().unwrap() {
+                    let a: Vec<&str> = serde_json::from_str(text(row, 6).unwrap()).unwrap();
+                    let b: Vec<(&str, &str)> =
+                        serde_json::from_str::<BTreeMap<&str, &str>>(text(row, 7).unwrap())
+                            .unwrap()
+                            .into_iter()
+                            .collect();
+                    n += a.len() + b.len();
+                }
+                drop(rows);
+                t.show("json borrowed");
+                let t = cpu();
+                let mut rows = st.query([]).unwrap();
+                let mut v: Vec<(Vec<String>, Vec<String>)> = Vec::new();
+                while let Some(row) = rows.next().unwrap() {
+                    let a: Vec<&str> = serde_json::from_str(text(row, 6).unwrap()).unwrap();
+                    let b: BTreeMap<&str, &str> =
+                        serde_json::from_str(text(row, 7).unwrap()).unwrap();
+                    v.push((
+                        a.iter().map(|s| s.to_string()).collect(),
+                        b.iter().map(|s| s.0.to_string()).collect(),
+                    ));
+                }
+                drop(rows);
+                t.show("json borrowed+strings");
+                assert!(n > 0);
+            }
+        }
+        if std::env::var("PARTS").is_ok() {
+            for _ in 0..3 {
+                let mut st = store.conn.prepare(sql).unwrap();
+                let t = cpu();
+                let mut rows = st.query([]).unwrap();
+                let mut n = 0usize;
+                while let Some(row) = rows.next().unwrap() {
+                    n += 1;
+                    let _ = row;
+                }
+                drop(rows);
+                t.show("step only");
+                let t = cpu();
+                let mut rows = st.query([]).unwrap();
+                while let Some(row) = rows.next().unwrap() {
+                    for i in 0..12 {
+                        n += match row.get_ref(i).unwrap() {
+                            rusqlite::types::ValueRef::Text(b) => b.len(),
+                            rusqlite::types::ValueRef::Integer(x) => x as usize & 1,
+                            _ => 0,
+                        };
+                    }
+                }
+                drop(rows);
+                t.show("step+refs");
+                let t = cpu();
+                let mut rows = st.query([]).unwrap();
+                let mut v: Vec<(
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<String>,
+                )> = Vec::new();
+                while let Some(row) = rows.next().unwrap() {
+                    v.push((
+                        row.get(0).unwrap(),
+                        row.get(2).unwrap(),
+                        row.get(3).unwrap(),
+                        row.get(4).unwrap(),
+                        row.get(5).unwrap(),
+                    ));
+                }
+                drop(rows);
+                t.show("5 strings");
+                drop(v);
+                let t = cpu();
+                let mut rows = st.query([]).unwrap();
+                let mut v: Vec<(Vec<String>, BTreeMap<String, String>)> = Vec::new();
+                while let Some(row) = rows.next().unwrap() {
+                    v.push((
+                        serde_json::from_str(text(row, 6).unwrap()).unwrap(),
+                        serde_json::from_str(text(row, 7).unwrap()).unwrap(),
+                    ));
+                }
+                drop(rows);
+                t.show("2 json");
+                drop(v);
+                let t = cpu();
+                let mut rows = st.query([]).unwrap();
+                let mut v: Vec<(time::OffsetDateTime, time::OffsetDateTime)> = Vec::new();
+                while let Some(row) = rows.next().unwrap() {
+                    v.push((timestamp(row, 10).unwrap(), timestamp(row, 11).unwrap()));
+                }
+                drop(rows);
+                t.show("2 times");
+                drop(v);
+                assert!(n > 0);
+            }
+        }
+        for _ in 0..6 {
+            let t = cpu();
             let loaded = store.load_customers().expect("load");
-            let e = t.elapsed();
+            t.show("load");
             assert_eq!(loaded.len(), 100_000);
             drop(loaded);
-            println!("load: {e:?}");
         }
+    }
+}
+#[cfg(test)]
+mod tmp_start {
+    use super::*;
+    use crate::store::testing::customer;
+    #[test]
+    #[ignore = "tmp"]
+    fn tmp_start() {
+        let path = std::path::PathBuf::from(std::env::var("BENCH_DB").unwrap());
+        if !path.exists() {
+            let mut store = Store::open(&path).expect("open");
+            let page: Vec<Customer> = (0..100_000)
+                .map(|i| customer(&format!("cus_{i:026}"), 1_800_000_000 + i, false))
+                .collect();
+            store.apply_page(&page).expect("apply");
+            return;
+        }
+        fn ticks() -> (u64, u64) {
+            let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+            let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
+            (f[11].parse().unwrap(), f[12].parse().unwrap())
+        }
+        let k0 = ticks();
+        let t = std::time::Instant::now();
+        let store = Store::open(&path).expect("reopen");
+        let o = t.elapsed().as_secs_f64() * 1e3;
+        let loaded = store.load_customers().expect("load");
+        let l = t.elapsed().as_secs_f64() * 1e3;
+        let k1 = ticks();
+        println!(
+            "start: {l:.1} open {o:.1} user {}0ms sys {}0ms",
+            k1.0 - k0.0,
+            k1.1 - k0.1
+        );
+        std::mem::forget(store);
+        std::mem::forget(loaded);
+        std::process::exit(0);
+    }
+}
+#[cfg(test)]
+mod tmp_off {
+    use super::*;
+    use crate::store::testing::customer;
+    fn ticks() -> (u64, u64) {
+        let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
+        (f[11].parse().unwrap(), f[12].parse().unwrap())
+    }
+    fn faults() -> u64 {
+        let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+        let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
+        f[7].parse().unwrap()
+    }
+    #[test]
+    #[ignore = "tmp"]
+    fn tmp_off() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("big.sqlite3");
+        let mut store = Store::open(&path).expect("open");
+        let page: Vec<Customer> = (0..100_000)
+            .map(|i| customer(&format!("cus_{i:026}"), 1_800_000_000 + i, false))
+            .collect();
+        store.apply_page(&page).expect("apply");
+        drop(store);
+        let k0 = ticks();
+        let f0 = faults();
+        let started = std::time::Instant::now();
+        let store = Store::open(&path).expect("reopen");
+        if let Ok(m) = std::env::var("MMAP") {
+            store
+                .conn
+                .pragma_update(None, "mmap_size", m.parse::<i64>().unwrap())
+                .unwrap();
+        }
+        let loaded = store.load_customers().expect("load");
+        let elapsed = started.elapsed();
+        let k1 = ticks();
+        let f1 = faults();
+        assert_eq!(loaded.len(), page.len());
+        println!(
+            "off: {:.1} user {}0 sys {}0 minflt {}",
+            elapsed.as_secs_f64() * 1e3,
+            k1.0 - k0.0,
+            k1.1 - k0.1,
+            f1 - f0
+        );
     }
 }

@@ -17,6 +17,7 @@
 mod account;
 mod customers;
 mod history;
+mod outbox;
 mod schema;
 mod sync_state;
 #[cfg(test)]
@@ -33,6 +34,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use account::account_file;
+pub use outbox::{OutboxItem, OutboxOp};
 
 /// The local cache of one account, over one SQLite connection (WAL,
 /// `synchronous=NORMAL`, foreign keys on).
@@ -140,9 +142,10 @@ fn micros(at: OffsetDateTime) -> i64 {
     at.unix_timestamp() * 1_000_000 + i64::from(at.microsecond())
 }
 
-/// The timestamp stored as [`micros`], computed without any parsing.
+/// The timestamp stored as [`micros`] (in UTC), computed without parsing.
 fn from_micros(micros: i64) -> Result<OffsetDateTime, time::error::ComponentRange> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+    let fraction = u32::try_from(micros.rem_euclid(1_000_000)).unwrap_or(0);
+    OffsetDateTime::from_unix_timestamp(micros.div_euclid(1_000_000))?.replace_microsecond(fraction)
 }
 
 /// Column `idx` of `row` as a timestamp stored as [`micros`].

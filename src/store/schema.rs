@@ -8,8 +8,7 @@
 //! build exist, so never edit, reorder or remove a migration that has
 //! shipped; add the next one at the end of [`MIGRATIONS`]. A migration's code
 //! is frozen with it: it spells out its own SQL instead of calling the
-//! sibling modules, whose SQL follows the latest layout. The outbox (edits
-//! made offline, waiting to be sent) will be the next migration, number 3.
+//! sibling modules, whose SQL follows the latest layout.
 
 use rusqlite::{Connection, params};
 
@@ -92,6 +91,22 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     "#,
         then: Some(customers_to_columns),
     },
+    // 3: the outbox (see `outbox.rs`): creates and edits made here, kept
+    // until the server has them. Queue order is `seq`, which AUTOINCREMENT
+    // never reuses. Builds before this migration ignore the table, so items
+    // left in it wait there for a build that knows it.
+    Migration::sql(
+        r#"
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,            -- the IdempotencyKey, hyphenated
+        op TEXT NOT NULL,                    -- the OutboxOp as JSON
+        queued_at INTEGER NOT NULL,          -- unix microseconds
+        attempts INTEGER NOT NULL DEFAULT 0, -- failed attempts, to be retried
+        last_error TEXT                      -- why the last one failed
+    );
+    "#,
+    ),
 ];
 
 /// Applies the `migrations` that `conn` has not run yet, each in its own

@@ -28,6 +28,8 @@ pub struct TuiConfig {
     pub store_path: PathBuf,
     pub demo: bool,
     pub sync: SyncConfig,
+    /// Where shared customer links point (`<base>/customers/<display_id>`).
+    pub share_url_base: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +45,7 @@ struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
         ratatui::restore();
         let _ = crossterm::execute!(io::stdout(), crossterm::cursor::Show);
     }
@@ -63,6 +66,8 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
 
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
+    // Pasted text arrives whole, so a newline in it cannot submit a form.
+    crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste)?;
     let size = terminal.size()?;
     let mut state = State::new(
         Theme::from_env(),
@@ -70,6 +75,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         (size.width, size.height),
     );
     state.demo = config.demo;
+    state.share_url_base = config.share_url_base;
     state.notice = store_problem;
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -148,6 +154,7 @@ async fn event_loop(
             for command in update(state, message) {
                 match command {
                     Command::Sync(command) => engine.send(command),
+                    Command::Copy(text) => copy_to_clipboard(&text),
                     Command::Quit => state.quitting = true,
                 }
             }
@@ -155,8 +162,18 @@ async fn event_loop(
     }
 }
 
+/// OSC 52: the terminal puts the text on the clipboard of the machine the
+/// user sits at, which works over SSH and in tmux (with `set-clipboard`).
+fn copy_to_clipboard(text: &str) {
+    use crossterm::clipboard::CopyToClipboard;
+    if let Err(err) = crossterm::execute!(io::stdout(), CopyToClipboard::to_clipboard_from(text)) {
+        tracing::warn!(error = %err, "could not write to the clipboard");
+    }
+}
+
 fn translate(event: Event) -> Option<Message> {
     match event {
+        Event::Paste(text) => Some(Message::Paste(text)),
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Message::Key(key)),
         Event::Mouse(mouse) => Some(Message::Mouse(mouse)),
         Event::Resize(width, height) => Some(Message::Resize { width, height }),

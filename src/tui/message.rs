@@ -14,6 +14,8 @@ pub enum Message {
         width: u16,
         height: u16,
     },
+    /// Text pasted into the terminal (bracketed paste).
+    Paste(String),
     Sync(SyncEvent),
     /// The wall clock moved on (relative times, the spinner, countdowns).
     Tick(OffsetDateTime),
@@ -25,5 +27,7 @@ pub enum Message {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Sync(SyncCommand),
+    /// Put text on the clipboard of the user's terminal (OSC 52).
+    Copy(String),
     Quit,
 }

@@ -7,6 +7,8 @@
 //! itself; the sync engine does.
 
 mod app;
+mod changes;
+pub mod form;
 pub mod format;
 pub mod keymap;
 pub mod message;
@@ -20,5 +22,5 @@ mod tests;
 
 pub use app::{TuiConfig, TuiError, run};
 pub use message::{Command, Message};
-pub use state::State;
+pub use state::{DEFAULT_SHARE_URL_BASE, State};
 pub use update::update;

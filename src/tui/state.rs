@@ -6,9 +6,14 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::form::{Form, FormMode};
 use super::format;
 use super::theme::Theme;
-use crate::domain::{CustomerSet, Entry};
+use crate::api::IdempotencyKey;
+use crate::domain::{CustomerSet, Draft, Entry};
+
+/// Where shared customer links point unless configured otherwise.
+pub const DEFAULT_SHARE_URL_BASE: &str = "https://app.pivotal.app";
 
 /// Rows of the screen that are not list rows: title, column header, status
 /// line and hint bar.
@@ -40,8 +45,48 @@ pub struct State {
     pub demo: bool,
     /// A problem to show in the status line that is not about syncing.
     pub notice: Option<String>,
+    /// A one-off message for the status line ("sent to clipboard"); cleared
+    /// by the next key.
+    pub flash: Option<String>,
+    /// The open create/edit form.
+    pub form: Option<FormSession>,
+    /// Forms the server sent back (422) while another form was open.
+    pub reopen_queue: Vec<Form>,
+    /// Changes in the outbox, by key, with why they are still waiting.
+    pub outbox: HashMap<IdempotencyKey, PendingChange>,
+    /// What the user typed for each change in flight, to reopen the form
+    /// exactly as typed if the server refuses it.
+    pub submitted: HashMap<IdempotencyKey, Submitted>,
+    /// The create to select and open once the server confirms it.
+    pub open_on_delivery: Option<IdempotencyKey>,
+    /// `q` with changes still waiting asks first.
+    pub confirm_quit: bool,
+    pub share_url_base: String,
     pub quitting: bool,
     dirty: bool,
+}
+
+/// An open form and what it offers: the team and the plans in use, taken
+/// when it opened.
+#[derive(Debug)]
+pub struct FormSession {
+    pub form: Form,
+    pub team: Vec<(String, String)>,
+    pub plans: Vec<String>,
+}
+
+/// A change in the outbox, as the status line tells it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PendingChange {
+    /// Why the last attempt failed, if one did.
+    pub reason: Option<String>,
+}
+
+/// A submitted form, kept until the server answers.
+#[derive(Debug)]
+pub struct Submitted {
+    pub draft: Draft,
+    pub mode: FormMode,
 }
 
 /// A customer's history as far as the app knows it.
@@ -105,6 +150,14 @@ impl State {
             now,
             demo: false,
             notice: None,
+            flash: None,
+            form: None,
+            reopen_queue: Vec::new(),
+            outbox: HashMap::new(),
+            submitted: HashMap::new(),
+            open_on_delivery: None,
+            confirm_quit: false,
+            share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
             quitting: false,
             dirty: true,
         }
@@ -121,6 +174,27 @@ impl State {
 
     pub fn selected_entry(&self) -> Option<&Entry> {
         self.customers.at(self.selected)
+    }
+
+    /// The link teammates open for a customer: `<base>/customers/<display_id>`.
+    pub fn share_url(&self, display_id: u64) -> String {
+        format!(
+            "{}/customers/{display_id}",
+            self.share_url_base.trim_end_matches('/')
+        )
+    }
+
+    /// What the status line says about changes waiting in the outbox.
+    pub fn pending_status(&self) -> Option<String> {
+        let n = self.outbox.len();
+        if n == 0 {
+            return None;
+        }
+        let reason = self.outbox.values().find_map(|p| p.reason.as_deref());
+        Some(match reason {
+            Some(reason) => format!("{n} pending ({reason})"),
+            None => format!("{n} pending"),
+        })
     }
 
     /// How many list rows fit on the screen.

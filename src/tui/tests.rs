@@ -35,6 +35,7 @@ fn cache_loaded(customers: Vec<Customer>, last_synced: Option<OffsetDateTime>) -
         users,
         me,
         last_synced,
+        pending: Vec::new(),
     })
 }
 

@@ -2,8 +2,10 @@
 //! [`Message`] into new state and a list of [`Command`]s for the outside
 //! world; it does no I/O and draws nothing.
 
-use crossterm::event::{KeyEvent, KeyEventKind, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
+use super::changes;
+use super::form::FormOutcome;
 use super::keymap::{Action, action_for};
 use super::message::{Command, Message};
 use super::state::{History, HistoryLine, State, SyncPhase};
@@ -34,6 +36,10 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
+        Message::Paste(text) => changes::on_form_input(state, |form, _| {
+            form.handle_paste(&text);
+            FormOutcome::Continue
+        }),
         Message::Sync(event) => on_sync(state, event),
         Message::Tick(now) => {
             let before = state.sync_status();
@@ -53,6 +59,28 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
+    }
+    if state.flash.take().is_some() {
+        state.mark_dirty();
+    }
+    if state.confirm_quit {
+        state.confirm_quit = false;
+        state.mark_dirty();
+        return if key.code == KeyCode::Char('y') {
+            quit(state)
+        } else {
+            Vec::new()
+        };
+    }
+    if state.form.is_some() {
+        // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
+        let key = if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+        {
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
+        } else {
+            key
+        };
+        return changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
     }
     let Some(action) = action_for(&key) else {
         return Vec::new();
@@ -97,9 +125,41 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
             state.mark_dirty();
             return Vec::new();
         }
-        Action::Quit => return quit(state),
+        Action::NewCustomer => {
+            changes::open_create(state);
+            return Vec::new();
+        }
+        Action::Edit => {
+            changes::open_edit(state);
+            state.mark_dirty();
+            return Vec::new();
+        }
+        Action::CopyLink => return copy_link(state),
+        Action::Quit => {
+            if state.outbox.is_empty() {
+                return quit(state);
+            }
+            state.confirm_quit = true;
+            state.mark_dirty();
+            return Vec::new();
+        }
     }
     follow_selection(state)
+}
+
+fn copy_link(state: &mut State) -> Vec<Command> {
+    let Some((pending, display_id)) = state.selected_entry().map(|e| (e.pending, e.display_id))
+    else {
+        return Vec::new();
+    };
+    state.mark_dirty();
+    if pending {
+        state.flash = Some("No link yet: the server has not confirmed this customer".into());
+        return Vec::new();
+    }
+    let url = state.share_url(display_id);
+    state.flash = Some(format!("{url} sent to clipboard"));
+    vec![Command::Copy(url)]
 }
 
 fn quit(state: &mut State) -> Vec<Command> {
@@ -163,9 +223,11 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             users,
             me,
             last_synced,
+            pending,
         } => {
             set_users(state, users, me);
             apply_customers(state, customers);
+            changes::restore_pending(state, pending);
             state.sync.last_synced = last_synced;
             state.cache_loaded = true;
         }
@@ -227,6 +289,33 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 state.histories.insert(customer_id, History::Failed(reason));
             }
         }
+        SyncEvent::Queued { .. } => {}
+        SyncEvent::Delivered { key, op, customer } => {
+            let selected_id = state.selected_entry().map(|e| e.id.clone());
+            let moved = changes::delivered(state, &key, &op, customer);
+            if !moved
+                && let Some(position) = selected_id.and_then(|id| state.customers.position_of(&id))
+            {
+                state.selected = position;
+            }
+            clamp_selection(state);
+            return follow_selection(state);
+        }
+        SyncEvent::Rejected {
+            key,
+            op,
+            message,
+            param,
+            ..
+        } => {
+            changes::rejected(state, &key, &op, param.as_deref(), &sanitize(&message));
+            clamp_selection(state);
+        }
+        SyncEvent::Waiting { key, reason, .. } => {
+            if let Some(change) = state.outbox.get_mut(&key) {
+                change.reason = Some(sanitize(&reason).into_owned());
+            }
+        }
         SyncEvent::StoreFailed { reason } => {
             state.notice = Some(sanitize(&reason).into_owned());
         }
@@ -242,6 +331,11 @@ fn apply_customers(state: &mut State, customers: Vec<Customer>) {
     if let Some(position) = selected_id.and_then(|id| state.customers.position_of(&id)) {
         state.selected = position;
     }
+    state.selected = state.selected.min(state.customers.len().saturating_sub(1));
+    keep_selection_visible(state);
+}
+
+fn clamp_selection(state: &mut State) {
     state.selected = state.selected.min(state.customers.len().saturating_sub(1));
     keep_selection_visible(state);
 }

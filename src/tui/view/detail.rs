@@ -16,11 +16,16 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     };
     let theme = state.theme;
+    let number = if entry.display_id == 0 {
+        " ⋯ saving ".to_owned()
+    } else {
+        format!(" #{} ", entry.display_id)
+    };
     let block = Block::default()
         .borders(Borders::LEFT | Borders::TOP)
         .border_style(theme.border())
         .title(Line::from(vec![
-            Span::styled(format!(" #{} ", entry.display_id), theme.dim()),
+            Span::styled(number, theme.dim()),
             Span::styled(format!("{} ", entry.name), theme.title()),
         ]));
     let inner = block.inner(area);
@@ -44,6 +49,16 @@ fn lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> 
     let room = width.saturating_sub(LABEL_WIDTH);
     let cut = |s: &str| format::truncate(s, room).into_owned();
     let mut lines = vec![field(state, "Name", Some(cut(&entry.name)))];
+    if entry.pending {
+        lines.push(field(
+            state,
+            "Status",
+            Some("waiting to be saved on Pivotal".into()),
+        ));
+    } else {
+        let link = format!("{}  (y copies)", state.share_url(entry.display_id));
+        lines.push(field(state, "Link", Some(cut(&link))));
+    }
 
     let mut domain = vec![Span::styled(
         format!("{:<LABEL_WIDTH$}", "Domain"),

@@ -93,6 +93,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .filter_map(|position| state.customers.at(position).map(|e| (position, e)))
         .map(|(position, entry)| {
             let row = Row::new(columns.iter().map(|(c, w)| cell(state, entry, *c, *w)));
+            let row = if entry.pending {
+                row.style(theme.dim())
+            } else {
+                row
+            };
             if position == state.selected {
                 row.style(theme.selected())
             } else {
@@ -108,6 +113,8 @@ fn cell<'a>(state: &State, entry: &'a Entry, column: Column, width: u16) -> Cell
     let theme = state.theme;
     let width = usize::from(width);
     match column {
+        // A create the server has not confirmed has no number yet.
+        Column::Id if entry.display_id == 0 => Cell::from(Span::styled("⋯", theme.warning())),
         Column::Id => Cell::from(Span::styled(format!("#{}", entry.display_id), theme.dim())),
         Column::Name => Cell::from(format::truncate(&entry.name, width)),
         Column::Domain => Cell::from(domain_line(state, entry, width)),

@@ -2,6 +2,7 @@
 //! draw; they never change state or start work.
 
 mod detail;
+pub mod form;
 mod help;
 mod list;
 
@@ -10,9 +11,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::form::FormContext;
 use super::format;
 use super::keymap;
-use super::state::{State, SyncStatus};
+use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
+
+/// Width of the form's side pane on wide screens.
+const FORM_WIDTH: u16 = 54;
 
 pub use list::{Column, columns_for};
 
@@ -27,7 +32,24 @@ pub fn render(state: &State, frame: &mut Frame) {
     .areas(frame.area());
 
     render_title(state, frame, title);
-    if state.detail_open && state.selected_entry().is_some() {
+    if let Some(session) = &state.form {
+        let ctx = FormContext {
+            customers: &state.customers,
+            team: &session.team,
+            me: state.me.as_deref(),
+            plans: &session.plans,
+        };
+        if state.width >= SIDE_PANE_MIN_WIDTH {
+            let [left, right] =
+                Layout::horizontal([Constraint::Min(40), Constraint::Length(FORM_WIDTH)])
+                    .areas(main);
+            list::render(state, frame, left);
+            frame.buffer_mut().set_style(left, state.theme.dim());
+            form::render(&session.form, &ctx, state.theme, frame, right);
+        } else {
+            form::render(&session.form, &ctx, state.theme, frame, main);
+        }
+    } else if state.detail_open && state.selected_entry().is_some() {
         if state.detail_covers_list() {
             detail::render(state, frame, main);
         } else {
@@ -81,7 +103,27 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         SyncStatus::Busy(_) => theme.dim(),
         SyncStatus::Offline(_) => theme.warning(),
     };
+    if state.confirm_quit {
+        let n = state.outbox.len();
+        let text = format!(
+            "{n} change{} not sent yet; they will be sent next time. Quit? (y/N)",
+            if n == 1 { " is" } else { "s are" }
+        );
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.warning())), area);
+        return;
+    }
+    if let Some(flash) = &state.flash {
+        frame.render_widget(
+            Paragraph::new(Span::styled(flash.clone(), theme.ok())),
+            area,
+        );
+        return;
+    }
     let mut spans = vec![Span::styled(status.text().to_owned(), style)];
+    if let Some(pending) = state.pending_status() {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(pending, theme.warning()));
+    }
     if let Some(notice) = &state.notice {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled(notice.clone(), theme.error()));

@@ -1,0 +1,346 @@
+//! The engine's loop and its sync runs and history fetches.
+//!
+//! One loop takes commands and starts at most one sync run and at most one
+//! outbox delivery (see `outbox.rs`) at a time, plus history fetches; each
+//! runs as its own task. They share the store through [`SharedStore`],
+//! which `stop` closes once every task has ended, so that nothing touches
+//! the store after the engine has stopped.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, sleep_until};
+
+use super::outbox::{Delivery, Queue};
+use super::{SyncCommand, SyncConfig, SyncEvent, short_reason};
+use crate::api::{ApiError, Client, ListParams};
+use crate::store::{Store, StoreError};
+
+#[derive(Clone)]
+pub(super) struct Engine {
+    pub(super) client: Client,
+    pub(super) store: SharedStore,
+    config: SyncConfig,
+    events: mpsc::UnboundedSender<SyncEvent>,
+    /// The outbox as this run knows it; the store holds the durable copy.
+    pub(super) outbox: Queue,
+}
+
+/// The store, shared by the engine's tasks. `stop` takes it out, so that no
+/// write can start after the engine has stopped.
+#[derive(Clone)]
+pub(super) struct SharedStore(Arc<Mutex<Option<Store>>>);
+
+/// Why a store operation did not happen.
+pub(super) enum StoreFailure {
+    Failed(StoreError),
+    /// The engine is stopping.
+    Closed,
+}
+
+impl SharedStore {
+    /// Runs `f` on the store off the async workers.
+    pub(super) async fn with<T, F>(&self, f: F) -> Result<T, StoreFailure>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let shared = Arc::clone(&self.0);
+        let task = tokio::task::spawn_blocking(move || {
+            let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.as_mut() {
+                Some(store) => f(store).map_err(StoreFailure::Failed),
+                None => Err(StoreFailure::Closed),
+            }
+        });
+        match task.await {
+            Ok(result) => result,
+            // A panic in the store is a bug: let it surface as one.
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(_) => Err(StoreFailure::Closed),
+        }
+    }
+
+    /// Waits for any operation in progress, then closes the store.
+    async fn close(&self) {
+        let shared = Arc::clone(&self.0);
+        let _ = tokio::task::spawn_blocking(move || {
+            shared.lock().unwrap_or_else(|p| p.into_inner()).take()
+        })
+        .await;
+    }
+}
+
+/// Why a run stopped early.
+pub(super) enum RunError {
+    Api(ApiError),
+    /// The engine is stopping; nothing to report.
+    Stopped,
+}
+
+impl Engine {
+    pub(super) fn new(
+        client: Client,
+        store: Store,
+        config: SyncConfig,
+        events: mpsc::UnboundedSender<SyncEvent>,
+    ) -> Engine {
+        Engine {
+            client,
+            store: SharedStore(Arc::new(Mutex::new(Some(store)))),
+            config,
+            events,
+            outbox: Queue::default(),
+        }
+    }
+
+    pub(super) async fn run(self, mut inbox: mpsc::UnboundedReceiver<SyncCommand>) {
+        self.send_cache().await;
+        let mut generation = 0;
+        let mut failures = 0u32;
+        let mut next_run = Instant::now();
+        let mut running: JoinSet<Result<(), RunError>> = JoinSet::new();
+        let mut histories: JoinSet<()> = JoinSet::new();
+        let mut delivery = Delivery::default();
+        delivery.wake(&self.outbox);
+        loop {
+            tokio::select! {
+                command = inbox.recv() => match command {
+                    None => break,
+                    Some(SyncCommand::Refresh) => {
+                        if running.is_empty() {
+                            next_run = Instant::now();
+                        }
+                        delivery.wake(&self.outbox);
+                    }
+                    Some(SyncCommand::LoadHistory(id)) => {
+                        histories.spawn(self.clone().load_history(id));
+                    }
+                    Some(SyncCommand::Submit { key, op }) => {
+                        // Here, not in a task: items enter the outbox in
+                        // the order they were submitted.
+                        if let Err(RunError::Stopped) = self.submit(key, op).await {
+                            break;
+                        }
+                        delivery.wake(&self.outbox);
+                    }
+                },
+                _ = sleep_until(delivery.due_at()), if delivery.is_due() => {
+                    delivery.start(self.clone());
+                }
+                Some(end) = delivery.join_next() => {
+                    if !delivery.finished(end, &self) {
+                        break;
+                    }
+                }
+                _ = sleep_until(next_run), if running.is_empty() => {
+                    generation += 1;
+                    running.spawn(self.clone().sync_once(generation));
+                }
+                Some(_) = histories.join_next() => {}
+                Some(outcome) = running.join_next() => {
+                    let result = outcome.unwrap_or_else(|err| {
+                        if err.is_panic() {
+                            tracing::error!("a sync run panicked");
+                            Err(RunError::Api(ApiError::Config { reason: "internal error in the sync task".into() }))
+                        } else {
+                            Err(RunError::Stopped)
+                        }
+                    });
+                    next_run = match result {
+                        Ok(()) => {
+                            failures = 0;
+                            // The server answers again: no need to wait out
+                            // a delivery's back-off.
+                            delivery.wake(&self.outbox);
+                            Instant::now() + self.config.refresh_every
+                        }
+                        Err(RunError::Stopped) => break,
+                        Err(RunError::Api(err)) => {
+                            let retry_in = self.backoff(failures);
+                            failures = failures.saturating_add(1);
+                            self.emit(SyncEvent::Failed {
+                                generation,
+                                reason: short_reason(&err),
+                                retry_in,
+                            });
+                            Instant::now() + retry_in
+                        }
+                    };
+                }
+            }
+        }
+        running.shutdown().await;
+        histories.shutdown().await;
+        delivery.shutdown().await;
+        self.store.close().await;
+    }
+
+    /// How long to wait after `failures` earlier failures in a row:
+    /// `retry_min` doubled that many times, at most `retry_max`.
+    pub(super) fn backoff(&self, failures: u32) -> Duration {
+        let factor = 2u32.saturating_pow(failures.min(16));
+        self.config
+            .retry_min
+            .saturating_mul(factor)
+            .min(self.config.retry_max)
+    }
+
+    pub(super) fn emit(&self, event: SyncEvent) {
+        let _ = self.events.send(event);
+    }
+
+    fn report_store(&self, err: StoreError) {
+        tracing::warn!(error = %err, "local store failed");
+        self.emit(SyncEvent::StoreFailed {
+            reason: err.to_string(),
+        });
+    }
+
+    /// Runs a store write whose failure must not stop data reaching the UI:
+    /// the failure is reported and the work goes on from memory.
+    pub(super) async fn write<F>(&self, f: F) -> Result<(), RunError>
+    where
+        F: FnOnce(&mut Store) -> Result<(), StoreError> + Send + 'static,
+    {
+        match self.store.with(f).await {
+            Ok(()) => Ok(()),
+            Err(StoreFailure::Failed(err)) => {
+                self.report_store(err);
+                Ok(())
+            }
+            Err(StoreFailure::Closed) => Err(RunError::Stopped),
+        }
+    }
+
+    /// Sends the cache and the outbox left by the last run, and takes that
+    /// outbox as the queue to deliver.
+    async fn send_cache(&self) {
+        let cache = self
+            .store
+            .with(|s| {
+                Ok((
+                    s.load_customers()?,
+                    s.load_users()?,
+                    s.last_synced()?,
+                    s.outbox_pending()?,
+                ))
+            })
+            .await;
+        let event = match cache {
+            Ok((customers, (users, me), last_synced, pending)) => {
+                self.outbox.extend(pending.iter().cloned());
+                SyncEvent::CacheLoaded {
+                    customers,
+                    users,
+                    me,
+                    last_synced,
+                    pending,
+                }
+            }
+            Err(failure) => {
+                if let StoreFailure::Failed(err) = failure {
+                    self.report_store(err);
+                }
+                SyncEvent::CacheLoaded {
+                    customers: Vec::new(),
+                    users: Vec::new(),
+                    me: None,
+                    last_synced: None,
+                    pending: Vec::new(),
+                }
+            }
+        };
+        self.emit(event);
+    }
+
+    async fn sync_once(self, generation: u64) -> Result<(), RunError> {
+        let since = match self.store.with(|s| s.high_water()).await {
+            Ok(since) => since,
+            Err(StoreFailure::Closed) => return Err(RunError::Stopped),
+            Err(StoreFailure::Failed(err)) => {
+                self.report_store(err);
+                None
+            }
+        };
+        self.emit(SyncEvent::Started {
+            generation,
+            full: since.is_none(),
+        });
+
+        let (users, me) =
+            tokio::try_join!(self.client.users(), self.client.me()).map_err(RunError::Api)?;
+        let (saved_users, saved_me) = (users.clone(), me.clone());
+        self.write(move |s| s.save_users(&saved_users, &saved_me))
+            .await?;
+        self.emit(SyncEvent::Users { users, me });
+
+        let mut params = ListParams {
+            limit: Some(self.config.page_size),
+            updated_since: since,
+            include_archived: true,
+            cursor: None,
+        };
+        let mut fetched = 0;
+        loop {
+            let page = self
+                .client
+                .list_customers(&params)
+                .await
+                .map_err(RunError::Api)?;
+            fetched += page.data.len();
+            let customers = page.data;
+            let saved = customers.clone();
+            self.write(move |s| s.apply_page(&saved)).await?;
+            self.emit(SyncEvent::Page {
+                generation,
+                customers,
+                fetched,
+            });
+            match page.next_cursor {
+                Some(cursor) => params.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        let at = OffsetDateTime::now_utc();
+        self.write(move |s| s.set_last_synced(at)).await?;
+        self.emit(SyncEvent::Finished { generation, at });
+        Ok(())
+    }
+
+    async fn load_history(self, customer_id: String) {
+        let id = customer_id.clone();
+        if let Ok(Some(events)) = self.store.with(move |s| s.load_history(&id)).await {
+            self.emit(SyncEvent::History {
+                customer_id: customer_id.clone(),
+                events,
+                fresh: false,
+            });
+        }
+        match self.client.history(&customer_id).await {
+            Ok(events) => {
+                let (id, saved) = (customer_id.clone(), events.clone());
+                let at = OffsetDateTime::now_utc();
+                if let Err(StoreFailure::Failed(err)) = self
+                    .store
+                    .with(move |s| s.save_history(&id, &saved, at))
+                    .await
+                {
+                    tracing::warn!(error = %err, "could not cache a history");
+                }
+                self.emit(SyncEvent::History {
+                    customer_id,
+                    events,
+                    fresh: true,
+                });
+            }
+            Err(err) => self.emit(SyncEvent::HistoryFailed {
+                customer_id,
+                reason: short_reason(&err),
+            }),
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! The user's changes on their way to the server: the form session, the
+//! optimistic rows shown while an outbox item is pending, and what happens
+//! when the server accepts or rejects one. Pure state updates, called from
+//! `update`; no I/O.
+
+use std::collections::BTreeSet;
+
+use super::form::{Form, FormContext, FormMode, FormOutcome};
+use super::message::Command;
+use super::state::{FormSession, PendingChange, State, Submitted};
+use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch, Source};
+use crate::domain::{Draft, Entry};
+use crate::store::{OutboxItem, OutboxOp};
+use crate::sync::SyncCommand;
+
+/// The list id of a create that the server has not confirmed yet.
+pub fn pending_id(key: &IdempotencyKey) -> String {
+    format!("pending:{key}")
+}
+
+/// Opens the form for a new customer.
+pub fn open_create(state: &mut State) {
+    let form = Form::create(state.me.as_deref());
+    open(state, form);
+}
+
+/// Opens the form on the selected customer, unless it is still pending.
+pub fn open_edit(state: &mut State) {
+    let Some(entry) = state.selected_entry() else {
+        return;
+    };
+    if entry.pending {
+        state.flash = Some("This customer is still being saved; edit it once it is.".into());
+        return;
+    }
+    let form = Form::edit(entry);
+    open(state, form);
+}
+
+fn open(state: &mut State, form: Form) {
+    let mut team: Vec<(String, String)> = state
+        .users
+        .iter()
+        .map(|(id, name)| (id.clone(), name.clone()))
+        .collect();
+    team.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    let plans: BTreeSet<String> = state
+        .customers
+        .iter_ordered()
+        .filter_map(|e| e.plan.clone())
+        .collect();
+    state.form = Some(FormSession {
+        form,
+        team,
+        plans: plans.into_iter().collect(),
+    });
+    state.mark_dirty();
+}
+
+/// Passes a key or a paste to the open form and acts on what it decides.
+pub fn on_form_input(
+    state: &mut State,
+    input: impl FnOnce(&mut Form, &FormContext) -> FormOutcome,
+) -> Vec<Command> {
+    let Some(mut session) = state.form.take() else {
+        return Vec::new();
+    };
+    let outcome = {
+        let ctx = FormContext {
+            customers: &state.customers,
+            team: &session.team,
+            me: state.me.as_deref(),
+            plans: &session.plans,
+        };
+        input(&mut session.form, &ctx)
+    };
+    state.mark_dirty();
+    match outcome {
+        FormOutcome::Continue => {
+            state.form = Some(session);
+            Vec::new()
+        }
+        FormOutcome::Cancelled => {
+            open_next_rejected(state);
+            Vec::new()
+        }
+        FormOutcome::JumpTo(id) => {
+            if let Some(position) = state.customers.position_of(&id) {
+                state.selected = position;
+                state.detail_open = true;
+            }
+            Vec::new()
+        }
+        FormOutcome::Create { draft, customer } => submit_create(state, draft, customer),
+        FormOutcome::Update {
+            draft,
+            customer_id,
+            patch,
+        } => match session.form.mode().clone() {
+            FormMode::Edit { original, .. } => {
+                submit_update(state, draft, *original, customer_id, patch)
+            }
+            FormMode::Create => Vec::new(),
+        },
+    }
+}
+
+fn submit_create(state: &mut State, draft: Draft, mut customer: NewCustomer) -> Vec<Command> {
+    if customer.owner_id.is_none() {
+        customer.owner_id = state.me.clone();
+    }
+    let key = IdempotencyKey::new();
+    show_pending_create(state, &key, &customer);
+    if let Some(position) = state.customers.position_of(&pending_id(&key)) {
+        state.selected = position;
+    }
+    state.submitted.insert(
+        key.clone(),
+        Submitted {
+            draft,
+            mode: FormMode::Create,
+        },
+    );
+    state.open_on_delivery = Some(key.clone());
+    state.outbox.insert(key.clone(), PendingChange::default());
+    vec![Command::Sync(SyncCommand::Submit {
+        key,
+        op: OutboxOp::Create { customer },
+    })]
+}
+
+fn submit_update(
+    state: &mut State,
+    draft: Draft,
+    original: Entry,
+    customer_id: String,
+    patch: CustomerPatch,
+) -> Vec<Command> {
+    let key = IdempotencyKey::new();
+    show_pending_update(state, &customer_id, &patch);
+    state.submitted.insert(
+        key.clone(),
+        Submitted {
+            draft,
+            mode: FormMode::Edit {
+                customer_id: customer_id.clone(),
+                original: Box::new(original),
+            },
+        },
+    );
+    state.outbox.insert(key.clone(), PendingChange::default());
+    vec![Command::Sync(SyncCommand::Submit {
+        key,
+        op: OutboxOp::Update { customer_id, patch },
+    })]
+}
+
+/// Shows the changes that were still waiting when the app last stopped.
+pub fn restore_pending(state: &mut State, pending: Vec<OutboxItem>) {
+    for item in pending {
+        match &item.op {
+            OutboxOp::Create { customer } => show_pending_create(state, &item.key, customer),
+            OutboxOp::Update { customer_id, patch } => {
+                show_pending_update(state, customer_id, patch);
+            }
+            OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {}
+        }
+        state.outbox.insert(
+            item.key,
+            PendingChange {
+                reason: item.last_error,
+            },
+        );
+    }
+}
+
+fn show_pending_create(state: &mut State, key: &IdempotencyKey, customer: &NewCustomer) {
+    let now = state.now;
+    let row = Customer {
+        id: pending_id(key),
+        display_id: 0,
+        name: customer.name.clone(),
+        domain: customer.domain.clone(),
+        owner_id: customer.owner_id.clone(),
+        plan: customer.plan.clone(),
+        tags: customer.tags.clone(),
+        custom_fields: customer.custom_fields.clone(),
+        source: Source::Api,
+        archived: false,
+        created_at: now,
+        updated_at: now,
+    };
+    state
+        .customers
+        .apply_entries(vec![Entry::from(row).into_pending()]);
+}
+
+fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPatch) {
+    let Some(entry) = state.customers.get(customer_id) else {
+        return;
+    };
+    let mut customer = to_customer(entry);
+    apply_patch(&mut customer, patch);
+    state
+        .customers
+        .apply_entries(vec![Entry::from(customer).into_pending()]);
+}
+
+/// The customer an entry shows, to rebuild it with changes.
+fn to_customer(entry: &Entry) -> Customer {
+    Customer {
+        id: entry.id.clone(),
+        display_id: entry.display_id,
+        name: entry.name.clone(),
+        domain: entry.domain.clone(),
+        owner_id: entry.owner_id.clone(),
+        plan: entry.plan.clone(),
+        tags: entry.tags.clone(),
+        custom_fields: entry.custom_fields.iter().cloned().collect(),
+        source: entry.source.clone(),
+        archived: entry.archived,
+        created_at: entry.created_at,
+        updated_at: entry.updated_at,
+    }
+}
+
+fn apply_patch(customer: &mut Customer, patch: &CustomerPatch) {
+    if let Some(name) = &patch.name {
+        customer.name = name.clone();
+    }
+    for (field, value) in [
+        (&mut customer.domain, &patch.domain),
+        (&mut customer.owner_id, &patch.owner_id),
+        (&mut customer.plan, &patch.plan),
+    ] {
+        match value {
+            Patch::Keep => {}
+            Patch::Clear => *field = None,
+            Patch::Set(v) => *field = Some(v.clone()),
+        }
+    }
+    if let Some(tags) = &patch.tags {
+        customer.tags = tags.clone();
+    }
+    if let Some(fields) = &patch.custom_fields {
+        customer.custom_fields = fields.clone();
+    }
+}
+
+/// The server accepted a change: its record replaces the optimistic row,
+/// and a create the user just made is selected and opened. Returns whether
+/// it moved the selection.
+pub fn delivered(
+    state: &mut State,
+    key: &IdempotencyKey,
+    op: &OutboxOp,
+    customer: Customer,
+) -> bool {
+    state.outbox.remove(key);
+    state.submitted.remove(key);
+    if matches!(op, OutboxOp::Create { .. }) {
+        state.customers.remove(&pending_id(key));
+    }
+    let id = customer.id.clone();
+    let display_id = customer.display_id;
+    state.customers.apply([customer]);
+    if state.open_on_delivery.as_ref() == Some(key) {
+        state.open_on_delivery = None;
+        if let Some(position) = state.customers.position_of(&id) {
+            state.selected = position;
+            state.detail_open = true;
+            state.flash = Some(format!(
+                "Created #{display_id} · y copies {}",
+                state.share_url(display_id)
+            ));
+            return true;
+        }
+    }
+    false
+}
+
+/// The server refused a change for good: the row goes back to what the
+/// server has, and a form reopens with everything that was typed and the
+/// server's message under the field it names.
+pub fn rejected(
+    state: &mut State,
+    key: &IdempotencyKey,
+    op: &OutboxOp,
+    param: Option<&str>,
+    message: &str,
+) {
+    state.outbox.remove(key);
+    if state.open_on_delivery.as_ref() == Some(key) {
+        state.open_on_delivery = None;
+    }
+    let submitted = state.submitted.remove(key);
+    let (draft, mode) = match (op, submitted) {
+        (_, Some(Submitted { draft, mode })) => (draft, mode),
+        (OutboxOp::Create { customer }, None) => {
+            (Draft::from_new_customer(customer), FormMode::Create)
+        }
+        (OutboxOp::Update { customer_id, .. }, None) => match state.customers.get(customer_id) {
+            Some(entry) => (
+                Draft::from_entry(entry),
+                FormMode::Edit {
+                    customer_id: customer_id.clone(),
+                    original: Box::new(entry.clone()),
+                },
+            ),
+            None => return,
+        },
+        (OutboxOp::Archive { .. } | OutboxOp::Restore { .. }, None) => {
+            state.flash = Some(format!("The server refused the change: {message}"));
+            return;
+        }
+    };
+    match &mode {
+        FormMode::Create => {
+            state.customers.remove(&pending_id(key));
+        }
+        FormMode::Edit { original, .. } => {
+            let mut original = (**original).clone();
+            original.pending = false;
+            state.customers.apply_entries(vec![original]);
+        }
+    }
+    let form = Form::reopen(draft, mode, param, message);
+    if state.form.is_some() {
+        // Never replace what the user is typing now; this one opens next.
+        state.reopen_queue.push(form);
+        state.flash = Some(format!("The server refused a change: {message}"));
+    } else {
+        open(state, form);
+    }
+}
+
+/// After a form closes, opens the next one the server sent back, if any.
+pub fn open_next_rejected(state: &mut State) {
+    if state.form.is_none() && !state.reopen_queue.is_empty() {
+        let form = state.reopen_queue.remove(0);
+        open(state, form);
+    }
+}

@@ -1,0 +1,1582 @@
+//! The create/edit customer form as a state machine: which field has focus,
+//! what is typed in each (one `tui_input::Input` per text field), the owner
+//! picker, live validation, the duplicate-domain check and the confirmation
+//! prompts. Keys and pastes go in; a [`FormOutcome`] comes out.
+//!
+//! The field rules themselves live in [`crate::domain::draft`]. This module
+//! does no I/O and no rendering: `view::form` draws a `&Form`, and the caller
+//! turns an outcome into an API call.
+//!
+//! Keys (see [`Form::handle_key`]): `Tab`/`↓` next field, `Shift-Tab`/`↑`
+//! previous; `Enter` submits from any text field, `Ctrl-S` from anywhere;
+//! `Esc` closes the owner picker, else cancels (asking first when dirty);
+//! `Ctrl-O` jumps to the first customer with the same domain; `Ctrl-D`
+//! removes a custom-field row. Everything else edits the focused input with
+//! readline keys (`Home`/`End`, `Ctrl-A`/`Ctrl-E`, `Ctrl-←`/`→` and
+//! `Alt-B`/`Alt-F` word jumps, `Ctrl-W`, `Ctrl-U`, `Ctrl-K`, `Ctrl-Y`).
+//!
+//! An edit that changes nothing sends nothing: the form stays open and says
+//! "Nothing changed", so that a stray `Enter` never closes the user's work.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::backend::crossterm::EventHandler;
+use tui_input::{Input, InputRequest};
+
+use crate::api::models::{CustomerPatch, NewCustomer};
+use crate::domain::draft::{
+    DraftErrors, custom_field_errors, parse_domain, parse_plan, parse_tags, validate_name,
+};
+use crate::domain::{CustomerSet, Draft, Entry, Field, FieldError, sanitize};
+
+/// What the form reads from the rest of the app, borrowed for one call.
+#[derive(Debug, Clone, Copy)]
+pub struct FormContext<'a> {
+    /// The live customers, for the duplicate-domain warning.
+    pub customers: &'a CustomerSet,
+    /// The team as (user id, display name), sorted by name; names are
+    /// already sanitised.
+    pub team: &'a [(String, String)],
+    /// The user who owns the API key, when known.
+    pub me: Option<&'a str>,
+    /// The distinct plans already in use, sorted, for completion.
+    pub plans: &'a [String],
+}
+
+impl<'a> FormContext<'a> {
+    /// The display name of the team member `id`.
+    #[must_use]
+    pub fn member_name(&self, id: &str) -> Option<&'a str> {
+        self.team
+            .iter()
+            .find(|(member, _)| member == id)
+            .map(|(_, name)| name.as_str())
+    }
+}
+
+/// Whether the form makes a new customer or edits one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormMode {
+    Create,
+    Edit {
+        customer_id: String,
+        /// The customer as it was when editing began; the patch is the
+        /// difference from it.
+        original: Box<Entry>,
+    },
+}
+
+/// The focusable lines of the form, in order. `Tags`, the custom-field rows
+/// and `AddField` are reachable only while the More section is expanded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Focus {
+    Name,
+    Domain,
+    Owner,
+    Plan,
+    /// The line that expands and collapses the More section.
+    More,
+    Tags,
+    /// A custom-field row, by index.
+    CustomField(usize),
+    /// The "+ add field" line.
+    AddField,
+}
+
+impl Focus {
+    /// The customer field this line edits, if any.
+    #[must_use]
+    pub fn field(self) -> Option<Field> {
+        match self {
+            Focus::Name => Some(Field::Name),
+            Focus::Domain => Some(Field::Domain),
+            Focus::Owner => Some(Field::Owner),
+            Focus::Plan => Some(Field::Plan),
+            Focus::Tags => Some(Field::Tags),
+            Focus::CustomField(_) | Focus::AddField => Some(Field::CustomFields),
+            Focus::More => None,
+        }
+    }
+
+    /// True for the lines that hold a text input.
+    #[must_use]
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            Focus::Name | Focus::Domain | Focus::Plan | Focus::Tags | Focus::CustomField(_)
+        )
+    }
+
+    /// True for the lines inside the More section.
+    fn in_more(self) -> bool {
+        matches!(self, Focus::Tags | Focus::CustomField(_) | Focus::AddField)
+    }
+}
+
+/// A yes/no question the form is waiting on; `y` says yes, any other key no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Close and lose what was typed.
+    Discard,
+    /// Create although the domain is already used by a live customer.
+    CreateAnyway,
+}
+
+/// What a key (or paste) asks of the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormOutcome {
+    /// Keep the form open; it may have changed.
+    Continue,
+    /// Close the form; nothing is sent.
+    Cancelled,
+    /// Send `POST /v1/customers`. `draft` refills the form after a `422`.
+    Create { draft: Draft, customer: NewCustomer },
+    /// Send `PATCH /v1/customers/{customer_id}` with the changed fields.
+    Update {
+        draft: Draft,
+        customer_id: String,
+        patch: CustomerPatch,
+    },
+    /// Close the form and select this customer (a possible duplicate).
+    JumpTo(String),
+}
+
+/// A message from the server's `422`, shown under `field` (or at the top
+/// of the form when `None`) until that field is edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerError {
+    pub field: Option<Field>,
+    pub message: String,
+}
+
+/// One text input and its live validation error.
+#[derive(Debug, Clone, Default)]
+pub struct TextField {
+    input: Input,
+    error: Option<FieldError>,
+}
+
+impl TextField {
+    fn new(value: String) -> TextField {
+        TextField {
+            input: Input::new(value),
+            error: None,
+        }
+    }
+
+    /// The input, for its value, cursor and horizontal scroll.
+    #[must_use]
+    pub fn input(&self) -> &Input {
+        &self.input
+    }
+
+    /// The text as typed.
+    #[must_use]
+    pub fn value(&self) -> &str {
+        self.input.value()
+    }
+
+    /// Why the text can't be sent, as of the last edit or submit.
+    #[must_use]
+    pub fn error(&self) -> Option<&FieldError> {
+        self.error.as_ref()
+    }
+
+    /// Applies a key; true when the text changed.
+    fn handle_key(&mut self, key: KeyEvent) -> bool {
+        let changed = match readline_alt(key) {
+            Some(request) => self.input.handle(request),
+            None => self.input.handle_event(&Event::Key(key)),
+        };
+        changed.is_some_and(|c| c.value)
+    }
+
+    /// Inserts text at the cursor; true when the text changed.
+    fn insert(&mut self, text: &str) -> bool {
+        text.chars()
+            .filter_map(|c| self.input.handle(InputRequest::InsertChar(c)))
+            .count()
+            > 0
+    }
+
+    fn cursor_at_end(&self) -> bool {
+        self.input.cursor() == self.value().chars().count()
+    }
+}
+
+/// The readline `Alt` keys that terminals report as `ALT` (tui-input only
+/// maps them under `META`).
+fn readline_alt(key: KeyEvent) -> Option<InputRequest> {
+    if key.modifiers != KeyModifiers::ALT {
+        return None;
+    }
+    match key.code {
+        KeyCode::Char('b') | KeyCode::Left => Some(InputRequest::GoToPrevWord),
+        KeyCode::Char('f') | KeyCode::Right => Some(InputRequest::GoToNextWord),
+        KeyCode::Char('d') => Some(InputRequest::DeleteNextWord),
+        _ => None,
+    }
+}
+
+/// The open owner picker: a filter query and the highlighted row.
+#[derive(Debug, Clone, Default)]
+pub struct OwnerPicker {
+    query: Input,
+    highlighted: usize,
+}
+
+impl OwnerPicker {
+    /// The filter as typed.
+    #[must_use]
+    pub fn query(&self) -> &Input {
+        &self.query
+    }
+
+    /// The highlighted row of [`Form::owner_choices`].
+    #[must_use]
+    pub fn highlighted(&self) -> usize {
+        self.highlighted
+    }
+}
+
+/// One row of the owner picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerChoice<'a> {
+    /// Clear the owner (offered when editing only: a create without an
+    /// owner gets the key's user).
+    Nobody,
+    Member {
+        id: &'a str,
+        name: &'a str,
+    },
+}
+
+/// Shown when an edit is submitted unchanged.
+const NOTHING_CHANGED: &str = "Nothing changed";
+
+/// The create/edit customer form. See the module documentation for keys.
+#[derive(Debug, Clone)]
+pub struct Form {
+    mode: FormMode,
+    name: TextField,
+    domain: TextField,
+    owner_id: Option<String>,
+    picker: Option<OwnerPicker>,
+    plan: TextField,
+    more_expanded: bool,
+    tags: TextField,
+    custom_fields: Vec<TextField>,
+    focus: Focus,
+    server_error: Option<ServerError>,
+    confirm: Option<Confirm>,
+    notice: Option<&'static str>,
+    /// The draft the form opened with, for [`Form::is_dirty`]; in edit
+    /// mode also the "unchanged, so not checked" reference.
+    baseline: Draft,
+    /// Refilled after a `422`: it holds the user's typing, so it is dirty.
+    reopened: bool,
+}
+
+impl Form {
+    /// An empty form for a new customer, owned by `me` when known.
+    #[must_use]
+    pub fn create(me: Option<&str>) -> Form {
+        let draft = Draft {
+            owner_id: me.map(str::to_owned),
+            ..Draft::default()
+        };
+        Form::from_draft(FormMode::Create, draft.clone(), draft)
+    }
+
+    /// A form filled with `entry`, for editing it.
+    #[must_use]
+    pub fn edit(entry: &Entry) -> Form {
+        let draft = Draft::from_entry(entry);
+        let mode = FormMode::Edit {
+            customer_id: entry.id.clone(),
+            original: Box::new(entry.clone()),
+        };
+        Form::from_draft(mode, draft.clone(), draft)
+    }
+
+    /// The form again after the server refused it with a `422`: everything
+    /// as typed, `message` (sanitised) under the field named by `param` (at
+    /// the top when `param` is absent or unknown), and focus on that field.
+    #[must_use]
+    pub fn reopen(draft: Draft, mode: FormMode, param: Option<&str>, message: &str) -> Form {
+        let baseline = match &mode {
+            FormMode::Create => Draft::default(),
+            FormMode::Edit { original, .. } => Draft::from_entry(original),
+        };
+        let mut form = Form::from_draft(mode, draft, baseline);
+        form.reopened = true;
+        let field = param.and_then(Field::from_param);
+        form.server_error = Some(ServerError {
+            field,
+            message: sanitize(message).into_owned(),
+        });
+        if let Some(field) = field {
+            form.focus_on(form.focus_of(field));
+        }
+        form
+    }
+
+    fn from_draft(mode: FormMode, draft: Draft, baseline: Draft) -> Form {
+        Form {
+            mode,
+            name: TextField::new(draft.name),
+            domain: TextField::new(draft.domain),
+            owner_id: draft.owner_id,
+            picker: None,
+            plan: TextField::new(draft.plan),
+            more_expanded: false,
+            tags: TextField::new(draft.tags),
+            custom_fields: draft
+                .custom_fields
+                .into_iter()
+                .map(TextField::new)
+                .collect(),
+            focus: Focus::Name,
+            server_error: None,
+            confirm: None,
+            notice: None,
+            baseline,
+            reopened: false,
+        }
+    }
+
+    // ----- What the view reads -------------------------------------------
+
+    /// Create or edit, and of which customer.
+    #[must_use]
+    pub fn mode(&self) -> &FormMode {
+        &self.mode
+    }
+
+    /// The focused line.
+    #[must_use]
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+
+    /// The text field on a line, if the line is one (`Tags` and custom
+    /// fields included, expanded or not).
+    #[must_use]
+    pub fn text_field(&self, focus: Focus) -> Option<&TextField> {
+        match focus {
+            Focus::Name => Some(&self.name),
+            Focus::Domain => Some(&self.domain),
+            Focus::Plan => Some(&self.plan),
+            Focus::Tags => Some(&self.tags),
+            Focus::CustomField(index) => self.custom_fields.get(index),
+            Focus::Owner | Focus::More | Focus::AddField => None,
+        }
+    }
+
+    /// The custom-field rows, in order.
+    #[must_use]
+    pub fn custom_fields(&self) -> &[TextField] {
+        &self.custom_fields
+    }
+
+    /// The chosen owner's user id (`None`: the server's default on a create,
+    /// no owner on an edit).
+    #[must_use]
+    pub fn owner_id(&self) -> Option<&str> {
+        self.owner_id.as_deref()
+    }
+
+    /// The owner picker, while it is open.
+    #[must_use]
+    pub fn picker(&self) -> Option<&OwnerPicker> {
+        self.picker.as_ref()
+    }
+
+    /// True while Tags and Custom fields are shown.
+    #[must_use]
+    pub fn more_expanded(&self) -> bool {
+        self.more_expanded
+    }
+
+    /// The question waiting for `y`, if any.
+    #[must_use]
+    pub fn confirmation(&self) -> Option<Confirm> {
+        self.confirm
+    }
+
+    /// A passing remark such as "Nothing changed".
+    #[must_use]
+    pub fn notice(&self) -> Option<&'static str> {
+        self.notice
+    }
+
+    /// The server's `422` message, until its field is edited.
+    #[must_use]
+    pub fn server_error(&self) -> Option<&ServerError> {
+        self.server_error.as_ref()
+    }
+
+    /// The domain that will be sent, when it differs from what is typed
+    /// (`https://www.Acme.com/pricing` → `acme.com`). An edit's untouched
+    /// stored domain is not sent, so it has none.
+    #[must_use]
+    pub fn normalized_domain(&self) -> Option<String> {
+        if self.is_editing() && self.unchanged(Focus::Domain) {
+            return None;
+        }
+        let typed = self.domain.value().trim();
+        parse_domain(typed)
+            .ok()
+            .flatten()
+            .filter(|normalized| normalized != typed)
+    }
+
+    /// The tags as they will be sent, for chips; empty while in error.
+    #[must_use]
+    pub fn tag_chips(&self) -> Vec<String> {
+        parse_tags(self.tags.value()).unwrap_or_default()
+    }
+
+    /// Everything as typed.
+    #[must_use]
+    pub fn draft(&self) -> Draft {
+        Draft {
+            name: self.name.value().to_owned(),
+            domain: self.domain.value().to_owned(),
+            owner_id: self.owner_id.clone(),
+            plan: self.plan.value().to_owned(),
+            tags: self.tags.value().to_owned(),
+            custom_fields: self
+                .custom_fields
+                .iter()
+                .map(|row| row.value().to_owned())
+                .collect(),
+        }
+    }
+
+    /// True when closing would lose something the user typed.
+    #[must_use]
+    pub fn is_dirty(&self) -> bool {
+        self.reopened || self.draft() != self.baseline
+    }
+
+    /// The live customers whose domain matches the one being typed, by
+    /// `display_id`; never the customer being edited.
+    #[must_use]
+    pub fn duplicates<'a>(&self, ctx: &FormContext<'a>) -> Vec<&'a Entry> {
+        let Ok(Some(key)) = parse_domain(self.domain.value()) else {
+            return Vec::new();
+        };
+        let editing = self.editing_id();
+        ctx.customers
+            .same_domain(&key)
+            .into_iter()
+            .filter(|entry| Some(entry.id.as_str()) != editing)
+            .collect()
+    }
+
+    /// The plans in use that start with what is typed (case-insensitively),
+    /// other than exactly what is typed; the first is what `→` accepts.
+    #[must_use]
+    pub fn plan_completions<'a>(&self, ctx: &FormContext<'a>) -> Vec<&'a str> {
+        let typed = self.plan.value().trim_start();
+        let prefix = typed.to_lowercase();
+        ctx.plans
+            .iter()
+            .map(String::as_str)
+            .filter(|plan| *plan != typed && plan.to_lowercase().starts_with(&prefix))
+            .collect()
+    }
+
+    /// The rows of the owner picker for its current query: team members
+    /// whose name contains it (case-insensitively, also ignoring spaces and
+    /// dots, as in `dana.reyes`), and when editing, "no owner" first.
+    #[must_use]
+    pub fn owner_choices<'a>(&self, ctx: &FormContext<'a>) -> Vec<OwnerChoice<'a>> {
+        let query = self
+            .picker
+            .as_ref()
+            .map(|p| p.query.value())
+            .unwrap_or_default();
+        let nobody = matches!(self.mode, FormMode::Edit { .. }) && query.trim().is_empty();
+        let members = ctx
+            .team
+            .iter()
+            .filter(|(_, name)| matches_member(name, query))
+            .map(|(id, name)| OwnerChoice::Member { id, name });
+        nobody
+            .then_some(OwnerChoice::Nobody)
+            .into_iter()
+            .chain(members)
+            .collect()
+    }
+
+    fn editing_id(&self) -> Option<&str> {
+        match &self.mode {
+            FormMode::Create => None,
+            FormMode::Edit { customer_id, .. } => Some(customer_id),
+        }
+    }
+
+    // ----- Input -----------------------------------------------------------
+
+    /// Handles one key press. See the module documentation for the keys.
+    pub fn handle_key(&mut self, key: KeyEvent, ctx: &FormContext) -> FormOutcome {
+        if key.kind == KeyEventKind::Release {
+            return FormOutcome::Continue;
+        }
+        if let Some(question) = self.confirm.take() {
+            return self.answer(question, key, ctx);
+        }
+        self.notice = None;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('s') if ctrl => self.submit(ctx, false),
+            KeyCode::Char('o') if ctrl => self.jump_to_duplicate(ctx),
+            KeyCode::Esc => self.escape(),
+            _ if self.picker.is_some() => {
+                self.picker_key(key, ctx);
+                FormOutcome::Continue
+            }
+            KeyCode::Tab | KeyCode::Down => self.move_focus(true),
+            KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
+            _ => self.focused_key(key, ctx),
+        }
+    }
+
+    /// Inserts pasted text into the focused input (or the picker's query).
+    /// Line breaks and tabs become spaces; other control characters are
+    /// dropped. Ignored while a question is waiting.
+    pub fn handle_paste(&mut self, text: &str) {
+        if self.confirm.is_some() {
+            return;
+        }
+        let text = single_line(text);
+        if let Some(picker) = &mut self.picker {
+            insert_into_query(picker, &text);
+            return;
+        }
+        match self.focus {
+            Focus::Owner => self.open_picker(text.trim()),
+            Focus::AddField => {
+                self.add_row();
+                self.paste_into_focus(&text);
+            }
+            Focus::More => {}
+            _ => self.paste_into_focus(&text),
+        }
+    }
+
+    fn paste_into_focus(&mut self, text: &str) {
+        let focus = self.focus;
+        if self.field_mut(focus).is_some_and(|f| f.insert(text)) {
+            self.edited(focus);
+        }
+    }
+
+    fn answer(&mut self, question: Confirm, key: KeyEvent, ctx: &FormContext) -> FormOutcome {
+        let yes = matches!(key.code, KeyCode::Char('y' | 'Y'))
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match (question, yes) {
+            (Confirm::Discard, true) => FormOutcome::Cancelled,
+            (Confirm::CreateAnyway, true) => self.submit(ctx, true),
+            (_, false) => FormOutcome::Continue,
+        }
+    }
+
+    fn escape(&mut self) -> FormOutcome {
+        if self.picker.take().is_some() {
+            return FormOutcome::Continue;
+        }
+        if self.is_dirty() {
+            self.confirm = Some(Confirm::Discard);
+            FormOutcome::Continue
+        } else {
+            FormOutcome::Cancelled
+        }
+    }
+
+    fn jump_to_duplicate(&mut self, ctx: &FormContext) -> FormOutcome {
+        match self.duplicates(ctx).first() {
+            Some(entry) => FormOutcome::JumpTo(entry.id.clone()),
+            None => FormOutcome::Continue,
+        }
+    }
+
+    /// A key for the focused line, once the form-wide keys are ruled out.
+    fn focused_key(&mut self, key: KeyEvent, ctx: &FormContext) -> FormOutcome {
+        let plain = !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        match (self.focus, key.code) {
+            (focus, KeyCode::Enter) if focus.is_text() => return self.submit(ctx, false),
+            (Focus::CustomField(index), KeyCode::Char('d'))
+                if key.modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                self.remove_row(index);
+            }
+            (Focus::Plan, KeyCode::Right | KeyCode::End)
+                if self.plan.cursor_at_end() && !self.plan_completions(ctx).is_empty() =>
+            {
+                self.accept_plan_completion(ctx);
+            }
+            (focus, _) if focus.is_text() => self.edit_focused(key),
+            (Focus::Owner, KeyCode::Enter | KeyCode::Char(' ')) => {
+                self.open_picker("");
+                self.highlight_current_owner(ctx);
+            }
+            (Focus::Owner, KeyCode::Char(c)) if plain => self.open_picker(&c.to_string()),
+            (Focus::More, KeyCode::Enter | KeyCode::Char(' ')) => {
+                self.more_expanded = !self.more_expanded;
+            }
+            (Focus::More, KeyCode::Right) => self.more_expanded = true,
+            (Focus::More, KeyCode::Left) => self.more_expanded = false,
+            (Focus::AddField, KeyCode::Enter) => self.add_row(),
+            (Focus::AddField, KeyCode::Char(_)) if plain => {
+                self.add_row();
+                self.edit_focused(key);
+            }
+            _ => {}
+        }
+        FormOutcome::Continue
+    }
+
+    fn edit_focused(&mut self, key: KeyEvent) {
+        let focus = self.focus;
+        if self.field_mut(focus).is_some_and(|f| f.handle_key(key)) {
+            self.edited(focus);
+        }
+    }
+
+    fn field_mut(&mut self, focus: Focus) -> Option<&mut TextField> {
+        match focus {
+            Focus::Name => Some(&mut self.name),
+            Focus::Domain => Some(&mut self.domain),
+            Focus::Plan => Some(&mut self.plan),
+            Focus::Tags => Some(&mut self.tags),
+            Focus::CustomField(index) => self.custom_fields.get_mut(index),
+            Focus::Owner | Focus::More | Focus::AddField => None,
+        }
+    }
+
+    /// After a change on `focus`: its server error goes, and it is checked.
+    fn edited(&mut self, focus: Focus) {
+        if self
+            .server_error
+            .as_ref()
+            .is_some_and(|e| e.field.is_some_and(|f| Some(f) == focus.field()))
+        {
+            self.server_error = None;
+        }
+        match focus {
+            Focus::CustomField(_) | Focus::AddField => self.check_rows(),
+            _ => self.check(focus),
+        }
+    }
+
+    /// Replaces the typed plan with its first completion (fish-style).
+    fn accept_plan_completion(&mut self, ctx: &FormContext) {
+        if let Some(plan) = self.plan_completions(ctx).first() {
+            self.plan.input = Input::new((*plan).to_owned());
+            self.edited(Focus::Plan);
+        }
+    }
+
+    // ----- Focus -------------------------------------------------------------
+
+    /// The focusable lines, in order, as the More section now allows.
+    fn focus_order(&self) -> Vec<Focus> {
+        let mut order = vec![
+            Focus::Name,
+            Focus::Domain,
+            Focus::Owner,
+            Focus::Plan,
+            Focus::More,
+        ];
+        if self.more_expanded {
+            order.push(Focus::Tags);
+            order.extend((0..self.custom_fields.len()).map(Focus::CustomField));
+            order.push(Focus::AddField);
+        }
+        order
+    }
+
+    /// Moves to the next (or previous) line, wrapping around.
+    fn move_focus(&mut self, forward: bool) -> FormOutcome {
+        let order = self.focus_order();
+        let len = order.len();
+        let at = order.iter().position(|&f| f == self.focus).unwrap_or(0);
+        let next = if forward { at + 1 } else { at + len - 1 };
+        self.focus = order[next % len];
+        FormOutcome::Continue
+    }
+
+    /// Focuses `focus`, expanding More when it lies inside.
+    fn focus_on(&mut self, focus: Focus) {
+        if focus.in_more() {
+            self.more_expanded = true;
+        }
+        self.focus = focus;
+    }
+
+    /// The line where `field` is edited.
+    fn focus_of(&self, field: Field) -> Focus {
+        match field {
+            Field::Name => Focus::Name,
+            Field::Domain => Focus::Domain,
+            Field::Owner => Focus::Owner,
+            Field::Plan => Focus::Plan,
+            Field::Tags => Focus::Tags,
+            Field::CustomFields if self.custom_fields.is_empty() => Focus::AddField,
+            Field::CustomFields => Focus::CustomField(0),
+        }
+    }
+
+    // ----- Owner picker ------------------------------------------------------
+
+    fn open_picker(&mut self, query: &str) {
+        let mut picker = OwnerPicker::default();
+        insert_into_query(&mut picker, query);
+        self.picker = Some(picker);
+    }
+
+    /// Highlights the current owner when the picker opens without a query.
+    fn highlight_current_owner(&mut self, ctx: &FormContext) {
+        let current = self.owner_id.as_deref();
+        let index = self
+            .owner_choices(ctx)
+            .iter()
+            .position(|choice| match choice {
+                OwnerChoice::Nobody => current.is_none(),
+                OwnerChoice::Member { id, .. } => Some(*id) == current,
+            });
+        if let Some(picker) = &mut self.picker {
+            picker.highlighted = index.unwrap_or(0);
+        }
+    }
+
+    fn picker_key(&mut self, key: KeyEvent, ctx: &FormContext) {
+        let count = self.owner_choices(ctx).len();
+        let Some(picker) = &mut self.picker else {
+            return;
+        };
+        match key.code {
+            KeyCode::Up => picker.highlighted = picker.highlighted.saturating_sub(1),
+            KeyCode::Down => {
+                picker.highlighted = (picker.highlighted + 1).min(count.saturating_sub(1));
+            }
+            KeyCode::Enter => self.pick_highlighted(ctx),
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.picker = None;
+                self.move_focus(key.code == KeyCode::Tab);
+            }
+            KeyCode::Backspace if picker.query.value().is_empty() => self.picker = None,
+            _ => {
+                let changed = picker.query.handle_event(&Event::Key(key));
+                if changed.is_some_and(|c| c.value) {
+                    picker.highlighted = 0;
+                }
+            }
+        }
+    }
+
+    /// Makes the highlighted row the owner and closes the picker; with no
+    /// row matching the query, the picker stays open.
+    fn pick_highlighted(&mut self, ctx: &FormContext) {
+        let Some(highlighted) = self.picker.as_ref().map(OwnerPicker::highlighted) else {
+            return;
+        };
+        let Some(choice) = self.owner_choices(ctx).get(highlighted).copied() else {
+            return;
+        };
+        self.owner_id = match choice {
+            OwnerChoice::Nobody => None,
+            OwnerChoice::Member { id, .. } => Some(id.to_owned()),
+        };
+        self.picker = None;
+        self.edited(Focus::Owner);
+    }
+
+    // ----- Custom-field rows -------------------------------------------------
+
+    fn add_row(&mut self) {
+        self.custom_fields.push(TextField::default());
+        self.focus_on(Focus::CustomField(self.custom_fields.len() - 1));
+        self.edited(Focus::AddField);
+    }
+
+    fn remove_row(&mut self, index: usize) {
+        if index >= self.custom_fields.len() {
+            return;
+        }
+        self.custom_fields.remove(index);
+        self.focus = if index < self.custom_fields.len() {
+            Focus::CustomField(index)
+        } else {
+            Focus::AddField
+        };
+        self.edited(Focus::AddField);
+    }
+
+    // ----- Validation and submit -------------------------------------------
+
+    /// Checks one text line, unless it is an unchanged stored value of the
+    /// customer being edited (which [`Draft::to_patch`] does not send).
+    fn check(&mut self, focus: Focus) {
+        let unchanged = self.is_editing() && self.unchanged(focus);
+        let Some(field) = self.field_mut(focus) else {
+            return;
+        };
+        let value = field.value();
+        field.error = if unchanged {
+            None
+        } else {
+            match focus {
+                Focus::Name => validate_name(value).err(),
+                Focus::Domain => parse_domain(value).err(),
+                Focus::Plan => parse_plan(value).err(),
+                Focus::Tags => parse_tags(value).err(),
+                _ => None,
+            }
+        };
+    }
+
+    /// Checks every custom-field row (a repeated name concerns two rows).
+    fn check_rows(&mut self) {
+        let rows: Vec<&str> = self.custom_fields.iter().map(TextField::value).collect();
+        let unchanged =
+            self.is_editing() && non_blank(&rows) == non_blank(&self.baseline.custom_fields);
+        let errors = if unchanged {
+            vec![None; rows.len()]
+        } else {
+            custom_field_errors(&rows)
+        };
+        for (row, error) in self.custom_fields.iter_mut().zip(errors) {
+            row.error = error;
+        }
+    }
+
+    fn is_editing(&self) -> bool {
+        matches!(self.mode, FormMode::Edit { .. })
+    }
+
+    /// True when a line holds the text the edit began with.
+    fn unchanged(&self, focus: Focus) -> bool {
+        let base = &self.baseline;
+        match focus {
+            Focus::Name => self.name.value() == base.name,
+            Focus::Domain => self.domain.value().trim() == base.domain.trim(),
+            Focus::Plan => self.plan.value().trim() == base.plan.trim(),
+            Focus::Tags => self.tags.value() == base.tags,
+            _ => false,
+        }
+    }
+
+    fn check_all(&mut self) {
+        for focus in [Focus::Name, Focus::Domain, Focus::Plan, Focus::Tags] {
+            self.check(focus);
+        }
+        self.check_rows();
+    }
+
+    /// The first line in error, in form order (collapsed lines included).
+    fn first_error(&self) -> Option<Focus> {
+        let rows = (0..self.custom_fields.len()).map(Focus::CustomField);
+        [Focus::Name, Focus::Domain, Focus::Plan, Focus::Tags]
+            .into_iter()
+            .chain(rows)
+            .find(|&f| self.text_field(f).is_some_and(|t| t.error.is_some()))
+    }
+
+    /// Checks everything; sends only a valid form, focusing the first error
+    /// otherwise. `confirmed` is the answer to "Create anyway?".
+    fn submit(&mut self, ctx: &FormContext, confirmed: bool) -> FormOutcome {
+        self.picker = None;
+        self.check_all();
+        if let Some(focus) = self.first_error() {
+            self.focus_on(focus);
+            return FormOutcome::Continue;
+        }
+        let creating = matches!(self.mode, FormMode::Create);
+        if creating && !confirmed && !self.duplicates(ctx).is_empty() {
+            self.confirm = Some(Confirm::CreateAnyway);
+            return FormOutcome::Continue;
+        }
+        let draft = self.draft();
+        let result = match &self.mode {
+            FormMode::Create => draft
+                .to_new_customer()
+                .map(|customer| FormOutcome::Create { draft, customer }),
+            FormMode::Edit {
+                customer_id,
+                original,
+            } => draft.to_patch(original).map(|patch| FormOutcome::Update {
+                draft,
+                customer_id: customer_id.clone(),
+                patch,
+            }),
+        };
+        match result {
+            Ok(FormOutcome::Update { patch, .. }) if patch.is_empty() => {
+                self.notice = Some(NOTHING_CHANGED);
+                FormOutcome::Continue
+            }
+            Ok(outcome) => outcome,
+            Err(errors) => {
+                self.show_errors(errors);
+                FormOutcome::Continue
+            }
+        }
+    }
+
+    /// Puts errors found while building the body under their fields. The
+    /// live checks find the same ones first; this is the safety net.
+    fn show_errors(&mut self, errors: DraftErrors) {
+        let Some(first) = errors.first().map(|(field, _)| self.focus_of(*field)) else {
+            return;
+        };
+        for (field, error) in errors {
+            let focus = self.focus_of(field);
+            if let Some(text) = self.field_mut(focus) {
+                text.error = Some(error);
+            } else {
+                self.server_error = Some(ServerError {
+                    field: Some(field),
+                    message: error.to_string(),
+                });
+            }
+        }
+        self.focus_on(first);
+    }
+}
+
+/// Types `text` into the picker's query, highlighting the first match.
+fn insert_into_query(picker: &mut OwnerPicker, text: &str) {
+    for c in text.chars() {
+        picker.query.handle(InputRequest::InsertChar(c));
+    }
+    picker.highlighted = 0;
+}
+
+/// Whether a team member's name matches a picker query: a case-insensitive
+/// substring, or the same with spaces, dots and other separators ignored
+/// (so `dana.reyes` and `danar` find Dana Reyes).
+fn matches_member(name: &str, query: &str) -> bool {
+    let query = query.trim().to_lowercase();
+    if query.is_empty() || name.to_lowercase().contains(&query) {
+        return true;
+    }
+    let squash = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let squashed = squash(&query);
+    !squashed.is_empty() && squash(&name.to_lowercase()).contains(&squashed)
+}
+
+/// Pasted text on one line: `\r\n`, line breaks and tabs become one space
+/// each; other control characters are dropped.
+fn single_line(text: &str) -> String {
+    text.replace("\r\n", " ")
+        .chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                Some(' ')
+            }
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// The rows that hold something, trimmed.
+fn non_blank<S: AsRef<str>>(rows: &[S]) -> Vec<&str> {
+    rows.iter()
+        .map(|r| r.as_ref().trim())
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// The demo data as a [`FormContext`], shared by the form's and the view's
+/// tests.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::FormContext;
+    use crate::api::models::Customer;
+    use crate::domain::CustomerSet;
+    use crate::server::{DEMO_CUSTOMERS, team};
+
+    /// "Me" in the demo: Dana Reyes.
+    pub(crate) const ME: &str = "usr_8f3c21";
+
+    /// Owns what a [`FormContext`] borrows.
+    pub(crate) struct Demo {
+        pub(crate) customers: CustomerSet,
+        pub(crate) team: Vec<(String, String)>,
+        pub(crate) plans: Vec<String>,
+    }
+
+    impl Demo {
+        pub(crate) fn new() -> Demo {
+            let records: Vec<Customer> =
+                serde_json::from_str(DEMO_CUSTOMERS).expect("demo data parses as customers");
+            let mut customers = CustomerSet::default();
+            customers.apply(records);
+            let mut team: Vec<(String, String)> = team::members()
+                .into_iter()
+                .map(|user| (user.id, user.name))
+                .collect();
+            team.sort_by(|a, b| a.1.cmp(&b.1));
+            let mut plans: Vec<String> = customers
+                .iter_ordered()
+                .filter_map(|e| e.plan.clone())
+                .collect();
+            plans.sort();
+            plans.dedup();
+            Demo {
+                customers,
+                team,
+                plans,
+            }
+        }
+
+        /// The same team and plans with no customers, so no duplicates.
+        pub(crate) fn without_customers() -> Demo {
+            Demo {
+                customers: CustomerSet::default(),
+                ..Demo::new()
+            }
+        }
+
+        pub(crate) fn ctx(&self) -> FormContext<'_> {
+            FormContext {
+                customers: &self.customers,
+                team: &self.team,
+                me: Some(ME),
+                plans: &self.plans,
+            }
+        }
+
+        /// The demo customer with this `display_id`.
+        pub(crate) fn entry(&self, display_id: u64) -> &crate::domain::Entry {
+            self.customers
+                .iter_ordered()
+                .find(|e| e.display_id == display_id)
+                .expect("a demo customer")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::fixtures::{Demo, ME};
+    use super::*;
+    use crate::api::models::Patch;
+
+    fn key(form: &mut Form, ctx: &FormContext, code: KeyCode) -> FormOutcome {
+        form.handle_key(KeyEvent::new(code, KeyModifiers::NONE), ctx)
+    }
+
+    fn ctrl(form: &mut Form, ctx: &FormContext, c: char) -> FormOutcome {
+        form.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL), ctx)
+    }
+
+    fn type_text(form: &mut Form, ctx: &FormContext, text: &str) {
+        for c in text.chars() {
+            assert_eq!(key(form, ctx, KeyCode::Char(c)), FormOutcome::Continue);
+        }
+    }
+
+    fn tab(form: &mut Form, ctx: &FormContext, times: usize) {
+        for _ in 0..times {
+            key(form, ctx, KeyCode::Tab);
+        }
+    }
+
+    fn error(form: &Form, focus: Focus) -> Option<String> {
+        form.text_field(focus)?.error().map(ToString::to_string)
+    }
+
+    fn value(form: &Form, focus: Focus) -> &str {
+        form.text_field(focus).map_or("", TextField::value)
+    }
+
+    fn created(outcome: FormOutcome) -> NewCustomer {
+        match outcome {
+            FormOutcome::Create { customer, .. } => customer,
+            other => panic!("expected a create, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tab_and_arrows_move_through_the_fields_and_skip_a_collapsed_more() {
+        use Focus::*;
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        let mut seen = vec![form.focus()];
+        for _ in 0..5 {
+            key(&mut form, &ctx, KeyCode::Tab);
+            seen.push(form.focus());
+        }
+        assert_eq!(seen, [Name, Domain, Owner, Plan, More, Name]);
+        key(&mut form, &ctx, KeyCode::Up);
+        assert_eq!(form.focus(), More);
+
+        key(&mut form, &ctx, KeyCode::Enter);
+        assert!(form.more_expanded());
+        key(&mut form, &ctx, KeyCode::Down);
+        assert_eq!(form.focus(), Tags);
+        key(&mut form, &ctx, KeyCode::Down);
+        assert_eq!(form.focus(), AddField);
+        key(&mut form, &ctx, KeyCode::Down);
+        assert_eq!(form.focus(), Name);
+        key(&mut form, &ctx, KeyCode::BackTab);
+        assert_eq!(form.focus(), AddField);
+    }
+
+    #[test]
+    fn clearing_the_name_says_it_is_required() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        assert_eq!(error(&form, Focus::Name), None, "no error before typing");
+        type_text(&mut form, &ctx, "Acme");
+        assert_eq!(error(&form, Focus::Name), None);
+        ctrl(&mut form, &ctx, 'u');
+        assert_eq!(value(&form, Focus::Name), "");
+        assert_eq!(
+            error(&form, Focus::Name).as_deref(),
+            Some("Name is required")
+        );
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_block_submitting() {
+        let demo = Demo::without_customers();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        type_text(&mut form, &ctx, "Acme\u{1b}");
+        assert_eq!(
+            error(&form, Focus::Name).as_deref(),
+            Some("Name can't contain control characters")
+        );
+        tab(&mut form, &ctx, 3);
+        assert_eq!(ctrl(&mut form, &ctx, 's'), FormOutcome::Continue);
+        assert_eq!(form.focus(), Focus::Name, "the cursor goes to the error");
+    }
+
+    #[test]
+    fn submitting_focuses_the_first_field_in_error() {
+        let demo = Demo::without_customers();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        tab(&mut form, &ctx, 1);
+        type_text(&mut form, &ctx, "acme");
+        tab(&mut form, &ctx, 2);
+        assert_eq!(key(&mut form, &ctx, KeyCode::Enter), FormOutcome::Continue);
+        assert_eq!(form.focus(), Focus::Name);
+        assert_eq!(
+            error(&form, Focus::Name).as_deref(),
+            Some("Name is required")
+        );
+        assert_eq!(
+            error(&form, Focus::Domain).as_deref(),
+            Some("Domain needs at least one dot, like acme.com")
+        );
+    }
+
+    #[test]
+    fn an_error_in_a_collapsed_section_expands_it_on_submit() {
+        let demo = Demo::without_customers();
+        let ctx = demo.ctx();
+        let draft = Draft {
+            name: "Acme".into(),
+            custom_fields: vec!["region".into()],
+            ..Draft::default()
+        };
+        let mut form = Form::reopen(draft, FormMode::Create, Some("name"), "Try again");
+        assert!(!form.more_expanded());
+        ctrl(&mut form, &ctx, 's');
+        assert!(form.more_expanded());
+        assert_eq!(form.focus(), Focus::CustomField(0));
+    }
+
+    #[test]
+    fn the_normalised_domain_is_previewed_and_is_what_create_carries() {
+        let demo = Demo::without_customers();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        type_text(&mut form, &ctx, "Acme Co");
+        tab(&mut form, &ctx, 1);
+        type_text(&mut form, &ctx, "https://www.Acme.com/pricing");
+        assert_eq!(form.normalized_domain().as_deref(), Some("acme.com"));
+        let customer = created(key(&mut form, &ctx, KeyCode::Enter));
+        assert_eq!(customer.name, "Acme Co");
+        assert_eq!(customer.domain.as_deref(), Some("acme.com"));
+        assert_eq!(customer.owner_id.as_deref(), Some(ME));
+    }
+
+    #[test]
+    fn a_domain_typed_already_normalised_has_no_preview() {
+        let demo = Demo::without_customers();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        tab(&mut form, &ctx, 1);
+        type_text(&mut form, &ctx, "acme.com");
+        assert_eq!(form.normalized_domain(), None);
+    }
+
+    #[test]
+    fn an_edit_previews_the_domain_only_once_it_is_edited() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let umbrella = demo.entry(1018);
+        let mut form = Form::edit(umbrella);
+        assert_eq!(umbrella.domain.as_deref(), Some("umbrella-health.com:443"));
+        assert_eq!(form.normalized_domain(), None, "stored as is, not sent");
+        tab(&mut form, &ctx, 1);
+        key(&mut form, &ctx, KeyCode::End);
+        type_text(&mut form, &ctx, "/");
+        assert_eq!(
+            form.normalized_domain().as_deref(),
+            Some("umbrella-health.com")
+        );
+        match key(&mut form, &ctx, KeyCode::Enter) {
+            FormOutcome::Update { patch, .. } => {
+                assert_eq!(patch.domain, Patch::Set("umbrella-health.com".into()));
+            }
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_duplicate_domain_warns_and_needs_a_second_yes() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        type_text(&mut form, &ctx, "Acme");
+        tab(&mut form, &ctx, 1);
+        type_text(&mut form, &ctx, "www.ACME.com");
+        let ids: Vec<u64> = form.duplicates(&ctx).iter().map(|e| e.display_id).collect();
+        assert_eq!(ids, [1003, 1036, 1052]);
+
+        assert_eq!(key(&mut form, &ctx, KeyCode::Enter), FormOutcome::Continue);
+        assert_eq!(form.confirmation(), Some(Confirm::CreateAnyway));
+        assert_eq!(
+            key(&mut form, &ctx, KeyCode::Char('n')),
+            FormOutcome::Continue
+        );
+        assert_eq!(form.confirmation(), None);
+        assert_eq!(
+            value(&form, Focus::Domain),
+            "www.ACME.com",
+            "back to the form"
+        );
+
+        key(&mut form, &ctx, KeyCode::Enter);
+        assert_eq!(form.confirmation(), Some(Confirm::CreateAnyway));
+        let customer = created(key(&mut form, &ctx, KeyCode::Char('y')));
+        assert_eq!(customer.domain.as_deref(), Some("acme.com"));
+    }
+
+    #[test]
+    fn ctrl_o_jumps_to_the_first_duplicate() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        assert_eq!(
+            ctrl(&mut form, &ctx, 'o'),
+            FormOutcome::Continue,
+            "none yet"
+        );
+        tab(&mut form, &ctx, 1);
+        type_text(&mut form, &ctx, "acme.com");
+        let first = demo.entry(1003).id.clone();
+        assert_eq!(ctrl(&mut form, &ctx, 'o'), FormOutcome::JumpTo(first));
+    }
+
+    #[test]
+    fn editing_a_customer_does_not_warn_about_itself() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let form = Form::edit(demo.entry(1042));
+        let ids: Vec<u64> = form.duplicates(&ctx).iter().map(|e| e.display_id).collect();
+        assert_eq!(ids, [1008], "Globex's other record, not itself");
+    }
+
+    #[test]
+    fn escape_asks_before_discarding_only_when_something_was_typed() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        assert!(!form.is_dirty());
+        assert_eq!(key(&mut form, &ctx, KeyCode::Esc), FormOutcome::Cancelled);
+
+        type_text(&mut form, &ctx, "A");
+        assert!(form.is_dirty());
+        assert_eq!(key(&mut form, &ctx, KeyCode::Esc), FormOutcome::Continue);
+        assert_eq!(form.confirmation(), Some(Confirm::Discard));
+        assert_eq!(key(&mut form, &ctx, KeyCode::Enter), FormOutcome::Continue);
+        assert_eq!(form.confirmation(), None, "anything but y keeps the form");
+        assert_eq!(value(&form, Focus::Name), "A");
+
+        key(&mut form, &ctx, KeyCode::Esc);
+        assert_eq!(
+            key(&mut form, &ctx, KeyCode::Char('y')),
+            FormOutcome::Cancelled
+        );
+
+        let mut edit = Form::edit(demo.entry(1003));
+        assert_eq!(key(&mut edit, &ctx, KeyCode::Esc), FormOutcome::Cancelled);
+    }
+
+    #[test]
+    fn tags_become_chips_without_blanks_or_repeats() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        tab(&mut form, &ctx, 4);
+        key(&mut form, &ctx, KeyCode::Enter);
+        tab(&mut form, &ctx, 1);
+        assert_eq!(form.focus(), Focus::Tags);
+        type_text(&mut form, &ctx, " beta, emea,, beta ,");
+        assert_eq!(form.tag_chips(), ["beta", "emea"]);
+        assert_eq!(error(&form, Focus::Tags), None);
+    }
+
+    #[test]
+    fn custom_field_rows_are_added_checked_and_removed() {
+        let demo = Demo::without_customers();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        type_text(&mut form, &ctx, "Acme");
+        tab(&mut form, &ctx, 4);
+        key(&mut form, &ctx, KeyCode::Right);
+        tab(&mut form, &ctx, 2);
+        assert_eq!(form.focus(), Focus::AddField);
+
+        key(&mut form, &ctx, KeyCode::Enter);
+        assert_eq!(form.focus(), Focus::CustomField(0));
+        type_text(&mut form, &ctx, "region");
+        assert_eq!(
+            error(&form, Focus::CustomField(0)).as_deref(),
+            Some("Write a custom field as key=value")
+        );
+        type_text(&mut form, &ctx, "=EMEA");
+        assert_eq!(error(&form, Focus::CustomField(0)), None);
+
+        tab(&mut form, &ctx, 1);
+        type_text(&mut form, &ctx, "region=NA");
+        assert_eq!(
+            form.focus(),
+            Focus::CustomField(1),
+            "typing on + add field adds a row"
+        );
+        assert_eq!(
+            error(&form, Focus::CustomField(1)).as_deref(),
+            Some("The field name region is already used above")
+        );
+        assert_eq!(key(&mut form, &ctx, KeyCode::Enter), FormOutcome::Continue);
+        assert_eq!(form.focus(), Focus::CustomField(1));
+
+        ctrl(&mut form, &ctx, 'd');
+        assert_eq!(form.custom_fields().len(), 1);
+        assert_eq!(form.focus(), Focus::AddField);
+        let customer = created(ctrl(&mut form, &ctx, 's'));
+        assert_eq!(
+            customer.custom_fields,
+            BTreeMap::from([("region".to_owned(), "EMEA".to_owned())])
+        );
+    }
+
+    #[test]
+    fn the_owner_picker_filters_by_name_and_picks() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        tab(&mut form, &ctx, 2);
+        type_text(&mut form, &ctx, "pri");
+        let picker = form.picker().expect("typing opens the picker");
+        assert_eq!(picker.query().value(), "pri");
+        assert_eq!(
+            form.owner_choices(&ctx),
+            [OwnerChoice::Member {
+                id: "usr_5d1a44",
+                name: "Priya Natarajan"
+            }]
+        );
+        key(&mut form, &ctx, KeyCode::Enter);
+        assert!(form.picker().is_none());
+        assert_eq!(form.owner_id(), Some("usr_5d1a44"));
+        assert_eq!(form.focus(), Focus::Owner);
+    }
+
+    #[test]
+    fn the_owner_picker_moves_and_escape_closes_it_first() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        tab(&mut form, &ctx, 2);
+        key(&mut form, &ctx, KeyCode::Enter);
+        let names: Vec<&str> = form
+            .owner_choices(&ctx)
+            .iter()
+            .filter_map(|c| match c {
+                OwnerChoice::Member { name, .. } => Some(*name),
+                OwnerChoice::Nobody => None,
+            })
+            .collect();
+        assert_eq!(names.len(), 6);
+        assert_eq!(names[0], "Dana Reyes");
+        assert_eq!(
+            form.picker().map(OwnerPicker::highlighted),
+            Some(0),
+            "on me"
+        );
+        key(&mut form, &ctx, KeyCode::Down);
+        key(&mut form, &ctx, KeyCode::Down);
+        assert_eq!(key(&mut form, &ctx, KeyCode::Esc), FormOutcome::Continue);
+        assert!(form.picker().is_none());
+        assert_eq!(form.owner_id(), Some(ME), "nothing picked");
+
+        type_text(&mut form, &ctx, "dana.re");
+        assert_eq!(form.owner_choices(&ctx).len(), 1, "email-ish query");
+    }
+
+    #[test]
+    fn an_edit_can_clear_the_owner() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::edit(demo.entry(1003));
+        tab(&mut form, &ctx, 2);
+        key(&mut form, &ctx, KeyCode::Char(' '));
+        assert_eq!(form.owner_choices(&ctx)[0], OwnerChoice::Nobody);
+        key(&mut form, &ctx, KeyCode::Up);
+        key(&mut form, &ctx, KeyCode::Up);
+        key(&mut form, &ctx, KeyCode::Enter);
+        assert_eq!(form.owner_id(), None);
+        match ctrl(&mut form, &ctx, 's') {
+            FormOutcome::Update { patch, .. } => assert_eq!(patch.owner_id, Patch::Clear),
+            other => panic!("expected an update, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn right_accepts_the_first_plan_completion() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        tab(&mut form, &ctx, 3);
+        type_text(&mut form, &ctx, "gr");
+        assert_eq!(form.plan_completions(&ctx), ["Growth", "Growth (legacy)"]);
+        key(&mut form, &ctx, KeyCode::Right);
+        assert_eq!(value(&form, Focus::Plan), "Growth");
+        assert_eq!(form.plan_completions(&ctx), ["Growth (legacy)"]);
+
+        key(&mut form, &ctx, KeyCode::Home);
+        key(&mut form, &ctx, KeyCode::Right);
+        assert_eq!(
+            value(&form, Focus::Plan),
+            "Growth",
+            "not at the end: moves only"
+        );
+    }
+
+    #[test]
+    fn an_edit_sends_only_the_changed_fields_and_clears_a_blanked_plan() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let acme = demo.entry(1003);
+        let mut form = Form::edit(acme);
+        tab(&mut form, &ctx, 3);
+        assert_eq!(value(&form, Focus::Plan), "Enterprise");
+        ctrl(&mut form, &ctx, 'u');
+        assert!(form.is_dirty());
+        let outcome = key(&mut form, &ctx, KeyCode::Enter);
+        let FormOutcome::Update {
+            customer_id, patch, ..
+        } = outcome
+        else {
+            panic!("expected an update, got {outcome:?}");
+        };
+        assert_eq!(customer_id, acme.id);
+        assert_eq!(
+            patch,
+            CustomerPatch {
+                plan: Patch::Clear,
+                ..CustomerPatch::default()
+            }
+        );
+    }
+
+    #[test]
+    fn an_unchanged_edit_says_nothing_changed_and_stays_open() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::edit(demo.entry(1018));
+        assert_eq!(key(&mut form, &ctx, KeyCode::Enter), FormOutcome::Continue);
+        assert_eq!(form.notice(), Some("Nothing changed"));
+        key(&mut form, &ctx, KeyCode::Tab);
+        assert_eq!(form.notice(), None);
+    }
+
+    #[test]
+    fn a_422_reopens_with_the_message_under_its_field_and_the_typing_intact() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let draft = Draft {
+            name: "Acme".into(),
+            domain: "acme.example".into(),
+            owner_id: Some(ME.into()),
+            plan: "Growth".into(),
+            tags: "beta".into(),
+            custom_fields: vec!["region=EMEA".into()],
+        };
+        let message = "Domain \u{1b}[31mis reserved.";
+        let mut form = Form::reopen(draft.clone(), FormMode::Create, Some("domain"), message);
+        assert_eq!(form.focus(), Focus::Domain);
+        assert_eq!(form.draft(), draft);
+        assert!(form.is_dirty());
+        let shown = form.server_error().expect("the server's message");
+        assert_eq!(shown.field, Some(Field::Domain));
+        assert_eq!(shown.message, "Domain is reserved.");
+
+        type_text(&mut form, &ctx, "x");
+        assert!(form.server_error().is_none(), "editing the field clears it");
+    }
+
+    #[test]
+    fn a_422_without_a_known_param_shows_at_the_top() {
+        let form = Form::reopen(Draft::default(), FormMode::Create, None, "Try later");
+        let shown = form.server_error().expect("kept");
+        assert_eq!(shown.field, None);
+        assert_eq!(form.focus(), Focus::Name);
+    }
+
+    #[test]
+    fn a_multi_line_paste_lands_on_one_line() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        form.handle_paste("Acme\r\nCo\tLtd\u{7}\n");
+        assert_eq!(value(&form, Focus::Name), "Acme Co Ltd ");
+        assert_eq!(error(&form, Focus::Name), None);
+        key(&mut form, &ctx, KeyCode::Home);
+        form.handle_paste("The ");
+        assert_eq!(value(&form, Focus::Name), "The Acme Co Ltd ");
+    }
+
+    #[test]
+    fn word_keys_edit_the_focused_input() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        type_text(&mut form, &ctx, "Acme Widget Co");
+        ctrl(&mut form, &ctx, 'w');
+        assert_eq!(value(&form, Focus::Name), "Acme Widget ");
+        form.handle_key(KeyEvent::new(KeyCode::Char('b'), KeyModifiers::ALT), &ctx);
+        type_text(&mut form, &ctx, "Big ");
+        assert_eq!(value(&form, Focus::Name), "Acme Big Widget ");
+    }
+}
