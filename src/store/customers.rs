@@ -698,6 +698,30 @@ mod tmp_off {
             .collect();
         store.apply_page(&page).expect("apply");
         drop(store);
+        if std::env::var("CLONES").is_ok() {
+            let k0 = ticks();
+            let f0 = faults();
+            let started = std::time::Instant::now();
+            let template = customer("cus_00000000000000000000000001", 1_800_000_000, false);
+            let mut v = Vec::new();
+            for i in 0..100_000u64 {
+                let mut c = template.clone();
+                c.display_id = i;
+                v.push(c);
+            }
+            let elapsed = started.elapsed();
+            let k1 = ticks();
+            let f1 = faults();
+            println!(
+                "clones: {:.1} user {}0 sys {}0 minflt {} {}",
+                elapsed.as_secs_f64() * 1e3,
+                k1.0 - k0.0,
+                k1.1 - k0.1,
+                f1 - f0,
+                v.len()
+            );
+            return;
+        }
         let k0 = ticks();
         let f0 = faults();
         let started = std::time::Instant::now();

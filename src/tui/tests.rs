@@ -13,8 +13,9 @@ use super::message::{Command, Message};
 use super::state::{State, SyncPhase};
 use super::theme::Theme;
 use super::{update, view};
-use crate::api::{Customer, HistoryEvent, Source};
+use crate::api::{Customer, CustomerPatch, HistoryEvent, IdempotencyKey, NewCustomer, Source};
 use crate::server::{DEMO_CUSTOMERS, team};
+use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::{SyncCommand, SyncEvent};
 
 const NOW: OffsetDateTime = datetime!(2026-11-27 10:00:00 UTC);
@@ -391,5 +392,228 @@ fn syncing_is_the_only_time_the_spinner_ticks() {
         fresh.next_wakeup(),
         None,
         "idle with nothing to count: sleep"
+    );
+}
+
+// --- Creating and editing customers -------------------------------------
+
+fn type_text(state: &mut State, text: &str) {
+    for c in text.chars() {
+        press(state, KeyCode::Char(c));
+    }
+}
+
+fn submitted(commands: &[Command]) -> (IdempotencyKey, OutboxOp) {
+    match commands {
+        [Command::Sync(SyncCommand::Submit { key, op })] => (key.clone(), op.clone()),
+        other => panic!("expected one Submit, got {other:?}"),
+    }
+}
+
+fn created(key: &IdempotencyKey, op: &OutboxOp, display_id: u64) -> Message {
+    let OutboxOp::Create { customer } = op else {
+        panic!("not a create: {op:?}");
+    };
+    Message::Sync(SyncEvent::Delivered {
+        key: key.clone(),
+        op: op.clone(),
+        customer: Customer {
+            id: format!("cus_NEW{display_id}"),
+            display_id,
+            name: customer.name.clone(),
+            domain: customer.domain.clone(),
+            owner_id: customer.owner_id.clone(),
+            plan: customer.plan.clone(),
+            tags: customer.tags.clone(),
+            custom_fields: customer.custom_fields.clone(),
+            source: Source::Api,
+            archived: false,
+            created_at: NOW,
+            updated_at: NOW,
+        },
+    })
+}
+
+#[test]
+fn a_new_customer_shows_as_pending_at_once_then_opens_at_its_display_id() {
+    let mut state = demo_app(120, 40);
+    press(&mut state, KeyCode::Char('n'));
+    type_text(&mut state, "Zephyr Analytics");
+    press(&mut state, KeyCode::Tab);
+    type_text(&mut state, "https://www.Zephyr.io/pricing");
+    insta::assert_snapshot!("form_beside_the_list_at_120x40", screen(&state));
+    let (key, op) = submitted(&press(&mut state, KeyCode::Enter));
+    let OutboxOp::Create { customer } = &op else {
+        panic!("not a create: {op:?}");
+    };
+    assert_eq!(
+        customer.domain.as_deref(),
+        Some("zephyr.io"),
+        "the normalised domain is sent"
+    );
+    assert_eq!(
+        customer.owner_id.as_deref(),
+        Some("usr_8f3c21"),
+        "owner defaults to me"
+    );
+    assert!(state.form.is_none(), "the form closes on submit");
+    let pending = state.selected_entry().expect("the new row is selected");
+    assert!(pending.pending && pending.name == "Zephyr Analytics");
+    let screen_now = screen(&state);
+    assert!(screen_now.contains("⋯"), "pending rows have no number yet");
+    assert!(screen_now.contains("1 pending"));
+
+    update(&mut state, created(&key, &op, 1062));
+    let entry = state.selected_entry().expect("selected");
+    assert_eq!((entry.display_id, entry.pending), (1062, false));
+    assert!(state.detail_open, "the new customer opens");
+    assert!(state.outbox.is_empty());
+    let screen_now = screen(&state);
+    assert!(screen_now.contains("https://app.pivotal.app/customers/1062"));
+    assert_eq!(
+        press(&mut state, KeyCode::Char('y')),
+        vec![Command::Copy(
+            "https://app.pivotal.app/customers/1062".into()
+        )]
+    );
+    assert!(screen(&state).contains("sent to clipboard"));
+}
+
+#[test]
+fn a_duplicate_domain_warns_and_needs_a_second_yes() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Char('n'));
+    type_text(&mut state, "Acme Holdings");
+    press(&mut state, KeyCode::Tab);
+    type_text(&mut state, "www.acme.com");
+    insta::assert_snapshot!(
+        "form_full_width_with_duplicate_warning_at_80x24",
+        screen(&state)
+    );
+    assert!(press(&mut state, KeyCode::Enter).is_empty(), "asks first");
+    assert!(screen(&state).contains("Create anyway? (y/N)"));
+    assert!(press(&mut state, KeyCode::Char('n')).is_empty());
+    assert!(state.form.is_some(), "n goes back to the form");
+    press(&mut state, KeyCode::Enter);
+    let (_, op) = submitted(&press(&mut state, KeyCode::Char('y')));
+    assert!(matches!(op, OutboxOp::Create { .. }));
+}
+
+#[test]
+fn a_422_reopens_the_form_as_typed_with_the_message_under_the_field() {
+    let mut state = demo_app(120, 40);
+    press(&mut state, KeyCode::Char('n'));
+    type_text(&mut state, "Quokka Labs");
+    press(&mut state, KeyCode::Tab);
+    type_text(&mut state, "HTTPS://Quokka.dev/");
+    let (key, op) = submitted(&press(&mut state, KeyCode::Enter));
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Rejected {
+            key,
+            op,
+            status: 422,
+            message: "Domain is on a blocked list\u{1b}[31m".into(),
+            param: Some("domain".into()),
+        }),
+    );
+    let form = &state.form.as_ref().expect("the form is back").form;
+    assert_eq!(form.draft().name, "Quokka Labs");
+    assert_eq!(
+        form.draft().domain,
+        "HTTPS://Quokka.dev/",
+        "exactly as typed"
+    );
+    assert!(
+        state.customers.iter_ordered().all(|e| !e.pending),
+        "the pending row is gone"
+    );
+    let screen_now = screen(&state);
+    assert!(screen_now.contains("Domain is on a blocked list"));
+    assert!(!screen_now.contains('\u{1b}'));
+}
+
+#[test]
+fn quitting_with_changes_waiting_asks_first() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Char('n'));
+    type_text(&mut state, "Waiting Co");
+    submitted(&press(&mut state, KeyCode::Enter));
+    assert!(press(&mut state, KeyCode::Char('q')).is_empty());
+    assert!(
+        screen(&state)
+            .contains("1 change is not sent yet; they will be sent next time. Quit? (y/N)")
+    );
+    assert!(
+        press(&mut state, KeyCode::Char('n')).is_empty(),
+        "anything but y stays"
+    );
+    press(&mut state, KeyCode::Char('q'));
+    assert_eq!(press(&mut state, KeyCode::Char('y')), vec![Command::Quit]);
+}
+
+#[test]
+fn changes_left_in_the_outbox_show_as_pending_on_start() {
+    let mut state = State::new(Theme::colored(), NOW, (80, 24));
+    let key = IdempotencyKey::new();
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::CacheLoaded {
+            customers: demo_customers(),
+            users: team::members(),
+            me: team::members().first().cloned(),
+            last_synced: Some(NOW),
+            pending: vec![OutboxItem {
+                key,
+                op: OutboxOp::Create {
+                    customer: NewCustomer {
+                        name: "Left Behind Ltd".into(),
+                        ..NewCustomer::default()
+                    },
+                },
+                queued_at: NOW,
+                attempts: 3,
+                last_error: Some("connection refused".into()),
+            }],
+        }),
+    );
+    let row = state
+        .customers
+        .iter_ordered()
+        .find(|e| e.name == "Left Behind Ltd");
+    assert!(row.is_some_and(|e| e.pending));
+    assert!(screen(&state).contains("1 pending (connection refused)"));
+}
+
+#[test]
+fn editing_sends_only_the_changed_fields() {
+    let mut state = demo_app(120, 40);
+    let original = state.selected_entry().cloned().expect("selected");
+    press(&mut state, KeyCode::Char('e'));
+    for _ in 0..3 {
+        press(&mut state, KeyCode::Tab);
+    }
+    for _ in 0..original.plan.as_deref().unwrap_or_default().chars().count() {
+        press(&mut state, KeyCode::Backspace);
+    }
+    type_text(&mut state, "Scale");
+    let (_, op) = submitted(&press(&mut state, KeyCode::Enter));
+    match op {
+        OutboxOp::Update { customer_id, patch } => {
+            assert_eq!(customer_id, original.id);
+            assert_eq!(
+                patch,
+                CustomerPatch {
+                    plan: crate::api::Patch::Set("Scale".into()),
+                    ..CustomerPatch::default()
+                }
+            );
+        }
+        other => panic!("expected an update, got {other:?}"),
+    }
+    let row = state.customers.get(&original.id).expect("still listed");
+    assert!(
+        row.pending && row.plan.as_deref() == Some("Scale"),
+        "shown at once, marked pending"
     );
 }

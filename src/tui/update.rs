@@ -80,7 +80,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         } else {
             key
         };
-        return changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
+        let commands = changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
+        clamp_selection(state);
+        return commands;
     }
     let Some(action) = action_for(&key) else {
         return Vec::new();

@@ -133,6 +133,10 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
+    if state.form.is_some() {
+        // The form shows its own keys; the list's would mislead.
+        return;
+    }
     let theme = state.theme;
     let mut spans = Vec::new();
     for (key, word) in keymap::hints() {
