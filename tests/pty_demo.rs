@@ -127,3 +127,34 @@ fn without_an_api_key_it_exits_with_usage_status_and_says_how_to_set_one() {
     assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("PIVOTAL_API_KEY"), "stderr: {stderr}");
 }
+
+#[test]
+fn a_customer_typed_into_the_form_is_created_and_opens_at_its_display_id() {
+    let mut app = PtyApp::spawn(&["--demo"]);
+    app.wait_for("the customer list", shows_customer_list);
+
+    app.press(b"n");
+    app.wait_for("the new-customer form", |text| {
+        text.contains("New customer")
+    });
+    app.press(b"Zephyr Analytics");
+    app.press(b"\t");
+    app.press(b"https://www.Zephyr.io/pricing");
+    app.wait_for("the normalised domain preview", |text| {
+        text.contains("zephyr.io") && text.contains('→')
+    });
+    app.press(b"\r");
+    // The demo has 61 customers numbered up to #1061, so this is #1062.
+    app.wait_for("the created customer's details and share link", |text| {
+        text.contains("#1062 Zephyr Analytics")
+            && text.contains("https://app.pivotal.app/customers/1062")
+    });
+    assert!(
+        app.screen().contents().contains("Customers  60"),
+        "counted once"
+    );
+
+    app.press(b"q");
+    let status = app.wait_exit();
+    assert!(status.success(), "q exits cleanly, got {status:?}");
+}

@@ -698,6 +698,15 @@ mod tmp_off {
             .collect();
         store.apply_page(&page).expect("apply");
         drop(store);
+        if std::env::var("COUNT").is_ok() {
+            let store = Store::open(&path).expect("reopen");
+            for _ in 0..3 {
+                let started = std::time::Instant::now();
+                let n = store.customer_count().unwrap();
+                println!("count: {:.2}ms {n}", started.elapsed().as_secs_f64() * 1e3);
+            }
+            return;
+        }
         if std::env::var("CLONES").is_ok() {
             let k0 = ticks();
             let f0 = faults();

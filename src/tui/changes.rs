@@ -43,7 +43,7 @@ fn open(state: &mut State, form: Form) {
         .iter()
         .map(|(id, name)| (id.clone(), name.clone()))
         .collect();
-    team.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    team.sort_by_key(|(_, name)| name.to_lowercase());
     let plans: BTreeSet<String> = state
         .customers
         .iter_ordered()
