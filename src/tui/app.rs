@@ -17,7 +17,7 @@ use super::state::State;
 use super::theme::Theme;
 use super::{update, view};
 use crate::api::{ApiError, ApiKey, Client, RetryPolicy};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::sync::{self, SyncConfig, SyncEvent, SyncHandle};
 
 /// What the TUI needs to start.
@@ -38,6 +38,8 @@ pub enum TuiError {
     Api(#[from] ApiError),
     #[error("terminal error: {0}")]
     Terminal(#[from] io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Restores the terminal when dropped, however the loop ends.
@@ -62,7 +64,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     let client = Client::new(&config.api_url, config.key)?
         .with_retry(retry)
         .with_timeout(Duration::from_secs(15));
-    let (store, store_problem) = open_store(config.store_path).await;
+    let (store, store_problem) = open_store(config.store_path).await?;
 
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
@@ -87,23 +89,19 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
 
 /// Opens the account's store, falling back to memory (with a notice) so the
 /// app still works when the disk does not.
-async fn open_store(path: PathBuf) -> (Store, Option<String>) {
-    let opened = tokio::task::spawn_blocking(move || Store::open(&path)).await;
+async fn open_store(path: PathBuf) -> Result<(Store, Option<String>), StoreError> {
+    let opened = match tokio::task::spawn_blocking(move || Store::open(&path)).await {
+        Ok(opened) => opened,
+        // Opening panicked: a bug, so let it surface as one.
+        Err(err) => std::panic::resume_unwind(err.into_panic()),
+    };
     match opened {
-        Ok(Ok(store)) => (store, None),
-        Ok(Err(err)) => {
+        Ok(store) => Ok((store, None)),
+        Err(err) => {
             let notice = format!("local cache unavailable ({err}); nothing is kept after quitting");
-            match Store::open_in_memory() {
-                Ok(store) => (store, Some(notice)),
-                Err(_) => unreachable_store(),
-            }
+            Ok((Store::open_in_memory()?, Some(notice)))
         }
-        Err(_) => unreachable_store(),
     }
-}
-
-fn unreachable_store() -> ! {
-    panic!("SQLite could not open an in-memory database")
 }
 
 async fn event_loop(
