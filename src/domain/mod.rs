@@ -8,11 +8,13 @@
 pub mod customers;
 pub mod draft;
 pub mod duplicates;
+pub mod filter;
 pub mod host;
 pub mod text;
 
 pub use customers::{ApplyStats, CustomerSet, Entry};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
+pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
 pub use text::{has_forbidden_chars, sanitize};

@@ -170,12 +170,12 @@ fn each_plain_json_string<'a>(json: &'a str, object: bool, mut each: impl FnMut(
             at += 1;
         }
     }
-    !object || count % 2 == 0
+    !object || count.is_multiple_of(2)
 }
 
 /// Caches `customer` unless the cached record for its id is as new or newer
 /// (an equal `updated_at` is the same version, so the row is left alone).
-fn upsert_if_newer(conn: &Connection, c: &Customer) -> rusqlite::Result<()> {
+pub(super) fn upsert_if_newer(conn: &Connection, c: &Customer) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO customers_v2 (id, display_id, name, domain, owner_id, plan, tags,
                                    custom_fields, source, archived, created_at, updated_at)
@@ -208,7 +208,11 @@ fn upsert_if_newer(conn: &Connection, c: &Customer) -> rusqlite::Result<()> {
 
 /// Drops customer `id` and its history, unless the cached record was
 /// updated after `archived_at` (unix micros), e.g. restored since.
-fn forget_unless_newer(conn: &Connection, id: &str, archived_at: i64) -> rusqlite::Result<()> {
+pub(super) fn forget_unless_newer(
+    conn: &Connection,
+    id: &str,
+    archived_at: i64,
+) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM customers_v2 WHERE id = ?1 AND updated_at <= ?2")?
         .execute(params![id, archived_at])?;
     conn.prepare_cached(
@@ -284,6 +288,10 @@ mod tests {
         let mut older = customer("cus_a", 10, false);
         older.name = "Stale".to_owned();
         store.apply_page(&[older]).expect("apply live");
+        // An equal `updated_at` is the same version: the row is left alone.
+        let mut same = customer("cus_a", 20, false);
+        same.name = "Same version".to_owned();
+        store.apply_page(&[same]).expect("apply same version");
         store
             .apply_page(&[customer("cus_a", 15, true)])
             .expect("apply archived");
@@ -457,7 +465,7 @@ mod tests {
     }
 
     /// What the fast path reads from `json`, if it takes it.
-    fn plain<T>(json: &str, object: bool) -> Option<Vec<String>> {
+    fn plain(json: &str, object: bool) -> Option<Vec<String>> {
         let mut strings = Vec::new();
         each_plain_json_string(json, object, |s| strings.push(s.to_owned())).then_some(strings)
     }
@@ -466,11 +474,11 @@ mod tests {
     /// what `serde_json` reads (and never takes what `serde_json` rejects).
     fn assert_fast_path_agrees(json: &str) {
         let as_list = serde_json::from_str::<Vec<String>>(json).ok();
-        if let Some(fast) = plain::<()>(json, false) {
+        if let Some(fast) = plain(json, false) {
             assert_eq!(Some(fast), as_list, "array {json:?}");
         }
         let as_map = serde_json::from_str::<BTreeMap<String, String>>(json).ok();
-        if let Some(fast) = plain::<()>(json, true) {
+        if let Some(fast) = plain(json, true) {
             let mut map = BTreeMap::new();
             for pair in fast.chunks(2) {
                 map.insert(pair[0].clone(), pair[1].clone());
@@ -482,14 +490,14 @@ mod tests {
     #[test]
     fn the_fast_path_takes_the_common_form_and_agrees_with_serde_json() {
         assert_eq!(
-            plain::<()>(r#"["beta","emea"]"#, false),
+            plain(r#"["beta","emea"]"#, false),
             Some(vec!["beta".into(), "emea".into()])
         );
         assert_eq!(
-            plain::<()>(r#"{"a":"1","b":""}"#, true),
+            plain(r#"{"a":"1","b":""}"#, true),
             Some(vec!["a".into(), "1".into(), "b".into(), String::new()])
         );
-        assert_eq!(plain::<()>(r#"["é, \"x\""]"#, false), None);
+        assert_eq!(plain(r#"["é, \"x\""]"#, false), None);
 
         let malformed = [
             "",
@@ -556,7 +564,7 @@ mod tests {
             ] {
                 assert_fast_path_agrees(&json);
                 assert!(
-                    json.contains('\\') || plain::<()>(&json, json.starts_with('{')).is_some(),
+                    json.contains('\\') || plain(&json, json.starts_with('{')).is_some(),
                     "the common form is taken: {json}"
                 );
             }
@@ -586,283 +594,5 @@ mod tests {
         let elapsed = started.elapsed();
         assert_eq!(loaded.len(), page.len());
         println!("apply 100k: {applied:?}; open: {opened:?}; open + load 100k: {elapsed:?}");
-    }
-}
-#[cfg(test)]
-mod tmp_bench {
-    use super::*;
-    use crate::store::testing::customer;
-    use crate::store::{text, timestamp};
-
-    struct Cpu(u64, std::time::Instant);
-    fn cpu() -> Cpu {
-        let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-        Cpu(
-            s.split_whitespace().next().unwrap().parse().unwrap(),
-            std::time::Instant::now(),
-        )
-    }
-    impl Cpu {
-        fn show(&self, what: &str) {
-            let now = cpu();
-            println!(
-                "{what}: cpu {:.1}ms wall {:.1}ms",
-                (now.0 - self.0) as f64 / 1e6,
-                (now.1 - self.1).as_secs_f64() * 1e3
-            );
-        }
-    }
-
-    #[test]
-    #[ignore = "tmp"]
-    fn tmp_load_loop() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("big.sqlite3");
-        let mut store = Store::open(&path).expect("open");
-        let page: Vec<Customer> = (0..100_000)
-            .map(|i| customer(&format!("cus_{i:026}"), 1_800_000_000 + i, false))
-            .collect();
-        store.apply_page(&page).expect("apply");
-        drop(page);
-        drop(store);
-        let store = Store::open(&path).expect("reopen");
-        let sql = "SELECT id, display_id, name, domain, owner_id, plan, tags, custom_fields, source, archived, created_at, updated_at FROM customers_v2";
-        if let Ok(m) = std::env::var("MMAP") {
-            store
-                .conn
-                .pragma_update(None, "mmap_size", m.parse::<i64>().unwrap())
-                .unwrap();
-        }
-        if std::env::var("JSONB").is_ok() {
-            for _ in 0..3 {
-                let mut st = store.conn.prepare(sql).unwrap();
-                let t = cpu();
-                let mut rows = st.query([]).unwrap();
-                let mut n = 0;
-                while let Some(row) = rows.next().unwrap() {
-                    let a: Vec<&str> = serde_json::from_str(text(row, 6).unwrap()).unwrap();
-                    let b: Vec<(&str, &str)> =
-                        serde_json::from_str::<BTreeMap<&str, &str>>(text(row, 7).unwrap())
-                            .unwrap()
-                            .into_iter()
-                            .collect();
-                    n += a.len() + b.len();
-                }
-                drop(rows);
-                t.show("json borrowed");
-                let t = cpu();
-                let mut rows = st.query([]).unwrap();
-                let mut v: Vec<(Vec<String>, Vec<String>)> = Vec::new();
-                while let Some(row) = rows.next().unwrap() {
-                    let a: Vec<&str> = serde_json::from_str(text(row, 6).unwrap()).unwrap();
-                    let b: BTreeMap<&str, &str> =
-                        serde_json::from_str(text(row, 7).unwrap()).unwrap();
-                    v.push((
-                        a.iter().map(|s| s.to_string()).collect(),
-                        b.iter().map(|s| s.0.to_string()).collect(),
-                    ));
-                }
-                drop(rows);
-                t.show("json borrowed+strings");
-                assert!(n > 0);
-            }
-        }
-        if std::env::var("PARTS").is_ok() {
-            for _ in 0..3 {
-                let mut st = store.conn.prepare(sql).unwrap();
-                let t = cpu();
-                let mut rows = st.query([]).unwrap();
-                let mut n = 0usize;
-                while let Some(row) = rows.next().unwrap() {
-                    n += 1;
-                    let _ = row;
-                }
-                drop(rows);
-                t.show("step only");
-                let t = cpu();
-                let mut rows = st.query([]).unwrap();
-                while let Some(row) = rows.next().unwrap() {
-                    for i in 0..12 {
-                        n += match row.get_ref(i).unwrap() {
-                            rusqlite::types::ValueRef::Text(b) => b.len(),
-                            rusqlite::types::ValueRef::Integer(x) => x as usize & 1,
-                            _ => 0,
-                        };
-                    }
-                }
-                drop(rows);
-                t.show("step+refs");
-                let t = cpu();
-                let mut rows = st.query([]).unwrap();
-                let mut v: Vec<(
-                    String,
-                    String,
-                    Option<String>,
-                    Option<String>,
-                    Option<String>,
-                )> = Vec::new();
-                while let Some(row) = rows.next().unwrap() {
-                    v.push((
-                        row.get(0).unwrap(),
-                        row.get(2).unwrap(),
-                        row.get(3).unwrap(),
-                        row.get(4).unwrap(),
-                        row.get(5).unwrap(),
-                    ));
-                }
-                drop(rows);
-                t.show("5 strings");
-                drop(v);
-                let t = cpu();
-                let mut rows = st.query([]).unwrap();
-                let mut v: Vec<(Vec<String>, BTreeMap<String, String>)> = Vec::new();
-                while let Some(row) = rows.next().unwrap() {
-                    v.push((
-                        serde_json::from_str(text(row, 6).unwrap()).unwrap(),
-                        serde_json::from_str(text(row, 7).unwrap()).unwrap(),
-                    ));
-                }
-                drop(rows);
-                t.show("2 json");
-                drop(v);
-                let t = cpu();
-                let mut rows = st.query([]).unwrap();
-                let mut v: Vec<(time::OffsetDateTime, time::OffsetDateTime)> = Vec::new();
-                while let Some(row) = rows.next().unwrap() {
-                    v.push((timestamp(row, 10).unwrap(), timestamp(row, 11).unwrap()));
-                }
-                drop(rows);
-                t.show("2 times");
-                drop(v);
-                assert!(n > 0);
-            }
-        }
-        for _ in 0..6 {
-            let t = cpu();
-            let loaded = store.load_customers().expect("load");
-            t.show("load");
-            assert_eq!(loaded.len(), 100_000);
-            drop(loaded);
-        }
-    }
-}
-#[cfg(test)]
-mod tmp_start {
-    use super::*;
-    use crate::store::testing::customer;
-    #[test]
-    #[ignore = "tmp"]
-    fn tmp_start() {
-        let path = std::path::PathBuf::from(std::env::var("BENCH_DB").unwrap());
-        if !path.exists() {
-            let mut store = Store::open(&path).expect("open");
-            let page: Vec<Customer> = (0..100_000)
-                .map(|i| customer(&format!("cus_{i:026}"), 1_800_000_000 + i, false))
-                .collect();
-            store.apply_page(&page).expect("apply");
-            return;
-        }
-        fn ticks() -> (u64, u64) {
-            let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-            let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
-            (f[11].parse().unwrap(), f[12].parse().unwrap())
-        }
-        let k0 = ticks();
-        let t = std::time::Instant::now();
-        let store = Store::open(&path).expect("reopen");
-        let o = t.elapsed().as_secs_f64() * 1e3;
-        let loaded = store.load_customers().expect("load");
-        let l = t.elapsed().as_secs_f64() * 1e3;
-        let k1 = ticks();
-        println!(
-            "start: {l:.1} open {o:.1} user {}0ms sys {}0ms",
-            k1.0 - k0.0,
-            k1.1 - k0.1
-        );
-        std::mem::forget(store);
-        std::mem::forget(loaded);
-        std::process::exit(0);
-    }
-}
-#[cfg(test)]
-mod tmp_off {
-    use super::*;
-    use crate::store::testing::customer;
-    fn ticks() -> (u64, u64) {
-        let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
-        (f[11].parse().unwrap(), f[12].parse().unwrap())
-    }
-    fn faults() -> u64 {
-        let s = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        let f: Vec<&str> = s.rsplit(')').next().unwrap().split_whitespace().collect();
-        f[7].parse().unwrap()
-    }
-    #[test]
-    #[ignore = "tmp"]
-    fn tmp_off() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("big.sqlite3");
-        let mut store = Store::open(&path).expect("open");
-        let page: Vec<Customer> = (0..100_000)
-            .map(|i| customer(&format!("cus_{i:026}"), 1_800_000_000 + i, false))
-            .collect();
-        store.apply_page(&page).expect("apply");
-        drop(store);
-        if std::env::var("COUNT").is_ok() {
-            let store = Store::open(&path).expect("reopen");
-            for _ in 0..3 {
-                let started = std::time::Instant::now();
-                let n = store.customer_count().unwrap();
-                println!("count: {:.2}ms {n}", started.elapsed().as_secs_f64() * 1e3);
-            }
-            return;
-        }
-        if std::env::var("CLONES").is_ok() {
-            let k0 = ticks();
-            let f0 = faults();
-            let started = std::time::Instant::now();
-            let template = customer("cus_00000000000000000000000001", 1_800_000_000, false);
-            let mut v = Vec::new();
-            for i in 0..100_000u64 {
-                let mut c = template.clone();
-                c.display_id = i;
-                v.push(c);
-            }
-            let elapsed = started.elapsed();
-            let k1 = ticks();
-            let f1 = faults();
-            println!(
-                "clones: {:.1} user {}0 sys {}0 minflt {} {}",
-                elapsed.as_secs_f64() * 1e3,
-                k1.0 - k0.0,
-                k1.1 - k0.1,
-                f1 - f0,
-                v.len()
-            );
-            return;
-        }
-        let k0 = ticks();
-        let f0 = faults();
-        let started = std::time::Instant::now();
-        let store = Store::open(&path).expect("reopen");
-        if let Ok(m) = std::env::var("MMAP") {
-            store
-                .conn
-                .pragma_update(None, "mmap_size", m.parse::<i64>().unwrap())
-                .unwrap();
-        }
-        let loaded = store.load_customers().expect("load");
-        let elapsed = started.elapsed();
-        let k1 = ticks();
-        let f1 = faults();
-        assert_eq!(loaded.len(), page.len());
-        println!(
-            "off: {:.1} user {}0 sys {}0 minflt {}",
-            elapsed.as_secs_f64() * 1e3,
-            k1.0 - k0.0,
-            k1.1 - k0.1,
-            f1 - f0
-        );
     }
 }

@@ -8,11 +8,12 @@
 //! Sending, retrying and deciding what is permanent belong to the sync
 //! engine, not here.
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, encode, encode_unless_empty, micros, text, timestamp};
+use super::customers::{forget_unless_newer, upsert_if_newer};
+use super::{Store, StoreError, encode, micros, text, timestamp};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer};
 
 /// One change waiting to be sent, stored as JSON tagged by `op`.
@@ -147,57 +148,6 @@ impl Store {
             .execute([key.to_string()])?;
         Ok(())
     }
-}
-
-// The two writes below follow the rules and the `customers_v2` layout of
-// `customers.rs` (its `upsert_if_newer` and `forget_unless_newer`), which
-// are private to that module; the tests below check that a delivered
-// customer reads back whole through `load_customers` and obeys the same
-// "never older" rule. If `customers.rs` shares those helpers with its
-// siblings, call them instead.
-
-/// Caches `c` unless the cached copy is as new or newer.
-fn upsert_if_newer(conn: &Connection, c: &Customer) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "INSERT INTO customers_v2 (id, display_id, name, domain, owner_id, plan, tags,
-                                   custom_fields, source, archived, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-         ON CONFLICT (id) DO UPDATE SET
-             display_id = excluded.display_id, name = excluded.name,
-             domain = excluded.domain, owner_id = excluded.owner_id, plan = excluded.plan,
-             tags = excluded.tags, custom_fields = excluded.custom_fields,
-             source = excluded.source, archived = excluded.archived,
-             created_at = excluded.created_at, updated_at = excluded.updated_at
-         WHERE excluded.updated_at > customers_v2.updated_at",
-    )?
-    .execute(params![
-        c.id,
-        c.display_id.cast_signed(),
-        c.name,
-        c.domain,
-        c.owner_id,
-        c.plan,
-        encode_unless_empty(&c.tags, c.tags.is_empty())?,
-        encode_unless_empty(&c.custom_fields, c.custom_fields.is_empty())?,
-        c.source.as_str(),
-        c.archived,
-        micros(c.created_at),
-        micros(c.updated_at),
-    ])?;
-    Ok(())
-}
-
-/// Drops customer `id` and its history unless the cached copy was updated
-/// after `archived_at` (unix micros).
-fn forget_unless_newer(conn: &Connection, id: &str, archived_at: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM customers_v2 WHERE id = ?1 AND updated_at <= ?2")?
-        .execute(params![id, archived_at])?;
-    conn.prepare_cached(
-        "DELETE FROM history
-         WHERE customer_id = ?1 AND NOT EXISTS (SELECT 1 FROM customers_v2 WHERE id = ?1)",
-    )?
-    .execute([id])?;
-    Ok(())
 }
 
 #[cfg(test)]
