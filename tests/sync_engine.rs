@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use common::{KEY, TestServer, all_customers, client_for, fast_retry, faults};
 use pivotal_tui::api::{Client, Customer, CustomerPatch, IdempotencyKey, NewCustomer};
+use pivotal_tui::domain::Entry;
 use pivotal_tui::server::{self, RunningServer, ServerConfig, ServerError};
 use pivotal_tui::store::Store;
 use pivotal_tui::sync::{self, SyncCommand, SyncConfig, SyncEvent, SyncHandle};
@@ -461,7 +462,16 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
             pending,
         } => {
             assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
-            assert_eq!(by_id(customers), live, "every cached customer");
+            let cached: BTreeMap<String, Entry> = customers
+                .into_entries()
+                .into_iter()
+                .map(|e| (e.id.clone(), e))
+                .collect();
+            let expected: BTreeMap<String, Entry> = live
+                .into_iter()
+                .map(|(id, c)| (id, Entry::from(c)))
+                .collect();
+            assert_eq!(cached, expected, "every cached customer");
             assert_eq!(users.len(), 6);
             assert_eq!(me.map(|u| u.id).as_deref(), Some(ME));
             assert!(last_synced.is_some(), "the cache says when it was synced");
@@ -504,7 +514,7 @@ async fn the_engine_recovers_by_itself_when_the_server_comes_back_on_the_same_po
     match next_event(&mut rx).await {
         SyncEvent::CacheLoaded { customers, .. } => {
             assert_eq!(customers.len(), CUSTOMERS);
-            assert!(!customers.iter().any(|c| c.id == made_while_away.id));
+            assert!(customers.get(&made_while_away.id).is_none());
         }
         other => panic!("expected CacheLoaded first, got {}", describe(&other)),
     }

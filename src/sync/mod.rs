@@ -28,6 +28,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
+use crate::domain::CustomerSet;
 use crate::store::Store;
 pub use crate::store::{OutboxItem, OutboxOp};
 
@@ -55,7 +56,8 @@ pub enum SyncEvent {
     /// still waiting in the outbox from an earlier run, in queue order (the
     /// engine delivers them next).
     CacheLoaded {
-        customers: Vec<Customer>,
+        /// Built by the engine, off the UI task.
+        customers: CustomerSet,
         users: Vec<User>,
         me: Option<User>,
         last_synced: Option<OffsetDateTime>,

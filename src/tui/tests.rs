@@ -14,6 +14,7 @@ use super::state::{State, SyncPhase};
 use super::theme::Theme;
 use super::{update, view};
 use crate::api::{Customer, CustomerPatch, HistoryEvent, IdempotencyKey, NewCustomer, Source};
+use crate::domain::CustomerSet;
 use crate::server::{DEMO_CUSTOMERS, team};
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::{SyncCommand, SyncEvent};
@@ -28,11 +29,18 @@ fn live_demo_count() -> usize {
     demo_customers().iter().filter(|c| !c.archived).count()
 }
 
+/// A set as the engine builds it from the cache.
+fn set_of(customers: Vec<Customer>) -> CustomerSet {
+    let mut set = CustomerSet::default();
+    set.apply(customers);
+    set
+}
+
 fn cache_loaded(customers: Vec<Customer>, last_synced: Option<OffsetDateTime>) -> Message {
     let users = team::members();
     let me = users.first().cloned();
     Message::Sync(SyncEvent::CacheLoaded {
-        customers,
+        customers: set_of(customers),
         users,
         me,
         last_synced,
@@ -559,7 +567,7 @@ fn changes_left_in_the_outbox_show_as_pending_on_start() {
     update(
         &mut state,
         Message::Sync(SyncEvent::CacheLoaded {
-            customers: demo_customers(),
+            customers: set_of(demo_customers()),
             users: team::members(),
             me: team::members().first().cloned(),
             last_synced: Some(NOW),

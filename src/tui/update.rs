@@ -228,7 +228,15 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             pending,
         } => {
             set_users(state, users, me);
-            apply_customers(state, customers);
+            if state.customers.is_empty() {
+                // The usual case: take the engine's ready-made set whole.
+                state.customers = customers;
+                clamp_selection(state);
+            } else {
+                let selected_id = state.selected_entry().map(|e| e.id.clone());
+                state.customers.apply_entries(customers.into_entries());
+                reselect(state, selected_id);
+            }
             changes::restore_pending(state, pending);
             state.sync.last_synced = last_synced;
             state.cache_loaded = true;
@@ -330,11 +338,15 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
 fn apply_customers(state: &mut State, customers: Vec<Customer>) {
     let selected_id = state.selected_entry().map(|e| e.id.clone());
     state.customers.apply(customers);
-    if let Some(position) = selected_id.and_then(|id| state.customers.position_of(&id)) {
+    reselect(state, selected_id);
+}
+
+/// Selects `id` again wherever it moved, or keeps the position in range.
+fn reselect(state: &mut State, id: Option<String>) {
+    if let Some(position) = id.and_then(|id| state.customers.position_of(&id)) {
         state.selected = position;
     }
-    state.selected = state.selected.min(state.customers.len().saturating_sub(1));
-    keep_selection_visible(state);
+    clamp_selection(state);
 }
 
 fn clamp_selection(state: &mut State) {
