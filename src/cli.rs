@@ -25,6 +25,13 @@ pub struct Cli {
         default_value = "https://api.pivotal.app"
     )]
     pub api_url: String,
+    /// Where shared customer links point: `<base>/customers/<display_id>`.
+    #[arg(
+        long,
+        env = "PIVOTAL_SHARE_URL_BASE",
+        default_value = pivotal_tui::tui::DEFAULT_SHARE_URL_BASE
+    )]
+    pub share_url_base: String,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

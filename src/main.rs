@@ -34,8 +34,8 @@ fn main() -> ExitCode {
             Some(Command::Bench(args)) => {
                 pivotal_tui::bench::run(args.customers, args.keystrokes).await
             }
-            None if cli.demo => demo().await,
-            None => customers(cli.api_url).await,
+            None if cli.demo => demo(cli.share_url_base).await,
+            None => customers(cli.api_url, cli.share_url_base).await,
         }
     });
     match result {
@@ -53,7 +53,7 @@ fn project_dirs() -> anyhow::Result<ProjectDirs> {
 }
 
 /// The Customers screen against a real account.
-async fn customers(api_url: String) -> anyhow::Result<()> {
+async fn customers(api_url: String, share_url_base: String) -> anyhow::Result<()> {
     let Some(secret) = std::env::var("PIVOTAL_API_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty())
@@ -72,7 +72,7 @@ async fn customers(api_url: String) -> anyhow::Result<()> {
         store_path,
         demo: false,
         sync: SyncConfig::default(),
-        share_url_base: tui::DEFAULT_SHARE_URL_BASE.to_owned(),
+        share_url_base,
     })
     .await?;
     Ok(())
@@ -80,7 +80,7 @@ async fn customers(api_url: String) -> anyhow::Result<()> {
 
 /// The Customers screen against an in-process reference server seeded with
 /// the demo account, all in a temporary directory that is removed on exit.
-async fn demo() -> anyhow::Result<()> {
+async fn demo(share_url_base: String) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("pivotal-demo-")
         .tempdir()
@@ -94,7 +94,7 @@ async fn demo() -> anyhow::Result<()> {
         store_path: dir.path().join("client.sqlite3"),
         demo: true,
         sync: SyncConfig::default(),
-        share_url_base: tui::DEFAULT_SHARE_URL_BASE.to_owned(),
+        share_url_base,
     })
     .await;
     running.shutdown().await;

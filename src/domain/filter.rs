@@ -261,7 +261,14 @@ fn push_folded(out: &mut String, text: &str) {
         out.push_str(&text.to_lowercase());
     } else {
         // Elsewhere `str::to_lowercase` is `char::to_lowercase` char by char.
-        out.extend(text.chars().flat_map(char::to_lowercase));
+        out.reserve(text.len());
+        for c in text.chars() {
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
+        }
     }
 }
 
