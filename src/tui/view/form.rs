@@ -768,7 +768,7 @@ mod tests {
 
     use super::*;
     use crate::domain::Draft;
-    use crate::tui::form::fixtures::{Demo, ME};
+    use crate::tui::form::tests::fixtures::{Demo, ME};
 
     /// Where the pane goes: the right-hand 50 columns of a wide terminal
     /// (as beside the list), or the whole screen.
