@@ -54,9 +54,11 @@ pub struct Binding {
     /// How the keys are written in help, e.g. `j / ↓`.
     pub label: &'static str,
     pub description: &'static str,
-    /// The keys and word in the hint bar, for the few bindings that earn a
-    /// place there.
+    /// The keys and word in the hint bar under the list, for the few
+    /// bindings that earn a place there.
     pub hint: Option<(&'static str, &'static str)>,
+    /// The same while the detail pane is open.
+    pub detail_hint: Option<(&'static str, &'static str)>,
 }
 
 pub const BINDINGS: &[Binding] = &[
@@ -66,6 +68,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "j / ↓",
         description: "next customer",
         hint: Some(("j/k", "move")),
+        detail_hint: Some(("j/k", "move")),
     },
     Binding {
         action: Action::Up,
@@ -73,6 +76,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "k / ↑",
         description: "previous customer",
         hint: None,
+        detail_hint: None,
     },
     Binding {
         action: Action::PageDown,
@@ -80,6 +84,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "PgDn",
         description: "one screen down",
         hint: None,
+        detail_hint: None,
     },
     Binding {
         action: Action::PageUp,
@@ -87,6 +92,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "PgUp",
         description: "one screen up",
         hint: None,
+        detail_hint: None,
     },
     Binding {
         action: Action::HalfPageDown,
@@ -94,6 +100,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "Ctrl-d",
         description: "half a screen down",
         hint: None,
+        detail_hint: None,
     },
     Binding {
         action: Action::HalfPageUp,
@@ -101,6 +108,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "Ctrl-u",
         description: "half a screen up",
         hint: None,
+        detail_hint: None,
     },
     Binding {
         action: Action::Top,
@@ -108,6 +116,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "g / Home",
         description: "first customer",
         hint: None,
+        detail_hint: None,
     },
     Binding {
         action: Action::Bottom,
@@ -115,6 +124,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "G / End",
         description: "last customer",
         hint: None,
+        detail_hint: None,
     },
     Binding {
         action: Action::OpenDetail,
@@ -122,6 +132,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "Enter",
         description: "open the customer's details and history",
         hint: Some(("Enter", "details")),
+        detail_hint: None,
     },
     Binding {
         action: Action::Close,
@@ -129,6 +140,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "Esc",
         description: "close the details or this help",
         hint: None,
+        detail_hint: Some(("Esc", "close")),
     },
     Binding {
         action: Action::NewCustomer,
@@ -136,6 +148,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "n",
         description: "new customer",
         hint: Some(("n", "new")),
+        detail_hint: None,
     },
     Binding {
         action: Action::Edit,
@@ -143,6 +156,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "e",
         description: "edit the selected customer",
         hint: None,
+        detail_hint: Some(("e", "edit")),
     },
     Binding {
         action: Action::CopyLink,
@@ -150,6 +164,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "y",
         description: "copy the customer's link (works over SSH)",
         hint: None,
+        detail_hint: Some(("y", "copy link")),
     },
     Binding {
         action: Action::Refresh,
@@ -157,6 +172,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "r",
         description: "sync with Pivotal now",
         hint: Some(("r", "refresh")),
+        detail_hint: Some(("r", "refresh")),
     },
     Binding {
         action: Action::Help,
@@ -164,6 +180,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "?",
         description: "show every key",
         hint: Some(("?", "help")),
+        detail_hint: Some(("?", "help")),
     },
     Binding {
         action: Action::Quit,
@@ -171,6 +188,7 @@ pub const BINDINGS: &[Binding] = &[
         label: "q / Ctrl-c",
         description: "quit",
         hint: Some(("q", "quit")),
+        detail_hint: Some(("q", "quit")),
     },
 ];
 
@@ -193,9 +211,12 @@ pub fn action_for(event: &KeyEvent) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The bindings that appear in the hint bar, as (keys, word).
-pub fn hints() -> impl Iterator<Item = (&'static str, &'static str)> {
-    BINDINGS.iter().filter_map(|b| b.hint)
+/// The bindings that appear in the hint bar, as (keys, word), for the list
+/// or for the open detail pane.
+pub fn hints(detail_open: bool) -> impl Iterator<Item = (&'static str, &'static str)> {
+    BINDINGS
+        .iter()
+        .filter_map(move |b| if detail_open { b.detail_hint } else { b.hint })
 }
 
 #[cfg(test)]

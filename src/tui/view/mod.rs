@@ -139,7 +139,7 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
     }
     let theme = state.theme;
     let mut spans = Vec::new();
-    for (key, word) in keymap::hints() {
+    for (key, word) in keymap::hints(state.detail_open) {
         if !spans.is_empty() {
             spans.push(Span::raw("  "));
         }
