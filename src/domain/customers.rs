@@ -547,6 +547,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::domain::test_rng::Rng;
 
     /// A time `seconds` after a fixed instant.
     fn at(seconds: i64) -> OffsetDateTime {
@@ -1013,23 +1014,6 @@ mod tests {
                 .into_iter()
                 .all(|w| display_order(w[0], w[1]).is_lt())
         );
-    }
-
-    /// xorshift64*: deterministic, no dependencies, good enough to mix input.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let x = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33;
-            usize::try_from(x).expect("33-bit value fits in usize") % n
-        }
-
-        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-            &items[self.below(items.len())]
-        }
     }
 
     /// About 30 spellings of 10 domains, and some that never match.

@@ -930,6 +930,7 @@ mod tests {
 
     use super::*;
     use crate::api::models::{Customer, Source};
+    use crate::domain::test_rng::Rng;
 
     /// A customer with only a name and a domain; the rest is filled in by
     /// the caller with struct update syntax.
@@ -1337,27 +1338,6 @@ mod tests {
         for (input, count) in [("l\u{0}o", 1), ("~nwn", 1), ("owner", 2), ("acme", 1)] {
             state.refine(Query::parse(input), &index);
             assert_eq!(state.count(), count, "{input:?}");
-        }
-    }
-
-    /// xorshift64*: deterministic, no dependencies.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let x = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33;
-            usize::try_from(x).expect("33-bit value fits in usize") % n
-        }
-
-        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-            &items[self.below(items.len())]
-        }
-
-        fn chance(&mut self, percent: usize) -> bool {
-            self.below(100) < percent
         }
     }
 

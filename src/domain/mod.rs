@@ -12,6 +12,9 @@ pub mod filter;
 pub mod host;
 pub mod text;
 
+#[cfg(test)]
+mod test_rng;
+
 pub use customers::{ApplyStats, CustomerSet, Entry};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;

@@ -216,6 +216,7 @@ fn is_emoji(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::test_rng::Rng;
 
     fn assert_sanitized(input: &str, expected: &str) {
         assert_eq!(sanitize(input), expected, "sanitising {input:?}");
@@ -358,19 +359,6 @@ mod tests {
     #[test]
     fn unicode_line_and_paragraph_separators_become_spaces() {
         assert_sanitized("a\u{2028}b\u{2029}c", "a b c");
-    }
-
-    /// xorshift64*: deterministic, no dependencies, good enough to mix input.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let x = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33;
-            usize::try_from(x).expect("33-bit value fits in usize") % n
-        }
     }
 
     #[test]
