@@ -102,6 +102,28 @@ pub struct NewCustomer {
     pub custom_fields: BTreeMap<String, String>,
 }
 
+impl NewCustomer {
+    /// The customer this body becomes when created through the API at `at`
+    /// (the server assigns `id` and `display_id`; the app uses placeholders
+    /// while a create is pending).
+    pub fn to_customer(&self, id: String, display_id: u64, at: OffsetDateTime) -> Customer {
+        Customer {
+            id,
+            display_id,
+            name: self.name.clone(),
+            domain: self.domain.clone(),
+            owner_id: self.owner_id.clone(),
+            plan: self.plan.clone(),
+            tags: self.tags.clone(),
+            custom_fields: self.custom_fields.clone(),
+            source: Source::Api,
+            archived: false,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}
+
 /// A field of a PATCH body: left out, set to `null`, or set to a value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Patch<T> {

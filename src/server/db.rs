@@ -230,20 +230,7 @@ impl Db {
             [],
             read_u64(0),
         )?;
-        let customer = Customer {
-            id: customer_id(),
-            display_id,
-            name: new.name.clone(),
-            domain: new.domain.clone(),
-            owner_id: new.owner_id.clone(),
-            plan: new.plan.clone(),
-            tags: new.tags.clone(),
-            custom_fields: new.custom_fields.clone(),
-            source: Source::Api,
-            archived: false,
-            created_at: from_micros(now),
-            updated_at: from_micros(now),
-        };
+        let customer = new.to_customer(customer_id(), display_id, from_micros(now));
         insert_customer(&tx, &customer)?;
         append_history(
             &tx,

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::form::{Form, FormContext, FormMode, FormOutcome};
 use super::message::Command;
 use super::state::{FormSession, PendingChange, State, Submitted};
-use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch, Source};
+use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
 use crate::domain::{Draft, Entry};
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::SyncCommand;
@@ -175,21 +175,7 @@ pub fn restore_pending(state: &mut State, pending: Vec<OutboxItem>) {
 }
 
 fn show_pending_create(state: &mut State, key: &IdempotencyKey, customer: &NewCustomer) {
-    let now = state.now;
-    let row = Customer {
-        id: pending_id(key),
-        display_id: 0,
-        name: customer.name.clone(),
-        domain: customer.domain.clone(),
-        owner_id: customer.owner_id.clone(),
-        plan: customer.plan.clone(),
-        tags: customer.tags.clone(),
-        custom_fields: customer.custom_fields.clone(),
-        source: Source::Api,
-        archived: false,
-        created_at: now,
-        updated_at: now,
-    };
+    let row = customer.to_customer(pending_id(key), 0, state.now);
     state
         .customers
         .apply_entries(vec![Entry::from(row).into_pending()]);

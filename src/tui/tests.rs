@@ -425,20 +425,7 @@ fn created(key: &IdempotencyKey, op: &OutboxOp, display_id: u64) -> Message {
     Message::Sync(SyncEvent::Delivered {
         key: key.clone(),
         op: op.clone(),
-        customer: Customer {
-            id: format!("cus_NEW{display_id}"),
-            display_id,
-            name: customer.name.clone(),
-            domain: customer.domain.clone(),
-            owner_id: customer.owner_id.clone(),
-            plan: customer.plan.clone(),
-            tags: customer.tags.clone(),
-            custom_fields: customer.custom_fields.clone(),
-            source: Source::Api,
-            archived: false,
-            created_at: NOW,
-            updated_at: NOW,
-        },
+        customer: customer.to_customer(format!("cus_NEW{display_id}"), display_id, NOW),
     })
 }
 
