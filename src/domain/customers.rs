@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 
 use super::duplicates::DuplicateIndex;
 use super::host::duplicate_key;
+use super::order::{OwnerNames, Sort, SortColumn, compare};
 use super::text::sanitize;
 use crate::api::models::{Customer, Source};
 
@@ -64,6 +65,16 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The lower-cased name.
+    pub(super) fn sort_key(&self) -> &str {
+        &self.sort_key
+    }
+
+    /// The first eight bytes of [`sort_key`](Self::sort_key), big-endian.
+    pub(super) fn sort_prefix(&self) -> u64 {
+        self.sort_prefix
+    }
+
     /// The same entry, marked as waiting for the server.
     #[must_use]
     pub fn into_pending(mut self) -> Entry {
@@ -134,18 +145,6 @@ fn clean_source(source: Source) -> Source {
     }
 }
 
-/// The display order of the list, and its only definition: name
-/// case-insensitively, then `display_id`, then `id`, which makes it total even
-/// if the server ever repeated a `display_id`. Sort columns, when they come,
-/// replace this one function.
-fn display_order(a: &Entry, b: &Entry) -> Ordering {
-    a.sort_prefix
-        .cmp(&b.sort_prefix)
-        .then_with(|| a.sort_key.cmp(&b.sort_key))
-        .then(a.display_id.cmp(&b.display_id))
-        .then_with(|| a.id.cmp(&b.id))
-}
-
 /// What one [`CustomerSet::apply`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ApplyStats {
@@ -185,6 +184,13 @@ pub struct CustomerSet {
     /// the `updated_at` of that state, so that an older live copy arriving
     /// late does not bring them back.
     gone: HashMap<String, OffsetDateTime>,
+    /// The order `order` follows.
+    sort: Sort,
+    /// Owner names, for [`SortColumn::Owner`].
+    owners: OwnerNames,
+    /// Counts changes to what the set shows (entries or their order), so
+    /// that views derived from it know when to recompute.
+    version: u64,
 }
 
 /// Two sets are equal when they show the same entries in the same order.
@@ -234,7 +240,67 @@ impl CustomerSet {
         if let OrderUpkeep::Deferred { origin } = upkeep {
             self.rebuild_order(&origin);
         }
+        if stats.inserted + stats.updated + stats.removed > 0 {
+            self.version += 1;
+        }
         stats
+    }
+
+    /// Puts an entry back that this app took out (an undone archive), even
+    /// though the set has since heard of a newer archived copy. The server's
+    /// answer to the restore replaces it in turn.
+    pub fn reinstate(&mut self, entry: Entry) {
+        self.gone.remove(&entry.id);
+        if let Some(&slot) = self.slots.get(&entry.id) {
+            self.replace_slot(slot, entry, &mut OrderUpkeep::InPlace);
+        } else {
+            self.push(entry, &mut OrderUpkeep::InPlace);
+        }
+        self.version += 1;
+    }
+
+    /// The order the set is in.
+    #[must_use]
+    pub fn sort(&self) -> Sort {
+        self.sort
+    }
+
+    /// Puts the set in another order: one O(n log n) sort, and only when
+    /// the order changes.
+    pub fn set_sort(&mut self, sort: Sort) {
+        if sort != self.sort {
+            self.sort = sort;
+            self.resort();
+        }
+    }
+
+    /// Sets the owner names that [`SortColumn::Owner`] orders by (lower-cased
+    /// here); sorts again only when the list is sorted by owner.
+    pub fn set_owner_names<'a>(&mut self, names: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let owners: OwnerNames = names
+            .into_iter()
+            .map(|(id, name)| (id.to_owned(), name.to_lowercase()))
+            .collect();
+        if owners != self.owners {
+            self.owners = owners;
+            if self.sort.column == SortColumn::Owner {
+                self.resort();
+            }
+        }
+    }
+
+    /// Counts every change to what the set shows; equal versions of one set
+    /// show the same rows in the same order.
+    #[must_use]
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    fn resort(&mut self) {
+        let mut order = std::mem::take(&mut self.order);
+        order.sort_unstable_by(|&a, &b| self.compare_slots(a, b));
+        self.order = order;
+        self.version += 1;
     }
 
     /// Every live entry, in display order, consuming the set.
@@ -254,6 +320,7 @@ impl CustomerSet {
         let slot = *self.slots.get(id)?;
         let entry = self.remove_slot(slot, &mut OrderUpkeep::InPlace);
         self.gone.insert(entry.id.clone(), entry.updated_at);
+        self.version += 1;
         Some(entry)
     }
 
@@ -402,7 +469,7 @@ impl CustomerSet {
                 self.duplicates.insert(key, &entry.id);
             }
         }
-        if display_order(old, &entry).is_eq() {
+        if compare(self.sort, &self.owners, old, &entry).is_eq() {
             self.entries[slot] = entry;
             return;
         }
@@ -526,7 +593,7 @@ impl CustomerSet {
     }
 
     fn compare_slots(&self, a: u32, b: u32) -> Ordering {
-        display_order(self.entry(a), self.entry(b))
+        compare(self.sort, &self.owners, self.entry(a), self.entry(b))
     }
 
     fn entry(&self, slot: u32) -> &Entry {
@@ -621,7 +688,10 @@ mod tests {
         assert_eq!(set.order.len(), set.len());
         let entries: Vec<&Entry> = set.iter_ordered().collect();
         for pair in entries.windows(2) {
-            assert!(display_order(pair[0], pair[1]).is_lt(), "{pair:?}");
+            assert!(
+                compare(set.sort, &set.owners, pair[0], pair[1]).is_lt(),
+                "{pair:?}"
+            );
         }
         for (position, entry) in entries.iter().enumerate() {
             assert_eq!(set.position_of(&entry.id), Some(position), "{}", entry.id);
@@ -1012,7 +1082,7 @@ mod tests {
         assert!(
             sorted
                 .into_iter()
-                .all(|w| display_order(w[0], w[1]).is_lt())
+                .all(|w| compare(set.sort, &set.owners, w[0], w[1]).is_lt())
         );
     }
 
@@ -1218,11 +1288,32 @@ mod tests {
         assert_eq!(set.duplicates().groups().count(), shared, "{context}");
 
         let mut expected_order = live;
-        expected_order.sort_by_cached_key(|c| (c.name.to_lowercase(), c.display_id));
+        expected_order.sort_by(|a, b| expected_order_of(set.sort(), keys, a, b));
         let expected_ids: Vec<&str> = expected_order.iter().map(|c| c.id.as_str()).collect();
         let actual_ids: Vec<&str> = set.iter_ordered().map(|e| e.id.as_str()).collect();
         assert_eq!(actual_ids, expected_ids, "{context}");
         assert_order_is_consistent(set);
+    }
+
+    /// The list order, written out plainly: the sort column (blanks last in
+    /// either direction), then name A→Z, then `display_id`.
+    fn expected_order_of(sort: Sort, keys: &Keys, a: &Customer, b: &Customer) -> Ordering {
+        let name = |c: &Customer| (c.name.to_lowercase(), c.display_id);
+        let directed = |o: Ordering| if sort.descending() { o.reverse() } else { o };
+        let column = match sort.column {
+            SortColumn::Name => directed(name(a).cmp(&name(b))),
+            SortColumn::DisplayId => directed(a.display_id.cmp(&b.display_id)),
+            SortColumn::Updated => directed(a.updated_at.cmp(&b.updated_at)),
+            SortColumn::Domain => {
+                match (keys.of(a.domain.as_deref()), keys.of(b.domain.as_deref())) {
+                    (Some(x), Some(y)) => directed(x.cmp(y)),
+                    (x, y) => x.is_none().cmp(&y.is_none()),
+                }
+            }
+            // Every test record is manual, with no owner and no plan.
+            SortColumn::Owner | SortColumn::Plan | SortColumn::Source => Ordering::Equal,
+        };
+        column.then_with(|| name(a).cmp(&name(b)))
     }
 
     #[test]
@@ -1233,6 +1324,13 @@ mod tests {
         let (mut in_place, mut deferred) = (0, 0);
         for round in 0..20 {
             let mut set = CustomerSet::default();
+            // Every column both ways, and a change of order half-way.
+            let sort = Sort {
+                column: SortColumn::ALL[round % SortColumn::ALL.len()],
+                reversed: round % 2 == 1,
+            };
+            set.set_sort(sort);
+            let mut resorted = false;
             let mut model = Model::default();
             let mut ids = Vec::new();
             let mut now = 0;
@@ -1262,6 +1360,10 @@ mod tests {
                         expected,
                         "{context}: remove {id}"
                     );
+                }
+                if !resorted && done > 1_000 {
+                    set.set_sort(sort.cycled());
+                    resorted = true;
                 }
                 assert_matches_model(&set, &model, &keys, &context);
             }

@@ -1,7 +1,9 @@
 //! Pure domain logic: customer domain normalisation and host validation
 //! ([`host`]), sanitising untrusted text for the terminal ([`text`]), and the
 //! set of live customers the app shows ([`customers`]) with its incrementally
-//! kept duplicate-domain index ([`duplicates`]).
+//! kept duplicate-domain index ([`duplicates`]), its sort orders ([`order`]),
+//! the text filter ([`filter`]) and the rows a list shows ([`view`]), and
+//! the create/edit form's rules ([`draft`]).
 //!
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 
@@ -10,7 +12,9 @@ pub mod draft;
 pub mod duplicates;
 pub mod filter;
 pub mod host;
+pub mod order;
 pub mod text;
+pub mod view;
 
 #[cfg(test)]
 mod test_rng;
@@ -20,4 +24,6 @@ pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
+pub use order::{Sort, SortColumn};
 pub use text::{has_forbidden_chars, sanitize};
+pub use view::{Criteria, Matches, Rows};

@@ -1,0 +1,232 @@
+//! The list's sort orders: which column ([`SortColumn`]), which way
+//! ([`Sort`]), and the one comparison ([`compare`]) that
+//! [`CustomerSet`](super::CustomerSet) keeps its display order by.
+//!
+//! Every order is total and stable in the sense users care about: customers
+//! that tie on the column stay in name order (then `display_id`, then id),
+//! whichever way the column runs, and blank values (no domain, no owner, no
+//! plan) always come last. No I/O, no UI.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use super::customers::Entry;
+
+/// A column the list can be sorted by, in the order `s` cycles through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SortColumn {
+    #[default]
+    Name,
+    DisplayId,
+    Domain,
+    Owner,
+    Plan,
+    Source,
+    Updated,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 7] = [
+        SortColumn::Name,
+        SortColumn::DisplayId,
+        SortColumn::Domain,
+        SortColumn::Owner,
+        SortColumn::Plan,
+        SortColumn::Source,
+        SortColumn::Updated,
+    ];
+
+    /// The column after this one, wrapping around.
+    #[must_use]
+    pub fn next(self) -> SortColumn {
+        let at = Self::ALL.iter().position(|&c| c == self).unwrap_or(0);
+        Self::ALL[(at + 1) % Self::ALL.len()]
+    }
+
+    /// The word the header and the settings use.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            SortColumn::Name => "name",
+            SortColumn::DisplayId => "#id",
+            SortColumn::Domain => "domain",
+            SortColumn::Owner => "owner",
+            SortColumn::Plan => "plan",
+            SortColumn::Source => "source",
+            SortColumn::Updated => "updated",
+        }
+    }
+
+    /// Parses [`name`](Self::name) (and `id` for `#id`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<SortColumn> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "id" => Some(SortColumn::DisplayId),
+            other => Self::ALL.into_iter().find(|c| c.name() == other),
+        }
+    }
+
+    /// Whether the column first runs high to low: the most recently updated
+    /// customers are the interesting ones.
+    fn starts_descending(self) -> bool {
+        self == SortColumn::Updated
+    }
+}
+
+/// A sort column and its direction. `reversed` flips the column's natural
+/// direction (A→Z, lowest id first, newest first for `updated`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Sort {
+    pub column: SortColumn,
+    pub reversed: bool,
+}
+
+impl Sort {
+    /// Whether the column runs high to low.
+    #[must_use]
+    pub fn descending(self) -> bool {
+        self.column.starts_descending() != self.reversed
+    }
+
+    /// The next column, in its natural direction (`s`).
+    #[must_use]
+    pub fn cycled(self) -> Sort {
+        Sort {
+            column: self.column.next(),
+            reversed: false,
+        }
+    }
+
+    /// The same column the other way (`S`).
+    #[must_use]
+    pub fn flipped(self) -> Sort {
+        Sort {
+            reversed: !self.reversed,
+            ..self
+        }
+    }
+
+    /// `name ↑`, `updated ↓`: how the header shows it.
+    #[must_use]
+    pub fn label(self) -> String {
+        let arrow = if self.descending() { '↓' } else { '↑' };
+        format!("{} {arrow}", self.column.name())
+    }
+}
+
+/// Owner id → the lower-cased name owners sort by.
+pub type OwnerNames = HashMap<String, String>;
+
+/// The display order under `sort`: the column (blanks last), then name
+/// order, which is always A→Z so that ties keep their place.
+pub fn compare(sort: Sort, owners: &OwnerNames, a: &Entry, b: &Entry) -> Ordering {
+    let column = match sort.column {
+        SortColumn::Name => Some(name_order(a, b)),
+        SortColumn::DisplayId => Some(a.display_id.cmp(&b.display_id)),
+        SortColumn::Domain => present(a.domain_key.as_deref(), b.domain_key.as_deref(), str::cmp),
+        SortColumn::Owner => present(owner_name(owners, a), owner_name(owners, b), str::cmp),
+        SortColumn::Plan => present(a.plan.as_deref(), b.plan.as_deref(), caseless),
+        SortColumn::Source => Some(a.source.as_str().cmp(b.source.as_str())),
+        SortColumn::Updated => Some(a.updated_at.cmp(&b.updated_at)),
+    };
+    match column {
+        // One of the two is blank: that one goes last, whichever the direction.
+        None => blank_last(a, b, sort.column),
+        Some(order) if sort.descending() => order.reverse(),
+        Some(order) => order,
+    }
+    .then_with(|| name_order(a, b))
+}
+
+/// The name `entry`'s owner sorts by: the known name, else the id.
+fn owner_name<'a>(owners: &'a OwnerNames, entry: &'a Entry) -> Option<&'a str> {
+    let id = entry.owner_id.as_deref()?;
+    Some(owners.get(id).map_or(id, String::as_str))
+}
+
+/// Name case-insensitively, then `display_id`, then `id`: total even if the
+/// server ever repeated a `display_id`.
+fn name_order(a: &Entry, b: &Entry) -> Ordering {
+    a.sort_prefix()
+        .cmp(&b.sort_prefix())
+        .then_with(|| a.sort_key().cmp(b.sort_key()))
+        .then(a.display_id.cmp(&b.display_id))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Compares two optional values that are both present; `None` when one (or
+/// both) is blank, which [`blank_last`] settles.
+fn present(
+    a: Option<&str>,
+    b: Option<&str>,
+    cmp: impl Fn(&str, &str) -> Ordering,
+) -> Option<Ordering> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(cmp(a, b)),
+        _ => None,
+    }
+}
+
+/// Orders two entries of which at least one is blank in `column`.
+fn blank_last(a: &Entry, b: &Entry, column: SortColumn) -> Ordering {
+    let blank = |e: &Entry| match column {
+        SortColumn::Domain => e.domain_key.is_none(),
+        SortColumn::Owner => e.owner_id.is_none(),
+        SortColumn::Plan => e.plan.is_none(),
+        _ => false,
+    };
+    blank(a).cmp(&blank(b))
+}
+
+/// Case-insensitive comparison without allocating.
+fn caseless(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s_cycles_every_column_and_comes_back_to_name() {
+        let mut sort = Sort::default();
+        let mut seen = Vec::new();
+        for _ in 0..SortColumn::ALL.len() {
+            seen.push(sort.column);
+            sort = sort.cycled();
+        }
+        assert_eq!(seen, SortColumn::ALL);
+        assert_eq!(sort, Sort::default());
+    }
+
+    #[test]
+    fn updated_runs_newest_first_until_reversed() {
+        let updated = Sort {
+            column: SortColumn::Updated,
+            reversed: false,
+        };
+        assert!(updated.descending());
+        assert_eq!(updated.label(), "updated ↓");
+        assert!(!updated.flipped().descending());
+        assert_eq!(Sort::default().label(), "name ↑");
+        assert_eq!(Sort::default().flipped().label(), "name ↓");
+    }
+
+    #[test]
+    fn columns_parse_from_their_names() {
+        for column in SortColumn::ALL {
+            assert_eq!(SortColumn::parse(column.name()), Some(column));
+        }
+        assert_eq!(SortColumn::parse("ID"), Some(SortColumn::DisplayId));
+        assert_eq!(SortColumn::parse("colour"), None);
+    }
+
+    #[test]
+    fn caseless_ignores_case_only() {
+        assert_eq!(caseless("Pro", "pro"), Ordering::Equal);
+        assert_eq!(caseless("Basic", "pro"), Ordering::Less);
+        assert_eq!(caseless("Ärger", "ärger"), Ordering::Equal);
+    }
+}

@@ -1,0 +1,277 @@
+//! Which customers the list shows and in what order, as [`Rows`]: the
+//! [`CustomerSet`]'s display order, narrowed by the text filter (its
+//! matches, or its ranking for a fuzzy query), by "My customers" and by
+//! "duplicates only", which also groups each shared domain's records
+//! together, largest groups first.
+//!
+//! Rows are set positions, so they are recomputed (O(matches), plus a sort
+//! of the duplicates when grouping) whenever the set changes. No I/O, no UI.
+
+use std::cmp::Reverse;
+
+use super::customers::{CustomerSet, Entry};
+
+/// The toggles that narrow the list besides the text filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Criteria<'a> {
+    /// Only customers this user owns ("My customers").
+    pub owner: Option<&'a str>,
+    /// Only customers whose domain badge is 2 or more, grouped by domain.
+    pub duplicates_only: bool,
+}
+
+impl Criteria<'_> {
+    fn keeps(&self, set: &CustomerSet, entry: &Entry) -> bool {
+        (self.owner.is_none() || entry.owner_id.as_deref() == self.owner)
+            && (!self.duplicates_only || set.badge(entry).is_some())
+    }
+
+    fn narrows(&self) -> bool {
+        self.owner.is_some() || self.duplicates_only
+    }
+}
+
+/// The text filter's contribution to [`Rows::compute`].
+#[derive(Debug, Clone, Copy)]
+pub enum Matches<'a> {
+    /// No text filter: every customer.
+    All,
+    /// Set positions that match, ascending (display order).
+    Ordered(&'a [u32]),
+    /// Set positions that match, best first (a fuzzy query).
+    Ranked(&'a [usize]),
+}
+
+/// The list as shown: row `i` is the customer at set position
+/// `position(i)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rows {
+    /// `None`: every customer, in set order (no copy of 100,000 positions
+    /// for the usual unfiltered list).
+    positions: Option<Vec<u32>>,
+    /// The set's length when `positions` is `None`.
+    len: usize,
+    /// Whether `positions` ascends, so [`row_of`](Self::row_of) can search.
+    ascending: bool,
+}
+
+impl Rows {
+    /// Every customer of `set`, in its order.
+    #[must_use]
+    pub fn all(set: &CustomerSet) -> Rows {
+        Rows {
+            positions: None,
+            len: set.len(),
+            ascending: true,
+        }
+    }
+
+    /// The rows for `matches` narrowed by `criteria`.
+    #[must_use]
+    pub fn compute(set: &CustomerSet, matches: Matches<'_>, criteria: Criteria<'_>) -> Rows {
+        if matches!(matches, Matches::All) && !criteria.narrows() {
+            return Rows::all(set);
+        }
+        let keep = |p: usize| set.at(p).is_some_and(|e| criteria.keeps(set, e));
+        let (mut positions, ascending): (Vec<u32>, bool) = match matches {
+            Matches::All => (
+                (0..set.len()).filter(|&p| keep(p)).map(to_u32).collect(),
+                true,
+            ),
+            Matches::Ordered(ps) => (
+                ps.iter().copied().filter(|&p| keep(p as usize)).collect(),
+                true,
+            ),
+            Matches::Ranked(ps) => (
+                ps.iter()
+                    .copied()
+                    .filter(|&p| keep(p))
+                    .map(to_u32)
+                    .collect(),
+                false,
+            ),
+        };
+        let ascending = if criteria.duplicates_only {
+            group_by_domain(set, &mut positions);
+            false
+        } else {
+            ascending
+        };
+        Rows {
+            len: positions.len(),
+            positions: Some(positions),
+            ascending,
+        }
+    }
+
+    /// How many rows there are.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The set position shown at `row`.
+    #[must_use]
+    pub fn position(&self, row: usize) -> Option<usize> {
+        match &self.positions {
+            None => (row < self.len).then_some(row),
+            Some(ps) => ps.get(row).map(|&p| p as usize),
+        }
+    }
+
+    /// The row that shows set position `position`, if any: O(1) unfiltered,
+    /// O(log n) filtered, O(n) grouped or ranked.
+    #[must_use]
+    pub fn row_of(&self, position: usize) -> Option<usize> {
+        let Some(ps) = &self.positions else {
+            return (position < self.len).then_some(position);
+        };
+        let position = u32::try_from(position).ok()?;
+        if self.ascending {
+            ps.binary_search(&position).ok()
+        } else {
+            ps.iter().position(|&p| p == position)
+        }
+    }
+
+    /// The set positions shown, in row order.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len).filter_map(|row| self.position(row))
+    }
+}
+
+/// Orders duplicates so each domain's records are adjacent, the largest
+/// groups first, then by domain; records keep their order within a group.
+fn group_by_domain(set: &CustomerSet, positions: &mut [u32]) {
+    let group = |p: u32| {
+        set.at(p as usize).map(|e| {
+            let size = set.badge(e).unwrap_or(0);
+            (Reverse(size), e.domain_key.as_deref().unwrap_or_default())
+        })
+    };
+    // A stable sort: within a group, the list's own order stays.
+    positions.sort_by_cached_key(|&p| group(p).map(|(s, k)| (s, k.to_owned())));
+}
+
+fn to_u32(position: usize) -> u32 {
+    u32::try_from(position).expect("fewer than 2^32 customers")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::api::models::{Customer, Source};
+
+    fn customer(display_id: u64, name: &str, domain: &str, owner: &str) -> Customer {
+        Customer {
+            id: format!("cus_{display_id}"),
+            display_id,
+            name: name.to_owned(),
+            domain: (!domain.is_empty()).then(|| domain.to_owned()),
+            owner_id: Some(owner.to_owned()),
+            plan: None,
+            tags: Vec::new(),
+            custom_fields: BTreeMap::new(),
+            source: Source::Manual,
+            archived: false,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// Acme is a triple, Bolt a pair, Zeta a pair; Solo stands alone.
+    fn set() -> CustomerSet {
+        let mut set = CustomerSet::default();
+        set.apply([
+            customer(1, "Acme Co", "acme.com", "me"),
+            customer(2, "Bolt", "bolt.io", "other"),
+            customer(3, "Acme Inc", "www.acme.com", "other"),
+            customer(4, "Solo", "solo.dev", "me"),
+            customer(5, "Bolt Labs", "https://bolt.io/", "me"),
+            customer(6, "ACME", "Acme.com", "me"),
+            customer(7, "Aardvark Zeta", "zeta.ai", "other"),
+            customer(8, "Zeta", "zeta.ai", "other"),
+        ]);
+        set
+    }
+
+    fn ids(set: &CustomerSet, rows: &Rows) -> Vec<u64> {
+        rows.iter().map(|p| set.at(p).unwrap().display_id).collect()
+    }
+
+    #[test]
+    fn without_filters_every_customer_shows_in_set_order() {
+        let set = set();
+        let rows = Rows::compute(&set, Matches::All, Criteria::default());
+        assert_eq!(rows, Rows::all(&set));
+        assert_eq!(ids(&set, &rows), [7, 6, 1, 3, 2, 5, 4, 8]);
+        assert_eq!(rows.row_of(3), Some(3));
+    }
+
+    #[test]
+    fn my_customers_keeps_only_mine() {
+        let set = set();
+        let mine = Criteria {
+            owner: Some("me"),
+            ..Criteria::default()
+        };
+        let rows = Rows::compute(&set, Matches::All, mine);
+        assert_eq!(ids(&set, &rows), [6, 1, 5, 4]);
+    }
+
+    #[test]
+    fn duplicates_only_groups_domains_largest_first_keeping_order_within() {
+        let set = set();
+        let dups = Criteria {
+            duplicates_only: true,
+            ..Criteria::default()
+        };
+        let rows = Rows::compute(&set, Matches::All, dups);
+        // acme.com ×3 (in name order), then bolt.io and zeta.ai ×2 by domain.
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8]);
+        let zeta = set.position_of("cus_8").unwrap();
+        assert_eq!(rows.row_of(zeta), Some(6));
+    }
+
+    #[test]
+    fn criteria_combine_with_the_text_filter() {
+        let set = set();
+        // Pretend the text filter matched Bolt, Bolt Labs and Solo.
+        let matched: Vec<u32> = ["cus_2", "cus_5", "cus_4"]
+            .iter()
+            .map(|id| set.position_of(id).unwrap() as u32)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let both = Criteria {
+            owner: Some("me"),
+            duplicates_only: true,
+        };
+        let rows = Rows::compute(&set, Matches::Ordered(&matched), both);
+        assert_eq!(ids(&set, &rows), [5]);
+        let rows = Rows::compute(&set, Matches::Ordered(&matched), Criteria::default());
+        assert_eq!(ids(&set, &rows), [2, 5, 4]);
+    }
+
+    #[test]
+    fn ranked_matches_keep_their_ranking() {
+        let set = set();
+        let ranked = [
+            set.position_of("cus_8").unwrap(),
+            set.position_of("cus_7").unwrap(),
+        ];
+        let rows = Rows::compute(&set, Matches::Ranked(&ranked), Criteria::default());
+        assert_eq!(ids(&set, &rows), [8, 7]);
+        assert_eq!(rows.row_of(ranked[1]), Some(1));
+        assert_eq!(rows.row_of(set.position_of("cus_1").unwrap()), None);
+    }
+}
