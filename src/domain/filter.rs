@@ -871,6 +871,12 @@ impl FilterState {
         self.total
     }
 
+    /// The matches' set positions, ascending.
+    #[must_use]
+    pub fn positions(&self) -> &[u32] {
+        &self.positions
+    }
+
     /// The set position of the `i`-th match (for [`CustomerSet::at`]).
     #[must_use]
     pub fn position(&self, i: usize) -> Option<usize> {

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use super::finder;
 use super::form::{Form, FormContext, FormMode, FormOutcome};
 use super::message::Command;
 use super::state::{FormSession, PendingChange, State, Submitted};
@@ -85,8 +86,8 @@ pub fn on_form_input(
             Vec::new()
         }
         FormOutcome::JumpTo(id) => {
-            if let Some(position) = state.customers.position_of(&id) {
-                state.selected = position;
+            if state.customers.get(&id).is_some() {
+                finder::show(state, id);
                 state.detail_open = true;
             }
             Vec::new()
@@ -111,9 +112,7 @@ fn submit_create(state: &mut State, draft: Draft, mut customer: NewCustomer) -> 
     }
     let key = IdempotencyKey::new();
     show_pending_create(state, &key, &customer);
-    if let Some(position) = state.customers.position_of(&pending_id(&key)) {
-        state.selected = position;
-    }
+    finder::show(state, pending_id(&key));
     state.submitted.insert(
         key.clone(),
         Submitted {
@@ -252,8 +251,8 @@ pub fn delivered(
     state.customers.apply([customer]);
     if state.open_on_delivery.as_ref() == Some(key) {
         state.open_on_delivery = None;
-        if let Some(position) = state.customers.position_of(&id) {
-            state.selected = position;
+        if state.customers.get(&id).is_some() {
+            finder::show(state, id);
             state.detail_open = true;
             state.flash = Some(format!(
                 "Created #{display_id} · y copies {}",

@@ -8,12 +8,14 @@
 
 mod app;
 mod changes;
+mod finder;
 pub mod form;
 pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod state;
 pub mod theme;
+mod triage;
 pub mod update;
 pub mod view;
 

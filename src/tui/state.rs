@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use super::finder::Finder;
 use super::form::{Form, FormMode};
 use super::format;
 use super::theme::Theme;
+use super::triage::{Archived, Compare};
 use crate::api::IdempotencyKey;
 use crate::domain::{CustomerSet, Draft, Entry};
 
@@ -28,14 +30,26 @@ pub struct State {
     /// User id → display name (sanitised).
     pub users: HashMap<String, String>,
     pub me: Option<String>,
-    /// Position of the selected row in the list.
+    /// What the list shows: filters, sort and the resulting rows.
+    pub finder: Finder,
+    /// The selected row of the list.
     pub selected: usize,
-    /// Position of the first visible row.
+    /// The first visible row.
     pub offset: usize,
+    /// The id of the selected customer, so that the selection follows it
+    /// when the rows change under it.
+    pub selected_id: Option<String>,
+    /// Set by [`State::select`]: put the selection on `selected_id` at the
+    /// next refresh of the rows.
+    pub reselect: bool,
+    /// Counts changes to `users` and `me` (owner names are searched).
+    pub team_version: u64,
     pub width: u16,
     pub height: u16,
     pub detail_open: bool,
     pub help_open: bool,
+    /// Lines the help overlay is scrolled by (on short screens).
+    pub help_scroll: u16,
     pub histories: HashMap<String, History>,
     pub sync: SyncState,
     /// False until the local cache has been read.
@@ -61,6 +75,14 @@ pub struct State {
     pub open_on_delivery: Option<IdempotencyKey>,
     /// `q` with changes still waiting asks first.
     pub confirm_quit: bool,
+    /// The customer `a` asks about archiving, until the answer.
+    pub confirm_archive: Option<String>,
+    /// The open compare view.
+    pub compare: Option<Compare>,
+    /// This session's archives, newest last, for `u`.
+    pub archived: Vec<Archived>,
+    /// Restores in flight, with the customer as it was before its archive.
+    pub restoring: HashMap<IdempotencyKey, Entry>,
     pub share_url_base: String,
     pub quitting: bool,
     dirty: bool,
@@ -137,12 +159,17 @@ impl State {
             customers: CustomerSet::default(),
             users: HashMap::new(),
             me: None,
+            finder: Finder::default(),
             selected: 0,
             offset: 0,
+            selected_id: None,
+            reselect: false,
+            team_version: 0,
             width,
             height,
             detail_open: false,
             help_open: false,
+            help_scroll: 0,
             histories: HashMap::new(),
             sync: SyncState::default(),
             cache_loaded: false,
@@ -157,6 +184,10 @@ impl State {
             submitted: HashMap::new(),
             open_on_delivery: None,
             confirm_quit: false,
+            confirm_archive: None,
+            compare: None,
+            archived: Vec::new(),
+            restoring: HashMap::new(),
             share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
             quitting: false,
             dirty: true,
@@ -173,7 +204,68 @@ impl State {
     }
 
     pub fn selected_entry(&self) -> Option<&Entry> {
-        self.customers.at(self.selected)
+        self.entry_at_row(self.selected)
+    }
+
+    /// The customer shown at list row `row`.
+    pub fn entry_at_row(&self, row: usize) -> Option<&Entry> {
+        self.finder
+            .rows
+            .position(row)
+            .and_then(|p| self.customers.at(p))
+    }
+
+    /// How many rows the list shows.
+    pub fn row_count(&self) -> usize {
+        self.finder.rows.len()
+    }
+
+    /// Selects the customer with this id, wherever it is once the rows are
+    /// next refreshed (at the end of this update at the latest).
+    pub fn select(&mut self, id: String) {
+        self.selected_id = Some(id);
+        self.reselect = true;
+        self.mark_dirty();
+    }
+
+    /// Moves the selection by `delta` rows.
+    pub fn move_by(&mut self, delta: isize) {
+        let target = self.selected.saturating_add_signed(delta);
+        self.move_to(target);
+    }
+
+    /// Selects row `row` (or the last one).
+    pub fn move_to(&mut self, row: usize) {
+        let row = row.min(self.row_count().saturating_sub(1));
+        if row != self.selected {
+            self.selected = row;
+            self.mark_dirty();
+        }
+        self.keep_selection_visible();
+    }
+
+    /// Keeps the selected row in range and on screen.
+    pub fn clamp_selection(&mut self) {
+        self.selected = self.selected.min(self.row_count().saturating_sub(1));
+        self.keep_selection_visible();
+    }
+
+    /// Scrolls just enough for the selected row to be on screen.
+    pub fn keep_selection_visible(&mut self) {
+        let rows = self.list_rows();
+        let max_offset = self.row_count().saturating_sub(rows);
+        let offset = if self.selected < self.offset {
+            self.selected
+        } else if self.selected >= self.offset + rows {
+            self.selected + 1 - rows
+        } else {
+            self.offset
+        }
+        .min(max_offset);
+        if offset != self.offset {
+            self.offset = offset;
+            self.mark_dirty();
+        }
     }
 
     /// The link teammates open for a customer: `<base>/customers/<display_id>`.

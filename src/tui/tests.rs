@@ -316,7 +316,7 @@ fn at_80_columns_the_detail_pane_covers_the_list() {
 
 #[test]
 fn help_lists_every_key_and_escape_closes_it() {
-    let mut state = demo_app(80, 24);
+    let mut state = demo_app(80, 32);
     press(&mut state, KeyCode::Char('?'));
     let screen = screen(&state);
     for binding in super::keymap::BINDINGS {
@@ -331,6 +331,23 @@ fn help_lists_every_key_and_escape_closes_it() {
     assert_eq!(state.selected, 0, "help is modal");
     press(&mut state, KeyCode::Esc);
     assert!(!state.help_open);
+}
+
+#[test]
+fn on_a_short_screen_help_scrolls_to_every_key() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Char('?'));
+    let top = screen(&state);
+    assert!(top.contains("j/k scroll"), "{top}");
+    for _ in 0..10 {
+        press(&mut state, KeyCode::Char('j'));
+    }
+    let bottom = screen(&state);
+    let seen = format!("{top}{bottom}");
+    for binding in super::keymap::BINDINGS {
+        assert!(seen.contains(binding.description), "{}", binding.description);
+    }
+    assert_eq!(state.selected, 0, "j scrolls the help, not the list");
 }
 
 #[test]

@@ -87,6 +87,17 @@ impl Theme {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
+    /// Text the filter matched.
+    pub fn matched(self) -> Style {
+        self.fg(Color::Magenta)
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+    }
+
+    /// A compared field whose value differs between the records.
+    pub fn differs(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
     pub fn border(self) -> Style {
         self.fg(Color::Blue)
     }

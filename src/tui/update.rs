@@ -5,12 +5,15 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
 
 use super::changes;
+use super::finder;
+use super::triage;
 use super::form::FormOutcome;
 use super::keymap::{Action, action_for};
 use super::message::{Command, Message};
 use super::state::{History, HistoryLine, State, SyncPhase};
 use crate::api::{Customer, HistoryEvent, User};
 use crate::domain::sanitize;
+use crate::store::OutboxOp;
 use crate::sync::{SyncCommand, SyncEvent};
 
 /// Rows moved per mouse-wheel notch.
@@ -19,12 +22,22 @@ const WHEEL_ROWS: usize = 3;
 /// Applies `message` to `state`, marks the state dirty when what is on
 /// screen changed, and returns the work to do.
 pub fn update(state: &mut State, message: Message) -> Vec<Command> {
+    // Rows are derived from the set and the filters; they are current
+    // before a message is handled and made current again after it.
+    finder::refresh(state);
+    let commands = dispatch(state, message);
+    finder::refresh(state);
+    state.selected_id = state.selected_entry().map(|e| e.id.clone());
+    commands
+}
+
+fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
     match message {
         Message::Key(key) => on_key(state, key),
         Message::Mouse(mouse) => {
             match mouse.kind {
-                MouseEventKind::ScrollDown => move_by(state, WHEEL_ROWS as isize),
-                MouseEventKind::ScrollUp => move_by(state, -(WHEEL_ROWS as isize)),
+                MouseEventKind::ScrollDown => state.move_by(WHEEL_ROWS as isize),
+                MouseEventKind::ScrollUp => state.move_by(-(WHEEL_ROWS as isize)),
                 _ => return Vec::new(),
             }
             follow_selection(state)
@@ -32,8 +45,14 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
         Message::Resize { width, height } => {
             state.width = width;
             state.height = height;
-            keep_selection_visible(state);
+            state.keep_selection_visible();
             state.mark_dirty();
+            Vec::new()
+        }
+        Message::Paste(text) if state.form.is_none() => {
+            if state.finder.line.as_ref().is_some_and(|l| l.editing) {
+                finder::on_line_paste(state, &text);
+            }
             Vec::new()
         }
         Message::Paste(text) => changes::on_form_input(state, |form, _| {
@@ -80,9 +99,23 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         } else {
             key
         };
-        let commands = changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
-        clamp_selection(state);
+        return changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
+    }
+    if state.confirm_archive.is_some() {
+        return triage::on_confirm_key(state, key);
+    }
+    if let Some(commands) = triage::on_compare_key(state, key) {
         return commands;
+    }
+    if state.confirm_archive.is_some() {
+        return triage::on_confirm_key(state, key);
+    }
+    if let Some(commands) = triage::on_compare_key(state, key) {
+        return commands;
+    }
+    if state.finder.line.as_ref().is_some_and(|l| l.editing) {
+        finder::on_line_key(state, key);
+        return follow_selection(state);
     }
     let Some(action) = action_for(&key) else {
         return Vec::new();
@@ -92,6 +125,15 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         match action {
             Action::Close | Action::Help => {
                 state.help_open = false;
+                state.help_scroll = 0;
+                state.mark_dirty();
+            }
+            Action::Down | Action::PageDown => {
+                state.help_scroll = state.help_scroll.saturating_add(1);
+                state.mark_dirty();
+            }
+            Action::Up | Action::PageUp => {
+                state.help_scroll = state.help_scroll.saturating_sub(1);
                 state.mark_dirty();
             }
             Action::Quit => return quit(state),
@@ -101,23 +143,38 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     }
     let page = state.list_rows() as isize;
     match action {
-        Action::Down => move_by(state, 1),
-        Action::Up => move_by(state, -1),
-        Action::PageDown => move_by(state, page),
-        Action::PageUp => move_by(state, -page),
-        Action::HalfPageDown => move_by(state, page / 2),
-        Action::HalfPageUp => move_by(state, -page / 2),
-        Action::Top => move_to(state, 0),
-        Action::Bottom => move_to(state, state.customers.len().saturating_sub(1)),
+        Action::Down => state.move_by(1),
+        Action::Up => state.move_by(-1),
+        Action::PageDown => state.move_by(page),
+        Action::PageUp => state.move_by(-page),
+        Action::HalfPageDown => state.move_by(page / 2),
+        Action::HalfPageUp => state.move_by(-page / 2),
+        Action::Top => state.move_to(0),
+        Action::Bottom => state.move_to(usize::MAX),
         Action::OpenDetail => {
             state.detail_open = state.selected_entry().is_some();
             state.mark_dirty();
         }
         Action::Close => {
-            state.detail_open = false;
+            if state.detail_open {
+                state.detail_open = false;
+            } else {
+                finder::clear_line(state);
+            }
             state.mark_dirty();
             return Vec::new();
         }
+        Action::Filter => {
+            finder::open_line(state);
+            return Vec::new();
+        }
+        Action::Mine => finder::toggle_mine(state),
+        Action::Duplicates => finder::toggle_duplicates(state),
+        Action::Compare => return triage::open_compare(state),
+        Action::Archive => return triage::ask_archive(state),
+        Action::Undo => return triage::undo(state),
+        Action::Sort => finder::set_sort(state, state.customers.sort().cycled()),
+        Action::Reverse => finder::set_sort(state, state.customers.sort().flipped()),
         Action::Refresh => {
             state.mark_dirty();
             return vec![Command::Sync(SyncCommand::Refresh)];
@@ -169,38 +226,6 @@ fn quit(state: &mut State) -> Vec<Command> {
     vec![Command::Quit]
 }
 
-fn move_by(state: &mut State, delta: isize) {
-    let target = state.selected.saturating_add_signed(delta);
-    move_to(state, target);
-}
-
-fn move_to(state: &mut State, position: usize) {
-    let last = state.customers.len().saturating_sub(1);
-    let position = position.min(last);
-    if position != state.selected {
-        state.selected = position;
-        state.mark_dirty();
-    }
-    keep_selection_visible(state);
-}
-
-fn keep_selection_visible(state: &mut State) {
-    let rows = state.list_rows();
-    let max_offset = state.customers.len().saturating_sub(rows);
-    let offset = if state.selected < state.offset {
-        state.selected
-    } else if state.selected >= state.offset + rows {
-        state.selected + 1 - rows
-    } else {
-        state.offset
-    }
-    .min(max_offset);
-    if offset != state.offset {
-        state.offset = offset;
-        state.mark_dirty();
-    }
-}
-
 /// With the detail pane open, asks for the history of the customer that is
 /// now selected unless it is known already.
 fn follow_selection(state: &mut State) -> Vec<Command> {
@@ -230,13 +255,14 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             set_users(state, users, me);
             if state.customers.is_empty() {
                 // The usual case: take the engine's ready-made set whole.
+                let sort = state.customers.sort();
                 state.customers = customers;
-                clamp_selection(state);
+                state.customers.set_sort(sort);
+                set_owner_names(state);
             } else {
-                let selected_id = state.selected_entry().map(|e| e.id.clone());
                 state.customers.apply_entries(customers.into_entries());
-                reselect(state, selected_id);
             }
+            triage::restore_pending(state, &pending);
             changes::restore_pending(state, pending);
             state.sync.last_synced = last_synced;
             state.cache_loaded = true;
@@ -301,14 +327,16 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
         }
         SyncEvent::Queued { .. } => {}
         SyncEvent::Delivered { key, op, customer } => {
-            let selected_id = state.selected_entry().map(|e| e.id.clone());
-            let moved = changes::delivered(state, &key, &op, customer);
-            if !moved
-                && let Some(position) = selected_id.and_then(|id| state.customers.position_of(&id))
-            {
-                state.selected = position;
+            state.outbox.remove(&key);
+            match op {
+                OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
+                    triage::delivered(state, &key, &op, customer);
+                }
+                OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
+                    changes::delivered(state, &key, &op, customer);
+                }
             }
-            clamp_selection(state);
+            finder::refresh(state);
             return follow_selection(state);
         }
         SyncEvent::Rejected {
@@ -318,8 +346,16 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             param,
             ..
         } => {
-            changes::rejected(state, &key, &op, param.as_deref(), &sanitize(&message));
-            clamp_selection(state);
+            let message = sanitize(&message);
+            match op {
+                OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
+                    state.outbox.remove(&key);
+                    triage::rejected(state, &key, &op, &message);
+                }
+                OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
+                    changes::rejected(state, &key, &op, param.as_deref(), &message);
+                }
+            }
         }
         SyncEvent::Waiting { key, reason, .. } => {
             if let Some(change) = state.outbox.get_mut(&key) {
@@ -333,25 +369,11 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
     Vec::new()
 }
 
-/// Applies customers and keeps the same customer selected, wherever the
-/// change moved it.
+/// Applies customers from the server; the selection follows the selected
+/// customer when the rows are refreshed.
 fn apply_customers(state: &mut State, customers: Vec<Customer>) {
-    let selected_id = state.selected_entry().map(|e| e.id.clone());
     state.customers.apply(customers);
-    reselect(state, selected_id);
-}
-
-/// Selects `id` again wherever it moved, or keeps the position in range.
-fn reselect(state: &mut State, id: Option<String>) {
-    if let Some(position) = id.and_then(|id| state.customers.position_of(&id)) {
-        state.selected = position;
-    }
-    clamp_selection(state);
-}
-
-fn clamp_selection(state: &mut State) {
-    state.selected = state.selected.min(state.customers.len().saturating_sub(1));
-    keep_selection_visible(state);
+    triage::reassert(state);
 }
 
 fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
@@ -364,6 +386,14 @@ fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
             .users
             .insert(user.id, sanitize(&user.name).into_owned());
     }
+    state.team_version += 1;
+    set_owner_names(state);
+}
+
+/// Owners sort by the names the list shows.
+fn set_owner_names(state: &mut State) {
+    let names = state.users.iter().map(|(id, name)| (id.as_str(), name.as_str()));
+    state.customers.set_owner_names(names);
 }
 
 fn history_line(state: &State, event: HistoryEvent) -> HistoryLine {

@@ -31,6 +31,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     )));
     let width = (lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 4).min(area.width);
     let height = (lines.len() as u16 + 2).min(area.height);
+    // On a short screen the list scrolls; the title says so.
+    let overflow = (lines.len() as u16 + 2).saturating_sub(height);
+    let scroll = state.help_scroll.min(overflow);
+    let title = if overflow > 0 {
+        " Keys — j/k scroll, Esc closes "
+    } else {
+        " Keys — Esc to close "
+    };
     let [popup] = Layout::horizontal([Constraint::Length(width)])
         .flex(Flex::Center)
         .areas(area);
@@ -40,7 +48,10 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
-        .title(Span::styled(" Keys — Esc to close ", theme.title()));
+        .title(Span::styled(title, theme.title()));
     frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(block), popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
+        popup,
+    );
 }

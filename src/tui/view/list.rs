@@ -8,11 +8,15 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use std::borrow::Cow;
+use std::ops::Range;
+
 use unicode_width::UnicodeWidthStr;
 
 use super::super::format;
 use super::super::state::{State, SyncPhase};
-use crate::domain::Entry;
+use crate::domain::filter::{self, FieldKind, Highlight, Query};
+use crate::domain::{Entry, SortColumn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -25,6 +29,18 @@ pub enum Column {
 }
 
 impl Column {
+    /// The sort column this column shows, if any.
+    fn sort_column(self) -> SortColumn {
+        match self {
+            Column::Id => SortColumn::DisplayId,
+            Column::Name => SortColumn::Name,
+            Column::Domain => SortColumn::Domain,
+            Column::Owner => SortColumn::Owner,
+            Column::Plan => SortColumn::Plan,
+            Column::Source => SortColumn::Source,
+        }
+    }
+
     fn title(self) -> &'static str {
         match self {
             Column::Id => "#",
@@ -79,20 +95,34 @@ pub fn columns_for(width: u16) -> Vec<(Column, u16)> {
 }
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    if state.customers.is_empty() {
+    if state.row_count() == 0 {
         render_empty(state, frame, area);
         return;
     }
     let theme = state.theme;
     let columns = columns_for(area.width);
-    let header =
-        Row::new(columns.iter().map(|(c, _)| Cell::from(c.title()))).style(theme.column_header());
+    let sort = state.customers.sort();
+    let header = Row::new(columns.iter().map(|(c, _)| {
+        if c.sort_column() == sort.column {
+            let arrow = if sort.descending() { '↓' } else { '↑' };
+            Cell::from(format!("{} {arrow}", c.title()))
+        } else {
+            Cell::from(c.title())
+        }
+    }))
+    .style(theme.column_header());
     let visible = usize::from(area.height.saturating_sub(1));
-    let offset = state.offset.min(state.customers.len().saturating_sub(1));
+    let offset = state.offset.min(state.row_count().saturating_sub(1));
+    let query = state.finder.query();
     let rows = (offset..offset + visible)
-        .filter_map(|position| state.customers.at(position).map(|e| (position, e)))
+        .filter_map(|row| state.entry_at_row(row).map(|e| (row, e)))
         .map(|(position, entry)| {
-            let row = Row::new(columns.iter().map(|(c, w)| cell(state, entry, *c, *w)));
+            let marks = Marks::of(state, query.as_ref(), entry);
+            let row = Row::new(
+                columns
+                    .iter()
+                    .map(|(c, w)| cell(state, entry, &marks, *c, *w)),
+            );
             let row = if entry.pending {
                 row.style(theme.dim())
             } else {
@@ -109,21 +139,114 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(table, area);
 }
 
-fn cell<'a>(state: &State, entry: &'a Entry, column: Column, width: u16) -> Cell<'a> {
+/// Where the filter matched one row, by field.
+#[derive(Default)]
+struct Marks(Vec<Highlight>);
+
+impl Marks {
+    fn of(state: &State, query: Option<&Query>, entry: &Entry) -> Marks {
+        let Some(query) = query else {
+            return Marks::default();
+        };
+        let users = &state.users;
+        let spans = filter::matches(query, entry, |id| users.get(id).map(String::as_str));
+        Marks(spans.unwrap_or_default())
+    }
+
+    fn ranges(&self, field: FieldKind) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.0
+            .iter()
+            .filter(move |h| h.field == field)
+            .map(|h| h.start..h.end)
+    }
+
+    fn any(&self, field: FieldKind) -> bool {
+        self.ranges(field).next().is_some()
+    }
+}
+
+/// `text` cut to `width` columns, with the byte `ranges` styled as matches.
+fn marked<'a>(
+    text: &'a str,
+    width: usize,
+    ranges: impl Iterator<Item = Range<usize>>,
+    style: Style,
+    base: Style,
+) -> Line<'a> {
+    let shown = format::truncate(text, width);
+    let (visible, ellipsis) = match &shown {
+        Cow::Borrowed(s) => (s.len(), false),
+        Cow::Owned(s) => (s.len() - '…'.len_utf8(), true),
+    };
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for range in ranges {
+        let (start, end) = (range.start.max(at), range.end.min(visible));
+        if start >= end {
+            continue;
+        }
+        if start > at {
+            spans.push(Span::styled(&text[at..start], base));
+        }
+        spans.push(Span::styled(&text[start..end], style));
+        at = end;
+    }
+    if at < visible {
+        spans.push(Span::styled(&text[at..visible], base));
+    }
+    if ellipsis {
+        spans.push(Span::styled("…", base));
+    }
+    Line::from(spans)
+}
+
+fn cell<'a>(
+    state: &State,
+    entry: &'a Entry,
+    marks: &Marks,
+    column: Column,
+    width: u16,
+) -> Cell<'a> {
     let theme = state.theme;
     let width = usize::from(width);
+    let matched = theme.matched();
     match column {
         // A create the server has not confirmed has no number yet.
         Column::Id if entry.display_id == 0 => Cell::from(Span::styled("⋯", theme.warning())),
+        Column::Id if marks.any(FieldKind::DisplayId) => {
+            Cell::from(Span::styled(format!("#{}", entry.display_id), matched))
+        }
         Column::Id => Cell::from(Span::styled(format!("#{}", entry.display_id), theme.dim())),
-        Column::Name => Cell::from(format::truncate(&entry.name, width)),
-        Column::Domain => Cell::from(domain_line(state, entry, width)),
+        Column::Name => Cell::from(marked(
+            &entry.name,
+            width,
+            marks.ranges(FieldKind::Name),
+            matched,
+            Style::new(),
+        )),
+        Column::Domain => Cell::from(domain_line(state, entry, marks, width)),
         Column::Owner => match state.owner_label(entry.owner_id.as_deref()) {
-            Some(owner) => Cell::from(format::truncate(&owner, width).into_owned()),
+            // `me` is not the text searched (the name is), so no marks.
+            Some(owner) if owner == "me" => Cell::from(owner),
+            Some(owner) => {
+                let line = marked(&owner, width, marks.ranges(FieldKind::Owner), matched, Style::new());
+                let spans: Vec<Span<'static>> = line
+                    .spans
+                    .into_iter()
+                    .map(|s| Span::styled(s.content.into_owned(), s.style))
+                    .collect();
+                Cell::from(Line::from(spans))
+            }
             None => Cell::from(Span::styled("—", theme.dim())),
         },
         Column::Plan => match &entry.plan {
-            Some(plan) => Cell::from(format::truncate(plan, width)),
+            Some(plan) => Cell::from(marked(
+                plan,
+                width,
+                marks.ranges(FieldKind::Plan),
+                matched,
+                Style::new(),
+            )),
             None => Cell::from(Span::styled("—", theme.dim())),
         },
         Column::Source => Cell::from(Span::styled(entry.source.as_str().to_owned(), theme.dim())),
@@ -131,23 +254,35 @@ fn cell<'a>(state: &State, entry: &'a Entry, column: Column, width: u16) -> Cell
 }
 
 /// The stored domain, cut to leave room for its badge, and the badge.
-fn domain_line<'a>(state: &State, entry: &'a Entry, width: usize) -> Line<'a> {
+fn domain_line<'a>(state: &State, entry: &'a Entry, marks: &Marks, width: usize) -> Line<'a> {
     let theme = state.theme;
     let Some(domain) = entry.domain.as_deref() else {
         return Line::from(Span::styled("—", theme.dim()));
     };
-    match state.customers.badge(entry) {
-        Some(n) => {
-            let badge = theme.badge_text(n);
-            let room = width.saturating_sub(badge.width() + 1);
-            Line::from(vec![
-                Span::raw(format::truncate(domain, room)),
-                Span::raw(" "),
-                Span::styled(badge, theme.badge()),
-            ])
-        }
-        None => Line::from(Span::raw(format::truncate(domain, width))),
+    let badge = state.customers.badge(entry).map(|n| theme.badge_text(n));
+    let room = match &badge {
+        Some(badge) => width.saturating_sub(badge.width() + 1),
+        None => width,
+    };
+    // A match in the normalised domain alone (`xn--bcher` for `Bücher.de`)
+    // marks the whole stored domain.
+    let base = if marks.any(FieldKind::DomainKey) && !marks.any(FieldKind::Domain) {
+        theme.matched()
+    } else {
+        Style::new()
+    };
+    let mut line = marked(
+        domain,
+        room,
+        marks.ranges(FieldKind::Domain),
+        theme.matched(),
+        base,
+    );
+    if let Some(badge) = badge {
+        line.spans.push(Span::raw(" "));
+        line.spans.push(Span::styled(badge, theme.badge()));
     }
+    line
 }
 
 fn render_empty(state: &State, frame: &mut Frame, area: Rect) {

@@ -1,20 +1,34 @@
 //! Rendering: pure functions from `&State` to a frame. Views read state and
 //! draw; they never change state or start work.
 
+mod compare;
 mod detail;
 pub mod form;
 mod help;
 mod list;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
+use unicode_width::UnicodeWidthStr;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::form::FormContext;
+use super::finder::FilterLine;
 use super::format;
+use super::triage;
 use super::keymap;
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
+
+/// The compare view's keys, which are its own.
+const COMPARE_HINTS: &[(&str, &str)] = &[
+    ("←/→", "record"),
+    ("a", "archive it"),
+    ("u", "undo"),
+    ("Enter", "details"),
+    ("j/k", "scroll"),
+    ("Esc", "back"),
+];
 
 /// Width of the form's side pane on wide screens.
 const FORM_WIDTH: u16 = 54;
@@ -49,6 +63,8 @@ pub fn render(state: &State, frame: &mut Frame) {
         } else {
             form::render(&session.form, &ctx, state.theme, frame, main);
         }
+    } else if let Some(compare) = &state.compare {
+        compare::render(state, compare, frame, main);
     } else if state.detail_open && state.selected_entry().is_some() {
         if state.detail_covers_list() {
             detail::render(state, frame, main);
@@ -71,28 +87,89 @@ pub fn render(state: &State, frame: &mut Frame) {
 
 fn render_title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
-    let mut spans = vec![
-        Span::styled("Customers", theme.title()),
-        Span::raw("  "),
-        Span::raw(format::count(state.customers.len())),
-    ];
-    let dupes = state.customers.duplicate_domains();
-    if dupes > 0 {
-        let noun = if dupes == 1 {
-            "duplicate domain"
-        } else {
-            "duplicate domains"
-        };
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(
-            format!("{} {noun}", format::count(dupes)),
-            theme.warning(),
-        ));
+    let finder = &state.finder;
+    let total = format::count(state.customers.len());
+    let mut spans = vec![Span::styled("Customers", theme.title()), Span::raw("  ")];
+    if finder.narrowed() {
+        spans.push(Span::raw(format!(
+            "{} of {total}",
+            format::count(state.row_count())
+        )));
+        let mut names = Vec::new();
+        if finder.mine {
+            names.push("My customers".to_owned());
+        }
+        if finder.duplicates_only {
+            names.push("duplicates only".to_owned());
+        }
+        if let Some(line) = finder.line.as_ref().filter(|_| finder.query().is_some()) {
+            names.push(format!("filter: {}", line.input.value().trim()));
+        }
+        for name in names {
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(name, theme.key()));
+        }
+    } else {
+        spans.push(Span::raw(total));
+        let dupes = state.customers.duplicate_domains();
+        if dupes > 0 {
+            let noun = if dupes == 1 {
+                "duplicate domain"
+            } else {
+                "duplicate domains"
+            };
+            spans.push(Span::raw(" · "));
+            spans.push(Span::styled(
+                format!("{} {noun}", format::count(dupes)),
+                theme.warning(),
+            ));
+        }
     }
+    let mut right = format!("sort: {}", state.customers.sort().label());
     if state.demo {
-        spans.push(Span::styled("  demo", theme.dim()));
+        right.push_str("  demo");
     }
+    let left = Line::from(spans);
+    // Narrow screens keep the filters; the sort also shows as an arrow in
+    // the column header.
+    if left.width() + right.width() + 2 > usize::from(area.width) {
+        frame.render_widget(Paragraph::new(left), area);
+        return;
+    }
+    let right_width = u16::try_from(right.width()).unwrap_or(u16::MAX);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width + 1)]).areas(area);
+    frame.render_widget(Paragraph::new(left), left_area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(right, theme.dim())).alignment(Alignment::Right),
+        right_area,
+    );
+}
+
+/// The filter line, in place of the hints while it has the cursor.
+fn render_filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area: Rect) {
+    let theme = state.theme;
+    let count = format!(
+        "  {} of {}",
+        format::count(state.row_count()),
+        format::count(state.customers.len())
+    );
+    let value = line.input.value();
+    let room = usize::from(area.width).saturating_sub(count.width() + 2);
+    let scroll = line.input.visual_scroll(room);
+    let shown: String = value.chars().skip(scroll).collect();
+    let shown = format::truncate(&shown, room).into_owned();
+    let cursor = line.input.visual_cursor().saturating_sub(scroll);
+    let spans = vec![
+        Span::styled("/", theme.key()),
+        Span::raw(shown),
+        Span::styled(count, theme.dim()),
+    ];
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let column = u16::try_from(cursor + 1).unwrap_or(u16::MAX);
+    if column < area.width {
+        frame.set_cursor_position(Position::new(area.x + column, area.y));
+    }
 }
 
 fn render_status(state: &State, frame: &mut Frame, area: Rect) {
@@ -112,6 +189,14 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(Span::styled(text, theme.warning())), area);
         return;
     }
+    if let Some(question) = state
+        .confirm_archive
+        .as_deref()
+        .and_then(|id| triage::archive_question(state, id))
+    {
+        frame.render_widget(Paragraph::new(Span::styled(question, theme.warning())), area);
+        return;
+    }
     if let Some(flash) = &state.flash {
         frame.render_widget(
             Paragraph::new(Span::styled(flash.clone(), theme.ok())),
@@ -119,7 +204,12 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let mut spans = vec![Span::styled(status.text().to_owned(), style)];
+    let mut spans = Vec::new();
+    if let Some(undo) = triage::undo_status(state) {
+        spans.push(Span::styled(undo, theme.ok()));
+        spans.push(Span::raw(" · "));
+    }
+    spans.push(Span::styled(status.text().to_owned(), style));
     if let Some(pending) = state.pending_status() {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled(pending, theme.warning()));
@@ -137,9 +227,34 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         // The form shows its own keys; the list's would mislead.
         return;
     }
+    if let Some(line) = state.finder.line.as_ref().filter(|l| l.editing) {
+        render_filter_line(state, line, frame, area);
+        return;
+    }
+    let mut hints: Vec<(&str, &str)> = Vec::new();
+    if state.compare.is_some() {
+        hints.extend_from_slice(COMPARE_HINTS);
+    } else {
+        if state.finder.query().is_some() && !state.detail_open {
+            hints.push(("Esc", "clear filter"));
+        }
+        hints.extend(keymap::hints(state.detail_open));
+    }
+    // Drop hints from the right until they fit, but keep `?`: it leads to
+    // all the others.
+    let width = |hints: &[(&str, &str)]| -> usize {
+        hints.iter().map(|(k, w)| k.width() + w.width() + 3).sum::<usize>()
+    };
+    while width(&hints) > usize::from(area.width) + 2 && hints.len() > 1 {
+        let drop = hints
+            .iter()
+            .rposition(|(k, _)| *k != "?")
+            .unwrap_or(hints.len() - 1);
+        hints.remove(drop);
+    }
     let theme = state.theme;
     let mut spans = Vec::new();
-    for (key, word) in keymap::hints(state.detail_open) {
+    for (key, word) in hints {
         if !spans.is_empty() {
             spans.push(Span::raw("  "));
         }

@@ -1,0 +1,261 @@
+//! Finding customers: the `/` filter line, My customers, duplicates only and
+//! the sort, and keeping the list's [`Rows`] and its selection in step with
+//! them and with the customer set. State updates only, called from
+//! `update`; the matching itself is `domain::filter`'s.
+//!
+//! Rows are derived state: [`refresh`] recomputes them when the set, the
+//! team or a view option changed since the last time, and puts the
+//! selection back on the same customer wherever it moved.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::state::State;
+use crate::domain::{Criteria, FilterState, Matches, Query, Rows, SearchIndex, Sort, sanitize};
+
+/// What narrows and orders the list, besides the set's own sort.
+#[derive(Debug, Default)]
+pub struct Finder {
+    /// "My customers": only customers owned by the signed-in user.
+    pub mine: bool,
+    /// Only customers whose domain badge is 2 or more, grouped by domain.
+    pub duplicates_only: bool,
+    /// The text filter, while one is typed or kept.
+    pub line: Option<FilterLine>,
+    /// What the list shows, row by row.
+    pub rows: Rows,
+    /// The (set version, team version) the rows were computed from; `None`
+    /// forces a recompute.
+    rows_from: Option<(u64, u64)>,
+    /// The search index and the (set version, team version) it was built
+    /// from; built when a text filter is first used.
+    index: Option<(SearchIndex, (u64, u64))>,
+    /// The query the last refresh applied, to notice a new one.
+    applied: Query,
+}
+
+/// The filter line under the list.
+#[derive(Debug, Default)]
+pub struct FilterLine {
+    pub input: Input,
+    /// The cursor is in the line (typing goes to it).
+    pub editing: bool,
+    filter: FilterState,
+}
+
+impl FilterLine {
+    /// The query as typed, parsed.
+    pub fn query(&self) -> Query {
+        Query::parse(self.input.value())
+    }
+}
+
+impl Finder {
+    /// The text filter's query, when one is in force.
+    pub fn query(&self) -> Option<Query> {
+        let query = self.line.as_ref()?.query();
+        (query != Query::Empty).then_some(query)
+    }
+
+    /// Whether any filter narrows the list.
+    pub fn narrowed(&self) -> bool {
+        self.mine || self.duplicates_only || self.query().is_some()
+    }
+
+    /// Forces the rows to be recomputed at the next [`refresh`].
+    fn invalidate(&mut self) {
+        self.rows_from = None;
+    }
+}
+
+/// `/`: opens the filter line (keeping a query already there).
+pub fn open_line(state: &mut State) {
+    state
+        .finder
+        .line
+        .get_or_insert_with(FilterLine::default)
+        .editing = true;
+    state.mark_dirty();
+}
+
+/// Clears the text filter; the selected customer stays selected.
+pub fn clear_line(state: &mut State) {
+    if state.finder.line.take().is_some() {
+        state.finder.invalidate();
+        state.mark_dirty();
+    }
+}
+
+/// A key while the filter line has the cursor.
+pub fn on_line_key(state: &mut State, key: KeyEvent) {
+    if state.finder.line.is_none() {
+        return;
+    }
+    state.mark_dirty();
+    match key.code {
+        KeyCode::Esc => clear_line(state),
+        KeyCode::Enter => {
+            if let Some(line) = state.finder.line.as_mut() {
+                line.editing = false;
+            }
+            let target = jump_target(state);
+            match target {
+                // `#1042` Enter: show customer 1042 in the whole list.
+                Some(id) => {
+                    clear_line(state);
+                    show(state, id);
+                }
+                None if state.finder.query().is_none() => clear_line(state),
+                None => {}
+            }
+        }
+        KeyCode::Down => state.move_by(1),
+        KeyCode::Up => state.move_by(-1),
+        KeyCode::Char('n') if key.modifiers.contains(KeyModifiers::CONTROL) => state.move_by(1),
+        KeyCode::Char('p') if key.modifiers.contains(KeyModifiers::CONTROL) => state.move_by(-1),
+        _ => {
+            let line = state.finder.line.as_mut().expect("checked above");
+            if line.input.handle_event(&Event::Key(key)).is_some() {
+                state.finder.invalidate();
+            }
+        }
+    }
+}
+
+/// Pasted text goes into the filter line as one line.
+pub fn on_line_paste(state: &mut State, text: &str) {
+    let Some(line) = state.finder.line.as_mut() else {
+        return;
+    };
+    let clean = sanitize(text);
+    let value = format!("{}{}", line.input.value(), clean.trim());
+    line.input = Input::new(value);
+    state.finder.invalidate();
+    state.mark_dirty();
+}
+
+/// `m`: My customers on or off.
+pub fn toggle_mine(state: &mut State) {
+    state.mark_dirty();
+    if state.me.is_none() && !state.finder.mine {
+        state.flash = Some("My customers needs your user; it arrives with the first sync".into());
+        return;
+    }
+    state.finder.mine = !state.finder.mine;
+    state.finder.invalidate();
+}
+
+/// `D`: duplicates only on or off.
+pub fn toggle_duplicates(state: &mut State) {
+    state.finder.duplicates_only = !state.finder.duplicates_only;
+    state.finder.invalidate();
+    state.mark_dirty();
+}
+
+/// `s` and `S`: another sort. The selected customer stays selected.
+pub fn set_sort(state: &mut State, sort: Sort) {
+    state.customers.set_sort(sort);
+    state.mark_dirty();
+}
+
+/// Selects the customer with this id, clearing the filters if they hide it.
+pub fn show(state: &mut State, id: String) {
+    state.select(id.clone());
+    refresh(state);
+    if state.selected_entry().is_some_and(|e| e.id == id) {
+        return;
+    }
+    state.finder.line = None;
+    state.finder.mine = false;
+    state.finder.duplicates_only = false;
+    state.finder.invalidate();
+    state.select(id);
+    refresh(state);
+}
+
+/// The customer a `#1042` query names, if it exists.
+fn jump_target(state: &State) -> Option<String> {
+    let line = state.finder.line.as_ref()?;
+    let position = line.filter.jump_target(&state.customers)?;
+    state.customers.at(position).map(|e| e.id.clone())
+}
+
+/// Recomputes the rows if anything they depend on changed, then puts the
+/// selection back on the selected customer (or, for a new query, on the
+/// first match, or on the customer a `#1042` names).
+pub fn refresh(state: &mut State) {
+    let key = (state.customers.version(), state.team_version);
+    let finder = &mut state.finder;
+    if finder.rows_from == Some(key) {
+        if state.reselect {
+            state.reselect = false;
+            reselect(state);
+        }
+        return;
+    }
+    let query = finder.query().unwrap_or_default();
+    let new_query = query != finder.applied;
+    let ranked;
+    let matches = match &mut finder.line {
+        Some(line) if query != Query::Empty => {
+            let stale = finder.index.as_ref().is_none_or(|(_, built)| *built != key);
+            if stale {
+                let users = &state.users;
+                let index = SearchIndex::build(&state.customers, |id| {
+                    users.get(id).map(String::as_str)
+                });
+                finder.index = Some((index, key));
+            }
+            let (index, _) = finder.index.as_ref().expect("built above");
+            line.filter.refine(query.clone(), index);
+            if matches!(query, Query::Fuzzy(_)) {
+                ranked = line.filter.ranked(index);
+                Matches::Ranked(&ranked)
+            } else {
+                Matches::Ordered(line.filter.positions())
+            }
+        }
+        _ => Matches::All,
+    };
+    let criteria = Criteria {
+        owner: if finder.mine {
+            state.me.as_deref()
+        } else {
+            None
+        },
+        duplicates_only: finder.duplicates_only,
+    };
+    finder.rows = Rows::compute(&state.customers, matches, criteria);
+    finder.rows_from = Some(key);
+    finder.applied = query;
+    if finder.query().is_none() {
+        // Nothing to search: give the index's memory back.
+        finder.index = None;
+    }
+    state.reselect = false;
+    if new_query {
+        match jump_target(state) {
+            Some(id) => state.select(id),
+            None => state.selected_id = None,
+        }
+        state.offset = 0;
+        state.selected = 0;
+    }
+    reselect(state);
+    state.mark_dirty();
+}
+
+/// Puts the selection on `state.selected_id` if it is among the rows, else
+/// keeps the row number in range.
+fn reselect(state: &mut State) {
+    let row = state
+        .selected_id
+        .as_deref()
+        .and_then(|id| state.customers.position_of(id))
+        .and_then(|position| state.finder.rows.row_of(position));
+    if let Some(row) = row {
+        state.selected = row;
+    }
+    state.clamp_selection();
+}

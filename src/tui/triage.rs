@@ -1,0 +1,316 @@
+//! Duplicate triage: the compare view of every record sharing a domain,
+//! archiving with a confirmation that names the customer, and undoing
+//! archives one by one. Archives and restores go through the outbox like
+//! every other change; the list changes at once and follows the server's
+//! answer. State updates only, called from `update`; no I/O.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::finder;
+use super::message::Command;
+use super::state::{History, PendingChange, State};
+use crate::api::{Customer, IdempotencyKey};
+use crate::domain::Entry;
+use crate::store::{OutboxItem, OutboxOp};
+use crate::sync::SyncCommand;
+
+/// The compare view: the live records sharing one duplicate key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compare {
+    /// The duplicate key the records share.
+    pub key: String,
+    /// The record `a` and `Enter` act on, as an index into the group.
+    pub focus: usize,
+    /// Lines scrolled off the top (stacked layout).
+    pub scroll: u16,
+}
+
+/// An archive made in this session, newest last: what `u` undoes.
+#[derive(Debug, Clone)]
+pub struct Archived {
+    /// The customer as it was, to put back on undo or refusal.
+    pub entry: Entry,
+    /// The outbox item that carries the archive.
+    pub key: IdempotencyKey,
+    /// The server has confirmed it.
+    pub delivered: bool,
+}
+
+/// `a`: asks before archiving the customer in focus (the compare view's,
+/// else the selected one). Also fetches its history, which the question
+/// counts.
+pub fn ask_archive(state: &mut State) -> Vec<Command> {
+    state.mark_dirty();
+    let Some(entry) = target(state) else {
+        return Vec::new();
+    };
+    if entry.pending {
+        state.flash = Some("This customer is still being saved; archive it once it is.".into());
+        return Vec::new();
+    }
+    let id = entry.id.clone();
+    state.confirm_archive = Some(id.clone());
+    load_histories(state, [id])
+}
+
+/// The question `a` asks, naming the customer and how much history it has.
+pub fn archive_question(state: &State, id: &str) -> Option<String> {
+    let entry = state.customers.get(id)?;
+    let history = match state.histories.get(id) {
+        Some(History::Loaded { events, .. }) => match events.len() {
+            1 => ", 1 history event".to_owned(),
+            n => format!(", {n} history events"),
+        },
+        Some(History::Loading) => ", history loading…".to_owned(),
+        Some(History::Failed(_)) | None => String::new(),
+    };
+    Some(format!(
+        "Archive #{} {} ({}{history})? (y/N)",
+        entry.display_id, entry.name, entry.source
+    ))
+}
+
+/// The answer to the archive question: only `y` archives.
+pub fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
+    state.mark_dirty();
+    let Some(id) = state.confirm_archive.take() else {
+        return Vec::new();
+    };
+    if key.code != KeyCode::Char('y') {
+        state.flash = Some("Not archived".into());
+        return Vec::new();
+    }
+    archive(state, &id)
+}
+
+fn archive(state: &mut State, id: &str) -> Vec<Command> {
+    let Some(entry) = state.customers.remove(id) else {
+        return Vec::new();
+    };
+    let key = IdempotencyKey::new();
+    state.outbox.insert(key.clone(), PendingChange::default());
+    state.archived.push(Archived {
+        entry,
+        key: key.clone(),
+        delivered: false,
+    });
+    clamp_compare(state);
+    vec![Command::Sync(SyncCommand::Submit {
+        key,
+        op: OutboxOp::Archive {
+            customer_id: id.to_owned(),
+        },
+    })]
+}
+
+/// `u`: restores the newest archive of this session.
+pub fn undo(state: &mut State) -> Vec<Command> {
+    state.mark_dirty();
+    let Some(archived) = state.archived.pop() else {
+        state.flash = Some("Nothing to undo".into());
+        return Vec::new();
+    };
+    let id = archived.entry.id.clone();
+    let display_id = archived.entry.display_id;
+    let key = IdempotencyKey::new();
+    state
+        .customers
+        .reinstate(archived.entry.clone().into_pending());
+    state.restoring.insert(key.clone(), archived.entry);
+    state.outbox.insert(key.clone(), PendingChange::default());
+    if state.compare.is_none() {
+        finder::show(state, id.clone());
+    }
+    state.flash = Some(format!("Restoring #{display_id}"));
+    vec![Command::Sync(SyncCommand::Submit {
+        key,
+        op: OutboxOp::Restore { customer_id: id },
+    })]
+}
+
+/// What the status line says about this session's archives.
+pub fn undo_status(state: &State) -> Option<String> {
+    let last = state.archived.last()?;
+    Some(format!("Archived #{} — u to undo", last.entry.display_id))
+}
+
+/// The server confirmed an archive or a restore.
+pub fn delivered(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, customer: Customer) {
+    match op {
+        OutboxOp::Archive { .. } => {
+            if let Some(archived) = state.archived.iter_mut().find(|a| &a.key == key) {
+                archived.delivered = true;
+            }
+        }
+        OutboxOp::Restore { .. } => {
+            if state.restoring.remove(key).is_some() {
+                state.flash = Some(format!("Restored #{}", customer.display_id));
+            }
+        }
+        OutboxOp::Create { .. } | OutboxOp::Update { .. } => {}
+    }
+    state.customers.apply([customer]);
+    reassert(state);
+}
+
+/// The server refused an archive or a restore: the list goes back to what
+/// it was, with the reason.
+pub fn rejected(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, message: &str) {
+    match op {
+        OutboxOp::Archive { .. } => {
+            if let Some(at) = state.archived.iter().position(|a| &a.key == key) {
+                let archived = state.archived.remove(at);
+                state.flash = Some(format!(
+                    "Could not archive #{}: {message}",
+                    archived.entry.display_id
+                ));
+                state.customers.reinstate(archived.entry);
+            }
+        }
+        OutboxOp::Restore { .. } => {
+            if let Some(entry) = state.restoring.remove(key) {
+                state.flash = Some(format!("Could not restore #{}: {message}", entry.display_id));
+                state.customers.remove(&entry.id);
+            }
+        }
+        OutboxOp::Create { .. } | OutboxOp::Update { .. } => {}
+    }
+    clamp_compare(state);
+}
+
+/// Archives waiting in the outbox when the app last stopped leave the list
+/// again, and can be undone like new ones.
+pub fn restore_pending(state: &mut State, pending: &[OutboxItem]) {
+    for item in pending {
+        if let OutboxOp::Archive { customer_id } = &item.op
+            && let Some(entry) = state.customers.remove(customer_id)
+        {
+            state.archived.push(Archived {
+                entry,
+                key: item.key.clone(),
+                delivered: false,
+            });
+        }
+    }
+}
+
+/// Keeps this app's unconfirmed archives and restores on screen whatever a
+/// sync page says: a page read before the change was made would otherwise
+/// undo it on screen until the next sync.
+pub fn reassert(state: &mut State) {
+    for archived in state.archived.iter().filter(|a| !a.delivered) {
+        if state.customers.get(&archived.entry.id).is_some() {
+            state.customers.remove(&archived.entry.id);
+        }
+    }
+    for entry in state.restoring.values() {
+        if state.customers.get(&entry.id).is_none() {
+            state.customers.reinstate(entry.clone().into_pending());
+        }
+    }
+    clamp_compare(state);
+}
+
+/// `c`: compares the selected customer with every record sharing its
+/// domain.
+pub fn open_compare(state: &mut State) -> Vec<Command> {
+    state.mark_dirty();
+    let Some(entry) = state.selected_entry() else {
+        return Vec::new();
+    };
+    let (Some(key), Some(_)) = (entry.domain_key.clone(), state.customers.badge(entry)) else {
+        state.flash = Some("No other customer shares this domain".into());
+        return Vec::new();
+    };
+    let id = entry.id.clone();
+    let group: Vec<String> = state
+        .customers
+        .same_domain(&key)
+        .iter()
+        .map(|e| e.id.clone())
+        .collect();
+    let focus = group.iter().position(|g| *g == id).unwrap_or(0);
+    state.compare = Some(Compare {
+        key,
+        focus,
+        scroll: 0,
+    });
+    load_histories(state, group)
+}
+
+/// The records the compare view shows, by `display_id`.
+pub fn compared(state: &State) -> Vec<&Entry> {
+    state
+        .compare
+        .as_ref()
+        .map(|c| state.customers.same_domain(&c.key))
+        .unwrap_or_default()
+}
+
+/// Keys in the compare view. Returns `None` for keys it leaves to the
+/// list's keymap (archive, undo, help, quit).
+pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
+    let compare = state.compare.as_mut()?;
+    let count = state.customers.same_domain(&compare.key).len();
+    match key.code {
+        KeyCode::Esc | KeyCode::Char('c') => state.compare = None,
+        KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => {
+            compare.focus = (compare.focus + 1) % count.max(1);
+            compare.scroll = 0;
+        }
+        KeyCode::Left | KeyCode::Char('h') | KeyCode::BackTab => {
+            compare.focus = (compare.focus + count.max(1) - 1) % count.max(1);
+            compare.scroll = 0;
+        }
+        KeyCode::Down | KeyCode::Char('j') => compare.scroll = compare.scroll.saturating_add(1),
+        KeyCode::Up | KeyCode::Char('k') => compare.scroll = compare.scroll.saturating_sub(1),
+        KeyCode::PageDown => compare.scroll = compare.scroll.saturating_add(10),
+        KeyCode::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
+        KeyCode::Enter => {
+            let id = target(state).map(|e| e.id.clone());
+            state.compare = None;
+            if let Some(id) = id {
+                finder::show(state, id);
+                state.detail_open = true;
+            }
+        }
+        _ => return None,
+    }
+    state.mark_dirty();
+    Some(Vec::new())
+}
+
+/// The customer `a` acts on: the compare view's focus, else the selection.
+fn target(state: &State) -> Option<&Entry> {
+    match &state.compare {
+        Some(compare) => compared(state).get(compare.focus).copied(),
+        None => state.selected_entry(),
+    }
+}
+
+/// Keeps the compare view's focus on a record, closing it when none is
+/// left.
+fn clamp_compare(state: &mut State) {
+    let Some(compare) = state.compare.as_mut() else {
+        return;
+    };
+    let count = state.customers.same_domain(&compare.key).len();
+    if count == 0 {
+        state.compare = None;
+    } else {
+        compare.focus = compare.focus.min(count - 1);
+    }
+}
+
+/// Asks for the histories of `ids` that are not known yet.
+fn load_histories(state: &mut State, ids: impl IntoIterator<Item = String>) -> Vec<Command> {
+    ids.into_iter()
+        .filter(|id| !state.histories.contains_key(id))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|id| {
+            state.histories.insert(id.clone(), History::Loading);
+            Command::Sync(SyncCommand::LoadHistory(id))
+        })
+        .collect()
+}

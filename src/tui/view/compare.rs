@@ -1,0 +1,325 @@
+//! The compare view: every live record sharing a domain, side by side on
+//! wide screens and stacked below 100 columns, with the fields that differ
+//! picked out and each record's history (count and latest events) so the
+//! CSM can see which one has the cleaner history.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use unicode_width::UnicodeWidthStr;
+
+use super::super::format;
+use super::super::state::{History, SIDE_PANE_MIN_WIDTH, State};
+use super::super::triage::{self, Compare};
+use crate::domain::Entry;
+
+/// Labels get the room of the longest, within these bounds.
+const LABEL_MIN: u16 = 9;
+const LABEL_MAX: u16 = 16;
+/// How many of each record's latest history events are shown.
+const LATEST_EVENTS: usize = 3;
+
+/// One compared field: its label and each record's value.
+struct Field {
+    label: String,
+    values: Vec<Option<String>>,
+}
+
+impl Field {
+    fn differs(&self) -> bool {
+        self.values.windows(2).any(|w| w[0] != w[1])
+    }
+}
+
+pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
+    let theme = state.theme;
+    let records = triage::compared(state);
+    let domain = records
+        .first()
+        .and_then(|e| e.domain_key.as_deref())
+        .unwrap_or(&compare.key);
+    let title = match records.len() {
+        1 => format!(" {domain} · 1 record left, no duplicate "),
+        n => format!(" {domain} · {n} records share this domain "),
+    };
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border())
+        .title(Span::styled(title, theme.title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let fields = fields(state, &records);
+    let longest = fields.iter().map(|f| f.label.width()).max().unwrap_or(0);
+    let label = u16::try_from(longest + 1)
+        .unwrap_or(LABEL_MAX)
+        .clamp(LABEL_MIN, LABEL_MAX);
+    let layout = Layout {
+        records: &records,
+        fields: &fields,
+        label,
+    };
+    if area.width >= SIDE_PANE_MIN_WIDTH {
+        side_by_side(state, compare, &layout, frame, inner);
+    } else {
+        stacked(state, compare, &layout, frame, inner);
+    }
+}
+
+/// What both layouts draw.
+struct Layout<'a> {
+    records: &'a [&'a Entry],
+    fields: &'a [Field],
+    /// Width of the label column.
+    label: u16,
+}
+
+/// Every field worth comparing, in reading order. Custom fields are the
+/// union of the records' keys.
+fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
+    let each = |f: &dyn Fn(&Entry) -> Option<String>| records.iter().map(|e| f(e)).collect();
+    let mut fields = vec![
+        Field {
+            label: "Domain".into(),
+            values: each(&|e| e.domain.clone()),
+        },
+        Field {
+            label: "Source".into(),
+            values: each(&|e| Some(e.source.to_string())),
+        },
+        Field {
+            label: "Owner".into(),
+            values: each(&|e| state.owner_label(e.owner_id.as_deref())),
+        },
+        Field {
+            label: "Plan".into(),
+            values: each(&|e| e.plan.clone()),
+        },
+        Field {
+            label: "Tags".into(),
+            values: each(&|e| (!e.tags.is_empty()).then(|| e.tags.join(", "))),
+        },
+    ];
+    let mut keys: Vec<&str> = records
+        .iter()
+        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for key in keys {
+        fields.push(Field {
+            label: key.to_owned(),
+            values: each(&|e| {
+                e.custom_fields
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())
+            }),
+        });
+    }
+    fields.push(Field {
+        label: "Created".into(),
+        values: each(&|e| Some(format::date(e.created_at))),
+    });
+    fields.push(Field {
+        label: "Updated".into(),
+        values: each(&|e| {
+            Some(format!(
+                "{} ({})",
+                format::date(e.updated_at),
+                format::ago(state.now, e.updated_at)
+            ))
+        }),
+    });
+    fields.push(Field {
+        label: "History".into(),
+        values: each(&|e| Some(history_count(state, e))),
+    });
+    fields
+}
+
+fn history_count(state: &State, entry: &Entry) -> String {
+    match state.histories.get(&entry.id) {
+        Some(History::Loaded { events, .. }) if events.len() == 1 => "1 event".into(),
+        Some(History::Loaded { events, .. }) => format!("{} events", events.len()),
+        Some(History::Loading) => "loading…".into(),
+        Some(History::Failed(reason)) => format!("unavailable ({reason})"),
+        None => "—".into(),
+    }
+}
+
+/// The latest few events of a record, newest first, one line each.
+fn latest_events(state: &State, entry: &Entry) -> Vec<String> {
+    match state.histories.get(&entry.id) {
+        Some(History::Loaded { events, .. }) => events
+            .iter()
+            .take(LATEST_EVENTS)
+            .map(|e| format!("{} {} {}", format::date(e.at), e.kind, e.summary))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn heading(entry: &Entry) -> String {
+    format!("#{} {}", entry.display_id, entry.name)
+}
+
+fn value_span(state: &State, value: Option<&str>, width: usize, differs: bool) -> Span<'static> {
+    let theme = state.theme;
+    match value {
+        Some(v) => {
+            let style = if differs {
+                theme.differs()
+            } else {
+                Style::new()
+            };
+            Span::styled(format::truncate(v, width).into_owned(), style)
+        }
+        None if differs => Span::styled("—", theme.differs()),
+        None => Span::styled("—", theme.dim()),
+    }
+}
+
+fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame, area: Rect) {
+    let theme = state.theme;
+    let (records, fields, label_width) = (layout.records, layout.fields, layout.label);
+    let n = u16::try_from(records.len().max(1)).unwrap_or(u16::MAX);
+    let column = area.width.saturating_sub(label_width + n) / n;
+    let width = usize::from(column);
+    let header = Row::new(std::iter::once(Cell::from("")).chain(records.iter().enumerate().map(
+        |(i, e)| {
+            let style = if i == compare.focus {
+                theme.selected()
+            } else {
+                theme.title()
+            };
+            Cell::from(Span::styled(format::truncate(&heading(e), width).into_owned(), style))
+        },
+    )));
+    let mut rows: Vec<Row> = fields
+        .iter()
+        .map(|field| {
+            let differs = field.differs();
+            let label = format::truncate(&field.label, usize::from(label_width)).into_owned();
+            let label = Span::styled(label, theme.dim());
+            Row::new(
+                std::iter::once(Cell::from(label)).chain(
+                    field
+                        .values
+                        .iter()
+                        .map(|v| Cell::from(value_span(state, v.as_deref(), width, differs))),
+                ),
+            )
+        })
+        .collect();
+    let events: Vec<Vec<String>> = records.iter().map(|e| latest_events(state, e)).collect();
+    let deepest = events.iter().map(Vec::len).max().unwrap_or(0);
+    for line in 0..deepest {
+        rows.push(Row::new(std::iter::once(Cell::from("")).chain(events.iter().map(
+            |lines| {
+                let text = lines.get(line).map_or("", String::as_str);
+                Cell::from(Span::styled(
+                    format::truncate(text, width).into_owned(),
+                    theme.dim(),
+                ))
+            },
+        ))));
+    }
+    let skip = usize::from(compare.scroll).min(rows.len().saturating_sub(1));
+    let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
+    let widths = std::iter::once(Constraint::Length(label_width))
+        .chain(records.iter().map(|_| Constraint::Length(column)));
+    let table = Table::new(rows, widths)
+        .header(header.bottom_margin(1))
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame, area: Rect) {
+    let theme = state.theme;
+    let (records, fields) = (layout.records, layout.fields);
+    let label_width = usize::from(layout.label);
+    let room = usize::from(area.width).saturating_sub(label_width + 2);
+    // Every record named with its source and history, so the choice is
+    // visible at a glance while only one record's block fits: on one line
+    // when they fit, else one line each.
+    let names: Vec<Span> = records
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let style = if i == compare.focus {
+                theme.selected()
+            } else {
+                Style::new()
+            };
+            let count = history_count(state, entry);
+            Span::styled(
+                format!("#{} {} · {count}", entry.display_id, entry.source),
+                style,
+            )
+        })
+        .collect();
+    let one_line = names.iter().map(Span::width).sum::<usize>() + 3 * names.len();
+    let summary: Vec<Line> = if one_line <= usize::from(area.width) {
+        let mut spans = Vec::new();
+        for (i, name) in names.into_iter().enumerate() {
+            if i > 0 {
+                spans.push(Span::styled(" │ ", theme.dim()));
+            }
+            spans.push(name);
+        }
+        vec![Line::from(spans)]
+    } else {
+        names.into_iter().map(Line::from).collect()
+    };
+    let height = u16::try_from(summary.len()).unwrap_or(u16::MAX);
+    let [summary_area, area] = ratatui::layout::Layout::vertical([
+        Constraint::Length(height.saturating_add(1)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(summary), summary_area);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut focus_line = 0;
+    for (i, entry) in records.iter().enumerate() {
+        let focused = i == compare.focus;
+        if focused {
+            focus_line = lines.len();
+        }
+        let (marker, style) = if focused {
+            ("▸ ", theme.selected())
+        } else {
+            ("  ", theme.title())
+        };
+        lines.push(Line::from(Span::styled(
+            format::truncate(&format!("{marker}{}", heading(entry)), usize::from(area.width))
+                .into_owned(),
+            style,
+        )));
+        for field in fields {
+            let differs = field.differs();
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "  {:<label_width$}",
+                        format::truncate(&field.label, label_width - 1)
+                    ),
+                    theme.dim(),
+                ),
+                value_span(state, field.values[i].as_deref(), room, differs),
+            ]));
+        }
+        for event in latest_events(state, entry) {
+            lines.push(Line::from(Span::styled(
+                format!("  {:<label_width$}{}", "", format::truncate(&event, room)),
+                theme.dim(),
+            )));
+        }
+        lines.push(Line::default());
+    }
+    // Scrolling counts from the focused record, so Tab brings it to the top.
+    let top = (focus_line + usize::from(compare.scroll)).min(lines.len().saturating_sub(1));
+    let lines: Vec<Line> = lines.into_iter().skip(top).collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
