@@ -195,16 +195,15 @@ pub fn refresh(state: &mut State) {
         return;
     }
     let query = finder.query().unwrap_or_default();
-    let new_query = query != finder.applied;
+    let typed = query != finder.applied && query != Query::Empty;
     let ranked;
     let matches = match &mut finder.line {
         Some(line) if query != Query::Empty => {
             let stale = finder.index.as_ref().is_none_or(|(_, built)| *built != key);
             if stale {
                 let users = &state.users;
-                let index = SearchIndex::build(&state.customers, |id| {
-                    users.get(id).map(String::as_str)
-                });
+                let index =
+                    SearchIndex::build(&state.customers, |id| users.get(id).map(String::as_str));
                 finder.index = Some((index, key));
             }
             let (index, _) = finder.index.as_ref().expect("built above");
@@ -234,7 +233,9 @@ pub fn refresh(state: &mut State) {
         finder.index = None;
     }
     state.reselect = false;
-    if new_query {
+    // A new query starts at its first match (or the customer `#1042`
+    // names); clearing it keeps the customer found.
+    if typed {
         match jump_target(state) {
             Some(id) => state.select(id),
             None => state.selected_id = None,

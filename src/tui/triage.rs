@@ -121,7 +121,13 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     if state.compare.is_none() {
         finder::show(state, id.clone());
     }
-    state.flash = Some(format!("Restoring #{display_id}"));
+    state.flash = Some(match state.archived.last() {
+        Some(next) => format!(
+            "Restoring #{display_id} — u again restores #{}",
+            next.entry.display_id
+        ),
+        None => format!("Restoring #{display_id}"),
+    });
     vec![Command::Sync(SyncCommand::Submit {
         key,
         op: OutboxOp::Restore { customer_id: id },
@@ -169,7 +175,10 @@ pub fn rejected(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, message:
         }
         OutboxOp::Restore { .. } => {
             if let Some(entry) = state.restoring.remove(key) {
-                state.flash = Some(format!("Could not restore #{}: {message}", entry.display_id));
+                state.flash = Some(format!(
+                    "Could not restore #{}: {message}",
+                    entry.display_id
+                ));
                 state.customers.remove(&entry.id);
             }
         }

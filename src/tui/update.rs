@@ -6,11 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 
 use super::changes;
 use super::finder;
-use super::triage;
 use super::form::FormOutcome;
 use super::keymap::{Action, action_for};
 use super::message::{Command, Message};
 use super::state::{History, HistoryLine, State, SyncPhase};
+use super::triage;
 use crate::api::{Customer, HistoryEvent, User};
 use crate::domain::sanitize;
 use crate::store::OutboxOp;
@@ -392,7 +392,10 @@ fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
 
 /// Owners sort by the names the list shows.
 fn set_owner_names(state: &mut State) {
-    let names = state.users.iter().map(|(id, name)| (id.as_str(), name.as_str()));
+    let names = state
+        .users
+        .iter()
+        .map(|(id, name)| (id.as_str(), name.as_str()));
     state.customers.set_owner_names(names);
 }
 

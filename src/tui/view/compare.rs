@@ -187,16 +187,19 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
     let n = u16::try_from(records.len().max(1)).unwrap_or(u16::MAX);
     let column = area.width.saturating_sub(label_width + n) / n;
     let width = usize::from(column);
-    let header = Row::new(std::iter::once(Cell::from("")).chain(records.iter().enumerate().map(
-        |(i, e)| {
+    let header = Row::new(
+        std::iter::once(Cell::from("")).chain(records.iter().enumerate().map(|(i, e)| {
             let style = if i == compare.focus {
                 theme.selected()
             } else {
                 theme.title()
             };
-            Cell::from(Span::styled(format::truncate(&heading(e), width).into_owned(), style))
-        },
-    )));
+            Cell::from(Span::styled(
+                format::truncate(&heading(e), width).into_owned(),
+                style,
+            ))
+        })),
+    );
     let mut rows: Vec<Row> = fields
         .iter()
         .map(|field| {
@@ -216,15 +219,15 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
     let events: Vec<Vec<String>> = records.iter().map(|e| latest_events(state, e)).collect();
     let deepest = events.iter().map(Vec::len).max().unwrap_or(0);
     for line in 0..deepest {
-        rows.push(Row::new(std::iter::once(Cell::from("")).chain(events.iter().map(
-            |lines| {
+        rows.push(Row::new(std::iter::once(Cell::from("")).chain(
+            events.iter().map(|lines| {
                 let text = lines.get(line).map_or("", String::as_str);
                 Cell::from(Span::styled(
                     format::truncate(text, width).into_owned(),
                     theme.dim(),
                 ))
-            },
-        ))));
+            }),
+        )));
     }
     let skip = usize::from(compare.scroll).min(rows.len().saturating_sub(1));
     let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
@@ -293,8 +296,11 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
             ("  ", theme.title())
         };
         lines.push(Line::from(Span::styled(
-            format::truncate(&format!("{marker}{}", heading(entry)), usize::from(area.width))
-                .into_owned(),
+            format::truncate(
+                &format!("{marker}{}", heading(entry)),
+                usize::from(area.width),
+            )
+            .into_owned(),
             style,
         )));
         for field in fields {

@@ -229,7 +229,13 @@ fn cell<'a>(
             // `me` is not the text searched (the name is), so no marks.
             Some(owner) if owner == "me" => Cell::from(owner),
             Some(owner) => {
-                let line = marked(&owner, width, marks.ranges(FieldKind::Owner), matched, Style::new());
+                let line = marked(
+                    &owner,
+                    width,
+                    marks.ranges(FieldKind::Owner),
+                    matched,
+                    Style::new(),
+                );
                 let spans: Vec<Span<'static>> = line
                     .spans
                     .into_iter()

@@ -9,16 +9,16 @@ mod list;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
-use unicode_width::UnicodeWidthStr;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use unicode_width::UnicodeWidthStr;
 
-use super::form::FormContext;
 use super::finder::FilterLine;
+use super::form::FormContext;
 use super::format;
-use super::triage;
 use super::keymap;
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
+use super::triage;
 
 /// The compare view's keys, which are its own.
 const COMPARE_HINTS: &[(&str, &str)] = &[
@@ -194,7 +194,10 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         .as_deref()
         .and_then(|id| triage::archive_question(state, id))
     {
-        frame.render_widget(Paragraph::new(Span::styled(question, theme.warning())), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(question, theme.warning())),
+            area,
+        );
         return;
     }
     if let Some(flash) = &state.flash {
@@ -243,7 +246,10 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.
     let width = |hints: &[(&str, &str)]| -> usize {
-        hints.iter().map(|(k, w)| k.width() + w.width() + 3).sum::<usize>()
+        hints
+            .iter()
+            .map(|(k, w)| k.width() + w.width() + 3)
+            .sum::<usize>()
     };
     while width(&hints) > usize::from(area.width) + 2 && hints.len() > 1 {
         let drop = hints

@@ -1,5 +1,10 @@
 //! The TUI driven through its real `update` with key and sync messages,
 //! rendered to ratatui's `TestBackend` and compared with insta snapshots.
+//! This file holds the shared fixtures and the list, detail, help and form
+//! tests; finding and triage have their own files.
+
+mod finding;
+mod triage;
 
 use std::time::Duration;
 
@@ -345,7 +350,11 @@ fn on_a_short_screen_help_scrolls_to_every_key() {
     let bottom = screen(&state);
     let seen = format!("{top}{bottom}");
     for binding in super::keymap::BINDINGS {
-        assert!(seen.contains(binding.description), "{}", binding.description);
+        assert!(
+            seen.contains(binding.description),
+            "{}",
+            binding.description
+        );
     }
     assert_eq!(state.selected, 0, "j scrolls the help, not the list");
 }
