@@ -158,3 +158,55 @@ fn a_customer_typed_into_the_form_is_created_and_opens_at_its_display_id() {
     let status = app.wait_exit();
     assert!(status.success(), "q exits cleanly, got {status:?}");
 }
+
+#[test]
+fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
+    let mut app = PtyApp::spawn(&["--demo"]);
+    app.wait_for("the customer list", shows_customer_list);
+
+    app.press(b"D");
+    app.wait_for("duplicates only, the acme.com triple first", |text| {
+        text.contains("17 of 59 · duplicates only")
+            && row_ids(text).first() == Some(&"#1003")
+    });
+
+    // The first pair after the triple: Globex (#1042, api) and Globex
+    // Corporation (#1008, hubspot).
+    app.press(b"/");
+    app.press(b"globex");
+    app.press(b"\r");
+    app.wait_for("the Globex pair", |text| {
+        text.contains("2 of 59 · duplicates only · filter: globex")
+    });
+    app.press(b"c");
+    app.wait_for("the compare view with both histories", |text| {
+        text.contains("globex.io · 2 records share this domain")
+            && text.contains("6 events")
+            && text.contains("1 event")
+    });
+
+    // The view opens on the selected record, Globex (api, one event): the
+    // one with the thinner history goes.
+    app.press(b"a");
+    app.wait_for("the archive question naming the customer", |text| {
+        text.contains("Archive #1042 Globex (api, 1 history event)? (y/N)")
+    });
+    app.press(b"y");
+    app.wait_for("the archive done, with undo offered", |text| {
+        text.contains("globex.io · 1 record left, no duplicate")
+            && text.contains("Archived #1042 — u to undo")
+    });
+
+    app.press_escape();
+    app.wait_for("the list without the pair", |text| {
+        text.contains("0 of 58 · duplicates only · filter: globex")
+    });
+    app.press(b"u");
+    app.wait_for("the pair restored and confirmed", |text| {
+        text.contains("2 of 59") && text.contains("Restored #1042")
+    });
+
+    app.press(b"q");
+    let status = app.wait_exit();
+    assert!(status.success(), "q exits cleanly, got {status:?}");
+}
