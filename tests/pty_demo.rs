@@ -166,8 +166,7 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
 
     app.press(b"D");
     app.wait_for("duplicates only, the acme.com triple first", |text| {
-        text.contains("17 of 59 · duplicates only")
-            && row_ids(text).first() == Some(&"#1003")
+        text.contains("17 of 59 · duplicates only") && row_ids(text).first() == Some(&"#1003")
     });
 
     // The first pair after the triple: Globex (#1042, api) and Globex

@@ -107,12 +107,6 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if let Some(commands) = triage::on_compare_key(state, key) {
         return commands;
     }
-    if state.confirm_archive.is_some() {
-        return triage::on_confirm_key(state, key);
-    }
-    if let Some(commands) = triage::on_compare_key(state, key) {
-        return commands;
-    }
     if state.finder.line.as_ref().is_some_and(|l| l.editing) {
         finder::on_line_key(state, key);
         return follow_selection(state);

@@ -7,7 +7,11 @@
 //! - the first full sync (network, local store, and the UI applying pages);
 //! - time to first frame from a warm cache (cache read → state → drawn);
 //! - per-keystroke update + render time while scrolling (p50/p99/max);
-//! - peak resident memory of this process.
+//! - peak resident memory of this process;
+//! - finding and triage at scale ([`finding`]): filter keystrokes, the
+//!   `D`/`m`/`s` toggles and archiving a duplicate.
+
+mod finding;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -68,7 +72,7 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     );
     drop(state);
 
-    let (warm, state) = warm_start(&client, &store_path).await?;
+    let (warm, mut state) = warm_start(&client, &store_path).await?;
     println!(
         "  first frame from a warm cache       {:>9.1} ms",
         ms(warm.total)
@@ -86,7 +90,8 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         ms(warm.draw)
     );
 
-    let times = scroll(state, keystrokes);
+    let mut screen = Screen::new();
+    let times = scroll(&mut state, &mut screen, keystrokes);
     println!(
         "  keystroke (update + render) p50     {:>9.3} ms\n  keystroke (update + render) p99     {:>9.3} ms\n  keystroke (update + render) max     {:>9.3} ms",
         ms(percentile(&times, 50)),
@@ -97,13 +102,20 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         Some(mib) => println!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
         None => println!("  peak memory                         (not available on this OS)"),
     }
+
+    finding::run(&mut state, &mut screen)?;
+    if let Some(mib) = peak_rss_mib() {
+        println!("  peak memory after finding + triage  {mib:>9.1} MiB");
+    }
     Ok(())
 }
 
+/// A duration in milliseconds, for printing.
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The `p`-th percentile (nearest rank below) of sorted durations.
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -112,10 +124,12 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[index]
 }
 
+/// An empty state of the bench's screen size.
 fn new_state() -> State {
     State::new(Theme::colored(), OffsetDateTime::now_utc(), (WIDTH, HEIGHT))
 }
 
+/// Draws `state` once.
 fn draw(terminal: &mut Terminal<TestBackend>, state: &State) -> anyhow::Result<()> {
     terminal.draw(|frame| view::render(state, frame))?;
     Ok(())
@@ -195,7 +209,7 @@ async fn warm_start(client: &Client, store_path: &Path) -> anyhow::Result<(WarmS
 }
 
 /// Update + render per keystroke over a realistic mix of moves.
-fn scroll(mut state: State, keystrokes: usize) -> Vec<Duration> {
+fn scroll(state: &mut State, screen: &mut Screen, keystrokes: usize) -> Vec<Duration> {
     let keys = [
         KeyCode::Char('j'),
         KeyCode::Char('j'),
@@ -206,28 +220,41 @@ fn scroll(mut state: State, keystrokes: usize) -> Vec<Duration> {
         KeyCode::PageUp,
         KeyCode::Char('g'),
     ];
-    let mut terminal = match Terminal::new(TestBackend::new(WIDTH, HEIGHT)) {
-        Ok(terminal) => terminal,
-        Err(never) => match never {},
-    };
     let mut times: Vec<Duration> = keys
         .iter()
         .cycle()
         .take(keystrokes)
-        .map(|code| {
-            let t = Instant::now();
-            update(
-                &mut state,
-                Message::Key(KeyEvent::new(*code, KeyModifiers::NONE)),
-            );
-            if state.take_dirty() {
-                let _ = terminal.draw(|frame| view::render(&state, frame));
-            }
-            t.elapsed()
-        })
+        .map(|code| screen.press(state, *code))
         .collect();
     times.sort();
     times
+}
+
+/// The screen keystrokes are drawn to: a `TestBackend` of the bench's size.
+struct Screen {
+    terminal: Terminal<TestBackend>,
+}
+
+impl Screen {
+    /// A blank screen of the bench's size.
+    fn new() -> Screen {
+        let terminal = match Terminal::new(TestBackend::new(WIDTH, HEIGHT)) {
+            Ok(terminal) => terminal,
+            Err(never) => match never {},
+        };
+        Screen { terminal }
+    }
+
+    /// Sends one key press through `update` and draws the screen if it
+    /// changed, as the app's event loop does; returns the time of both.
+    fn press(&mut self, state: &mut State, code: KeyCode) -> Duration {
+        let t = Instant::now();
+        update(state, Message::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        if state.take_dirty() {
+            let _ = self.terminal.draw(|frame| view::render(state, frame));
+        }
+        t.elapsed()
+    }
 }
 
 /// Peak resident set size of this process, from `/proc/self/status`.
@@ -245,6 +272,8 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
+    /// Starts `pivotal serve` generating `customers` into `data_dir` and
+    /// waits until it listens.
     fn start(data_dir: &Path, customers: usize) -> anyhow::Result<ServerProcess> {
         let exe = std::env::current_exe().context("cannot find the pivotal binary")?;
         let mut child = Command::new(exe)
