@@ -9,12 +9,13 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use time::OffsetDateTime;
 
 use super::duplicates::DuplicateIndex;
 use super::host::duplicate_key;
-use super::order::{OwnerNames, Sort, SortColumn, compare};
+use super::order::{OwnerNames, Sort, SortColumn, compare, sort_slots};
 use super::text::sanitize;
 use crate::api::models::{Customer, Source};
 
@@ -172,7 +173,7 @@ pub struct ApplyStats {
 /// 100 linear passes, not a re-sort per page and never a shift per record
 /// (measured: about 1 s in all, sanitising included, and under 35 ms for the
 /// slowest page).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct CustomerSet {
     entries: Vec<Entry>,
     /// Id → index into `entries`.
@@ -188,9 +189,56 @@ pub struct CustomerSet {
     sort: Sort,
     /// Owner names, for [`SortColumn::Owner`].
     owners: OwnerNames,
-    /// Counts changes to what the set shows (entries or their order), so
-    /// that views derived from it know when to recompute.
+    /// Changes with every change to what the set shows (entries or their
+    /// order), so that views derived from it know when to recompute. Drawn
+    /// from one counter for all sets, so two sets never share a version.
     version: u64,
+    /// The position-level changes since version `log_from`, each tagged with
+    /// the version it is part of, for views that patch rather than recompute.
+    log: Vec<(u64, Change)>,
+    log_from: u64,
+}
+
+/// One position-level change to a [`CustomerSet`]'s display order, as
+/// [`CustomerSet::changes_since`] reports it. Positions are those at the
+/// moment of the change; replaying the changes in order keeps a list kept
+/// by position exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The customer at this position left; those after it moved up one.
+    Removed(usize),
+    /// The customer `id` arrived at this position; those from it moved down.
+    Inserted { position: usize, id: String },
+    /// The customer `id` at this position changed but kept its place.
+    Replaced { position: usize, id: String },
+}
+
+/// Hands out set versions.
+static VERSIONS: AtomicU64 = AtomicU64::new(1);
+
+/// Past this many changes the log starts over; views older than that
+/// recompute.
+const LOG_MAX: usize = 4_096;
+
+/// `log_from` while the log is not kept (during a large batch).
+const UNKNOWN: u64 = u64::MAX;
+
+impl Default for CustomerSet {
+    fn default() -> Self {
+        let version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed);
+        CustomerSet {
+            entries: Vec::new(),
+            slots: HashMap::new(),
+            duplicates: DuplicateIndex::default(),
+            order: Vec::new(),
+            gone: HashMap::new(),
+            sort: Sort::default(),
+            owners: OwnerNames::new(),
+            version,
+            log: Vec::new(),
+            log_from: version,
+        }
+    }
 }
 
 /// Two sets are equal when they show the same entries in the same order.
@@ -239,9 +287,10 @@ impl CustomerSet {
         }
         if let OrderUpkeep::Deferred { origin } = upkeep {
             self.rebuild_order(&origin);
+            self.forget_changes();
         }
         if stats.inserted + stats.updated + stats.removed > 0 {
-            self.version += 1;
+            self.bump();
         }
         stats
     }
@@ -256,7 +305,7 @@ impl CustomerSet {
         } else {
             self.push(entry, &mut OrderUpkeep::InPlace);
         }
-        self.version += 1;
+        self.bump();
     }
 
     /// The order the set is in.
@@ -289,18 +338,55 @@ impl CustomerSet {
         }
     }
 
-    /// Counts every change to what the set shows; equal versions of one set
+    /// Changes with every change to what the set shows; equal versions
     /// show the same rows in the same order.
     #[must_use]
     pub fn version(&self) -> u64 {
         self.version
     }
 
+    /// The changes that took the set from `version` to now, in order, or
+    /// `None` when they are not all known (a large batch, a new sort, a
+    /// version of another set): then recompute from scratch.
+    #[must_use]
+    pub fn changes_since(&self, version: u64) -> Option<impl Iterator<Item = &Change>> {
+        let known = self.log_from != UNKNOWN && self.log_from <= version && version <= self.version;
+        known.then(|| {
+            self.log
+                .iter()
+                .filter(move |(v, _)| *v >= version)
+                .map(|(_, change)| change)
+        })
+    }
+
     fn resort(&mut self) {
-        let mut order = std::mem::take(&mut self.order);
-        order.sort_unstable_by(|&a, &b| self.compare_slots(a, b));
-        self.order = order;
-        self.version += 1;
+        sort_slots(&mut self.order, &self.entries, self.sort, &self.owners);
+        self.forget_changes();
+        self.bump();
+    }
+
+    /// Moves to a new version. Changes are tagged with the version they
+    /// start from, so those recorded since the last bump lead to this one.
+    fn bump(&mut self) {
+        self.version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed);
+        if self.log_from == UNKNOWN || self.log.len() > LOG_MAX {
+            self.log.clear();
+            self.log_from = self.version;
+        }
+    }
+
+    /// Gives up on the log until the next version: views older than that
+    /// recompute.
+    fn forget_changes(&mut self) {
+        self.log.clear();
+        self.log_from = UNKNOWN;
+    }
+
+    /// Records a position-level change on top of the current version.
+    fn record(&mut self, change: Change) {
+        if self.log_from != UNKNOWN {
+            self.log.push((self.version, change));
+        }
     }
 
     /// Every live entry, in display order, consuming the set.
@@ -320,7 +406,7 @@ impl CustomerSet {
         let slot = *self.slots.get(id)?;
         let entry = self.remove_slot(slot, &mut OrderUpkeep::InPlace);
         self.gone.insert(entry.id.clone(), entry.updated_at);
-        self.version += 1;
+        self.bump();
         Some(entry)
     }
 
@@ -471,6 +557,12 @@ impl CustomerSet {
         }
         if compare(self.sort, &self.owners, old, &entry).is_eq() {
             self.entries[slot] = entry;
+            if let OrderUpkeep::InPlace = upkeep
+                && let Some(position) = self.position_of_slot(slot_number(slot))
+            {
+                let id = self.entries[slot].id.clone();
+                self.record(Change::Replaced { position, id });
+            }
             return;
         }
         match upkeep {
@@ -522,12 +614,15 @@ impl CustomerSet {
             .order
             .partition_point(|&other| self.compare_slots(other, slot).is_lt());
         self.order.insert(position, slot);
+        let id = self.entry(slot).id.clone();
+        self.record(Change::Inserted { position, id });
     }
 
     /// Takes `slot` out of the sorted `order`.
     fn unlink(&mut self, slot: u32) {
         if let Some(position) = self.find_in_order(slot) {
             self.order.remove(position);
+            self.record(Change::Removed(position));
         }
     }
 
@@ -1322,6 +1417,7 @@ mod tests {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         let keys = Keys::new();
         let (mut in_place, mut deferred) = (0, 0);
+        let mut followed = (0, 0);
         for round in 0..20 {
             let mut set = CustomerSet::default();
             // Every column both ways, and a change of order half-way.
@@ -1331,6 +1427,7 @@ mod tests {
             };
             set.set_sort(sort);
             let mut resorted = false;
+            let mut mirror = Mirror::of(&set);
             let mut model = Model::default();
             let mut ids = Vec::new();
             let mut now = 0;
@@ -1366,8 +1463,56 @@ mod tests {
                     resorted = true;
                 }
                 assert_matches_model(&set, &model, &keys, &context);
+                mirror.follow(&set, &mut followed, &context);
             }
         }
         assert!(in_place > 100 && deferred > 100, "{in_place} / {deferred}");
+        assert!(followed.0 > 100 && followed.1 > 20, "{followed:?}");
+    }
+
+    /// A list of ids by position kept up to date only through
+    /// [`CustomerSet::changes_since`], as a view would keep it.
+    struct Mirror {
+        ids: Vec<String>,
+        version: u64,
+    }
+
+    impl Mirror {
+        fn of(set: &CustomerSet) -> Mirror {
+            Mirror {
+                ids: set.iter_ordered().map(|e| e.id.clone()).collect(),
+                version: set.version(),
+            }
+        }
+
+        /// Replays the changes since the last call, or starts over when the
+        /// set says they are not known; counts (replayed, started over).
+        fn follow(&mut self, set: &CustomerSet, counts: &mut (usize, usize), context: &str) {
+            match set.changes_since(self.version) {
+                Some(changes) => {
+                    for change in changes {
+                        match change {
+                            Change::Removed(p) => {
+                                self.ids.remove(*p);
+                            }
+                            Change::Inserted { position, id } => {
+                                self.ids.insert(*position, id.clone());
+                            }
+                            Change::Replaced { position, id } => {
+                                assert_eq!(&self.ids[*position], id, "{context}");
+                            }
+                        }
+                    }
+                    let actual: Vec<&str> = set.iter_ordered().map(|e| e.id.as_str()).collect();
+                    assert_eq!(self.ids, actual, "{context}: replayed changes");
+                    self.version = set.version();
+                    counts.0 += 1;
+                }
+                None => {
+                    *self = Mirror::of(set);
+                    counts.1 += 1;
+                }
+            }
+        }
     }
 }

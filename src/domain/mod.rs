@@ -19,7 +19,7 @@ pub mod view;
 #[cfg(test)]
 mod test_rng;
 
-pub use customers::{ApplyStats, CustomerSet, Entry};
+pub use customers::{ApplyStats, Change, CustomerSet, Entry};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
