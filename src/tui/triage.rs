@@ -6,7 +6,10 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 
+use unicode_width::UnicodeWidthStr;
+
 use super::finder;
+use super::format;
 use super::message::Command;
 use super::state::{History, PendingChange, State};
 use crate::api::{Customer, IdempotencyKey};
@@ -53,8 +56,9 @@ pub fn ask_archive(state: &mut State) -> Vec<Command> {
     load_histories(state, [id])
 }
 
-/// The question `a` asks, naming the customer and how much history it has.
-pub fn archive_question(state: &State, id: &str) -> Option<String> {
+/// The question `a` asks, naming the customer and how much history it has,
+/// in at most `width` columns: a long name is cut, never the `(y/N)`.
+pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String> {
     let entry = state.customers.get(id)?;
     let history = match state.histories.get(id) {
         Some(History::Loaded { events, .. }) => match events.len() {
@@ -64,10 +68,10 @@ pub fn archive_question(state: &State, id: &str) -> Option<String> {
         Some(History::Loading) => ", history loading…".to_owned(),
         Some(History::Failed(_)) | None => String::new(),
     };
-    Some(format!(
-        "Archive #{} {} ({}{history})? (y/N)",
-        entry.display_id, entry.name, entry.source
-    ))
+    let head = format!("Archive #{} ", entry.display_id);
+    let tail = format!(" ({}{history})? (y/N)", entry.source);
+    let room = width.saturating_sub(head.width() + tail.width()).max(8);
+    Some(format!("{head}{}{tail}", format::truncate(&entry.name, room)))
 }
 
 /// The answer to the archive question: only `y` archives.

@@ -165,6 +165,21 @@ fn archiving_asks_naming_the_customer_and_n_does_nothing() {
 }
 
 #[test]
+fn a_long_name_is_cut_in_the_question_but_never_the_answer_keys() {
+    let mut state = demo_app(60, 20);
+    go_to(&mut state, 1019);
+    press(&mut state, KeyCode::Char('a'));
+    let screen_now = screen(&state);
+    let question = screen_now
+        .lines()
+        .find(|l| l.contains("Archive #1019"))
+        .expect("the question");
+    assert!(question.contains("Brightline…"), "{question}");
+    assert!(question.contains("(hubspot"), "{question}");
+    assert!(question.contains("? (y/N)"), "{question}");
+}
+
+#[test]
 fn y_archives_through_the_outbox_and_the_badge_drops_at_once() {
     let mut state = demo_app(80, 24);
     go_to(&mut state, 1052);

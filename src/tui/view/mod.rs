@@ -192,7 +192,7 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
     if let Some(question) = state
         .confirm_archive
         .as_deref()
-        .and_then(|id| triage::archive_question(state, id))
+        .and_then(|id| triage::archive_question(state, id, usize::from(area.width)))
     {
         frame.render_widget(
             Paragraph::new(Span::styled(question, theme.warning())),
