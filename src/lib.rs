@@ -19,6 +19,7 @@ pub mod api;
 pub mod bench;
 pub mod domain;
 pub mod server;
+pub mod settings;
 pub mod store;
 pub mod sync;
 pub mod tui;

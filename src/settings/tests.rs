@@ -1,0 +1,138 @@
+//! The settings file: round trips, atomic writes, broken files kept.
+
+use super::*;
+
+fn file_in(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("pivotal-tui").join(FILE_NAME)
+}
+
+#[test]
+fn a_missing_file_is_the_defaults_and_is_created_on_first_save() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file_in(&dir);
+    let mut file = SettingsFile::load(&path);
+    assert_eq!(file.settings(), &Settings::default());
+    assert!(file.problem().is_none());
+    assert!(!path.exists(), "nothing is written by reading");
+
+    let view = ViewSettings::default().with(
+        Sort {
+            column: SortColumn::Plan,
+            reversed: true,
+        },
+        true,
+    );
+    file.save_view(&view).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("# How often the list syncs"), "documented:\n{text}");
+    let again = SettingsFile::load(&path);
+    assert_eq!(again.settings().view, view);
+    assert_eq!(again.settings().view.sort().column, SortColumn::Plan);
+    assert_eq!(again.settings().api_url, None, "only what was set is set");
+}
+
+#[test]
+fn every_setting_round_trips_and_comments_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file_in(&dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "# mine, keep me\ntheme = \"mono\"\n").unwrap();
+    let mut file = SettingsFile::load(&path);
+    for (key, value) in [
+        ("api_url", "https://eu.api.pivotal.app"),
+        ("share_url_base", "https://eu.pivotal.app"),
+        ("refresh_interval_secs", "120"),
+        ("theme", "light"),
+        ("view.sort", "updated"),
+        ("view.sort_reversed", "true"),
+        ("view.mine", "true"),
+        ("view.hidden_columns", "source, plan"),
+        ("keys.archive", "A"),
+    ] {
+        file.set(key, value).unwrap_or_else(|e| panic!("{key}: {e}"));
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.starts_with("# mine, keep me"), "{text}");
+    let settings = SettingsFile::load(&path).settings().clone();
+    assert_eq!(settings.api_url.as_deref(), Some("https://eu.api.pivotal.app"));
+    assert_eq!(settings.share_url_base.as_deref(), Some("https://eu.pivotal.app"));
+    assert_eq!(settings.refresh_interval_secs, Some(120));
+    assert_eq!(settings.theme, ThemeChoice::Light);
+    assert_eq!(settings.view.sort().column, SortColumn::Updated);
+    assert!(settings.view.sort_reversed && settings.view.mine);
+    assert_eq!(settings.view.hidden_columns, ["source", "plan"]);
+    assert_eq!(settings.keys["archive"], "A");
+}
+
+#[test]
+fn a_value_that_does_not_fit_is_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file_in(&dir);
+    let mut file = SettingsFile::load(&path);
+    assert!(matches!(
+        file.set("theme", "neon"),
+        Err(SettingsError::Parse { .. })
+    ));
+    assert!(matches!(
+        file.set("refresh_interval_secs", "1"),
+        Err(SettingsError::Invalid { .. })
+    ));
+    assert!(matches!(
+        file.set("view.hidden_columns", "name"),
+        Err(SettingsError::Invalid { .. })
+    ));
+    assert!(matches!(
+        file.set("colour", "red"),
+        Err(SettingsError::UnknownKey(_))
+    ));
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_broken_file_is_reported_with_its_line_and_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file_in(&dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let broken = "theme = \"dark\"\n\n[view]\nsort = \"name\"\nmine = maybe\n";
+    std::fs::write(&path, broken).unwrap();
+    let mut file = SettingsFile::load(&path);
+    let problem = file.problem().expect("reported").to_owned();
+    assert!(problem.starts_with("config.toml line 5:"), "{problem}");
+    assert_eq!(file.settings(), &Settings::default(), "defaults meanwhile");
+    let err = file.save_view(&ViewSettings {
+        mine: true,
+        ..ViewSettings::default()
+    });
+    assert!(matches!(err, Err(SettingsError::Broken(_))), "{err:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "untouched");
+}
+
+#[test]
+fn an_unknown_key_in_the_file_names_its_line() {
+    let err = Settings::parse("theme = \"dark\"\ncolour = \"red\"\n").unwrap_err();
+    let message = err.to_string();
+    assert!(message.starts_with("config.toml line 2:"), "{message}");
+}
+
+#[test]
+fn writes_replace_the_file_whole() {
+    // The atomic writer leaves no temporary files behind and replaces the
+    // content entirely.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.toml");
+    write_atomically(&path, b"a = 1\n").unwrap();
+    write_atomically(&path, b"b = 2\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "b = 2\n");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["x.toml"]);
+}
+
+#[test]
+fn the_documented_example_is_a_valid_file() {
+    let settings = Settings::parse(EXAMPLE).expect("the example parses");
+    assert_eq!(settings.refresh_interval_secs, Some(60));
+    assert_eq!(settings.theme, ThemeChoice::Auto);
+}
