@@ -8,22 +8,22 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
-use common::{KEY, TestServer, all_customers, client_for, fast_retry, faults};
+use common::engine::{
+    cached, config, delivered, describe, is_queued, is_settled, is_waiting_or_settled, pending_in,
+    start_engine, start_engine_with, start_on, store_file, submit,
+};
+use common::{TestServer, all_customers, client_for, fast_retry, faults};
 use pivotal_tui::api::{
     ApiKey, Client, Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch, Source,
 };
 use pivotal_tui::domain::normalize_domain;
-use pivotal_tui::server::{self, RunningServer, ServerConfig, ServerError};
 use pivotal_tui::store::Store;
-use pivotal_tui::sync::{self, OutboxOp, SyncCommand, SyncConfig, SyncEvent, SyncHandle};
-use tempfile::TempDir;
+use pivotal_tui::sync::{OutboxOp, SyncCommand, SyncEvent};
 use time::OffsetDateTime;
-use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::mpsc;
 
 /// How long any single expected event may take to arrive.
 const WAIT: Duration = Duration::from_secs(30);
@@ -34,134 +34,6 @@ const ME: &str = "usr_8f3c21";
 
 // ---------------------------------------------------------------- helpers
 
-/// Syncs only at start and on `Refresh`; retries (of runs and deliveries)
-/// come quickly.
-fn config() -> SyncConfig {
-    SyncConfig {
-        refresh_every: Duration::from_secs(3600),
-        page_size: 100,
-        retry_min: Duration::from_millis(50),
-        retry_max: Duration::from_millis(200),
-    }
-}
-
-/// The engine's client: two attempts per request, then the engine's own
-/// retry takes over.
-fn engine_client(url: &str) -> Client {
-    client_for(url).with_retry(fast_retry(2))
-}
-
-fn store_file() -> (TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("store dir");
-    let path = dir.path().join("accounts").join("test.sqlite3");
-    (dir, path)
-}
-
-fn start_engine_with(client: Client, store_path: &Path) -> (SyncHandle, Events) {
-    let store = Store::open(store_path).expect("open the store");
-    let (events_tx, rx) = mpsc::unbounded_channel();
-    let handle = sync::spawn(client, store, config(), events_tx);
-    let events = Events {
-        rx,
-        backlog: VecDeque::new(),
-    };
-    (handle, events)
-}
-
-fn start_engine(url: &str, store_path: &Path) -> (SyncHandle, Events) {
-    start_engine_with(engine_client(url), store_path)
-}
-
-/// The engine's events, with those that were looked past kept for later:
-/// several changes in flight report in an order a test should not depend
-/// on (a `Rejected` may come before the next `Queued`).
-struct Events {
-    rx: UnboundedReceiver<SyncEvent>,
-    backlog: VecDeque<SyncEvent>,
-}
-
-/// The first event, kept or new, that matches `pred`, waiting at most
-/// `within` for it.
-async fn next_event_matching(
-    events: &mut Events,
-    pred: impl Fn(&SyncEvent) -> bool,
-    within: Duration,
-) -> SyncEvent {
-    if let Some(position) = events.backlog.iter().position(&pred) {
-        return events.backlog.remove(position).expect("in range");
-    }
-    let Events { rx, backlog } = events;
-    let found = tokio::time::timeout(within, async {
-        loop {
-            match rx.recv().await {
-                Some(event) if pred(&event) => return Some(event),
-                Some(event) => backlog.push_back(event),
-                None => return None,
-            }
-        }
-    })
-    .await;
-    let tail = || {
-        let start = backlog.len().saturating_sub(8);
-        backlog
-            .range(start..)
-            .map(describe)
-            .collect::<Vec<_>>()
-            .join("\n  ")
-    };
-    match found {
-        Ok(Some(event)) => event,
-        Ok(None) => panic!(
-            "the engine stopped sending events; last ones:\n  {}",
-            tail()
-        ),
-        Err(_) => panic!(
-            "no matching event within {within:?} ({} kept); last ones:\n  {}",
-            backlog.len(),
-            tail()
-        ),
-    }
-}
-
-/// A one-line summary of an event for failure messages.
-fn describe(event: &SyncEvent) -> String {
-    match event {
-        SyncEvent::CacheLoaded {
-            customers, pending, ..
-        } => format!(
-            "CacheLoaded {{ {} customers, {} pending }}",
-            customers.len(),
-            pending.len()
-        ),
-        SyncEvent::Page {
-            generation,
-            customers,
-            ..
-        } => format!(
-            "Page {{ generation: {generation}, {} customers }}",
-            customers.len()
-        ),
-        other => format!("{other:?}"),
-    }
-}
-
-fn is_queued(key: &IdempotencyKey) -> impl Fn(&SyncEvent) -> bool + '_ {
-    move |e| matches!(e, SyncEvent::Queued { key: k } if k == key)
-}
-
-/// The event that settles `key`: delivered or rejected.
-fn is_settled(key: &IdempotencyKey) -> impl Fn(&SyncEvent) -> bool + '_ {
-    move |e| matches!(e, SyncEvent::Delivered { key: k, .. } | SyncEvent::Rejected { key: k, .. } if k == key)
-}
-
-/// The customer of a `Delivered` event; anything else fails the test.
-fn delivered(event: SyncEvent) -> (IdempotencyKey, OutboxOp, Customer) {
-    match event {
-        SyncEvent::Delivered { key, op, customer } => (key, op, customer),
-        other => panic!("expected Delivered, got {}", describe(&other)),
-    }
-}
-
 fn create(name: &str) -> OutboxOp {
     OutboxOp::Create {
         customer: NewCustomer {
@@ -171,17 +43,6 @@ fn create(name: &str) -> OutboxOp {
     }
 }
 
-/// Submits `op` under a fresh key and waits until it is queued.
-async fn submit(handle: &SyncHandle, rx: &mut Events, op: OutboxOp) -> IdempotencyKey {
-    let key = IdempotencyKey::new();
-    handle.send(SyncCommand::Submit {
-        key: key.clone(),
-        op,
-    });
-    next_event_matching(rx, is_queued(&key), WAIT).await;
-    key
-}
-
 /// Every customer on the server (archived too) named `name`.
 async fn named(client: &Client, name: &str) -> Vec<Customer> {
     all_customers(client)
@@ -189,38 +50,6 @@ async fn named(client: &Client, name: &str) -> Vec<Customer> {
         .into_iter()
         .filter(|c| c.name == name)
         .collect()
-}
-
-fn pending_in(store_path: &Path) -> Vec<IdempotencyKey> {
-    let store = Store::open(store_path).expect("reopen the store");
-    let pending = store.outbox_pending().expect("pending");
-    pending.into_iter().map(|item| item.key).collect()
-}
-
-fn cached(store_path: &Path) -> BTreeMap<String, Customer> {
-    let store = Store::open(store_path).expect("reopen the store");
-    let customers = store.load_customers().expect("load the cache");
-    customers.into_iter().map(|c| (c.id.clone(), c)).collect()
-}
-
-/// Starts a server on `addr` (an address another server just let go of)
-/// with the data of `dir`, retrying the bind while the old socket goes.
-async fn start_on(dir: &TempDir, addr: SocketAddr) -> RunningServer {
-    let mut attempts = 0;
-    loop {
-        let mut config = ServerConfig::new(dir.path());
-        config.api_key = KEY.to_owned();
-        config.addr = addr;
-        match server::start(config).await {
-            Ok(server) => return server,
-            Err(ServerError::Bind { source, .. }) if attempts < 50 => {
-                attempts += 1;
-                eprintln!("rebinding {addr} failed ({source}); retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(err) => panic!("could not restart the server on {addr}: {err}"),
-        }
-    }
 }
 
 /// The URL of a server that has just stopped: connections are refused.
@@ -251,9 +80,8 @@ async fn a_create_is_made_once_with_its_normalised_domain_and_comes_back_with_it
             owner_id: None,
         },
     };
-    let key = submit(&handle, &mut rx, op.clone()).await;
-    let (got_key, got_op, customer) =
-        delivered(next_event_matching(&mut rx, is_settled(&key), WAIT).await);
+    let key = submit(&handle, &mut rx, op.clone(), WAIT).await;
+    let (got_key, got_op, customer) = delivered(rx.next_matching(is_settled(&key), WAIT).await);
     handle.stop().await;
 
     assert_eq!((got_key, got_op), (key, op));
@@ -313,12 +141,12 @@ async fn a_change_the_server_refuses_comes_back_whole_and_leaves_the_outbox() {
     let fine = create("Fine After Refusals");
     let mut keys = Vec::new();
     for op in [&bad_owner, &bad_domain, &missing, &fine] {
-        keys.push(submit(&handle, &mut rx, op.clone()).await);
+        keys.push(submit(&handle, &mut rx, op.clone(), WAIT).await);
     }
 
     let mut outcomes = Vec::new();
     for key in &keys {
-        outcomes.push(next_event_matching(&mut rx, is_settled(key), WAIT).await);
+        outcomes.push(rx.next_matching(is_settled(key), WAIT).await);
     }
     handle.stop().await;
 
@@ -365,15 +193,10 @@ async fn a_create_made_while_the_server_is_down_is_delivered_once_when_it_comes_
         key: key.clone(),
         op: op.clone(),
     });
-    next_event_matching(&mut rx, is_queued(&key), WAIT).await;
+    rx.next_matching(is_queued(&key), WAIT).await;
     // Two waits prove the engine keeps trying while the server is down.
     for _ in 0..2 {
-        let waiting = next_event_matching(
-            &mut rx,
-            |e| matches!(e, SyncEvent::Waiting { .. }) || is_settled(&key)(e),
-            WAIT,
-        )
-        .await;
+        let waiting = rx.next_matching(is_waiting_or_settled(&key), WAIT).await;
         match waiting {
             SyncEvent::Waiting {
                 key: k,
@@ -394,8 +217,7 @@ async fn a_create_made_while_the_server_is_down_is_delivered_once_when_it_comes_
 
     let server = start_on(&dir, addr).await;
     // No command from the test: the back-off alone brings the next try.
-    let (_, got_op, customer) =
-        delivered(next_event_matching(&mut rx, is_settled(&key), WAIT).await);
+    let (_, got_op, customer) = delivered(rx.next_matching(is_settled(&key), WAIT).await);
     handle.stop().await;
 
     assert_eq!(got_op, op);
@@ -434,12 +256,9 @@ async fn a_create_sent_before_a_crash_is_replayed_with_its_key_and_not_made_twic
         .expect("the first attempt");
 
     let (handle, mut rx) = start_engine(&server.url(), &store_path);
-    match next_event_matching(
-        &mut rx,
-        |e| matches!(e, SyncEvent::CacheLoaded { .. }),
-        WAIT,
-    )
-    .await
+    match rx
+        .next_matching(|e| matches!(e, SyncEvent::CacheLoaded { .. }), WAIT)
+        .await
     {
         SyncEvent::CacheLoaded { pending, .. } => {
             assert_eq!(pending.len(), 1);
@@ -447,7 +266,7 @@ async fn a_create_sent_before_a_crash_is_replayed_with_its_key_and_not_made_twic
         }
         _ => unreachable!("matched CacheLoaded"),
     }
-    let (_, _, replayed) = delivered(next_event_matching(&mut rx, is_settled(&key), WAIT).await);
+    let (_, _, replayed) = delivered(rx.next_matching(is_settled(&key), WAIT).await);
     handle.stop().await;
 
     assert_eq!(
@@ -483,19 +302,19 @@ async fn a_hundred_creates_through_a_faulty_server_make_exactly_a_hundred_custom
     let mut delivered_ids = HashMap::new();
     let mut waits = 0;
     while delivered_ids.len() < CREATES {
-        let event = next_event_matching(
-            &mut rx,
-            |e| {
-                matches!(
-                    e,
-                    SyncEvent::Delivered { .. }
-                        | SyncEvent::Rejected { .. }
-                        | SyncEvent::Waiting { .. }
-                )
-            },
-            FAULTY_WAIT,
-        )
-        .await;
+        let event = rx
+            .next_matching(
+                |e| {
+                    matches!(
+                        e,
+                        SyncEvent::Delivered { .. }
+                            | SyncEvent::Rejected { .. }
+                            | SyncEvent::Waiting { .. }
+                    )
+                },
+                FAULTY_WAIT,
+            )
+            .await;
         match event {
             SyncEvent::Delivered { key, op, customer } => {
                 let OutboxOp::Create { customer: new } = op else {
@@ -536,8 +355,9 @@ async fn a_hundred_creates_through_a_faulty_server_make_exactly_a_hundred_custom
 async fn changes_left_waiting_at_quit_are_delivered_once_by_the_next_start() {
     let (_store_dir, store_path) = store_file();
     let (handle, mut rx) = start_engine(&dead_url().await, &store_path);
-    let first = submit(&handle, &mut rx, create("Left At Quit")).await;
-    next_event_matching(&mut rx, |e| matches!(e, SyncEvent::Waiting { .. }), WAIT).await;
+    let first = submit(&handle, &mut rx, create("Left At Quit"), WAIT).await;
+    rx.next_matching(|e| matches!(e, SyncEvent::Waiting { .. }), WAIT)
+        .await;
     // Sent just before quitting, without waiting for it to be queued.
     let second = IdempotencyKey::new();
     handle.send(SyncCommand::Submit {
@@ -549,12 +369,9 @@ async fn changes_left_waiting_at_quit_are_delivered_once_by_the_next_start() {
 
     let server = TestServer::start().await;
     let (handle, mut rx) = start_engine(&server.url(), &store_path);
-    match next_event_matching(
-        &mut rx,
-        |e| matches!(e, SyncEvent::CacheLoaded { .. }),
-        WAIT,
-    )
-    .await
+    match rx
+        .next_matching(|e| matches!(e, SyncEvent::CacheLoaded { .. }), WAIT)
+        .await
     {
         SyncEvent::CacheLoaded { pending, .. } => {
             let keys: Vec<_> = pending.iter().map(|item| item.key.clone()).collect();
@@ -572,8 +389,8 @@ async fn changes_left_waiting_at_quit_are_delivered_once_by_the_next_start() {
         }
         _ => unreachable!("matched CacheLoaded"),
     }
-    let (_, _, a) = delivered(next_event_matching(&mut rx, is_settled(&first), WAIT).await);
-    let (_, _, b) = delivered(next_event_matching(&mut rx, is_settled(&second), WAIT).await);
+    let (_, _, a) = delivered(rx.next_matching(is_settled(&first), WAIT).await);
+    let (_, _, b) = delivered(rx.next_matching(is_settled(&second), WAIT).await);
     handle.stop().await;
 
     let client = server.client();
@@ -611,9 +428,10 @@ async fn updates_archives_and_restores_are_delivered_in_order_and_reach_the_serv
                 ..NewCustomer::default()
             },
         },
+        WAIT,
     )
     .await;
-    let (_, _, made) = delivered(next_event_matching(&mut rx, is_settled(&key), WAIT).await);
+    let (_, _, made) = delivered(rx.next_matching(is_settled(&key), WAIT).await);
     let id = made.id.clone();
 
     let patch = CustomerPatch {
@@ -642,12 +460,11 @@ async fn updates_archives_and_restores_are_delivered_in_order_and_reach_the_serv
     ];
     let mut keys = Vec::new();
     for op in &ops {
-        keys.push(submit(&handle, &mut rx, op.clone()).await);
+        keys.push(submit(&handle, &mut rx, op.clone(), WAIT).await);
     }
     let mut answers = Vec::new();
     for (key, op) in keys.iter().zip(&ops) {
-        let (_, got_op, customer) =
-            delivered(next_event_matching(&mut rx, is_settled(key), WAIT).await);
+        let (_, got_op, customer) = delivered(rx.next_matching(is_settled(key), WAIT).await);
         assert_eq!(&got_op, op);
         answers.push(customer);
     }
@@ -707,14 +524,8 @@ async fn a_refused_api_key_keeps_the_change_waiting_until_a_good_key_sends_it() 
         .expect("client")
         .with_retry(fast_retry(2));
     let (handle, mut rx) = start_engine_with(client, &store_path);
-    let key = submit(&handle, &mut rx, create("Kept Through A Bad Key")).await;
-    match next_event_matching(
-        &mut rx,
-        |e| matches!(e, SyncEvent::Waiting { .. }) || is_settled(&key)(e),
-        WAIT,
-    )
-    .await
-    {
+    let key = submit(&handle, &mut rx, create("Kept Through A Bad Key"), WAIT).await;
+    match rx.next_matching(is_waiting_or_settled(&key), WAIT).await {
         SyncEvent::Waiting { key: k, reason, .. } => {
             assert_eq!(k, key);
             assert_eq!(reason, "the API key was refused");
@@ -730,7 +541,7 @@ async fn a_refused_api_key_keeps_the_change_waiting_until_a_good_key_sends_it() 
 
     // The user fixes the key: the same item goes through.
     let (handle, mut rx) = start_engine(&server.url(), &store_path);
-    let (_, _, customer) = delivered(next_event_matching(&mut rx, is_settled(&key), WAIT).await);
+    let (_, _, customer) = delivered(rx.next_matching(is_settled(&key), WAIT).await);
     handle.stop().await;
     assert_eq!(
         named(&server.client(), "Kept Through A Bad Key").await,
@@ -747,10 +558,10 @@ async fn stopping_with_a_create_on_the_wire_lets_go_at_once_and_the_next_start_f
     let server = TestServer::start_with(|c| c.faults.latency = Duration::from_secs(3)).await;
     let (_store_dir, store_path) = store_file();
     let (handle, mut rx) = start_engine(&server.url(), &store_path);
-    let key = submit(&handle, &mut rx, create("On The Wire")).await;
+    let key = submit(&handle, &mut rx, create("On The Wire"), WAIT).await;
     handle.stop().await;
     loop {
-        match rx.rx.try_recv() {
+        match rx.try_recv() {
             Ok(_) => continue,
             Err(mpsc::error::TryRecvError::Disconnected) => break,
             Err(mpsc::error::TryRecvError::Empty) => {
@@ -763,7 +574,7 @@ async fn stopping_with_a_create_on_the_wire_lets_go_at_once_and_the_next_start_f
     let server = server.restart(|_| {}).await;
     let (handle, mut rx) = start_engine(&server.url(), &store_path);
     if still_pending {
-        next_event_matching(&mut rx, is_settled(&key), WAIT).await;
+        rx.next_matching(is_settled(&key), WAIT).await;
     }
     handle.stop().await;
     assert_eq!(named(&server.client(), "On The Wire").await.len(), 1);

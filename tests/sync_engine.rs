@@ -8,16 +8,18 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{KEY, TestServer, all_customers, client_for, fast_retry, faults};
+use common::engine::{
+    describe, engine_client, skip_until_matching, spawn_engine, start_on, store_file,
+};
+use common::{KEY, TestServer, all_customers, client_for, faults};
 use pivotal_tui::api::{Client, Customer, CustomerPatch, IdempotencyKey, NewCustomer};
 use pivotal_tui::domain::Entry;
-use pivotal_tui::server::{self, RunningServer, ServerConfig, ServerError};
+use pivotal_tui::server::{self, ServerConfig};
 use pivotal_tui::store::Store;
-use pivotal_tui::sync::{self, SyncCommand, SyncConfig, SyncEvent, SyncHandle};
+use pivotal_tui::sync::{self, SyncCommand, SyncConfig, SyncEvent};
 use tempfile::TempDir;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
@@ -54,106 +56,12 @@ fn on_demand_config() -> SyncConfig {
     }
 }
 
-/// The engine's client: two attempts per request, then the run fails.
-fn engine_client(url: &str) -> Client {
-    client_for(url).with_retry(fast_retry(2))
-}
-
-/// A store file in its own temporary folder (kept alive by the `TempDir`).
-fn store_file() -> (TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("store dir");
-    let path = dir.path().join("accounts").join("test.sqlite3");
-    (dir, path)
-}
-
-fn start_engine(
-    url: &str,
-    store_path: &Path,
-    config: SyncConfig,
-) -> (SyncHandle, UnboundedReceiver<SyncEvent>) {
-    let store = Store::open(store_path).expect("open the store");
-    let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let handle = sync::spawn(engine_client(url), store, config, events_tx);
-    (handle, events_rx)
-}
-
 /// The next event, whatever it is.
 async fn next_event(rx: &mut UnboundedReceiver<SyncEvent>) -> SyncEvent {
     match tokio::time::timeout(WAIT, rx.recv()).await {
         Ok(Some(event)) => event,
         Ok(None) => panic!("the engine stopped sending events"),
         Err(_) => panic!("no event within {WAIT:?}"),
-    }
-}
-
-/// Skips events until one matches `pred`, for at most `within`.
-async fn next_event_matching(
-    rx: &mut UnboundedReceiver<SyncEvent>,
-    pred: impl Fn(&SyncEvent) -> bool,
-    within: Duration,
-) -> SyncEvent {
-    let mut skipped = Vec::new();
-    let found = tokio::time::timeout(within, async {
-        loop {
-            match rx.recv().await {
-                Some(event) if pred(&event) => return Some(event),
-                Some(event) => skipped.push(event),
-                None => return None,
-            }
-        }
-    })
-    .await;
-    let tail = || {
-        let start = skipped.len().saturating_sub(5);
-        skipped[start..]
-            .iter()
-            .map(describe)
-            .collect::<Vec<_>>()
-            .join("\n  ")
-    };
-    match found {
-        Ok(Some(event)) => event,
-        Ok(None) => panic!(
-            "the engine stopped sending events; last ones skipped:\n  {}",
-            tail()
-        ),
-        Err(_) => panic!(
-            "no matching event within {within:?} ({} skipped); last ones:\n  {}",
-            skipped.len(),
-            tail()
-        ),
-    }
-}
-
-/// A one-line summary of an event for failure messages (customer lists
-/// are long).
-fn describe(event: &SyncEvent) -> String {
-    match event {
-        SyncEvent::CacheLoaded {
-            customers,
-            last_synced,
-            ..
-        } => format!(
-            "CacheLoaded {{ {} customers, last_synced: {last_synced:?} }}",
-            customers.len()
-        ),
-        SyncEvent::Page {
-            generation,
-            customers,
-            fetched,
-        } => format!(
-            "Page {{ generation: {generation}, {} customers, fetched: {fetched} }}",
-            customers.len()
-        ),
-        SyncEvent::History {
-            customer_id,
-            events,
-            fresh,
-        } => format!(
-            "History {{ {customer_id}, {} events, fresh: {fresh} }}",
-            events.len()
-        ),
-        other => format!("{other:?}"),
     }
 }
 
@@ -192,7 +100,7 @@ impl Run {
 /// checking that every event in between belongs to it. A failed run is a
 /// test failure.
 async fn next_run(rx: &mut UnboundedReceiver<SyncEvent>) -> Run {
-    let SyncEvent::Started { generation, full } = next_event_matching(rx, is_started, WAIT).await
+    let SyncEvent::Started { generation, full } = skip_until_matching(rx, is_started, WAIT).await
     else {
         unreachable!("matched Started")
     };
@@ -246,34 +154,17 @@ fn cached(store: &Store) -> BTreeMap<String, Customer> {
     map
 }
 
-/// Starts a server on `addr` (an address another server just let go of)
-/// with the data of `dir`. Binding is retried for a while in case the old
-/// socket is still being torn down.
-async fn start_on(dir: &TempDir, addr: SocketAddr) -> RunningServer {
-    let mut attempts = 0;
-    loop {
-        let mut config = ServerConfig::new(dir.path());
-        config.api_key = KEY.to_owned();
-        config.addr = addr;
-        match server::start(config).await {
-            Ok(server) => return server,
-            Err(ServerError::Bind { source, .. }) if attempts < 50 => {
-                attempts += 1;
-                eprintln!("rebinding {addr} failed ({source}); retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(err) => panic!("could not restart the server on {addr}: {err}"),
-        }
-    }
-}
-
 /// A server with [`CUSTOMERS`] generated customers, and one engine that
 /// has synced them into a fresh store file and been stopped again.
 async fn server_and_synced_store() -> (TestServer, TempDir, PathBuf) {
     let server = TestServer::start_with(|c| c.generate = Some(CUSTOMERS)).await;
     let (store_dir, store_path) = store_file();
-    let (handle, mut rx) = start_engine(&server.url(), &store_path, on_demand_config());
-    next_event_matching(&mut rx, is_finished, WAIT).await;
+    let (handle, mut rx) = spawn_engine(
+        engine_client(&server.url()),
+        &store_path,
+        on_demand_config(),
+    );
+    skip_until_matching(&mut rx, is_finished, WAIT).await;
     handle.stop().await;
     (server, store_dir, store_path)
 }
@@ -291,7 +182,7 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
     other.archive_customer(&archived).await.expect("archive");
     let (_store_dir, store_path) = store_file();
 
-    let (handle, mut rx) = start_engine(&server.url(), &store_path, fast_config());
+    let (handle, mut rx) = spawn_engine(engine_client(&server.url()), &store_path, fast_config());
 
     match next_event(&mut rx).await {
         SyncEvent::CacheLoaded {
@@ -389,7 +280,11 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
 async fn an_incremental_sync_fetches_only_a_change_and_an_archive_made_elsewhere() {
     let server = TestServer::start_with(|c| c.generate = Some(CUSTOMERS)).await;
     let (_store_dir, store_path) = store_file();
-    let (handle, mut rx) = start_engine(&server.url(), &store_path, on_demand_config());
+    let (handle, mut rx) = spawn_engine(
+        engine_client(&server.url()),
+        &store_path,
+        on_demand_config(),
+    );
     let first = next_run(&mut rx).await;
     assert!(first.full);
     assert_eq!(first.fetched(), CUSTOMERS);
@@ -451,7 +346,7 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
     let dead_url = server.url();
     server.server.shutdown().await;
 
-    let (handle, mut rx) = start_engine(&dead_url, &store_path, fast_config());
+    let (handle, mut rx) = spawn_engine(engine_client(&dead_url), &store_path, fast_config());
 
     match next_event(&mut rx).await {
         SyncEvent::CacheLoaded {
@@ -478,7 +373,7 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
         }
         other => panic!("expected CacheLoaded first, got {}", describe(&other)),
     }
-    match next_event_matching(&mut rx, is_failed, WAIT).await {
+    match skip_until_matching(&mut rx, is_failed, WAIT).await {
         SyncEvent::Failed {
             reason, retry_in, ..
         } => {
@@ -510,7 +405,11 @@ async fn the_engine_recovers_by_itself_when_the_server_comes_back_on_the_same_po
     let addr = server.addr();
     server.shutdown().await;
 
-    let (handle, mut rx) = start_engine(&format!("http://{addr}"), &store_path, fast_config());
+    let (handle, mut rx) = spawn_engine(
+        engine_client(&format!("http://{addr}")),
+        &store_path,
+        fast_config(),
+    );
     match next_event(&mut rx).await {
         SyncEvent::CacheLoaded { customers, .. } => {
             assert_eq!(customers.len(), CUSTOMERS);
@@ -520,7 +419,7 @@ async fn the_engine_recovers_by_itself_when_the_server_comes_back_on_the_same_po
     }
     // Two failed runs prove the engine keeps trying while the server is down.
     for _ in 0..2 {
-        let failed = next_event_matching(&mut rx, |e| is_failed(e) || is_finished(e), WAIT).await;
+        let failed = skip_until_matching(&mut rx, |e| is_failed(e) || is_finished(e), WAIT).await;
         match failed {
             SyncEvent::Failed { reason, .. } => assert!(reason.contains("refused"), "{reason}"),
             other => panic!("a run finished while the server was down: {other:?}"),
@@ -530,7 +429,7 @@ async fn the_engine_recovers_by_itself_when_the_server_comes_back_on_the_same_po
     let server = start_on(&dir, addr).await;
     assert_eq!(server.addr(), addr);
     // No command from the test: the back-off alone brings the next run.
-    next_event_matching(&mut rx, is_finished, WAIT).await;
+    skip_until_matching(&mut rx, is_finished, WAIT).await;
     handle.stop().await;
 
     let store = Store::open(&store_path).expect("reopen the store");
@@ -555,12 +454,16 @@ async fn load_history_sends_the_fresh_history_then_the_cached_copy_before_a_fres
         "the server sends newest first"
     );
     let (_store_dir, store_path) = store_file();
-    let (handle, mut rx) = start_engine(&server.url(), &store_path, on_demand_config());
-    next_event_matching(&mut rx, is_finished, WAIT).await;
+    let (handle, mut rx) = spawn_engine(
+        engine_client(&server.url()),
+        &store_path,
+        on_demand_config(),
+    );
+    skip_until_matching(&mut rx, is_finished, WAIT).await;
     let is_history_of = |e: &SyncEvent| matches!(e, SyncEvent::History { customer_id, .. } | SyncEvent::HistoryFailed { customer_id, .. } if *customer_id == id);
 
     handle.send(SyncCommand::LoadHistory(id.clone()));
-    let first = next_event_matching(&mut rx, is_history_of, WAIT).await;
+    let first = skip_until_matching(&mut rx, is_history_of, WAIT).await;
     assert_eq!(
         first,
         SyncEvent::History {
@@ -572,7 +475,7 @@ async fn load_history_sends_the_fresh_history_then_the_cached_copy_before_a_fres
     );
 
     handle.send(SyncCommand::LoadHistory(id.clone()));
-    let cached_copy = next_event_matching(&mut rx, is_history_of, WAIT).await;
+    let cached_copy = skip_until_matching(&mut rx, is_history_of, WAIT).await;
     assert_eq!(
         cached_copy,
         SyncEvent::History {
@@ -582,7 +485,7 @@ async fn load_history_sends_the_fresh_history_then_the_cached_copy_before_a_fres
         },
         "the cached copy comes first"
     );
-    let fresh = next_event_matching(&mut rx, is_history_of, WAIT).await;
+    let fresh = skip_until_matching(&mut rx, is_history_of, WAIT).await;
     assert_eq!(
         fresh,
         SyncEvent::History {
@@ -601,7 +504,11 @@ async fn load_history_sends_the_fresh_history_then_the_cached_copy_before_a_fres
 async fn every_page_and_finish_carries_its_runs_generation_and_generations_increase() {
     let server = TestServer::start_with(|c| c.generate = Some(CUSTOMERS)).await;
     let (_store_dir, store_path) = store_file();
-    let (handle, mut rx) = start_engine(&server.url(), &store_path, on_demand_config());
+    let (handle, mut rx) = spawn_engine(
+        engine_client(&server.url()),
+        &store_path,
+        on_demand_config(),
+    );
     let other = server.client();
     let customers = all_customers(&other).await;
 
@@ -649,12 +556,12 @@ async fn a_sync_through_a_faulty_server_finishes_with_exactly_the_servers_custom
         page_size: 25,
         ..fast_config()
     };
-    let (handle, mut rx) = start_engine(&server.url(), &store_path, config);
+    let (handle, mut rx) = spawn_engine(engine_client(&server.url()), &store_path, config);
 
     // Failed runs are retried with back-off until one finishes.
     let mut failures = 0;
     while let SyncEvent::Failed { .. } =
-        next_event_matching(&mut rx, |e| is_failed(e) || is_finished(e), FAULTY_WAIT).await
+        skip_until_matching(&mut rx, |e| is_failed(e) || is_finished(e), FAULTY_WAIT).await
     {
         failures += 1;
     }
@@ -693,7 +600,8 @@ async fn stop_waits_for_a_history_fetch_in_flight_to_let_go_of_the_store() {
     let slow = server::start(config).await.expect("slow server");
 
     let (_store_dir, store_path) = store_file();
-    let (handle, mut rx) = start_engine(&slow.url(), &store_path, on_demand_config());
+    let (handle, mut rx) =
+        spawn_engine(engine_client(&slow.url()), &store_path, on_demand_config());
     handle.send(SyncCommand::LoadHistory(id.clone()));
     handle.stop().await;
 
@@ -744,7 +652,7 @@ async fn a_store_that_cannot_be_written_still_lets_server_data_through() {
         events_tx,
     );
 
-    let outcome = next_event_matching(
+    let outcome = skip_until_matching(
         &mut rx,
         |e| {
             matches!(

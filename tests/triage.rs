@@ -10,220 +10,27 @@
 
 mod common;
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{KEY, TestServer, client_for, fast_retry, faults};
-use pivotal_tui::api::{Client, Customer, IdempotencyKey, ListParams};
+use common::engine::{
+    Events, cached, delivered, is_run_event, is_settled, is_waiting_or_settled, pending_in,
+    start_engine, start_on, start_on_with, store_file, submit, waiting,
+};
+use common::{TestServer, client_for, faults};
+use pivotal_tui::api::{Client, Customer, ListParams};
 use pivotal_tui::domain::{CustomerSet, duplicate_key};
-use pivotal_tui::server::{self, DEMO_CUSTOMERS, RunningServer, Seed, ServerConfig, ServerError};
-use pivotal_tui::store::Store;
-use pivotal_tui::sync::{self, OutboxOp, SyncCommand, SyncConfig, SyncEvent, SyncHandle};
-use tempfile::TempDir;
-use tokio::sync::mpsc::{self, UnboundedReceiver};
+use pivotal_tui::server::{DEMO_CUSTOMERS, Seed};
+use pivotal_tui::sync::{self, OutboxOp, SyncCommand, SyncEvent, SyncHandle};
 
 /// How long any single expected event may take to arrive.
 const WAIT: Duration = Duration::from_secs(20);
 
 // ---------------------------------------------------------------- helpers
 
-/// Syncs only at start and on `Refresh`, so a test decides which run sees
-/// which change; retries (of runs and deliveries) come quickly.
-fn config() -> SyncConfig {
-    SyncConfig {
-        refresh_every: Duration::from_secs(3600),
-        page_size: 100,
-        retry_min: Duration::from_millis(50),
-        retry_max: Duration::from_millis(200),
-    }
-}
-
-/// The engine's client: two attempts per request, then the engine's own
-/// retry takes over.
-fn engine_client(url: &str) -> Client {
-    client_for(url).with_retry(fast_retry(2))
-}
-
 /// The reference server seeded with the demo account (the data `--demo`
 /// shows): duplicate pairs in CRM spellings and the `acme.com` triple.
 async fn demo_server() -> TestServer {
     TestServer::start_with(|c| c.seed = Some(Seed::Embedded(DEMO_CUSTOMERS))).await
-}
-
-/// Starts a server on `addr` (an address another server just let go of)
-/// with the data of `dir`, retrying the bind while the old socket goes.
-async fn start_on(
-    dir: &TempDir,
-    addr: SocketAddr,
-    configure: impl Fn(&mut ServerConfig),
-) -> RunningServer {
-    let mut attempts = 0;
-    loop {
-        let mut config = ServerConfig::new(dir.path());
-        config.api_key = KEY.to_owned();
-        config.addr = addr;
-        configure(&mut config);
-        match server::start(config).await {
-            Ok(server) => return server,
-            Err(ServerError::Bind { source, .. }) if attempts < 50 => {
-                attempts += 1;
-                eprintln!("rebinding {addr} failed ({source}); retrying");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(err) => panic!("could not restart the server on {addr}: {err}"),
-        }
-    }
-}
-
-/// A store file in its own temporary folder (kept alive by the `TempDir`).
-fn store_file() -> (TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("store dir");
-    let path = dir.path().join("accounts").join("test.sqlite3");
-    (dir, path)
-}
-
-fn start_engine(url: &str, store_path: &Path) -> (SyncHandle, Events) {
-    let store = Store::open(store_path).expect("open the store");
-    let (events_tx, rx) = mpsc::unbounded_channel();
-    let handle = sync::spawn(engine_client(url), store, config(), events_tx);
-    let events = Events {
-        rx,
-        backlog: VecDeque::new(),
-    };
-    (handle, events)
-}
-
-/// The engine's events, with those that were looked past kept for later.
-struct Events {
-    rx: UnboundedReceiver<SyncEvent>,
-    backlog: VecDeque<SyncEvent>,
-}
-
-impl Events {
-    /// Forgets the sync-run events looked past so far, so that the next
-    /// `Started` waited for is of a run that began after everything
-    /// received until now.
-    fn forget_runs(&mut self) {
-        self.backlog.retain(|e| !is_run_event(e));
-    }
-}
-
-/// The first event, kept or new, that matches `pred`, waiting at most
-/// `within` for it.
-async fn next_event_matching(
-    events: &mut Events,
-    pred: impl Fn(&SyncEvent) -> bool,
-    within: Duration,
-) -> SyncEvent {
-    if let Some(position) = events.backlog.iter().position(&pred) {
-        return events.backlog.remove(position).expect("in range");
-    }
-    let Events { rx, backlog } = events;
-    let found = tokio::time::timeout(within, async {
-        loop {
-            match rx.recv().await {
-                Some(event) if pred(&event) => return Some(event),
-                Some(event) => backlog.push_back(event),
-                None => return None,
-            }
-        }
-    })
-    .await;
-    let tail = || {
-        let start = backlog.len().saturating_sub(8);
-        backlog
-            .range(start..)
-            .map(describe)
-            .collect::<Vec<_>>()
-            .join("\n  ")
-    };
-    match found {
-        Ok(Some(event)) => event,
-        Ok(None) => panic!(
-            "the engine stopped sending events; last ones:\n  {}",
-            tail()
-        ),
-        Err(_) => panic!(
-            "no matching event within {within:?} ({} kept); last ones:\n  {}",
-            backlog.len(),
-            tail()
-        ),
-    }
-}
-
-/// A one-line summary of an event for failure messages.
-fn describe(event: &SyncEvent) -> String {
-    match event {
-        SyncEvent::CacheLoaded {
-            customers, pending, ..
-        } => format!(
-            "CacheLoaded {{ {} customers, {} pending }}",
-            customers.len(),
-            pending.len()
-        ),
-        SyncEvent::Page {
-            generation,
-            customers,
-            ..
-        } => format!(
-            "Page {{ generation: {generation}, {} customers }}",
-            customers.len()
-        ),
-        other => format!("{other:?}"),
-    }
-}
-
-fn is_run_event(event: &SyncEvent) -> bool {
-    matches!(
-        event,
-        SyncEvent::Started { .. }
-            | SyncEvent::Page { .. }
-            | SyncEvent::Finished { .. }
-            | SyncEvent::Failed { .. }
-    )
-}
-
-fn is_queued(key: &IdempotencyKey) -> impl Fn(&SyncEvent) -> bool + '_ {
-    move |e| matches!(e, SyncEvent::Queued { key: k } if k == key)
-}
-
-/// The event that settles `key`: delivered or rejected.
-fn is_settled(key: &IdempotencyKey) -> impl Fn(&SyncEvent) -> bool + '_ {
-    move |e| matches!(e, SyncEvent::Delivered { key: k, .. } | SyncEvent::Rejected { key: k, .. } if k == key)
-}
-
-/// A `Waiting` for any item, or the settling of `key`.
-fn is_waiting_or_settled(key: &IdempotencyKey) -> impl Fn(&SyncEvent) -> bool + '_ {
-    move |e| matches!(e, SyncEvent::Waiting { .. }) || is_settled(key)(e)
-}
-
-/// The parts of a `Delivered` event; anything else fails the test.
-fn delivered(event: SyncEvent) -> (IdempotencyKey, OutboxOp, Customer) {
-    match event {
-        SyncEvent::Delivered { key, op, customer } => (key, op, customer),
-        other => panic!("expected Delivered, got {}", describe(&other)),
-    }
-}
-
-/// The parts of a `Waiting` event; anything else fails the test.
-fn waiting(event: SyncEvent) -> (IdempotencyKey, String) {
-    match event {
-        SyncEvent::Waiting { key, reason, .. } => (key, reason),
-        other => panic!("expected Waiting, got {}", describe(&other)),
-    }
-}
-
-/// Submits `op` under a fresh key and waits until it is queued.
-async fn submit(handle: &SyncHandle, events: &mut Events, op: OutboxOp) -> IdempotencyKey {
-    let key = IdempotencyKey::new();
-    handle.send(SyncCommand::Submit {
-        key: key.clone(),
-        op,
-    });
-    next_event_matching(events, is_queued(&key), WAIT).await;
-    key
 }
 
 fn archive(id: &str) -> OutboxOp {
@@ -240,16 +47,18 @@ fn restore(id: &str) -> OutboxOp {
 
 /// Submits `op`, waits for its delivery and returns the server's answer.
 async fn deliver(handle: &SyncHandle, events: &mut Events, op: OutboxOp) -> Customer {
-    let key = submit(handle, events, op.clone()).await;
-    let (got_key, got_op, customer) =
-        delivered(next_event_matching(events, is_settled(&key), WAIT).await);
+    let key = submit(handle, events, op.clone(), WAIT).await;
+    let (got_key, got_op, customer) = delivered(events.next_matching(is_settled(&key), WAIT).await);
     assert_eq!((got_key, got_op), (key, op));
     customer
 }
 
 /// The cached set of a new engine's `CacheLoaded`, and its outbox.
 async fn cache_loaded(events: &mut Events) -> (CustomerSet, Vec<sync::OutboxItem>) {
-    match next_event_matching(events, |e| matches!(e, SyncEvent::CacheLoaded { .. }), WAIT).await {
+    match events
+        .next_matching(|e| matches!(e, SyncEvent::CacheLoaded { .. }), WAIT)
+        .await
+    {
         SyncEvent::CacheLoaded {
             customers, pending, ..
         } => (customers, pending),
@@ -264,7 +73,7 @@ async fn collect_run(handle: &SyncHandle, events: &mut Events) -> Vec<Customer> 
     let mut current = None;
     let mut customers = Vec::new();
     loop {
-        match next_event_matching(events, is_run_event, WAIT).await {
+        match events.next_matching(is_run_event, WAIT).await {
             SyncEvent::Started { generation, .. } => {
                 current = Some(generation);
                 customers.clear();
@@ -349,18 +158,6 @@ fn count(kinds: &[String], kind: &str) -> usize {
     kinds.iter().filter(|k| *k == kind).count()
 }
 
-fn pending_in(store_path: &Path) -> Vec<IdempotencyKey> {
-    let store = Store::open(store_path).expect("reopen the store");
-    let pending = store.outbox_pending().expect("pending");
-    pending.into_iter().map(|item| item.key).collect()
-}
-
-fn cached(store_path: &Path, id: &str) -> Option<Customer> {
-    let store = Store::open(store_path).expect("reopen the store");
-    let customers = store.load_customers().expect("load the cache");
-    customers.into_iter().find(|c| c.id == id)
-}
-
 // ------------------------------------------------------------------ tests
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -423,8 +220,12 @@ async fn archiving_one_of_a_duplicate_pair_archives_it_on_the_server_and_drops_t
         pending_in(&store_path).is_empty(),
         "the archive left the outbox"
     );
-    assert_eq!(cached(&store_path, loser), None, "and the loser the cache");
-    assert!(cached(&store_path, keeper).is_some());
+    assert_eq!(
+        cached(&store_path).get(loser),
+        None,
+        "and the loser the cache"
+    );
+    assert!(cached(&store_path).contains_key(keeper));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -549,7 +350,11 @@ async fn restoring_an_archived_duplicate_brings_it_back_on_the_server_and_the_ba
     handle.stop().await;
 
     assert!(pending_in(&store_path).is_empty());
-    assert_eq!(cached(&store_path, loser), Some(restored), "cached again");
+    assert_eq!(
+        cached(&store_path).get(loser),
+        Some(&restored),
+        "cached again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -569,9 +374,12 @@ async fn an_archive_made_while_the_server_is_down_survives_an_engine_restart_and
 
     server.shutdown().await;
     let op = archive(loser);
-    let key = submit(&handle, &mut events, op.clone()).await;
-    let (waiting_key, reason) =
-        waiting(next_event_matching(&mut events, is_waiting_or_settled(&key), WAIT).await);
+    let key = submit(&handle, &mut events, op.clone(), WAIT).await;
+    let (waiting_key, reason) = waiting(
+        events
+            .next_matching(is_waiting_or_settled(&key), WAIT)
+            .await,
+    );
     assert_eq!(waiting_key, key);
     assert!(reason.contains("refused"), "{reason}");
     handle.stop().await;
@@ -586,15 +394,17 @@ async fn an_archive_made_while_the_server_is_down_survives_an_engine_restart_and
     assert!(pending[0].attempts >= 1, "{:?}", pending[0]);
     assert_eq!(badge(&cached_set, keeper), Some(2));
     assert_eq!(badge(&cached_set, loser), Some(2));
-    let (waiting_key, _) =
-        waiting(next_event_matching(&mut events, is_waiting_or_settled(&key), WAIT).await);
+    let (waiting_key, _) = waiting(
+        events
+            .next_matching(is_waiting_or_settled(&key), WAIT)
+            .await,
+    );
     assert_eq!(waiting_key, key, "the new engine tries it");
 
     // The server comes back where it was; the back-off alone brings the
     // next try.
-    let server = start_on(&dir, addr, |_| {}).await;
-    let (_, got_op, answer) =
-        delivered(next_event_matching(&mut events, is_settled(&key), WAIT).await);
+    let server = start_on(&dir, addr).await;
+    let (_, got_op, answer) = delivered(events.next_matching(is_settled(&key), WAIT).await);
     assert_eq!(got_op, op);
     assert!(answer.archived, "{answer:?}");
     handle.stop().await;
@@ -645,11 +455,14 @@ async fn an_archive_and_a_restore_made_offline_are_delivered_in_order_and_leave_
     // Offline: the server now answers every request with a 500 and
     // carries none of them out.
     server.shutdown().await;
-    let server = start_on(&dir, addr, |c| c.faults = faults(1.0, 0.0)).await;
-    let archive_key = submit(&handle, &mut events, archive(loser)).await;
-    let restore_key = submit(&handle, &mut events, restore(loser)).await;
-    let (waiting_key, reason) =
-        waiting(next_event_matching(&mut events, is_waiting_or_settled(&archive_key), WAIT).await);
+    let server = start_on_with(&dir, addr, |c| c.faults = faults(1.0, 0.0)).await;
+    let archive_key = submit(&handle, &mut events, archive(loser), WAIT).await;
+    let restore_key = submit(&handle, &mut events, restore(loser), WAIT).await;
+    let (waiting_key, reason) = waiting(
+        events
+            .next_matching(is_waiting_or_settled(&archive_key), WAIT)
+            .await,
+    );
     assert_eq!(
         waiting_key, archive_key,
         "the head waits, first in first out"
@@ -661,15 +474,14 @@ async fn an_archive_and_a_restore_made_offline_are_delivered_in_order_and_leave_
     );
 
     server.shutdown().await;
-    let server = start_on(&dir, addr, |_| {}).await;
+    let server = start_on(&dir, addr).await;
     let either = |e: &SyncEvent| is_settled(&archive_key)(e) || is_settled(&restore_key)(e);
-    let (first_key, first_op, archived) =
-        delivered(next_event_matching(&mut events, either, WAIT).await);
+    let (first_key, first_op, archived) = delivered(events.next_matching(either, WAIT).await);
     assert_eq!(first_key, archive_key, "the archive is delivered first");
     assert_eq!(first_op, archive(loser));
     assert!(archived.archived, "{archived:?}");
     let (_, second_op, restored) =
-        delivered(next_event_matching(&mut events, is_settled(&restore_key), WAIT).await);
+        delivered(events.next_matching(is_settled(&restore_key), WAIT).await);
     assert_eq!(second_op, restore(loser));
     assert!(!restored.archived, "{restored:?}");
     assert!(restored.updated_at > archived.updated_at);
@@ -703,6 +515,6 @@ async fn an_archive_and_a_restore_made_offline_are_delivered_in_order_and_leave_
     assert_eq!(count(&kinds, "archived"), 1, "{kinds:?}");
     assert_eq!(count(&kinds, "restored"), 1, "{kinds:?}");
     assert!(pending_in(&store_path).is_empty());
-    assert_eq!(cached(&store_path, loser), Some(restored));
+    assert_eq!(cached(&store_path).get(loser), Some(&restored));
     server.shutdown().await;
 }

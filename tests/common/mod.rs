@@ -1,6 +1,9 @@
 //! Shared set-up for integration tests: a real reference server on
 //! 127.0.0.1:0 with its own temporary data dir, and clients for it.
+//! [`engine`] drives the sync engine against such a server.
 #![allow(dead_code)]
+
+pub mod engine;
 
 use std::time::Duration;
 
