@@ -127,9 +127,7 @@ impl Settings {
     /// [`SettingsError::Invalid`].
     pub fn parse(text: &str) -> Result<Settings, SettingsError> {
         let settings: Settings = toml::from_str(text).map_err(|err| SettingsError::Parse {
-            line: err
-                .span()
-                .map_or(1, |span| line_of(text, span.start)),
+            line: err.span().map_or(1, |span| line_of(text, span.start)),
             message: err.message().trim().to_owned(),
         })?;
         settings.validate()?;
@@ -154,7 +152,9 @@ impl Settings {
         {
             return Err(invalid(
                 "view.sort",
-                format!("`{sort}` is not a column (name, id, domain, owner, plan, source, updated)"),
+                format!(
+                    "`{sort}` is not a column (name, id, domain, owner, plan, source, updated)"
+                ),
             ));
         }
         for column in &self.view.hidden_columns {

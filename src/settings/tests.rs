@@ -24,7 +24,10 @@ fn a_missing_file_is_the_defaults_and_is_created_on_first_save() {
     );
     file.save_view(&view).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("# How often the list syncs"), "documented:\n{text}");
+    assert!(
+        text.contains("# How often the list syncs"),
+        "documented:\n{text}"
+    );
     let again = SettingsFile::load(&path);
     assert_eq!(again.settings().view, view);
     assert_eq!(again.settings().view.sort().column, SortColumn::Plan);
@@ -49,13 +52,20 @@ fn every_setting_round_trips_and_comments_are_kept() {
         ("view.hidden_columns", "source, plan"),
         ("keys.archive", "A"),
     ] {
-        file.set(key, value).unwrap_or_else(|e| panic!("{key}: {e}"));
+        file.set(key, value)
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
     }
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("# mine, keep me"), "{text}");
     let settings = SettingsFile::load(&path).settings().clone();
-    assert_eq!(settings.api_url.as_deref(), Some("https://eu.api.pivotal.app"));
-    assert_eq!(settings.share_url_base.as_deref(), Some("https://eu.pivotal.app"));
+    assert_eq!(
+        settings.api_url.as_deref(),
+        Some("https://eu.api.pivotal.app")
+    );
+    assert_eq!(
+        settings.share_url_base.as_deref(),
+        Some("https://eu.pivotal.app")
+    );
     assert_eq!(settings.refresh_interval_secs, Some(120));
     assert_eq!(settings.theme, ThemeChoice::Light);
     assert_eq!(settings.view.sort().column, SortColumn::Updated);

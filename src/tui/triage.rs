@@ -71,7 +71,10 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
     let head = format!("Archive #{} ", entry.display_id);
     let tail = format!(" ({}{history})? (y/N)", entry.source);
     let room = width.saturating_sub(head.width() + tail.width()).max(8);
-    Some(format!("{head}{}{tail}", format::truncate(&entry.name, room)))
+    Some(format!(
+        "{head}{}{tail}",
+        format::truncate(&entry.name, room)
+    ))
 }
 
 /// The answer to the archive question: only `y` archives.
