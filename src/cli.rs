@@ -1,5 +1,5 @@
 //! The command line: flags and subcommands (clap derive). Parsing only; what
-//! each command does lives in `main.rs` and the library.
+//! each command does lives in [`crate::commands`] (and `main.rs` wires it).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,36 +12,147 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "A fast, keyboard-driven terminal client for Pivotal customers",
     after_help = "Without a subcommand, opens the Customers screen. The API key comes from \
-                  the PIVOTAL_API_KEY environment variable."
+                  PIVOTAL_API_KEY, the system keyring or the credentials file that \
+                  `pivotal login` writes.\n\nExit status: 0 ok, 2 usage (no key, bad \
+                  arguments), 3 the API refused (4xx), 4 network or server unreachable, 5 a \
+                  duplicate refused (--if-no-duplicate)."
 )]
 pub struct Cli {
     /// Run against a built-in demo server with sample data (no key, no network).
     #[arg(long)]
     pub demo: bool,
-    /// The Pivotal API to use.
-    #[arg(
-        long,
-        env = "PIVOTAL_API_URL",
-        default_value = "https://api.pivotal.app"
-    )]
-    pub api_url: String,
+    /// The Pivotal API to use for this run [env: PIVOTAL_API_URL; default: the
+    /// settings' api_url, else https://api.pivotal.app]. A run that syncs
+    /// remembers it.
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_url: Option<String>,
     /// Where shared customer links point: `<base>/customers/<display_id>`.
     #[arg(
         long,
         env = "PIVOTAL_SHARE_URL_BASE",
-        default_value = pivotal_tui::tui::DEFAULT_SHARE_URL_BASE
+        global = true,
+        value_name = "URL"
     )]
-    pub share_url_base: String,
+    pub share_url_base: Option<String>,
+    /// How much goes to the log file: error, warn, info, debug or trace
+    /// [env: PIVOTAL_LOG].
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// List, create, show, archive or restore customers.
+    #[command(subcommand)]
+    Customers(CustomersCommand),
+    /// Store an API key (checked with Pivotal first) for this user; with
+    /// --api-url, remember that API too.
+    Login,
+    /// Forget the stored API key.
+    Logout,
+    /// Show or change the settings file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Print a shell completion script.
+    Completions {
+        /// bash, zsh or fish.
+        shell: Shell,
+    },
     /// Run the reference Pivotal API server (for demos, tests and benchmarks).
     Serve(ServeArgs),
     /// Measure sync, start-up, scrolling and memory on generated customers.
     Bench(BenchArgs),
+}
+
+/// The shells `pivotal completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomersCommand {
+    /// List customers (sanitised, aligned; --json or --csv for scripts).
+    List(ListArgs),
+    /// Create a customer, normalised and checked like the app's form.
+    Create(CreateArgs),
+    /// Show one customer: ID or #DISPLAY_ID.
+    Show {
+        /// `cus_…` or `#1042`.
+        customer: String,
+        /// Print the customer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Archive a customer (it can be restored).
+    Archive {
+        /// `cus_…` or `#1042`.
+        customer: String,
+    },
+    /// Restore an archived customer.
+    Restore {
+        /// `cus_…` or `#1042`.
+        customer: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print a JSON array.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV with a header row.
+    #[arg(long)]
+    pub csv: bool,
+    /// Only customers whose domain another live customer shares, grouped.
+    #[arg(long)]
+    pub duplicates: bool,
+    /// Only customers you own.
+    #[arg(long)]
+    pub mine: bool,
+    /// The app's `/` filter: text, `~fuzzy` or `#1042`.
+    #[arg(long, value_name = "QUERY")]
+    pub filter: Option<String>,
+    /// Include archived customers.
+    #[arg(long)]
+    pub include_archived: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub name: String,
+    /// Any spelling: `https://www.Acme.com/pricing` is sent as `acme.com`.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// A user id, `me` (the default) or an email address.
+    #[arg(long, value_name = "ID|me|EMAIL")]
+    pub owner: Option<String>,
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// A tag; repeat for more.
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// A custom field; repeat for more.
+    #[arg(long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+    /// Refuse (exit 5) when a live customer already has this domain.
+    #[arg(long)]
+    pub if_no_duplicate: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print where the settings file is.
+    Path,
+    /// Print the settings in force (never the API key).
+    Show,
+    /// Change one setting, e.g. `view.sort plan` or `keys.archive A`.
+    Set { key: String, value: String },
 }
 
 #[derive(Debug, Args)]
@@ -63,7 +174,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// The API key clients must send.
-    #[arg(long, env = "PIVOTAL_SERVER_API_KEY", default_value = pivotal_tui::server::DEFAULT_API_KEY, hide_env_values = true)]
+    #[arg(long, env = "PIVOTAL_SERVER_API_KEY", default_value = crate::server::DEFAULT_API_KEY, hide_env_values = true)]
     pub api_key: String,
     /// Import customers from a JSON file (API shape) into an empty data dir.
     #[arg(long, value_name = "FILE")]

@@ -12,12 +12,20 @@
 //!   state), one file per account. Synchronous; no server, UI or async.
 //! - [`sync`]: the background engine that ties the client to the local store
 //!   and reports to the UI by messages. No UI.
+//! - [`settings`]: the settings file and where the API key is kept. No UI,
+//!   no network.
 //! - [`tui`]: the terminal app: state, update, views, keymap, theme.
-//! - [`bench`]: `pivotal bench`, the figures at scale (an edge, like `main`).
+//! - [`commands`]: the commands for scripts (`customers list`, `login`, …),
+//!   on the same client, store, filter and sanitiser as the TUI.
+//! - [`cli`], [`logs`], [`bench`]: the command line's grammar (clap), the
+//!   log file, and `pivotal bench` (edges, like `main`).
 
 pub mod api;
 pub mod bench;
+pub mod cli;
+pub mod commands;
 pub mod domain;
+pub mod logs;
 pub mod server;
 pub mod settings;
 pub mod store;

@@ -1,23 +1,20 @@
-//! The `pivotal` binary: parses the command line and runs the chosen command.
+//! The `pivotal` binary: parses the command line, sets up the log file and
+//! runs the chosen command. Everything else is in the library.
 
-mod cli;
-
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Parser;
-use directories::ProjectDirs;
 use pivotal_tui::api::ApiKey;
+use pivotal_tui::cli::{Cli, Command, ConfigCommand, CustomersCommand, ServeArgs};
+use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers};
+use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
-use pivotal_tui::store::account_file;
+use pivotal_tui::settings::{MIN_REFRESH_SECS, SettingsFile};
 use pivotal_tui::sync::SyncConfig;
 use pivotal_tui::tui::{self, TuiConfig};
-
-use cli::{Cli, Command, ServeArgs};
-
-/// Exit status for a usage problem the user can fix (e.g. no API key).
-const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -28,59 +25,165 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Some(Command::Serve(args)) => serve(args).await,
-            Some(Command::Bench(args)) => {
-                pivotal_tui::bench::run(args.customers, args.keystrokes).await
-            }
-            None if cli.demo => demo(cli.share_url_base).await,
-            None => customers(cli.api_url, cli.share_url_base).await,
-        }
-    });
+    let result = runtime.block_on(run(cli));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("pivotal: {err:#}");
-            ExitCode::FAILURE
+            eprintln!("pivotal: {err}");
+            ExitCode::from(err.exit_code())
         }
     }
 }
 
-fn project_dirs() -> anyhow::Result<ProjectDirs> {
-    ProjectDirs::from("app", "Pivotal", "pivotal-tui")
-        .context("no home directory to keep data in; set HOME")
+/// What went wrong, for the exit status: a command's own error, or
+/// something around it (the runtime, the TUI, the server).
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error("{0:#}")]
+    Other(#[from] anyhow::Error),
+}
+
+impl RunError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Command(err) => err.exit_code(),
+            RunError::Other(_) => 1,
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), RunError> {
+    let log_level = cli.log_level.clone();
+    match cli.command {
+        Some(Command::Serve(args)) => return serve(args).await.map_err(RunError::Other),
+        Some(Command::Bench(args)) => {
+            return pivotal_tui::bench::run(args.customers, args.keystrokes)
+                .await
+                .map_err(RunError::Other);
+        }
+        Some(Command::Completions { shell }) => {
+            return Ok(account::completions(shell, &mut std::io::stdout())?);
+        }
+        _ => {}
+    }
+    let dirs = Dirs::of_user()?;
+    let log = logs::to_file(&dirs.logs, log_level.as_deref()).ok();
+    let log_path = log.as_ref().map(logs::LogFile::current);
+    install_panic_message(log_path);
+    let mut out = std::io::stdout().lock();
+    let share_url_base = |ctx: &Context| {
+        cli.share_url_base
+            .clone()
+            .or_else(|| ctx.settings.settings().share_url_base.clone())
+            .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned())
+    };
+    match cli.command {
+        None if cli.demo => {
+            let settings = SettingsFile::load(dirs.settings_file());
+            let base = cli
+                .share_url_base
+                .clone()
+                .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
+            demo(base, settings).await?;
+        }
+        None => {
+            let ctx = Context::new(cli.api_url.clone())?;
+            let base = share_url_base(&ctx);
+            customers_screen(ctx, base).await?;
+        }
+        Some(Command::Customers(command)) => {
+            let mut ctx = Context::new(cli.api_url.clone())?;
+            let base = share_url_base(&ctx);
+            match command {
+                CustomersCommand::List(args) => customers::list(&mut ctx, &args, &mut out).await?,
+                CustomersCommand::Create(args) => {
+                    customers::create(&mut ctx, &args, &base, &mut out).await?;
+                }
+                CustomersCommand::Show { customer, json } => {
+                    customers::show(&mut ctx, &customer, json, &base, &mut out).await?;
+                }
+                CustomersCommand::Archive { customer } => {
+                    customers::archive_or_restore(&mut ctx, &customer, true, &mut out).await?;
+                }
+                CustomersCommand::Restore { customer } => {
+                    customers::archive_or_restore(&mut ctx, &customer, false, &mut out).await?;
+                }
+            }
+        }
+        Some(Command::Login) => {
+            let mut ctx = Context::new(cli.api_url.clone())?;
+            account::login(&mut ctx, &mut out).await?;
+        }
+        Some(Command::Logout) => account::logout(&dirs, &mut out).await?,
+        Some(Command::Config(command)) => match command {
+            ConfigCommand::Path => account::config_path(&dirs, &mut out)?,
+            ConfigCommand::Show => {
+                let ctx = Context::new(cli.api_url.clone())?;
+                account::config_show(&ctx, &mut out).await?;
+            }
+            ConfigCommand::Set { key, value } => {
+                let mut settings = SettingsFile::load(dirs.settings_file());
+                account::config_set(&mut settings, &key, &value, &mut out)?;
+            }
+        },
+        Some(Command::Serve(_) | Command::Bench(_) | Command::Completions { .. }) => {
+            unreachable!("handled above")
+        }
+    }
+    out.flush().map_err(CommandError::Output)?;
+    Ok(())
+}
+
+/// After the terminal is restored (ratatui's hook runs first and chains to
+/// this one), says where the details of a crash are.
+fn install_panic_message(log: Option<std::path::PathBuf>) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!(panic = %info, "pivotal crashed");
+        previous(info);
+        match &log {
+            Some(path) => eprintln!(
+                "pivotal crashed; the terminal was restored. Details are in {}",
+                path.display()
+            ),
+            None => eprintln!("pivotal crashed; the terminal was restored."),
+        }
+    }));
 }
 
 /// The Customers screen against a real account.
-async fn customers(api_url: String, share_url_base: String) -> anyhow::Result<()> {
-    let Some(secret) = std::env::var("PIVOTAL_API_KEY")
-        .ok()
-        .filter(|k| !k.trim().is_empty())
-    else {
-        eprintln!(
-            "pivotal: no API key. Create one in Pivotal (Settings → API keys) and run:\n\n    \
-             export PIVOTAL_API_KEY=pk_live_…\n\nor try the app with sample data: pivotal --demo"
-        );
-        std::process::exit(i32::from(EXIT_USAGE));
-    };
-    let key = ApiKey::new(secret)?;
-    let store_path = account_file(project_dirs()?.data_dir(), &api_url, &key);
+async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), RunError> {
+    let (key, source) = ctx.key().await?;
+    tracing::info!(api_url = %ctx.api_url, key = %key, from = %source, "opening the Customers screen");
+    let store_path = ctx.store_path(&key);
+    let settings = ctx.settings.settings();
+    let refresh = settings
+        .refresh_interval_secs
+        .map(|s| Duration::from_secs(s.max(MIN_REFRESH_SECS)));
+    let mut sync = SyncConfig::default();
+    if let Some(every) = refresh {
+        sync.refresh_every = every;
+    }
     tui::run(TuiConfig {
-        api_url,
+        api_url: ctx.api_url.clone(),
         key,
         store_path,
         demo: false,
-        sync: SyncConfig::default(),
+        sync,
         share_url_base,
+        remember_api_url: ctx.api_url_from_flag,
+        settings: ctx.settings,
     })
-    .await?;
-    Ok(())
+    .await
+    .map_err(|err| RunError::Other(err.into()))
 }
 
 /// The Customers screen against an in-process reference server seeded with
 /// the demo account, all in a temporary directory that is removed on exit.
-async fn demo(share_url_base: String) -> anyhow::Result<()> {
+/// The view settings are the user's own.
+async fn demo(share_url_base: String, settings: SettingsFile) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("pivotal-demo-")
         .tempdir()
@@ -95,6 +198,8 @@ async fn demo(share_url_base: String) -> anyhow::Result<()> {
         demo: true,
         sync: SyncConfig::default(),
         share_url_base,
+        settings,
+        remember_api_url: false,
     })
     .await;
     running.shutdown().await;
@@ -106,7 +211,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_stderr_logs();
     let data_dir = match args.data_dir {
         Some(dir) => dir,
-        None => project_dirs()?.data_dir().join("server"),
+        None => Dirs::of_user()
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .data
+            .join("server"),
     };
     let config = ServerConfig {
         addr: args.addr,
@@ -133,6 +241,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The server logs to stderr: it has no terminal UI to protect.
 fn init_stderr_logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PIVOTAL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

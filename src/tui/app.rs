@@ -17,6 +17,7 @@ use super::state::State;
 use super::theme::Theme;
 use super::{update, view};
 use crate::api::{ApiError, ApiKey, Client, RetryPolicy};
+use crate::settings::SettingsFile;
 use crate::store::{Store, StoreError};
 use crate::sync::{self, SyncConfig, SyncEvent, SyncHandle};
 
@@ -30,6 +31,10 @@ pub struct TuiConfig {
     pub sync: SyncConfig,
     /// Where shared customer links point (`<base>/customers/<display_id>`).
     pub share_url_base: String,
+    /// The settings file: the view is restored from it and saved to it.
+    pub settings: SettingsFile,
+    /// Remember `api_url` in the settings after the first sync that works.
+    pub remember_api_url: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,20 +76,75 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     // Pasted text arrives whole, so a newline in it cannot submit a form.
     crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste)?;
     let size = terminal.size()?;
+    let settings = config.settings.settings().clone();
     let mut state = State::new(
-        Theme::from_env(),
+        Theme::choose(settings.theme),
         OffsetDateTime::now_utc(),
         (size.width, size.height),
     );
     state.demo = config.demo;
     state.share_url_base = config.share_url_base;
     state.notice = store_problem;
+    state.config_problem = config.settings.problem().map(str::to_owned);
+    state.remember_api_url = config.remember_api_url;
+    state.apply_view(settings.view);
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let engine = sync::spawn(client, store, config.sync, events_tx);
-    let result = event_loop(&mut terminal, &mut state, &engine, events_rx).await;
+    let settings = SettingsWriter::spawn(config.settings, config.api_url);
+    let result = event_loop(&mut terminal, &mut state, &engine, &settings, events_rx).await;
     engine.stop().await;
+    settings.finish().await;
     result.map_err(TuiError::from)
+}
+
+/// Writes settings changes off the UI task, in order, one at a time.
+struct SettingsWriter {
+    tx: mpsc::UnboundedSender<Command>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SettingsWriter {
+    fn spawn(mut file: SettingsFile, api_url: String) -> SettingsWriter {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Command>();
+        let task = tokio::spawn(async move {
+            while let Some(command) = rx.recv().await {
+                let url = api_url.clone();
+                let written = tokio::task::spawn_blocking(move || {
+                    let result = match command {
+                        Command::SaveView(view) => file.save_view(&view),
+                        Command::RememberApiUrl => file.remember_api_url(&url),
+                        _ => Ok(()),
+                    };
+                    (file, result)
+                })
+                .await;
+                match written {
+                    Ok((back, result)) => {
+                        file = back;
+                        if let Err(err) = result {
+                            tracing::warn!(error = %err, "settings not saved");
+                        }
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "the settings writer failed");
+                        return;
+                    }
+                }
+            }
+        });
+        SettingsWriter { tx, task }
+    }
+
+    fn send(&self, command: Command) {
+        let _ = self.tx.send(command);
+    }
+
+    /// Lets the last writes finish.
+    async fn finish(self) {
+        drop(self.tx);
+        let _ = self.task.await;
+    }
 }
 
 /// Opens the account's store, falling back to memory (with a notice) so the
@@ -108,6 +168,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     state: &mut State,
     engine: &SyncHandle,
+    settings: &SettingsWriter,
     mut sync_events: mpsc::UnboundedReceiver<SyncEvent>,
 ) -> io::Result<()> {
     let mut input = EventStream::new();
@@ -154,6 +215,9 @@ async fn event_loop(
                     Command::Sync(command) => engine.send(command),
                     Command::Copy(text) => copy_to_clipboard(&text),
                     Command::Quit => state.quitting = true,
+                    command @ (Command::SaveView(_) | Command::RememberApiUrl) => {
+                        settings.send(command);
+                    }
                 }
             }
         }

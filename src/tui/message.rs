@@ -3,6 +3,7 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 use time::OffsetDateTime;
 
+use crate::settings::ViewSettings;
 use crate::sync::{SyncCommand, SyncEvent};
 
 /// Everything that can change the app's state.
@@ -32,5 +33,9 @@ pub enum Command {
     Sync(SyncCommand),
     /// Put text on the clipboard of the user's terminal (OSC 52).
     Copy(String),
+    /// Save the view (sort, My customers) to the settings file.
+    SaveView(ViewSettings),
+    /// A sync worked: remember the API URL this run was given.
+    RememberApiUrl,
     Quit,
 }

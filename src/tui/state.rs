@@ -13,6 +13,7 @@ use super::theme::Theme;
 use super::triage::{Archived, Compare};
 use crate::api::IdempotencyKey;
 use crate::domain::{CustomerSet, Draft, Entry};
+use crate::settings::ViewSettings;
 
 /// Where shared customer links point unless configured otherwise.
 pub const DEFAULT_SHARE_URL_BASE: &str = "https://app.pivotal.app";
@@ -59,6 +60,9 @@ pub struct State {
     pub demo: bool,
     /// A problem to show in the status line that is not about syncing.
     pub notice: Option<String>,
+    /// Why the settings file was not used (`config.toml line 12: …`);
+    /// shown until the app quits.
+    pub config_problem: Option<String>,
     /// A one-off message for the status line ("sent to clipboard"); cleared
     /// by the next key.
     pub flash: Option<String>,
@@ -84,6 +88,11 @@ pub struct State {
     /// Restores in flight, with the customer as it was before its archive.
     pub restoring: HashMap<IdempotencyKey, Entry>,
     pub share_url_base: String,
+    /// The view as last saved; a change to sort or My customers saves it.
+    pub view_settings: ViewSettings,
+    /// Remember the API URL after the first sync that works (a run given
+    /// `--api-url`).
+    pub remember_api_url: bool,
     pub quitting: bool,
     dirty: bool,
 }
@@ -177,6 +186,7 @@ impl State {
             now,
             demo: false,
             notice: None,
+            config_problem: None,
             flash: None,
             form: None,
             reopen_queue: Vec::new(),
@@ -189,9 +199,19 @@ impl State {
             archived: Vec::new(),
             restoring: HashMap::new(),
             share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
+            view_settings: ViewSettings::default(),
+            remember_api_url: false,
             quitting: false,
             dirty: true,
         }
+    }
+
+    /// Applies saved view settings: sort, My customers, hidden columns.
+    pub fn apply_view(&mut self, view: ViewSettings) {
+        self.customers.set_sort(view.sort());
+        self.finder.mine = view.mine;
+        self.view_settings = view;
+        self.mark_dirty();
     }
 
     pub fn mark_dirty(&mut self) {

@@ -4,6 +4,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::settings::ThemeChoice;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
@@ -14,6 +16,17 @@ impl Theme {
     pub fn from_env() -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Theme { color: !no_color }
+    }
+
+    /// The theme the settings ask for: `auto` follows `NO_COLOR`, `mono`
+    /// has no colour, `dark` and `light` have colour whatever `NO_COLOR`
+    /// says (the user chose it).
+    pub fn choose(choice: ThemeChoice) -> Theme {
+        match choice {
+            ThemeChoice::Auto => Theme::from_env(),
+            ThemeChoice::Mono => Theme::mono(),
+            ThemeChoice::Dark | ThemeChoice::Light => Theme::colored(),
+        }
     }
 
     pub fn mono() -> Theme {

@@ -25,9 +25,16 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
     // Rows are derived from the set and the filters; they are current
     // before a message is handled and made current again after it.
     finder::refresh(state);
-    let commands = dispatch(state, message);
+    let mut commands = dispatch(state, message);
     finder::refresh(state);
     state.selected_id = state.selected_entry().map(|e| e.id.clone());
+    let view = state
+        .view_settings
+        .with(state.customers.sort(), state.finder.mine);
+    if view != state.view_settings {
+        state.view_settings = view.clone();
+        commands.push(Command::SaveView(view));
+    }
     commands
 }
 
@@ -285,6 +292,9 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 state.sync.phase = SyncPhase::Idle;
                 state.sync.last_synced = Some(at);
                 state.notice = None;
+            }
+            if std::mem::take(&mut state.remember_api_url) {
+                return vec![Command::RememberApiUrl];
             }
         }
         SyncEvent::Failed {

@@ -61,12 +61,21 @@ const SOURCE_WIDTH: u16 = 8;
 const NAME_MIN: u16 = 20;
 
 /// The columns that fit in `width`, with their widths; Name takes the rest.
-pub fn columns_for(width: u16) -> Vec<(Column, u16)> {
-    let optional = [
+/// `hidden` names optional columns the settings leave out (`owner`,
+/// `plan`, `source`).
+pub fn columns_for(width: u16, hidden: &[String]) -> Vec<(Column, u16)> {
+    let optional: Vec<(Column, u16)> = [
         (Column::Owner, OWNER_WIDTH),
         (Column::Plan, PLAN_WIDTH),
         (Column::Source, SOURCE_WIDTH),
-    ];
+    ]
+    .into_iter()
+    .filter(|(column, _)| {
+        !hidden
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(column.title()))
+    })
+    .collect();
     // Try all optional columns, then drop them from the right.
     for keep in (0..=optional.len()).rev() {
         let mut cols = vec![
@@ -100,7 +109,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let theme = state.theme;
-    let columns = columns_for(area.width);
+    let columns = columns_for(area.width, &state.view_settings.hidden_columns);
     let sort = state.customers.sort();
     let header = Row::new(columns.iter().map(|(c, _)| {
         if c.sort_column() == sort.column {
@@ -320,7 +329,10 @@ mod tests {
     use super::*;
 
     fn names(width: u16) -> Vec<Column> {
-        columns_for(width).into_iter().map(|(c, _)| c).collect()
+        columns_for(width, &[])
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect()
     }
 
     #[test]
@@ -333,9 +345,22 @@ mod tests {
     }
 
     #[test]
+    fn hidden_columns_stay_hidden_and_name_takes_the_room() {
+        let hidden = ["source".to_owned(), "Plan".to_owned()];
+        let cols: Vec<Column> = columns_for(120, &hidden)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            cols,
+            [Column::Id, Column::Name, Column::Domain, Column::Owner]
+        );
+    }
+
+    #[test]
     fn columns_never_overflow_the_width() {
         for width in 30..200 {
-            let cols = columns_for(width);
+            let cols = columns_for(width, &[]);
             let total: u16 = cols.iter().map(|(_, w)| *w).sum::<u16>() + cols.len() as u16 - 1;
             assert!(total <= width, "{width}: {cols:?}");
             let name = cols

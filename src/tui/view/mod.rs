@@ -217,9 +217,9 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled(pending, theme.warning()));
     }
-    if let Some(notice) = &state.notice {
+    for problem in [&state.notice, &state.config_problem].into_iter().flatten() {
         spans.push(Span::raw(" · "));
-        spans.push(Span::styled(notice.clone(), theme.error()));
+        spans.push(Span::styled(problem.clone(), theme.error()));
     }
     let text = Line::from(spans);
     frame.render_widget(Paragraph::new(text), area);

@@ -1,0 +1,409 @@
+//! `pivotal customers list|create|show|archive|restore`.
+//!
+//! Listing first brings the account's local store up to date (the same
+//! store, high-water mark and sanitising as the TUI), then filters with the
+//! TUI's own filter, My customers and duplicates-only rules. Changes are
+//! written to the store's outbox before they are sent, with their
+//! idempotency key, so a change that cannot be sent now is kept and the
+//! app sends it on its next start.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use time::OffsetDateTime;
+
+use super::output::{self, Format, Listed};
+use super::{CommandError, Context, CustomerRef};
+use crate::api::{ApiError, Client, Customer, IdempotencyKey, ListParams, User};
+use crate::cli::{CreateArgs, ListArgs};
+use crate::domain::filter::{self, FilterState, Query, SearchIndex};
+use crate::domain::{Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize};
+use crate::store::{OutboxOp, Store};
+
+/// Page size for listing: the most the API allows.
+const PAGE_SIZE: u32 = 1000;
+
+/// The account as the commands see it: the live customers (from the
+/// store, just brought up to date), the team, and who the key belongs to.
+struct Account {
+    set: CustomerSet,
+    users: HashMap<String, User>,
+    me: User,
+    store: Store,
+}
+
+impl Account {
+    /// Opens the account's store and syncs it incrementally.
+    async fn open(store_path: &Path, client: &Client) -> Result<Account, CommandError> {
+        let mut store = Store::open(store_path)?;
+        let since = store.high_water()?;
+        let (users, me) = tokio::try_join!(client.users(), client.me())?;
+        store.save_users(&users, &me)?;
+        let mut params = ListParams {
+            limit: Some(PAGE_SIZE),
+            updated_since: since,
+            include_archived: true,
+            cursor: None,
+        };
+        loop {
+            let page = client.list_customers(&params).await?;
+            store.apply_page(&page.data)?;
+            match page.next_cursor {
+                Some(cursor) => params.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        store.set_last_synced(OffsetDateTime::now_utc())?;
+        let mut set = CustomerSet::default();
+        set.apply(store.load_customers()?);
+        let mut users: HashMap<String, User> =
+            users.into_iter().map(|u| (u.id.clone(), u)).collect();
+        users.insert(me.id.clone(), me.clone());
+        Ok(Account {
+            set,
+            users,
+            me,
+            store,
+        })
+    }
+
+    /// An owner id's name, sanitised, or the id.
+    fn owner_name(&self, id: &str) -> Option<&str> {
+        self.users.get(id).map(|u| u.name.as_str())
+    }
+
+    /// The live customer a reference names.
+    fn find(&self, reference: &CustomerRef) -> Option<&Entry> {
+        match reference {
+            CustomerRef::Id(id) => self.set.get(id),
+            CustomerRef::DisplayId(n) => self.set.iter_ordered().find(|e| e.display_id == *n),
+        }
+    }
+}
+
+/// The client for the user's key and the account's store file.
+async fn connect(ctx: &Context) -> Result<(Client, PathBuf), CommandError> {
+    let (key, _) = ctx.key().await?;
+    let store_path = ctx.store_path(&key);
+    Ok((ctx.client(key)?, store_path))
+}
+
+/// Every customer, archived ones included, straight from the API.
+async fn everyone(client: &Client) -> Result<Vec<Customer>, CommandError> {
+    let mut params = ListParams {
+        limit: Some(PAGE_SIZE),
+        updated_since: None,
+        include_archived: true,
+        cursor: None,
+    };
+    let mut all = Vec::new();
+    loop {
+        let page = client.list_customers(&params).await?;
+        all.extend(page.data);
+        match page.next_cursor {
+            Some(cursor) => params.cursor = Some(cursor),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// `customers list`.
+///
+/// # Errors
+///
+/// No key, the API refusing or unreachable.
+pub async fn list(
+    ctx: &mut Context,
+    args: &ListArgs,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let (client, store_path) = connect(ctx).await?;
+    let account = Account::open(&store_path, &client).await?;
+    ctx.remember_api_url();
+    let owner = |id: &str| account.owner_name(id);
+    let query = Query::parse(args.filter.as_deref().unwrap_or(""));
+    let criteria = Criteria {
+        owner: args.mine.then_some(account.me.id.as_str()),
+        duplicates_only: args.duplicates,
+    };
+    let index;
+    let mut filter = FilterState::default();
+    let matches = if query == Query::Empty {
+        Matches::All
+    } else {
+        index = SearchIndex::build(&account.set, owner);
+        filter.refine(query.clone(), &index);
+        Matches::Ordered(filter.positions())
+    };
+    let rows = Rows::compute(&account.set, matches, criteria);
+    let mut listed: Vec<Listed> = rows
+        .iter()
+        .filter_map(|p| account.set.at(p))
+        .map(|entry| Listed {
+            badge: account.set.badge(entry),
+            owner: entry
+                .owner_id
+                .as_deref()
+                .map(|id| owner(id).unwrap_or(id).to_owned()),
+            entry: entry.clone(),
+        })
+        .collect();
+    if args.include_archived && !args.duplicates {
+        let mut archived: Vec<Entry> = everyone(&client)
+            .await?
+            .into_iter()
+            .filter(|c| c.archived)
+            .map(Entry::from)
+            .filter(|e| {
+                criteria
+                    .owner
+                    .is_none_or(|me| e.owner_id.as_deref() == Some(me))
+            })
+            .filter(|e| filter::matches(&query, e, owner).is_some())
+            .collect();
+        archived.sort_by_cached_key(|e| (e.name.to_lowercase(), e.display_id));
+        listed.extend(archived.into_iter().map(|entry| {
+            Listed {
+                badge: None,
+                owner: entry
+                    .owner_id
+                    .as_deref()
+                    .map(|id| owner(id).unwrap_or(id).to_owned()),
+                entry,
+            }
+        }));
+    }
+    let format = if args.json {
+        Format::Json
+    } else if args.csv {
+        Format::Csv
+    } else {
+        Format::Table
+    };
+    output::customers(&listed, format, out)?;
+    Ok(())
+}
+
+/// `customers create`.
+///
+/// # Errors
+///
+/// Invalid input (exit 2), an unknown owner (exit 2), a taken domain with
+/// `--if-no-duplicate` (exit 5), the API refusing (3) or unreachable (4).
+pub async fn create(
+    ctx: &mut Context,
+    args: &CreateArgs,
+    share_url_base: &str,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let mut draft = Draft {
+        name: args.name.clone(),
+        domain: args.domain.clone().unwrap_or_default(),
+        owner_id: None,
+        plan: args.plan.clone().unwrap_or_default(),
+        tags: args.tags.join(","),
+        custom_fields: args.fields.clone(),
+    };
+    // Check the input before anything goes over the network.
+    let checked = draft.to_new_customer().map_err(|errors| {
+        let problems: Vec<String> = errors
+            .iter()
+            .map(|(field, error)| format!("{}: {error}", field.param()))
+            .collect();
+        CommandError::Usage(format!("not created: {}", problems.join("; ")))
+    })?;
+    let (client, store_path) = connect(ctx).await?;
+    let mut account = Account::open(&store_path, &client).await?;
+    draft.owner_id = Some(resolve_owner(&account, args.owner.as_deref())?);
+    let customer = crate::api::NewCustomer {
+        owner_id: draft.owner_id.clone(),
+        ..checked
+    };
+    let taken: Vec<String> = customer
+        .domain
+        .as_deref()
+        .and_then(|d| duplicate_key(Some(d)))
+        .map(|key| {
+            account
+                .set
+                .same_domain(&key)
+                .iter()
+                .map(|e| format!("#{} {}", e.display_id, e.name))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !taken.is_empty() {
+        let domain = customer.domain.as_deref().unwrap_or_default();
+        if args.if_no_duplicate {
+            return Err(CommandError::Duplicate(format!(
+                "not created: {domain} is already used by {}; drop --if-no-duplicate to create it anyway",
+                taken.join(", ")
+            )));
+        }
+        eprintln!(
+            "pivotal: note: {domain} is also used by {}",
+            taken.join(", ")
+        );
+    }
+    let op = OutboxOp::Create { customer };
+    let created = send(&mut account.store, &client, op).await?;
+    ctx.remember_api_url();
+    writeln!(
+        out,
+        "Created #{} {}  {}",
+        created.display_id,
+        sanitize(&created.name),
+        share_url(share_url_base, created.display_id)
+    )?;
+    Ok(())
+}
+
+/// The owner id for `--owner`: `me` (or nothing), a user id, or an email.
+fn resolve_owner(account: &Account, owner: Option<&str>) -> Result<String, CommandError> {
+    let Some(owner) = owner.map(str::trim).filter(|o| !o.is_empty() && *o != "me") else {
+        return Ok(account.me.id.clone());
+    };
+    if account.users.contains_key(owner) {
+        return Ok(owner.to_owned());
+    }
+    account
+        .users
+        .values()
+        .find(|u| u.email.eq_ignore_ascii_case(owner))
+        .map(|u| u.id.clone())
+        .ok_or_else(|| {
+            CommandError::Usage(format!(
+                "no teammate `{}`; give a user id, an email or `me`",
+                sanitize(owner)
+            ))
+        })
+}
+
+/// `customers show`.
+///
+/// # Errors
+///
+/// An unknown customer (exit 3), the API refusing or unreachable.
+pub async fn show(
+    ctx: &mut Context,
+    reference: &str,
+    json: bool,
+    share_url_base: &str,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let reference = CustomerRef::parse(reference)?;
+    let (client, store_path) = connect(ctx).await?;
+    let account = Account::open(&store_path, &client).await?;
+    let customer = match account.find(&reference) {
+        Some(entry) => client.get_customer(&entry.id).await?,
+        None => lookup_anywhere(&client, &reference).await?,
+    };
+    let history = client.history(&customer.id).await?;
+    ctx.remember_api_url();
+    let entry = Entry::from(customer);
+    let listed = Listed {
+        badge: account.set.badge(&entry),
+        owner: entry
+            .owner_id
+            .as_deref()
+            .map(|id| account.owner_name(id).unwrap_or(id).to_owned()),
+        entry,
+    };
+    let link = share_url(share_url_base, listed.entry.display_id);
+    output::customer(&listed, &history, &link, json, out)?;
+    Ok(())
+}
+
+/// A customer the live set does not hold (archived, or not synced yet).
+async fn lookup_anywhere(
+    client: &Client,
+    reference: &CustomerRef,
+) -> Result<Customer, CommandError> {
+    match reference {
+        CustomerRef::Id(id) => Ok(client.get_customer(id).await?),
+        CustomerRef::DisplayId(n) => everyone(client)
+            .await?
+            .into_iter()
+            .find(|c| c.display_id == *n)
+            .ok_or_else(|| {
+                CommandError::Api(ApiError::Api {
+                    status: 404,
+                    kind: "not_found".into(),
+                    message: format!("no customer #{n}"),
+                    param: None,
+                })
+            }),
+    }
+}
+
+/// `customers archive` and `customers restore`.
+///
+/// # Errors
+///
+/// An unknown customer, the API refusing or unreachable (the change is then
+/// kept in the outbox and sent by the app's next start).
+pub async fn archive_or_restore(
+    ctx: &mut Context,
+    reference: &str,
+    archive: bool,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let reference = CustomerRef::parse(reference)?;
+    let (client, store_path) = connect(ctx).await?;
+    let mut account = Account::open(&store_path, &client).await?;
+    let customer_id = match account.find(&reference) {
+        Some(entry) => entry.id.clone(),
+        None => lookup_anywhere(&client, &reference).await?.id,
+    };
+    let op = if archive {
+        OutboxOp::Archive { customer_id }
+    } else {
+        OutboxOp::Restore { customer_id }
+    };
+    let customer = send(&mut account.store, &client, op).await?;
+    ctx.remember_api_url();
+    let verb = if archive { "Archived" } else { "Restored" };
+    writeln!(
+        out,
+        "{verb} #{} {}",
+        customer.display_id,
+        sanitize(&customer.name)
+    )?;
+    Ok(())
+}
+
+/// Writes `op` to the outbox, sends it with its key, and settles it: a
+/// delivered change leaves the outbox (and updates the cache), a refused one
+/// leaves it with the error, one that could not be sent stays for the app.
+async fn send(store: &mut Store, client: &Client, op: OutboxOp) -> Result<Customer, CommandError> {
+    let key = IdempotencyKey::new();
+    store.outbox_push(&key, &op, OffsetDateTime::now_utc())?;
+    let result = match &op {
+        OutboxOp::Create { customer } => client.create_customer(customer, &key).await,
+        OutboxOp::Update { customer_id, patch } => client.update_customer(customer_id, patch).await,
+        OutboxOp::Archive { customer_id } => client.archive_customer(customer_id).await,
+        OutboxOp::Restore { customer_id } => client.restore_customer(customer_id).await,
+    };
+    match result {
+        Ok(customer) => {
+            store.outbox_delivered(&key, &customer)?;
+            Ok(customer)
+        }
+        Err(err) if err.is_retryable() => {
+            store.outbox_record_attempt(&key, &crate::sync::short_reason(&err))?;
+            eprintln!(
+                "pivotal: the change is saved and will be sent the next time `pivotal` opens"
+            );
+            Err(CommandError::Api(err))
+        }
+        Err(err) => {
+            store.outbox_remove(&key)?;
+            Err(CommandError::Api(err))
+        }
+    }
+}
+
+fn share_url(base: &str, display_id: u64) -> String {
+    format!("{}/customers/{display_id}", base.trim_end_matches('/'))
+}
