@@ -28,6 +28,12 @@ fn main() -> ExitCode {
     let result = runtime.block_on(run(cli));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `pivotal customers list | head`: the reader had enough.
+        Err(RunError::Command(CommandError::Output(err)))
+            if err.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("pivotal: {err}");
             ExitCode::from(err.exit_code())

@@ -209,3 +209,49 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
     let status = app.wait_exit();
     assert!(status.success(), "q exits cleanly, got {status:?}");
 }
+
+#[test]
+fn the_view_is_saved_and_the_next_run_opens_with_it() {
+    let mut app = PtyApp::spawn(&["--demo"]);
+    app.wait_for("the customer list", shows_customer_list);
+    // Sort by #id, descending, and only my customers.
+    app.press(b"s");
+    app.press(b"S");
+    app.press(b"m");
+    app.wait_for("the new view", |text| {
+        text.contains("sort: #id ↓") && text.contains("My customers")
+    });
+    app.press(b"q");
+    assert!(app.wait_exit().success());
+
+    let config = app.home().path().join(".config/pivotal-tui/config.toml");
+    let saved = std::fs::read_to_string(&config).expect("config.toml written");
+    assert!(saved.contains("sort = \"id\""), "{saved}");
+
+    let mut again = PtyApp::spawn_in(app.home(), &["--demo"]);
+    again.wait_for("the list as it was left", |text| {
+        text.contains("sort: #id ↓")
+            && text.contains("My customers")
+            && row_ids(text).first() == Some(&"#1060")
+    });
+    again.press(b"q");
+    assert!(again.wait_exit().success());
+}
+
+#[test]
+fn a_broken_settings_file_is_named_with_its_line_and_left_alone() {
+    let home = std::rc::Rc::new(tempfile::tempdir().expect("home"));
+    let dir = home.path().join(".config/pivotal-tui");
+    std::fs::create_dir_all(&dir).expect("config dir");
+    let broken = "theme = \"dark\"\n[view]\nmine = maybe\n";
+    std::fs::write(dir.join("config.toml"), broken).expect("write");
+    let mut app = PtyApp::spawn_in(home.clone(), &["--demo"]);
+    app.wait_for("the problem in the status line", |text| {
+        shows_customer_list(text) && text.contains("config.toml line 3")
+    });
+    app.press(b"s");
+    app.press(b"q");
+    assert!(app.wait_exit().success());
+    let after = std::fs::read_to_string(dir.join("config.toml")).expect("read");
+    assert_eq!(after, broken, "never written while broken");
+}

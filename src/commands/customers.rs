@@ -73,6 +73,21 @@ impl Account {
         self.users.get(id).map(|u| u.name.as_str())
     }
 
+    /// An entry as the commands print it.
+    fn listed(&self, entry: Entry) -> Listed {
+        let owner = entry.owner_id.as_deref();
+        Listed {
+            badge: if entry.archived {
+                None
+            } else {
+                self.set.badge(&entry)
+            },
+            owner: owner.map(|id| self.owner_name(id).unwrap_or(id).to_owned()),
+            mine: owner == Some(self.me.id.as_str()),
+            entry,
+        }
+    }
+
     /// The live customer a reference names.
     fn find(&self, reference: &CustomerRef) -> Option<&Entry> {
         match reference {
@@ -140,14 +155,7 @@ pub async fn list(
     let mut listed: Vec<Listed> = rows
         .iter()
         .filter_map(|p| account.set.at(p))
-        .map(|entry| Listed {
-            badge: account.set.badge(entry),
-            owner: entry
-                .owner_id
-                .as_deref()
-                .map(|id| owner(id).unwrap_or(id).to_owned()),
-            entry: entry.clone(),
-        })
+        .map(|entry| account.listed(entry.clone()))
         .collect();
     if args.include_archived && !args.duplicates {
         let mut archived: Vec<Entry> = everyone(&client)
@@ -163,16 +171,7 @@ pub async fn list(
             .filter(|e| filter::matches(&query, e, owner).is_some())
             .collect();
         archived.sort_by_cached_key(|e| (e.name.to_lowercase(), e.display_id));
-        listed.extend(archived.into_iter().map(|entry| {
-            Listed {
-                badge: None,
-                owner: entry
-                    .owner_id
-                    .as_deref()
-                    .map(|id| owner(id).unwrap_or(id).to_owned()),
-                entry,
-            }
-        }));
+        listed.extend(archived.into_iter().map(|entry| account.listed(entry)));
     }
     let format = if args.json {
         Format::Json
@@ -301,15 +300,7 @@ pub async fn show(
     };
     let history = client.history(&customer.id).await?;
     ctx.remember_api_url();
-    let entry = Entry::from(customer);
-    let listed = Listed {
-        badge: account.set.badge(&entry),
-        owner: entry
-            .owner_id
-            .as_deref()
-            .map(|id| account.owner_name(id).unwrap_or(id).to_owned()),
-        entry,
-    };
+    let listed = account.listed(Entry::from(customer));
     let link = share_url(share_url_base, listed.entry.display_id);
     output::customer(&listed, &history, &link, json, out)?;
     Ok(())

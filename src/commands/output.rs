@@ -28,6 +28,8 @@ pub struct Listed {
     pub entry: Entry,
     pub badge: Option<usize>,
     pub owner: Option<String>,
+    /// Owned by the key's user: the table says `me`, as the app does.
+    pub mine: bool,
 }
 
 /// One customer in `--json`: the API's fields (sanitised) plus what the app
@@ -153,7 +155,11 @@ fn table(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
                 format!("#{}", e.display_id),
                 name,
                 domain,
-                row.owner.clone().unwrap_or_else(|| "—".into()),
+                if row.mine {
+                    "me".to_owned()
+                } else {
+                    row.owner.clone().unwrap_or_else(|| "—".into())
+                },
                 e.plan.clone().unwrap_or_else(|| "—".into()),
                 e.source.to_string(),
             ]
@@ -240,7 +246,10 @@ pub fn customer(
     for (key, value) in &e.custom_fields {
         writeln!(out, "{:<9} {key} = {value}", "Field")?;
     }
-    writeln!(out, "History   {} events", history.len())?;
+    match history.len() {
+        1 => writeln!(out, "History   1 event")?,
+        n => writeln!(out, "History   {n} events")?,
+    }
     for event in history.iter().take(10) {
         writeln!(
             out,

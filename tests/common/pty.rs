@@ -6,6 +6,7 @@
 
 use std::io::{Read, Write};
 use std::num::NonZeroU16;
+use std::rc::Rc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -30,14 +31,19 @@ pub struct PtyApp {
     parser: vt100::Parser,
     // Kept open for the whole test: dropping the master hangs up the app.
     _master: Box<dyn MasterPty + Send>,
-    _home: TempDir,
+    home: Rc<TempDir>,
 }
 
 impl PtyApp {
     /// Starts `pivotal` with `args`, `TERM=xterm-256color`, no `NO_COLOR`,
     /// no API key, and `HOME`, `XDG_*` and `TMPDIR` in a fresh temp dir.
     pub fn spawn(args: &[&str]) -> PtyApp {
-        let home = tempfile::tempdir().expect("temp home");
+        PtyApp::spawn_in(Rc::new(tempfile::tempdir().expect("temp home")), args)
+    }
+
+    /// [`spawn`](Self::spawn) in a home directory another run used, to see
+    /// what it left behind (settings, caches).
+    pub fn spawn_in(home: Rc<TempDir>, args: &[&str]) -> PtyApp {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -55,6 +61,8 @@ impl PtyApp {
             cmd.env_remove(var);
         }
         cmd.env("HOME", home.path());
+        // Never the keyring of whoever runs the tests.
+        cmd.env("PIVOTAL_NO_KEYRING", "1");
         cmd.env("TMPDIR", home.path());
         for (var, dir) in [
             ("XDG_CONFIG_HOME", ".config"),
@@ -89,8 +97,13 @@ impl PtyApp {
             closed: false,
             parser: vt100::Parser::new(size(ROWS), size(COLS), 1000),
             _master: pair.master,
-            _home: home,
+            home,
         }
+    }
+
+    /// The home directory the app runs in.
+    pub fn home(&self) -> Rc<TempDir> {
+        Rc::clone(&self.home)
     }
 
     pub fn screen(&self) -> &vt100::Screen {
