@@ -1,0 +1,549 @@
+//! The commands for scripts, as a script runs them: the real `pivotal`
+//! binary in its own home directory (no keyring: the credentials file),
+//! against the reference server over sockets. Checks output shapes,
+//! filters, exit statuses, sanitising, and that the key never reaches the
+//! log.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{KEY, TestServer};
+use pivotal_tui::server::{DEMO_CUSTOMERS, Seed};
+use tempfile::TempDir;
+
+/// A user's home for the binary: config, data and logs inside it.
+struct Home {
+    dir: TempDir,
+}
+
+impl Home {
+    fn new() -> Home {
+        Home {
+            dir: tempfile::tempdir().expect("home"),
+        }
+    }
+
+    fn config_dir(&self) -> PathBuf {
+        self.dir.path().join(".config/pivotal-tui")
+    }
+
+    fn log_dir(&self) -> PathBuf {
+        self.dir.path().join(".local/state/pivotal-tui/logs")
+    }
+
+    /// Runs `pivotal args…` with `stdin` and returns what it did.
+    async fn run(&self, args: &[&str], stdin: &str) -> Run {
+        use tokio::io::AsyncWriteExt;
+        let home = self.dir.path();
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pivotal"))
+            .args(args)
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("XDG_STATE_HOME", home.join(".local/state"))
+            .env("PIVOTAL_NO_KEYRING", "1")
+            .env_remove("PIVOTAL_API_KEY")
+            .env_remove("PIVOTAL_API_URL")
+            .env_remove("PIVOTAL_LOG")
+            .env_remove("PIVOTAL_SHARE_URL_BASE")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pivotal starts");
+        let mut input = child.stdin.take().expect("stdin");
+        input
+            .write_all(stdin.as_bytes())
+            .await
+            .expect("stdin written");
+        drop(input);
+        let output =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .expect("pivotal finishes")
+                .expect("pivotal runs");
+        Run::from(output)
+    }
+
+    /// Signs in to `url` with the test key, as a user would.
+    async fn login(&self, url: &str) {
+        let run = self
+            .run(&["login", "--api-url", url], &format!("{KEY}\n"))
+            .await;
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+}
+
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+async fn demo_server() -> TestServer {
+    TestServer::start_with(|c| c.seed = Some(Seed::Embedded(DEMO_CUSTOMERS))).await
+}
+
+/// The live customers of the demo account.
+fn live_demo_count() -> usize {
+    let all: Vec<serde_json::Value> = serde_json::from_str(DEMO_CUSTOMERS).expect("demo");
+    all.iter().filter(|c| c["archived"] != true).count()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_reads_the_key_from_stdin_checks_it_and_keeps_it_for_the_owner_only() {
+    let server = demo_server().await;
+    let home = Home::new();
+    let run = home
+        .run(&["login", "--api-url", &server.url()], &format!("{KEY}\n"))
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("as Dana Reyes"), "{}", run.stdout);
+    assert!(!run.stdout.contains(KEY), "the key is never printed");
+    let credentials = home.config_dir().join("credentials");
+    #[cfg(unix)]
+    assert_eq!(mode(&credentials), 0o600);
+    let config = std::fs::read_to_string(home.config_dir().join("config.toml")).unwrap();
+    assert!(
+        config.contains(&format!("api_url = \"{}\"", server.url())),
+        "{config}"
+    );
+
+    // The next command needs neither the key nor the URL again.
+    let run = home.run(&["customers", "list", "--csv"], "").await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(run.stdout.lines().count(), live_demo_count() + 1);
+
+    let run = home.run(&["logout"], "").await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!credentials.exists());
+    let run = home.run(&["customers", "list"], "").await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("pivotal login"), "{}", run.stderr);
+    assert!(run.stderr.contains("PIVOTAL_API_KEY"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_pivotal_refuses_is_not_stored_and_exits_3() {
+    let server = demo_server().await;
+    let home = Home::new();
+    let run = home
+        .run(
+            &["login", "--api-url", &server.url()],
+            "pk_test_wrong_key\n",
+        )
+        .await;
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("refused the API key"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("pk_test_wrong_key"),
+        "no key in errors"
+    );
+    assert!(!home.config_dir().join("credentials").exists());
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_file_others_can_read_is_refused_with_the_command_that_fixes_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    let credentials = home.config_dir().join("credentials");
+    std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = home.run(&["customers", "list"], "").await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
+    assert!(!run.stderr.contains(KEY));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn list_prints_a_table_json_or_csv_with_the_apps_filters() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+
+    let table = home.run(&["customers", "list"], "").await;
+    assert_eq!(table.code, 0, "{table:?}");
+    let header = table.stdout.lines().next().unwrap();
+    for column in ["#", "Name", "Domain", "Owner", "Plan", "Source"] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert!(table.stdout.contains("acme.com [3]"), "badges in the table");
+    assert!(
+        !table.stdout.contains('\u{1b}'),
+        "no colour when not a terminal"
+    );
+
+    let json = home.run(&["customers", "list", "--json"], "").await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).expect("a JSON array");
+    assert_eq!(rows.len(), live_demo_count());
+    let acme = rows
+        .iter()
+        .find(|r| r["display_id"] == 1003)
+        .expect("#1003");
+    assert_eq!(acme["normalized_domain"], "acme.com");
+    assert_eq!(acme["duplicates"], 3);
+    assert_eq!(acme["owner"], "Dana Reyes");
+    assert!(acme["id"].as_str().unwrap().starts_with("cus_"));
+
+    let csv = home
+        .run(&["customers", "list", "--csv", "--filter", "acme"], "")
+        .await;
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(
+        lines[0],
+        "display_id,name,domain,normalized_domain,duplicates,owner,plan,source,tags,archived,updated_at,id"
+    );
+    assert_eq!(lines.len(), 4, "three acme.com customers: {lines:?}");
+
+    let dups = home
+        .run(&["customers", "list", "--json", "--duplicates"], "")
+        .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&dups.stdout).unwrap();
+    assert_eq!(rows.len(), 17);
+    assert_eq!(
+        rows[0]["normalized_domain"], "acme.com",
+        "largest group first"
+    );
+    assert!(rows.iter().all(|r| r["duplicates"].as_u64().unwrap() >= 2));
+
+    let mine = home
+        .run(&["customers", "list", "--json", "--mine"], "")
+        .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&mine.stdout).unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["owner_id"] == "usr_8f3c21"));
+
+    let fuzzy = home
+        .run(&["customers", "list", "--json", "--filter", "~glbx"], "")
+        .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&fuzzy.stdout).unwrap();
+    let ids: Vec<u64> = rows
+        .iter()
+        .map(|r| r["display_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+
+    let all = home
+        .run(&["customers", "list", "--json", "--include-archived"], "")
+        .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&all.stdout).unwrap();
+    assert!(rows.len() > live_demo_count());
+    assert!(rows.iter().any(|r| r["archived"] == true));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn create_normalises_checks_and_refuses_a_taken_domain_when_asked() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+
+    let run = home
+        .run(
+            &[
+                "customers",
+                "create",
+                "--name",
+                "Zephyr Analytics",
+                "--domain",
+                "https://www.Zephyr.io/pricing",
+                "--plan",
+                "Growth",
+                "--tag",
+                "beta",
+                "--field",
+                "region=EU",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("Created #1062 Zephyr Analytics"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("https://app.pivotal.app/customers/1062")
+    );
+    let created = server
+        .client()
+        .get_customer(&find_id(&home, 1062).await)
+        .await
+        .unwrap();
+    assert_eq!(created.domain.as_deref(), Some("zephyr.io"));
+    assert_eq!(
+        created.owner_id.as_deref(),
+        Some("usr_8f3c21"),
+        "owner defaults to me"
+    );
+
+    let run = home
+        .run(
+            &[
+                "customers",
+                "create",
+                "--name",
+                "Acme Holdings",
+                "--domain",
+                "www.ACME.com",
+                "--if-no-duplicate",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(run.code, 5, "{run:?}");
+    assert!(run.stderr.contains("#1003 Acme Co"), "{}", run.stderr);
+
+    let run = home
+        .run(
+            &[
+                "customers",
+                "create",
+                "--name",
+                "  ",
+                "--domain",
+                "not a domain",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("name"), "{}", run.stderr);
+
+    let run = home
+        .run(
+            &[
+                "customers",
+                "create",
+                "--name",
+                "X",
+                "--owner",
+                "nobody@example.com",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("no teammate"), "{}", run.stderr);
+
+    let count = home.run(&["customers", "list", "--csv"], "").await;
+    assert_eq!(
+        count.stdout.lines().count(),
+        live_demo_count() + 2,
+        "only Zephyr made"
+    );
+}
+
+/// The id of the customer with this display id, from `list --json`.
+async fn find_id(home: &Home, display_id: u64) -> String {
+    let run = home
+        .run(&["customers", "list", "--json", "--include-archived"], "")
+        .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).unwrap();
+    rows.iter()
+        .find(|r| r["display_id"] == display_id)
+        .and_then(|r| r["id"].as_str())
+        .expect("listed")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn show_archive_and_restore_take_an_id_or_a_number() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+
+    let show = home.run(&["customers", "show", "#1052"], "").await;
+    assert_eq!(show.code, 0, "{show:?}");
+    assert!(show.stdout.contains("#1052 ACME Co."), "{}", show.stdout);
+    assert!(show.stdout.contains("shared by 3 customers"));
+    assert!(show.stdout.contains("History   2 events"));
+
+    let id = find_id(&home, 1052).await;
+    let run = home.run(&["customers", "archive", &id], "").await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("Archived #1052"));
+    assert!(server.client().get_customer(&id).await.unwrap().archived);
+    let acme = home
+        .run(&["customers", "list", "--filter", "acme.com", "--csv"], "")
+        .await;
+    assert!(
+        acme.stdout.contains(",acme.com,2,"),
+        "the badge dropped:\n{}",
+        acme.stdout
+    );
+
+    let run = home.run(&["customers", "restore", "#1052"], "").await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!server.client().get_customer(&id).await.unwrap().archived);
+
+    let missing = home.run(&["customers", "show", "#999999"], "").await;
+    assert_eq!(missing.code, 3, "{missing:?}");
+    let bad = home.run(&["customers", "show", "acme"], "").await;
+    assert_eq!(bad.code, 2, "{bad:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_server_exits_4() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    // A loopback port nothing listens on.
+    let dead = {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", socket.local_addr().unwrap())
+    };
+    let run = home
+        .run(&["customers", "list", "--api-url", &dead], "")
+        .await;
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(
+        run.stderr.contains("could not reach Pivotal"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_names_come_out_clean_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("hostile.json");
+    std::fs::write(
+        &seed,
+        serde_json::json!([{
+            "id": "cus_HOSTILE", "display_id": 1, "name": "Evil\u{1b}[2J\u{1b}]52;c;aGk=\u{7} Corp\u{202e}",
+            "domain": "evil\u{1b}[31m.com", "owner_id": null, "plan": "Pro\r\nX", "tags": ["\u{1b}[1mt"],
+            "custom_fields": {}, "source": "manual", "archived": false,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let server = TestServer::start_with(|c| c.seed = Some(Seed::File(seed.clone()))).await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for format in [&[][..], &["--csv"], &["--json"]] {
+        let mut args = vec!["customers", "list"];
+        args.extend_from_slice(format);
+        let run = home.run(&args, "").await;
+        assert_eq!(run.code, 0, "{run:?}");
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}', '\r'] {
+            assert!(
+                !run.stdout.contains(bad),
+                "{format:?} printed {bad:?}:\n{}",
+                run.stdout
+            );
+        }
+        assert!(run.stdout.contains("Evil"), "{}", run.stdout);
+    }
+    let show = home.run(&["customers", "show", "#1"], "").await;
+    assert!(!show.stdout.contains('\u{1b}'), "{}", show.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_shows_and_sets_settings_and_never_the_key() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    let path = home.run(&["config", "path"], "").await;
+    assert_eq!(
+        path.stdout.trim(),
+        home.config_dir().join("config.toml").to_str().unwrap()
+    );
+
+    let set = home.run(&["config", "set", "view.sort", "plan"], "").await;
+    assert_eq!(set.code, 0, "{set:?}");
+    let show = home.run(&["config", "show"], "").await;
+    assert!(show.stdout.contains("sort = \"plan\""), "{}", show.stdout);
+    assert!(show.stdout.contains("pk_test_…"), "{}", show.stdout);
+    assert!(!show.stdout.contains(KEY), "the key is masked");
+
+    let wrong = home.run(&["config", "set", "theme", "neon"], "").await;
+    assert_eq!(wrong.code, 2, "{wrong:?}");
+    let unknown = home.run(&["config", "set", "colour", "red"], "").await;
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_settings_file_is_named_on_stderr_and_left_as_it_is() {
+    let home = Home::new();
+    std::fs::create_dir_all(home.config_dir()).unwrap();
+    let broken = "theme = \"dark\"\n\n[view]\nsort = 12\n";
+    std::fs::write(home.config_dir().join("config.toml"), broken).unwrap();
+    let show = home.run(&["config", "show"], "").await;
+    assert!(
+        show.stderr.contains("config.toml line 4"),
+        "{}",
+        show.stderr
+    );
+    let set = home.run(&["config", "set", "view.mine", "true"], "").await;
+    assert_eq!(set.code, 2, "{set:?}");
+    let after = std::fs::read_to_string(home.config_dir().join("config.toml")).unwrap();
+    assert_eq!(after, broken);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_key_never_reaches_the_log_even_at_trace_level() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for args in [
+        &["customers", "list", "--log-level", "trace"][..],
+        &["customers", "show", "#1003", "--log-level", "trace"],
+        &[
+            "customers",
+            "list",
+            "--api-url",
+            "http://127.0.0.1:9",
+            "--log-level",
+            "trace",
+        ],
+    ] {
+        home.run(args, "").await;
+    }
+    let mut logged = String::new();
+    for entry in std::fs::read_dir(home.log_dir()).expect("a log dir") {
+        logged.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
+    assert!(!logged.is_empty(), "something was logged");
+    assert!(!logged.contains(KEY), "the key is in the log");
+    assert!(!logged.contains("s3cr3t"), "part of the key is in the log");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_are_printed_for_each_shell() {
+    let home = Home::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let run = home.run(&["completions", shell], "").await;
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.contains("customers"), "{shell}");
+    }
+    let bad = home.run(&["completions", "tcsh"], "").await;
+    assert_eq!(bad.code, 2, "usage errors exit 2");
+}
