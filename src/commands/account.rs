@@ -10,6 +10,7 @@ use crate::cli::{Cli, Shell};
 use crate::domain::sanitize;
 use crate::settings::credentials::{self, KeySource};
 use crate::settings::{SettingsFile, ThemeChoice};
+use crate::tui::keymap::Keymap;
 
 /// Asks for the key (no echo on a terminal; one line from stdin
 /// otherwise), checks it with `/v1/users/me`, says whose it is and stores
@@ -159,6 +160,13 @@ pub fn config_set(
     value: &str,
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
+    if let Some(action) = key.strip_prefix("keys.") {
+        // Checked as the app will check it, so a conflict is found now.
+        let mut keys = settings.settings().keys.clone();
+        keys.insert(action.to_owned(), value.to_owned());
+        Keymap::with_overrides(&keys)
+            .map_err(|problem| CommandError::Usage(format!("{key} not set: {problem}")))?;
+    }
     settings.set(key, value)?;
     writeln!(out, "{key} = {value:?} in {}", settings.path().display())?;
     Ok(())

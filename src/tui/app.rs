@@ -12,6 +12,7 @@ use ratatui::DefaultTerminal;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
+use super::keymap::Keymap;
 use super::message::{Command, Message};
 use super::state::State;
 use super::theme::Theme;
@@ -86,6 +87,15 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     state.share_url_base = config.share_url_base;
     state.notice = store_problem;
     state.config_problem = config.settings.problem().map(str::to_owned);
+    match Keymap::with_overrides(&settings.keys) {
+        Ok(keymap) => state.keymap = keymap,
+        Err(problem) => {
+            // The default keys, and the reason where the user looks.
+            state.config_problem = Some(format!(
+                "config.toml [keys]: {problem}; default keys in use"
+            ));
+        }
+    }
     state.remember_api_url = config.remember_api_url;
     state.apply_view(settings.view);
 

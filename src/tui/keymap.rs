@@ -1,5 +1,9 @@
 //! The one keymap table: it dispatches keys, fills the help overlay and the
-//! hint bar, so the three can never disagree.
+//! hint bar, so the three can never disagree. The user's `[keys]` overrides
+//! from the settings apply on top ([`Keymap`]), checked for conflicts when
+//! the app starts.
+
+use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -264,31 +268,226 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
-/// The action bound to a key press, if any.
-pub fn action_for(event: &KeyEvent) -> Option<Action> {
-    // Alt-combinations are not ours (and `Esc` then a key, sent together,
-    // arrives as one).
-    if event.modifiers.contains(KeyModifiers::ALT) {
-        return None;
-    }
-    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
-    // Shift is already in the character (`G`), so it is not compared.
-    let pressed = Key {
-        code: event.code,
-        ctrl,
-    };
-    BINDINGS
-        .iter()
-        .find(|b| b.keys.contains(&pressed))
-        .map(|b| b.action)
+/// The action bound to a key press in the default keymap, if any.
+#[cfg(test)]
+fn action_for(event: &KeyEvent) -> Option<Action> {
+    Keymap::default().action_for(event)
 }
 
-/// The bindings that appear in the hint bar, as (keys, word), for the list
-/// or for the open detail pane.
-pub fn hints(detail_open: bool) -> impl Iterator<Item = (&'static str, &'static str)> {
-    BINDINGS
-        .iter()
-        .filter_map(move |b| if detail_open { b.detail_hint } else { b.hint })
+impl Action {
+    /// Every action, in table order.
+    fn all() -> impl Iterator<Item = Action> {
+        BINDINGS.iter().map(|b| b.action)
+    }
+
+    /// The name `[keys]` uses for it: `archive`, `page_down`, ….
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::PageDown => "page_down",
+            Action::PageUp => "page_up",
+            Action::HalfPageDown => "half_page_down",
+            Action::HalfPageUp => "half_page_up",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::OpenDetail => "details",
+            Action::Close => "close",
+            Action::Filter => "filter",
+            Action::Mine => "mine",
+            Action::Duplicates => "duplicates",
+            Action::Sort => "sort",
+            Action::Reverse => "reverse",
+            Action::Compare => "compare",
+            Action::Archive => "archive",
+            Action::Undo => "undo",
+            Action::NewCustomer => "new",
+            Action::Edit => "edit",
+            Action::CopyLink => "copy_link",
+            Action::Refresh => "refresh",
+            Action::Help => "help",
+            Action::Quit => "quit",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Action> {
+        let name = name.trim().replace('-', "_").to_ascii_lowercase();
+        Action::all().find(|a| a.name() == name)
+    }
+}
+
+/// Named keys for `[keys]`, besides single characters and `ctrl-x`.
+const NAMED: &[(&str, KeyCode)] = &[
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("space", KeyCode::Char(' ')),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("pgup", KeyCode::PageUp),
+    ("pgdn", KeyCode::PageDown),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+];
+
+impl Key {
+    /// `x`, `D`, `ctrl-x` or a named key (`pgdn`).
+    fn parse(text: &str) -> Option<Key> {
+        let text = text.trim();
+        let lower = text.to_ascii_lowercase();
+        if let Some(rest) = lower
+            .strip_prefix("ctrl-")
+            .or_else(|| lower.strip_prefix("c-"))
+            && let [c] = rest.chars().collect::<Vec<_>>()[..]
+        {
+            return Some(ctrl(c));
+        }
+        if let Some((_, code)) = NAMED.iter().find(|(name, _)| *name == lower) {
+            return Some(plain(*code));
+        }
+        match text.chars().collect::<Vec<_>>()[..] {
+            [c] if !c.is_control() => Some(ch(c)),
+            _ => None,
+        }
+    }
+
+    /// How help shows the key.
+    fn label(self) -> String {
+        let base = match self.code {
+            KeyCode::Char(' ') => "Space".to_owned(),
+            KeyCode::Char(c) => c.to_string(),
+            code => NAMED
+                .iter()
+                .find(|(_, named)| *named == code)
+                .map_or_else(|| format!("{code:?}"), |(name, _)| (*name).to_owned()),
+        };
+        if self.ctrl {
+            format!("Ctrl-{base}")
+        } else {
+            base
+        }
+    }
+}
+
+/// The keymap in force: the table, with the user's overrides.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    bound: Vec<Bound>,
+}
+
+#[derive(Debug, Clone)]
+struct Bound {
+    action: Action,
+    keys: Vec<Key>,
+    /// The keys as help shows them.
+    label: String,
+    /// Set by the user: the hint bar shows these keys, not the table's.
+    overridden: bool,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap {
+            bound: BINDINGS
+                .iter()
+                .map(|b| Bound {
+                    action: b.action,
+                    keys: b.keys.to_vec(),
+                    label: b.label.to_owned(),
+                    overridden: false,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Keymap {
+    /// The table with `overrides` (action name → key) applied: each
+    /// replaces its action's keys.
+    ///
+    /// # Errors
+    ///
+    /// An unknown action or key, or a key that would then do two things;
+    /// the message names them.
+    pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Keymap, String> {
+        let mut keymap = Keymap::default();
+        for (name, text) in overrides {
+            let action = Action::parse(name).ok_or_else(|| format!("`{name}` is not an action"))?;
+            let key = Key::parse(text).ok_or_else(|| {
+                format!("`{text}` is not a key (a character, ctrl-x, or enter, esc, tab, …)")
+            })?;
+            let bound = keymap
+                .bound
+                .iter_mut()
+                .find(|b| b.action == action)
+                .expect("every action is in the table");
+            *bound = Bound {
+                action,
+                keys: vec![key],
+                label: key.label(),
+                overridden: true,
+            };
+        }
+        for (i, a) in keymap.bound.iter().enumerate() {
+            for b in &keymap.bound[i + 1..] {
+                if let Some(key) = a.keys.iter().find(|k| b.keys.contains(k)) {
+                    return Err(format!(
+                        "`{}` would both {} and {}",
+                        key.label(),
+                        a.action.name(),
+                        b.action.name()
+                    ));
+                }
+            }
+        }
+        Ok(keymap)
+    }
+
+    /// The action bound to a key press, if any.
+    pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
+        // Alt-combinations are not ours (and `Esc` then a key, sent
+        // together, arrives as one).
+        if event.modifiers.contains(KeyModifiers::ALT) {
+            return None;
+        }
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        // Shift is already in the character (`G`), so it is not compared.
+        let pressed = Key {
+            code: event.code,
+            ctrl,
+        };
+        self.bound
+            .iter()
+            .find(|b| b.keys.contains(&pressed))
+            .map(|b| b.action)
+    }
+
+    /// The hint bar's (keys, word) pairs, for the list or the detail pane.
+    pub fn hints(&self, detail_open: bool) -> Vec<(String, &'static str)> {
+        BINDINGS
+            .iter()
+            .zip(&self.bound)
+            .filter_map(|(b, bound)| {
+                let (keys, word) = if detail_open { b.detail_hint } else { b.hint }?;
+                let keys = if bound.overridden {
+                    bound.label.clone()
+                } else {
+                    keys.to_owned()
+                };
+                Some((keys, word))
+            })
+            .collect()
+    }
+
+    /// Every binding for help: (keys, description).
+    pub fn help(&self) -> impl Iterator<Item = (&str, &'static str)> {
+        BINDINGS
+            .iter()
+            .zip(&self.bound)
+            .map(|(b, bound)| (bound.label.as_str(), b.description))
+    }
 }
 
 #[cfg(test)]
@@ -319,6 +518,53 @@ mod tests {
             Some(Action::Quit)
         );
         assert_eq!(press(KeyCode::Char('d'), KeyModifiers::NONE), None);
+    }
+
+    #[test]
+    fn overrides_rebind_an_action_and_show_in_help_and_hints() {
+        let overrides = BTreeMap::from([
+            ("archive".to_owned(), "A".to_owned()),
+            ("filter".to_owned(), "ctrl-f".to_owned()),
+        ]);
+        let keymap = Keymap::with_overrides(&overrides).unwrap();
+        let shift_a = KeyEvent::new(KeyCode::Char('A'), KeyModifiers::SHIFT);
+        assert_eq!(keymap.action_for(&shift_a), Some(Action::Archive));
+        assert_eq!(
+            keymap.action_for(&KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE)),
+            None,
+            "the old key is free"
+        );
+        let ctrl_f = KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL);
+        assert_eq!(keymap.action_for(&ctrl_f), Some(Action::Filter));
+        assert!(
+            keymap
+                .hints(false)
+                .contains(&("Ctrl-f".to_owned(), "filter"))
+        );
+        assert!(
+            keymap
+                .help()
+                .any(|(keys, d)| keys == "A" && d.starts_with("archive"))
+        );
+    }
+
+    #[test]
+    fn a_key_bound_twice_or_a_wrong_name_is_refused_with_a_reason() {
+        let twice = BTreeMap::from([("archive".to_owned(), "j".to_owned())]);
+        let err = Keymap::with_overrides(&twice).unwrap_err();
+        assert!(err.contains("`j` would both down and archive"), "{err}");
+        let unknown = BTreeMap::from([("explode".to_owned(), "x".to_owned())]);
+        assert!(
+            Keymap::with_overrides(&unknown)
+                .unwrap_err()
+                .contains("explode")
+        );
+        let bad_key = BTreeMap::from([("archive".to_owned(), "ctrl-".to_owned())]);
+        assert!(
+            Keymap::with_overrides(&bad_key)
+                .unwrap_err()
+                .contains("not a key")
+        );
     }
 
     #[test]

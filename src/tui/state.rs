@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::finder::Finder;
 use super::form::{Form, FormMode};
 use super::format;
+use super::keymap::Keymap;
 use super::theme::Theme;
 use super::triage::{Archived, Compare};
 use crate::api::IdempotencyKey;
@@ -33,6 +34,8 @@ pub struct State {
     pub me: Option<String>,
     /// What the list shows: filters, sort and the resulting rows.
     pub finder: Finder,
+    /// The keys in force (the table with the user's overrides).
+    pub keymap: Keymap,
     /// The selected row of the list.
     pub selected: usize,
     /// The first visible row.
@@ -169,6 +172,7 @@ impl State {
             users: HashMap::new(),
             me: None,
             finder: Finder::default(),
+            keymap: Keymap::default(),
             selected: 0,
             offset: 0,
             selected_id: None,

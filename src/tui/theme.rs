@@ -9,13 +9,18 @@ use crate::settings::ThemeChoice;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
+    /// Colours picked to read on a light background (no yellow text).
+    pub light: bool,
 }
 
 impl Theme {
     /// Colour unless `NO_COLOR` is set to a non-empty value (no-color.org).
     pub fn from_env() -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme { color: !no_color }
+        Theme {
+            color: !no_color,
+            light: false,
+        }
     }
 
     /// The theme the settings ask for: `auto` follows `NO_COLOR`, `mono`
@@ -25,16 +30,26 @@ impl Theme {
         match choice {
             ThemeChoice::Auto => Theme::from_env(),
             ThemeChoice::Mono => Theme::mono(),
-            ThemeChoice::Dark | ThemeChoice::Light => Theme::colored(),
+            ThemeChoice::Dark => Theme::colored(),
+            ThemeChoice::Light => Theme {
+                light: true,
+                ..Theme::colored()
+            },
         }
     }
 
     pub fn mono() -> Theme {
-        Theme { color: false }
+        Theme {
+            color: false,
+            light: false,
+        }
     }
 
     pub fn colored() -> Theme {
-        Theme { color: true }
+        Theme {
+            color: true,
+            light: false,
+        }
     }
 
     fn fg(self, color: Color) -> Style {
@@ -85,7 +100,16 @@ impl Theme {
     }
 
     pub fn warning(self) -> Style {
-        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        self.fg(self.caution()).add_modifier(Modifier::BOLD)
+    }
+
+    /// Yellow on dark backgrounds; on light ones yellow text fades, so blue.
+    fn caution(self) -> Color {
+        if self.light {
+            Color::Blue
+        } else {
+            Color::Yellow
+        }
     }
 
     pub fn error(self) -> Style {
@@ -93,7 +117,12 @@ impl Theme {
     }
 
     pub fn ok(self) -> Style {
-        self.fg(Color::Green)
+        // Bright green is hard to read on white.
+        if self.light {
+            self.fg(Color::Green).add_modifier(Modifier::BOLD)
+        } else {
+            self.fg(Color::Green)
+        }
     }
 
     pub fn key(self) -> Style {
@@ -108,7 +137,7 @@ impl Theme {
 
     /// A compared field whose value differs between the records.
     pub fn differs(self) -> Style {
-        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        self.fg(self.caution()).add_modifier(Modifier::BOLD)
     }
 
     pub fn border(self) -> Style {

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::changes;
 use super::finder;
 use super::form::FormOutcome;
-use super::keymap::{Action, action_for};
+use super::keymap::Action;
 use super::message::{Command, Message};
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
@@ -118,7 +118,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         finder::on_line_key(state, key);
         return follow_selection(state);
     }
-    let Some(action) = action_for(&key) else {
+    let Some(action) = state.keymap.action_for(&key) else {
         return Vec::new();
     };
     if state.help_open {

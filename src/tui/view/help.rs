@@ -5,22 +5,23 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use super::super::keymap::BINDINGS;
 use super::super::state::State;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
-    let label_width = BINDINGS
-        .iter()
-        .map(|b| b.label.chars().count())
+    let label_width = state
+        .keymap
+        .help()
+        .map(|(keys, _)| keys.chars().count())
         .max()
         .unwrap_or(0);
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|b| {
+    let mut lines: Vec<Line> = state
+        .keymap
+        .help()
+        .map(|(keys, description)| {
             Line::from(vec![
-                Span::styled(format!(" {:<label_width$}  ", b.label), theme.key()),
-                Span::raw(b.description),
+                Span::styled(format!(" {keys:<label_width$}  "), theme.key()),
+                Span::raw(description),
             ])
         })
         .collect();

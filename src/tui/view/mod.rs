@@ -16,7 +16,6 @@ use unicode_width::UnicodeWidthStr;
 use super::finder::FilterLine;
 use super::form::FormContext;
 use super::format;
-use super::keymap;
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
 
@@ -234,18 +233,18 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         render_filter_line(state, line, frame, area);
         return;
     }
-    let mut hints: Vec<(&str, &str)> = Vec::new();
+    let mut hints: Vec<(String, &str)> = Vec::new();
     if state.compare.is_some() {
-        hints.extend_from_slice(COMPARE_HINTS);
+        hints.extend(COMPARE_HINTS.iter().map(|(k, w)| ((*k).to_owned(), *w)));
     } else {
         if state.finder.query().is_some() && !state.detail_open {
-            hints.push(("Esc", "clear filter"));
+            hints.push(("Esc".to_owned(), "clear filter"));
         }
-        hints.extend(keymap::hints(state.detail_open));
+        hints.extend(state.keymap.hints(state.detail_open));
     }
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.
-    let width = |hints: &[(&str, &str)]| -> usize {
+    let width = |hints: &[(String, &str)]| -> usize {
         hints
             .iter()
             .map(|(k, w)| k.width() + w.width() + 3)
@@ -254,7 +253,7 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
     while width(&hints) > usize::from(area.width) + 2 && hints.len() > 1 {
         let drop = hints
             .iter()
-            .rposition(|(k, _)| *k != "?")
+            .rposition(|(k, _)| k != "?")
             .unwrap_or(hints.len() - 1);
         hints.remove(drop);
     }
