@@ -1,0 +1,126 @@
+//! The Customers screen on a real account, as a user meets it: signed in
+//! with `pivotal login` (key in the credentials file, no keyring), run in a
+//! pseudo-terminal against `pivotal serve`, and what it leaves in the
+//! settings.
+
+#[path = "common/pty.rs"]
+mod pty;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+
+use pty::PtyApp;
+use tempfile::TempDir;
+
+const KEY: &str = "pk_test_pty_account_s3cr3t";
+
+/// `pivotal serve` with the demo data, stopped when dropped.
+struct Serve {
+    child: Child,
+    url: String,
+    _dir: TempDir,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve() -> Serve {
+    let dir = tempfile::tempdir().expect("server dir");
+    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-customers.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pivotal"))
+        .args(["serve", "--addr", ":0", "--seed", seed, "--data-dir"])
+        .arg(dir.path())
+        .env("PIVOTAL_SERVER_API_KEY", KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let url = first.trim().trim_start_matches("listening on ").to_owned();
+    Serve {
+        child,
+        url,
+        _dir: dir,
+    }
+}
+
+/// `pivotal login --api-url URL` in `home`, the key on stdin.
+fn login(home: &TempDir, url: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pivotal"))
+        .args(["login", "--api-url", url])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("XDG_DATA_HOME", home.path().join(".local/share"))
+        .env("XDG_STATE_HOME", home.path().join(".local/state"))
+        .env("PIVOTAL_NO_KEYRING", "1")
+        .env_remove("PIVOTAL_API_KEY")
+        .env_remove("PIVOTAL_API_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("login starts");
+    writeln!(child.stdin.take().expect("stdin"), "{KEY}").expect("key typed");
+    let output = child.wait_with_output().expect("login ends");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn config(home: &TempDir) -> String {
+    std::fs::read_to_string(home.path().join(".config/pivotal-tui/config.toml"))
+        .expect("config.toml")
+}
+
+#[test]
+fn a_signed_in_user_opens_the_list_and_a_run_with_api_url_is_remembered() {
+    let first = serve();
+    let second = serve();
+    let home = Rc::new(tempfile::tempdir().expect("home"));
+    login(&home, &first.url);
+    assert!(
+        config(&home).contains(&first.url),
+        "login remembers the URL"
+    );
+
+    // No flag: the stored key and the remembered URL.
+    let mut app = PtyApp::spawn_in(Rc::clone(&home), &[]);
+    app.wait_for("the synced list", |text| {
+        text.contains("Customers  59") && text.contains("synced")
+    });
+    assert!(!app.screen().contents().contains(KEY));
+    app.press(b"q");
+    assert!(app.wait_exit().success());
+
+    // --api-url for one run, remembered once it synced.
+    let mut app = PtyApp::spawn_in(Rc::clone(&home), &["--api-url", &second.url]);
+    app.wait_for("the list from the second server", |text| {
+        text.contains("Customers  59") && text.contains("synced")
+    });
+    app.press(b"q");
+    assert!(app.wait_exit().success());
+    let saved = config(&home);
+    assert!(
+        saved.contains(&format!("api_url = \"{}\"", second.url)),
+        "{saved}"
+    );
+
+    // The log has the run, never the key.
+    let logs = home.path().join(".local/state/pivotal-tui/logs");
+    let mut logged = String::new();
+    for entry in std::fs::read_dir(logs).expect("log dir") {
+        logged.push_str(&std::fs::read_to_string(entry.expect("entry").path()).expect("log"));
+    }
+    assert!(logged.contains("opening the Customers screen"), "{logged}");
+    assert!(!logged.contains(KEY));
+}
