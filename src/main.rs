@@ -91,6 +91,7 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             let base = cli
                 .share_url_base
                 .clone()
+                .or_else(|| settings.settings().share_url_base.clone())
                 .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
             demo(base, settings).await?;
         }

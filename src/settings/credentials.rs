@@ -175,29 +175,12 @@ fn check_private(_: &Path, _: &std::fs::Metadata) -> Result<(), CredentialError>
 
 /// Writes the key file readable by its owner only, atomically.
 fn write_file(path: &Path, key: &ApiKey) -> Result<(), CredentialError> {
-    use std::io::Write;
-    let io = |action: &'static str| {
-        let path = path.to_owned();
-        move |source| CredentialError::Io {
-            action,
-            path,
-            source,
-        }
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io("create the folder for"))?;
-    }
-    let mut file = atomic_write_file::AtomicWriteFile::open(path).map_err(io("open"))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(io("protect"))?;
-    }
-    writeln!(file, "{}", key.expose()).map_err(io("write"))?;
-    file.commit().map_err(io("save"))?;
-    Ok(())
+    let line = format!("{}\n", key.expose());
+    super::write_file(path, line.as_bytes(), true).map_err(|(action, source)| CredentialError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Removes the key file; whether there was one.

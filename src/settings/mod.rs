@@ -383,20 +383,35 @@ fn commented_out(example: &str) -> String {
 ///
 /// [`SettingsError::Io`] naming the path.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SettingsError> {
-    let io = |action: &'static str| {
-        let path = path.to_owned();
-        move |source| SettingsError::Io {
-            action,
-            path,
-            source,
-        }
-    };
+    write_file(path, bytes, false).map_err(|(action, source)| SettingsError::Io {
+        action,
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// [`write_atomically`], optionally readable by the owner only (mode 0600
+/// from before the first byte is written); errors say what failed.
+pub(crate) fn write_file(
+    path: &Path,
+    bytes: &[u8],
+    private: bool,
+) -> Result<(), (&'static str, std::io::Error)> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io("create the folder for"))?;
+        std::fs::create_dir_all(dir).map_err(|e| ("create the folder for", e))?;
     }
-    let mut file = atomic_write_file::AtomicWriteFile::open(path).map_err(io("open"))?;
-    file.write_all(bytes).map_err(io("write"))?;
-    file.commit().map_err(io("save"))?;
+    let mut file = atomic_write_file::AtomicWriteFile::open(path).map_err(|e| ("open", e))?;
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| ("protect", e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    file.write_all(bytes).map_err(|e| ("write", e))?;
+    file.commit().map_err(|e| ("save", e))?;
     Ok(())
 }
 
