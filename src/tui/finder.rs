@@ -249,11 +249,10 @@ pub fn refresh(state: &mut State) {
         _ => Matches::All,
     };
     let criteria = Criteria {
-        owner: if finder.mine {
-            state.me.as_deref()
-        } else {
-            None
-        },
+        // My customers restored from the settings before the first sync
+        // has said who "me" is: nobody matches yet, rather than everyone
+        // under a header that says "My customers".
+        owner: finder.mine.then(|| state.me.as_deref().unwrap_or_default()),
         duplicates_only: finder.duplicates_only,
     };
     finder.rows = Rows::compute(&state.customers, matches, criteria);

@@ -87,6 +87,10 @@ fn escape_in_the_filter_line_clears_it() {
     type_text(&mut state, "zzz-nobody");
     assert_eq!(state.row_count(), 0);
     assert!(screen(&state).contains("0 of 59"));
+    assert!(
+        screen(&state).contains("No customer matches"),
+        "not an empty account"
+    );
     press(&mut state, KeyCode::Esc);
     assert!(state.finder.line.is_none());
     assert_eq!(state.row_count(), live_demo_count());

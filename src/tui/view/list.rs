@@ -303,6 +303,12 @@ fn domain_line<'a>(state: &State, entry: &'a Entry, marks: &Marks, width: usize)
 fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let (text, style) = match (&state.sync.phase, state.cache_loaded) {
+        _ if state.finder.narrowed() && !state.customers.is_empty() => (
+            "No customer matches. Esc clears the filter; m and D switch My customers and \
+             duplicates only off."
+                .to_owned(),
+            theme.dim(),
+        ),
         (_, false) => ("Reading the local cache…".to_owned(), theme.dim()),
         (SyncPhase::Syncing { .. }, _) => {
             ("Fetching customers from Pivotal…".to_owned(), theme.dim())
