@@ -547,3 +547,49 @@ async fn completions_are_printed_for_each_shell() {
     let bad = home.run(&["completions", "tcsh"], "").await;
     assert_eq!(bad.code, 2, "usage errors exit 2");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_that_cannot_be_sent_is_kept_and_the_next_command_sends_it_first() {
+    use common::engine::{start_on, start_on_with};
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    let (archived, restored) = (find_id(&home, 1052).await, find_id(&home, 1056).await);
+    let TestServer {
+        server: running,
+        dir,
+    } = server;
+    let addr = running.addr();
+    running.shutdown().await;
+    // Pivotal fails every request for a while.
+    let failing = start_on_with(&dir, addr, |c| c.faults = common::faults(1.0, 0.0)).await;
+    let run = home.run(&["customers", "archive", &archived], "").await;
+    assert_eq!(run.code, 4, "{run:?}");
+    assert!(run.stderr.contains("saved"), "{}", run.stderr);
+    failing.shutdown().await;
+
+    let server = TestServer {
+        server: start_on(&dir, addr).await,
+        dir,
+    };
+    let run = home.run(&["customers", "archive", &restored], "").await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("sent a change saved earlier: archive of"),
+        "{}",
+        run.stderr
+    );
+    let client = server.client();
+    assert!(
+        client.get_customer(&archived).await.unwrap().archived,
+        "the kept one"
+    );
+    assert!(
+        client.get_customer(&restored).await.unwrap().archived,
+        "and the new one"
+    );
+    let history = client.history(&archived).await.unwrap();
+    let archives = history.iter().filter(|e| e.kind == "archived").count();
+    assert_eq!(archives, 1, "sent once");
+}

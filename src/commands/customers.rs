@@ -20,6 +20,7 @@ use crate::cli::{CreateArgs, ListArgs};
 use crate::domain::filter::{self, FilterState, Query, SearchIndex};
 use crate::domain::{Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize};
 use crate::store::{OutboxOp, Store};
+use crate::sync::send_change;
 
 /// Page size for listing: the most the API allows.
 const PAGE_SIZE: u32 = 1000;
@@ -342,17 +343,25 @@ pub async fn archive_or_restore(
 ) -> Result<(), CommandError> {
     let reference = CustomerRef::parse(reference)?;
     let (client, store_path) = connect(ctx).await?;
-    let mut account = Account::open(&store_path, &client).await?;
-    let customer_id = match account.find(&reference) {
-        Some(entry) => entry.id.clone(),
-        None => lookup_anywhere(&client, &reference).await?.id,
+    let (mut store, customer_id) = match reference {
+        // An id needs no lookup, so the change is saved even when Pivotal
+        // cannot be reached, and sent later.
+        CustomerRef::Id(id) => (Store::open(&store_path)?, id),
+        CustomerRef::DisplayId(_) => {
+            let account = Account::open(&store_path, &client).await?;
+            let id = match account.find(&reference) {
+                Some(entry) => entry.id.clone(),
+                None => lookup_anywhere(&client, &reference).await?.id,
+            };
+            (account.store, id)
+        }
     };
     let op = if archive {
         OutboxOp::Archive { customer_id }
     } else {
         OutboxOp::Restore { customer_id }
     };
-    let customer = send(&mut account.store, &client, op).await?;
+    let customer = send(&mut store, &client, op).await?;
     ctx.remember_api_url();
     let verb = if archive { "Archived" } else { "Restored" };
     writeln!(
@@ -364,34 +373,56 @@ pub async fn archive_or_restore(
     Ok(())
 }
 
-/// Writes `op` to the outbox, sends it with its key, and settles it: a
-/// delivered change leaves the outbox (and updates the cache), a refused one
-/// leaves it with the error, one that could not be sent stays for the app.
+/// Writes `op` to the outbox and delivers the outbox in order, `op` last,
+/// each change with its own key: changes an earlier command (or the app)
+/// could not send go first, as the app's engine would send them. A
+/// delivered change leaves the outbox and updates the cache; a refused one
+/// leaves it; one that cannot be sent now stays, with every change after
+/// it, for the next command or the app's next start.
 async fn send(store: &mut Store, client: &Client, op: OutboxOp) -> Result<Customer, CommandError> {
     let key = IdempotencyKey::new();
     store.outbox_push(&key, &op, OffsetDateTime::now_utc())?;
-    let result = match &op {
-        OutboxOp::Create { customer } => client.create_customer(customer, &key).await,
-        OutboxOp::Update { customer_id, patch } => client.update_customer(customer_id, patch).await,
-        OutboxOp::Archive { customer_id } => client.archive_customer(customer_id).await,
-        OutboxOp::Restore { customer_id } => client.restore_customer(customer_id).await,
-    };
-    match result {
-        Ok(customer) => {
-            store.outbox_delivered(&key, &customer)?;
-            Ok(customer)
+    for item in store.outbox_pending()? {
+        let ours = item.key == key;
+        match send_change(client, &item.key, &item.op).await {
+            Ok(customer) => {
+                store.outbox_delivered(&item.key, &customer)?;
+                if ours {
+                    return Ok(customer);
+                }
+                eprintln!("pivotal: sent a change saved earlier: {}", what(&item.op));
+            }
+            Err(err) if err.is_retryable() => {
+                store.outbox_record_attempt(&item.key, &crate::sync::short_reason(&err))?;
+                eprintln!(
+                    "pivotal: the change is saved and will be sent by the next command or when the app opens"
+                );
+                return Err(CommandError::Api(err));
+            }
+            Err(err) => {
+                store.outbox_remove(&item.key)?;
+                if ours {
+                    return Err(CommandError::Api(err));
+                }
+                eprintln!(
+                    "pivotal: a change saved earlier was refused and dropped: {}: {err}",
+                    what(&item.op)
+                );
+            }
         }
-        Err(err) if err.is_retryable() => {
-            store.outbox_record_attempt(&key, &crate::sync::short_reason(&err))?;
-            eprintln!(
-                "pivotal: the change is saved and will be sent the next time `pivotal` opens"
-            );
-            Err(CommandError::Api(err))
-        }
-        Err(err) => {
-            store.outbox_remove(&key)?;
-            Err(CommandError::Api(err))
-        }
+    }
+    Err(CommandError::Usage(
+        "the change was not found in the outbox after saving it; try again".into(),
+    ))
+}
+
+/// A change in a few words, for messages.
+fn what(op: &OutboxOp) -> String {
+    match op {
+        OutboxOp::Create { customer } => format!("create {}", sanitize(&customer.name)),
+        OutboxOp::Update { customer_id, .. } => format!("edit of {customer_id}"),
+        OutboxOp::Archive { customer_id } => format!("archive of {customer_id}"),
+        OutboxOp::Restore { customer_id } => format!("restore of {customer_id}"),
     }
 }
 

@@ -21,6 +21,8 @@
 mod engine;
 mod outbox;
 
+pub use outbox::send_change;
+
 use std::time::Duration;
 
 use time::OffsetDateTime;

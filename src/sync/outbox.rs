@@ -38,7 +38,7 @@ use tokio::time::Instant;
 
 use super::engine::{Engine, RunError};
 use super::{SyncEvent, short_reason};
-use crate::api::{ApiError, Customer, IdempotencyKey};
+use crate::api::{ApiError, Client, Customer, IdempotencyKey};
 use crate::store::{OutboxItem, OutboxOp};
 
 /// The outbox as this run of the engine knows it, in queue order: loaded
@@ -252,18 +252,7 @@ impl Engine {
     async fn deliver(self) -> DeliveryEnd {
         let mut progressed = false;
         while let Some(OutboxItem { key, op, .. }) = self.outbox.head() {
-            let result = match &op {
-                OutboxOp::Create { customer } => self.client.create_customer(customer, &key).await,
-                OutboxOp::Update { customer_id, patch } => {
-                    self.client.update_customer(customer_id, patch).await
-                }
-                OutboxOp::Archive { customer_id } => {
-                    self.client.archive_customer(customer_id).await
-                }
-                OutboxOp::Restore { customer_id } => {
-                    self.client.restore_customer(customer_id).await
-                }
-            };
+            let result = send_change(&self.client, &key, &op).await;
             match Outcome::of(result) {
                 Outcome::Delivered(customer) => {
                     let (saved_key, saved) = (key.clone(), customer.clone());
@@ -313,6 +302,21 @@ impl Engine {
             progressed = true;
         }
         DeliveryEnd::Drained
+    }
+}
+
+/// Sends one outbox change with its key: the one mapping from a change to
+/// its request, for the engine and the command line alike.
+pub async fn send_change(
+    client: &Client,
+    key: &IdempotencyKey,
+    op: &OutboxOp,
+) -> Result<Customer, ApiError> {
+    match op {
+        OutboxOp::Create { customer } => client.create_customer(customer, key).await,
+        OutboxOp::Update { customer_id, patch } => client.update_customer(customer_id, patch).await,
+        OutboxOp::Archive { customer_id } => client.archive_customer(customer_id).await,
+        OutboxOp::Restore { customer_id } => client.restore_customer(customer_id).await,
     }
 }
 
