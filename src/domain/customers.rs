@@ -709,6 +709,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::domain::fixtures;
     use crate::domain::test_rng::Rng;
 
     /// A time `seconds` after a fixed instant.
@@ -718,18 +719,9 @@ mod tests {
 
     fn customer(display_id: u64, name: &str, domain: Option<&str>) -> Customer {
         Customer {
-            id: format!("cus_{display_id}"),
-            display_id,
-            name: name.to_owned(),
-            domain: domain.map(str::to_owned),
-            owner_id: None,
-            plan: None,
-            tags: Vec::new(),
-            custom_fields: BTreeMap::new(),
-            source: Source::Manual,
-            archived: false,
             created_at: at(0),
             updated_at: at(0),
+            ..fixtures::customer(display_id, name, domain)
         }
     }
 

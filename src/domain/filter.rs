@@ -1026,33 +1026,15 @@ impl FilterState {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::HashMap;
     use std::time::{Duration, Instant};
 
     use time::OffsetDateTime;
 
     use super::*;
-    use crate::api::models::{Customer, Source};
+    use crate::api::models::Customer;
+    use crate::domain::fixtures::customer;
     use crate::domain::test_rng::Rng;
-
-    /// A customer with only a name and a domain; the rest is filled in by
-    /// the caller with struct update syntax.
-    fn customer(display_id: u64, name: &str, domain: Option<&str>) -> Customer {
-        Customer {
-            id: format!("cus_{display_id}"),
-            display_id,
-            name: name.to_owned(),
-            domain: domain.map(str::to_owned),
-            owner_id: None,
-            plan: None,
-            tags: Vec::new(),
-            custom_fields: BTreeMap::new(),
-            source: Source::Manual,
-            archived: false,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-        }
-    }
 
     fn set_of(customers: impl IntoIterator<Item = Customer>) -> CustomerSet {
         let mut set = CustomerSet::default();

@@ -17,6 +17,8 @@ pub mod text;
 pub mod view;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod test_rng;
 
 pub use customers::{ApplyStats, Change, CustomerSet, Entry};

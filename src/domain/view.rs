@@ -200,27 +200,14 @@ fn to_u32(position: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use time::OffsetDateTime;
-
     use super::*;
-    use crate::api::models::{Customer, Source};
+    use crate::api::models::Customer;
+    use crate::domain::fixtures;
 
     fn customer(display_id: u64, name: &str, domain: &str, owner: &str) -> Customer {
         Customer {
-            id: format!("cus_{display_id}"),
-            display_id,
-            name: name.to_owned(),
-            domain: (!domain.is_empty()).then(|| domain.to_owned()),
             owner_id: Some(owner.to_owned()),
-            plan: None,
-            tags: Vec::new(),
-            custom_fields: BTreeMap::new(),
-            source: Source::Manual,
-            archived: false,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
+            ..fixtures::customer(display_id, name, (!domain.is_empty()).then_some(domain))
         }
     }
 
