@@ -102,6 +102,8 @@ fn without_an_api_key_it_exits_with_usage_status_and_says_how_to_set_one() {
     let home = tempfile::tempdir().expect("temp home");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pivotal"))
         .env_remove("PIVOTAL_API_KEY")
+        // A developer's own keyring must not answer for the test.
+        .env("PIVOTAL_NO_KEYRING", "1")
         .env("HOME", home.path())
         .env("XDG_DATA_HOME", home.path().join(".local/share"))
         .env("XDG_CONFIG_HOME", home.path().join(".config"))
