@@ -137,7 +137,8 @@ pub async fn list(
     let (client, store_path) = connect(ctx).await?;
     let account = Account::open(&store_path, &client).await?;
     ctx.remember_api_url();
-    let owner = |id: &str| account.owner_name(id);
+    let users = &account.users;
+    let owner = |id: &str| users.get(id).map(|u| u.name.as_str());
     let query = Query::parse(args.filter.as_deref().unwrap_or(""));
     let criteria = Criteria {
         owner: args.mine.then_some(account.me.id.as_str()),
