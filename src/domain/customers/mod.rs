@@ -1,0 +1,708 @@
+//! The customer set the list view renders: every live (non-archived) customer
+//! as the app shows it, in display order, with the duplicate-domain index kept
+//! exact as sync batches and local edits arrive.
+//!
+//! Owns turning an API [`Customer`] into a display-safe [`Entry`] (all server
+//! text is sanitised here, once), the display order, and the rule that an
+//! older copy of a record never overwrites a newer one. No I/O, no UI.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use time::OffsetDateTime;
+
+use super::duplicates::DuplicateIndex;
+use super::host::duplicate_key;
+use super::order::{OwnerNames, Sort, SortColumn, compare, sort_slots};
+use super::text::sanitize;
+use crate::api::models::{Customer, Source};
+
+/// Batches of at most this many records keep `order` sorted change by change
+/// (a binary search and one shift of the tail per change); larger ones
+/// rebuild it once at the end with a merge. At 100,000 customers (release
+/// build) one in-place change costs about 25 µs and a rebuild about 0.5 ms,
+/// so in-place only pays for a handful of changes.
+const IN_PLACE_MAX: usize = 16;
+
+/// Marks a slot whose place in `order` must be found again (see
+/// [`OrderUpkeep::Deferred`]).
+const UNPLACED: u32 = u32::MAX;
+
+/// A customer as the app shows it.
+///
+/// Built only from a [`Customer`], which passes every server string through
+/// [`sanitize`] once, so that nothing here can print a control character.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The opaque API id, kept verbatim for API calls; never displayed.
+    pub id: String,
+    /// The number shown to users and used in shared URLs.
+    pub display_id: u64,
+    pub name: String,
+    /// The domain as stored on the server (sanitised, not normalised).
+    pub domain: Option<String>,
+    /// The duplicate key of [`domain`](Self::domain) (see
+    /// [`duplicate_key`]); `None` when the domain is missing or blank.
+    pub domain_key: Option<String>,
+    pub owner_id: Option<String>,
+    pub plan: Option<String>,
+    pub tags: Vec<String>,
+    /// Custom fields, sorted by key.
+    pub custom_fields: Vec<(String, String)>,
+    pub source: Source,
+    pub archived: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// A change made in this app that the server has not confirmed yet (a
+    /// create or an edit waiting in the outbox).
+    pub pending: bool,
+    /// The lower-cased name, so that ordering compares without allocating.
+    sort_key: String,
+    /// The first eight bytes of `sort_key`, big-endian: most comparisons end
+    /// here, without following the string to another cache line.
+    sort_prefix: u64,
+}
+
+impl Entry {
+    /// The lower-cased name.
+    pub(super) fn sort_key(&self) -> &str {
+        &self.sort_key
+    }
+
+    /// The first eight bytes of [`sort_key`](Self::sort_key), big-endian.
+    pub(super) fn sort_prefix(&self) -> u64 {
+        self.sort_prefix
+    }
+
+    /// The same entry, marked as waiting for the server.
+    #[must_use]
+    pub fn into_pending(mut self) -> Entry {
+        self.pending = true;
+        self
+    }
+}
+
+impl From<Customer> for Entry {
+    fn from(customer: Customer) -> Self {
+        let name = clean(customer.name);
+        let sort_key = name.to_lowercase();
+        let domain = customer.domain.map(clean);
+        // Keyed on the sanitised text, so that two domains that look the same
+        // on screen (one with an invisible character) are one group.
+        let domain_key = duplicate_key(domain.as_deref());
+        let mut custom_fields: Vec<_> = customer
+            .custom_fields
+            .into_iter()
+            .map(|(key, value)| (clean(key), clean(value)))
+            .collect();
+        // Sanitising can change how keys compare, so sort again.
+        custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
+        Entry {
+            id: customer.id,
+            display_id: customer.display_id,
+            sort_prefix: prefix_of(&sort_key),
+            sort_key,
+            name,
+            domain,
+            domain_key,
+            owner_id: customer.owner_id.map(clean),
+            plan: customer.plan.map(clean),
+            tags: customer.tags.into_iter().map(clean).collect(),
+            custom_fields,
+            source: clean_source(customer.source),
+            archived: customer.archived,
+            created_at: customer.created_at,
+            updated_at: customer.updated_at,
+            pending: false,
+        }
+    }
+}
+
+/// The first eight bytes of `key` as a big-endian number, zero-padded, so
+/// that comparing two prefixes orders like comparing the strings' bytes.
+fn prefix_of(key: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = key.len().min(8);
+    bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
+}
+
+/// [`sanitize`] for an owned string, reusing it when it is already clean.
+fn clean(text: String) -> String {
+    let sanitised = match sanitize(&text) {
+        Cow::Owned(sanitised) => Some(sanitised),
+        Cow::Borrowed(_) => None,
+    };
+    sanitised.unwrap_or(text)
+}
+
+/// Sanitises the verbatim text of an unknown source.
+fn clean_source(source: Source) -> Source {
+    match source {
+        Source::Other(text) => Source::Other(clean(text)),
+        known => known,
+    }
+}
+
+/// What one [`CustomerSet::apply`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ApplyStats {
+    /// Live records that were not in the set (new, or restored).
+    pub inserted: usize,
+    /// Live records that replaced the stored copy.
+    pub updated: usize,
+    /// Archived records that took a customer out of the set.
+    pub removed: usize,
+    /// Records older than what the set already knew; ignored.
+    pub stale: usize,
+}
+
+/// The live customers, in display order, with their duplicate-domain index.
+///
+/// Entries sit in a dense `Vec` (slots); `order` lists slots in display
+/// order (name, then `display_id`), so [`at`](Self::at) is O(1) and the
+/// view can render only the visible rows. Every change keeps the id map, the
+/// duplicate index and `order` exact; nothing is ever recounted.
+///
+/// Cost, at n = 100,000: a batch of k records costs O(k) hash and index
+/// updates plus, for `order`, either k binary searches and shifts of a `u32`
+/// slice (k ≤ 16: a single-record update is a few tens of microseconds), or
+/// one O(n + k log n) merge. Loading 100 pages of 1,000 is therefore about
+/// 100 linear passes, not a re-sort per page and never a shift per record
+/// (measured: about 1 s in all, sanitising included, and under 35 ms for the
+/// slowest page).
+#[derive(Debug, Clone)]
+pub struct CustomerSet {
+    entries: Vec<Entry>,
+    /// Id → index into `entries`.
+    slots: HashMap<String, usize>,
+    duplicates: DuplicateIndex,
+    /// Indexes into `entries`, in display order.
+    order: Vec<u32>,
+    /// Ids that were archived (or removed locally) and are not live now, with
+    /// the `updated_at` of that state, so that an older live copy arriving
+    /// late does not bring them back.
+    gone: HashMap<String, OffsetDateTime>,
+    /// The order `order` follows.
+    sort: Sort,
+    /// Owner names, for [`SortColumn::Owner`].
+    owners: OwnerNames,
+    /// Changes with every change to what the set shows (entries or their
+    /// order), so that views derived from it know when to recompute. Drawn
+    /// from one counter for all sets, so two sets never share a version.
+    version: u64,
+    /// The position-level changes since version `log_from`, each tagged with
+    /// the version it is part of, for views that patch rather than recompute.
+    log: Vec<(u64, Change)>,
+    log_from: u64,
+}
+
+/// One position-level change to a [`CustomerSet`]'s display order, as
+/// [`CustomerSet::changes_since`] reports it. Positions are those at the
+/// moment of the change; replaying the changes in order keeps a list kept
+/// by position exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The customer at this position left; those after it moved up one.
+    Removed(usize),
+    /// The customer `id` arrived at this position; those from it moved down.
+    Inserted { position: usize, id: String },
+    /// The customer `id` at this position changed but kept its place.
+    Replaced { position: usize, id: String },
+}
+
+/// Hands out set versions.
+static VERSIONS: AtomicU64 = AtomicU64::new(1);
+
+/// Past this many changes the log starts over; views older than that
+/// recompute.
+const LOG_MAX: usize = 4_096;
+
+/// `log_from` while the log is not kept (during a large batch).
+const UNKNOWN: u64 = u64::MAX;
+
+impl Default for CustomerSet {
+    fn default() -> Self {
+        let version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed);
+        CustomerSet {
+            entries: Vec::new(),
+            slots: HashMap::new(),
+            duplicates: DuplicateIndex::default(),
+            order: Vec::new(),
+            gone: HashMap::new(),
+            sort: Sort::default(),
+            owners: OwnerNames::new(),
+            version,
+            log: Vec::new(),
+            log_from: version,
+        }
+    }
+}
+
+/// Two sets are equal when they show the same entries in the same order.
+impl PartialEq for CustomerSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter_ordered().eq(other.iter_ordered())
+    }
+}
+
+/// How `order` follows the changes of one batch.
+enum OrderUpkeep {
+    /// `order` stays sorted after every change.
+    InPlace,
+    /// `order` is left alone until the batch ends. `origin[slot]` is the slot
+    /// number the entry had in `order` when the batch began, or [`UNPLACED`]
+    /// when it is new or its sort key changed.
+    Deferred { origin: Vec<u32> },
+}
+
+impl CustomerSet {
+    /// Applies a batch of records from the server, in order.
+    ///
+    /// An archived record removes its customer; a live one inserts or
+    /// replaces it. A record whose `updated_at` is older than what the set
+    /// knows for its id (live, or archived or removed) is ignored, so a slow,
+    /// stale page cannot overwrite newer data or resurrect an archive.
+    /// Equal timestamps are applied, since incremental sync re-sends the
+    /// boundary record.
+    pub fn apply(&mut self, batch: impl IntoIterator<Item = Customer>) -> ApplyStats {
+        self.apply_entries(batch.into_iter().map(Entry::from).collect())
+    }
+
+    /// [`CustomerSet::apply`] for records already made into entries, so the
+    /// sanitising can happen off the UI task.
+    pub fn apply_entries(&mut self, batch: Vec<Entry>) -> ApplyStats {
+        let mut upkeep = if batch.len() <= IN_PLACE_MAX {
+            OrderUpkeep::InPlace
+        } else {
+            OrderUpkeep::Deferred {
+                origin: (0..self.entries.len()).map(slot_number).collect(),
+            }
+        };
+        let mut stats = ApplyStats::default();
+        for entry in batch {
+            self.apply_one(entry, &mut upkeep, &mut stats);
+        }
+        if let OrderUpkeep::Deferred { origin } = upkeep {
+            self.rebuild_order(&origin);
+            self.forget_changes();
+        }
+        if stats.inserted + stats.updated + stats.removed > 0 {
+            self.bump();
+        }
+        stats
+    }
+
+    /// Puts an entry back that this app took out (an undone archive), even
+    /// though the set has since heard of a newer archived copy. The server's
+    /// answer to the restore replaces it in turn.
+    pub fn reinstate(&mut self, entry: Entry) {
+        self.gone.remove(&entry.id);
+        if let Some(&slot) = self.slots.get(&entry.id) {
+            self.replace_slot(slot, entry, &mut OrderUpkeep::InPlace);
+        } else {
+            self.push(entry, &mut OrderUpkeep::InPlace);
+        }
+        self.bump();
+    }
+
+    /// The order the set is in.
+    #[must_use]
+    pub fn sort(&self) -> Sort {
+        self.sort
+    }
+
+    /// Puts the set in another order: one O(n log n) sort, and only when
+    /// the order changes.
+    pub fn set_sort(&mut self, sort: Sort) {
+        if sort != self.sort {
+            self.sort = sort;
+            self.resort();
+        }
+    }
+
+    /// Sets the owner names that [`SortColumn::Owner`] orders by (lower-cased
+    /// here); sorts again only when the list is sorted by owner.
+    pub fn set_owner_names<'a>(&mut self, names: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let owners: OwnerNames = names
+            .into_iter()
+            .map(|(id, name)| (id.to_owned(), name.to_lowercase()))
+            .collect();
+        if owners != self.owners {
+            self.owners = owners;
+            if self.sort.column == SortColumn::Owner {
+                self.resort();
+            }
+        }
+    }
+
+    /// Changes with every change to what the set shows; equal versions
+    /// show the same rows in the same order.
+    #[must_use]
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The changes that took the set from `version` to now, in order, or
+    /// `None` when they are not all known (a large batch, a new sort, a
+    /// version of another set): then recompute from scratch.
+    #[must_use]
+    pub fn changes_since(&self, version: u64) -> Option<impl Iterator<Item = &Change>> {
+        let known = self.log_from != UNKNOWN && self.log_from <= version && version <= self.version;
+        known.then(|| {
+            self.log
+                .iter()
+                .filter(move |(v, _)| *v >= version)
+                .map(|(_, change)| change)
+        })
+    }
+
+    fn resort(&mut self) {
+        sort_slots(&mut self.order, &self.entries, self.sort, &self.owners);
+        self.forget_changes();
+        self.bump();
+    }
+
+    /// Moves to a new version. Changes are tagged with the version they
+    /// start from, so those recorded since the last bump lead to this one.
+    fn bump(&mut self) {
+        self.version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed);
+        if self.log_from == UNKNOWN || self.log.len() > LOG_MAX {
+            self.log.clear();
+            self.log_from = self.version;
+        }
+    }
+
+    /// Gives up on the log until the next version: views older than that
+    /// recompute.
+    fn forget_changes(&mut self) {
+        self.log.clear();
+        self.log_from = UNKNOWN;
+    }
+
+    /// Records a position-level change on top of the current version.
+    fn record(&mut self, change: Change) {
+        if self.log_from != UNKNOWN {
+            self.log.push((self.version, change));
+        }
+    }
+
+    /// Every live entry, in display order, consuming the set.
+    pub fn into_entries(self) -> Vec<Entry> {
+        let mut slots: Vec<Option<Entry>> = self.entries.into_iter().map(Some).collect();
+        self.order
+            .iter()
+            .filter_map(|&slot| slots.get_mut(slot as usize).and_then(Option::take))
+            .collect()
+    }
+
+    /// Takes a customer out of the set, as an optimistic local archive.
+    ///
+    /// Applying its record again (with the same or a newer `updated_at`)
+    /// brings it back; an older copy stays out.
+    pub fn remove(&mut self, id: &str) -> Option<Entry> {
+        let slot = *self.slots.get(id)?;
+        let entry = self.remove_slot(slot, &mut OrderUpkeep::InPlace);
+        self.gone.insert(entry.id.clone(), entry.updated_at);
+        self.bump();
+        Some(entry)
+    }
+
+    /// The number of live customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there are no live customers.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The live customer with this id.
+    #[must_use]
+    pub fn get(&self, id: &str) -> Option<&Entry> {
+        self.slots.get(id).map(|&slot| &self.entries[slot])
+    }
+
+    /// The customer at `position` in display order. O(1).
+    #[must_use]
+    pub fn at(&self, position: usize) -> Option<&Entry> {
+        self.order.get(position).map(|&slot| self.entry(slot))
+    }
+
+    /// Where the customer with this id is in display order. O(log n): a
+    /// binary search by its sort key.
+    #[must_use]
+    pub fn position_of(&self, id: &str) -> Option<usize> {
+        self.slots
+            .get(id)
+            .and_then(|&slot| self.position_of_slot(slot_number(slot)))
+    }
+
+    /// The live customers in display order.
+    pub fn iter_ordered(&self) -> impl Iterator<Item = &Entry> {
+        self.order.iter().map(|&slot| self.entry(slot))
+    }
+
+    /// The count badge beside `entry`'s domain: `Some(n)` when n ≥ 2 live
+    /// customers share its duplicate key, otherwise `None`.
+    #[must_use]
+    pub fn badge(&self, entry: &Entry) -> Option<usize> {
+        let key = entry.domain_key.as_deref()?;
+        let count = self.duplicates.count(key);
+        (count >= 2).then_some(count)
+    }
+
+    /// How many duplicate keys are shared by two or more live customers. O(1).
+    #[must_use]
+    pub fn duplicate_domains(&self) -> usize {
+        self.duplicates.duplicate_domains()
+    }
+
+    /// The duplicate-domain index of the live customers.
+    #[must_use]
+    pub fn duplicates(&self) -> &DuplicateIndex {
+        &self.duplicates
+    }
+
+    /// The live customers whose duplicate key is `key`, by `display_id`.
+    #[must_use]
+    pub fn same_domain(&self, key: &str) -> Vec<&Entry> {
+        let mut group: Vec<&Entry> = self
+            .duplicates
+            .members(key)
+            .iter()
+            .filter_map(|id| self.get(id))
+            .collect();
+        group.sort_by(|a, b| a.display_id.cmp(&b.display_id).then(a.id.cmp(&b.id)));
+        group
+    }
+
+    /// Applies one record: stale check, then insert, replace or remove.
+    fn apply_one(&mut self, customer: Entry, upkeep: &mut OrderUpkeep, stats: &mut ApplyStats) {
+        match self.slots.get(&customer.id) {
+            Some(&slot) => self.apply_to_live(slot, customer, upkeep, stats),
+            None => self.apply_to_absent(customer, upkeep, stats),
+        }
+    }
+
+    /// Applies a record whose customer is live at `slot`.
+    fn apply_to_live(
+        &mut self,
+        slot: usize,
+        customer: Entry,
+        upkeep: &mut OrderUpkeep,
+        stats: &mut ApplyStats,
+    ) {
+        if customer.updated_at < self.entries[slot].updated_at {
+            stats.stale += 1;
+        } else if customer.archived {
+            let entry = self.remove_slot(slot, upkeep);
+            self.gone.insert(entry.id, customer.updated_at);
+            stats.removed += 1;
+        } else {
+            self.replace_slot(slot, customer, upkeep);
+            stats.updated += 1;
+        }
+    }
+
+    /// Applies a record whose customer is not live (unknown, archived or
+    /// removed locally).
+    fn apply_to_absent(
+        &mut self,
+        customer: Entry,
+        upkeep: &mut OrderUpkeep,
+        stats: &mut ApplyStats,
+    ) {
+        let gone_at = self.gone.get(&customer.id);
+        if gone_at.is_some_and(|&at| customer.updated_at < at) {
+            stats.stale += 1;
+        } else if customer.archived {
+            self.gone.insert(customer.id, customer.updated_at);
+        } else {
+            self.gone.remove(&customer.id);
+            self.push(customer, upkeep);
+            stats.inserted += 1;
+        }
+    }
+
+    /// Adds a new live entry at the end of `entries`.
+    fn push(&mut self, entry: Entry, upkeep: &mut OrderUpkeep) {
+        let slot = self.entries.len();
+        if let Some(key) = &entry.domain_key {
+            self.duplicates.insert(key, &entry.id);
+        }
+        self.slots.insert(entry.id.clone(), slot);
+        self.entries.push(entry);
+        match upkeep {
+            OrderUpkeep::InPlace => self.link(slot_number(slot)),
+            OrderUpkeep::Deferred { origin } => origin.push(UNPLACED),
+        }
+    }
+
+    /// Replaces the entry at `slot` with a newer copy of the same customer.
+    fn replace_slot(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
+        let old = &self.entries[slot];
+        if old.domain_key != entry.domain_key {
+            if let Some(key) = &old.domain_key {
+                self.duplicates.remove(key, &old.id);
+            }
+            if let Some(key) = &entry.domain_key {
+                self.duplicates.insert(key, &entry.id);
+            }
+        }
+        if compare(self.sort, &self.owners, old, &entry).is_eq() {
+            self.entries[slot] = entry;
+            if let OrderUpkeep::InPlace = upkeep
+                && let Some(position) = self.position_of_slot(slot_number(slot))
+            {
+                let id = self.entries[slot].id.clone();
+                self.record(Change::Replaced { position, id });
+            }
+            return;
+        }
+        match upkeep {
+            OrderUpkeep::InPlace => {
+                self.unlink(slot_number(slot));
+                self.entries[slot] = entry;
+                self.link(slot_number(slot));
+            }
+            OrderUpkeep::Deferred { origin } => {
+                origin[slot] = UNPLACED;
+                self.entries[slot] = entry;
+            }
+        }
+    }
+
+    /// Takes the entry at `slot` out of the set. The last entry moves into
+    /// `slot` (`swap_remove`), and the id map, `order` (or `origin`) follow it.
+    fn remove_slot(&mut self, slot: usize, upkeep: &mut OrderUpkeep) -> Entry {
+        let last = self.entries.len() - 1;
+        match upkeep {
+            OrderUpkeep::InPlace => {
+                // Positions are found by comparing entries, so look both up
+                // before the entries move.
+                self.unlink(slot_number(slot));
+                if slot != last {
+                    self.relabel(slot_number(last), slot_number(slot));
+                }
+            }
+            OrderUpkeep::Deferred { origin } => {
+                origin.swap_remove(slot);
+            }
+        }
+        let entry = self.entries.swap_remove(slot);
+        self.slots.remove(&entry.id);
+        if let Some(moved) = self.entries.get(slot)
+            && let Some(moved_slot) = self.slots.get_mut(&moved.id)
+        {
+            *moved_slot = slot;
+        }
+        if let Some(key) = &entry.domain_key {
+            self.duplicates.remove(key, &entry.id);
+        }
+        entry
+    }
+
+    /// Inserts `slot` into the sorted `order`.
+    fn link(&mut self, slot: u32) {
+        let position = self
+            .order
+            .partition_point(|&other| self.compare_slots(other, slot).is_lt());
+        self.order.insert(position, slot);
+        let id = self.entry(slot).id.clone();
+        self.record(Change::Inserted { position, id });
+    }
+
+    /// Takes `slot` out of the sorted `order`.
+    fn unlink(&mut self, slot: u32) {
+        if let Some(position) = self.find_in_order(slot) {
+            self.order.remove(position);
+            self.record(Change::Removed(position));
+        }
+    }
+
+    /// Renames `from` to `to` in `order`, for an entry about to move slots.
+    fn relabel(&mut self, from: u32, to: u32) {
+        if let Some(position) = self.find_in_order(from) {
+            self.order[position] = to;
+        }
+    }
+
+    /// The position of `slot` in `order`: a binary search, with a scan as a
+    /// fallback should `order` ever not be sorted (a bug, caught in tests).
+    fn find_in_order(&self, slot: u32) -> Option<usize> {
+        let found = self.position_of_slot(slot);
+        debug_assert!(found.is_some(), "slot {slot} missing from order");
+        found.or_else(|| self.order.iter().position(|&other| other == slot))
+    }
+
+    /// The position of `slot` in the sorted `order`, by binary search.
+    fn position_of_slot(&self, slot: u32) -> Option<usize> {
+        self.order
+            .binary_search_by(|&other| self.compare_slots(other, slot))
+            .ok()
+    }
+
+    /// Re-establishes `order` after a deferred batch: the slots whose place
+    /// is unchanged keep their relative order, and the others are sorted and
+    /// merged in. O(n + k log n) for k changed slots.
+    fn rebuild_order(&mut self, origin: &[u32]) {
+        let mut now_at = vec![UNPLACED; self.order.len()];
+        let mut unplaced = Vec::new();
+        for (slot, &was) in origin.iter().enumerate() {
+            if was == UNPLACED {
+                unplaced.push(slot_number(slot));
+            } else {
+                now_at[was as usize] = slot_number(slot);
+            }
+        }
+        let mut kept = std::mem::take(&mut self.order);
+        kept.retain_mut(|slot| {
+            *slot = now_at[*slot as usize];
+            *slot != UNPLACED
+        });
+        unplaced.sort_unstable_by(|&a, &b| self.compare_slots(a, b));
+        self.order = self.merge(&kept, &unplaced);
+    }
+
+    /// Merges two slot lists that are each in display order. Each of the
+    /// `few` is placed by binary search, and the runs of `many` between them
+    /// are copied whole.
+    fn merge(&self, many: &[u32], few: &[u32]) -> Vec<u32> {
+        let mut merged = Vec::with_capacity(many.len() + few.len());
+        let mut rest = many;
+        for &slot in few {
+            let split = rest.partition_point(|&other| self.compare_slots(other, slot).is_lt());
+            let (before, after) = rest.split_at(split);
+            merged.extend_from_slice(before);
+            merged.push(slot);
+            rest = after;
+        }
+        merged.extend_from_slice(rest);
+        merged
+    }
+
+    fn compare_slots(&self, a: u32, b: u32) -> Ordering {
+        compare(self.sort, &self.owners, self.entry(a), self.entry(b))
+    }
+
+    fn entry(&self, slot: u32) -> &Entry {
+        &self.entries[slot as usize]
+    }
+}
+
+/// A slot index as stored in `order`.
+fn slot_number(slot: usize) -> u32 {
+    u32::try_from(slot)
+        .ok()
+        .filter(|&n| n != UNPLACED)
+        .expect("a customer set holds fewer than 2^32 - 1 entries")
+}
+
+#[cfg(test)]
+mod tests;
