@@ -1,6 +1,8 @@
 //! Tests of the form state machine, and demo fixtures shared with the
 //! form view's tests.
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
 use super::*;
 
 /// The demo data as a [`FormContext`], shared by the form's and the view's
