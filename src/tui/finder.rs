@@ -131,8 +131,12 @@ pub fn on_line_key(state: &mut State, key: KeyEvent) {
         return;
     }
     state.mark_dirty();
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     match key.code {
+        // Ctrl-C in the line is Esc, as in the form: a reflex clears, it
+        // does not quit.
         KeyCode::Esc => clear_line(state),
+        KeyCode::Char('c') if ctrl => clear_line(state),
         KeyCode::Enter => {
             if let Some(line) = state.finder.line.as_mut() {
                 line.editing = false;
@@ -150,8 +154,8 @@ pub fn on_line_key(state: &mut State, key: KeyEvent) {
         }
         KeyCode::Down => state.move_by(1),
         KeyCode::Up => state.move_by(-1),
-        KeyCode::Char('n') if key.modifiers.contains(KeyModifiers::CONTROL) => state.move_by(1),
-        KeyCode::Char('p') if key.modifiers.contains(KeyModifiers::CONTROL) => state.move_by(-1),
+        KeyCode::Char('n') if ctrl => state.move_by(1),
+        KeyCode::Char('p') if ctrl => state.move_by(-1),
         _ => {
             let line = state.finder.line.as_mut().expect("checked above");
             if line.input.handle_event(&Event::Key(key)).is_some() {

@@ -1,7 +1,7 @@
 //! Finding customers through the real key handling: the `/` filter line,
 //! `#id` jumps, fuzzy queries, My customers, duplicates only and sorting.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::{Color, Modifier};
@@ -94,6 +94,17 @@ fn escape_in_the_filter_line_clears_it() {
     press(&mut state, KeyCode::Esc);
     assert!(state.finder.line.is_none());
     assert_eq!(state.row_count(), live_demo_count());
+}
+
+#[test]
+fn ctrl_c_in_the_filter_line_clears_it_and_does_not_quit() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Char('/'));
+    type_text(&mut state, "acme");
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(update(&mut state, Message::Key(ctrl_c)).is_empty());
+    assert!(!state.quitting);
+    assert!(state.finder.line.is_none());
 }
 
 #[test]
