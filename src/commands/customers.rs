@@ -144,14 +144,18 @@ pub async fn list(
         owner: args.mine.then_some(account.me.id.as_str()),
         duplicates_only: args.duplicates,
     };
-    let index;
     let mut filter = FilterState::default();
+    let ranked;
     let matches = if query == Query::Empty {
         Matches::All
     } else {
-        index = SearchIndex::build(&account.set, owner);
+        let index = SearchIndex::build(&account.set, owner);
         filter.refine(query.clone(), &index);
-        Matches::Ordered(filter.positions())
+        ranked = filter.list_order(&index);
+        match &ranked {
+            Some(ranked) => Matches::Ranked(ranked),
+            None => Matches::Ordered(filter.positions()),
+        }
     };
     let rows = Rows::compute(&account.set, matches, criteria);
     let mut listed: Vec<Listed> = rows

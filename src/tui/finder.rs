@@ -18,11 +18,6 @@ use crate::domain::{
     Criteria, CustomerSet, FilterState, Matches, Query, Rows, SearchIndex, Sort, sanitize,
 };
 
-/// Fuzzy matches are ranked best first up to this many; beyond that (one
-/// or two characters typed) ranking means little and costs tens of ms at
-/// 100,000 customers, so they stay in list order.
-const RANK_MAX: usize = 10_000;
-
 /// What narrows and orders the list, besides the set's own sort.
 #[derive(Debug, Default)]
 pub struct Finder {
@@ -243,11 +238,10 @@ pub fn refresh(state: &mut State) {
         Some(line) if query != Query::Empty => {
             let index = current_index(&mut finder.index, &state.customers, &state.users, key);
             line.filter.refine(query.clone(), index);
-            if matches!(query, Query::Fuzzy(_)) && line.filter.count() <= RANK_MAX {
-                ranked = line.filter.ranked(index);
-                Matches::Ranked(&ranked)
-            } else {
-                Matches::Ordered(line.filter.positions())
+            ranked = line.filter.list_order(index);
+            match &ranked {
+                Some(ranked) => Matches::Ranked(ranked),
+                None => Matches::Ordered(line.filter.positions()),
             }
         }
         _ => Matches::All,

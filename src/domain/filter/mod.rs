@@ -578,6 +578,11 @@ fn to_i32(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX / 4)
 }
 
+/// Fuzzy matches are ranked best first up to this many; beyond that (one
+/// or two characters typed) ranking means little and costs tens of ms at
+/// 100,000 customers, so they stay in list order.
+pub const RANK_MAX: usize = 10_000;
+
 /// How many earlier results a [`FilterState`] keeps for backspace.
 const HISTORY: usize = 32;
 
@@ -724,6 +729,16 @@ impl FilterState {
             .iter()
             .map(|&p| p as usize)
             .find(|&p| set.at(p).is_some_and(|e| e.display_id == id))
+    }
+
+    /// The order a list shows the matches in: best first for a fuzzy query
+    /// with at most [`RANK_MAX`] matches (`Some`), else display order
+    /// (`None`: use [`positions`](Self::positions)). The one rule for the
+    /// app's list and `customers list --filter`.
+    #[must_use]
+    pub fn list_order(&self, index: &SearchIndex) -> Option<Vec<usize>> {
+        (matches!(self.query, Query::Fuzzy(_)) && self.count() <= RANK_MAX)
+            .then(|| self.ranked(index))
     }
 
     /// The matches' set positions, best first for a fuzzy query (ties, and
