@@ -6,19 +6,21 @@
 //! It knows keys and ids only; computing the key is [`super::host::duplicate_key`]'s
 //! job, and deciding which customers are live is the caller's. No I/O, no UI.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Duplicate key → the ids of the live customers that have it.
 ///
 /// Groups are tiny (almost always one or two ids), so each is a `Vec` kept in
 /// insertion order. A key is present only while its group is non-empty, and
-/// the number of keys with two or more members is maintained on every change,
-/// so [`duplicate_domains`](Self::duplicate_domains) is O(1).
+/// the keys with two or more members are kept apart on every change, so
+/// [`duplicate_domains`](Self::duplicate_domains) is O(1) and
+/// [`groups`](Self::groups) visits only the shared domains (a few thousand
+/// of 100,000), not every key.
 #[derive(Debug, Default, Clone)]
 pub struct DuplicateIndex {
     groups: HashMap<String, Vec<String>>,
-    /// How many groups have at least two members.
-    duplicate_domains: usize,
+    /// The keys of the groups with at least two members.
+    shared: HashSet<String>,
 }
 
 impl DuplicateIndex {
@@ -30,7 +32,7 @@ impl DuplicateIndex {
             Some(members) => {
                 members.push(id.to_owned());
                 if members.len() == 2 {
-                    self.duplicate_domains += 1;
+                    self.shared.insert(key.to_owned());
                 }
             }
             None => {
@@ -53,7 +55,9 @@ impl DuplicateIndex {
             0 => {
                 self.groups.remove(key);
             }
-            1 => self.duplicate_domains -= 1,
+            1 => {
+                self.shared.remove(key);
+            }
             _ => {}
         }
     }
@@ -74,16 +78,15 @@ impl DuplicateIndex {
     /// How many keys are shared by two or more customers. O(1).
     #[must_use]
     pub fn duplicate_domains(&self) -> usize {
-        self.duplicate_domains
+        self.shared.len()
     }
 
     /// The groups of two or more customers, as `(key, ids)`, in no
     /// particular order.
     pub fn groups(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.groups
+        self.shared
             .iter()
-            .filter(|(_, members)| members.len() >= 2)
-            .map(|(key, members)| (key.as_str(), members.as_slice()))
+            .map(|key| (key.as_str(), self.members(key)))
     }
 }
 

@@ -77,10 +77,7 @@ impl Rows {
         }
         let keep = |p: usize| set.at(p).is_some_and(|e| criteria.keeps(set, e));
         let (mut positions, ascending): (Vec<u32>, bool) = match matches {
-            Matches::All => (
-                (0..set.len()).filter(|&p| keep(p)).map(to_u32).collect(),
-                true,
-            ),
+            Matches::All => (set.positions_where(|e| criteria.keeps(set, e)), true),
             Matches::Ordered(ps) => (
                 ps.iter().copied().filter(|&p| keep(p as usize)).collect(),
                 true,
@@ -107,27 +104,33 @@ impl Rows {
         }
     }
 
-    /// Duplicates only, built from the duplicate index's groups rather than
-    /// by walking every customer: O(d log n) for d duplicated customers.
+    /// Duplicates only, built from the duplicate index's groups: one pass
+    /// over the order to place the d duplicated customers, then a sort of d.
     fn duplicates(set: &CustomerSet, matches: Matches<'_>, criteria: Criteria<'_>) -> Rows {
         let matched = match matches {
             Matches::Ordered(ps) => Some(ps),
             Matches::All | Matches::Ranked(_) => None,
         };
+        let members: Vec<(usize, &str, &str)> = set
+            .duplicates()
+            .groups()
+            .flat_map(|(key, ids)| ids.iter().map(move |id| (ids.len(), key, id.as_str())))
+            .collect();
+        let ids: Vec<&str> = members.iter().map(|&(_, _, id)| id).collect();
         let mut rows: Vec<(Reverse<usize>, &str, u32)> = Vec::new();
-        for (key, members) in set.duplicates().groups() {
-            for id in members {
-                let Some(position) = set.position_of(id) else {
-                    continue;
-                };
-                let position = to_u32(position);
-                let matches = matched.is_none_or(|ps| ps.binary_search(&position).is_ok());
-                let mine = criteria.owner.is_none_or(|owner| {
-                    set.get(id).and_then(|e| e.owner_id.as_deref()) == Some(owner)
-                });
-                if matches && mine {
-                    rows.push((Reverse(members.len()), key, position));
-                }
+        for (&(size, key, _), position) in members.iter().zip(set.positions_of(&ids)) {
+            let Some(position) = position else {
+                continue;
+            };
+            let position = to_u32(position);
+            let matches = matched.is_none_or(|ps| ps.binary_search(&position).is_ok());
+            let mine = criteria.owner.is_none_or(|owner| {
+                set.at(position as usize)
+                    .and_then(|e| e.owner_id.as_deref())
+                    == Some(owner)
+            });
+            if matches && mine {
+                rows.push((Reverse(size), key, position));
             }
         }
         // Largest groups first, then by domain; a group keeps the list's order.

@@ -443,6 +443,42 @@ impl CustomerSet {
             .and_then(|&slot| self.position_of_slot(slot_number(slot)))
     }
 
+    /// Where each of `ids` is in display order (`None` for one not live), in
+    /// one pass over the order: for many ids at once this beats a binary
+    /// search each, whose comparisons jump around the entries.
+    #[must_use]
+    pub fn positions_of(&self, ids: &[&str]) -> Vec<Option<usize>> {
+        let mut wanted = vec![u32::MAX; self.entries.len()];
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(&slot) = self.slots.get(*id) {
+                wanted[slot] = slot_number(i);
+            }
+        }
+        let mut found = vec![None; ids.len()];
+        for (position, &slot) in self.order.iter().enumerate() {
+            let i = wanted[slot as usize];
+            if i != u32::MAX {
+                found[i as usize] = Some(position);
+            }
+        }
+        found
+    }
+
+    /// The positions, ascending, of the customers `keep` accepts: the
+    /// entries are read in memory order and the display order once, both
+    /// straight through, which is several times quicker at 100,000 than
+    /// visiting the entries in display order.
+    #[must_use]
+    pub fn positions_where(&self, keep: impl Fn(&Entry) -> bool) -> Vec<u32> {
+        let kept: Vec<bool> = self.entries.iter().map(keep).collect();
+        self.order
+            .iter()
+            .enumerate()
+            .filter(|&(_, &slot)| kept[slot as usize])
+            .map(|(position, _)| slot_number(position))
+            .collect()
+    }
+
     /// The live customers in display order.
     pub fn iter_ordered(&self) -> impl Iterator<Item = &Entry> {
         self.order.iter().map(|&slot| self.entry(slot))

@@ -756,6 +756,28 @@ fn random_operations_match_a_brute_force_model() {
     assert!(followed.0 > 100 && followed.1 > 20, "{followed:?}");
 }
 
+#[test]
+fn positions_of_many_ids_agree_with_position_of_each() {
+    let set = set_of((1..=50).map(|n| customer(n, &format!("C{}", (n * 7) % 13), None)));
+    let ids = ["cus_3", "cus_missing", "cus_50", "cus_1"];
+    let expected: Vec<Option<usize>> = ids.iter().map(|id| set.position_of(id)).collect();
+    assert_eq!(set.positions_of(&ids), expected);
+    assert_eq!(expected[1], None);
+}
+
+#[test]
+fn positions_where_agree_with_a_walk_in_display_order() {
+    let set = set_of((1..=60).map(|n| customer(n, &format!("C{}", (n * 7) % 13), None)));
+    let even = |e: &Entry| e.display_id.is_multiple_of(2);
+    let expected: Vec<u32> = set
+        .iter_ordered()
+        .enumerate()
+        .filter(|(_, e)| even(e))
+        .map(|(p, _)| p as u32)
+        .collect();
+    assert_eq!(set.positions_where(even), expected);
+}
+
 /// A list of ids by position kept up to date only through
 /// [`CustomerSet::changes_since`], as a view would keep it.
 struct Mirror {
