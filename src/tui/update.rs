@@ -27,15 +27,23 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
     finder::refresh(state);
     let mut commands = dispatch(state, message);
     finder::refresh(state);
-    state.selected_id = state.selected_entry().map(|e| e.id.clone());
-    let view = state
-        .view_settings
-        .with(state.customers.sort(), state.finder.mine);
-    if view != state.view_settings {
+    remember_selection(state);
+    let (sort, mine) = (state.customers.sort(), state.finder.mine);
+    if (sort, mine) != (state.view_settings.sort(), state.view_settings.mine) {
+        let view = state.view_settings.with(sort, mine);
         state.view_settings = view.clone();
         commands.push(Command::SaveView(view));
     }
     commands
+}
+
+/// Notes which customer is selected, so the selection follows it when the
+/// rows change; allocates only when the selection moved.
+fn remember_selection(state: &mut State) {
+    let current = state.selected_entry().map(|e| e.id.as_str());
+    if current != state.selected_id.as_deref() {
+        state.selected_id = current.map(str::to_owned);
+    }
 }
 
 fn dispatch(state: &mut State, message: Message) -> Vec<Command> {

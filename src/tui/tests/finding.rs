@@ -260,6 +260,32 @@ fn s_cycles_the_sort_and_keeps_the_selected_customer_selected() {
 }
 
 #[test]
+fn the_view_is_saved_when_it_changes_and_only_then() {
+    let saves = |commands: Vec<Command>| {
+        commands
+            .into_iter()
+            .filter(|c| matches!(c, Command::SaveView(_)))
+            .count()
+    };
+    // Starting with the default view writes no settings file.
+    let mut state = State::new(Theme::colored(), NOW, (80, 24));
+    let loaded = cache_loaded(demo_customers(), Some(NOW));
+    assert_eq!(
+        saves(update(&mut state, loaded)),
+        0,
+        "starting saves nothing"
+    );
+    assert_eq!(
+        saves(press(&mut state, KeyCode::Char('j'))),
+        0,
+        "moving saves nothing"
+    );
+    assert_eq!(saves(press(&mut state, KeyCode::Char('s'))), 1);
+    assert_eq!(saves(press(&mut state, KeyCode::Char('m'))), 1);
+    assert_eq!(saves(press(&mut state, KeyCode::Char('k'))), 0);
+}
+
+#[test]
 fn sorting_is_stable_ties_stay_in_name_order_either_way() {
     let mut state = demo_app(120, 30);
     while state.customers.sort().column != SortColumn::Source {
