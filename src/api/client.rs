@@ -59,6 +59,34 @@ pub struct ListParams {
     pub include_archived: bool,
 }
 
+/// The pages of a customer listing, fetched one at a time by
+/// [`Pages::next`] (see [`Client::pages`]).
+#[derive(Debug)]
+pub struct Pages<'c> {
+    client: &'c Client,
+    /// The next page to ask for; `None` once the last page came.
+    params: Option<ListParams>,
+}
+
+impl Pages<'_> {
+    /// The next page's customers, or `None` after the last page.
+    ///
+    /// # Errors
+    ///
+    /// The request's error; asking again retries the same page.
+    pub async fn next(&mut self) -> Result<Option<Vec<Customer>>> {
+        let Some(params) = &mut self.params else {
+            return Ok(None);
+        };
+        let page = self.client.list_customers(params).await?;
+        match page.next_cursor {
+            Some(cursor) => params.cursor = Some(cursor),
+            None => self.params = None,
+        }
+        Ok(Some(page.data))
+    }
+}
+
 impl Client {
     /// A client for `base_url` (e.g. `https://api.pivotal.app`) with the
     /// default retry policy and a 20 s request time-out (5 s to connect).
@@ -122,6 +150,16 @@ impl Client {
     pub async fn list_customers(&self, params: &ListParams) -> Result<Page<Customer>> {
         let url = self.customers_url(params)?;
         self.send(Call::new(Method::GET, url)).await
+    }
+
+    /// Every page of `GET /v1/customers` from `params` on, in order,
+    /// following `next_cursor` to the end: the one cursor loop, for the sync
+    /// engine and the commands alike.
+    pub fn pages(&self, params: ListParams) -> Pages<'_> {
+        Pages {
+            client: self,
+            params: Some(params),
+        }
     }
 
     /// `GET /v1/customers/{id}`: one customer, archived or not.

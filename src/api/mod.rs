@@ -10,7 +10,7 @@ mod key;
 pub mod models;
 mod retry;
 
-pub use client::{Client, ListParams};
+pub use client::{Client, ListParams, Pages};
 pub use error::ApiError;
 pub use idempotency::IdempotencyKey;
 pub use key::ApiKey;

@@ -41,19 +41,15 @@ impl Account {
         let since = store.high_water()?;
         let (users, me) = tokio::try_join!(client.users(), client.me())?;
         store.save_users(&users, &me)?;
-        let mut params = ListParams {
+        let params = ListParams {
             limit: Some(PAGE_SIZE),
             updated_since: since,
             include_archived: true,
             cursor: None,
         };
-        loop {
-            let page = client.list_customers(&params).await?;
-            store.apply_page(&page.data)?;
-            match page.next_cursor {
-                Some(cursor) => params.cursor = Some(cursor),
-                None => break,
-            }
+        let mut pages = client.pages(params);
+        while let Some(page) = pages.next().await? {
+            store.apply_page(&page)?;
         }
         store.set_last_synced(OffsetDateTime::now_utc())?;
         let mut set = CustomerSet::default();
@@ -107,21 +103,18 @@ async fn connect(ctx: &Context) -> Result<(Client, PathBuf), CommandError> {
 
 /// Every customer, archived ones included, straight from the API.
 async fn everyone(client: &Client) -> Result<Vec<Customer>, CommandError> {
-    let mut params = ListParams {
+    let params = ListParams {
         limit: Some(PAGE_SIZE),
         updated_since: None,
         include_archived: true,
         cursor: None,
     };
     let mut all = Vec::new();
-    loop {
-        let page = client.list_customers(&params).await?;
-        all.extend(page.data);
-        match page.next_cursor {
-            Some(cursor) => params.cursor = Some(cursor),
-            None => return Ok(all),
-        }
+    let mut pages = client.pages(params);
+    while let Some(page) = pages.next().await? {
+        all.extend(page);
     }
+    Ok(all)
 }
 
 /// `customers list`.

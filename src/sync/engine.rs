@@ -82,6 +82,12 @@ pub(super) enum RunError {
     Stopped,
 }
 
+impl From<ApiError> for RunError {
+    fn from(err: ApiError) -> Self {
+        RunError::Api(err)
+    }
+}
+
 impl Engine {
     pub(super) fn new(
         client: Client,
@@ -283,21 +289,16 @@ impl Engine {
             .await?;
         self.emit(SyncEvent::Users { users, me });
 
-        let mut params = ListParams {
+        let params = ListParams {
             limit: Some(self.config.page_size),
             updated_since: since,
             include_archived: true,
             cursor: None,
         };
         let mut fetched = 0;
-        loop {
-            let page = self
-                .client
-                .list_customers(&params)
-                .await
-                .map_err(RunError::Api)?;
-            fetched += page.data.len();
-            let customers = page.data;
+        let mut pages = self.client.pages(params);
+        while let Some(customers) = pages.next().await? {
+            fetched += customers.len();
             let saved = customers.clone();
             self.write(move |s| s.apply_page(&saved)).await?;
             self.emit(SyncEvent::Page {
@@ -305,10 +306,6 @@ impl Engine {
                 customers,
                 fetched,
             });
-            match page.next_cursor {
-                Some(cursor) => params.cursor = Some(cursor),
-                None => break,
-            }
         }
         let at = OffsetDateTime::now_utc();
         self.write(move |s| s.set_last_synced(at)).await?;
