@@ -258,12 +258,15 @@ impl Engine {
 /// that an unchanged outbox is not reported again. Not a copy of the queue:
 /// nothing is ever delivered from it.
 #[derive(Clone, Default)]
-pub(super) struct Reported(Arc<Mutex<Vec<(IdempotencyKey, Option<String>)>>>);
+pub(super) struct Reported(Arc<Mutex<Vec<Summary>>>);
+
+/// An outbox item as reported: its key and why its last attempt failed.
+type Summary = (IdempotencyKey, Option<String>);
 
 impl Reported {
     /// Records `pending` as reported; `true` if it differs from the last.
     pub(super) fn changed_to(&self, pending: &[OutboxItem]) -> bool {
-        let now: Vec<(IdempotencyKey, Option<String>)> = pending
+        let now: Vec<Summary> = pending
             .iter()
             .map(|item| (item.key.clone(), item.last_error.clone()))
             .collect();
