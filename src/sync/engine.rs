@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 
 use super::outbox::{Delivery, Queue};
-use super::{SyncCommand, SyncConfig, SyncEvent, short_reason};
+use super::{SyncCommand, SyncConfig, SyncEvent, after, short_reason};
 use crate::api::{ApiError, Client, ListParams};
 use crate::domain::CustomerSet;
 use crate::store::{Store, StoreError};
@@ -163,7 +163,7 @@ impl Engine {
                             // The server answers again: no need to wait out
                             // a delivery's back-off.
                             delivery.wake(&self.outbox);
-                            Instant::now() + self.config.refresh_every
+                            after(self.config.refresh_every)
                         }
                         Err(RunError::Stopped) => break,
                         Err(RunError::Api(err)) => {
@@ -174,7 +174,7 @@ impl Engine {
                                 reason: short_reason(&err),
                                 retry_in,
                             });
-                            Instant::now() + retry_in
+                            after(retry_in)
                         }
                     };
                 }
