@@ -247,6 +247,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             drop_rate: args.fault_drop_rate,
             rate_limit_rate: args.fault_429_rate,
         },
+        header_timeout: server::limits::HEADER_TIMEOUT,
     };
     if !config.faults.is_off() {
         tracing::warn!(faults = ?config.faults, "fault injection is on");
