@@ -54,14 +54,23 @@ impl TextField {
     /// make the text longer than `cap` characters is refused, with a note.
     pub(super) fn handle_key(&mut self, key: KeyEvent, cap: usize) -> bool {
         self.note = None;
-        if inserts_char(key) && self.value().chars().count() >= cap {
+        let length = self.value().chars().count();
+        if inserts_char(key) && length >= cap {
             self.note = Some(format!("at most {cap} characters here"));
             return false;
         }
+        // Kept to undo a key that grows the text past the cap (`Ctrl-Y`).
+        let before = self.input.clone();
         let changed = match readline_alt(key) {
             Some(request) => self.input.handle(request),
             None => self.input.handle_event(&Event::Key(key)),
         };
+        let grown = self.value().chars().count();
+        if grown > cap && grown > length {
+            self.input = before;
+            self.note = Some(format!("at most {cap} characters here"));
+            return false;
+        }
         changed.is_some_and(|c| c.value)
     }
 
