@@ -12,9 +12,9 @@ use pivotal_tui::cli::{Cli, Command, ConfigCommand, CustomersCommand, ServeArgs}
 use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers};
 use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
-use pivotal_tui::settings::{MIN_REFRESH_SECS, SettingsFile};
+use pivotal_tui::settings::{MAX_REFRESH_SECS, MIN_REFRESH_SECS, SettingsFile};
 use pivotal_tui::sync::SyncConfig;
-use pivotal_tui::tui::{self, TuiConfig};
+use pivotal_tui::tui::{self, TuiConfig, TuiError};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         {
             ExitCode::SUCCESS
         }
+        // The panic hook restored the terminal and said where the log is.
+        Err(RunError::Crashed) => ExitCode::from(101),
         Err(err) => {
             eprintln!("pivotal: {err}");
             ExitCode::from(err.exit_code())
@@ -49,6 +51,9 @@ enum RunError {
     Command(#[from] CommandError),
     #[error("{0:#}")]
     Other(#[from] anyhow::Error),
+    /// A task panicked while the Customers screen was open.
+    #[error("pivotal crashed")]
+    Crashed,
 }
 
 impl RunError {
@@ -56,6 +61,7 @@ impl RunError {
         match self {
             RunError::Command(err) => err.exit_code(),
             RunError::Other(_) => 1,
+            RunError::Crashed => 101,
         }
     }
 }
@@ -143,7 +149,7 @@ async fn run(cli: Cli) -> Result<(), RunError> {
     Ok(())
 }
 
-/// After the terminal is restored (ratatui's hook runs first and chains to
+/// After the terminal is restored (the TUI's hook runs first and chains to
 /// this one), says where the details of a crash are.
 fn install_panic_message(log: Option<std::path::PathBuf>) {
     let previous = std::panic::take_hook();
@@ -168,7 +174,7 @@ async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), Ru
     let settings = ctx.settings.settings();
     let refresh = settings
         .refresh_interval_secs
-        .map(|s| Duration::from_secs(s.max(MIN_REFRESH_SECS)));
+        .map(|s| Duration::from_secs(s.clamp(MIN_REFRESH_SECS, MAX_REFRESH_SECS)));
     let mut sync = SyncConfig::default();
     if let Some(every) = refresh {
         sync.refresh_every = every;
@@ -184,23 +190,27 @@ async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), Ru
         settings: ctx.settings,
     })
     .await
-    .map_err(|err| RunError::Other(err.into()))
+    .map_err(|err| match err {
+        TuiError::Crashed => RunError::Crashed,
+        err => RunError::Other(err.into()),
+    })
 }
 
 /// The Customers screen against an in-process reference server seeded with
 /// the demo account, all in a temporary directory that is removed on exit.
 /// The view settings are the user's own.
-async fn demo(share_url_base: String, settings: SettingsFile) -> anyhow::Result<()> {
+async fn demo(share_url_base: String, settings: SettingsFile) -> Result<(), RunError> {
     let dir = tempfile::Builder::new()
         .prefix("pivotal-demo-")
         .tempdir()
         .context("could not create a temporary directory for the demo")?;
     let mut config = ServerConfig::new(dir.path().join("server"));
     config.seed = Some(server::Seed::Embedded(server::DEMO_CUSTOMERS));
-    let running = server::start(config).await?;
+    let running = server::start(config).await.map_err(anyhow::Error::from)?;
+    let key = ApiKey::new(server::DEFAULT_API_KEY.to_owned()).map_err(anyhow::Error::from)?;
     let result = tui::run(TuiConfig {
         api_url: running.url(),
-        key: ApiKey::new(server::DEFAULT_API_KEY.to_owned())?,
+        key,
         store_path: dir.path().join("client.sqlite3"),
         demo: true,
         sync: SyncConfig::default(),
@@ -210,8 +220,10 @@ async fn demo(share_url_base: String, settings: SettingsFile) -> anyhow::Result<
     })
     .await;
     running.shutdown().await;
-    result?;
-    Ok(())
+    match result {
+        Err(TuiError::Crashed) => Err(RunError::Crashed),
+        other => Ok(other.map_err(anyhow::Error::from)?),
+    }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -235,6 +247,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             drop_rate: args.fault_drop_rate,
             rate_limit_rate: args.fault_429_rate,
         },
+        header_timeout: server::limits::HEADER_TIMEOUT,
     };
     if !config.faults.is_off() {
         tracing::warn!(faults = ?config.faults, "fault injection is on");

@@ -124,3 +124,32 @@ fn a_signed_in_user_opens_the_list_and_a_run_with_api_url_is_remembered() {
     assert!(logged.contains("opening the Customers screen"), "{logged}");
     assert!(!logged.contains(KEY));
 }
+
+#[test]
+fn a_refresh_interval_too_long_for_the_clock_is_named_and_the_app_still_syncs_and_quits() {
+    let server = serve();
+    let home = Rc::new(tempfile::tempdir().expect("home"));
+    login(&home, &server.url);
+    // Once accepted, this overflowed the engine's clock after the first
+    // sync, and the panic hook hung with the terminal raw.
+    let path = home.path().join(".config/pivotal-tui/config.toml");
+    let text = format!(
+        "refresh_interval_secs = 9223372036854775807\n{}",
+        config(&home)
+    );
+    std::fs::write(&path, text).expect("config written");
+
+    let mut app = PtyApp::spawn_in(Rc::clone(&home), &["--api-url", &server.url]);
+    app.wait_for("the list, synced, and the setting named", |text| {
+        text.contains("Customers  59")
+            && text.contains("synced")
+            && text.contains("refresh_interval_secs")
+    });
+    // Sync again: the engine is alive and schedules its next run.
+    app.press(b"r");
+    app.wait_for("a second sync", |text| text.contains("synced just now"));
+    app.press(b"q");
+    let status = app.wait_exit();
+    assert!(status.success(), "{status:?}");
+    assert!(!app.screen().alternate_screen());
+}

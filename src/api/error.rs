@@ -14,6 +14,10 @@ use crate::domain::sanitize;
 /// Longest server text (in characters) kept in a [`ApiError::Decode`] reason.
 const MAX_REASON_CHARS: usize = 200;
 
+/// The longest `Retry-After` kept: a day. A server asking for more (up to
+/// `u64::MAX` seconds) would otherwise overflow whoever adds it to a clock.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A failed API call.
 ///
 /// Every string inside is safe to print: server text has been sanitised and
@@ -76,10 +80,11 @@ impl ApiError {
         }
     }
 
-    /// A `429` response, with server text sanitised.
+    /// A `429` response, with server text sanitised and the wait at most a
+    /// day.
     pub(crate) fn rate_limited(retry_after: Duration, message: &str) -> Self {
         ApiError::RateLimited {
-            retry_after,
+            retry_after: retry_after.min(MAX_RETRY_AFTER),
             message: clean(message),
         }
     }
@@ -237,6 +242,14 @@ fn io_reason(kind: io::ErrorKind) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_after_beyond_a_day_is_kept_as_a_day() {
+        let err = ApiError::rate_limited(Duration::from_secs(u64::MAX), "slow down");
+        assert_eq!(err.retry_after(), Some(MAX_RETRY_AFTER));
+        let err = ApiError::rate_limited(Duration::from_secs(7), "slow down");
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    }
 
     #[test]
     fn retryable_errors_are_429_5xx_timeouts_and_network() {

@@ -34,6 +34,18 @@ impl ApiKey {
         Ok(ApiKey { secret })
     }
 
+    /// Whether `secret` looks like a Pivotal API key: `pk_live_` or
+    /// `pk_test_` and more after it, nothing a header cannot carry. For
+    /// keys that arrive unchecked (`PIVOTAL_API_KEY`); a stored key was
+    /// checked with Pivotal when it was stored.
+    #[must_use]
+    pub fn has_pivotal_format(secret: &str) -> bool {
+        SHOWN_PREFIXES
+            .into_iter()
+            .any(|prefix| secret.len() > prefix.len() && secret.starts_with(prefix))
+            && problem_with(secret).is_none()
+    }
+
     /// The secret itself. This is the only way to read it; use it only to
     /// build the `Authorization` header, never to print or log.
     pub fn expose(&self) -> &str {
@@ -99,6 +111,26 @@ mod tests {
     #[test]
     fn expose_returns_the_secret() {
         assert_eq!(key("pk_live_s3cr3tvalue").expose(), "pk_live_s3cr3tvalue");
+    }
+
+    #[test]
+    fn only_live_and_test_keys_have_the_pivotal_format() {
+        for good in ["pk_live_s3cr3t", "pk_test_demo"] {
+            assert!(ApiKey::has_pivotal_format(good), "{good}");
+        }
+        for bad in [
+            "",
+            "pk_live_",
+            "pk_test_",
+            "pk_s3cr3t",
+            "sk_live_s3cr3t",
+            "s3cr3t",
+            "pk_live_s3cr3t value",
+            "pk_live_s3cr3tvalué",
+            " pk_live_s3cr3t",
+        ] {
+            assert!(!ApiKey::has_pivotal_format(bad), "{bad}");
+        }
     }
 
     #[test]

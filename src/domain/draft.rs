@@ -13,16 +13,9 @@ use super::host::{DomainError, normalize_domain};
 use super::text::has_forbidden_chars;
 use crate::api::models::{CustomerPatch, NewCustomer, Patch};
 
-/// The longest name, in characters after trimming.
-pub const MAX_NAME_CHARS: usize = 200;
-/// The longest plan, tag or custom-field name, in characters after trimming.
-pub const MAX_TEXT_CHARS: usize = 200;
-/// The longest custom-field value, in characters after trimming.
-pub const MAX_CUSTOM_VALUE_CHARS: usize = 1000;
-/// The most tags one customer may have.
-pub const MAX_TAGS: usize = 50;
-/// The most custom fields one customer may have.
-pub const MAX_CUSTOM_FIELDS: usize = 100;
+pub use super::limits::{
+    MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE_CHARS, MAX_NAME_CHARS, MAX_TAGS, MAX_TEXT_CHARS,
+};
 
 /// An editable field of a customer, in form order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,7 +11,7 @@ use idna::AsciiDenyList;
 use idna::uts46::{Hyphens, Uts46};
 
 /// The longest host name Pivotal stores, in characters.
-const MAX_HOST_LEN: usize = 253;
+const MAX_HOST_LEN: usize = super::limits::MAX_DOMAIN_CHARS;
 /// The longest single label (the text between two dots), in characters.
 const MAX_LABEL_LEN: usize = 63;
 /// The prefix of a label that holds an internationalised name in punycode.

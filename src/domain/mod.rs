@@ -3,7 +3,8 @@
 //! set of live customers the app shows ([`customers`]) with its incrementally
 //! kept duplicate-domain index ([`duplicates`]), its sort orders ([`order`]),
 //! the text filter ([`filter`]) and the rows a list shows ([`view`]), and
-//! the create/edit form's rules ([`draft`]).
+//! the create/edit form's rules ([`draft`]) with the contract's field
+//! limits ([`limits`]).
 //!
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 
@@ -12,6 +13,7 @@ pub mod draft;
 pub mod duplicates;
 pub mod filter;
 pub mod host;
+pub mod limits;
 pub mod order;
 pub mod text;
 pub mod view;

@@ -72,6 +72,24 @@ impl HttpError {
         e
     }
 
+    /// A request body over `max` bytes: `413`.
+    pub fn payload_too_large(max: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            format!("The request body is larger than {max} bytes."),
+        )
+    }
+
+    /// A request URI over `max` bytes: `414`.
+    pub fn uri_too_long(max: usize) -> Self {
+        Self::new(
+            StatusCode::URI_TOO_LONG,
+            "invalid_request",
+            format!("The request URI is longer than {max} bytes."),
+        )
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", message)
     }

@@ -10,6 +10,7 @@ mod error;
 pub mod faults;
 mod generate;
 mod ids;
+pub mod limits;
 mod routes;
 mod seed;
 pub mod team;
@@ -19,9 +20,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -46,6 +49,9 @@ pub struct ServerConfig {
     /// How many generated customers to add to an empty data dir.
     pub generate: Option<usize>,
     pub faults: Faults,
+    /// How long a client may take to send a request head, and its first
+    /// bytes on a new connection, before the connection is closed.
+    pub header_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -58,6 +64,7 @@ impl ServerConfig {
             seed: None,
             generate: None,
             faults: Faults::default(),
+            header_timeout: limits::HEADER_TIMEOUT,
         }
     }
 }
@@ -150,12 +157,16 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         db: Arc::new(db),
         api_key: Arc::from(config.api_key.as_str()),
     };
-    let app = routes::router(state).layer(middleware::from_fn_with_state(
-        Arc::new(config.faults.clone()),
-        faults::inject,
-    ));
+    let app = routes::router(state)
+        .layer(middleware::from_fn_with_state(
+            Arc::new(config.faults.clone()),
+            faults::inject,
+        ))
+        .layer(DefaultBodyLimit::max(limits::MAX_BODY_BYTES))
+        .layer(middleware::map_response(limits::json_413))
+        .layer(middleware::from_fn(limits::uri_length));
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(accept_loop(listener, app, stopped));
+    let task = tokio::spawn(accept_loop(listener, app, stopped, config.header_timeout));
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "reference server started");
     Ok(RunningServer { addr, stop, task })
 }
@@ -183,7 +194,12 @@ fn open_and_seed(config: &ServerConfig) -> Result<Db, ServerError> {
 
 /// Accepts connections until told to stop. Each connection gets its own
 /// [`ConnectionKill`], which fault injection uses to drop it mid-request.
-async fn accept_loop(listener: TcpListener, app: axum::Router, mut stopped: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+    header_timeout: Duration,
+) {
     let mut connections = JoinSet::new();
     loop {
         let stream = tokio::select! {
@@ -207,7 +223,21 @@ async fn accept_loop(listener: TcpListener, app: axum::Router, mut stopped: watc
             }
         });
         connections.spawn(async move {
-            let builder = Builder::new(TokioExecutor::new());
+            // hyper-util reads the first bytes (HTTP/1 or an HTTP/2
+            // preface?) with no time limit; hyper's header timeout only
+            // starts after that.
+            if tokio::time::timeout(header_timeout, limits::first_bytes(&stream))
+                .await
+                .is_err()
+            {
+                tracing::debug!("connection closed: nothing sent in time");
+                return;
+            }
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
             let conn =
                 builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
             let mut conn = pin!(conn);

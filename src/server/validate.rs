@@ -11,11 +11,10 @@ use super::team;
 use crate::api::{CustomerPatch, NewCustomer, Patch};
 use crate::domain::{has_forbidden_chars, validate_host};
 
-const MAX_NAME: usize = 200;
-const MAX_TEXT: usize = 200;
-const MAX_TAGS: usize = 50;
-const MAX_CUSTOM_FIELDS: usize = 100;
-const MAX_CUSTOM_VALUE: usize = 1000;
+use crate::domain::limits::{
+    MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE_CHARS as MAX_CUSTOM_VALUE, MAX_NAME_CHARS as MAX_NAME,
+    MAX_TAGS, MAX_TEXT_CHARS as MAX_TEXT,
+};
 
 const CREATE_FIELDS: &[&str] = &[
     "name",

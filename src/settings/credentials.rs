@@ -58,6 +58,17 @@ pub enum CredentialError {
     },
     #[error("the key in {path} is not usable: {reason}", path = .path.display())]
     Invalid { path: PathBuf, reason: String },
+    /// `PIVOTAL_API_KEY` holds something else than a key. Never falls back
+    /// to the stored key, which may be another account's. The value is
+    /// never shown.
+    #[error(
+        "{ENV} is set but is not a Pivotal API key (expected pk_live_… or pk_test_…); fix it, or unset it to use the stored key"
+    )]
+    MalformedEnv,
+    /// Something other than a file is where the key file should be (a
+    /// FIFO would block every command on reading it).
+    #[error("{path} is not a regular file; remove it and run `pivotal login` again", path = .path.display())]
+    NotAFile { path: PathBuf },
 }
 
 /// The `credentials` file in `config_dir`.
@@ -72,9 +83,7 @@ pub fn file_path(config_dir: &Path) -> PathBuf {
 /// A key file readable by others ([`CredentialError::Exposed`]) or one that
 /// cannot be read or holds no valid key.
 pub async fn find(config_dir: &Path) -> Result<Option<(ApiKey, KeySource)>, CredentialError> {
-    if let Some(secret) = std::env::var(ENV).ok().filter(|k| !k.trim().is_empty())
-        && let Ok(key) = ApiKey::new(secret.trim().to_owned())
-    {
+    if let Some(key) = from_env(std::env::var_os(ENV))? {
         return Ok(Some((key, KeySource::Env)));
     }
     if let Some(secret) = keyring_get().await
@@ -84,6 +93,31 @@ pub async fn find(config_dir: &Path) -> Result<Option<(ApiKey, KeySource)>, Cred
     }
     let path = file_path(config_dir);
     read_file(&path).map(|key| key.map(|key| (key, KeySource::File(path))))
+}
+
+/// The key in `PIVOTAL_API_KEY`'s value: `None` when unset or blank (as
+/// `PIVOTAL_API_KEY= pivotal …` leaves it), trimmed otherwise.
+///
+/// # Errors
+///
+/// [`CredentialError::MalformedEnv`] for anything but a Pivotal key.
+fn from_env(value: Option<std::ffi::OsString>) -> Result<Option<ApiKey>, CredentialError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let Some(text) = value.to_str() else {
+        return Err(CredentialError::MalformedEnv);
+    };
+    let secret = text.trim();
+    if secret.is_empty() {
+        return Ok(None);
+    }
+    if !ApiKey::has_pivotal_format(secret) {
+        return Err(CredentialError::MalformedEnv);
+    }
+    ApiKey::new(secret.to_owned())
+        .map(Some)
+        .map_err(|_| CredentialError::MalformedEnv)
 }
 
 /// Stores `key` in the keyring if there is one, else in the `credentials`
@@ -137,8 +171,15 @@ pub fn read_file(path: &Path) -> Result<Option<ApiKey>, CredentialError> {
             });
         }
     };
+    // Before opening: opening a FIFO for reading blocks until a writer
+    // comes, and reading a device may never end.
+    if !metadata.is_file() {
+        return Err(CredentialError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
     check_private(path, &metadata)?;
-    let text = std::fs::read_to_string(path).map_err(|source| CredentialError::Io {
+    let text = read_regular(path).map_err(|source| CredentialError::Io {
         action: "read",
         path: path.to_owned(),
         source,
@@ -153,6 +194,19 @@ pub fn read_file(path: &Path) -> Result<Option<ApiKey>, CredentialError> {
             path: path.to_owned(),
             reason: err.to_string(),
         })
+}
+
+/// Reads a key file, refusing (after the fact) one that stopped being a
+/// regular file between the check and the open; small, so capped.
+fn read_regular(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut text = String::new();
+    file.take(64 * 1024).read_to_string(&mut text)?;
+    Ok(text)
 }
 
 #[cfg(unix)]
@@ -278,6 +332,46 @@ mod tests {
         assert!(message.contains("chmod 600"), "{message}");
         assert!(message.contains("644"), "{message}");
         assert!(!message.contains("0123456789abcdef"), "the key never shows");
+    }
+
+    #[test]
+    fn a_malformed_environment_key_is_an_error_that_never_shows_it() {
+        let value = |s: &str| Some(std::ffi::OsString::from(s));
+        assert!(from_env(None).unwrap().is_none());
+        assert!(from_env(value("  ")).unwrap().is_none(), "blank is unset");
+        let key = from_env(value(" pk_live_s3cr3t\n"))
+            .unwrap()
+            .expect("a key");
+        assert_eq!(key.expose(), "pk_live_s3cr3t");
+        for bad in ["s3cr3t", "pk_s3cr3t", "pk_live_s3cr3t value", "pk_live_"] {
+            let err = from_env(value(bad)).unwrap_err();
+            assert!(matches!(err, CredentialError::MalformedEnv), "{bad}");
+            let message = err.to_string();
+            assert!(
+                message.starts_with("PIVOTAL_API_KEY is set but"),
+                "{message}"
+            );
+            assert!(!message.contains("s3cr3t"), "{message}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_or_a_directory_where_the_key_file_should_be_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = file_path(dir.path());
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo runs");
+        assert!(made.success());
+        let err = read_file(&path).unwrap_err();
+        assert!(matches!(err, CredentialError::NotAFile { .. }), "{err:?}");
+        assert!(err.to_string().contains("is not a regular file"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        let err = read_file(&path).unwrap_err();
+        assert!(matches!(err, CredentialError::NotAFile { .. }), "{err:?}");
     }
 
     #[test]

@@ -28,6 +28,10 @@ pub const FILE_NAME: &str = "config.toml";
 /// The least `refresh_interval_secs` accepted.
 pub const MIN_REFRESH_SECS: u64 = 10;
 
+/// The most `refresh_interval_secs` accepted: once a day. Larger values
+/// mean nothing useful, and a huge one once overflowed the engine's clock.
+pub const MAX_REFRESH_SECS: u64 = 86_400;
+
 /// What went wrong with the settings file.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
@@ -140,11 +144,16 @@ impl Settings {
             message,
         };
         if let Some(secs) = self.refresh_interval_secs
-            && secs < MIN_REFRESH_SECS
+            && !(MIN_REFRESH_SECS..=MAX_REFRESH_SECS).contains(&secs)
         {
+            let why = if secs < MIN_REFRESH_SECS {
+                "is too often"
+            } else {
+                "is too long"
+            };
             return Err(invalid(
                 "refresh_interval_secs",
-                format!("{secs} is too often; use {MIN_REFRESH_SECS} or more"),
+                format!("{secs} {why}; use {MIN_REFRESH_SECS} to {MAX_REFRESH_SECS} seconds"),
             ));
         }
         if let Some(sort) = &self.view.sort

@@ -87,6 +87,14 @@ fn a_value_that_does_not_fit_is_refused_and_nothing_is_written() {
         file.set("refresh_interval_secs", "1"),
         Err(SettingsError::Invalid { .. })
     ));
+    for huge in ["86401", "9223372036854775807"] {
+        let err = file.set("refresh_interval_secs", huge).unwrap_err();
+        assert!(
+            err.to_string().contains("refresh_interval_secs: ")
+                && err.to_string().contains("10 to 86400"),
+            "{huge}: {err}"
+        );
+    }
     assert!(matches!(
         file.set("view.hidden_columns", "name"),
         Err(SettingsError::Invalid { .. })
@@ -115,6 +123,27 @@ fn a_broken_file_is_reported_with_its_line_and_never_overwritten() {
     });
     assert!(matches!(err, Err(SettingsError::Broken(_))), "{err:?}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "untouched");
+}
+
+#[test]
+fn a_refresh_interval_out_of_range_in_the_file_is_reported_and_the_defaults_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file_in(&dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, "refresh_interval_secs = 9223372036854775807\n").unwrap();
+    let file = SettingsFile::load(&path);
+    let problem = file.problem().expect("reported");
+    assert!(
+        problem.starts_with("config.toml: refresh_interval_secs: 9223372036854775807 is too long"),
+        "{problem}"
+    );
+    assert_eq!(
+        file.settings().refresh_interval_secs,
+        None,
+        "defaults meanwhile"
+    );
+    let longest = Settings::parse("refresh_interval_secs = 86400\n").unwrap();
+    assert_eq!(longest.refresh_interval_secs, Some(MAX_REFRESH_SECS));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::outbox::{Delivery, Reported};
 use super::shared::{SharedStore, StoreFailure};
-use super::{SyncCommand, SyncConfig, SyncEvent, short_reason};
+use super::{SyncCommand, SyncConfig, SyncEvent, after, short_reason};
 use crate::api::{ApiError, Client, ListParams};
 use crate::domain::CustomerSet;
 use crate::store::{Claimant, Store, StoreError};
@@ -123,7 +123,7 @@ impl Engine {
                             // reports the queue, which another process may
                             // have changed since.
                             delivery.wake();
-                            later(self.config.refresh_every)
+                            after(self.config.refresh_every)
                         }
                         Err(RunError::Stopped) => break,
                         Err(RunError::Api(err)) => {
@@ -134,7 +134,7 @@ impl Engine {
                                 reason: short_reason(&err),
                                 retry_in,
                             });
-                            later(retry_in)
+                            after(retry_in)
                         }
                     };
                 }
@@ -314,13 +314,4 @@ impl Engine {
             }),
         }
     }
-}
-
-/// The instant `after` from now, or about a year from now if that cannot
-/// be represented (a huge setting must not panic the engine).
-pub(super) fn later(after: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(after)
-        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
-        .unwrap_or(now)
 }

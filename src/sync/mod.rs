@@ -215,6 +215,17 @@ pub fn spawn(
     SyncHandle { commands, task }
 }
 
+/// The longest wait the engine schedules: about a year. Longer waits (a
+/// setting or a server's `Retry-After` gone wild) are shortened to it.
+const LONGEST_WAIT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The instant `wait` from now, for the engine's timers. Never overflows:
+/// `Instant::now() + huge` panics, which once took the whole app down.
+pub(crate) fn after(wait: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(wait.min(LONGEST_WAIT)).unwrap_or(now)
+}
+
 /// A few words for the status line: why the server could not be used.
 pub fn short_reason(err: &ApiError) -> String {
     match err {
@@ -230,5 +241,20 @@ pub fn short_reason(err: &ApiError) -> String {
         } => format!("HTTP {status}: {message}"),
         ApiError::Decode { .. } => "unexpected response from the server".to_owned(),
         ApiError::Config { reason } => reason.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_too_long_for_the_clock_is_shortened_instead_of_panicking() {
+        let now = tokio::time::Instant::now();
+        let far = after(Duration::MAX);
+        assert!(far >= now + LONGEST_WAIT);
+        assert!(after(Duration::from_secs(u64::MAX)) <= far + Duration::from_secs(1));
+        let soon = after(Duration::from_secs(60));
+        assert!(soon >= now + Duration::from_secs(60) && soon < far);
     }
 }

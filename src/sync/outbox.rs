@@ -20,9 +20,9 @@ use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
 use super::deliver::{Step, deliver_head};
-use super::engine::{Engine, RunError, later};
+use super::engine::{Engine, RunError};
 use super::shared::StoreFailure;
-use super::{SyncEvent, short_reason};
+use super::{SyncEvent, after, short_reason};
 use crate::api::IdempotencyKey;
 use crate::store::{OutboxItem, OutboxOp};
 
@@ -109,7 +109,7 @@ impl Delivery {
             Ok(DeliveryEnd::Busy) => {
                 // Whoever holds the head is sending it now; look again soon
                 // to deliver what is behind it.
-                self.next = Some(later(engine.backoff(0)));
+                self.next = Some(after(engine.backoff(0)));
             }
             Ok(DeliveryEnd::Waiting {
                 key,
@@ -131,12 +131,12 @@ impl Delivery {
                         retry_in,
                     });
                 }
-                self.next = Some(later(retry_in));
+                self.next = Some(after(retry_in));
             }
             Ok(DeliveryEnd::Stopped) => return false,
             Err(err) if err.is_panic() => {
                 tracing::error!("an outbox delivery panicked");
-                self.next = Some(later(engine.backoff(self.failures)));
+                self.next = Some(after(engine.backoff(self.failures)));
                 self.failures = self.failures.saturating_add(1);
             }
             Err(_) => return false,

@@ -16,7 +16,7 @@ use super::keymap::Keymap;
 use super::message::{Command, Message};
 use super::state::State;
 use super::theme::Theme;
-use super::{update, view};
+use super::{terminal, update, view};
 use crate::api::{ApiError, ApiKey, Client, RetryPolicy};
 use crate::settings::SettingsFile;
 use crate::store::{Store, StoreError};
@@ -46,16 +46,23 @@ pub enum TuiError {
     Terminal(#[from] io::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A task panicked; the panic hook restored the terminal and said
+    /// where the details are.
+    #[error("pivotal crashed")]
+    Crashed,
 }
 
-/// Restores the terminal when dropped, however the loop ends.
+/// How long stopping may take after a crash: a task that panicked may have
+/// left something that never finishes, and the user is waiting.
+const STOP_AFTER_CRASH: Duration = Duration::from_secs(5);
+
+/// Restores the terminal when dropped, however the loop ends (the panic
+/// hook may have done it already; it happens once).
 struct TerminalGuard;
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
-        let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
-        ratatui::restore();
-        let _ = crossterm::execute!(io::stdout(), crossterm::cursor::Show);
+        terminal::restore();
     }
 }
 
@@ -72,10 +79,8 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         .with_timeout(Duration::from_secs(15));
     let (store, store_problem, changes_blocked) = open_store(config.store_path).await?;
 
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = terminal::enter()?;
     let _guard = TerminalGuard;
-    // Pasted text arrives whole, so a newline in it cannot submit a form.
-    crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste)?;
     let size = terminal.size()?;
     let settings = config.settings.settings().clone();
     let mut state = State::new(
@@ -104,8 +109,20 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     let engine = sync::spawn(client, store, config.sync, events_tx);
     let settings = SettingsWriter::spawn(config.settings, config.api_url);
     let result = event_loop(&mut terminal, &mut state, &engine, &settings, events_rx).await;
-    engine.stop().await;
-    settings.finish().await;
+    let stopped = async {
+        engine.stop().await;
+        settings.finish().await;
+    };
+    if terminal::has_crashed() {
+        if tokio::time::timeout(STOP_AFTER_CRASH, stopped)
+            .await
+            .is_err()
+        {
+            tracing::error!("the engine did not stop after a crash");
+        }
+        return Err(TuiError::Crashed);
+    }
+    stopped.await;
     result.map_err(TuiError::from)
 }
 
@@ -195,9 +212,21 @@ async fn event_loop(
 ) -> io::Result<()> {
     let mut input = EventStream::new();
     let mut signals = Signals::new()?;
+    let mut drawn = false;
     loop {
         if state.take_dirty() {
-            terminal.draw(|frame| view::render(state, frame))?;
+            let drew = terminal::draw_frame(|| {
+                terminal.draw(|frame| view::render(state, frame))?;
+                Ok(())
+            })?;
+            if !drew {
+                // A panic elsewhere gave the terminal back.
+                return Ok(());
+            }
+            if !drawn {
+                drawn = true;
+                terminal::debug_panic_after_first_frame();
+            }
         }
         if state.quitting {
             return Ok(());
@@ -211,6 +240,7 @@ async fn event_loop(
         };
         let first = tokio::select! {
             biased;
+            () = terminal::crashed() => return Ok(()),
             event = input.next() => match event {
                 Some(Ok(event)) => translate(event),
                 Some(Err(err)) => return Err(err),

@@ -14,6 +14,7 @@ pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod state;
+mod terminal;
 pub mod theme;
 mod triage;
 pub mod update;

@@ -44,6 +44,11 @@ impl PtyApp {
     /// [`spawn`](Self::spawn) in a home directory another run used, to see
     /// what it left behind (settings, caches).
     pub fn spawn_in(home: Rc<TempDir>, args: &[&str]) -> PtyApp {
+        PtyApp::spawn_with_env(home, args, &[])
+    }
+
+    /// [`spawn_in`](Self::spawn_in) with extra environment variables.
+    pub fn spawn_with_env(home: Rc<TempDir>, args: &[&str], env: &[(&str, &str)]) -> PtyApp {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -71,6 +76,9 @@ impl PtyApp {
             ("XDG_CACHE_HOME", ".cache"),
         ] {
             cmd.env(var, home.path().join(dir));
+        }
+        for (var, value) in env {
+            cmd.env(var, value);
         }
         let child = pair.slave.spawn_command(cmd).expect("spawn pivotal");
         // Only the app may hold the slave side, so its exit ends the output.

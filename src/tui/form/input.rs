@@ -41,7 +41,7 @@ impl Form {
         }
         let text = single_line(text);
         if let Some(picker) = &mut self.picker {
-            insert_into_query(picker, &text);
+            insert_into_query(picker, &text, input_cap(Field::Owner));
             return;
         }
         match self.focus {
@@ -57,7 +57,8 @@ impl Form {
 
     fn paste_into_focus(&mut self, text: &str) {
         let focus = self.focus;
-        if self.field_mut(focus).is_some_and(|f| f.insert(text)) {
+        let cap = Form::cap(focus);
+        if self.field_mut(focus).is_some_and(|f| f.insert(text, cap)) {
             self.edited(focus);
         }
     }
@@ -133,9 +134,18 @@ impl Form {
 
     fn edit_focused(&mut self, key: KeyEvent) {
         let focus = self.focus;
-        if self.field_mut(focus).is_some_and(|f| f.handle_key(key)) {
+        let cap = Form::cap(focus);
+        if self
+            .field_mut(focus)
+            .is_some_and(|f| f.handle_key(key, cap))
+        {
             self.edited(focus);
         }
+    }
+
+    /// The most characters the input on `focus` holds (the API's limit).
+    fn cap(focus: Focus) -> usize {
+        focus.field().map_or(usize::MAX, input_cap)
     }
 
     pub(super) fn field_mut(&mut self, focus: Focus) -> Option<&mut TextField> {
@@ -226,7 +236,7 @@ impl Form {
 
     fn open_picker(&mut self, query: &str) {
         let mut picker = OwnerPicker::default();
-        insert_into_query(&mut picker, query);
+        insert_into_query(&mut picker, query, input_cap(Field::Owner));
         self.picker = Some(picker);
     }
 

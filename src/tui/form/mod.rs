@@ -24,6 +24,7 @@ use crate::api::models::{CustomerPatch, NewCustomer};
 use crate::domain::draft::{
     DraftErrors, custom_field_errors, parse_domain, parse_plan, parse_tags, validate_name,
 };
+use crate::domain::limits::input_cap;
 use crate::domain::{CustomerSet, Draft, Entry, Field, sanitize};
 
 mod fields;

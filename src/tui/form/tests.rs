@@ -576,6 +576,23 @@ mod behaviour {
     }
 
     #[test]
+    fn no_key_grows_a_full_field_past_its_cap() {
+        let demo = Demo::new();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        form.handle_paste(&format!("{} tail", "n".repeat(195)));
+        assert_eq!(value(&form, Focus::Name).chars().count(), 200);
+        ctrl(&mut form, &ctx, 'w');
+        type_text(&mut form, &ctx, "abcd");
+        // The killed word comes back only if it fits.
+        ctrl(&mut form, &ctx, 'y');
+        assert_eq!(value(&form, Focus::Name).chars().count(), 200);
+        assert!(value(&form, Focus::Name).ends_with("abcd"));
+        let note = form.text_field(Focus::Name).and_then(TextField::note);
+        assert_eq!(note, Some("at most 200 characters here"));
+    }
+
+    #[test]
     fn word_keys_edit_the_focused_input() {
         let demo = Demo::new();
         let ctx = demo.ctx();

@@ -501,6 +501,42 @@ fn a_new_customer_shows_as_pending_at_once_then_opens_at_its_display_id() {
 }
 
 #[test]
+fn a_huge_paste_into_the_form_is_cut_to_the_fields_limit_with_a_note() {
+    use super::form::{Focus, TextField};
+    fn field(state: &State, focus: Focus) -> Option<&TextField> {
+        state.form.as_ref().and_then(|s| s.form.text_field(focus))
+    }
+    let mut state = demo_app(120, 40);
+    press(&mut state, KeyCode::Char('n'));
+    // 300 KB, as the paste that once froze the form for half a minute.
+    let huge = "Acme Widgets ".repeat(300 * 1024 / 13);
+    update(&mut state, Message::Paste(huge.clone()));
+    let name = field(&state, Focus::Name).expect("the name field");
+    assert_eq!(name.value().chars().count(), 200);
+    assert!(huge.starts_with(name.value()));
+    assert_eq!(name.note(), Some("pasted text was cut to 200 characters"));
+    assert!(screen(&state).contains("pasted text was cut to 200 characters"));
+
+    // Typing more is refused too, and says so.
+    press(&mut state, KeyCode::Char('x'));
+    let name = field(&state, Focus::Name);
+    assert_eq!(name.map(|n| n.value().chars().count()), Some(200));
+    assert!(screen(&state).contains("at most 200 characters here"));
+    // Making room lets typing in again, and the note goes.
+    press(&mut state, KeyCode::Backspace);
+    press(&mut state, KeyCode::Char('x'));
+    let name = field(&state, Focus::Name);
+    assert!(name.is_some_and(|n| n.value().ends_with('x') && n.note().is_none()));
+
+    // The domain holds a host name at most.
+    press(&mut state, KeyCode::Tab);
+    update(&mut state, Message::Paste("a".repeat(300 * 1024)));
+    let domain = field(&state, Focus::Domain);
+    assert_eq!(domain.map(|d| d.value().len()), Some(253));
+    assert!(screen(&state).contains("pasted text was cut to 253 characters"));
+}
+
+#[test]
 fn a_duplicate_domain_warns_and_needs_a_second_yes() {
     let mut state = demo_app(80, 24);
     press(&mut state, KeyCode::Char('n'));

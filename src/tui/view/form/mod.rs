@@ -378,6 +378,14 @@ impl<'f, 'c> Body<'f, 'c> {
         if let Some(error) = error {
             self.message(&error, self.theme.error());
         }
+        let note = self
+            .form
+            .text_field(focus)
+            .and_then(TextField::note)
+            .map(str::to_owned);
+        if let Some(note) = note {
+            self.message(&note, self.theme.warning());
+        }
     }
 
     fn server_error(&mut self, field: Field) {
