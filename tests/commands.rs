@@ -6,92 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
+use common::cli::Home;
 use common::{KEY, TestServer};
 use pivotal_tui::server::{DEMO_CUSTOMERS, Seed};
-use tempfile::TempDir;
-
-/// A user's home for the binary: config, data and logs inside it.
-struct Home {
-    dir: TempDir,
-}
-
-impl Home {
-    fn new() -> Home {
-        Home {
-            dir: tempfile::tempdir().expect("home"),
-        }
-    }
-
-    fn config_dir(&self) -> PathBuf {
-        self.dir.path().join(".config/pivotal-tui")
-    }
-
-    fn log_dir(&self) -> PathBuf {
-        self.dir.path().join(".local/state/pivotal-tui/logs")
-    }
-
-    /// Runs `pivotal args…` with `stdin` and returns what it did.
-    async fn run(&self, args: &[&str], stdin: &str) -> Run {
-        use tokio::io::AsyncWriteExt;
-        let home = self.dir.path();
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pivotal"))
-            .args(args)
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_STATE_HOME", home.join(".local/state"))
-            .env("PIVOTAL_NO_KEYRING", "1")
-            .env_remove("PIVOTAL_API_KEY")
-            .env_remove("PIVOTAL_API_URL")
-            .env_remove("PIVOTAL_LOG")
-            .env_remove("PIVOTAL_SHARE_URL_BASE")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("pivotal starts");
-        let mut input = child.stdin.take().expect("stdin");
-        input
-            .write_all(stdin.as_bytes())
-            .await
-            .expect("stdin written");
-        drop(input);
-        let output =
-            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-                .await
-                .expect("pivotal finishes")
-                .expect("pivotal runs");
-        Run::from(output)
-    }
-
-    /// Signs in to `url` with the test key, as a user would.
-    async fn login(&self, url: &str) {
-        let run = self
-            .run(&["login", "--api-url", url], &format!("{KEY}\n"))
-            .await;
-        assert_eq!(run.code, 0, "{run:?}");
-    }
-}
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-}
 
 async fn demo_server() -> TestServer {
     TestServer::start_with(|c| c.seed = Some(Seed::Embedded(DEMO_CUSTOMERS))).await

@@ -3,6 +3,7 @@
 //! [`engine`] drives the sync engine against such a server.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod engine;
 
 use std::time::Duration;

@@ -1,0 +1,120 @@
+//! The app and the one queue of changes it shares with the command line
+//! and other windows: the store's outbox, reported by the engine, is what
+//! the app shows as pending; and where nothing could keep a change, none is
+//! accepted.
+
+use crossterm::event::KeyCode;
+
+use super::*;
+
+/// The id of the demo customer `#display_id`.
+fn id_of(state: &State, display_id: u64) -> String {
+    state
+        .customers
+        .iter_ordered()
+        .find(|e| e.display_id == display_id)
+        .map(|e| e.id.clone())
+        .expect("in the demo")
+}
+
+fn outbox(pending: Vec<OutboxItem>) -> Message {
+    Message::Sync(SyncEvent::Outbox { pending })
+}
+
+fn item(op: OutboxOp) -> OutboxItem {
+    OutboxItem {
+        key: IdempotencyKey::new(),
+        op,
+        queued_at: OffsetDateTime::UNIX_EPOCH,
+        attempts: 1,
+        last_error: Some("connection refused".into()),
+    }
+}
+
+#[test]
+fn a_create_another_window_delivered_leaves_pending_and_a_sync_brings_it() {
+    let mut state = demo_app(120, 30);
+    press(&mut state, KeyCode::Char('n'));
+    type_text(&mut state, "Quokka Labs");
+    let (key, _) = submitted(&press(&mut state, KeyCode::Enter));
+    update(&mut state, Message::Sync(SyncEvent::Queued { key }));
+    assert!(screen(&state).contains("1 pending"));
+
+    let commands = update(&mut state, outbox(Vec::new()));
+    assert_eq!(commands, vec![Command::Sync(SyncCommand::Refresh)]);
+    assert!(state.outbox.is_empty());
+    assert!(state.customers.iter_ordered().all(|e| !e.pending));
+    assert!(!screen(&state).contains("pending"));
+}
+
+#[test]
+fn a_change_not_stored_yet_is_not_taken_for_delivered_by_an_older_report() {
+    let mut state = demo_app(120, 30);
+    press(&mut state, KeyCode::Char('n'));
+    type_text(&mut state, "Quokka Labs");
+    let (key, _) = submitted(&press(&mut state, KeyCode::Enter));
+    // A report read before the engine stored the change.
+    assert!(update(&mut state, outbox(Vec::new())).is_empty());
+    assert!(state.outbox.contains_key(&key));
+    assert!(state.customers.iter_ordered().any(|e| e.pending));
+}
+
+#[test]
+fn an_archive_another_process_queued_shows_here_as_pending_and_undoable() {
+    let mut state = demo_app(120, 30);
+    let id = id_of(&state, 1052);
+    let queued = item(OutboxOp::Archive {
+        customer_id: id.clone(),
+    });
+    update(&mut state, outbox(vec![queued]));
+    assert!(state.customers.get(&id).is_none(), "it leaves the list");
+    let shown = screen(&state);
+    assert!(shown.contains("1 pending (connection refused)"), "{shown}");
+    assert_eq!(state.archived.len(), 1, "u can undo it");
+}
+
+#[test]
+fn an_archive_settled_elsewhere_is_no_longer_held_off_the_list() {
+    let mut state = demo_app(120, 30);
+    let id = id_of(&state, 1052);
+    let queued = item(OutboxOp::Archive {
+        customer_id: id.clone(),
+    });
+    update(&mut state, outbox(vec![queued]));
+    // The command line delivered it, then the user restored it there.
+    update(&mut state, outbox(Vec::new()));
+    let restored = state
+        .archived
+        .first()
+        .map(|a| a.entry.clone())
+        .expect("kept for undo");
+    let mut customer = demo_customers()
+        .into_iter()
+        .find(|c| c.id == id)
+        .expect("demo");
+    customer.updated_at = restored.updated_at + Duration::from_secs(60);
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Page {
+            generation: 0,
+            customers: vec![customer],
+            fetched: 1,
+        }),
+    );
+    assert!(state.customers.get(&id).is_some(), "a sync shows it again");
+}
+
+#[test]
+fn with_nowhere_to_keep_a_change_none_is_accepted_and_the_user_is_told() {
+    let mut state = demo_app(80, 24);
+    state.changes_blocked = Some("the local cache cannot be written (disk full)".into());
+    assert!(press(&mut state, KeyCode::Char('n')).is_empty());
+    assert!(state.form.is_none());
+    let shown = screen(&state);
+    assert!(
+        shown.contains("Changes cannot be made now"),
+        "where the user looks: {shown}"
+    );
+    assert!(press(&mut state, KeyCode::Char('a')).is_empty());
+    assert!(state.confirm_archive.is_none());
+}
