@@ -120,6 +120,10 @@ pub struct ListArgs {
     /// Include archived customers.
     #[arg(long)]
     pub include_archived: bool,
+    /// Fetch every customer again rather than only what changed since the
+    /// last sync.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]

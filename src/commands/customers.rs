@@ -35,10 +35,14 @@ struct Account {
 }
 
 impl Account {
-    /// Opens the account's store and syncs it incrementally.
-    async fn open(store_path: &Path, client: &Client) -> Result<Account, CommandError> {
+    /// Opens the account's store and syncs it: incrementally, or from the
+    /// start when `full`. Records the client cannot read are left out and
+    /// counted on stderr (each is named in the log).
+    async fn open(store_path: &Path, client: &Client, full: bool) -> Result<Account, CommandError> {
         let mut store = Store::open(store_path)?;
-        let since = store.high_water()?;
+        let since = store
+            .sync_since(OffsetDateTime::now_utc())?
+            .filter(|_| !full);
         let (users, me) = tokio::try_join!(client.users(), client.me())?;
         store.save_users(&users, &me)?;
         let params = ListParams {
@@ -49,8 +53,10 @@ impl Account {
         };
         let mut pages = client.pages(params);
         while let Some(page) = pages.next().await? {
-            store.apply_page(&page)?;
+            let server_now = pages.server_time().unwrap_or_else(OffsetDateTime::now_utc);
+            store.apply_page_as_of(&page, server_now)?;
         }
+        report_skipped(pages.skipped());
         store.set_last_synced(OffsetDateTime::now_utc())?;
         let mut set = CustomerSet::default();
         set.apply(store.load_customers()?);
@@ -114,7 +120,17 @@ async fn everyone(client: &Client) -> Result<Vec<Customer>, CommandError> {
     while let Some(page) = pages.next().await? {
         all.extend(page);
     }
+    report_skipped(pages.skipped());
     Ok(all)
+}
+
+/// Says on stderr how many records could not be read, if any.
+fn report_skipped(skipped: usize) {
+    match skipped {
+        0 => {}
+        1 => eprintln!("pivotal: 1 record could not be read and was skipped (see the log)"),
+        n => eprintln!("pivotal: {n} records could not be read and were skipped (see the log)"),
+    }
 }
 
 /// `customers list`.
@@ -128,7 +144,7 @@ pub async fn list(
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let (client, store_path) = connect(ctx).await?;
-    let account = Account::open(&store_path, &client).await?;
+    let account = Account::open(&store_path, &client, args.full).await?;
     ctx.remember_api_url();
     let users = &account.users;
     let owner = |id: &str| users.get(id).map(|u| u.name.as_str());
@@ -212,7 +228,7 @@ pub async fn create(
         CommandError::Usage(format!("not created: {}", problems.join("; ")))
     })?;
     let (client, store_path) = connect(ctx).await?;
-    let mut account = Account::open(&store_path, &client).await?;
+    let mut account = Account::open(&store_path, &client, false).await?;
     draft.owner_id = Some(resolve_owner(&account, args.owner.as_deref())?);
     let customer = crate::api::NewCustomer {
         owner_id: draft.owner_id.clone(),
@@ -292,7 +308,7 @@ pub async fn show(
 ) -> Result<(), CommandError> {
     let reference = CustomerRef::parse(reference)?;
     let (client, store_path) = connect(ctx).await?;
-    let account = Account::open(&store_path, &client).await?;
+    let account = Account::open(&store_path, &client, false).await?;
     let customer = match account.find(&reference) {
         Some(entry) => client.get_customer(&entry.id).await?,
         None => lookup_anywhere(&client, &reference).await?,
@@ -346,7 +362,7 @@ pub async fn archive_or_restore(
         // cannot be reached, and sent later.
         CustomerRef::Id(id) => (Store::open(&store_path)?, id),
         CustomerRef::DisplayId(_) => {
-            let account = Account::open(&store_path, &client).await?;
+            let account = Account::open(&store_path, &client, false).await?;
             let id = match account.find(&reference) {
                 Some(entry) => entry.id.clone(),
                 None => lookup_anywhere(&client, &reference).await?.id,

@@ -40,6 +40,9 @@ pub enum SyncCommand {
     /// Sync now (if a sync is already running, this does nothing), and
     /// retry a waiting outbox item now.
     Refresh,
+    /// Sync everything again from the start, ignoring the high-water mark:
+    /// now, or right after the run in progress.
+    FullRefresh,
     /// Send the cached history of a customer, then fetch it fresh.
     LoadHistory(String),
     /// Send a change to the server through the outbox: it is stored first
@@ -82,10 +85,13 @@ pub enum SyncEvent {
         customers: Vec<Customer>,
         fetched: usize,
     },
-    /// The run finished; the cache now matches the server as of `at`.
+    /// The run finished; the cache now matches the server as of `at`,
+    /// except for `skipped` records the client could not read (left out
+    /// and logged).
     Finished {
         generation: u64,
         at: OffsetDateTime,
+        skipped: usize,
     },
     /// The run failed; the engine tries again after `retry_in`.
     Failed {
@@ -211,9 +217,8 @@ pub fn short_reason(err: &ApiError) -> String {
         ApiError::Network { reason } => reason.clone(),
         ApiError::Timeout => "timed out".to_owned(),
         ApiError::RateLimited { .. } => "rate limited".to_owned(),
-        ApiError::Api {
-            status: 401 | 403, ..
-        } => "the API key was refused".to_owned(),
+        ApiError::Api { status: 401, .. } => "the API key was refused".to_owned(),
+        ApiError::Api { status: 403, .. } => "the API key is not allowed to do that".to_owned(),
         ApiError::Api { status, .. } if *status >= 500 => format!("server error {status}"),
         ApiError::Api {
             status, message, ..
