@@ -146,7 +146,8 @@ impl ApiError {
         }
     }
 
-    /// Whether the API key was refused (`401` or `403`).
+    /// Whether the API key was refused (`401`) or is not allowed to do
+    /// this (`403`): either way, nothing changes until the key does.
     pub fn is_auth(&self) -> bool {
         matches!(self.status(), Some(401 | 403))
     }

@@ -71,7 +71,7 @@ impl Account {
         })
     }
 
-    /// An owner id's name, sanitised, or the id.
+    /// An owner id's name, as the server sent it.
     fn owner_name(&self, id: &str) -> Option<&str> {
         self.users.get(id).map(|u| u.name.as_str())
     }
@@ -85,7 +85,7 @@ impl Account {
             } else {
                 self.set.badge(&entry)
             },
-            owner: owner.map(|id| self.owner_name(id).unwrap_or(id).to_owned()),
+            owner: owner.map(|id| sanitize(self.owner_name(id).unwrap_or(id)).into_owned()),
             mine: owner == Some(self.me.id.as_str()),
             entry,
         }
@@ -440,6 +440,11 @@ fn what(op: &OutboxOp) -> String {
     }
 }
 
+/// The link teammates open, sanitised: the base comes from a flag, the
+/// environment or the settings file, and is printed.
 fn share_url(base: &str, display_id: u64) -> String {
-    format!("{}/customers/{display_id}", base.trim_end_matches('/'))
+    format!(
+        "{}/customers/{display_id}",
+        sanitize(base).trim_end_matches('/')
+    )
 }

@@ -80,9 +80,16 @@ impl CommandError {
 /// An API error as one sentence with what to do about it.
 fn api_sentence(err: &ApiError) -> String {
     match err {
+        ApiError::Api { status: 401, .. } => {
+            "Pivotal refused the API key; run `pivotal login` with a valid one".to_owned()
+        }
         ApiError::Api {
-            status: 401 | 403, ..
-        } => "Pivotal refused the API key; run `pivotal login` with a valid one".to_owned(),
+            status: 403,
+            message,
+            ..
+        } => format!(
+            "not allowed: Pivotal does not let this API key do that ({message}); ask an admin"
+        ),
         ApiError::Api {
             status: 404,
             message,
@@ -294,6 +301,16 @@ mod tests {
         });
         assert_eq!(failing.exit_code(), exit::UNREACHABLE);
         assert_eq!(CommandError::NoKey.exit_code(), exit::USAGE);
+        let forbidden = CommandError::Api(ApiError::Api {
+            status: 403,
+            kind: "forbidden".into(),
+            message: "admins only".into(),
+            param: None,
+        });
+        assert_eq!(forbidden.exit_code(), exit::REFUSED);
+        let said = forbidden.to_string();
+        assert!(said.starts_with("not allowed"), "{said}");
+        assert!(!said.contains("refused the API key"), "{said}");
         assert_eq!(
             CommandError::Duplicate("x".into()).exit_code(),
             exit::DUPLICATE

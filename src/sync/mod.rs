@@ -227,3 +227,17 @@ pub fn short_reason(err: &ApiError) -> String {
         ApiError::Config { reason } => reason.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_403_is_not_allowed_and_only_a_401_is_a_refused_key() {
+        let forbidden = short_reason(&ApiError::api(403, "forbidden", "no", None));
+        assert!(forbidden.contains("not allowed"), "{forbidden}");
+        assert!(!forbidden.contains("refused"), "{forbidden}");
+        let unauthorized = short_reason(&ApiError::api(401, "unauthorized", "no", None));
+        assert_eq!(unauthorized, "the API key was refused");
+    }
+}

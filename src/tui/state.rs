@@ -297,11 +297,12 @@ impl State {
         }
     }
 
-    /// The link teammates open for a customer: `<base>/customers/<display_id>`.
+    /// The link teammates open for a customer: `<base>/customers/<display_id>`,
+    /// sanitised (the base comes from the settings file).
     pub fn share_url(&self, display_id: u64) -> String {
         format!(
             "{}/customers/{display_id}",
-            self.share_url_base.trim_end_matches('/')
+            crate::domain::sanitize(&self.share_url_base).trim_end_matches('/')
         )
     }
 
