@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod engine;
+pub mod hostile;
 
 use std::time::Duration;
 
