@@ -104,6 +104,8 @@ pub struct Pages<'c> {
     records: HashSet<u64>,
     skipped: usize,
     server_time: Option<OffsetDateTime>,
+    /// Why the listing was stopped, if it was: every later call says so.
+    stopped: Option<&'static str>,
 }
 
 impl Pages<'_> {
@@ -116,6 +118,9 @@ impl Pages<'_> {
     /// that repeats, or a page that brings nothing new but promises more,
     /// is a [`ApiError::Decode`] that ends the listing.
     pub async fn next(&mut self) -> Result<Option<Vec<Customer>>> {
+        if let Some(reason) = self.stopped {
+            return Err(ApiError::decode(reason));
+        }
         let Some(params) = &mut self.params else {
             return Ok(None);
         };
@@ -135,18 +140,19 @@ impl Pages<'_> {
         }
         match page.next_cursor {
             Some(cursor) => {
-                if !self.cursors.insert(cursor.clone()) {
-                    self.params = None;
-                    return Err(ApiError::decode(
-                        "the server repeated a page cursor; stopped listing",
-                    ));
-                }
-                if !new {
-                    self.params = None;
-                    return Err(ApiError::decode(
+                let stopped = if !self.cursors.insert(cursor.clone()) {
+                    Some("the server repeated a page cursor; stopped listing")
+                } else if !new {
+                    Some(
                         "the server sent a page with nothing new but a cursor for more; \
                          stopped listing",
-                    ));
+                    )
+                } else {
+                    None
+                };
+                if let Some(reason) = stopped {
+                    self.stopped = Some(reason);
+                    return Err(ApiError::decode(reason));
                 }
                 params.cursor = Some(cursor);
             }
@@ -265,11 +271,12 @@ impl Client {
     pub fn pages(&self, params: ListParams) -> Pages<'_> {
         Pages {
             client: self,
+            cursors: params.cursor.iter().cloned().collect(),
             params: Some(params),
-            cursors: HashSet::new(),
             records: HashSet::new(),
             skipped: 0,
             server_time: None,
+            stopped: None,
         }
     }
 
@@ -647,6 +654,9 @@ fn read_customer_page(
         server_time: None,
         unreadable: Vec::new(),
     };
+    // Named in the log one by one, up to a point: a page of a thousand
+    // broken records must not write a thousand lines every minute.
+    const NAMED_PER_PAGE: usize = 10;
     for record in raw.data {
         let id = record
             .get("id")
@@ -656,18 +666,26 @@ fn read_customer_page(
             Ok(customer) => page.customers.push(customer),
             Err(err) => {
                 let text = record.to_string();
-                let reason: String = err.to_string().chars().take(200).collect();
-                tracing::warn!(
-                    id = id.as_deref().unwrap_or("(none)"),
-                    reason = %sanitize(&reason),
-                    "skipped a customer record that could not be read"
-                );
+                if page.skipped < NAMED_PER_PAGE {
+                    let reason: String = err.to_string().chars().take(200).collect();
+                    tracing::warn!(
+                        id = id.as_deref().unwrap_or("(none)"),
+                        reason = %sanitize(&reason),
+                        "skipped a customer record that could not be read"
+                    );
+                }
                 let mut hasher = DefaultHasher::new();
                 text.hash(&mut hasher);
                 page.unreadable.push(hasher.finish());
                 page.skipped += 1;
             }
         }
+    }
+    if page.skipped > NAMED_PER_PAGE {
+        tracing::warn!(
+            more = page.skipped - NAMED_PER_PAGE,
+            "skipped more customer records on the same page that could not be read"
+        );
     }
     Ok(page)
 }
@@ -1008,7 +1026,8 @@ mod tests {
         let err = pages.next().await.expect_err("a repeated cursor");
         assert!(err.to_string().contains("repeated a page cursor"), "{err}");
         assert!(!err.is_retryable());
-        assert_eq!(pages.next().await.expect("ended"), None);
+        let again = pages.next().await.expect_err("still stopped");
+        assert_eq!(again.to_string(), err.to_string());
         assert_eq!(server.await.expect("server").len(), 3);
     }
 
