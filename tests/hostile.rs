@@ -442,3 +442,56 @@ async fn an_error_with_a_megabyte_message_is_cut_to_one_line() {
     assert!(message.ends_with('…'), "{message}");
     assert_clean("the error", &err.to_string());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_share_url_base_with_an_escape_sequence_is_refused_or_never_printed_raw() {
+    let server = Hostile::start(|asked: &Asked| {
+        if let Some(reply) = users_reply(asked, "Dana") {
+            return reply;
+        }
+        if asked.method == Method::POST {
+            let created = customer("cus_new", 42, "Acme", "2026-11-26T10:00:00Z");
+            return json_reply(StatusCode::CREATED, &created);
+        }
+        page(&[], None)
+    })
+    .await;
+    let home = Home::new();
+    let base = "https://x\u{1b}]0;X\u{7}";
+    let run = home
+        .run(
+            &server.url,
+            &[
+                "customers",
+                "create",
+                "--name",
+                "Acme",
+                "--share-url-base",
+                base,
+            ],
+        )
+        .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("control or escape"), "{}", run.stderr);
+    assert_clean("the refusal", &run.stderr);
+
+    // From the settings file, where nothing checks it on the way in.
+    let config = home.dir.path().join(".config/pivotal-tui");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(
+        config.join("config.toml"),
+        "share_url_base = \"https://x/a\\u001b]0;X\\u0007\"\n",
+    )
+    .expect("settings written");
+    let run = home
+        .run(&server.url, &["customers", "create", "--name", "Acme"])
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Created #42 Acme  https://x/a/customers/42"),
+        "{}",
+        run.stdout
+    );
+    assert_clean("create", &format!("{}{}", run.stdout, run.stderr));
+}
