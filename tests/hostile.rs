@@ -495,3 +495,22 @@ async fn a_share_url_base_with_an_escape_sequence_is_refused_or_never_printed_ra
     );
     assert_clean("create", &format!("{}{}", run.stdout, run.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_403_says_not_allowed_rather_than_that_the_key_was_refused() {
+    let server = Hostile::start(|_: &Asked| {
+        let error =
+            json!({"error": {"type": "forbidden", "message": "admins only", "param": null}});
+        json_reply(StatusCode::FORBIDDEN, &error)
+    })
+    .await;
+    let home = Home::new();
+    let run = home.run(&server.url, &["customers", "list"]).await;
+    assert_eq!(run.code, 3, "{run:?}");
+    assert!(run.stderr.contains("not allowed"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("refused the API key"),
+        "{}",
+        run.stderr
+    );
+}
