@@ -77,15 +77,21 @@ impl Store {
         page: &[Customer],
         server_now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        let latest_sane = server_now + CLOCK_SLACK;
         let tx = self.conn.transaction()?;
         for customer in page {
             if customer.archived {
                 forget_unless_newer(&tx, &customer.id, micros(customer.updated_at))?;
+                forget_if_future(&tx, &customer.id, latest_sane)?;
             } else {
                 upsert_if_newer(&tx, customer)?;
+                // Not applied: the cached copy is newer, or dated in the
+                // future, and then the server's copy wins.
+                if tx.changes() == 0 && forget_if_future(&tx, &customer.id, latest_sane)? {
+                    upsert_if_newer(&tx, customer)?;
+                }
             }
         }
-        let latest_sane = server_now + CLOCK_SLACK;
         let newest = page
             .iter()
             .map(|c| c.updated_at)
@@ -251,6 +257,20 @@ pub(super) fn forget_unless_newer(
     Ok(())
 }
 
+/// Removes the cached customer `id` if its `updated_at` is past
+/// `latest_sane`: a version dated in the future would otherwise shadow
+/// every real one after it. True when it was removed.
+fn forget_if_future(
+    conn: &Connection,
+    id: &str,
+    latest_sane: OffsetDateTime,
+) -> rusqlite::Result<bool> {
+    let removed = conn
+        .prepare_cached("DELETE FROM customers_v2 WHERE id = ?1 AND updated_at > ?2")?
+        .execute(params![id, micros(latest_sane)])?;
+    Ok(removed > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
@@ -396,6 +416,42 @@ mod tests {
             .apply_page_as_of(&[customer("cus_d", 500, false)], at(300))
             .expect("apply");
         assert_eq!(store.high_water().expect("high water"), Some(at(230)));
+    }
+
+    #[test]
+    fn a_record_dated_in_the_future_gives_way_to_the_servers_later_correction() {
+        let mut store = Store::open_in_memory().expect("store");
+        let mut future = customer("cus_a", 0, false);
+        future.updated_at = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        store.apply_page_as_of(&[future], at(100)).expect("apply");
+
+        let mut fixed = customer("cus_a", 150, false);
+        fixed.name = "Fixed".to_owned();
+        store
+            .apply_page_as_of(&[fixed.clone()], at(200))
+            .expect("apply");
+        assert_eq!(store.load_customers().expect("load"), vec![fixed]);
+
+        // An older copy still never replaces a newer one.
+        store
+            .apply_page_as_of(&[customer("cus_a", 120, false)], at(200))
+            .expect("apply");
+        assert_eq!(store.load_customers().expect("load")[0].name, "Fixed");
+
+        // Nor does an archive keep a future-dated copy alive.
+        let mut future = customer("cus_b", 0, false);
+        future.updated_at = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        store.apply_page_as_of(&[future], at(200)).expect("apply");
+        store
+            .apply_page_as_of(&[customer("cus_b", 210, true)], at(220))
+            .expect("apply");
+        let ids: Vec<String> = store
+            .load_customers()
+            .expect("load")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, ["cus_a"]);
     }
 
     #[test]
