@@ -109,8 +109,10 @@ impl Engine {
         let mut generation = 0;
         let mut failures = 0u32;
         let mut next_run = Instant::now();
-        // The next run ignores the high-water mark.
+        // The next run ignores the high-water mark; `running_full`: the
+        // run in progress does (a failed one is tried again as full).
         let mut full_next = false;
+        let mut running_full = false;
         let mut running: JoinSet<Result<(), RunError>> = JoinSet::new();
         let mut histories: JoinSet<()> = JoinSet::new();
         let mut delivery = Delivery::default();
@@ -153,7 +155,8 @@ impl Engine {
                 }
                 _ = sleep_until(next_run), if running.is_empty() => {
                     generation += 1;
-                    running.spawn(self.clone().sync_once(generation, std::mem::take(&mut full_next)));
+                    running_full = std::mem::take(&mut full_next);
+                    running.spawn(self.clone().sync_once(generation, running_full));
                 }
                 Some(_) = histories.join_next() => {}
                 Some(outcome) = running.join_next() => {
@@ -179,6 +182,7 @@ impl Engine {
                         }
                         Err(RunError::Stopped) => break,
                         Err(RunError::Api(err)) => {
+                            full_next |= running_full;
                             let retry_in = self.backoff(failures);
                             failures = failures.saturating_add(1);
                             self.emit(SyncEvent::Failed {
