@@ -251,7 +251,9 @@ impl Client {
     }
 
     /// `GET /v1/customers`: one page, with what else the client learnt: how
-    /// many records it could not read, and the server's clock.
+    /// many records it could not read, and the server's clock. Retried as
+    /// every GET is retried, but read leniently (see
+    /// [`CustomerPage::skipped`]).
     pub async fn list_customer_page(&self, params: &ListParams) -> Result<CustomerPage> {
         let url = self.customers_url(params)?;
         let call = Call::new(Method::GET, url);
@@ -330,7 +332,8 @@ impl Client {
     }
 
     /// Sends `call` under the retry policy. Every endpoint comes through here
-    /// and is retried, because every one is safe to repeat:
+    /// (the listing through [`Client::list_customer_page`], which reads its
+    /// page leniently) and is retried, because every one is safe to repeat:
     /// - GETs only read;
     /// - a create carries its `Idempotency-Key`, fixed inside the `Call`
     ///   built once before the first attempt, so every attempt sends the same
