@@ -641,7 +641,9 @@ async fn stop_waits_for_a_history_fetch_in_flight_to_let_go_of_the_store() {
 async fn a_store_that_cannot_be_written_still_lets_server_data_through() {
     let server = TestServer::start_with(|c| c.generate = Some(CUSTOMERS)).await;
     let (_store_dir, store_path) = store_file();
-    let store = Store::open(&store_path).expect("open the store");
+    let store = Store::open(&store_path)
+        .and_then(|s| s.with_busy_timeout(Duration::from_millis(100)))
+        .expect("open the store");
     // Another connection holds the write lock for the whole test (readers
     // still work in WAL mode, so the cache loads).
     let locker = rusqlite::Connection::open(&store_path).expect("second connection");

@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use time::OffsetDateTime;
 
@@ -19,8 +20,8 @@ use crate::api::{ApiError, Client, Customer, IdempotencyKey, ListParams, User};
 use crate::cli::{CreateArgs, ListArgs};
 use crate::domain::filter::{self, FilterState, Query, SearchIndex};
 use crate::domain::{Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize};
-use crate::store::{OutboxOp, Store};
-use crate::sync::send_change;
+use crate::store::{Claimant, OutboxOp, Store};
+use crate::sync::{SharedStore, Step, StoreFailure, deliver_head, send_change};
 
 /// Page size for listing: the most the API allows.
 const PAGE_SIZE: u32 = 1000;
@@ -39,7 +40,7 @@ impl Account {
     /// start when `full`. Records the client cannot read are left out and
     /// counted on stderr (each is named in the log).
     async fn open(store_path: &Path, client: &Client, full: bool) -> Result<Account, CommandError> {
-        let mut store = Store::open(store_path)?;
+        let mut store = open_store(store_path)?;
         let since = store
             .sync_since(OffsetDateTime::now_utc())?
             .filter(|_| !full);
@@ -98,6 +99,19 @@ impl Account {
             CustomerRef::DisplayId(n) => self.set.iter_ordered().find(|e| e.display_id == *n),
         }
     }
+}
+
+/// The account's store; a damaged one is moved aside (and said so on
+/// stderr) and a fresh one synced in its place.
+fn open_store(path: &Path) -> Result<Store, CommandError> {
+    let (store, recovered) = Store::open_or_recover(path)?;
+    if let Some(recovered) = recovered {
+        eprintln!(
+            "pivotal: the local cache was damaged; it was moved to {} and is rebuilt now",
+            recovered.moved_to.display()
+        );
+    }
+    Ok(store)
 }
 
 /// The client for the user's key and the account's store file.
@@ -229,7 +243,7 @@ pub async fn create(
         CommandError::Usage(format!("not created: {}", problems.join("; ")))
     })?;
     let (client, store_path) = connect(ctx).await?;
-    let mut account = Account::open(&store_path, &client, false).await?;
+    let account = Account::open(&store_path, &client, false).await?;
     draft.owner_id = Some(resolve_owner(&account, args.owner.as_deref())?);
     let customer = crate::api::NewCustomer {
         owner_id: draft.owner_id.clone(),
@@ -262,7 +276,7 @@ pub async fn create(
         );
     }
     let op = OutboxOp::Create { customer };
-    let created = send(&mut account.store, &client, op).await?;
+    let created = send(account.store, &client, op).await?;
     ctx.remember_api_url();
     writeln!(
         out,
@@ -358,10 +372,10 @@ pub async fn archive_or_restore(
 ) -> Result<(), CommandError> {
     let reference = CustomerRef::parse(reference)?;
     let (client, store_path) = connect(ctx).await?;
-    let (mut store, customer_id) = match reference {
+    let (store, customer_id) = match reference {
         // An id needs no lookup, so the change is saved even when Pivotal
         // cannot be reached, and sent later.
-        CustomerRef::Id(id) => (Store::open(&store_path)?, id),
+        CustomerRef::Id(id) => (open_store(&store_path)?, id),
         CustomerRef::DisplayId(_) => {
             let account = Account::open(&store_path, &client, false).await?;
             let id = match account.find(&reference) {
@@ -376,7 +390,7 @@ pub async fn archive_or_restore(
     } else {
         OutboxOp::Restore { customer_id }
     };
-    let customer = send(&mut store, &client, op).await?;
+    let customer = send(store, &client, op).await?;
     ctx.remember_api_url();
     let verb = if archive { "Archived" } else { "Restored" };
     writeln!(
@@ -388,47 +402,128 @@ pub async fn archive_or_restore(
     Ok(())
 }
 
+/// How long a command waits for another process (the app, a second
+/// window) that is sending the head of the queue, before it leaves its own
+/// change saved for later.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
 /// Writes `op` to the outbox and delivers the outbox in order, `op` last,
-/// each change with its own key: changes an earlier command (or the app)
-/// could not send go first, as the app's engine would send them. A
-/// delivered change leaves the outbox and updates the cache; a refused one
-/// leaves it; one that cannot be sent now stays, with every change after
-/// it, for the next command or the app's next start.
-async fn send(store: &mut Store, client: &Client, op: OutboxOp) -> Result<Customer, CommandError> {
+/// through the same path and rules as the app's engine
+/// ([`deliver_head`]): changes an earlier command or the app could not send
+/// go first. A change that cannot be sent now stays, with every change
+/// after it, for the next command or the app; a change another process
+/// delivers meanwhile is not sent again.
+async fn send(store: Store, client: &Client, op: OutboxOp) -> Result<Customer, CommandError> {
     let key = IdempotencyKey::new();
+    let mut store = store;
     store.outbox_push(&key, &op, OffsetDateTime::now_utc())?;
-    for item in store.outbox_pending()? {
-        let ours = item.key == key;
-        match send_change(client, &item.key, &item.op).await {
-            Ok(customer) => {
-                store.outbox_delivered(&item.key, &customer)?;
-                if ours {
-                    return Ok(customer);
-                }
+    let shared = SharedStore::new(store);
+    let who = Claimant::new();
+    let started = tokio::time::Instant::now();
+    loop {
+        let step = deliver_head(&shared, client, &who, |_| {})
+            .await
+            .map_err(store_failure)?;
+        match step {
+            Step::Delivered { item, customer } if item.key == key => return Ok(customer),
+            Step::Delivered { item, .. } => {
                 eprintln!("pivotal: sent a change saved earlier: {}", what(&item.op));
             }
-            Err(err) if err.is_retryable() => {
-                store.outbox_record_attempt(&item.key, &crate::sync::short_reason(&err))?;
-                eprintln!(
-                    "pivotal: the change is saved and will be sent by the next command or when the app opens"
-                );
-                return Err(CommandError::Api(err));
-            }
-            Err(err) => {
-                store.outbox_remove(&item.key)?;
-                if ours {
+            Step::Rejected {
+                item,
+                status,
+                message,
+                param,
+            } => {
+                let err = ApiError::Api {
+                    status,
+                    kind: "refused".into(),
+                    message,
+                    param,
+                };
+                if item.key == key {
                     return Err(CommandError::Api(err));
                 }
                 eprintln!(
-                    "pivotal: a change saved earlier was refused and dropped: {}: {err}",
-                    what(&item.op)
+                    "pivotal: Pivotal refused a change saved earlier, so it was dropped: {}: {}",
+                    what(&item.op),
+                    sanitize(&err.to_string())
                 );
+            }
+            Step::Waiting { item, error } => {
+                if item.key != key {
+                    eprintln!(
+                        "pivotal: a change saved earlier cannot be sent yet ({}); it goes first",
+                        what(&item.op)
+                    );
+                }
+                eprintln!(
+                    "pivotal: the change is saved and will be sent by the next command or when the app opens"
+                );
+                return Err(CommandError::Api(error));
+            }
+            Step::Busy | Step::Empty => {
+                let ours = key.clone();
+                let waiting = shared
+                    .with(move |s| s.outbox_contains(&ours))
+                    .await
+                    .map_err(store_failure)?;
+                if !waiting {
+                    return settled_elsewhere(client, &key, &op).await;
+                }
+                if started.elapsed() > BUSY_WAIT {
+                    eprintln!(
+                        "pivotal: another window is sending earlier changes; yours is saved and will be sent after them"
+                    );
+                    return Err(CommandError::Usage(
+                        "not sent yet: another pivotal process is busy with the queue; try again shortly".into(),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     }
-    Err(CommandError::Usage(
-        "the change was not found in the outbox after saving it; try again".into(),
-    ))
+}
+
+/// The result of our change when another process (the app, a second
+/// window) delivered it: a create is asked again with its key, which the
+/// server answers with the customer the first request made; an archive or
+/// restore is read back, and is only reported done if the customer is in
+/// the state it asked for.
+async fn settled_elsewhere(
+    client: &Client,
+    key: &IdempotencyKey,
+    op: &OutboxOp,
+) -> Result<Customer, CommandError> {
+    let (id, archived) = match op {
+        OutboxOp::Create { .. } => return Ok(send_change(client, key, op).await?),
+        OutboxOp::Update { customer_id, .. } => {
+            return Ok(client.get_customer(customer_id).await?);
+        }
+        OutboxOp::Archive { customer_id } => (customer_id, true),
+        OutboxOp::Restore { customer_id } => (customer_id, false),
+    };
+    let customer = client.get_customer(id).await?;
+    if customer.archived == archived {
+        Ok(customer)
+    } else {
+        Err(CommandError::Usage(format!(
+            "another pivotal process settled this change, and #{} is {} now",
+            customer.display_id,
+            if customer.archived {
+                "archived"
+            } else {
+                "live"
+            }
+        )))
+    }
+}
+
+fn store_failure(failure: StoreFailure) -> CommandError {
+    match failure {
+        StoreFailure::Failed(err) => CommandError::Store(err),
+        StoreFailure::Closed => CommandError::Usage("the local store was closed".into()),
+    }
 }
 
 /// A change in a few words, for messages.

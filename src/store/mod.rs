@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use account::account_file;
-pub use outbox::{OutboxItem, OutboxOp};
+pub use outbox::{Claim, Claimant, OutboxItem, OutboxOp};
 
 /// The local cache of one account, over one SQLite connection (WAL,
 /// `synchronous=NORMAL`, foreign keys on).
@@ -48,14 +48,24 @@ pub struct Store {
 
 impl Store {
     /// Opens the store file at `path`, creating it and its parent folders if
-    /// needed, and brings its schema up to date.
+    /// needed (the folders `0700`, the file `0600` on Unix: the cache holds
+    /// the account's customers), and brings its schema up to date.
+    ///
+    /// Safe to call from several processes at once: each waits for the
+    /// others' writes (see [`BUSY_TIMEOUT`]), and migrations run in one
+    /// immediate transaction that re-reads the schema version after taking
+    /// the lock.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|cause| StoreError::Io {
+            private_dir(dir).map_err(|cause| StoreError::Io {
                 path: dir.to_owned(),
                 cause,
             })?;
         }
+        private_file(path).map_err(|cause| StoreError::Io {
+            path: path.to_owned(),
+            cause,
+        })?;
         Connection::open(path)
             .and_then(Store::from_connection)
             .map_err(|cause| StoreError::Open {
@@ -64,13 +74,51 @@ impl Store {
             })
     }
 
-    /// A fresh, empty store that lives in memory only: for tests, or as a
-    /// fallback when the file cannot be opened.
+    /// [`Store::open`], and when the file is damaged (not a database, or
+    /// its pages corrupt), moves it aside (with its `-wal` and `-shm`) as
+    /// `<name>.damaged-<unix seconds>` and opens a fresh one in its place.
+    /// The damaged file is kept for inspection, never deleted; where it went
+    /// is in the returned [`Recovered`] and the log.
+    ///
+    /// Errors other than damage (a folder that cannot be written, a full
+    /// disk) are returned as they are: a fresh file would fail the same way.
+    pub fn open_or_recover(path: &Path) -> Result<(Store, Option<Recovered>), StoreError> {
+        match Store::open(path) {
+            Ok(store) => Ok((store, None)),
+            Err(err) if err.is_damage() => {
+                let aside = set_aside(path).map_err(|cause| StoreError::Io {
+                    path: path.to_owned(),
+                    cause,
+                })?;
+                tracing::warn!(error = %err, moved_to = %aside.display(), "the local store was damaged; moved it aside and started a fresh one");
+                let store = Store::open(path)?;
+                Ok((store, Some(Recovered { moved_to: aside })))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A fresh, empty store that lives in memory only: for tests and
+    /// benchmarks.
     pub fn open_in_memory() -> Result<Store, StoreError> {
         Ok(Connection::open_in_memory().and_then(Store::from_connection)?)
     }
 
+    /// Sets how long a statement waits for another connection's lock
+    /// (default [`BUSY_TIMEOUT`]).
+    ///
+    /// # Errors
+    ///
+    /// SQLite refusing the setting.
+    pub fn with_busy_timeout(self, timeout: std::time::Duration) -> Result<Store, StoreError> {
+        self.conn.busy_timeout(timeout)?;
+        Ok(self)
+    }
+
     fn from_connection(mut conn: Connection) -> rusqlite::Result<Store> {
+        // First, so that every statement below (switching to WAL included)
+        // waits for another process's lock instead of failing at once.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // With WAL, NORMAL can lose the last commits on power loss but never
         // corrupts the file: acceptable for a cache the next sync refills.
@@ -79,6 +127,74 @@ impl Store {
         schema::migrate(&mut conn, schema::MIGRATIONS)?;
         Ok(Store { conn })
     }
+}
+
+/// How long a statement waits for another process's write lock before it
+/// fails with "database is locked". Writes are short (one page of
+/// customers at most), so this is only ever reached when something is
+/// badly stuck.
+pub const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A damaged store file that [`Store::open_or_recover`] moved aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// Where the damaged file is now.
+    pub moved_to: PathBuf,
+}
+
+/// Creates `dir` (and its parents) if needed; a folder this creates is
+/// `0700` on Unix.
+fn private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates the store file empty if it is missing, `0600` on Unix, before
+/// SQLite opens it (SQLite gives its `-wal` and `-shm` files the same
+/// permissions), and takes away the group's and others' access to a file
+/// an older build created `0644`.
+fn private_file(path: &Path) -> io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    drop(file);
+    Ok(())
+}
+
+/// Moves a damaged store file and its `-wal`/`-shm` companions aside, and
+/// returns the damaged file's new path.
+fn set_aside(path: &Path) -> io::Result<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let name = path
+        .file_name()
+        .map_or_else(|| "store".into(), |n| n.to_string_lossy().into_owned());
+    let aside = path.with_file_name(format!("{name}.damaged-{stamp}"));
+    for suffix in ["-wal", "-shm"] {
+        let companion = path.with_file_name(format!("{name}{suffix}"));
+        if companion.exists() {
+            std::fs::rename(
+                &companion,
+                path.with_file_name(format!("{name}.damaged-{stamp}{suffix}")),
+            )?;
+        }
+    }
+    std::fs::rename(path, &aside)?;
+    Ok(aside)
 }
 
 /// A failed read or write of the local store.
@@ -128,6 +244,21 @@ pub enum StoreError {
         /// Why.
         cause: time::Error,
     },
+}
+
+impl StoreError {
+    /// Whether the file itself is damaged (not a database, or corrupt), as
+    /// opposed to a folder that cannot be written, a full disk or a lock.
+    pub fn is_damage(&self) -> bool {
+        let cause = match self {
+            StoreError::Open { cause, .. } | StoreError::Sqlite { cause } => cause,
+            _ => return false,
+        };
+        matches!(
+            cause.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt)
+        )
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -3,12 +3,20 @@
 //! a crash or a dropped network never loses them and a create is made
 //! exactly once (every attempt reuses the item's idempotency key).
 //!
-//! Owns the `outbox` table (see `schema.rs`, migration 3) and the write that
-//! retires a delivered item together with caching the server's answer.
-//! Sending, retrying and deciding what is permanent belong to the sync
-//! engine, not here.
+//! The table is the one queue of changes for every process on the account:
+//! the app, the command line and a second window each claim the head in a
+//! transaction before sending it ([`Store::outbox_claim`]) and settle it
+//! after, so no item is sent by two processes at once, and none is sent
+//! again from a copy in memory after another process delivered it.
+//!
+//! Owns the `outbox` table (see `schema.rs`, migrations 3 and 4), the
+//! claims, and the write that retires a delivered item together with
+//! caching the server's answer. Sending, retrying and deciding what is
+//! permanent belong to `sync::deliver`, not here.
 
-use rusqlite::params;
+use std::time::Duration;
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -48,6 +56,49 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
 }
 
+/// How long a claim holds when its process cannot be checked: longer than
+/// one delivery can take under the client's retry policy (five attempts of
+/// at most 20 s, with back-off between them).
+pub const CLAIM_LEASE: Duration = Duration::from_secs(5 * 60);
+
+/// Who is delivering the outbox: one per engine or command run. Its token
+/// tells its claims apart from those of another engine in the same process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimant {
+    token: String,
+    pid: u32,
+}
+
+impl Claimant {
+    /// A new claimant for this process.
+    pub fn new() -> Claimant {
+        Claimant {
+            token: uuid::Uuid::new_v4().to_string(),
+            pid: std::process::id(),
+        }
+    }
+}
+
+impl Default for Claimant {
+    fn default() -> Self {
+        Claimant::new()
+    }
+}
+
+/// What [`Store::outbox_claim`] found at the head of the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Claim {
+    /// The head, now claimed by the caller: send it, then settle it with
+    /// [`Store::outbox_delivered`], [`Store::outbox_remove`] or
+    /// [`Store::outbox_release`].
+    Item(Box<OutboxItem>),
+    /// Nothing is waiting.
+    Empty,
+    /// Another delivery (another process, or another engine in this one)
+    /// is sending the head; the items behind it wait for it.
+    Busy,
+}
+
 impl Store {
     /// Adds a change at the end of the outbox. Pushing a key that is
     /// already there changes nothing (the first op stays: it may already
@@ -85,34 +136,109 @@ impl Store {
         let mut rows = statement.query([])?;
         let mut items = Vec::new();
         while let Some(row) = rows.next()? {
-            let key = text(row, 0)?;
-            let (Ok(parsed), Ok(op)) = (key.parse(), serde_json::from_str(text(row, 1)?)) else {
-                tracing::warn!(key, "skipped an outbox item this build cannot read");
-                continue;
-            };
-            items.push(OutboxItem {
-                key: parsed,
-                op,
-                queued_at: timestamp(row, 2)?,
-                attempts: row.get(3)?,
-                last_error: row.get(4)?,
-            });
+            items.extend(read_item(row)?);
         }
         Ok(items)
     }
 
-    /// Records a failed attempt to deliver `key` that will be retried.
-    pub fn outbox_record_attempt(
+    /// Claims the head of the queue for `who`, in one immediate transaction:
+    /// the head is handed out only if nobody else holds a live claim on it.
+    /// A claim is live while its process runs (on Unix; elsewhere, for
+    /// [`CLAIM_LEASE`]) and younger than the lease, so an item whose sender
+    /// was killed between claiming and settling is taken over and sent
+    /// again with its key.
+    ///
+    /// Items this build cannot read are passed over, as in
+    /// [`Store::outbox_pending`].
+    pub fn outbox_claim(
+        &mut self,
+        who: &Claimant,
+        now: OffsetDateTime,
+    ) -> Result<Claim, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head = {
+            let mut statement = tx.prepare_cached(
+                "SELECT key, op, queued_at, attempts, last_error, claimed_by, claimed_pid, claimed_at
+                 FROM outbox ORDER BY seq",
+            )?;
+            let mut rows = statement.query([])?;
+            let mut head = None;
+            while let Some(row) = rows.next()? {
+                let Some(item) = read_item(row)? else {
+                    continue;
+                };
+                let claimed_by: Option<String> = row.get(5)?;
+                let live = match claimed_by {
+                    Some(token) if token != who.token => {
+                        let pid: Option<i64> = row.get(6)?;
+                        let at: Option<i64> = row.get(7)?;
+                        claim_is_live(pid, at, now)
+                    }
+                    _ => false,
+                };
+                head = Some((item, live));
+                break;
+            }
+            head
+        };
+        let claim = match head {
+            None => Claim::Empty,
+            Some((_, true)) => Claim::Busy,
+            Some((item, false)) => {
+                tx.prepare_cached(
+                    "UPDATE outbox SET claimed_by = ?2, claimed_pid = ?3, claimed_at = ?4
+                     WHERE key = ?1",
+                )?
+                .execute(params![
+                    item.key.to_string(),
+                    who.token,
+                    i64::from(who.pid),
+                    micros(now)
+                ])?;
+                Claim::Item(Box::new(item))
+            }
+        };
+        tx.commit()?;
+        Ok(claim)
+    }
+
+    /// Records a failed attempt to deliver `key` that will be retried, and
+    /// lets go of `who`'s claim on it.
+    pub fn outbox_release(
         &mut self,
         key: &IdempotencyKey,
+        who: &Claimant,
         error: &str,
     ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE key = ?1",
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
+                        claimed_by = CASE WHEN claimed_by = ?3 THEN NULL ELSE claimed_by END
+                 WHERE key = ?1",
             )?
-            .execute(params![key.to_string(), error])?;
+            .execute(params![key.to_string(), error, who.token])?;
         Ok(())
+    }
+
+    /// Lets go of every claim `who` holds, without counting an attempt: when
+    /// an engine stops in the middle of a delivery.
+    pub fn outbox_release_all(&mut self, who: &Claimant) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("UPDATE outbox SET claimed_by = NULL WHERE claimed_by = ?1")?
+            .execute([&who.token])?;
+        Ok(())
+    }
+
+    /// Whether `key` is still in the outbox.
+    pub fn outbox_contains(&self, key: &IdempotencyKey) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM outbox WHERE key = ?1")?
+            .query_row([key.to_string()], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     /// The server accepted `key` and answered with `customer`: in one
@@ -148,6 +274,54 @@ impl Store {
             .execute([key.to_string()])?;
         Ok(())
     }
+}
+
+/// The item in the first five columns of `row` (key, op, queued_at,
+/// attempts, last_error), or `None`, with a warning, when this build cannot
+/// read it (written by a newer build, say): it is left in the file for that
+/// build and cannot hold up the rest.
+fn read_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<OutboxItem>> {
+    let key = text(row, 0)?;
+    let (Ok(parsed), Ok(op)) = (key.parse(), serde_json::from_str(text(row, 1)?)) else {
+        tracing::warn!(key, "skipped an outbox item this build cannot read");
+        return Ok(None);
+    };
+    Ok(Some(OutboxItem {
+        key: parsed,
+        op,
+        queued_at: timestamp(row, 2)?,
+        attempts: row.get(3)?,
+        last_error: row.get(4)?,
+    }))
+}
+
+/// Whether a claim made by process `pid` at `at` (unix microseconds) still
+/// holds at `now`.
+fn claim_is_live(pid: Option<i64>, at: Option<i64>, now: OffsetDateTime) -> bool {
+    let lease = i64::try_from(CLAIM_LEASE.as_micros()).unwrap_or(i64::MAX);
+    let fresh = at.is_some_and(|at| micros(now) < at.saturating_add(lease));
+    fresh
+        && pid
+            .and_then(|p| u32::try_from(p).ok())
+            .is_some_and(process_runs)
+}
+
+/// Whether process `pid` runs on this machine (signal 0 checks without
+/// sending anything; `EPERM` means it runs as another user).
+#[cfg(unix)]
+fn process_runs(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 sends nothing; it only checks the pid.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Without a cheap check, a claim holds for its lease.
+#[cfg(not(unix))]
+fn process_runs(_pid: u32) -> bool {
+    true
 }
 
 #[cfg(test)]
@@ -243,7 +417,7 @@ mod tests {
             .outbox_push(&second, &create("Two"), at(2))
             .expect("push");
         store
-            .outbox_record_attempt(&first, "connection refused")
+            .outbox_release(&first, &Claimant::new(), "connection refused")
             .expect("attempt");
 
         store
@@ -265,14 +439,14 @@ mod tests {
             .outbox_push(&key, &create("Acme"), at(1))
             .expect("push");
         store
-            .outbox_record_attempt(&key, "connection refused")
+            .outbox_release(&key, &Claimant::new(), "connection refused")
             .expect("attempt");
         store
-            .outbox_record_attempt(&key, "server error 503")
+            .outbox_release(&key, &Claimant::new(), "server error 503")
             .expect("attempt");
         // An unknown key changes nothing.
         store
-            .outbox_record_attempt(&IdempotencyKey::new(), "timed out")
+            .outbox_release(&IdempotencyKey::new(), &Claimant::new(), "timed out")
             .expect("attempt");
 
         let pending = store.outbox_pending().expect("pending");
@@ -435,7 +609,7 @@ mod tests {
         };
         store.outbox_push(&later, &update, at(2)).expect("push");
         store
-            .outbox_record_attempt(&key, "connection refused")
+            .outbox_release(&key, &Claimant::new(), "connection refused")
             .expect("attempt");
         drop(store);
 

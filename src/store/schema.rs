@@ -10,7 +10,7 @@
 //! is frozen with it: it spells out its own SQL instead of calling the
 //! sibling modules, whose SQL follows the latest layout.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::{decode, encode_unless_empty, micros, text};
 use crate::api::Customer;
@@ -107,24 +107,42 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     );
     "#,
     ),
+    // 4: claims on outbox items, so that several processes on one account
+    // (the app, the command line, a second window) deliver one queue and
+    // never send an item twice: a process claims the head in a transaction
+    // before sending it and settles it after (see `outbox.rs`). A claim whose
+    // process is gone, or that is older than the lease, is taken over.
+    Migration::sql(
+        r#"
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;     -- the claimant's token
+    ALTER TABLE outbox ADD COLUMN claimed_pid INTEGER; -- its process id
+    ALTER TABLE outbox ADD COLUMN claimed_at INTEGER;  -- unix microseconds
+    "#,
+    ),
 ];
 
 /// Applies the `migrations` that `conn` has not run yet, each in its own
-/// transaction together with the new `user_version`.
+/// immediate transaction together with the new `user_version`.
 ///
-/// A file from a newer build (a higher version than known here) is left as
-/// is. Migrations only add tables and columns an older build ignores, so it
-/// can still use the file; when a table changes shape, the new shape is a new
-/// table and the old one is left for older builds (see migration 2).
+/// Several processes may open a new file at once (two windows, a script
+/// running commands in parallel): each takes the write lock before reading
+/// the version it migrates from, so a migration another process has just
+/// run is seen and skipped, never run twice.
 pub(super) fn migrate(conn: &mut Connection, migrations: &[Migration]) -> rusqlite::Result<()> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    for (version, migration) in (1..).zip(migrations).skip_while(|(v, _)| *v <= current) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(migration.sql)?;
-        if let Some(then) = migration.then {
-            then(&tx)?;
+    for (version, migration) in (1..).zip(migrations) {
+        let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version <= current {
+            continue;
         }
-        tx.pragma_update(None, "user_version", version)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version > current {
+            tx.execute_batch(migration.sql)?;
+            if let Some(then) = migration.then {
+                then(&tx)?;
+            }
+            tx.pragma_update(None, "user_version", version)?;
+        }
         tx.commit()?;
     }
     Ok(())

@@ -6,7 +6,6 @@
 //! which `stop` closes once every task has ended, so that nothing touches
 //! the store after the engine has stopped.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -14,65 +13,23 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 
-use super::outbox::{Delivery, Queue};
+use super::outbox::{Delivery, Reported};
+use super::shared::{SharedStore, StoreFailure};
 use super::{SyncCommand, SyncConfig, SyncEvent, short_reason};
 use crate::api::{ApiError, Client, ListParams};
 use crate::domain::CustomerSet;
-use crate::store::{Store, StoreError};
+use crate::store::{Claimant, Store, StoreError};
 
 #[derive(Clone)]
 pub(super) struct Engine {
     pub(super) client: Client,
     pub(super) store: SharedStore,
     config: SyncConfig,
-    events: mpsc::UnboundedSender<SyncEvent>,
-    /// The outbox as this run knows it; the store holds the durable copy.
-    pub(super) outbox: Queue,
-}
-
-/// The store, shared by the engine's tasks. `stop` takes it out, so that no
-/// write can start after the engine has stopped.
-#[derive(Clone)]
-pub(super) struct SharedStore(Arc<Mutex<Option<Store>>>);
-
-/// Why a store operation did not happen.
-pub(super) enum StoreFailure {
-    Failed(StoreError),
-    /// The engine is stopping.
-    Closed,
-}
-
-impl SharedStore {
-    /// Runs `f` on the store off the async workers.
-    pub(super) async fn with<T, F>(&self, f: F) -> Result<T, StoreFailure>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
-    {
-        let shared = Arc::clone(&self.0);
-        let task = tokio::task::spawn_blocking(move || {
-            let mut guard = shared.lock().unwrap_or_else(|p| p.into_inner());
-            match guard.as_mut() {
-                Some(store) => f(store).map_err(StoreFailure::Failed),
-                None => Err(StoreFailure::Closed),
-            }
-        });
-        match task.await {
-            Ok(result) => result,
-            // A panic in the store is a bug: let it surface as one.
-            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
-            Err(_) => Err(StoreFailure::Closed),
-        }
-    }
-
-    /// Waits for any operation in progress, then closes the store.
-    async fn close(&self) {
-        let shared = Arc::clone(&self.0);
-        let _ = tokio::task::spawn_blocking(move || {
-            shared.lock().unwrap_or_else(|p| p.into_inner()).take()
-        })
-        .await;
-    }
+    pub(super) events: mpsc::UnboundedSender<SyncEvent>,
+    /// This engine's name on the outbox items it claims.
+    pub(super) claimant: Claimant,
+    /// The outbox as last reported to the UI.
+    pub(super) reported: Reported,
 }
 
 /// Why a run stopped early.
@@ -97,10 +54,11 @@ impl Engine {
     ) -> Engine {
         Engine {
             client,
-            store: SharedStore(Arc::new(Mutex::new(Some(store)))),
+            store: SharedStore::new(store),
             config,
             events,
-            outbox: Queue::default(),
+            claimant: Claimant::new(),
+            reported: Reported::default(),
         }
     }
 
@@ -116,7 +74,7 @@ impl Engine {
         let mut running: JoinSet<Result<(), RunError>> = JoinSet::new();
         let mut histories: JoinSet<()> = JoinSet::new();
         let mut delivery = Delivery::default();
-        delivery.wake(&self.outbox);
+        delivery.wake();
         loop {
             tokio::select! {
                 command = inbox.recv() => match command {
@@ -125,7 +83,7 @@ impl Engine {
                         if running.is_empty() {
                             next_run = Instant::now();
                         }
-                        delivery.wake(&self.outbox);
+                        delivery.wake();
                     }
                     Some(SyncCommand::FullRefresh) => {
                         full_next = true;
@@ -142,7 +100,7 @@ impl Engine {
                         if let Err(RunError::Stopped) = self.submit(key, op).await {
                             break;
                         }
-                        delivery.wake(&self.outbox);
+                        delivery.wake();
                     }
                 },
                 _ = sleep_until(delivery.due_at()), if delivery.is_due() => {
@@ -172,12 +130,14 @@ impl Engine {
                         Ok(()) => {
                             failures = 0;
                             // The server answers again: no need to wait out
-                            // a delivery's back-off.
-                            delivery.wake(&self.outbox);
+                            // a delivery's back-off. The delivery also
+                            // reports the queue, which another process may
+                            // have changed since.
+                            delivery.wake();
                             if full_next {
                                 Instant::now()
                             } else {
-                                Instant::now() + self.config.refresh_every
+                                later(self.config.refresh_every)
                             }
                         }
                         Err(RunError::Stopped) => break,
@@ -190,7 +150,7 @@ impl Engine {
                                 reason: short_reason(&err),
                                 retry_in,
                             });
-                            Instant::now() + retry_in
+                            later(retry_in)
                         }
                     };
                 }
@@ -199,6 +159,16 @@ impl Engine {
         running.shutdown().await;
         histories.shutdown().await;
         delivery.shutdown().await;
+        // A delivery cut short leaves its claim: let go of it, so that
+        // another engine in this process need not wait out the lease.
+        let claimant = self.claimant.clone();
+        if let Err(StoreFailure::Failed(err)) = self
+            .store
+            .with(move |s| s.outbox_release_all(&claimant))
+            .await
+        {
+            tracing::warn!(error = %err, "could not release outbox claims");
+        }
         self.store.close().await;
     }
 
@@ -216,7 +186,7 @@ impl Engine {
         let _ = self.events.send(event);
     }
 
-    fn report_store(&self, err: StoreError) {
+    pub(super) fn report_store(&self, err: StoreError) {
         tracing::warn!(error = %err, "local store failed");
         self.emit(SyncEvent::StoreFailed {
             reason: err.to_string(),
@@ -239,8 +209,7 @@ impl Engine {
         }
     }
 
-    /// Sends the cache and the outbox left by the last run, and takes that
-    /// outbox as the queue to deliver.
+    /// Sends the cache and the outbox as the store has it.
     async fn send_cache(&self) {
         let cache = self
             .store
@@ -259,7 +228,7 @@ impl Engine {
             .await;
         let event = match cache {
             Ok((customers, (users, me), last_synced, pending)) => {
-                self.outbox.extend(pending.iter().cloned());
+                self.reported.changed_to(&pending);
                 SyncEvent::CacheLoaded {
                     customers,
                     users,
@@ -372,4 +341,13 @@ impl Engine {
             }),
         }
     }
+}
+
+/// The instant `after` from now, or about a year from now if that cannot
+/// be represented (a huge setting must not panic the engine).
+pub(super) fn later(after: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(after)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 24 * 3600)))
+        .unwrap_or(now)
 }

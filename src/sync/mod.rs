@@ -13,15 +13,22 @@
 //! Changes made in the app ([`SyncCommand::Submit`]) go through the outbox:
 //! written to the store first, then delivered in queue order by one
 //! delivery task at a time, each with the same idempotency key on every
-//! attempt, across restarts (see `outbox.rs`).
+//! attempt, across restarts. The store's outbox is the one queue for every
+//! process on the account (the app, the command line, a second window);
+//! each claims an item before sending it (see `deliver.rs`).
 //!
-//! The loop lives in `engine.rs`, delivery in `outbox.rs`; this file holds
-//! the public face: commands, events, configuration and the handle.
+//! The loop lives in `engine.rs`, the engine's side of the outbox in
+//! `outbox.rs`, delivering one item in `deliver.rs` (shared with the
+//! command line), the shared store in `shared.rs`; this file holds the
+//! public face: commands, events, configuration and the handle.
 
+mod deliver;
 mod engine;
 mod outbox;
+mod shared;
 
-pub use outbox::send_change;
+pub use deliver::{Step, deliver_head, send_change};
+pub use shared::{SharedStore, StoreFailure};
 
 use std::time::Duration;
 
@@ -114,28 +121,31 @@ pub enum SyncEvent {
     StoreFailed {
         reason: String,
     },
-    /// A submitted change is in the outbox (on disk, unless a
-    /// `StoreFailed` came just before: then in memory only) and will be
-    /// delivered.
+    /// The outbox as the store has it now, in queue order: sent after each
+    /// delivery task. Another process on the account may have added items
+    /// or delivered some since the last report.
+    Outbox {
+        pending: Vec<OutboxItem>,
+    },
+    /// A submitted change is in the outbox, on disk, and will be
+    /// delivered (by this engine or another process on the account).
     Queued {
         key: IdempotencyKey,
     },
     /// The server applied the change; `customer` is its answer (for a
     /// create: the new customer, with its `id` and `display_id`; for an
     /// archive: `archived: true`). It is in the cache and the item has left
-    /// the outbox, unless a `StoreFailed` came just before (then the item
-    /// is sent again at the next start, which changes nothing on the
-    /// server).
+    /// the outbox.
     Delivered {
         key: IdempotencyKey,
         op: OutboxOp,
         customer: Customer,
     },
-    /// The server refused the change for good (a `4xx` other than `401`,
-    /// `403` and `429`: a validation error names the field in `param`), or
-    /// the client could not even send it (`status` 0, e.g. an empty customer
-    /// id). The item has left the outbox; `op` holds everything the user
-    /// entered, to be shown again with `message`.
+    /// The server refused the change for good (`400`, `404`, `422`: a
+    /// validation error names the field in `param`), or it could not be
+    /// sent or saved at all (`status` 0: an empty customer id, a store that
+    /// cannot be written). The item is not in the outbox; `op` holds
+    /// everything the user entered, to be shown again with `message`.
     Rejected {
         key: IdempotencyKey,
         op: OutboxOp,
@@ -144,8 +154,8 @@ pub enum SyncEvent {
         param: Option<String>,
     },
     /// The head of the outbox could not be delivered for now (network,
-    /// time-out, `429`, `5xx`, an unreadable answer, or the API key was
-    /// refused): it stays queued, with the items behind it, and is tried
+    /// time-out, `429`, `5xx`, `409`, an unreadable answer, or the API key
+    /// was refused): it stays queued, with the items behind it, and is tried
     /// again after `retry_in` (or sooner, on `Submit` or `Refresh`, or
     /// when a sync run succeeds).
     Waiting {

@@ -1,94 +1,41 @@
-//! Delivering the outbox: changes made in the app, sent to the server in
-//! the order they were made, each until the server has it or refuses it.
+//! The engine's side of the outbox: putting a submitted change into the
+//! store's queue, and scheduling delivery tasks (see `deliver.rs` for how
+//! one item is delivered, the same for the engine and the command line).
 //!
-//! A submitted change is written to the store before anything else (so a
-//! quit, a crash or a dropped network cannot lose it) and kept in a
-//! [`Queue`] in memory as well, so delivery goes on from memory if the store
-//! fails. One delivery task at a time takes the head of the queue and sends
-//! it under the client's retry policy, always with the item's own key: for a
-//! create that is the `Idempotency-Key`, so the server answers every repeat,
-//! even one after a restart, with the customer the first attempt made.
-//! Updates, archives and restores are safe to repeat as they are (they set
-//! values), and their key only names the item in the outbox.
-//!
-//! Then:
-//! - delivered: the item leaves the outbox and the server's customer enters
-//!   the cache, in one store transaction; the task goes on with the next;
-//! - refused for good (a `4xx` other than `401`, `403`, `429`): the item
-//!   leaves the outbox and the UI gets it back with the server's message;
-//! - anything else (network, time-out, `429`, `5xx`, an unreadable answer,
-//!   a refused API key, which must not cost the user their work): the
-//!   item stays at the head, the task ends, and the engine tries again after
-//!   a back-off like a failed sync run's, or sooner when woken.
-//!
-//! The head blocks the items behind it. Sending them past it could apply
-//! changes out of order: an edit of a customer before its create, two edits
-//! of one field with the older one winning, a restore before its archive.
-//! What keeps a head waiting (the server or the network being down, the key
-//! refused) usually fails every request alike, so holding the rest back
-//! costs little.
+//! A submitted change is written to the store before anything else, so a
+//! quit, a crash or a dropped network cannot lose it; a change the store
+//! cannot take is refused at once, with the reason, rather than kept in
+//! memory and promised. The store is the only queue: the engine keeps no
+//! copy, so a change that another process (the command line, a second
+//! window) delivered is never sent again from here. One delivery task at a
+//! time delivers from the head until the queue is empty, the head must
+//! wait (then the engine tries again after a back-off like a failed sync
+//! run's, or sooner when woken), or another process is sending the head.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
-use super::engine::{Engine, RunError};
+use super::deliver::{Step, deliver_head};
+use super::engine::{Engine, RunError, later};
+use super::shared::StoreFailure;
 use super::{SyncEvent, short_reason};
-use crate::api::{ApiError, Client, Customer, IdempotencyKey};
+use crate::api::IdempotencyKey;
 use crate::store::{OutboxItem, OutboxOp};
-
-/// The outbox as this run of the engine knows it, in queue order: loaded
-/// from the store at start, then added to by `Submit` and taken from by
-/// delivery. The store holds the same items durably.
-#[derive(Clone, Default)]
-pub(super) struct Queue(Arc<Mutex<VecDeque<OutboxItem>>>);
-
-impl Queue {
-    fn lock(&self) -> MutexGuard<'_, VecDeque<OutboxItem>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Adds `items` at the end, skipping keys already queued.
-    pub(super) fn extend(&self, items: impl IntoIterator<Item = OutboxItem>) {
-        let mut queue = self.lock();
-        for item in items {
-            if !queue.iter().any(|queued| queued.key == item.key) {
-                queue.push_back(item);
-            }
-        }
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-
-    fn head(&self) -> Option<OutboxItem> {
-        self.lock().front().cloned()
-    }
-
-    fn remove(&self, key: &IdempotencyKey) {
-        self.lock().retain(|item| item.key != *key);
-    }
-
-    fn record_attempt(&self, key: &IdempotencyKey, reason: &str) {
-        if let Some(item) = self.lock().iter_mut().find(|item| item.key == *key) {
-            item.attempts = item.attempts.saturating_add(1);
-            item.last_error = Some(reason.to_owned());
-        }
-    }
-}
 
 /// How a delivery task ended.
 pub(super) enum DeliveryEnd {
     /// The queue is empty.
     Drained,
+    /// Another delivery is sending the head.
+    Busy,
     /// The head must wait.
     Waiting {
-        key: IdempotencyKey,
+        /// The head that must wait; `None` when the store failed.
+        key: Option<IdempotencyKey>,
         reason: String,
         /// How long the server asked us to wait (`429`).
         retry_after: Option<Duration>,
@@ -109,14 +56,19 @@ pub(super) struct Delivery {
     next: Option<Instant>,
     /// Tasks in a row that ended waiting without settling any item.
     failures: u32,
+    /// Woken while a task ran: that task may have read the queue before
+    /// the change that woke it, so another starts when it ends.
+    again: bool,
 }
 
 impl Delivery {
-    /// Starts delivery now if nothing is running and `queue` has items,
-    /// cutting short a back-off.
-    pub(super) fn wake(&mut self, queue: &Queue) {
-        if self.task.is_empty() && !queue.is_empty() {
+    /// Starts delivery now if nothing is running, cutting short a back-off.
+    /// A task that finds the queue empty ends after one small read.
+    pub(super) fn wake(&mut self) {
+        if self.task.is_empty() {
             self.next = Some(Instant::now());
+        } else {
+            self.again = true;
         }
     }
 
@@ -131,6 +83,7 @@ impl Delivery {
 
     pub(super) fn start(&mut self, engine: Engine) {
         self.next = None;
+        self.again = false;
         self.task.spawn(engine.deliver());
     }
 
@@ -149,8 +102,14 @@ impl Delivery {
         match end {
             Ok(DeliveryEnd::Drained) => {
                 self.failures = 0;
-                // Submitted while the task was finding the queue empty.
-                self.wake(&engine.outbox);
+                if std::mem::take(&mut self.again) {
+                    self.next = Some(Instant::now());
+                }
+            }
+            Ok(DeliveryEnd::Busy) => {
+                // Whoever holds the head is sending it now; look again soon
+                // to deliver what is behind it.
+                self.next = Some(later(engine.backoff(0)));
             }
             Ok(DeliveryEnd::Waiting {
                 key,
@@ -165,17 +124,19 @@ impl Delivery {
                     .backoff(self.failures)
                     .max(retry_after.unwrap_or_default());
                 self.failures = self.failures.saturating_add(1);
-                engine.emit(SyncEvent::Waiting {
-                    key,
-                    reason,
-                    retry_in,
-                });
-                self.next = Some(Instant::now() + retry_in);
+                if let Some(key) = key {
+                    engine.emit(SyncEvent::Waiting {
+                        key,
+                        reason,
+                        retry_in,
+                    });
+                }
+                self.next = Some(later(retry_in));
             }
             Ok(DeliveryEnd::Stopped) => return false,
             Err(err) if err.is_panic() => {
                 tracing::error!("an outbox delivery panicked");
-                self.next = Some(Instant::now() + engine.backoff(self.failures));
+                self.next = Some(later(engine.backoff(self.failures)));
                 self.failures = self.failures.saturating_add(1);
             }
             Err(_) => return false,
@@ -188,231 +149,156 @@ impl Delivery {
     }
 }
 
-/// What became of one attempt to deliver an item.
-enum Outcome {
-    Delivered(Customer),
-    Rejected {
-        status: u16,
-        message: String,
-        param: Option<String>,
-    },
-    /// Worth trying again later.
-    Wait(ApiError),
-}
-
-impl Outcome {
-    fn of(result: Result<Customer, ApiError>) -> Outcome {
-        match result {
-            Ok(customer) => Outcome::Delivered(customer),
-            Err(ApiError::Api {
-                status,
-                message,
-                param,
-                ..
-            }) if status < 500 && !matches!(status, 401 | 403) => Outcome::Rejected {
-                status,
-                message,
-                param,
-            },
-            // Never sent, and sending again would not help: the client
-            // refused the request itself (e.g. an empty customer id).
-            Err(ApiError::Config { reason }) => Outcome::Rejected {
-                status: 0,
-                message: reason,
-                param: None,
-            },
-            Err(err) => Outcome::Wait(err),
+impl Engine {
+    /// Puts a submitted change into the outbox: the store first, then
+    /// [`SyncEvent::Queued`], both under the store's lock. A store that
+    /// cannot take it refuses the change with [`SyncEvent::Rejected`]
+    /// (status 0), so the UI hands the user's work back instead of
+    /// promising to send it.
+    pub(super) async fn submit(&self, key: IdempotencyKey, op: OutboxOp) -> Result<(), RunError> {
+        let events = self.events.clone();
+        let (saved_key, saved_op) = (key.clone(), op.clone());
+        let stored = self
+            .store
+            .with(move |s| {
+                s.outbox_push(&saved_key, &saved_op, OffsetDateTime::now_utc())?;
+                let _ = events.send(SyncEvent::Queued { key: saved_key });
+                Ok(())
+            })
+            .await;
+        match stored {
+            Ok(()) => Ok(()),
+            Err(StoreFailure::Closed) => Err(RunError::Stopped),
+            Err(StoreFailure::Failed(err)) => {
+                tracing::warn!(error = %err, "could not save a change to the outbox");
+                self.emit(SyncEvent::Rejected {
+                    key,
+                    op,
+                    status: 0,
+                    message: format!("not saved, so not sent: {err}"),
+                    param: None,
+                });
+                Ok(())
+            }
         }
     }
-}
 
-impl Engine {
-    /// Puts a submitted change into the outbox: the store first, then the
-    /// queue in memory, then [`SyncEvent::Queued`]. A store that cannot be
-    /// written is reported and the change is kept in memory only.
-    pub(super) async fn submit(&self, key: IdempotencyKey, op: OutboxOp) -> Result<(), RunError> {
-        let item = OutboxItem {
-            key,
-            op,
-            queued_at: OffsetDateTime::now_utc(),
-            attempts: 0,
-            last_error: None,
-        };
-        let saved = item.clone();
-        self.write(move |s| s.outbox_push(&saved.key, &saved.op, saved.queued_at))
-            .await?;
-        let key = item.key.clone();
-        self.outbox.extend([item]);
-        self.emit(SyncEvent::Queued { key });
-        Ok(())
-    }
-
-    /// Delivers the queue from its head until it is empty or the head must
-    /// wait.
-    async fn deliver(self) -> DeliveryEnd {
+    /// Delivers the queue from its head until it is empty, the head must
+    /// wait, or another delivery holds it; then reports the queue as the
+    /// store has it.
+    pub(super) async fn deliver(self) -> DeliveryEnd {
         let mut progressed = false;
-        while let Some(OutboxItem { key, op, .. }) = self.outbox.head() {
-            let result = send_change(&self.client, &key, &op).await;
-            match Outcome::of(result) {
-                Outcome::Delivered(customer) => {
-                    let (saved_key, saved) = (key.clone(), customer.clone());
-                    let stored = self.write(move |s| s.outbox_delivered(&saved_key, &saved));
-                    if let Err(RunError::Stopped) = stored.await {
-                        return DeliveryEnd::Stopped;
-                    }
-                    self.outbox.remove(&key);
-                    self.emit(SyncEvent::Delivered { key, op, customer });
+        let end = loop {
+            let events = self.events.clone();
+            let step = deliver_head(&self.store, &self.client, &self.claimant, move |step| {
+                if let Some(event) = event_of(step) {
+                    let _ = events.send(event);
                 }
-                Outcome::Rejected {
-                    status,
-                    message,
-                    param,
-                } => {
-                    let saved_key = key.clone();
-                    let stored = self.write(move |s| s.outbox_remove(&saved_key));
-                    if let Err(RunError::Stopped) = stored.await {
-                        return DeliveryEnd::Stopped;
-                    }
-                    self.outbox.remove(&key);
-                    self.emit(SyncEvent::Rejected {
-                        key,
-                        op,
-                        status,
-                        message,
-                        param,
-                    });
+            })
+            .await;
+            match step {
+                Ok(Step::Delivered { .. } | Step::Rejected { .. }) => progressed = true,
+                Ok(Step::Empty) => break DeliveryEnd::Drained,
+                Ok(Step::Busy) => break DeliveryEnd::Busy,
+                Ok(Step::Waiting { item, error }) => {
+                    break DeliveryEnd::Waiting {
+                        key: Some(item.key),
+                        reason: short_reason(&error),
+                        retry_after: error.retry_after(),
+                        progressed,
+                    };
                 }
-                Outcome::Wait(err) => {
-                    let reason = short_reason(&err);
-                    let (saved_key, saved_reason) = (key.clone(), reason.clone());
-                    let stored =
-                        self.write(move |s| s.outbox_record_attempt(&saved_key, &saved_reason));
-                    if let Err(RunError::Stopped) = stored.await {
-                        return DeliveryEnd::Stopped;
-                    }
-                    self.outbox.record_attempt(&key, &reason);
-                    return DeliveryEnd::Waiting {
-                        key,
+                Err(StoreFailure::Closed) => return DeliveryEnd::Stopped,
+                Err(StoreFailure::Failed(err)) => {
+                    let reason = err.to_string();
+                    self.report_store(err);
+                    break DeliveryEnd::Waiting {
+                        key: None,
                         reason,
-                        retry_after: err.retry_after(),
+                        retry_after: None,
                         progressed,
                     };
                 }
             }
-            progressed = true;
+        };
+        if let Err(RunError::Stopped) = self.report_outbox().await {
+            return DeliveryEnd::Stopped;
         }
-        DeliveryEnd::Drained
-    }
-}
-
-/// Sends one outbox change with its key: the one mapping from a change to
-/// its request, for the engine and the command line alike.
-pub async fn send_change(
-    client: &Client,
-    key: &IdempotencyKey,
-    op: &OutboxOp,
-) -> Result<Customer, ApiError> {
-    match op {
-        OutboxOp::Create { customer } => client.create_customer(customer, key).await,
-        OutboxOp::Update { customer_id, patch } => client.update_customer(customer_id, patch).await,
-        OutboxOp::Archive { customer_id } => client.archive_customer(customer_id).await,
-        OutboxOp::Restore { customer_id } => client.restore_customer(customer_id).await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-    use crate::api::NewCustomer;
-
-    fn item(name: &str) -> OutboxItem {
-        OutboxItem {
-            key: IdempotencyKey::new(),
-            op: OutboxOp::Create {
-                customer: NewCustomer {
-                    name: name.to_owned(),
-                    ..NewCustomer::default()
-                },
-            },
-            queued_at: OffsetDateTime::UNIX_EPOCH,
-            attempts: 0,
-            last_error: None,
-        }
+        end
     }
 
-    #[test]
-    fn refusals_other_than_the_key_are_final_and_the_rest_waits() {
-        let rejected = [
-            (ApiError::api(400, "invalid_request", "bad", None), 400),
-            (ApiError::api(404, "not_found", "gone", Some("id")), 404),
-            (
-                ApiError::api(409, "idempotency_conflict", "other body", None),
-                409,
-            ),
-            (
-                ApiError::api(422, "validation_failed", "who?", Some("owner_id")),
-                422,
-            ),
-            (ApiError::config("a customer id must not be empty"), 0),
-        ];
-        for (err, status) in rejected {
-            let param = err.param().map(str::to_owned);
-            match Outcome::of(Err(err)) {
-                Outcome::Rejected {
-                    status: got,
-                    param: got_param,
-                    message,
-                } => {
-                    assert_eq!((got, got_param), (status, param), "{message}");
-                    assert!(!message.is_empty());
+    /// Reads the outbox and sends it as [`SyncEvent::Outbox`] if it differs
+    /// from what was last reported, under the store's lock so that it is in
+    /// order with the events of submitting and settling.
+    pub(super) async fn report_outbox(&self) -> Result<(), RunError> {
+        let events = self.events.clone();
+        let reported = self.reported.clone();
+        match self
+            .store
+            .with(move |s| {
+                let pending = s.outbox_pending()?;
+                if reported.changed_to(&pending) {
+                    let _ = events.send(SyncEvent::Outbox { pending });
                 }
-                _ => panic!("{status} should be final"),
+                Ok(())
+            })
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreFailure::Closed) => Err(RunError::Stopped),
+            Err(StoreFailure::Failed(err)) => {
+                self.report_store(err);
+                Ok(())
             }
         }
-        let waiting = [
-            ApiError::api(401, "unauthorized", "no", None),
-            ApiError::api(403, "forbidden", "no", None),
-            ApiError::api(500, "server_error", "boom", None),
-            ApiError::api(503, "server_error", "busy", None),
-            ApiError::rate_limited(Duration::from_secs(3), "slow down"),
-            ApiError::Timeout,
-            ApiError::Network {
-                reason: "connection refused".into(),
-            },
-            ApiError::decode("expected value"),
-        ];
-        for err in waiting {
-            let shown = err.to_string();
-            assert!(
-                matches!(Outcome::of(Err(err)), Outcome::Wait(_)),
-                "{shown} should wait"
-            );
-        }
     }
+}
 
-    #[test]
-    fn the_queue_keeps_order_skips_known_keys_and_counts_attempts() {
-        let queue = Queue::default();
-        let (a, b, c) = (item("A"), item("B"), item("C"));
-        queue.extend([a.clone(), b.clone()]);
-        let mut changed = a.clone();
-        changed.op = item("Changed").op;
-        queue.extend([changed, c.clone()]);
-        assert_eq!(queue.head(), Some(a.clone()), "a known key keeps its op");
+/// What the UI was last told the outbox holds (keys and last errors), so
+/// that an unchanged outbox is not reported again. Not a copy of the queue:
+/// nothing is ever delivered from it.
+#[derive(Clone, Default)]
+pub(super) struct Reported(Arc<Mutex<Vec<Summary>>>);
 
-        queue.record_attempt(&a.key, "timed out");
-        let head = queue.head().expect("head");
-        assert_eq!(
-            (head.attempts, head.last_error.as_deref()),
-            (1, Some("timed out"))
-        );
+/// An outbox item as reported: its key and why its last attempt failed.
+type Summary = (IdempotencyKey, Option<String>);
 
-        queue.remove(&a.key);
-        assert_eq!(queue.head(), Some(b.clone()));
-        queue.remove(&b.key);
-        queue.remove(&c.key);
-        assert!(queue.is_empty());
+impl Reported {
+    /// Records `pending` as reported; `true` if it differs from the last.
+    pub(super) fn changed_to(&self, pending: &[OutboxItem]) -> bool {
+        let now: Vec<Summary> = pending
+            .iter()
+            .map(|item| (item.key.clone(), item.last_error.clone()))
+            .collect();
+        let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if *last == now {
+            return false;
+        }
+        *last = now;
+        true
+    }
+}
+
+/// The event that tells the UI about a settled step.
+fn event_of(step: &Step) -> Option<SyncEvent> {
+    match step {
+        Step::Delivered { item, customer } => Some(SyncEvent::Delivered {
+            key: item.key.clone(),
+            op: item.op.clone(),
+            customer: customer.clone(),
+        }),
+        Step::Rejected {
+            item,
+            status,
+            message,
+            param,
+        } => Some(SyncEvent::Rejected {
+            key: item.key.clone(),
+            op: item.op.clone(),
+            status: *status,
+            message: message.clone(),
+            param: param.clone(),
+        }),
+        Step::Waiting { .. } | Step::Empty | Step::Busy => None,
     }
 }

@@ -70,7 +70,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     let client = Client::new(&config.api_url, config.key)?
         .with_retry(retry)
         .with_timeout(Duration::from_secs(15));
-    let (store, store_problem) = open_store(config.store_path).await?;
+    let (store, store_problem, changes_blocked) = open_store(config.store_path).await?;
 
     let mut terminal = ratatui::try_init()?;
     let _guard = TerminalGuard;
@@ -86,6 +86,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     state.demo = config.demo;
     state.share_url_base = config.share_url_base;
     state.notice = store_problem;
+    state.changes_blocked = changes_blocked;
     state.config_problem = config.settings.problem().map(str::to_owned);
     match Keymap::with_overrides(&settings.keys) {
         Ok(keymap) => state.keymap = keymap,
@@ -157,19 +158,30 @@ impl SettingsWriter {
     }
 }
 
-/// Opens the account's store, falling back to memory (with a notice) so the
-/// app still works when the disk does not.
-async fn open_store(path: PathBuf) -> Result<(Store, Option<String>), StoreError> {
-    let opened = match tokio::task::spawn_blocking(move || Store::open(&path)).await {
+/// Opens the account's store. A damaged one is moved aside and a fresh one
+/// made (the notice says where the old one went); one that cannot be opened
+/// at all gives a store in memory, with changes refused (the reason comes
+/// second), since nothing could keep them until they are sent.
+async fn open_store(path: PathBuf) -> Result<(Store, Option<String>, Option<String>), StoreError> {
+    let opened = match tokio::task::spawn_blocking(move || Store::open_or_recover(&path)).await {
         Ok(opened) => opened,
         // Opening panicked: a bug, so let it surface as one.
         Err(err) => std::panic::resume_unwind(err.into_panic()),
     };
     match opened {
-        Ok(store) => Ok((store, None)),
+        Ok((store, None)) => Ok((store, None, None)),
+        Ok((store, Some(recovered))) => {
+            let notice = format!(
+                "the local cache was damaged; it was moved to {} and is rebuilt",
+                recovered.moved_to.display()
+            );
+            Ok((store, Some(notice), None))
+        }
         Err(err) => {
+            tracing::warn!(error = %err, "the local store cannot be opened; working from memory");
             let notice = format!("local cache unavailable ({err}); nothing is kept after quitting");
-            Ok((Store::open_in_memory()?, Some(notice)))
+            let blocked = format!("the local cache cannot be written ({err})");
+            Ok((Store::open_in_memory()?, Some(notice), Some(blocked)))
         }
     }
 }

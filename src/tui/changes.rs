@@ -3,14 +3,14 @@
 //! when the server accepts or rejects one. Pure state updates, called from
 //! `update`; no I/O.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
-use super::finder;
 use super::form::{Form, FormContext, FormMode, FormOutcome};
 use super::message::Command;
 use super::state::{FormSession, PendingChange, State, Submitted};
+use super::{finder, triage};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
-use crate::domain::{Draft, Entry};
+use crate::domain::{Draft, Entry, sanitize};
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::SyncCommand;
 
@@ -21,12 +21,18 @@ pub fn pending_id(key: &IdempotencyKey) -> String {
 
 /// Opens the form for a new customer.
 pub fn open_create(state: &mut State) {
+    if state.refuse_changes() {
+        return;
+    }
     let form = Form::create(state.me.as_deref());
     open(state, form);
 }
 
 /// Opens the form on the selected customer, unless it is still pending.
 pub fn open_edit(state: &mut State) {
+    if state.refuse_changes() {
+        return;
+    }
     let Some(entry) = state.selected_entry() else {
         return;
     };
@@ -167,9 +173,55 @@ pub fn restore_pending(state: &mut State, pending: Vec<OutboxItem>) {
         state.outbox.insert(
             item.key,
             PendingChange {
-                reason: item.last_error,
+                reason: item.last_error.map(|r| sanitize(&r).into_owned()),
+                stored: true,
             },
         );
+    }
+}
+
+/// Takes the outbox as the store has it (the one queue shared with the
+/// command line and other windows). A change this app saw stored that is
+/// no longer there was settled by another process: it leaves the status
+/// line, a create's pending row goes, and a sync is asked for so that the
+/// list shows what the server has. A change another process queued shows
+/// as pending here too. Returns the commands to send.
+pub fn reconcile(state: &mut State, pending: Vec<OutboxItem>) -> Vec<Command> {
+    let queued: HashSet<&IdempotencyKey> = pending.iter().map(|item| &item.key).collect();
+    let vanished: Vec<IdempotencyKey> = state
+        .outbox
+        .iter()
+        .filter(|(key, change)| change.stored && !queued.contains(key))
+        .map(|(key, _)| key.clone())
+        .collect();
+    for key in &vanished {
+        state.outbox.remove(key);
+        state.submitted.remove(key);
+        state.customers.remove(&pending_id(key));
+        if state.open_on_delivery.as_ref() == Some(key) {
+            state.open_on_delivery = None;
+        }
+        triage::settled_elsewhere(state, key);
+    }
+    let mut new = Vec::new();
+    for item in pending {
+        match state.outbox.get_mut(&item.key) {
+            Some(change) => {
+                if let Some(reason) = &item.last_error {
+                    change.reason = Some(sanitize(reason).into_owned());
+                }
+            }
+            None => new.push(item),
+        }
+    }
+    if !new.is_empty() {
+        triage::restore_pending(state, &new);
+        restore_pending(state, new);
+    }
+    if vanished.is_empty() {
+        Vec::new()
+    } else {
+        vec![Command::Sync(SyncCommand::Refresh)]
     }
 }
 

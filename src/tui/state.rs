@@ -63,6 +63,9 @@ pub struct State {
     pub demo: bool,
     /// A problem to show in the status line that is not about syncing.
     pub notice: Option<String>,
+    /// Why changes cannot be made: the local store could not be opened for
+    /// writing, so nothing could be kept until it is sent. `None` normally.
+    pub changes_blocked: Option<String>,
     /// Why the settings file was not used (`config.toml line 12: …`);
     /// shown until the app quits.
     pub config_problem: Option<String>,
@@ -114,6 +117,10 @@ pub struct FormSession {
 pub struct PendingChange {
     /// Why the last attempt failed, if one did.
     pub reason: Option<String>,
+    /// The store has it (the engine said `Queued`, or it was read from the
+    /// store): from then on, its absence from the store's outbox means
+    /// another process settled it.
+    pub stored: bool,
 }
 
 /// A submitted form, kept until the server answers.
@@ -195,6 +202,7 @@ impl State {
             now,
             demo: false,
             notice: None,
+            changes_blocked: None,
             config_problem: None,
             flash: None,
             form: None,
@@ -304,6 +312,17 @@ impl State {
             "{}/customers/{display_id}",
             crate::domain::sanitize(&self.share_url_base).trim_end_matches('/')
         )
+    }
+
+    /// Whether a change must be refused because nothing could keep it;
+    /// says why where the user is looking.
+    pub fn refuse_changes(&mut self) -> bool {
+        let Some(reason) = &self.changes_blocked else {
+            return false;
+        };
+        self.flash = Some(format!("Changes cannot be made now: {reason}"));
+        self.mark_dirty();
+        true
     }
 
     /// What the status line says about changes waiting in the outbox.

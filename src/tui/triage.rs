@@ -44,6 +44,9 @@ pub struct Archived {
 /// counts.
 pub fn ask_archive(state: &mut State) -> Vec<Command> {
     state.mark_dirty();
+    if state.refuse_changes() {
+        return Vec::new();
+    }
     let Some(entry) = target(state) else {
         return Vec::new();
     };
@@ -113,6 +116,9 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
 /// `u`: restores the newest archive of this session.
 pub fn undo(state: &mut State) -> Vec<Command> {
     state.mark_dirty();
+    if state.refuse_changes() {
+        return Vec::new();
+    }
     let Some(archived) = state.archived.pop() else {
         state.flash = Some("Nothing to undo".into());
         return Vec::new();
@@ -164,6 +170,16 @@ pub fn delivered(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, custome
     }
     state.customers.apply([customer]);
     reassert(state);
+}
+
+/// Another process on the account (the command line, a second window)
+/// settled this app's archive or restore: it is no longer held on screen
+/// against sync pages, which from now on show what the server has.
+pub fn settled_elsewhere(state: &mut State, key: &IdempotencyKey) {
+    if let Some(archived) = state.archived.iter_mut().find(|a| &a.key == key) {
+        archived.delivered = true;
+    }
+    state.restoring.remove(key);
 }
 
 /// The server refused an archive or a restore: the list goes back to what

@@ -354,7 +354,17 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 state.histories.insert(customer_id, History::Failed(reason));
             }
         }
-        SyncEvent::Queued { .. } => {}
+        SyncEvent::Queued { key } => {
+            if let Some(change) = state.outbox.get_mut(&key) {
+                change.stored = true;
+            }
+        }
+        SyncEvent::Outbox { pending } => {
+            let mut commands = changes::reconcile(state, pending);
+            finder::refresh(state);
+            commands.extend(follow_selection(state));
+            return commands;
+        }
         SyncEvent::Delivered { key, op, customer } => {
             state.outbox.remove(&key);
             match op {
