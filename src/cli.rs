@@ -31,7 +31,8 @@ pub struct Cli {
         long,
         env = "PIVOTAL_SHARE_URL_BASE",
         global = true,
-        value_name = "URL"
+        value_name = "URL",
+        value_parser = parse_share_url_base
     )]
     pub share_url_base: Option<String>,
     /// How much goes to the log file: error, warn, info, debug or trace
@@ -120,6 +121,10 @@ pub struct ListArgs {
     /// Include archived customers.
     #[arg(long)]
     pub include_archived: bool,
+    /// Fetch every customer again rather than only what changed since the
+    /// last sync.
+    #[arg(long)]
+    pub full: bool,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +211,15 @@ fn parse_addr(s: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("`{s}` is not an address like 127.0.0.1:7420 or :0"))
 }
 
+/// A link base is printed and copied: refuse control and escape characters
+/// rather than carry them to a terminal.
+fn parse_share_url_base(s: &str) -> Result<String, String> {
+    if crate::domain::has_forbidden_chars(s) {
+        return Err("a link base must not contain control or escape characters".to_owned());
+    }
+    Ok(s.to_owned())
+}
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
@@ -228,5 +242,23 @@ mod tests {
         assert_eq!(parse_addr(":0").unwrap(), "127.0.0.1:0".parse().unwrap());
         assert!(parse_addr("nonsense").is_err());
         assert!(parse_rate("1.5").is_err());
+    }
+
+    #[test]
+    fn a_share_url_base_with_an_escape_sequence_is_refused() {
+        let err = Cli::try_parse_from([
+            "pivotal",
+            "--share-url-base",
+            "https://x\u{1b}]0;X\u{7}",
+            "config",
+            "path",
+        ])
+        .expect_err("refused");
+        let message = err.to_string();
+        assert!(message.contains("control or escape"), "{message}");
+        assert!(!message.contains('\u{1b}'), "{message:?}");
+        assert!(
+            Cli::try_parse_from(["pivotal", "--share-url-base", "https://eu.pivotal.app"]).is_ok()
+        );
     }
 }

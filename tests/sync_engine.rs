@@ -116,7 +116,9 @@ async fn next_run(rx: &mut UnboundedReceiver<SyncEvent>) -> Run {
                 assert_eq!(g, generation, "a page of another run");
                 pages.push((customers, fetched));
             }
-            SyncEvent::Finished { generation: g, at } => {
+            SyncEvent::Finished {
+                generation: g, at, ..
+            } => {
                 assert_eq!(g, generation, "the end of another run");
                 return Run {
                     generation,
@@ -226,7 +228,9 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
                 assert_eq!(g, generation);
                 pages.push((customers, fetched));
             }
-            SyncEvent::Finished { generation: g, at } => {
+            SyncEvent::Finished {
+                generation: g, at, ..
+            } => {
                 assert_eq!(g, generation);
                 break at;
             }

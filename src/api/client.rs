@@ -6,17 +6,25 @@
 //! [`ApiError`]. Retry timing is [`RetryPolicy`]'s; which calls may be
 //! repeated is decided here, in [`Client::send`]. It must never print, log or
 //! put the API key anywhere but the `Authorization` header.
+//!
+//! What a server sends is not trusted: a body larger than [`MAX_BODY_BYTES`]
+//! is refused while it is read, a customer record that cannot be read is
+//! skipped and counted rather than failing its page, and a listing whose
+//! cursor goes round in circles is stopped.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 use url::{Host, Url};
 
 use super::{
@@ -31,6 +39,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The wait assumed when a `429` has no usable `Retry-After`.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// The largest response body the client reads. A page of 1000 customers is
+/// well under 1 MiB; anything near this is a broken or hostile server.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// A client for one Pivotal API base URL and key. Cheap to clone: clones
 /// share the connection pool and the key.
@@ -59,32 +70,115 @@ pub struct ListParams {
     pub include_archived: bool,
 }
 
+/// One page of `GET /v1/customers` as the client read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerPage {
+    /// The customers that could be read, in the server's order.
+    pub customers: Vec<Customer>,
+    /// Records on the page that could not be read as a customer (a missing
+    /// `name`, a bad date…): left out, logged, and counted here.
+    pub skipped: usize,
+    /// The cursor of the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+    /// The server's clock when it answered (its `Date` header), if it said.
+    pub server_time: Option<OffsetDateTime>,
+    /// A fingerprint of each unreadable record, so that a listing that
+    /// keeps sending the same broken records is noticed.
+    unreadable: Vec<u64>,
+}
+
 /// The pages of a customer listing, fetched one at a time by
 /// [`Pages::next`] (see [`Client::pages`]).
+///
+/// A server whose cursors never end is stopped: a `next_cursor` seen
+/// before in this listing, or a page with a `next_cursor` that brings no
+/// record not already seen, ends it with [`ApiError::Decode`].
 #[derive(Debug)]
 pub struct Pages<'c> {
     client: &'c Client,
     /// The next page to ask for; `None` once the last page came.
     params: Option<ListParams>,
+    /// Every cursor followed so far.
+    cursors: HashSet<String>,
+    /// A fingerprint of every record (id and version) seen so far.
+    records: HashSet<u64>,
+    skipped: usize,
+    server_time: Option<OffsetDateTime>,
+    /// Why the listing was stopped, if it was: every later call says so.
+    stopped: Option<&'static str>,
 }
 
 impl Pages<'_> {
-    /// The next page's customers, or `None` after the last page.
+    /// The next page's customers, or `None` after the last page. Records
+    /// that cannot be read are left out (see [`Pages::skipped`]).
     ///
     /// # Errors
     ///
-    /// The request's error; asking again retries the same page.
+    /// The request's error; asking again retries the same page. A cursor
+    /// that repeats, or a page that brings nothing new but promises more,
+    /// is a [`ApiError::Decode`] that ends the listing.
     pub async fn next(&mut self) -> Result<Option<Vec<Customer>>> {
+        if let Some(reason) = self.stopped {
+            return Err(ApiError::decode(reason));
+        }
         let Some(params) = &mut self.params else {
             return Ok(None);
         };
-        let page = self.client.list_customers(params).await?;
+        let page = self.client.list_customer_page(params).await?;
+        self.skipped += page.skipped;
+        if page.server_time.is_some() {
+            self.server_time = page.server_time;
+        }
+        let mut new = false;
+        for customer in &page.customers {
+            new |= self
+                .records
+                .insert(fingerprint(&customer.id, customer.updated_at));
+        }
+        for unreadable in &page.unreadable {
+            new |= self.records.insert(*unreadable);
+        }
         match page.next_cursor {
-            Some(cursor) => params.cursor = Some(cursor),
+            Some(cursor) => {
+                let stopped = if !self.cursors.insert(cursor.clone()) {
+                    Some("the server repeated a page cursor; stopped listing")
+                } else if !new {
+                    Some(
+                        "the server sent a page with nothing new but a cursor for more; \
+                         stopped listing",
+                    )
+                } else {
+                    None
+                };
+                if let Some(reason) = stopped {
+                    self.stopped = Some(reason);
+                    return Err(ApiError::decode(reason));
+                }
+                params.cursor = Some(cursor);
+            }
             None => self.params = None,
         }
-        Ok(Some(page.data))
+        Ok(Some(page.customers))
     }
+
+    /// How many records the pages so far held that could not be read.
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    /// The server's clock at its latest answer (its `Date` header), if it
+    /// sent one.
+    pub fn server_time(&self) -> Option<OffsetDateTime> {
+        self.server_time
+    }
+}
+
+/// Identifies one version of one record within a listing.
+fn fingerprint(id: &str, updated_at: OffsetDateTime) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    id.hash(&mut hasher);
+    updated_at.unix_timestamp_nanos().hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Client {
@@ -146,10 +240,31 @@ impl Client {
     }
 
     /// `GET /v1/customers`: one page of customers, ascending by
-    /// (`updated_at`, `id`).
+    /// (`updated_at`, `id`). Records that cannot be read are left out (see
+    /// [`Client::list_customer_page`] for how many).
     pub async fn list_customers(&self, params: &ListParams) -> Result<Page<Customer>> {
+        let page = self.list_customer_page(params).await?;
+        Ok(Page {
+            data: page.customers,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// `GET /v1/customers`: one page, with what else the client learnt: how
+    /// many records it could not read, and the server's clock. Retried as
+    /// every GET is retried, but read leniently (see
+    /// [`CustomerPage::skipped`]).
+    pub async fn list_customer_page(&self, params: &ListParams) -> Result<CustomerPage> {
         let url = self.customers_url(params)?;
-        self.send(Call::new(Method::GET, url)).await
+        let call = Call::new(Method::GET, url);
+        self.retry
+            .run(|| async {
+                let (status, headers, body) = self.exchange(&call).await?;
+                let mut page = read_customer_page(status, &headers, &body)?;
+                page.server_time = server_time(&headers);
+                Ok(page)
+            })
+            .await
     }
 
     /// Every page of `GET /v1/customers` from `params` on, in order,
@@ -158,7 +273,12 @@ impl Client {
     pub fn pages(&self, params: ListParams) -> Pages<'_> {
         Pages {
             client: self,
+            cursors: params.cursor.iter().cloned().collect(),
             params: Some(params),
+            records: HashSet::new(),
+            skipped: 0,
+            server_time: None,
+            stopped: None,
         }
     }
 
@@ -212,7 +332,8 @@ impl Client {
     }
 
     /// Sends `call` under the retry policy. Every endpoint comes through here
-    /// and is retried, because every one is safe to repeat:
+    /// (the listing through [`Client::list_customer_page`], which reads its
+    /// page leniently) and is retried, because every one is safe to repeat:
     /// - GETs only read;
     /// - a create carries its `Idempotency-Key`, fixed inside the `Call`
     ///   built once before the first attempt, so every attempt sends the same
@@ -227,6 +348,13 @@ impl Client {
 
     /// One attempt: send, read the whole body, map it.
     async fn attempt<T: DeserializeOwned>(&self, call: &Call<'_>) -> Result<T> {
+        let (status, headers, body) = self.exchange(call).await?;
+        map_response(status, &headers, &body)
+    }
+
+    /// Sends `call` once and reads the answer, its body at most
+    /// [`MAX_BODY_BYTES`] long.
+    async fn exchange(&self, call: &Call<'_>) -> Result<(StatusCode, HeaderMap, Vec<u8>)> {
         let mut response = self
             .request(call)
             .send()
@@ -234,8 +362,8 @@ impl Client {
             .map_err(ApiError::from_transport)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let body = response.bytes().await.map_err(ApiError::from_transport)?;
-        map_response(status, &headers, &body)
+        let body = read_body(&mut response, MAX_BODY_BYTES).await?;
+        Ok((status, headers, body))
     }
 
     fn request(&self, call: &Call<'_>) -> reqwest::RequestBuilder {
@@ -414,6 +542,11 @@ fn map_response<T: DeserializeOwned>(
     if status.is_success() {
         return serde_json::from_slice(body).map_err(|err| ApiError::decode(&err.to_string()));
     }
+    Err(error_response(status, headers, body))
+}
+
+/// The error a non-`2xx` response stands for.
+fn error_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
     let details = serde_json::from_slice::<ErrorEnvelope>(body)
         .ok()
         .map(|envelope| envelope.error);
@@ -421,9 +554,9 @@ fn map_response<T: DeserializeOwned>(
         let message = details
             .as_ref()
             .map_or("too many requests", |d| d.message.as_str());
-        return Err(ApiError::rate_limited(retry_after(headers), message));
+        return ApiError::rate_limited(retry_after(headers), message);
     }
-    Err(match details {
+    match details {
         Some(d) => ApiError::api(status.as_u16(), &d.kind, &d.message, d.param.as_deref()),
         None => ApiError::api(
             status.as_u16(),
@@ -431,7 +564,7 @@ fn map_response<T: DeserializeOwned>(
             &fallback_message(status),
             None,
         ),
-    })
+    }
 }
 
 /// `Retry-After` in whole seconds, or one second when missing or unreadable.
@@ -456,6 +589,108 @@ fn fallback_message(status: StatusCode) -> String {
         Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
         None => format!("HTTP {}", status.as_u16()),
     }
+}
+
+/// Reads a response body, refusing one longer than `limit` bytes: by its
+/// `Content-Length` before reading, and while reading when it has none (or
+/// lies), so a huge answer costs at most `limit` bytes of memory.
+async fn read_body(response: &mut reqwest::Response, limit: usize) -> Result<Vec<u8>> {
+    let too_large = || {
+        ApiError::decode(&format!(
+            "the response is larger than {} MiB",
+            limit / (1024 * 1024)
+        ))
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if usize::try_from(announced).map_or(true, |n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(ApiError::from_transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The server's clock from a `Date` header (`Tue, 01 Dec 2026 10:50:52
+/// GMT`), if there is a readable one.
+fn server_time(headers: &HeaderMap) -> Option<OffsetDateTime> {
+    let text = headers.get(header::DATE)?.to_str().ok()?;
+    let format = format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    PrimitiveDateTime::parse(text.trim(), format)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+/// A customer page, leniently: a record that does not read as a customer
+/// is skipped (and logged with its id, if it has a readable one) instead of
+/// failing the page. The page itself must still have the contract's shape.
+fn read_customer_page(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<CustomerPage> {
+    if !status.is_success() {
+        return Err(error_response(status, headers, body));
+    }
+    // The common case, a page that reads whole, takes the fast path.
+    if let Ok(page) = serde_json::from_slice::<Page<Customer>>(body) {
+        return Ok(CustomerPage {
+            customers: page.data,
+            skipped: 0,
+            next_cursor: page.next_cursor,
+            server_time: None,
+            unreadable: Vec::new(),
+        });
+    }
+    let raw: Page<serde_json::Value> =
+        serde_json::from_slice(body).map_err(|err| ApiError::decode(&err.to_string()))?;
+    let mut page = CustomerPage {
+        customers: Vec::with_capacity(raw.data.len()),
+        skipped: 0,
+        next_cursor: raw.next_cursor,
+        server_time: None,
+        unreadable: Vec::new(),
+    };
+    // Named in the log one by one, up to a point: a page of a thousand
+    // broken records must not write a thousand lines every minute.
+    const NAMED_PER_PAGE: usize = 10;
+    for record in raw.data {
+        let id = record
+            .get("id")
+            .and_then(serde_json::Value::as_str)
+            .map(|id| sanitize(id).chars().take(80).collect::<String>());
+        match Customer::deserialize(&record) {
+            Ok(customer) => page.customers.push(customer),
+            Err(err) => {
+                let text = record.to_string();
+                if page.skipped < NAMED_PER_PAGE {
+                    let reason: String = err.to_string().chars().take(200).collect();
+                    tracing::warn!(
+                        id = id.as_deref().unwrap_or("(none)"),
+                        reason = %sanitize(&reason),
+                        "skipped a customer record that could not be read"
+                    );
+                }
+                let mut hasher = DefaultHasher::new();
+                text.hash(&mut hasher);
+                page.unreadable.push(hasher.finish());
+                page.skipped += 1;
+            }
+        }
+    }
+    if page.skipped > NAMED_PER_PAGE {
+        tracing::warn!(
+            more = page.skipped - NAMED_PER_PAGE,
+            "skipped more customer records on the same page that could not be read"
+        );
+    }
+    Ok(page)
 }
 
 #[cfg(test)]
@@ -704,6 +939,128 @@ mod tests {
              content-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         )
+    }
+
+    fn customer_json(id: &str, updated_at: &str) -> String {
+        CUSTOMER_JSON.replace("cus_1", id).replace(
+            "\"updated_at\":\"2026-11-26T10:00:00Z\"",
+            &format!("\"updated_at\":\"{updated_at}\""),
+        )
+    }
+
+    fn page_json(records: &[String], cursor: Option<&str>) -> String {
+        let cursor = cursor.map_or("null".to_owned(), |c| format!("\"{c}\""));
+        format!(
+            "{{\"data\":[{}],\"next_cursor\":{cursor}}}",
+            records.join(",")
+        )
+    }
+
+    #[test]
+    fn an_unreadable_record_is_skipped_and_counted_and_the_rest_of_the_page_kept() {
+        let nameless =
+            customer_json("cus_2", "2026-11-26T10:00:01Z").replace("\"name\":\"Acme\",", "");
+        let bad_date = customer_json("cus_3", "yesterday");
+        let body = page_json(
+            &[
+                customer_json("cus_1", "2026-11-26T10:00:00Z"),
+                nameless,
+                bad_date,
+                "42".to_owned(),
+                customer_json("cus_4", "2026-11-26T10:00:02Z"),
+            ],
+            Some("next"),
+        );
+        let page = read_customer_page(StatusCode::OK, &HeaderMap::new(), body.as_bytes())
+            .expect("the page reads");
+        let ids: Vec<&str> = page.customers.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["cus_1", "cus_4"]);
+        assert_eq!(page.skipped, 3);
+        assert_eq!(page.next_cursor.as_deref(), Some("next"));
+    }
+
+    #[test]
+    fn a_page_without_the_contracts_shape_is_still_a_decode_error() {
+        for body in [r#"{"data":{}}"#, r#"[1,2]"#, "not json"] {
+            let err = read_customer_page(StatusCode::OK, &HeaderMap::new(), body.as_bytes())
+                .expect_err(body);
+            assert!(matches!(err, ApiError::Decode { .. }), "{body}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn the_servers_clock_is_read_from_its_date_header() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(server_time(&headers), None);
+        headers.insert(
+            header::DATE,
+            HeaderValue::from_static("Tue, 01 Dec 2026 10:50:52 GMT"),
+        );
+        assert_eq!(
+            server_time(&headers),
+            Some(datetime!(2026-12-01 10:50:52 UTC))
+        );
+        headers.insert(header::DATE, HeaderValue::from_static("soon"));
+        assert_eq!(server_time(&headers), None);
+    }
+
+    #[tokio::test]
+    async fn a_cursor_the_server_repeats_ends_the_listing_with_an_error() {
+        let (base, server) = serve(vec![
+            response(
+                "200 OK",
+                &page_json(&[customer_json("cus_1", "2026-11-26T10:00:00Z")], Some("a")),
+            ),
+            response(
+                "200 OK",
+                &page_json(&[customer_json("cus_2", "2026-11-26T10:00:01Z")], Some("b")),
+            ),
+            response(
+                "200 OK",
+                &page_json(&[customer_json("cus_3", "2026-11-26T10:00:02Z")], Some("a")),
+            ),
+        ])
+        .await;
+        let client = client(&base);
+        let mut pages = client.pages(ListParams::default());
+        for _ in 0..2 {
+            pages.next().await.expect("a page").expect("more");
+        }
+        let err = pages.next().await.expect_err("a repeated cursor");
+        assert!(err.to_string().contains("repeated a page cursor"), "{err}");
+        assert!(!err.is_retryable());
+        let again = pages.next().await.expect_err("still stopped");
+        assert_eq!(again.to_string(), err.to_string());
+        assert_eq!(server.await.expect("server").len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_page_with_nothing_new_but_a_fresh_cursor_ends_the_listing() {
+        let same = page_json(&[customer_json("cus_1", "2026-11-26T10:00:00Z")], Some("a"));
+        let again = page_json(&[customer_json("cus_1", "2026-11-26T10:00:00Z")], Some("b"));
+        let (base, _server) =
+            serve(vec![response("200 OK", &same), response("200 OK", &again)]).await;
+        let client = client(&base);
+        let mut pages = client.pages(ListParams::default());
+        pages.next().await.expect("a page").expect("more");
+        let err = pages.next().await.expect_err("nothing new");
+        assert!(err.to_string().contains("nothing new"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_body_announced_larger_than_the_cap_is_refused_before_reading_it() {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n[",
+            MAX_BODY_BYTES + 1
+        );
+        let (base, _server) = serve(vec![head]).await;
+        let err = client(&base)
+            .with_retry(RetryPolicy::none())
+            .users()
+            .await
+            .expect_err("too large");
+        assert!(err.to_string().contains("larger than 32 MiB"), "{err}");
     }
 
     #[tokio::test]

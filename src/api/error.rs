@@ -13,6 +13,10 @@ use crate::domain::sanitize;
 
 /// Longest server text (in characters) kept in a [`ApiError::Decode`] reason.
 const MAX_REASON_CHARS: usize = 200;
+/// Longest server text (in characters) kept in an error's message, type or
+/// param: enough for any sentence, short enough for one status line or log
+/// line whatever the server sends.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
 
 /// The longest `Retry-After` kept: a day. A server asking for more (up to
 /// `u64::MAX` seconds) would otherwise overflow whoever adds it to a clock.
@@ -70,22 +74,23 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// An error response, with server text sanitised.
+    /// An error response, with server text sanitised and each piece cut to
+    /// [`MAX_MESSAGE_CHARS`].
     pub(crate) fn api(status: u16, kind: &str, message: &str, param: Option<&str>) -> Self {
         ApiError::Api {
             status,
-            kind: clean(kind),
-            message: clean(message),
-            param: param.map(clean),
+            kind: clean_short(kind),
+            message: clean_short(message),
+            param: param.map(clean_short),
         }
     }
 
-    /// A `429` response, with server text sanitised and the wait at most a
-    /// day.
+    /// A `429` response, with server text sanitised and shortened, and the
+    /// wait at most a day.
     pub(crate) fn rate_limited(retry_after: Duration, message: &str) -> Self {
         ApiError::RateLimited {
             retry_after: retry_after.min(MAX_RETRY_AFTER),
-            message: clean(message),
+            message: clean_short(message),
         }
     }
 
@@ -146,7 +151,8 @@ impl ApiError {
         }
     }
 
-    /// Whether the API key was refused (`401` or `403`).
+    /// Whether the API key was refused (`401`) or is not allowed to do
+    /// this (`403`): either way, nothing changes until the key does.
     pub fn is_auth(&self) -> bool {
         matches!(self.status(), Some(401 | 403))
     }
@@ -175,6 +181,29 @@ impl ApiError {
 
 fn clean(text: &str) -> String {
     sanitize(text).into_owned()
+}
+
+/// Sanitised, and at most [`MAX_MESSAGE_CHARS`] characters: a longer text is
+/// cut on a character boundary and ends with `…`. Only the first
+/// `4 × MAX_MESSAGE_CHARS` characters are looked at, so a megabyte of text
+/// costs no more than a sentence (text hidden behind a longer run of escape
+/// sequences is cut).
+fn clean_short(text: &str) -> String {
+    let head_end = text
+        .char_indices()
+        .nth(MAX_MESSAGE_CHARS * 4)
+        .map_or(text.len(), |(i, _)| i);
+    let cleaned = sanitize(&text[..head_end]);
+    let mut chars = cleaned.chars();
+    let mut short: String = chars.by_ref().take(MAX_MESSAGE_CHARS - 1).collect();
+    let rest = chars.as_str();
+    let cut = head_end < text.len() || rest.chars().nth(1).is_some();
+    if cut {
+        short.push('…');
+    } else {
+        short.push_str(rest);
+    }
+    short
 }
 
 /// A short human reason for a failed connection, found by walking the
@@ -301,6 +330,43 @@ mod tests {
             panic!("not a decode error");
         };
         assert_eq!(reason.chars().count(), MAX_REASON_CHARS);
+    }
+
+    #[test]
+    fn a_megabyte_error_message_is_cut_to_a_line_with_an_ellipsis() {
+        let huge = "é".repeat(1_000_000);
+        let err = ApiError::api(500, &huge, &huge, Some(&huge));
+        let ApiError::Api {
+            kind,
+            message,
+            param,
+            ..
+        } = &err
+        else {
+            panic!("not an API error");
+        };
+        for text in [kind, message, param.as_ref().expect("param")] {
+            assert_eq!(text.chars().count(), MAX_MESSAGE_CHARS);
+            assert!(text.ends_with('…'), "{text}");
+        }
+        assert!(err.to_string().chars().count() < 1_000);
+        let ApiError::RateLimited { message, .. } =
+            ApiError::rate_limited(Duration::from_secs(1), &huge)
+        else {
+            panic!("not a rate limit");
+        };
+        assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS);
+    }
+
+    #[test]
+    fn a_message_at_the_limit_is_kept_whole_and_escapes_do_not_count() {
+        let exact = "x".repeat(MAX_MESSAGE_CHARS);
+        assert_eq!(clean_short(&exact), exact);
+        let longer = format!("{exact}y");
+        assert!(clean_short(&longer).ends_with("x…"));
+        let coloured = format!("\u{1b}[31m{exact}\u{1b}[0m");
+        assert_eq!(clean_short(&coloured), exact);
+        assert_eq!(clean_short("short \u{1b}]0;X\u{7}one"), "short one");
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod key;
 pub mod models;
 mod retry;
 
-pub use client::{Client, ListParams, Pages};
+pub use client::{Client, CustomerPage, ListParams, MAX_BODY_BYTES, Pages};
 pub use error::ApiError;
 pub use idempotency::IdempotencyKey;
 pub use key::ApiKey;

@@ -36,10 +36,14 @@ struct Account {
 }
 
 impl Account {
-    /// Opens the account's store and syncs it incrementally.
-    async fn open(store_path: &Path, client: &Client) -> Result<Account, CommandError> {
+    /// Opens the account's store and syncs it: incrementally, or from the
+    /// start when `full`. Records the client cannot read are left out and
+    /// counted on stderr (each is named in the log).
+    async fn open(store_path: &Path, client: &Client, full: bool) -> Result<Account, CommandError> {
         let mut store = open_store(store_path)?;
-        let since = store.high_water()?;
+        let since = store
+            .sync_since(OffsetDateTime::now_utc())?
+            .filter(|_| !full);
         let (users, me) = tokio::try_join!(client.users(), client.me())?;
         store.save_users(&users, &me)?;
         let params = ListParams {
@@ -50,8 +54,10 @@ impl Account {
         };
         let mut pages = client.pages(params);
         while let Some(page) = pages.next().await? {
-            store.apply_page(&page)?;
+            let server_now = pages.server_time().unwrap_or_else(OffsetDateTime::now_utc);
+            store.apply_page_as_of(&page, server_now)?;
         }
+        report_skipped(pages.skipped());
         store.set_last_synced(OffsetDateTime::now_utc())?;
         let mut set = CustomerSet::default();
         set.apply(store.load_customers()?);
@@ -66,7 +72,7 @@ impl Account {
         })
     }
 
-    /// An owner id's name, sanitised, or the id.
+    /// An owner id's name, as the server sent it.
     fn owner_name(&self, id: &str) -> Option<&str> {
         self.users.get(id).map(|u| u.name.as_str())
     }
@@ -80,7 +86,7 @@ impl Account {
             } else {
                 self.set.badge(&entry)
             },
-            owner: owner.map(|id| self.owner_name(id).unwrap_or(id).to_owned()),
+            owner: owner.map(|id| sanitize(self.owner_name(id).unwrap_or(id)).into_owned()),
             mine: owner == Some(self.me.id.as_str()),
             entry,
         }
@@ -128,7 +134,18 @@ async fn everyone(client: &Client) -> Result<Vec<Customer>, CommandError> {
     while let Some(page) = pages.next().await? {
         all.extend(page);
     }
+    // Records skipped here are named in the log; the sync before this one
+    // has already said how many could not be read.
     Ok(all)
+}
+
+/// Says on stderr how many records could not be read, if any.
+fn report_skipped(skipped: usize) {
+    match skipped {
+        0 => {}
+        1 => eprintln!("pivotal: 1 record could not be read and was skipped (see the log)"),
+        n => eprintln!("pivotal: {n} records could not be read and were skipped (see the log)"),
+    }
 }
 
 /// `customers list`.
@@ -142,7 +159,7 @@ pub async fn list(
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let (client, store_path) = connect(ctx).await?;
-    let account = Account::open(&store_path, &client).await?;
+    let account = Account::open(&store_path, &client, args.full).await?;
     ctx.remember_api_url();
     let users = &account.users;
     let owner = |id: &str| users.get(id).map(|u| u.name.as_str());
@@ -226,7 +243,7 @@ pub async fn create(
         CommandError::Usage(format!("not created: {}", problems.join("; ")))
     })?;
     let (client, store_path) = connect(ctx).await?;
-    let account = Account::open(&store_path, &client).await?;
+    let account = Account::open(&store_path, &client, false).await?;
     draft.owner_id = Some(resolve_owner(&account, args.owner.as_deref())?);
     let customer = crate::api::NewCustomer {
         owner_id: draft.owner_id.clone(),
@@ -306,7 +323,7 @@ pub async fn show(
 ) -> Result<(), CommandError> {
     let reference = CustomerRef::parse(reference)?;
     let (client, store_path) = connect(ctx).await?;
-    let account = Account::open(&store_path, &client).await?;
+    let account = Account::open(&store_path, &client, false).await?;
     let customer = match account.find(&reference) {
         Some(entry) => client.get_customer(&entry.id).await?,
         None => lookup_anywhere(&client, &reference).await?,
@@ -360,7 +377,7 @@ pub async fn archive_or_restore(
         // cannot be reached, and sent later.
         CustomerRef::Id(id) => (open_store(&store_path)?, id),
         CustomerRef::DisplayId(_) => {
-            let account = Account::open(&store_path, &client).await?;
+            let account = Account::open(&store_path, &client, false).await?;
             let id = match account.find(&reference) {
                 Some(entry) => entry.id.clone(),
                 None => lookup_anywhere(&client, &reference).await?.id,
@@ -519,6 +536,11 @@ fn what(op: &OutboxOp) -> String {
     }
 }
 
+/// The link teammates open, sanitised: the base comes from a flag, the
+/// environment or the settings file, and is printed.
 fn share_url(base: &str, display_id: u64) -> String {
-    format!("{}/customers/{display_id}", base.trim_end_matches('/'))
+    format!(
+        "{}/customers/{display_id}",
+        sanitize(base).trim_end_matches('/')
+    )
 }

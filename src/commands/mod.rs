@@ -80,9 +80,16 @@ impl CommandError {
 /// An API error as one sentence with what to do about it.
 fn api_sentence(err: &ApiError) -> String {
     match err {
+        ApiError::Api { status: 401, .. } => {
+            "Pivotal refused the API key; run `pivotal login` with a valid one".to_owned()
+        }
         ApiError::Api {
-            status: 401 | 403, ..
-        } => "Pivotal refused the API key; run `pivotal login` with a valid one".to_owned(),
+            status: 403,
+            message,
+            ..
+        } => format!(
+            "not allowed: Pivotal does not let this API key do that ({message}); ask an admin"
+        ),
         ApiError::Api {
             status: 404,
             message,
@@ -161,6 +168,8 @@ impl Context {
         let dirs = Dirs::of_user()?;
         let settings = SettingsFile::load(dirs.settings_file());
         if let Some(problem) = settings.problem() {
+            // The problem may quote the file, which anyone could have written.
+            let problem = crate::domain::sanitize(problem).into_owned();
             eprintln!("pivotal: {problem}; using the defaults meanwhile");
         }
         let from_flag = api_url_flag.is_some();
@@ -200,7 +209,7 @@ impl Context {
         Client::new(&self.api_url, key).map_err(|err| match err {
             ApiError::Config { reason } => CommandError::Usage(format!(
                 "the API URL `{}` is not usable: {reason}",
-                self.api_url
+                crate::domain::sanitize(&self.api_url)
             )),
             other => CommandError::Api(other),
         })
@@ -234,18 +243,20 @@ impl CustomerRef {
     /// Neither an id nor a display id.
     pub fn parse(text: &str) -> Result<CustomerRef, CommandError> {
         let text = text.trim();
+        // Echoed in errors: never print what a terminal would run.
+        let shown = crate::domain::sanitize(text);
         let digits = text.strip_prefix('#').unwrap_or(text);
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
             return digits
                 .parse()
                 .map(CustomerRef::DisplayId)
-                .map_err(|_| CommandError::Usage(format!("`{text}` is not a customer number")));
+                .map_err(|_| CommandError::Usage(format!("`{shown}` is not a customer number")));
         }
         if text.starts_with("cus_") && text.len() > 4 {
             return Ok(CustomerRef::Id(text.to_owned()));
         }
         Err(CommandError::Usage(format!(
-            "`{text}` is not a customer: give its id (cus_…) or its number (#1042)"
+            "`{shown}` is not a customer: give its id (cus_…) or its number (#1042)"
         )))
     }
 }
@@ -270,6 +281,10 @@ mod tests {
         );
         assert!(CustomerRef::parse("acme").is_err());
         assert!(CustomerRef::parse("#").is_err());
+        let echoed = CustomerRef::parse("acme\u{1b}]0;X\u{7}")
+            .expect_err("not a customer")
+            .to_string();
+        assert!(!echoed.contains('\u{1b}'), "{echoed:?}");
     }
 
     #[test]
@@ -294,6 +309,16 @@ mod tests {
         });
         assert_eq!(failing.exit_code(), exit::UNREACHABLE);
         assert_eq!(CommandError::NoKey.exit_code(), exit::USAGE);
+        let forbidden = CommandError::Api(ApiError::Api {
+            status: 403,
+            kind: "forbidden".into(),
+            message: "admins only".into(),
+            param: None,
+        });
+        assert_eq!(forbidden.exit_code(), exit::REFUSED);
+        let said = forbidden.to_string();
+        assert!(said.starts_with("not allowed"), "{said}");
+        assert!(!said.contains("refused the API key"), "{said}");
         assert_eq!(
             CommandError::Duplicate("x".into()).exit_code(),
             exit::DUPLICATE

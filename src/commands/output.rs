@@ -1,16 +1,20 @@
 //! How the commands print customers: an aligned table for people, a JSON
-//! array or CSV with a header row for scripts. Every text comes from an
-//! [`Entry`], which is sanitised, so no control or escape character reaches
-//! the terminal; JSON escapes on top. No colour: the table is plain text
-//! whether or not stdout is a terminal.
+//! array or CSV with a header row for scripts. Output for scripts still
+//! ends up in terminals and spreadsheets, so every text printed, in every
+//! format, is sanitised here (ids and owner names too, which an [`Entry`]
+//! does not clean); JSON also writes any control, bidi or invisible
+//! character as a `\u` escape, and a CSV cell a spreadsheet would run as a
+//! formula (`=`, `+`, `-`, `@` first) gets a leading `'`. No colour: the
+//! table is plain text whether or not stdout is a terminal.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use crate::api::HistoryEvent;
-use crate::domain::{Entry, sanitize};
+use crate::domain::{Entry, has_forbidden_chars, sanitize};
 use crate::tui::format;
 
 /// The widest a table cell gets before it is cut with `…`.
@@ -36,18 +40,18 @@ pub struct Listed {
 /// shows: the owner's name, the normalised domain and the duplicate count.
 #[derive(Serialize)]
 struct JsonCustomer<'a> {
-    id: &'a str,
+    id: Cow<'a, str>,
     display_id: u64,
-    name: &'a str,
-    domain: Option<&'a str>,
-    normalized_domain: Option<&'a str>,
+    name: Cow<'a, str>,
+    domain: Option<Cow<'a, str>>,
+    normalized_domain: Option<Cow<'a, str>>,
     duplicates: usize,
-    owner_id: Option<&'a str>,
-    owner: Option<&'a str>,
-    plan: Option<&'a str>,
-    tags: &'a [String],
+    owner_id: Option<Cow<'a, str>>,
+    owner: Option<Cow<'a, str>>,
+    plan: Option<Cow<'a, str>>,
+    tags: Vec<Cow<'a, str>>,
     custom_fields: serde_json::Map<String, serde_json::Value>,
-    source: &'a str,
+    source: Cow<'a, str>,
     archived: bool,
     #[serde(with = "time::serde::rfc3339")]
     created_at: time::OffsetDateTime,
@@ -58,27 +62,65 @@ struct JsonCustomer<'a> {
 impl<'a> From<&'a Listed> for JsonCustomer<'a> {
     fn from(listed: &'a Listed) -> Self {
         let e = &listed.entry;
+        let text = |s: &'a Option<String>| s.as_deref().map(sanitize);
         JsonCustomer {
-            id: &e.id,
+            id: sanitize(&e.id),
             display_id: e.display_id,
-            name: &e.name,
-            domain: e.domain.as_deref(),
-            normalized_domain: e.domain_key.as_deref(),
+            name: sanitize(&e.name),
+            domain: text(&e.domain),
+            normalized_domain: text(&e.domain_key),
             duplicates: listed.badge.unwrap_or(0),
-            owner_id: e.owner_id.as_deref(),
-            owner: listed.owner.as_deref(),
-            plan: e.plan.as_deref(),
-            tags: &e.tags,
+            owner_id: text(&e.owner_id),
+            owner: text(&listed.owner),
+            plan: text(&e.plan),
+            tags: e.tags.iter().map(|t| sanitize(t)).collect(),
             custom_fields: e
                 .custom_fields
                 .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .map(|(k, v)| {
+                    let value = serde_json::Value::String(sanitize(v).into_owned());
+                    (sanitize(k).into_owned(), value)
+                })
                 .collect(),
-            source: e.source.as_str(),
+            source: sanitize(e.source.as_str()),
             archived: e.archived,
             created_at: e.created_at,
             updated_at: e.updated_at,
         }
+    }
+}
+
+/// Writes `value` as pretty JSON and a newline, with every character that
+/// [`sanitize`] would not print (C1 controls, bidi and zero-width
+/// characters, line and paragraph separators) as a `\u` escape: serde_json
+/// escapes C0 controls only. Such characters can only stand inside JSON
+/// strings, where an escape means the same.
+fn write_json(value: &impl Serialize, out: &mut impl Write) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(value)?;
+    let mut escaped = String::with_capacity(json.len());
+    let mut buf = [0u8; 4];
+    for c in json.chars() {
+        if !c.is_ascii() && has_forbidden_chars(c.encode_utf8(&mut buf)) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                escaped.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            escaped.push(c);
+        }
+    }
+    writeln!(out, "{escaped}")
+}
+
+/// A CSV cell: sanitised (a tab or line break becomes a space), and with a
+/// leading `'` when a spreadsheet would otherwise run it as a formula: it
+/// starts, after any spaces, with `=`, `+`, `-` or `@`.
+fn csv_cell(text: &str) -> String {
+    let clean = sanitize(text);
+    if clean.trim_start().starts_with(['=', '+', '-', '@']) {
+        format!("'{clean}")
+    } else {
+        clean.into_owned()
     }
 }
 
@@ -107,28 +149,28 @@ pub fn customers(listed: &[Listed], format: Format, out: &mut impl Write) -> std
     match format {
         Format::Json => {
             let rows: Vec<JsonCustomer> = listed.iter().map(JsonCustomer::from).collect();
-            serde_json::to_writer_pretty(&mut *out, &rows)?;
-            writeln!(out)
+            write_json(&rows, out)
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(out);
             csv.write_record(CSV_HEADER)?;
             for row in listed {
                 let e = &row.entry;
-                csv.write_record([
-                    e.display_id.to_string(),
-                    e.name.clone(),
-                    e.domain.clone().unwrap_or_default(),
-                    e.domain_key.clone().unwrap_or_default(),
-                    row.badge.unwrap_or(0).to_string(),
-                    row.owner.clone().unwrap_or_default(),
-                    e.plan.clone().unwrap_or_default(),
-                    e.source.to_string(),
-                    e.tags.join(";"),
-                    e.archived.to_string(),
-                    format::timestamp(e.updated_at),
-                    e.id.clone(),
-                ])?;
+                let cells = [
+                    &e.display_id.to_string(),
+                    &e.name,
+                    e.domain.as_deref().unwrap_or_default(),
+                    e.domain_key.as_deref().unwrap_or_default(),
+                    &row.badge.unwrap_or(0).to_string(),
+                    row.owner.as_deref().unwrap_or_default(),
+                    e.plan.as_deref().unwrap_or_default(),
+                    e.source.as_str(),
+                    &e.tags.join(";"),
+                    &e.archived.to_string(),
+                    &format::timestamp(e.updated_at),
+                    &e.id,
+                ];
+                csv.write_record(cells.map(csv_cell))?;
             }
             csv.flush()
         }
@@ -202,8 +244,7 @@ pub fn customer(
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     if json {
-        serde_json::to_writer_pretty(&mut *out, &JsonCustomer::from(listed))?;
-        return writeln!(out);
+        return write_json(&JsonCustomer::from(listed), out);
     }
     let e = &listed.entry;
     let dash = || "—".to_owned();
@@ -244,7 +285,13 @@ pub fn customer(
         writeln!(out, "{label:<9} {}", sanitize(&value))?;
     }
     for (key, value) in &e.custom_fields {
-        writeln!(out, "{:<9} {key} = {value}", "Field")?;
+        writeln!(
+            out,
+            "{:<9} {} = {}",
+            "Field",
+            sanitize(key),
+            sanitize(value)
+        )?;
     }
     match history.len() {
         1 => writeln!(out, "History   1 event")?,
@@ -260,4 +307,119 @@ pub fn customer(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::api::{Customer, Source};
+
+    /// Every way a string has been seen to take over a terminal.
+    const HOSTILE: &str = "A\u{1b}]52;c;cm0gLXJmIH4=\u{7}B\u{1b}]0;pwned\u{7}C\u{1b}[2J\
+                           D\u{9b}31mE\u{202e}F\u{2066}G\u{200b}H\u{85}I\u{2028}J\u{7f}K";
+
+    fn hostile(text: &str) -> String {
+        format!("{text}{HOSTILE}")
+    }
+
+    fn listed() -> Listed {
+        let customer = Customer {
+            id: hostile("cus_"),
+            display_id: 7,
+            name: hostile("=HYPERLINK(\"x\")"),
+            domain: Some(hostile("acme.com")),
+            owner_id: Some(hostile("usr_")),
+            plan: Some(hostile("+Growth")),
+            tags: vec![hostile("-tag"), hostile("@tag")],
+            custom_fields: BTreeMap::from([(hostile("key"), hostile("value"))]),
+            source: Source::Other(hostile("src")),
+            archived: false,
+            created_at: datetime!(2026-11-26 10:00:00 UTC),
+            updated_at: datetime!(2026-11-26 10:00:00 UTC),
+        };
+        Listed {
+            entry: Entry::from(customer),
+            badge: Some(2),
+            owner: Some(hostile("Mallory")),
+            mine: false,
+        }
+    }
+
+    /// No ESC, no C0 or C1 control other than a line break, no bidi or
+    /// zero-width character.
+    fn assert_printable(output: &str) {
+        for line in output.lines() {
+            assert!(!has_forbidden_chars(line), "{line:?}");
+        }
+        assert!(!output.contains('\u{1b}') && !output.contains('\u{9b}'));
+    }
+
+    fn print(format: Format) -> String {
+        let mut out = Vec::new();
+        customers(&[listed()], format, &mut out).expect("printed");
+        String::from_utf8(out).expect("UTF-8")
+    }
+
+    #[test]
+    fn the_table_csv_and_json_print_no_escape_control_or_bidi_character() {
+        for format in [Format::Table, Format::Csv, Format::Json] {
+            let output = print(format);
+            assert_printable(&output);
+            assert!(output.contains("ABCDEF"), "{format:?}: {output}");
+        }
+        let mut shown = Vec::new();
+        customer(&listed(), &[], &hostile("https://x/"), false, &mut shown).expect("shown");
+        assert_printable(&String::from_utf8(shown).expect("UTF-8"));
+        let mut json = Vec::new();
+        customer(&listed(), &[], "https://x/", true, &mut json).expect("shown");
+        assert_printable(&String::from_utf8(json).expect("UTF-8"));
+    }
+
+    #[test]
+    fn json_is_valid_and_holds_the_sanitised_text() {
+        let output = print(Format::Json);
+        let rows: serde_json::Value = serde_json::from_str(&output).expect("valid JSON");
+        let row = &rows[0];
+        assert_eq!(row["owner"], sanitize(&hostile("Mallory")).as_ref());
+        assert_eq!(row["id"], sanitize(&hostile("cus_")).as_ref());
+        assert!(
+            row["owner"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("MalloryABCDEFGH I J"))
+        );
+    }
+
+    #[test]
+    fn json_writes_invisible_and_c1_characters_as_escapes() {
+        let mut out = Vec::new();
+        let text = "a\u{9b}b\u{202e}c\u{200b}d\u{2028}e\u{1b}f 👩\u{200d}💻 é";
+        write_json(&serde_json::json!({ "text": text }), &mut out).expect("written");
+        let json = String::from_utf8(out).expect("UTF-8");
+        assert!(
+            json.contains(r"a\u009bb\u202ec\u200bd\u2028e\u001bf"),
+            "{json}"
+        );
+        assert!(json.contains("👩\\u200d💻 é"), "{json}");
+        let back: serde_json::Value = serde_json::from_str(&json).expect("valid");
+        assert_eq!(back["text"], text);
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote() {
+        for formula in ["=1+2", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "  =1"] {
+            assert!(csv_cell(formula).starts_with('\''), "{formula:?}");
+        }
+        for plain in ["Acme", "1042", "a=b", "", "2026-11-26 10:00"] {
+            assert_eq!(csv_cell(plain), plain);
+        }
+        let output = print(Format::Csv);
+        let row = output.lines().nth(1).expect("a row");
+        assert!(row.contains("'=HYPERLINK"), "{row}");
+        assert!(row.contains("'+Growth"), "{row}");
+        assert!(row.contains(",'-tag"), "{row}");
+    }
 }

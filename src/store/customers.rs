@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use rusqlite::{Connection, Row, params};
+use time::OffsetDateTime;
 
 use super::{
     Store, StoreError, decode, encode_unless_empty, micros, optional_text, sync_state, text,
@@ -18,6 +19,11 @@ use super::{
 use crate::api::{Customer, Source};
 
 const TABLE: &str = "customers";
+
+/// How far past the server's clock a record's `updated_at` may be and still
+/// move the high-water mark: the `Date` header has whole seconds, and
+/// without one the local clock stands in for the server's.
+const CLOCK_SLACK: time::Duration = time::Duration::MINUTE;
 
 impl Store {
     /// Every cached customer (all live: archived ones are never kept), in
@@ -48,23 +54,51 @@ impl Store {
 
     /// Applies one sync page in one transaction: live customers are cached,
     /// archived ones leave the cache (with their history), and the
-    /// high-water mark rises to the page's greatest `updated_at`.
+    /// high-water mark rises to the page's greatest `updated_at`, but never
+    /// past this machine's clock (see [`Store::apply_page_as_of`]).
     ///
     /// A record older than the cached one for the same id is ignored, so
     /// pages may be re-applied or arrive late. If the transaction is
     /// interrupted, neither the rows nor the mark are saved, and the next
     /// sync resumes from the previous mark.
     pub fn apply_page(&mut self, page: &[Customer]) -> Result<(), StoreError> {
+        self.apply_page_as_of(page, OffsetDateTime::now_utc())
+    }
+
+    /// [`Store::apply_page`] for a page the server sent at `server_now` (its
+    /// `Date` header; else this machine's clock). The high-water mark rises
+    /// to the greatest `updated_at` on the page that is not in the future
+    /// (more than a minute past `server_now`): a record dated in year
+    /// 9999 is cached, but the mark stays where the next incremental sync
+    /// still sees every later change. A mark already in the future (left by
+    /// an older version) comes down.
+    pub fn apply_page_as_of(
+        &mut self,
+        page: &[Customer],
+        server_now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let latest_sane = server_now + CLOCK_SLACK;
         let tx = self.conn.transaction()?;
         for customer in page {
             if customer.archived {
                 forget_unless_newer(&tx, &customer.id, micros(customer.updated_at))?;
+                forget_if_future(&tx, &customer.id, latest_sane)?;
             } else {
                 upsert_if_newer(&tx, customer)?;
+                // Not applied: the cached copy is newer, or dated in the
+                // future, and then the server's copy wins.
+                if tx.changes() == 0 && forget_if_future(&tx, &customer.id, latest_sane)? {
+                    upsert_if_newer(&tx, customer)?;
+                }
             }
         }
-        if let Some(newest) = page.iter().map(|c| c.updated_at).max() {
-            sync_state::raise_high_water(&tx, newest)?;
+        let newest = page
+            .iter()
+            .map(|c| c.updated_at)
+            .filter(|updated_at| *updated_at <= latest_sane)
+            .max();
+        if let Some(newest) = newest {
+            sync_state::raise_high_water(&tx, newest, latest_sane)?;
         }
         tx.commit()?;
         Ok(())
@@ -223,6 +257,20 @@ pub(super) fn forget_unless_newer(
     Ok(())
 }
 
+/// Removes the cached customer `id` if its `updated_at` is past
+/// `latest_sane`: a version dated in the future would otherwise shadow
+/// every real one after it. True when it was removed.
+fn forget_if_future(
+    conn: &Connection,
+    id: &str,
+    latest_sane: OffsetDateTime,
+) -> rusqlite::Result<bool> {
+    let removed = conn
+        .prepare_cached("DELETE FROM customers_v2 WHERE id = ?1 AND updated_at > ?2")?
+        .execute(params![id, micros(latest_sane)])?;
+    Ok(removed > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
@@ -335,6 +383,88 @@ mod tests {
         assert!(store.load_customers().expect("load").is_empty());
         assert_eq!(store.load_history("cus_a").expect("history"), None);
         assert_eq!(store.high_water().expect("high water"), Some(at(10)));
+    }
+
+    #[test]
+    fn a_record_from_the_far_future_is_cached_but_does_not_move_the_mark() {
+        let mut store = Store::open_in_memory().expect("store");
+        let mut future = customer("cus_future", 0, false);
+        future.updated_at = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        store
+            .apply_page_as_of(&[customer("cus_a", 30, false), future], at(100))
+            .expect("apply");
+        assert_eq!(store.high_water().expect("high water"), Some(at(30)));
+        let ids: Vec<String> = store
+            .load_customers()
+            .expect("load")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(ids.contains(&"cus_future".to_owned()), "{ids:?}");
+
+        // Later pages move it on as usual; a record a little ahead of the
+        // server's whole-second clock counts, one further ahead does not.
+        store
+            .apply_page_as_of(&[customer("cus_b", 150, false)], at(200))
+            .expect("apply");
+        assert_eq!(store.high_water().expect("high water"), Some(at(150)));
+        store
+            .apply_page_as_of(&[customer("cus_c", 230, false)], at(200))
+            .expect("apply");
+        assert_eq!(store.high_water().expect("high water"), Some(at(230)));
+        store
+            .apply_page_as_of(&[customer("cus_d", 500, false)], at(300))
+            .expect("apply");
+        assert_eq!(store.high_water().expect("high water"), Some(at(230)));
+    }
+
+    #[test]
+    fn a_record_dated_in_the_future_gives_way_to_the_servers_later_correction() {
+        let mut store = Store::open_in_memory().expect("store");
+        let mut future = customer("cus_a", 0, false);
+        future.updated_at = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        store.apply_page_as_of(&[future], at(100)).expect("apply");
+
+        let mut fixed = customer("cus_a", 150, false);
+        fixed.name = "Fixed".to_owned();
+        store
+            .apply_page_as_of(&[fixed.clone()], at(200))
+            .expect("apply");
+        assert_eq!(store.load_customers().expect("load"), vec![fixed]);
+
+        // An older copy still never replaces a newer one.
+        store
+            .apply_page_as_of(&[customer("cus_a", 120, false)], at(200))
+            .expect("apply");
+        assert_eq!(store.load_customers().expect("load")[0].name, "Fixed");
+
+        // Nor does an archive keep a future-dated copy alive.
+        let mut future = customer("cus_b", 0, false);
+        future.updated_at = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        store.apply_page_as_of(&[future], at(200)).expect("apply");
+        store
+            .apply_page_as_of(&[customer("cus_b", 210, true)], at(220))
+            .expect("apply");
+        let ids: Vec<String> = store
+            .load_customers()
+            .expect("load")
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, ["cus_a"]);
+    }
+
+    #[test]
+    fn a_mark_already_past_the_servers_now_comes_down_with_the_next_page() {
+        let mut store = Store::open_in_memory().expect("store");
+        store
+            .apply_page_as_of(&[customer("cus_a", 1_000, false)], at(1_000))
+            .expect("apply");
+        assert_eq!(store.high_water().expect("high water"), Some(at(1_000)));
+        store
+            .apply_page_as_of(&[customer("cus_b", 40, false)], at(50))
+            .expect("apply");
+        assert_eq!(store.high_water().expect("high water"), Some(at(40)));
     }
 
     #[test]

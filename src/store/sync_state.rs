@@ -26,6 +26,16 @@ impl Store {
         read_time(&self.conn, HIGH_WATER)
     }
 
+    /// Where the next sync starts: the [high-water mark](Store::high_water),
+    /// unless it is more than a day past `now`. Such a mark can only come
+    /// from a record dated in the future (left by an older version, before
+    /// the mark was kept to the server's clock), and would hide every later
+    /// change; `None` then asks for a full sync, which sets it right.
+    pub fn sync_since(&self, now: OffsetDateTime) -> Result<Option<OffsetDateTime>, StoreError> {
+        let mark = self.high_water()?;
+        Ok(mark.filter(|mark| *mark <= now + time::Duration::DAY))
+    }
+
     /// When the last sync completed, as recorded by
     /// [`Store::set_last_synced`]; `None` if none has yet.
     pub fn last_synced(&self) -> Result<Option<OffsetDateTime>, StoreError> {
@@ -38,15 +48,17 @@ impl Store {
     }
 }
 
-/// Raises the high-water mark to `newest`; never lowers it. Called inside
-/// the transaction that applies the page, so the mark and the rows it
-/// covers are saved together.
+/// Raises the high-water mark to `newest`; never lowers it, unless the mark
+/// is past `latest_sane` (a future date can only be a bad record's): then
+/// it comes down to `newest`. Called inside the transaction that applies
+/// the page, so the mark and the rows it covers are saved together.
 pub(super) fn raise_high_water(
     conn: &Connection,
     newest: OffsetDateTime,
+    latest_sane: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let current = read_time(conn, HIGH_WATER)?;
-    if current.is_none_or(|current| newest > current) {
+    if current.is_none_or(|current| newest > current || current > latest_sane) {
         write_time(conn, HIGH_WATER, newest)?;
     }
     Ok(())
@@ -100,6 +112,26 @@ mod tests {
 
         store.set_last_synced(at(1_700_000_000)).expect("set again");
         assert_eq!(store.last_synced().expect("get"), Some(at(1_700_000_000)));
+    }
+
+    #[test]
+    fn a_mark_far_in_the_future_asks_for_a_full_sync() {
+        let store = Store::open_in_memory().expect("store");
+        store
+            .conn
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, '9999-12-31T23:59:59Z')",
+                [HIGH_WATER],
+            )
+            .expect("insert");
+        assert_eq!(store.sync_since(at(1_800_000_000)).expect("since"), None);
+
+        write_time(&store.conn, HIGH_WATER, at(1_800_000_100)).expect("write");
+        assert_eq!(
+            store.sync_since(at(1_800_000_000)).expect("since"),
+            Some(at(1_800_000_100)),
+            "a clock a little behind the server's keeps the mark"
+        );
     }
 
     #[test]

@@ -67,6 +67,10 @@ impl Engine {
         let mut generation = 0;
         let mut failures = 0u32;
         let mut next_run = Instant::now();
+        // The next run ignores the high-water mark; `running_full`: the
+        // run in progress does (a failed one is tried again as full).
+        let mut full_next = false;
+        let mut running_full = false;
         let mut running: JoinSet<Result<(), RunError>> = JoinSet::new();
         let mut histories: JoinSet<()> = JoinSet::new();
         let mut delivery = Delivery::default();
@@ -80,6 +84,12 @@ impl Engine {
                             next_run = Instant::now();
                         }
                         delivery.wake();
+                    }
+                    Some(SyncCommand::FullRefresh) => {
+                        full_next = true;
+                        if running.is_empty() {
+                            next_run = Instant::now();
+                        }
                     }
                     Some(SyncCommand::LoadHistory(id)) => {
                         histories.spawn(self.clone().load_history(id));
@@ -103,7 +113,8 @@ impl Engine {
                 }
                 _ = sleep_until(next_run), if running.is_empty() => {
                     generation += 1;
-                    running.spawn(self.clone().sync_once(generation));
+                    running_full = std::mem::take(&mut full_next);
+                    running.spawn(self.clone().sync_once(generation, running_full));
                 }
                 Some(_) = histories.join_next() => {}
                 Some(outcome) = running.join_next() => {
@@ -123,10 +134,15 @@ impl Engine {
                             // reports the queue, which another process may
                             // have changed since.
                             delivery.wake();
-                            after(self.config.refresh_every)
+                            if full_next {
+                                Instant::now()
+                            } else {
+                                after(self.config.refresh_every)
+                            }
                         }
                         Err(RunError::Stopped) => break,
                         Err(RunError::Api(err)) => {
+                            full_next |= running_full;
                             let retry_in = self.backoff(failures);
                             failures = failures.saturating_add(1);
                             self.emit(SyncEvent::Failed {
@@ -237,9 +253,14 @@ impl Engine {
         self.emit(event);
     }
 
-    async fn sync_once(self, generation: u64) -> Result<(), RunError> {
-        let since = match self.store.with(|s| s.high_water()).await {
-            Ok(since) => since,
+    /// One sync run: the team, then every customer changed since the
+    /// high-water mark (all of them when `full`). Records the client cannot
+    /// read are counted in `Finished`; the mark never moves past the
+    /// server's clock.
+    async fn sync_once(self, generation: u64, full: bool) -> Result<(), RunError> {
+        let now = OffsetDateTime::now_utc();
+        let since = match self.store.with(move |s| s.sync_since(now)).await {
+            Ok(since) => since.filter(|_| !full),
             Err(StoreFailure::Closed) => return Err(RunError::Stopped),
             Err(StoreFailure::Failed(err)) => {
                 self.report_store(err);
@@ -269,7 +290,9 @@ impl Engine {
         while let Some(customers) = pages.next().await? {
             fetched += customers.len();
             let saved = customers.clone();
-            self.write(move |s| s.apply_page(&saved)).await?;
+            let server_now = pages.server_time().unwrap_or_else(OffsetDateTime::now_utc);
+            self.write(move |s| s.apply_page_as_of(&saved, server_now))
+                .await?;
             self.emit(SyncEvent::Page {
                 generation,
                 customers,
@@ -278,7 +301,11 @@ impl Engine {
         }
         let at = OffsetDateTime::now_utc();
         self.write(move |s| s.set_last_synced(at)).await?;
-        self.emit(SyncEvent::Finished { generation, at });
+        self.emit(SyncEvent::Finished {
+            generation,
+            at,
+            skipped: pages.skipped(),
+        });
         Ok(())
     }
 

@@ -47,6 +47,9 @@ pub enum SyncCommand {
     /// Sync now (if a sync is already running, this does nothing), and
     /// retry a waiting outbox item now.
     Refresh,
+    /// Sync everything again from the start, ignoring the high-water mark:
+    /// now, or right after the run in progress.
+    FullRefresh,
     /// Send the cached history of a customer, then fetch it fresh.
     LoadHistory(String),
     /// Send a change to the server through the outbox: it is stored first
@@ -89,10 +92,13 @@ pub enum SyncEvent {
         customers: Vec<Customer>,
         fetched: usize,
     },
-    /// The run finished; the cache now matches the server as of `at`.
+    /// The run finished; the cache now matches the server as of `at`,
+    /// except for `skipped` records the client could not read (left out
+    /// and logged).
     Finished {
         generation: u64,
         at: OffsetDateTime,
+        skipped: usize,
     },
     /// The run failed; the engine tries again after `retry_in`.
     Failed {
@@ -232,9 +238,8 @@ pub fn short_reason(err: &ApiError) -> String {
         ApiError::Network { reason } => reason.clone(),
         ApiError::Timeout => "timed out".to_owned(),
         ApiError::RateLimited { .. } => "rate limited".to_owned(),
-        ApiError::Api {
-            status: 401 | 403, ..
-        } => "the API key was refused".to_owned(),
+        ApiError::Api { status: 401, .. } => "the API key was refused".to_owned(),
+        ApiError::Api { status: 403, .. } => "the API key is not allowed to do that".to_owned(),
         ApiError::Api { status, .. } if *status >= 500 => format!("server error {status}"),
         ApiError::Api {
             status, message, ..
@@ -256,5 +261,14 @@ mod tests {
         assert!(after(Duration::from_secs(u64::MAX)) <= far + Duration::from_secs(1));
         let soon = after(Duration::from_secs(60));
         assert!(soon >= now + Duration::from_secs(60) && soon < far);
+    }
+
+    #[test]
+    fn a_403_is_not_allowed_and_only_a_401_is_a_refused_key() {
+        let forbidden = short_reason(&ApiError::api(403, "forbidden", "no", None));
+        assert!(forbidden.contains("not allowed"), "{forbidden}");
+        assert!(!forbidden.contains("refused"), "{forbidden}");
+        let unauthorized = short_reason(&ApiError::api(401, "unauthorized", "no", None));
+        assert_eq!(unauthorized, "the API key was refused");
     }
 }

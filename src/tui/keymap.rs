@@ -246,7 +246,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Refresh,
         keys: &[ch('r')],
         label: "r",
-        description: "sync with Pivotal now",
+        description: "sync now (twice quickly: sync everything)",
         hint: None,
         detail_hint: None,
     },

@@ -156,6 +156,11 @@ pub struct SyncState {
     /// The newest sync run the app has heard of; older runs' pages are stale.
     pub generation: u64,
     pub last_synced: Option<OffsetDateTime>,
+    /// Records the last finished run could not read (left out, logged).
+    pub skipped: usize,
+    /// When `r` last asked for a sync: a second `r` soon after asks for a
+    /// full one.
+    pub refresh_asked_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -300,11 +305,12 @@ impl State {
         }
     }
 
-    /// The link teammates open for a customer: `<base>/customers/<display_id>`.
+    /// The link teammates open for a customer: `<base>/customers/<display_id>`,
+    /// sanitised (the base comes from the settings file).
     pub fn share_url(&self, display_id: u64) -> String {
         format!(
             "{}/customers/{display_id}",
-            self.share_url_base.trim_end_matches('/')
+            crate::domain::sanitize(&self.share_url_base).trim_end_matches('/')
         )
     }
 
@@ -372,6 +378,11 @@ impl State {
                 SyncStatus::Offline(format!("offline — retrying in {secs}s ({reason}){cached}"))
             }
             SyncPhase::Idle => match self.sync.last_synced {
+                Some(at) if self.sync.skipped > 0 => SyncStatus::Offline(format!(
+                    "synced {} · {}",
+                    format::ago(self.now, at),
+                    unreadable(self.sync.skipped)
+                )),
                 Some(at) => SyncStatus::Fresh(format!("synced {}", format::ago(self.now, at))),
                 None if self.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
                 None => SyncStatus::Busy("reading cache…".to_owned()),
@@ -388,6 +399,14 @@ impl State {
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
             SyncPhase::Idle => self.sync.last_synced.map(|_| Duration::from_secs(10)),
         }
+    }
+}
+
+/// `1 record could not be read`, for the status line.
+fn unreadable(skipped: usize) -> String {
+    match skipped {
+        1 => "1 record could not be read".to_owned(),
+        n => format!("{} records could not be read", format::count(n)),
     }
 }
 

@@ -18,6 +18,8 @@ use crate::sync::{SyncCommand, SyncEvent};
 
 /// Rows moved per mouse-wheel notch.
 const WHEEL_ROWS: usize = 3;
+/// A second `r` this soon after the first syncs everything again.
+const FULL_REFRESH_WITHIN: time::Duration = time::Duration::seconds(2);
 
 /// Applies `message` to `state`, marks the state dirty when what is on
 /// screen changed, and returns the work to do.
@@ -186,6 +188,16 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Action::Reverse => finder::set_sort(state, state.customers.sort().flipped()),
         Action::Refresh => {
             state.mark_dirty();
+            let again = state
+                .sync
+                .refresh_asked_at
+                .replace(state.now)
+                .is_some_and(|at| state.now - at <= FULL_REFRESH_WITHIN);
+            if again {
+                state.sync.refresh_asked_at = None;
+                state.flash = Some("syncing every customer again".to_owned());
+                return vec![Command::Sync(SyncCommand::FullRefresh)];
+            }
             return vec![Command::Sync(SyncCommand::Refresh)];
         }
         Action::Help => {
@@ -295,10 +307,15 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             }
             apply_customers(state, customers);
         }
-        SyncEvent::Finished { generation, at } => {
+        SyncEvent::Finished {
+            generation,
+            at,
+            skipped,
+        } => {
             if generation >= state.sync.generation {
                 state.sync.phase = SyncPhase::Idle;
                 state.sync.last_synced = Some(at);
+                state.sync.skipped = skipped;
                 state.notice = None;
             }
             if std::mem::take(&mut state.remember_api_url) {

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod hostile;
 
 use std::time::Duration;
 

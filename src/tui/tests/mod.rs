@@ -361,6 +361,56 @@ fn on_a_short_screen_help_scrolls_to_every_key() {
 }
 
 #[test]
+fn r_twice_within_two_seconds_asks_for_a_full_sync() {
+    let mut state = demo_app(80, 24);
+    let r = |state: &mut State| press(state, KeyCode::Char('r'));
+    assert_eq!(r(&mut state), vec![Command::Sync(SyncCommand::Refresh)]);
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(1)));
+    assert_eq!(r(&mut state), vec![Command::Sync(SyncCommand::FullRefresh)]);
+    assert!(screen(&state).contains("syncing every customer again"));
+
+    // A third press starts counting again; one long after is a plain sync.
+    assert_eq!(r(&mut state), vec![Command::Sync(SyncCommand::Refresh)]);
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(10)));
+    assert_eq!(r(&mut state), vec![Command::Sync(SyncCommand::Refresh)]);
+}
+
+#[test]
+fn records_a_sync_could_not_read_are_counted_in_the_status_line() {
+    let mut state = demo_app(80, 24);
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Started {
+            generation: 1,
+            full: false,
+        }),
+    );
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Finished {
+            generation: 1,
+            at: NOW,
+            skipped: 1,
+        }),
+    );
+    let shown = screen(&state);
+    assert!(
+        shown.contains("synced just now · 1 record could not be read"),
+        "{shown}"
+    );
+
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Finished {
+            generation: 2,
+            at: NOW,
+            skipped: 0,
+        }),
+    );
+    assert!(!screen(&state).contains("could not be read"));
+}
+
+#[test]
 fn q_and_ctrl_c_quit_and_r_refreshes() {
     let mut state = demo_app(80, 24);
     assert_eq!(
