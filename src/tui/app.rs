@@ -90,7 +90,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     );
     state.demo = config.demo;
     state.share_url_base = config.share_url_base;
-    state.notice = store_problem;
+    state.store_problem = store_problem;
     state.changes_blocked = changes_blocked;
     state.config_problem = config.settings.problem().map(str::to_owned);
     match Keymap::with_overrides(&settings.keys) {
@@ -188,15 +188,14 @@ async fn open_store(path: PathBuf) -> Result<(Store, Option<String>, Option<Stri
     match opened {
         Ok((store, None)) => Ok((store, None, None)),
         Ok((store, Some(recovered))) => {
-            let notice = format!(
-                "the local cache was damaged; it was moved to {} and is rebuilt",
-                recovered.moved_to.display()
-            );
+            // Where the old copy went is in the log (a long path).
+            tracing::warn!(moved_to = %recovered.moved_to.display(), "rebuilding a damaged local cache");
+            let notice = "local cache was damaged: rebuilt, old copy kept (see the log)".to_owned();
             Ok((store, Some(notice), None))
         }
         Err(err) => {
             tracing::warn!(error = %err, "the local store cannot be opened; working from memory");
-            let notice = format!("local cache unavailable ({err}); nothing is kept after quitting");
+            let notice = format!("local cache unavailable ({err}); changes cannot be saved");
             let blocked = format!("the local cache cannot be written ({err})");
             Ok((Store::open_in_memory()?, Some(notice), Some(blocked)))
         }

@@ -63,6 +63,9 @@ pub struct State {
     pub demo: bool,
     /// A problem to show in the status line that is not about syncing.
     pub notice: Option<String>,
+    /// What went wrong with the local store when the app opened it (moved
+    /// aside as damaged, or not usable at all): shown for the whole session.
+    pub store_problem: Option<String>,
     /// Why changes cannot be made: the local store could not be opened for
     /// writing, so nothing could be kept until it is sent. `None` normally.
     pub changes_blocked: Option<String>,
@@ -202,6 +205,7 @@ impl State {
             now,
             demo: false,
             notice: None,
+            store_problem: None,
             changes_blocked: None,
             config_problem: None,
             flash: None,

@@ -216,7 +216,8 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled(pending, theme.warning()));
     }
-    for problem in [&state.notice, &state.config_problem].into_iter().flatten() {
+    let problems = [&state.store_problem, &state.notice, &state.config_problem];
+    for problem in problems.into_iter().flatten() {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled(problem.clone(), theme.error()));
     }
