@@ -336,3 +336,73 @@ fn decode<T: DeserializeOwned>(table: &'static str, id: &str, body: &str) -> Res
         cause,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_file_is_moved_aside_kept_and_replaced_by_a_fresh_store() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("accounts").join("a.sqlite3");
+        std::fs::create_dir_all(path.parent().expect("folder")).expect("folder");
+        std::fs::write(&path, b"not a database at all, just some bytes").expect("write");
+
+        let (store, recovered) = Store::open_or_recover(&path).expect("recovers");
+        let moved_to = recovered.expect("said where the old file went").moved_to;
+        assert_eq!(
+            std::fs::read(&moved_to).expect("kept"),
+            b"not a database at all, just some bytes"
+        );
+        assert!(store.outbox_pending().expect("a working store").is_empty());
+        drop(store);
+        let (_, again) = Store::open_or_recover(&path).expect("opens");
+        assert_eq!(again, None, "a sound file is left alone");
+    }
+
+    #[test]
+    fn a_folder_that_cannot_hold_the_file_is_an_error_not_damage() {
+        let dir = tempfile::tempdir().expect("dir");
+        let blocker = dir.path().join("accounts");
+        std::fs::write(&blocker, b"a file where the folder should be").expect("write");
+        let err = Store::open_or_recover(&blocker.join("a.sqlite3")).expect_err("cannot");
+        assert!(!err.is_damage(), "{err}");
+        assert_eq!(
+            std::fs::read(&blocker).expect("untouched"),
+            b"a file where the folder should be"
+        );
+    }
+
+    #[test]
+    fn many_connections_opening_a_new_file_at_once_all_succeed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("accounts").join("new.sqlite3");
+        let opened: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| Store::open(&path).map(drop)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("no panic"))
+                .collect()
+        });
+        for result in opened {
+            result.expect("every first open succeeds");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_is_the_users_alone_even_if_an_older_build_made_it_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("accounts").join("a.sqlite3");
+        drop(Store::open(&path).expect("open"));
+        let mode = |p: &Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().expect("folder")), 0o700);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        drop(Store::open(&path).expect("open"));
+        assert_eq!(mode(&path), 0o600);
+    }
+}

@@ -727,4 +727,102 @@ mod tests {
             "the unreadable item stays for the build that wrote it"
         );
     }
+
+    fn claimed(claim: Claim) -> OutboxItem {
+        match claim {
+            Claim::Item(item) => *item,
+            other => panic!("expected the head, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_head_goes_to_one_claimant_at_a_time_and_in_queue_order() {
+        let mut store = Store::open_in_memory().expect("store");
+        let (first, second) = (IdempotencyKey::new(), IdempotencyKey::new());
+        store
+            .outbox_push(&first, &create("One"), at(1))
+            .expect("push");
+        store
+            .outbox_push(&second, &create("Two"), at(2))
+            .expect("push");
+        let (app, cli) = (Claimant::new(), Claimant::new());
+
+        assert_eq!(
+            claimed(store.outbox_claim(&app, at(10)).expect("claim")).key,
+            first
+        );
+        // Another claimant, in this running process: the head is taken, and
+        // the item behind it waits for it.
+        assert_eq!(
+            store.outbox_claim(&cli, at(11)).expect("claim"),
+            Claim::Busy
+        );
+        // The holder may claim again (a retry after its own store failure).
+        assert_eq!(
+            claimed(store.outbox_claim(&app, at(12)).expect("claim")).key,
+            first
+        );
+
+        store
+            .outbox_release(&first, &app, "server error 503")
+            .expect("release");
+        let item = claimed(store.outbox_claim(&cli, at(13)).expect("claim"));
+        assert_eq!((item.key, item.attempts), (first.clone(), 1));
+        store.outbox_remove(&first).expect("settled");
+        assert_eq!(
+            claimed(store.outbox_claim(&app, at(14)).expect("claim")).key,
+            second
+        );
+        store.outbox_remove(&second).expect("settled");
+        assert_eq!(
+            store.outbox_claim(&cli, at(15)).expect("claim"),
+            Claim::Empty
+        );
+    }
+
+    #[test]
+    fn a_claim_whose_process_is_gone_or_past_its_lease_is_taken_over() {
+        let mut store = Store::open_in_memory().expect("store");
+        let key = IdempotencyKey::new();
+        store
+            .outbox_push(&key, &create("One"), at(1))
+            .expect("push");
+        let gone = Claimant {
+            token: "killed".into(),
+            // No process has this id (pids are far smaller).
+            pid: i32::MAX.cast_unsigned(),
+        };
+        claimed(store.outbox_claim(&gone, at(10)).expect("claim"));
+        let next = Claimant::new();
+        assert_eq!(
+            claimed(store.outbox_claim(&next, at(11)).expect("claim")).key,
+            key
+        );
+
+        // A live process that has held it longer than the lease.
+        let lease = i64::try_from(CLAIM_LEASE.as_secs()).expect("small");
+        let later = Claimant::new();
+        assert_eq!(
+            store.outbox_claim(&later, at(12)).expect("claim"),
+            Claim::Busy
+        );
+        assert_eq!(
+            claimed(store.outbox_claim(&later, at(12 + lease)).expect("claim")).key,
+            key
+        );
+    }
+
+    #[test]
+    fn releasing_every_claim_of_a_stopping_engine_frees_the_head() {
+        let mut store = Store::open_in_memory().expect("store");
+        let key = IdempotencyKey::new();
+        store
+            .outbox_push(&key, &create("One"), at(1))
+            .expect("push");
+        let (stopping, other) = (Claimant::new(), Claimant::new());
+        claimed(store.outbox_claim(&stopping, at(10)).expect("claim"));
+        store.outbox_release_all(&stopping).expect("release");
+        let item = claimed(store.outbox_claim(&other, at(11)).expect("claim"));
+        assert_eq!((item.key, item.attempts), (key, 0), "no attempt counted");
+    }
 }
