@@ -6,7 +6,7 @@
 //! It knows keys and ids only; computing the key is [`super::host::duplicate_key`]'s
 //! job, and deciding which customers are live is the caller's. No I/O, no UI.
 
-use std::collections::{HashMap, HashSet};
+use hashbrown::{HashMap, HashSet};
 
 /// Duplicate key → the ids of the live customers that have it.
 ///

@@ -141,33 +141,89 @@ pub fn compare(sort: Sort, owners: &OwnerNames, a: &Entry, b: &Entry) -> Orderin
 /// A blank value's rank: after every other.
 const BLANK: u32 = u32::MAX;
 
+/// Each slot's place in name order ([`name_order`], A→Z), by slot: the
+/// tie-break of every order, computed once so that sorting by any column
+/// compares integers only. One O(n log n) sort of the entries by name.
+pub(super) fn name_ranks(entries: &[Entry]) -> Vec<u32> {
+    let mut by_name: Vec<u32> = (0..slot_count(entries)).collect();
+    by_name.sort_unstable_by(|&a, &b| name_order(&entries[a as usize], &entries[b as usize]));
+    ranks_from_order(&by_name, false)
+}
+
+/// Name ranks read off slots that are already in name order (`reversed`:
+/// Z→A). O(n).
+pub(super) fn ranks_from_order(order: &[u32], reversed: bool) -> Vec<u32> {
+    let mut ranks = vec![0u32; order.len()];
+    let last = order.len().saturating_sub(1);
+    for (position, &slot) in order.iter().enumerate() {
+        let rank = if reversed { last - position } else { position };
+        ranks[slot as usize] = u32::try_from(rank).unwrap_or(u32::MAX);
+    }
+    ranks
+}
+
+fn slot_count(entries: &[Entry]) -> u32 {
+    u32::try_from(entries.len()).unwrap_or(u32::MAX)
+}
+
 /// Sorts `slots` (indexes into `entries`) into the order of [`compare`],
-/// for a whole set at once. Each entry's column value is first turned into
-/// a rank (distinct values are few: plans, owners, sources), so the sort
-/// compares integers, and names only on ties, instead of looking up owner
-/// names and folding case in every comparison.
+/// for a whole set at once.
+#[cfg(test)]
 pub(super) fn sort_slots(slots: &mut [u32], entries: &[Entry], sort: Sort, owners: &OwnerNames) {
-    let entry = |slot: u32| &entries[slot as usize];
-    let ranks = match sort.column {
-        SortColumn::Name | SortColumn::DisplayId | SortColumn::Updated => {
-            return slots.sort_unstable_by(|&a, &b| compare(sort, owners, entry(a), entry(b)));
-        }
-        SortColumn::Domain => ranks(entries, |e| e.domain_key.as_deref(), str::cmp),
-        SortColumn::Owner => ranks(entries, |e| owner_name(owners, e), str::cmp),
-        SortColumn::Plan => ranks(entries, |e| e.plan.as_deref(), caseless),
-        SortColumn::Source => ranks(entries, |e| Some(e.source.as_str()), str::cmp),
+    let ranks = name_ranks(entries);
+    sort_slots_ranked(slots, entries, sort, owners, &ranks);
+}
+
+/// [`sort_slots`] given each slot's [`name_ranks`]. Each entry's column
+/// value is first turned into an integer key (distinct strings are few:
+/// plans, owners, sources, and are ranked once), so the sort compares
+/// integers only: a key, then the name rank. Blanks take the largest key
+/// and a descending column flips the others, so blanks stay last.
+pub(super) fn sort_slots_ranked(
+    slots: &mut [u32],
+    entries: &[Entry],
+    sort: Sort,
+    owners: &OwnerNames,
+    name_rank: &[u32],
+) {
+    let keys: Vec<u128> = match sort.column {
+        SortColumn::Name => name_rank.iter().map(|&r| u128::from(r)).collect(),
+        SortColumn::DisplayId => entries.iter().map(|e| u128::from(e.display_id)).collect(),
+        // The instant in nanoseconds, as an order-keeping unsigned number.
+        SortColumn::Updated => entries
+            .iter()
+            .map(|e| e.updated_at.unix_timestamp_nanos().cast_unsigned() ^ (1 << 127))
+            .collect(),
+        SortColumn::Domain => widen(ranks(entries, |e| e.domain_key.as_deref(), str::cmp)),
+        SortColumn::Owner => widen(ranks(entries, |e| owner_name(owners, e), str::cmp)),
+        SortColumn::Plan => widen(ranks(entries, |e| e.plan.as_deref(), caseless)),
+        SortColumn::Source => widen(ranks(entries, |e| Some(e.source.as_str()), str::cmp)),
     };
-    slots.sort_unstable_by(|&a, &b| {
-        let (ra, rb) = (ranks[a as usize], ranks[b as usize]);
-        let column = if ra == BLANK || rb == BLANK {
-            ra.cmp(&rb)
-        } else if sort.descending() {
-            rb.cmp(&ra)
-        } else {
-            ra.cmp(&rb)
-        };
-        column.then_with(|| name_order(entry(a), entry(b)))
-    });
+    let descending = sort.descending();
+    let mut keyed: Vec<(u128, u32, u32)> = slots
+        .iter()
+        .map(|&slot| {
+            let key = keys[slot as usize];
+            let key = if key == u128::MAX || !descending {
+                key
+            } else {
+                u128::MAX - 1 - key
+            };
+            (key, name_rank[slot as usize], slot)
+        })
+        .collect();
+    keyed.sort_unstable_by_key(|&(key, rank, _)| (key, rank));
+    for (slot, (_, _, sorted)) in slots.iter_mut().zip(keyed) {
+        *slot = sorted;
+    }
+}
+
+/// Column ranks as sort keys, [`BLANK`] becoming the largest key.
+fn widen(ranks: Vec<u32>) -> Vec<u128> {
+    ranks
+        .into_iter()
+        .map(|r| if r == BLANK { u128::MAX } else { u128::from(r) })
+        .collect()
 }
 
 /// Each entry's rank among the distinct values of a column under `cmp`
@@ -177,10 +233,10 @@ fn ranks<'a>(
     value: impl Fn(&'a Entry) -> Option<&'a str>,
     cmp: impl Fn(&str, &str) -> Ordering,
 ) -> Vec<u32> {
-    let distinct: std::collections::HashSet<&str> = entries.iter().filter_map(&value).collect();
+    let distinct: hashbrown::HashSet<&str> = entries.iter().filter_map(&value).collect();
     let mut distinct: Vec<&str> = distinct.into_iter().collect();
     distinct.sort_unstable_by(|a, b| cmp(a, b));
-    let mut rank_of = HashMap::with_capacity(distinct.len());
+    let mut rank_of = hashbrown::HashMap::with_capacity(distinct.len());
     let mut rank = 0u32;
     for (i, v) in distinct.iter().enumerate() {
         if i > 0 && cmp(distinct[i - 1], v).is_ne() {

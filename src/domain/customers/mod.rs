@@ -8,14 +8,18 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use time::OffsetDateTime;
 
 use super::duplicates::DuplicateIndex;
 use super::host::duplicate_key;
-use super::order::{OwnerNames, Sort, SortColumn, compare, sort_slots};
+use super::order::{
+    OwnerNames, Sort, SortColumn, compare, name_ranks, ranks_from_order, sort_slots_ranked,
+};
 use super::text::sanitize;
 use crate::api::models::{Customer, Source};
 
@@ -120,6 +124,64 @@ impl From<Customer> for Entry {
     }
 }
 
+/// A customer's fields as the local cache holds them, borrowed from the
+/// row being read, so that an [`Entry`] is made straight from the cache
+/// without an intermediate [`Customer`]. Text is sanitised by
+/// [`Entry::from_fields`], as it is from a [`Customer`].
+#[derive(Debug, Clone)]
+pub struct Fields<'a> {
+    pub id: &'a str,
+    pub display_id: u64,
+    pub name: &'a str,
+    pub domain: Option<&'a str>,
+    pub owner_id: Option<&'a str>,
+    pub plan: Option<&'a str>,
+    pub tags: Vec<String>,
+    /// In any order; sorted by key here.
+    pub custom_fields: Vec<(String, String)>,
+    pub source: &'a str,
+    pub archived: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Entry {
+    /// An entry made from borrowed fields: each string is sanitised and
+    /// copied once, at its exact size.
+    #[must_use]
+    pub fn from_fields(fields: Fields<'_>) -> Entry {
+        let owned = |text: &str| sanitize(text).into_owned();
+        let name = owned(fields.name);
+        let sort_key = name.to_lowercase();
+        let domain = fields.domain.map(owned);
+        let domain_key = duplicate_key(domain.as_deref());
+        let mut custom_fields: Vec<(String, String)> = fields
+            .custom_fields
+            .into_iter()
+            .map(|(key, value)| (clean(key), clean(value)))
+            .collect();
+        custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
+        Entry {
+            id: fields.id.to_owned(),
+            display_id: fields.display_id,
+            sort_prefix: prefix_of(&sort_key),
+            sort_key,
+            name,
+            domain,
+            domain_key,
+            owner_id: fields.owner_id.map(owned),
+            plan: fields.plan.map(owned),
+            tags: fields.tags.into_iter().map(clean).collect(),
+            custom_fields,
+            source: clean_source(Source::parse(fields.source)),
+            archived: fields.archived,
+            created_at: fields.created_at,
+            updated_at: fields.updated_at,
+            pending: false,
+        }
+    }
+}
+
 /// The first eight bytes of `key` as a big-endian number, zero-padded, so
 /// that comparing two prefixes orders like comparing the strings' bytes.
 fn prefix_of(key: &str) -> u64 {
@@ -176,8 +238,11 @@ pub struct ApplyStats {
 #[derive(Debug, Clone)]
 pub struct CustomerSet {
     entries: Vec<Entry>,
-    /// Id → index into `entries`.
-    slots: HashMap<String, usize>,
+    /// Id → index into `entries`: slot numbers only, hashed by the id of
+    /// the entry they point at, so no id is stored twice.
+    slots: HashTable<u32>,
+    /// Hashes ids for `slots`.
+    hasher: DefaultHashBuilder,
     duplicates: DuplicateIndex,
     /// Indexes into `entries`, in display order.
     order: Vec<u32>,
@@ -187,6 +252,11 @@ pub struct CustomerSet {
     gone: HashMap<String, OffsetDateTime>,
     /// The order `order` follows.
     sort: Sort,
+    /// Each slot's rank in name order (see [`name_ranks`]), which every
+    /// re-sort uses as its tie-break, while `ranks_valid`: any change to
+    /// the entries drops it, and the next re-sort makes it again.
+    ranks: Vec<u32>,
+    ranks_valid: bool,
     /// Owner names, for [`SortColumn::Owner`].
     owners: OwnerNames,
     /// Changes with every change to what the set shows (entries or their
@@ -228,11 +298,14 @@ impl Default for CustomerSet {
         let version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed);
         CustomerSet {
             entries: Vec::new(),
-            slots: HashMap::new(),
+            slots: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
             duplicates: DuplicateIndex::default(),
             order: Vec::new(),
             gone: HashMap::new(),
             sort: Sort::default(),
+            ranks: Vec::new(),
+            ranks_valid: false,
             owners: OwnerNames::new(),
             version,
             log: Vec::new(),
@@ -259,6 +332,58 @@ enum OrderUpkeep {
 }
 
 impl CustomerSet {
+    /// The set of `entries` (records as the cache holds them, in any order),
+    /// built in one pass: the id table and the duplicate index sized once,
+    /// `entries` kept as the set's own storage (no second copy), and one
+    /// sort by name. Equal to applying them one by one: an archived record
+    /// or a second record for an id goes through [`apply_entries`]
+    /// afterwards.
+    ///
+    /// [`apply_entries`]: Self::apply_entries
+    #[must_use]
+    pub fn from_entries(mut entries: Vec<Entry>) -> CustomerSet {
+        let mut set = CustomerSet::default();
+        let hasher = &set.hasher;
+        set.slots.reserve(entries.len(), |&slot| {
+            hasher.hash_one(entries[slot as usize].id.as_str())
+        });
+        let mut rest = Vec::new();
+        let mut at = 0;
+        while at < entries.len() {
+            let id = entries[at].id.as_str();
+            let hash = hasher.hash_one(id);
+            let known = set
+                .slots
+                .find(hash, |&slot| entries[slot as usize].id == id)
+                .is_some();
+            if known || entries[at].archived {
+                // The last entry, not yet looked at, moves into `at`.
+                rest.push(entries.swap_remove(at));
+                continue;
+            }
+            set.slots.insert_unique(hash, slot_number(at), |&slot| {
+                hasher.hash_one(entries[slot as usize].id.as_str())
+            });
+            if let Some(key) = &entries[at].domain_key {
+                set.duplicates.insert(key, &entries[at].id);
+            }
+            at += 1;
+        }
+        set.entries = entries;
+        set.ranks = name_ranks(&set.entries);
+        set.ranks_valid = true;
+        set.order = vec![0; set.entries.len()];
+        for (slot, &rank) in set.ranks.iter().enumerate() {
+            set.order[rank as usize] = slot_number(slot);
+        }
+        if rest.is_empty() {
+            set.bump();
+        } else {
+            set.apply_entries(rest);
+        }
+        set
+    }
+
     /// Applies a batch of records from the server, in order.
     ///
     /// An archived record removes its customer; a live one inserts or
@@ -300,7 +425,7 @@ impl CustomerSet {
     /// answer to the restore replaces it in turn.
     pub fn reinstate(&mut self, entry: Entry) {
         self.gone.remove(&entry.id);
-        if let Some(&slot) = self.slots.get(&entry.id) {
+        if let Some(slot) = self.slot_of(&entry.id) {
             self.replace_slot(slot, entry, &mut OrderUpkeep::InPlace);
         } else {
             self.push(entry, &mut OrderUpkeep::InPlace);
@@ -318,6 +443,11 @@ impl CustomerSet {
     /// the order changes.
     pub fn set_sort(&mut self, sort: Sort) {
         if sort != self.sort {
+            if !self.ranks_valid && self.sort.column == SortColumn::Name {
+                // `order` is name order already: its ranks cost one pass.
+                self.ranks = ranks_from_order(&self.order, self.sort.descending());
+                self.ranks_valid = true;
+            }
             self.sort = sort;
             self.resort();
         }
@@ -360,7 +490,17 @@ impl CustomerSet {
     }
 
     fn resort(&mut self) {
-        sort_slots(&mut self.order, &self.entries, self.sort, &self.owners);
+        if !self.ranks_valid {
+            self.ranks = name_ranks(&self.entries);
+            self.ranks_valid = true;
+        }
+        sort_slots_ranked(
+            &mut self.order,
+            &self.entries,
+            self.sort,
+            &self.owners,
+            &self.ranks,
+        );
         self.forget_changes();
         self.bump();
     }
@@ -403,7 +543,7 @@ impl CustomerSet {
     /// Applying its record again (with the same or a newer `updated_at`)
     /// brings it back; an older copy stays out.
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
-        let slot = *self.slots.get(id)?;
+        let slot = self.slot_of(id)?;
         let entry = self.remove_slot(slot, &mut OrderUpkeep::InPlace);
         self.gone.insert(entry.id.clone(), entry.updated_at);
         self.bump();
@@ -425,7 +565,7 @@ impl CustomerSet {
     /// The live customer with this id.
     #[must_use]
     pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.slots.get(id).map(|&slot| &self.entries[slot])
+        self.slot_of(id).map(|slot| &self.entries[slot])
     }
 
     /// The customer at `position` in display order. O(1).
@@ -438,9 +578,8 @@ impl CustomerSet {
     /// binary search by its sort key.
     #[must_use]
     pub fn position_of(&self, id: &str) -> Option<usize> {
-        self.slots
-            .get(id)
-            .and_then(|&slot| self.position_of_slot(slot_number(slot)))
+        self.slot_of(id)
+            .and_then(|slot| self.position_of_slot(slot_number(slot)))
     }
 
     /// Where each of `ids` is in display order (`None` for one not live), in
@@ -450,7 +589,7 @@ impl CustomerSet {
     pub fn positions_of(&self, ids: &[&str]) -> Vec<Option<usize>> {
         let mut wanted = vec![u32::MAX; self.entries.len()];
         for (i, id) in ids.iter().enumerate() {
-            if let Some(&slot) = self.slots.get(*id) {
+            if let Some(slot) = self.slot_of(id) {
                 wanted[slot] = slot_number(i);
             }
         }
@@ -520,8 +659,8 @@ impl CustomerSet {
 
     /// Applies one record: stale check, then insert, replace or remove.
     fn apply_one(&mut self, customer: Entry, upkeep: &mut OrderUpkeep, stats: &mut ApplyStats) {
-        match self.slots.get(&customer.id) {
-            Some(&slot) => self.apply_to_live(slot, customer, upkeep, stats),
+        match self.slot_of(&customer.id) {
+            Some(slot) => self.apply_to_live(slot, customer, upkeep, stats),
             None => self.apply_to_absent(customer, upkeep, stats),
         }
     }
@@ -572,8 +711,13 @@ impl CustomerSet {
         if let Some(key) = &entry.domain_key {
             self.duplicates.insert(key, &entry.id);
         }
-        self.slots.insert(entry.id.clone(), slot);
+        let hash = self.hasher.hash_one(entry.id.as_str());
         self.entries.push(entry);
+        let (entries, hasher) = (&self.entries, &self.hasher);
+        self.slots.insert_unique(hash, slot_number(slot), |&other| {
+            hasher.hash_one(entries[other as usize].id.as_str())
+        });
+        self.ranks_valid = false;
         match upkeep {
             OrderUpkeep::InPlace => self.link(slot_number(slot)),
             OrderUpkeep::Deferred { origin } => origin.push(UNPLACED),
@@ -582,6 +726,7 @@ impl CustomerSet {
 
     /// Replaces the entry at `slot` with a newer copy of the same customer.
     fn replace_slot(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
+        self.ranks_valid = false;
         let old = &self.entries[slot];
         if old.domain_key != entry.domain_key {
             if let Some(key) = &old.domain_key {
@@ -631,12 +776,17 @@ impl CustomerSet {
                 origin.swap_remove(slot);
             }
         }
+        self.ranks_valid = false;
+        let hash = self.hasher.hash_one(self.entries[slot].id.as_str());
+        if let Ok(found) = self.slots.find_entry(hash, |&other| other as usize == slot) {
+            found.remove();
+        }
         let entry = self.entries.swap_remove(slot);
-        self.slots.remove(&entry.id);
-        if let Some(moved) = self.entries.get(slot)
-            && let Some(moved_slot) = self.slots.get_mut(&moved.id)
-        {
-            *moved_slot = slot;
+        if let Some(moved) = self.entries.get(slot) {
+            let hash = self.hasher.hash_one(moved.id.as_str());
+            if let Some(moved_slot) = self.slots.find_mut(hash, |&other| other as usize == last) {
+                *moved_slot = slot_number(slot);
+            }
         }
         if let Some(key) = &entry.domain_key {
             self.duplicates.remove(key, &entry.id);
@@ -729,6 +879,14 @@ impl CustomerSet {
 
     fn entry(&self, slot: u32) -> &Entry {
         &self.entries[slot as usize]
+    }
+
+    /// The slot of the live customer `id`.
+    fn slot_of(&self, id: &str) -> Option<usize> {
+        let hash = self.hasher.hash_one(id);
+        self.slots
+            .find(hash, |&slot| self.entries[slot as usize].id == id)
+            .map(|&slot| slot as usize)
     }
 }
 

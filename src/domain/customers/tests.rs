@@ -80,10 +80,16 @@ fn assert_order_is_consistent(set: &CustomerSet) {
         assert_eq!(set.position_of(&entry.id), Some(position), "{}", entry.id);
         assert_eq!(set.at(position).map(|e| &e.id), Some(&entry.id));
         assert_eq!(
-            set.slots.get(&entry.id).map(|&s| &set.entries[s].id),
+            set.slot_of(&entry.id).map(|s| &set.entries[s].id),
             Some(&entry.id)
         );
     }
+    // One table row per live entry, each pointing at a distinct slot.
+    assert_eq!(set.slots.len(), set.len());
+    let mut pointed: Vec<u32> = set.slots.iter().copied().collect();
+    pointed.sort_unstable();
+    pointed.dedup();
+    assert_eq!(pointed.len(), set.len());
     assert_eq!(set.at(set.len()), None);
 }
 
