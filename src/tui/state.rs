@@ -396,14 +396,34 @@ impl State {
 
     /// When the screen next changes by itself, if nothing else happens: the
     /// spinner while syncing, the countdown while offline, the "synced …
-    /// ago" text otherwise. `None` means sleep until an event.
+    /// ago" text otherwise, woken only when that text changes (at most once
+    /// a minute after the first, see [`until_staleness_changes`]). `None` means sleep until an event.
     pub fn next_wakeup(&self) -> Option<Duration> {
         match self.sync.phase {
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
-            SyncPhase::Idle => self.sync.last_synced.map(|_| Duration::from_secs(10)),
+            SyncPhase::Idle => self
+                .sync
+                .last_synced
+                .map(|at| until_staleness_changes(self.now, at)),
         }
     }
+}
+
+/// How long until the "synced … ago" text ([`format::ago`]) reads
+/// differently: the next ten seconds in the first minute, then the next
+/// whole minute, hour or day since `at`, so an idle screen wakes at most
+/// once a minute after the first.
+fn until_staleness_changes(now: OffsetDateTime, at: OffsetDateTime) -> Duration {
+    let secs = (now - at).whole_seconds().max(0);
+    let step = match secs {
+        0..60 => 10,
+        60..3600 => 60,
+        3600..86_400 => 3600,
+        _ => 86_400,
+    };
+    let next = (secs / step + 1) * step;
+    Duration::from_secs(u64::try_from(next - secs).unwrap_or(60).max(1))
 }
 
 /// `1 record could not be read`, for the status line.

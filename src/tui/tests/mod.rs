@@ -438,7 +438,30 @@ fn nothing_is_redrawn_when_nothing_changed() {
     assert!(!state.take_dirty(), "already at the top");
     update(&mut state, Message::Tick(NOW + Duration::from_secs(60)));
     assert!(state.take_dirty(), "\"synced 1m ago\" is new text");
-    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(10)));
+    // Synced 72 s ago: the text next changes at two minutes, and nothing
+    // wakes the app before then.
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(48)));
+}
+
+#[test]
+fn after_the_first_minute_the_idle_app_wakes_at_most_once_a_minute() {
+    // `demo_app` synced 12 s before NOW.
+    let mut state = demo_app(80, 24);
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(8)));
+    let mut woken = 0;
+    let mut at = NOW;
+    while at < NOW + Duration::from_secs(3 * 3600) {
+        let after = state.next_wakeup().expect("idle with a sync time");
+        if at > NOW + Duration::from_secs(60) {
+            assert!(after >= Duration::from_secs(1), "{at}");
+        }
+        at += after;
+        update(&mut state, Message::Tick(at));
+        assert!(state.take_dirty(), "woken at {at} for a text that changed");
+        woken += 1;
+    }
+    // 4 in the first minute, 58 minutes, then hours.
+    assert!(woken <= 4 + 60 + 3, "{woken} wakeups");
 }
 
 #[test]
@@ -462,7 +485,7 @@ fn resizing_relays_out_at_once() {
 #[test]
 fn syncing_is_the_only_time_the_spinner_ticks() {
     let mut state = demo_app(80, 24);
-    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(10)));
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(8)));
     update(
         &mut state,
         Message::Sync(SyncEvent::Started {
