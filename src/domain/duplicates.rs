@@ -24,6 +24,15 @@ pub struct DuplicateIndex {
 }
 
 impl DuplicateIndex {
+    /// An empty index with room for `keys` keys.
+    #[must_use]
+    pub fn with_capacity(keys: usize) -> Self {
+        DuplicateIndex {
+            groups: HashMap::with_capacity(keys),
+            shared: HashSet::new(),
+        }
+    }
+
     /// Records that the customer `id` has the duplicate key `key`. Inserting
     /// the same id under the same key again changes nothing.
     pub fn insert(&mut self, key: &str, id: &str) {

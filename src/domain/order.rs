@@ -144,9 +144,26 @@ const BLANK: u32 = u32::MAX;
 /// Each slot's place in name order ([`name_order`], A→Z), by slot: the
 /// tie-break of every order, computed once so that sorting by any column
 /// compares integers only. One O(n log n) sort of the entries by name.
+///
+/// The sort runs on a compact array of (8-byte name prefix, slot) pairs, so
+/// it reads memory in order rather than chasing entries; only the runs that
+/// share a prefix are then put in order by the full comparison.
 pub(super) fn name_ranks(entries: &[Entry]) -> Vec<u32> {
-    let mut by_name: Vec<u32> = (0..slot_count(entries)).collect();
-    by_name.sort_unstable_by(|&a, &b| name_order(&entries[a as usize], &entries[b as usize]));
+    let mut keyed: Vec<(u64, u32)> = (0..slot_count(entries))
+        .map(|slot| (entries[slot as usize].sort_prefix(), slot))
+        .collect();
+    keyed.sort_unstable_by_key(|&(prefix, _)| prefix);
+    let mut by_name: Vec<u32> = keyed.iter().map(|&(_, slot)| slot).collect();
+    let mut start = 0;
+    while start < keyed.len() {
+        let prefix = keyed[start].0;
+        let end = start + keyed[start..].partition_point(|&(p, _)| p == prefix);
+        if end - start > 1 {
+            by_name[start..end]
+                .sort_unstable_by(|&a, &b| name_order(&entries[a as usize], &entries[b as usize]));
+        }
+        start = end;
+    }
     ranks_from_order(&by_name, false)
 }
 
@@ -194,7 +211,7 @@ pub(super) fn sort_slots_ranked(
             .iter()
             .map(|e| e.updated_at.unix_timestamp_nanos().cast_unsigned() ^ (1 << 127))
             .collect(),
-        SortColumn::Domain => widen(ranks(entries, |e| e.domain_key.as_deref(), str::cmp)),
+        SortColumn::Domain => widen(ranks_by_sorting(entries, |e| e.domain_key.as_deref())),
         SortColumn::Owner => widen(ranks(entries, |e| owner_name(owners, e), str::cmp)),
         SortColumn::Plan => widen(ranks(entries, |e| e.plan.as_deref(), caseless)),
         SortColumn::Source => widen(ranks(entries, |e| Some(e.source.as_str()), str::cmp)),
@@ -224,6 +241,30 @@ fn widen(ranks: Vec<u32>) -> Vec<u128> {
         .into_iter()
         .map(|r| if r == BLANK { u128::MAX } else { u128::from(r) })
         .collect()
+}
+
+/// Each entry's rank among the distinct values of a column of mostly
+/// distinct values (domains), [`BLANK`] for none: one sort of (value, slot)
+/// pairs, with no hashing of 100,000 strings.
+fn ranks_by_sorting<'a>(
+    entries: &'a [Entry],
+    value: impl Fn(&'a Entry) -> Option<&'a str>,
+) -> Vec<u32> {
+    let mut present: Vec<(&str, u32)> = entries
+        .iter()
+        .zip(0..slot_count(entries))
+        .filter_map(|(e, slot)| value(e).map(|v| (v, slot)))
+        .collect();
+    present.sort_unstable();
+    let mut ranks = vec![BLANK; entries.len()];
+    let mut rank = 0u32;
+    for (i, &(v, slot)) in present.iter().enumerate() {
+        if i > 0 && present[i - 1].0 != v {
+            rank += 1;
+        }
+        ranks[slot as usize] = rank;
+    }
+    ranks
 }
 
 /// Each entry's rank among the distinct values of a column under `cmp`

@@ -335,39 +335,39 @@ impl CustomerSet {
     /// The set of `entries` (records as the cache holds them, in any order),
     /// built in one pass: the id table and the duplicate index sized once,
     /// `entries` kept as the set's own storage (no second copy), and one
-    /// sort by name. Equal to applying them one by one: an archived record
-    /// or a second record for an id goes through [`apply_entries`]
-    /// afterwards.
+    /// sort by name. Equal to [`apply_entries`] on an empty set; a batch
+    /// with an archived record or two records for one id (never the cache's
+    /// case) takes that path, since then the order of the records matters.
     ///
     /// [`apply_entries`]: Self::apply_entries
     #[must_use]
-    pub fn from_entries(mut entries: Vec<Entry>) -> CustomerSet {
-        let mut set = CustomerSet::default();
+    pub fn from_entries(entries: Vec<Entry>) -> CustomerSet {
+        let mut set = CustomerSet {
+            duplicates: DuplicateIndex::with_capacity(entries.len()),
+            ..CustomerSet::default()
+        };
         let hasher = &set.hasher;
         set.slots.reserve(entries.len(), |&slot| {
             hasher.hash_one(entries[slot as usize].id.as_str())
         });
-        let mut rest = Vec::new();
-        let mut at = 0;
-        while at < entries.len() {
-            let id = entries[at].id.as_str();
+        for (at, entry) in entries.iter().enumerate() {
+            let id = entry.id.as_str();
             let hash = hasher.hash_one(id);
             let known = set
                 .slots
                 .find(hash, |&slot| entries[slot as usize].id == id)
                 .is_some();
-            if known || entries[at].archived {
-                // The last entry, not yet looked at, moves into `at`.
-                rest.push(entries.swap_remove(at));
-                continue;
+            if known || entry.archived {
+                let mut set = CustomerSet::default();
+                set.apply_entries(entries);
+                return set;
             }
             set.slots.insert_unique(hash, slot_number(at), |&slot| {
                 hasher.hash_one(entries[slot as usize].id.as_str())
             });
-            if let Some(key) = &entries[at].domain_key {
-                set.duplicates.insert(key, &entries[at].id);
+            if let Some(key) = &entry.domain_key {
+                set.duplicates.insert(key, id);
             }
-            at += 1;
         }
         set.entries = entries;
         set.ranks = name_ranks(&set.entries);
@@ -376,11 +376,7 @@ impl CustomerSet {
         for (slot, &rank) in set.ranks.iter().enumerate() {
             set.order[rank as usize] = slot_number(slot);
         }
-        if rest.is_empty() {
-            set.bump();
-        } else {
-            set.apply_entries(rest);
-        }
+        set.bump();
         set
     }
 

@@ -829,3 +829,93 @@ impl Mirror {
         }
     }
 }
+
+/// A set as a warm start builds it ([`CustomerSet::from_entries`]), then
+/// pages, archives, restores and re-sorts at random: after every step the
+/// set equals the brute-force model, and the bulk build equals applying the
+/// same records one by one, whatever they hold (repeats and archives
+/// included).
+#[test]
+fn bulk_builds_pages_restores_and_resorts_match_a_brute_force_model() {
+    const BATCH_SIZES: &[usize] = &[1, 2, 5, 16, 17, 60, 250];
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let keys = Keys::new();
+    let mut fallbacks = 0;
+    for round in 0..16 {
+        let mut model = Model::default();
+        let mut ids = Vec::new();
+        let mut now = 0;
+        // The cache: one live record per id, in no order; every other round
+        // also repeats and archives, which the bulk build must order too.
+        let mut records = Vec::new();
+        for _ in 0..(200 + rng.below(400)) {
+            now += 1;
+            let record = random_record(&mut rng, &model, &mut ids, now);
+            model.apply(std::slice::from_ref(&record));
+            records.push(record);
+        }
+        let cache_like = round % 2 == 0;
+        if cache_like {
+            records = model.live().cloned().collect();
+            model = Model::default();
+            model.apply(&records);
+        } else {
+            fallbacks += 1;
+        }
+        let entries: Vec<Entry> = records.iter().cloned().map(Entry::from).collect();
+        let mut set = CustomerSet::from_entries(entries.clone());
+        let mut one_by_one = CustomerSet::default();
+        one_by_one.apply_entries(entries);
+        let context = format!("round {round}, built");
+        assert_eq!(set, one_by_one, "{context}");
+        assert_matches_model(&set, &model, &keys, &context);
+
+        let mut removed: Vec<Entry> = Vec::new();
+        for step in 0..60 {
+            let context = format!("round {round}, step {step}");
+            match rng.below(6) {
+                0 | 1 => {
+                    let size = *rng.pick(BATCH_SIZES);
+                    let batch: Vec<Customer> = (0..size)
+                        .map(|_| {
+                            now += 1;
+                            random_record(&mut rng, &model, &mut ids, now)
+                        })
+                        .collect();
+                    assert_eq!(set.apply(batch.clone()), model.apply(&batch), "{context}");
+                }
+                2 => {
+                    let id = rng.pick(&ids).clone();
+                    let expected = model.remove(&id);
+                    let taken = set.remove(&id);
+                    assert_eq!(taken.is_some(), expected, "{context}: remove {id}");
+                    removed.extend(taken);
+                }
+                3 => {
+                    // Undo the latest local archive: the entry comes back
+                    // as it was, whatever the set has heard since.
+                    if let Some(entry) = removed.pop() {
+                        let record = model
+                            .records
+                            .get_mut(&entry.id)
+                            .expect("a removed record is known");
+                        record.archived = false;
+                        record.name.clone_from(&entry.name);
+                        record.domain.clone_from(&entry.domain);
+                        record.updated_at = entry.updated_at;
+                        set.reinstate(entry);
+                    }
+                }
+                _ => {
+                    let sort = Sort {
+                        column: *rng.pick(&SortColumn::ALL),
+                        reversed: rng.chance(50),
+                    };
+                    set.set_sort(sort);
+                }
+            }
+            assert_matches_model(&set, &model, &keys, &context);
+        }
+    }
+    assert!(fallbacks >= 8);
+}
