@@ -123,6 +123,11 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         return Err(TuiError::Crashed);
     }
     stopped.await;
+    // Quitting: the engine has closed the store and the settings are
+    // written, so nothing is left to save. The state's memory (about a
+    // million small allocations at 100,000 customers, ~250 ms to free one by
+    // one) is left to the OS, which takes it back at exit in one go.
+    std::mem::forget(state);
     result.map_err(TuiError::from)
 }
 
