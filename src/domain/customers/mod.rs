@@ -328,7 +328,14 @@ enum OrderUpkeep {
     /// `order` is left alone until the batch ends. `origin[slot]` is the slot
     /// number the entry had in `order` when the batch began, or [`UNPLACED`]
     /// when it is new or its sort key changed.
-    Deferred { origin: Vec<u32> },
+    ///
+    /// `inserts_only` while the batch has only added customers (nothing
+    /// left, moved or changed in place): then the merge can report where
+    /// each one landed, and views follow the batch instead of recomputing.
+    Deferred {
+        origin: Vec<u32>,
+        inserts_only: bool,
+    },
 }
 
 impl CustomerSet {
@@ -400,15 +407,27 @@ impl CustomerSet {
         } else {
             OrderUpkeep::Deferred {
                 origin: (0..self.entries.len()).map(slot_number).collect(),
+                inserts_only: true,
             }
         };
         let mut stats = ApplyStats::default();
         for entry in batch {
             self.apply_one(entry, &mut upkeep, &mut stats);
         }
-        if let OrderUpkeep::Deferred { origin } = upkeep {
-            self.rebuild_order(&origin);
-            self.forget_changes();
+        if let OrderUpkeep::Deferred {
+            origin,
+            inserts_only,
+        } = upkeep
+        {
+            let landed = self.rebuild_order(&origin);
+            if inserts_only {
+                for (slot, position) in landed {
+                    let id = self.entry(slot).id.clone();
+                    self.record(Change::Inserted { position, id });
+                }
+            } else {
+                self.forget_changes();
+            }
         }
         if stats.inserted + stats.updated + stats.removed > 0 {
             self.bump();
@@ -716,7 +735,7 @@ impl CustomerSet {
         self.ranks_valid = false;
         match upkeep {
             OrderUpkeep::InPlace => self.link(slot_number(slot)),
-            OrderUpkeep::Deferred { origin } => origin.push(UNPLACED),
+            OrderUpkeep::Deferred { origin, .. } => origin.push(UNPLACED),
         }
     }
 
@@ -731,6 +750,9 @@ impl CustomerSet {
             if let Some(key) = &entry.domain_key {
                 self.duplicates.insert(key, &entry.id);
             }
+        }
+        if let OrderUpkeep::Deferred { inserts_only, .. } = upkeep {
+            *inserts_only = false;
         }
         if compare(self.sort, &self.owners, old, &entry).is_eq() {
             self.entries[slot] = entry;
@@ -748,7 +770,7 @@ impl CustomerSet {
                 self.entries[slot] = entry;
                 self.link(slot_number(slot));
             }
-            OrderUpkeep::Deferred { origin } => {
+            OrderUpkeep::Deferred { origin, .. } => {
                 origin[slot] = UNPLACED;
                 self.entries[slot] = entry;
             }
@@ -768,8 +790,12 @@ impl CustomerSet {
                     self.relabel(slot_number(last), slot_number(slot));
                 }
             }
-            OrderUpkeep::Deferred { origin } => {
+            OrderUpkeep::Deferred {
+                origin,
+                inserts_only,
+            } => {
                 origin.swap_remove(slot);
+                *inserts_only = false;
             }
         }
         self.ranks_valid = false;
@@ -833,7 +859,10 @@ impl CustomerSet {
     /// Re-establishes `order` after a deferred batch: the slots whose place
     /// is unchanged keep their relative order, and the others are sorted and
     /// merged in. O(n + k log n) for k changed slots.
-    fn rebuild_order(&mut self, origin: &[u32]) {
+    ///
+    /// Returns each newly placed slot with the position it landed at,
+    /// ascending.
+    fn rebuild_order(&mut self, origin: &[u32]) -> Vec<(u32, usize)> {
         let mut now_at = vec![UNPLACED; self.order.len()];
         let mut unplaced = Vec::new();
         for (slot, &was) in origin.iter().enumerate() {
@@ -849,24 +878,29 @@ impl CustomerSet {
             *slot != UNPLACED
         });
         unplaced.sort_unstable_by(|&a, &b| self.compare_slots(a, b));
-        self.order = self.merge(&kept, &unplaced);
+        let (order, landed) = self.merge(&kept, &unplaced);
+        self.order = order;
+        landed
     }
 
     /// Merges two slot lists that are each in display order. Each of the
     /// `few` is placed by binary search, and the runs of `many` between them
     /// are copied whole.
-    fn merge(&self, many: &[u32], few: &[u32]) -> Vec<u32> {
+    /// Also returns where each of the `few` landed.
+    fn merge(&self, many: &[u32], few: &[u32]) -> (Vec<u32>, Vec<(u32, usize)>) {
         let mut merged = Vec::with_capacity(many.len() + few.len());
+        let mut landed = Vec::with_capacity(few.len());
         let mut rest = many;
         for &slot in few {
             let split = rest.partition_point(|&other| self.compare_slots(other, slot).is_lt());
             let (before, after) = rest.split_at(split);
             merged.extend_from_slice(before);
+            landed.push((slot, merged.len()));
             merged.push(slot);
             rest = after;
         }
         merged.extend_from_slice(rest);
-        merged
+        (merged, landed)
     }
 
     fn compare_slots(&self, a: u32, b: u32) -> Ordering {

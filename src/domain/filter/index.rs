@@ -138,8 +138,22 @@ impl SearchIndex {
         set: &CustomerSet,
         owner: impl Fn(&str) -> Option<&'o str>,
     ) {
-        for change in changes {
-            match change {
+        let changes: Vec<&Change> = changes.collect();
+        let mut at = 0;
+        while at < changes.len() {
+            // A run of inserts at rising positions (a page merged into the
+            // set) is spliced in with one pass over the text, not one each.
+            let run = ascending_inserts(&changes[at..]);
+            if run.len() >= BULK_FROM {
+                let run: Vec<(usize, Option<&Entry>)> = run
+                    .iter()
+                    .map(|&(position, id)| (position, set.get(id)))
+                    .collect();
+                self.insert_run(&run, &owner);
+                at += run.len();
+                continue;
+            }
+            match changes[at] {
                 Change::Removed(position) => self.remove_at(*position),
                 Change::Inserted { position, id } => self.insert_at(*position, set.get(id), &owner),
                 Change::Replaced { position, id } => {
@@ -147,8 +161,81 @@ impl SearchIndex {
                     self.insert_at(*position, set.get(id), &owner);
                 }
             }
+            at += 1;
         }
         self.stamp = STAMPS.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Puts in a run of customers at strictly rising final `positions`, as
+    /// replaying their inserts one by one would: O(n + k) in one copy.
+    fn insert_run<'o>(
+        &mut self,
+        run: &[(usize, Option<&Entry>)],
+        owner: &impl Fn(&str) -> Option<&'o str>,
+    ) {
+        let old_len = self.len();
+        let mut text = String::with_capacity(self.text.len() + run.len() * 64);
+        let mut starts = Vec::with_capacity(old_len + run.len() + 1);
+        starts.push(0u32);
+        let mut bits = Vec::with_capacity(old_len + run.len());
+        let mut split = Vec::with_capacity(self.split.len());
+        let mut old_split = std::mem::take(&mut self.split).into_iter().peekable();
+        let mut next_old = 0;
+        let mut copy_old = |upto: usize,
+                            text: &mut String,
+                            starts: &mut Vec<u32>,
+                            bits: &mut Vec<u64>,
+                            split: &mut Vec<(u32, Vec<String>)>,
+                            next_old: &mut usize| {
+            let (from, to) = (self.starts[*next_old], self.starts[upto]);
+            let shift = to_u32(text.len()).wrapping_sub(from);
+            text.push_str(&self.text[from as usize..to as usize]);
+            starts.extend(
+                self.starts[*next_old + 1..=upto]
+                    .iter()
+                    .map(|s| s.wrapping_add(shift)),
+            );
+            bits.extend_from_slice(&self.bits[*next_old..upto]);
+            let moved_by = starts.len() - 1 - upto;
+            while let Some((p, fields)) = old_split.next_if(|(p, _)| (*p as usize) < upto) {
+                split.push((to_u32(p as usize + moved_by), fields));
+            }
+            *next_old = upto;
+        };
+        for (inserted, &(position, entry)) in run.iter().enumerate() {
+            let before = position.saturating_sub(inserted).clamp(next_old, old_len);
+            copy_old(
+                before,
+                &mut text,
+                &mut starts,
+                &mut bits,
+                &mut split,
+                &mut next_old,
+            );
+            let mark = text.len();
+            let fields = entry.and_then(|e| fold_entry(e, owner, &mut text));
+            starts.push(u32::try_from(text.len()).expect("search text under 4 GiB"));
+            bits.push(if fields.is_some() {
+                u64::MAX
+            } else {
+                byte_bits(&text[mark..])
+            });
+            if let Some(fields) = fields {
+                split.push((to_u32(starts.len() - 2), fields));
+            }
+        }
+        copy_old(
+            old_len,
+            &mut text,
+            &mut starts,
+            &mut bits,
+            &mut split,
+            &mut next_old,
+        );
+        self.text = text;
+        self.starts = starts;
+        self.bits = bits;
+        self.split = split;
     }
 
     /// Takes out the customer at `position`.
@@ -321,6 +408,25 @@ fn fold_entry<'o>(
         fields.push(fold(field).into_owned())
     });
     Some(fields)
+}
+
+/// From this many inserts in a row, [`SearchIndex::follow`] splices them in
+/// with one pass over the text.
+const BULK_FROM: usize = 8;
+
+/// The leading inserts of `changes` whose positions rise strictly, as
+/// (position, id).
+fn ascending_inserts<'c>(changes: &[&'c Change]) -> Vec<(usize, &'c str)> {
+    let mut run: Vec<(usize, &str)> = Vec::new();
+    for change in changes {
+        match change {
+            Change::Inserted { position, id } if run.last().is_none_or(|&(p, _)| p < *position) => {
+                run.push((*position, id.as_str()));
+            }
+            _ => break,
+        }
+    }
+    run
 }
 
 /// Below this many customers an index is built on one thread.

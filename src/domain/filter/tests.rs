@@ -589,6 +589,54 @@ fn an_index_that_follows_changes_equals_a_rebuilt_one() {
     assert!(followed > 300, "{followed} followed, {rebuilt} rebuilt");
 }
 
+/// Pages of new customers (what a first sync brings) are followed, not
+/// rebuilt: the set reports where each landed, and the index splices the
+/// whole page in at once. The result equals a rebuilt index, an owner
+/// name holding the field separator (a split customer) included.
+#[test]
+fn an_index_follows_pages_of_new_customers_in_one_pass() {
+    fn owners_with_a_separator(id: &str) -> Option<&'static str> {
+        match id {
+            "usr_4" => Some("Odd\0Name"),
+            other => owner_names(other),
+        }
+    }
+    let mut rng = Rng(0x5eed_f011_0a11_0003);
+    let mut set = set_of((1..=50).map(|id| random_customer(&mut rng, id)));
+    let mut index = SearchIndex::build(&set, owners_with_a_separator);
+    let mut version = set.version();
+    let mut next = 51;
+    let mut followed = 0;
+    for round in 0..40u64 {
+        let size = [8, 17, 40, 200][rng.below(4)];
+        let batch: Vec<Customer> = (0..size)
+            .map(|_| {
+                next += 1;
+                let mut c = random_customer(&mut rng, next);
+                if rng.chance(5) {
+                    c.owner_id = Some("usr_4".to_owned());
+                }
+                c
+            })
+            .collect();
+        set.apply(batch);
+        let changes = set
+            .changes_since(version)
+            .unwrap_or_else(|| panic!("round {round}: a page of new customers is followed"));
+        index.follow(changes, &set, owners_with_a_separator);
+        followed += 1;
+        version = set.version();
+        let fresh = SearchIndex::build(&set, owners_with_a_separator);
+        assert_eq!(
+            (&index.text, &index.starts, &index.bits, &index.split),
+            (&fresh.text, &fresh.starts, &fresh.bits, &fresh.split),
+            "round {round}"
+        );
+    }
+    assert_eq!(followed, 40);
+    assert!(!index.split.is_empty(), "a split customer was spliced in");
+}
+
 #[test]
 fn filtering_matches_a_brute_force_scan() {
     let mut expected = HashMap::new();
