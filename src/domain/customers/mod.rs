@@ -2,9 +2,12 @@
 //! as the app shows it, in display order, with the duplicate-domain index kept
 //! exact as sync batches and local edits arrive.
 //!
-//! Owns turning an API [`Customer`] into a display-safe [`Entry`] (all server
-//! text is sanitised here, once), the display order, and the rule that an
-//! older copy of a record never overwrites a newer one. No I/O, no UI.
+//! Owns turning an API [`Customer`] (or a cached row's borrowed [`Fields`])
+//! into a display-safe [`Entry`] (all server text is sanitised here, once),
+//! building a whole set at once for a warm start
+//! ([`CustomerSet::from_entries`]), the display order, the change log views
+//! follow, and the rule that an older copy of a record never overwrites a
+//! newer one. No I/O, no UI.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -522,11 +525,24 @@ impl CustomerSet {
 
     /// Moves to a new version. Changes are tagged with the version they
     /// start from, so those recorded since the last bump lead to this one.
+    ///
+    /// A log grown past [`LOG_MAX`] keeps only the changes that lead to this
+    /// version, so that views one version behind (the common case: a page
+    /// of a sync, then a redraw) still follow a long run of pages.
     fn bump(&mut self) {
+        let closing = self.version;
         self.version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed);
-        if self.log_from == UNKNOWN || self.log.len() > LOG_MAX {
+        if self.log_from == UNKNOWN {
             self.log.clear();
             self.log_from = self.version;
+        } else if self.log.len() > LOG_MAX {
+            self.log.retain(|&(version, _)| version == closing);
+            if self.log.len() > LOG_MAX {
+                self.log.clear();
+                self.log_from = self.version;
+            } else {
+                self.log_from = closing;
+            }
         }
     }
 
