@@ -189,7 +189,7 @@ impl Settings {
 }
 
 /// The columns `hidden_columns` may name.
-pub const HIDEABLE: &[&str] = &["owner", "plan", "source"];
+pub const HIDEABLE: &[&str] = &["owner", "plan", "source", "updated"];
 
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {

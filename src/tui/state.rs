@@ -31,6 +31,8 @@ pub struct State {
     pub customers: CustomerSet,
     /// User id → display name (sanitised).
     pub users: HashMap<String, String>,
+    /// The largest display id seen, so the `#` column never cuts one.
+    pub max_display_id: u64,
     pub me: Option<String>,
     /// What the list shows: filters, sort and the resulting rows.
     pub finder: Finder,
@@ -185,6 +187,7 @@ impl State {
         State {
             customers: CustomerSet::default(),
             users: HashMap::new(),
+            max_display_id: 0,
             me: None,
             finder: Finder::default(),
             keymap: Keymap::default(),
@@ -359,6 +362,11 @@ impl State {
             return Some("me".to_owned());
         }
         Some(self.users.get(id).cloned().unwrap_or_else(|| id.to_owned()))
+    }
+
+    /// Notes display ids now in the set, for the width of the `#` column.
+    pub fn note_display_ids(&mut self, ids: impl IntoIterator<Item = u64>) {
+        self.max_display_id = ids.into_iter().fold(self.max_display_id, u64::max);
     }
 
     /// What the status line says about syncing.

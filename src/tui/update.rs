@@ -283,6 +283,8 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             } else {
                 state.customers.apply_entries(customers.into_entries());
             }
+            let largest = state.customers.iter_ordered().map(|e| e.display_id).max();
+            state.note_display_ids(largest);
             triage::restore_pending(state, &pending);
             changes::restore_pending(state, pending);
             state.sync.last_synced = last_synced;
@@ -366,6 +368,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             return commands;
         }
         SyncEvent::Delivered { key, op, customer } => {
+            state.note_display_ids([customer.display_id]);
             state.outbox.remove(&key);
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
@@ -411,6 +414,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
 /// Applies customers from the server; the selection follows the selected
 /// customer when the rows are refreshed.
 fn apply_customers(state: &mut State, customers: Vec<Customer>) {
+    state.note_display_ids(customers.iter().map(|c| c.display_id));
     state.customers.apply(customers);
     triage::reassert(state);
 }

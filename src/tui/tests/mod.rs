@@ -4,6 +4,7 @@
 //! tests; finding and triage have their own files.
 
 mod finding;
+mod layout;
 mod queue;
 mod triage;
 
