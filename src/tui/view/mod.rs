@@ -209,6 +209,9 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let mut parts = Vec::new();
+    if let Some(note) = &state.change_note {
+        parts.push(Part::new(note.clone(), theme.ok(), Priority::Busy));
+    }
     if let Some(undo) = triage::undo_status(state) {
         parts.push(Part::new(undo, theme.ok(), Priority::Aside));
     }
