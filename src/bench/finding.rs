@@ -217,7 +217,7 @@ fn archives(state: &mut State, screen: &mut Screen) -> anyhow::Result<Archives> 
         state.select(id.clone());
         ask.push(screen.press(state, KeyCode::Char('a')));
         ensure!(
-            state.confirm_archive.as_ref() == Some(id),
+            state.modes.confirm_archive() == Some(id.as_str()),
             "a did not ask about {id}"
         );
         confirm.push(screen.press(state, KeyCode::Char('y')));

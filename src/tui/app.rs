@@ -157,7 +157,10 @@ impl SettingsWriter {
                         file = back;
                         if let Err(err) = result {
                             tracing::warn!(error = %err, "settings not saved");
-                            if !std::mem::replace(&mut told, true) {
+                            // A broken file is already named on the status
+                            // line, with why it is left alone.
+                            let known = matches!(err, crate::settings::SettingsError::Broken(_));
+                            if !known && !std::mem::replace(&mut told, true) {
                                 let _ = report.send(err.to_string());
                             }
                         }

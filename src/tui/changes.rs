@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::form::{Form, FormContext, FormMode, FormOutcome};
 use super::message::Command;
+use super::mode::Mode;
 use super::state::{FormSession, PendingChange, State, Submitted};
 use super::{finder, triage};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
@@ -56,11 +57,11 @@ fn open(state: &mut State, form: Form) {
         .iter_ordered()
         .filter_map(|e| e.plan.clone())
         .collect();
-    state.form = Some(FormSession {
+    state.modes.push(Mode::Form(Box::new(FormSession {
         form,
         team,
         plans: plans.into_iter().collect(),
-    });
+    })));
     state.mark_dirty();
 }
 
@@ -69,7 +70,7 @@ pub fn on_form_input(
     state: &mut State,
     input: impl FnOnce(&mut Form, &FormContext) -> FormOutcome,
 ) -> Vec<Command> {
-    let Some(mut session) = state.form.take() else {
+    let Some(mut session) = state.modes.take_form() else {
         return Vec::new();
     };
     let outcome = {
@@ -84,7 +85,7 @@ pub fn on_form_input(
     state.mark_dirty();
     match outcome {
         FormOutcome::Continue => {
-            state.form = Some(session);
+            state.modes.push(Mode::Form(Box::new(session)));
             Vec::new()
         }
         FormOutcome::Cancelled => {
@@ -94,7 +95,7 @@ pub fn on_form_input(
         FormOutcome::JumpTo(id) => {
             if state.customers.get(&id).is_some() {
                 finder::show(state, id);
-                state.detail_open = true;
+                state.modes.open_detail();
             }
             Vec::new()
         }
@@ -310,7 +311,7 @@ pub fn delivered(
         state.open_on_delivery = None;
         if state.customers.get(&id).is_some() {
             finder::show(state, id);
-            state.detail_open = true;
+            state.modes.open_detail();
             state.flash = Some(format!(
                 "Created #{display_id} · y copies {}",
                 state.share_url(display_id)
@@ -407,7 +408,7 @@ pub fn rejected(
         }
     }
     let form = Form::reopen(draft, mode, param, message);
-    if state.form.is_some() {
+    if state.modes.form().is_some() {
         // Never replace what the user is typing now; this one opens next.
         state.reopen_queue.push(form);
         state.flash = Some(format!("The server refused a change: {message}"));
@@ -418,7 +419,7 @@ pub fn rejected(
 
 /// After a form closes, opens the next one the server sent back, if any.
 pub fn open_next_rejected(state: &mut State) {
-    if state.form.is_none() && !state.reopen_queue.is_empty() {
+    if state.modes.form().is_none() && !state.reopen_queue.is_empty() {
         let form = state.reopen_queue.remove(0);
         open(state, form);
     }

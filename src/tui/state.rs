@@ -10,8 +10,9 @@ use super::finder::Finder;
 use super::form::{Form, FormMode};
 use super::format;
 use super::keymap::Keymap;
+use super::mode::Modes;
 use super::theme::Theme;
-use super::triage::{Archived, Compare};
+use super::triage::Archived;
 use crate::api::IdempotencyKey;
 use crate::domain::{CustomerSet, Draft, Entry};
 use crate::settings::ViewSettings;
@@ -52,10 +53,8 @@ pub struct State {
     pub team_version: u64,
     pub width: u16,
     pub height: u16,
-    pub detail_open: bool,
-    pub help_open: bool,
-    /// Lines the help overlay is scrolled by (on short screens).
-    pub help_scroll: u16,
+    /// The views open over the list, and where `Esc` goes back to.
+    pub modes: Modes,
     pub histories: HashMap<String, History>,
     pub sync: SyncState,
     /// False until the local cache has been read.
@@ -80,8 +79,6 @@ pub struct State {
     /// A one-off message for the status line ("sent to clipboard"); cleared
     /// by the next key.
     pub flash: Option<String>,
-    /// The open create/edit form.
-    pub form: Option<FormSession>,
     /// Forms the server sent back (422) while another form was open.
     pub reopen_queue: Vec<Form>,
     /// Changes in the outbox, by key, with why they are still waiting.
@@ -91,15 +88,6 @@ pub struct State {
     pub submitted: HashMap<IdempotencyKey, Submitted>,
     /// The create to select and open once the server confirms it.
     pub open_on_delivery: Option<IdempotencyKey>,
-    /// `q` with changes still waiting asks first.
-    pub confirm_quit: bool,
-    /// The customer `a` asks about archiving, until the answer.
-    pub confirm_archive: Option<String>,
-    /// The open compare view.
-    pub compare: Option<Compare>,
-    /// The compare view that details were opened from, to return to when
-    /// they close.
-    pub compare_behind_detail: Option<Compare>,
     /// This session's archives, newest last, for `u`.
     pub archived: Vec<Archived>,
     /// Restores in flight, with the customer as it was before its archive.
@@ -204,9 +192,7 @@ impl State {
             team_version: 0,
             width,
             height,
-            detail_open: false,
-            help_open: false,
-            help_scroll: 0,
+            modes: Modes::default(),
             histories: HashMap::new(),
             sync: SyncState::default(),
             cache_loaded: false,
@@ -219,15 +205,10 @@ impl State {
             changes_blocked: None,
             config_problem: None,
             flash: None,
-            form: None,
             reopen_queue: Vec::new(),
             outbox: HashMap::new(),
             submitted: HashMap::new(),
             open_on_delivery: None,
-            confirm_quit: false,
-            confirm_archive: None,
-            compare: None,
-            compare_behind_detail: None,
             archived: Vec::new(),
             restoring: HashMap::new(),
             share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),

@@ -11,6 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use super::finder;
 use super::format;
 use super::message::Command;
+use super::mode::Mode;
 use super::state::{History, PendingChange, State};
 use crate::api::{Customer, IdempotencyKey};
 use crate::domain::Entry;
@@ -55,7 +56,7 @@ pub fn ask_archive(state: &mut State) -> Vec<Command> {
         return Vec::new();
     }
     let id = entry.id.clone();
-    state.confirm_archive = Some(id.clone());
+    state.modes.push(Mode::ConfirmArchive { id: id.clone() });
     load_histories(state, [id])
 }
 
@@ -83,7 +84,7 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
 /// The answer to the archive question: only `y` archives.
 pub fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     state.mark_dirty();
-    let Some(id) = state.confirm_archive.take() else {
+    let Some(Mode::ConfirmArchive { id }) = state.modes.pop() else {
         return Vec::new();
     };
     if key.code != KeyCode::Char('y') {
@@ -133,7 +134,7 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         .reinstate(archived.entry.clone().into_pending());
     state.restoring.insert(key.clone(), archived.entry);
     state.outbox.insert(key.clone(), PendingChange::default());
-    if state.compare.is_none() {
+    if state.modes.compare().is_none() {
         finder::show(state, id.clone());
     }
     state.flash = Some(match state.archived.last() {
@@ -267,19 +268,19 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         .map(|e| e.id.clone())
         .collect();
     let focus = group.iter().position(|g| *g == id).unwrap_or(0);
-    state.compare = Some(Compare {
+    state.modes.push(Mode::Compare(Compare {
         key,
         focus,
         scroll: 0,
-    });
+    }));
     load_histories(state, group)
 }
 
 /// The records the compare view shows, by `display_id`.
 pub fn compared(state: &State) -> Vec<&Entry> {
     state
-        .compare
-        .as_ref()
+        .modes
+        .compare()
         .map(|c| state.customers.same_domain(&c.key))
         .unwrap_or_default()
 }
@@ -287,10 +288,12 @@ pub fn compared(state: &State) -> Vec<&Entry> {
 /// Keys in the compare view. Returns `None` for keys it leaves to the
 /// list's keymap (archive, undo, help, quit).
 pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
-    let compare = state.compare.as_mut()?;
+    let compare = state.modes.compare_mut()?;
     let count = state.customers.same_domain(&compare.key).len();
     match key.code {
-        KeyCode::Esc | KeyCode::Char('c' | 'q') => state.compare = None,
+        KeyCode::Esc | KeyCode::Char('c' | 'q') => {
+            state.modes.pop();
+        }
         KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => {
             compare.focus = (compare.focus + 1) % count.max(1);
             compare.scroll = 0;
@@ -305,11 +308,10 @@ pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> 
         KeyCode::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
         KeyCode::Enter => {
             let id = target(state).map(|e| e.id.clone());
-            // Kept, so that closing the details comes back here.
-            state.compare_behind_detail = state.compare.take();
+            // Over the compare view, so that closing them comes back here.
             if let Some(id) = id {
                 finder::show(state, id);
-                state.detail_open = true;
+                state.modes.push(Mode::Detail);
             }
         }
         _ => return None,
@@ -320,7 +322,7 @@ pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> 
 
 /// The customer `a` acts on: the compare view's focus, else the selection.
 fn target(state: &State) -> Option<&Entry> {
-    match &state.compare {
+    match state.modes.compare() {
         Some(compare) => compared(state).get(compare.focus).copied(),
         None => state.selected_entry(),
     }
@@ -329,15 +331,14 @@ fn target(state: &State) -> Option<&Entry> {
 /// Keeps the compare view's focus on a record, closing it when none is
 /// left.
 fn clamp_compare(state: &mut State) {
-    let Some(compare) = state.compare.as_mut() else {
-        return;
-    };
-    let count = state.customers.same_domain(&compare.key).len();
-    if count == 0 {
-        state.compare = None;
-    } else {
-        compare.focus = compare.focus.min(count - 1);
+    let customers = &state.customers;
+    for compare in state.modes.compares_mut() {
+        let count = customers.same_domain(&compare.key).len();
+        compare.focus = compare.focus.min(count.saturating_sub(1));
     }
+    state
+        .modes
+        .close_compare_views(|c| customers.same_domain(&c.key).is_empty());
 }
 
 /// Asks for the histories of `ids` that are not known yet.

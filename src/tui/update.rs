@@ -9,6 +9,7 @@ use super::finder;
 use super::form::FormOutcome;
 use super::keymap::Action;
 use super::message::{Command, Message};
+use super::mode::Mode;
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
 use crate::api::{Customer, HistoryEvent, User};
@@ -66,7 +67,7 @@ fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
-        Message::Paste(text) if state.form.is_none() => {
+        Message::Paste(text) if state.modes.form().is_none() => {
             if state.finder.line.as_ref().is_some_and(|l| l.editing) {
                 finder::on_line_paste(state, &text);
             }
@@ -104,27 +105,28 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if state.flash.take().is_some() {
         state.mark_dirty();
     }
-    if state.confirm_quit {
-        state.confirm_quit = false;
-        state.mark_dirty();
-        return if key.code == KeyCode::Char('y') {
-            quit(state)
-        } else {
-            Vec::new()
-        };
-    }
-    if state.form.is_some() {
-        // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
-        let key = if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
-        {
-            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
-        } else {
-            key
-        };
-        return changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
-    }
-    if state.confirm_archive.is_some() {
-        return triage::on_confirm_key(state, key);
+    match state.modes.top() {
+        Some(Mode::ConfirmQuit) => {
+            state.modes.pop();
+            state.mark_dirty();
+            return if key.code == KeyCode::Char('y') {
+                quit(state)
+            } else {
+                Vec::new()
+            };
+        }
+        Some(Mode::Form(_)) => {
+            // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
+            let key = if is_ctrl_c(&key) {
+                KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
+            } else {
+                key
+            };
+            return changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
+        }
+        Some(Mode::ConfirmArchive { .. }) => return triage::on_confirm_key(state, key),
+        Some(Mode::Help { .. }) => return on_help_key(state, key),
+        _ => {}
     }
     if is_ctrl_c(&key) && !state.finder.line.as_ref().is_some_and(|l| l.editing) {
         return quit_or_ask(state);
@@ -139,26 +141,6 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     let Some(action) = state.keymap.action_for(&key) else {
         return Vec::new();
     };
-    if state.help_open {
-        // Help is modal: any closing key closes it, back to the view below.
-        match action {
-            Action::Close | Action::Help | Action::Quit => {
-                state.help_open = false;
-                state.help_scroll = 0;
-                state.mark_dirty();
-            }
-            Action::Down | Action::PageDown => {
-                state.help_scroll = state.help_scroll.saturating_add(1);
-                state.mark_dirty();
-            }
-            Action::Up | Action::PageUp => {
-                state.help_scroll = state.help_scroll.saturating_sub(1);
-                state.mark_dirty();
-            }
-            _ => {}
-        }
-        return Vec::new();
-    }
     let page = state.list_rows() as isize;
     match action {
         Action::Down => state.move_by(1),
@@ -170,11 +152,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Action::Top => state.move_to(0),
         Action::Bottom => state.move_to(usize::MAX),
         Action::OpenDetail => {
-            state.detail_open = state.selected_entry().is_some();
+            if state.selected_entry().is_some() {
+                state.modes.open_detail();
+            }
             state.mark_dirty();
         }
         Action::Close => {
-            if state.detail_open {
+            if state.modes.detail_open() {
                 close_detail(state);
             } else {
                 finder::clear_line(state);
@@ -212,7 +196,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
             return commands;
         }
         Action::Help => {
-            state.help_open = true;
+            state.modes.push(Mode::Help { scroll: 0 });
             state.mark_dirty();
             return Vec::new();
         }
@@ -228,7 +212,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Action::CopyLink => return copy_link(state),
         // As in less and k9s: `q` leaves a sub-view, and quits from the
         // list.
-        Action::Quit if state.detail_open => {
+        Action::Quit if state.modes.detail_open() => {
             close_detail(state);
             state.mark_dirty();
             return Vec::new();
@@ -249,17 +233,37 @@ fn quit_or_ask(state: &mut State) -> Vec<Command> {
     if state.outbox.is_empty() {
         return quit(state);
     }
-    state.confirm_quit = true;
+    state.modes.push(Mode::ConfirmQuit);
     state.mark_dirty();
     Vec::new()
 }
 
-/// Closes the details, back to the compare view they were opened from, if
-/// any.
+/// Help is modal: any closing key closes it, back to the view below; the
+/// moving keys scroll it; Ctrl-C still quits.
+fn on_help_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
+    if is_ctrl_c(&key) {
+        return quit_or_ask(state);
+    }
+    let action = state.keymap.action_for(&key);
+    let Some(Mode::Help { scroll }) = state.modes.top_mut() else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Close | Action::Help | Action::Quit) => {
+            state.modes.pop();
+        }
+        Some(Action::Down | Action::PageDown) => *scroll = scroll.saturating_add(1),
+        Some(Action::Up | Action::PageUp) => *scroll = scroll.saturating_sub(1),
+        _ => return Vec::new(),
+    }
+    state.mark_dirty();
+    Vec::new()
+}
+
+/// Closes the details, back to the view they were opened from.
 fn close_detail(state: &mut State) {
-    state.detail_open = false;
-    if let Some(compare) = state.compare_behind_detail.take() {
-        state.compare = Some(compare);
+    if matches!(state.modes.top(), Some(Mode::Detail)) {
+        state.modes.pop();
     }
 }
 
@@ -286,7 +290,7 @@ fn quit(state: &mut State) -> Vec<Command> {
 /// With the detail pane open, asks for the selected customer's history
 /// again (the cached copy stays on screen until the fresh one comes).
 fn reload_history(state: &mut State) -> Vec<Command> {
-    if !state.detail_open {
+    if !state.modes.detail_open() {
         return Vec::new();
     }
     let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
@@ -302,7 +306,7 @@ fn reload_history(state: &mut State) -> Vec<Command> {
 /// With the detail pane open, asks for the history of the customer that is
 /// now selected unless it is known already.
 fn follow_selection(state: &mut State) -> Vec<Command> {
-    if !state.detail_open {
+    if !state.modes.detail_open() {
         return Vec::new();
     }
     let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {

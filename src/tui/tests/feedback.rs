@@ -122,8 +122,8 @@ fn without_colour_a_plan_completion_is_bracketed_and_tab_takes_it() {
     assert!(shown.contains("Tab completes"), "{shown}");
     press(&mut state, KeyCode::Tab);
     let plan = state
-        .form
-        .as_ref()
+        .modes
+        .form()
         .map(|f| f.form.draft().plan)
         .expect("form");
     assert_eq!(plan, "Growth");

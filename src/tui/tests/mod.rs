@@ -313,7 +313,7 @@ fn enter_opens_the_detail_pane_and_asks_for_history_once() {
         "a history already asked for is not asked again"
     );
     press(&mut state, KeyCode::Esc);
-    assert!(!state.detail_open);
+    assert!(!state.modes.detail_open());
 }
 
 #[test]
@@ -339,7 +339,7 @@ fn help_lists_every_key_and_escape_closes_it() {
     press(&mut state, KeyCode::Char('j'));
     assert_eq!(state.selected, 0, "help is modal");
     press(&mut state, KeyCode::Esc);
-    assert!(!state.help_open);
+    assert!(!state.modes.help_open());
 }
 
 #[test]
@@ -531,7 +531,7 @@ fn a_new_customer_shows_as_pending_at_once_then_opens_at_its_display_id() {
         Some("usr_8f3c21"),
         "owner defaults to me"
     );
-    assert!(state.form.is_none(), "the form closes on submit");
+    assert!(state.modes.form().is_none(), "the form closes on submit");
     let pending = state.selected_entry().expect("the new row is selected");
     assert!(pending.pending && pending.name == "Zephyr Analytics");
     let screen_now = screen(&state);
@@ -541,7 +541,7 @@ fn a_new_customer_shows_as_pending_at_once_then_opens_at_its_display_id() {
     update(&mut state, created(&key, &op, 1062));
     let entry = state.selected_entry().expect("selected");
     assert_eq!((entry.display_id, entry.pending), (1062, false));
-    assert!(state.detail_open, "the new customer opens");
+    assert!(state.modes.detail_open(), "the new customer opens");
     assert!(state.outbox.is_empty());
     let screen_now = screen(&state);
     assert!(screen_now.contains("https://app.pivotal.app/customers/1062"));
@@ -558,7 +558,7 @@ fn a_new_customer_shows_as_pending_at_once_then_opens_at_its_display_id() {
 fn a_huge_paste_into_the_form_is_cut_to_the_fields_limit_with_a_note() {
     use super::form::{Focus, TextField};
     fn field(state: &State, focus: Focus) -> Option<&TextField> {
-        state.form.as_ref().and_then(|s| s.form.text_field(focus))
+        state.modes.form().and_then(|s| s.form.text_field(focus))
     }
     let mut state = demo_app(120, 40);
     press(&mut state, KeyCode::Char('n'));
@@ -604,7 +604,7 @@ fn a_duplicate_domain_warns_and_needs_a_second_yes() {
     assert!(press(&mut state, KeyCode::Enter).is_empty(), "asks first");
     assert!(screen(&state).contains("Create anyway? (y/N)"));
     assert!(press(&mut state, KeyCode::Char('n')).is_empty());
-    assert!(state.form.is_some(), "n goes back to the form");
+    assert!(state.modes.form().is_some(), "n goes back to the form");
     press(&mut state, KeyCode::Enter);
     let (_, op) = submitted(&press(&mut state, KeyCode::Char('y')));
     assert!(matches!(op, OutboxOp::Create { .. }));
@@ -628,7 +628,7 @@ fn a_422_reopens_the_form_as_typed_with_the_message_under_the_field() {
             param: Some("domain".into()),
         }),
     );
-    let form = &state.form.as_ref().expect("the form is back").form;
+    let form = &state.modes.form().expect("the form is back").form;
     assert_eq!(form.draft().name, "Quokka Labs");
     assert_eq!(
         form.draft().domain,

@@ -27,16 +27,22 @@ fn q_closes_details_compare_and_help_and_quits_only_from_the_list() {
     let mut state = on_acme();
     press(&mut state, KeyCode::Enter);
     assert!(press(&mut state, KeyCode::Char('q')).is_empty());
-    assert!(!state.detail_open && !state.quitting, "details closed");
+    assert!(
+        !state.modes.detail_open() && !state.quitting,
+        "details closed"
+    );
 
     press(&mut state, KeyCode::Char('c'));
-    assert!(state.compare.is_some());
+    assert!(state.modes.compare().is_some());
     assert!(press(&mut state, KeyCode::Char('q')).is_empty());
-    assert!(state.compare.is_none() && !state.quitting, "compare closed");
+    assert!(
+        state.modes.compare().is_none() && !state.quitting,
+        "compare closed"
+    );
 
     press(&mut state, KeyCode::Char('?'));
     assert!(press(&mut state, KeyCode::Char('q')).is_empty());
-    assert!(!state.help_open && !state.quitting, "help closed");
+    assert!(!state.modes.help_open() && !state.quitting, "help closed");
 
     assert_eq!(press(&mut state, KeyCode::Char('q')), vec![Command::Quit]);
 }
@@ -62,17 +68,17 @@ fn details_opened_from_compare_go_back_to_compare() {
     let mut state = on_acme();
     press(&mut state, KeyCode::Char('c'));
     press(&mut state, KeyCode::Right);
-    let focus = state.compare.as_ref().map(|c| c.focus);
+    let focus = state.modes.compare().map(|c| c.focus);
     press(&mut state, KeyCode::Enter);
-    assert!(state.detail_open && state.compare.is_none());
+    assert!(state.modes.detail_open() && state.modes.compare().is_none());
     press(&mut state, KeyCode::Esc);
-    assert!(!state.detail_open);
+    assert!(!state.modes.detail_open());
     assert_eq!(
-        state.compare.as_ref().map(|c| c.focus),
+        state.modes.compare().map(|c| c.focus),
         focus,
         "back where the user was"
     );
     // And from there, back to the list.
     press(&mut state, KeyCode::Esc);
-    assert!(state.compare.is_none() && !state.detail_open);
+    assert!(state.modes.compare().is_none() && !state.modes.detail_open());
 }

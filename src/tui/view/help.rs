@@ -34,7 +34,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let height = (lines.len() as u16 + 2).min(area.height);
     // On a short screen the list scrolls; the title says so.
     let overflow = (lines.len() as u16 + 2).saturating_sub(height);
-    let scroll = state.help_scroll.min(overflow);
+    let scroll = state.modes.help_scroll().unwrap_or(0).min(overflow);
     let title = if overflow > 0 {
         " Keys — j/k scroll, Esc closes "
     } else {

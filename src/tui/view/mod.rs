@@ -47,7 +47,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     .areas(frame.area());
 
     render_title(state, frame, title);
-    if let Some(session) = &state.form {
+    if let Some(session) = state.modes.form() {
         let ctx = FormContext {
             customers: &state.customers,
             team: &session.team,
@@ -64,9 +64,9 @@ pub fn render(state: &State, frame: &mut Frame) {
         } else {
             form::render(&session.form, &ctx, state.theme, frame, main);
         }
-    } else if let Some(compare) = &state.compare {
+    } else if let Some(compare) = state.modes.compare() {
         compare::render(state, compare, frame, main);
-    } else if state.detail_open && state.selected_entry().is_some() {
+    } else if state.modes.detail_open() && state.selected_entry().is_some() {
         if state.detail_covers_list() {
             detail::render(state, frame, main);
         } else {
@@ -81,7 +81,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     }
     render_status(state, frame, status);
     render_hints(state, frame, hints);
-    if state.help_open {
+    if state.modes.help_open() {
         help::render(state, frame, frame.area());
     }
 }
@@ -181,7 +181,7 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         SyncStatus::Busy(_) => theme.dim(),
         SyncStatus::Offline(_) => theme.warning(),
     };
-    if state.confirm_quit {
+    if state.modes.confirm_quit() {
         let n = state.outbox.len();
         let text = format!(
             "{n} change{} not sent yet; they will be sent next time. Quit? (y/N)",
@@ -191,8 +191,8 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     if let Some(question) = state
-        .confirm_archive
-        .as_deref()
+        .modes
+        .confirm_archive()
         .and_then(|id| triage::archive_question(state, id, usize::from(area.width)))
     {
         frame.render_widget(
@@ -238,7 +238,7 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
-    if state.form.is_some() {
+    if state.modes.form().is_some() {
         // The form shows its own keys; the list's would mislead.
         return;
     }
@@ -247,13 +247,13 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let mut hints: Vec<(String, &str)> = Vec::new();
-    if state.compare.is_some() {
+    if state.modes.compare().is_some() {
         hints.extend(COMPARE_HINTS.iter().map(|(k, w)| ((*k).to_owned(), *w)));
     } else {
-        if state.finder.query().is_some() && !state.detail_open {
+        if state.finder.query().is_some() && !state.modes.detail_open() {
             hints.push(("Esc".to_owned(), "clear filter"));
         }
-        hints.extend(state.keymap.hints(state.detail_open));
+        hints.extend(state.keymap.hints(state.modes.detail_open()));
     }
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.

@@ -14,6 +14,9 @@ const SEPARATOR: &str = " · ";
 /// A part shortened to fewer columns than this is dropped instead, unless
 /// it is the last one left.
 const SHORTEST: usize = 12;
+/// A message longer than this is cut (whole words) to keep a less
+/// important part that says how things stand (`synced 3m ago`).
+const LONG: usize = 48;
 
 /// How much a part matters; higher survives longer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,6 +63,19 @@ pub fn fit(mut parts: Vec<Part>, width: usize) -> Line<'static> {
         let Some(at) = (0..parts.len()).rev().min_by_key(|&i| parts[i].priority) else {
             break;
         };
+        // Before a part that says how things stand goes, a long message
+        // above it gives up its tail (down to [`LONG`]), so both show.
+        if parts[at].priority > Priority::Aside {
+            let longest = (0..parts.len())
+                .filter(|&i| parts[i].priority > parts[at].priority)
+                .max_by_key(|&i| parts[i].text.width())
+                .filter(|&i| parts[i].text.width() > LONG);
+            if let Some(long) = longest {
+                let room = parts[long].text.width().saturating_sub(excess).max(LONG);
+                parts[long].text = shorten(&parts[long].text, room);
+                continue;
+            }
+        }
         let room = parts[at].text.width().saturating_sub(excess);
         if room >= SHORTEST || parts.len() == 1 {
             parts[at].text = shorten(&parts[at].text, room);
@@ -176,5 +192,24 @@ mod tests {
         let shown = text(&fit(vec![part("synchronising", Priority::Vital)], 6));
         assert_eq!(shown.width(), 6);
         assert!(shown.ends_with('…'));
+    }
+
+    #[test]
+    fn a_long_message_gives_up_its_tail_so_the_sync_state_still_shows() {
+        let shown = text(&fit(
+            vec![
+                part("synced 10s ago", Priority::Calm),
+                part(
+                    "config.toml: refresh_interval_secs: 9223372036854775807 is too long; use 10 to 86400 seconds",
+                    Priority::Vital,
+                ),
+            ],
+            100,
+        ));
+        assert!(
+            shown.starts_with("synced 10s ago · config.toml:"),
+            "{shown}"
+        );
+        assert!(shown.width() <= 100 && shown.ends_with('…'), "{shown}");
     }
 }
