@@ -29,11 +29,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `pivotal customers list | head`: the reader had enough.
-        Err(RunError::Command(CommandError::Output(err)))
-            if err.kind() == std::io::ErrorKind::BrokenPipe =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(RunError::Command(err)) if err.is_closed_output() => ExitCode::SUCCESS,
         // The panic hook restored the terminal and said where the log is.
         Err(RunError::Crashed) => ExitCode::from(101),
         Err(err) => {
@@ -253,8 +249,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(faults = ?config.faults, "fault injection is on");
     }
     let running = server::start(config).await?;
-    // The first line on stdout is the contract with scripts and tests.
-    println!("listening on {}", running.url());
+    // The first line on stdout is the contract with scripts and tests. A
+    // closed stdout is no reason to stop serving (nor to panic).
+    let mut stdout = std::io::stdout();
+    if let Err(err) =
+        writeln!(stdout, "listening on {}", running.url()).and_then(|()| stdout.flush())
+    {
+        tracing::debug!(error = %err, "could not print the address");
+    }
     wait_for_stop_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;

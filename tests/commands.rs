@@ -512,3 +512,40 @@ async fn a_change_that_cannot_be_sent_is_kept_and_the_next_command_sends_it_firs
     let archives = history.iter().filter(|e| e.kind == "archived").count();
     assert_eq!(archives, 1, "sent once");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_every_command_quietly_with_status_0() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for args in [
+        &["customers", "list", "--csv"][..],
+        &["customers", "list", "--json"],
+        &["customers", "list"],
+        &["customers", "show", "#1003"],
+        &["completions", "zsh"],
+        &["completions", "bash"],
+        &["config", "show"],
+    ] {
+        let run = home.run_into_closed_pipe(args).await;
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        assert_eq!(run.stderr, "", "{args:?} ends quietly");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_stops_after_one_line_ends_a_long_listing_quietly() {
+    // More CSV than a pipe holds, so the command is still writing when the
+    // reader goes.
+    let server = TestServer::start_with(|c| c.generate = Some(2_000)).await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for format in ["--csv", "--json"] {
+        let (first, run) = home
+            .run_reading_one_line(&["customers", "list", format])
+            .await;
+        assert!(!first.is_empty(), "{format}: the first line arrived");
+        assert_eq!(run.code, 0, "{format}: {run:?}");
+        assert_eq!(run.stderr, "", "{format} ends quietly");
+    }
+}

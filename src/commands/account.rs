@@ -172,7 +172,9 @@ pub fn config_set(
     Ok(())
 }
 
-/// `completions SHELL`.
+/// `completions SHELL`. The script is made in memory first:
+/// `clap_complete` panics when its writer fails, and a closed pipe
+/// (`pivotal completions zsh | head -1`) must end quietly instead.
 ///
 /// # Errors
 ///
@@ -183,6 +185,9 @@ pub fn completions(shell: Shell, out: &mut impl Write) -> Result<(), CommandErro
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut Cli::command(), "pivotal", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "pivotal", &mut script);
+    out.write_all(&script)?;
+    out.flush()?;
     Ok(())
 }

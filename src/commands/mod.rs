@@ -77,6 +77,33 @@ impl CommandError {
     }
 }
 
+impl CommandError {
+    /// The output went to a reader that had enough and closed it
+    /// (`pivotal customers list --csv | head -1`): not a failure. The
+    /// command ends quietly with status 0.
+    pub fn is_closed_output(&self) -> bool {
+        let CommandError::Output(err) = self else {
+            return false;
+        };
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(error) = current {
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return true;
+            }
+            current = error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| {
+                    io.get_ref()
+                        .map(|inner| inner as &(dyn std::error::Error + 'static))
+                })
+                .or_else(|| error.source());
+        }
+        false
+    }
+}
+
 /// An API error as one sentence with what to do about it.
 fn api_sentence(err: &ApiError) -> String {
     match err {
@@ -285,6 +312,21 @@ mod tests {
             .expect_err("not a customer")
             .to_string();
         assert!(!echoed.contains('\u{1b}'), "{echoed:?}");
+    }
+
+    #[test]
+    fn a_closed_output_is_told_apart_from_a_failed_one() {
+        use std::io::{Error, ErrorKind};
+        let closed = CommandError::Output(Error::from(ErrorKind::BrokenPipe));
+        assert!(closed.is_closed_output());
+        let wrapped = CommandError::Output(Error::other(Error::from(ErrorKind::BrokenPipe)));
+        assert!(
+            wrapped.is_closed_output(),
+            "a closed pipe under another error"
+        );
+        let full = CommandError::Output(Error::from(ErrorKind::StorageFull));
+        assert!(!full.is_closed_output());
+        assert!(!CommandError::NoKey.is_closed_output());
     }
 
     #[test]

@@ -124,6 +124,15 @@ fn csv_cell(text: &str) -> String {
     }
 }
 
+/// A CSV write error as the I/O error under it, so that a closed pipe is
+/// still recognisably a closed pipe (`csv`'s own conversion hides its kind).
+fn csv_io(err: csv::Error) -> std::io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
 /// The CSV columns, in order.
 const CSV_HEADER: [&str; 12] = [
     "display_id",
@@ -153,7 +162,7 @@ pub fn customers(listed: &[Listed], format: Format, out: &mut impl Write) -> std
         }
         Format::Csv => {
             let mut csv = csv::Writer::from_writer(out);
-            csv.write_record(CSV_HEADER)?;
+            csv.write_record(CSV_HEADER).map_err(csv_io)?;
             for row in listed {
                 let e = &row.entry;
                 let cells = [
@@ -170,7 +179,7 @@ pub fn customers(listed: &[Listed], format: Format, out: &mut impl Write) -> std
                     &format::timestamp(e.updated_at),
                     &e.id,
                 ];
-                csv.write_record(cells.map(csv_cell))?;
+                csv.write_record(cells.map(csv_cell)).map_err(csv_io)?;
             }
             csv.flush()
         }
