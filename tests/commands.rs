@@ -549,3 +549,69 @@ async fn a_reader_that_stops_after_one_line_ends_a_long_listing_quietly() {
         assert_eq!(run.stderr, "", "{format} ends quietly");
     }
 }
+
+/// A seed file of customers with these display ids (archived where the
+/// flag says so), all owned by nobody.
+fn seed_with_ids(dir: &Path, ids: &[(u64, bool)]) -> std::path::PathBuf {
+    let customers: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|&(n, archived)| {
+            serde_json::json!({
+                "id": format!("cus_{n}"), "display_id": n, "name": format!("Customer {n}"),
+                "domain": null, "owner_id": null, "plan": null, "tags": [],
+                "custom_fields": {}, "source": "api", "archived": archived,
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+            })
+        })
+        .collect();
+    let path = dir.join("seed.json");
+    std::fs::write(&path, serde_json::Value::from(customers).to_string()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hash_number_filter_lists_exactly_that_customer_not_every_id_it_begins() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = seed_with_ids(
+        dir.path(),
+        &[
+            (144, false),
+            (1441, false),
+            (14410, false),
+            (14411, true),
+            (14419, false),
+        ],
+    );
+    let server = TestServer::start_with(|c| c.seed = Some(Seed::File(seed.clone()))).await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    let ids = |run: &common::cli::Run| -> Vec<u64> {
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("JSON");
+        rows.iter()
+            .filter_map(|r| r["display_id"].as_u64())
+            .collect()
+    };
+    let exact = home
+        .run(&["customers", "list", "--json", "--filter", "#1441"], "")
+        .await;
+    assert_eq!(exact.code, 0, "{exact:?}");
+    assert_eq!(ids(&exact), [1441]);
+    let archived = home
+        .run(
+            &[
+                "customers",
+                "list",
+                "--json",
+                "--include-archived",
+                "--filter",
+                "#14411",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(ids(&archived), [14411], "archived ones too");
+    let text = home
+        .run(&["customers", "list", "--json", "--filter", "1441"], "")
+        .await;
+    assert_eq!(ids(&text).len(), 3, "without `#` it is text: {text:?}");
+}
