@@ -615,3 +615,35 @@ async fn a_hash_number_filter_lists_exactly_that_customer_not_every_id_it_begins
         .await;
     assert_eq!(ids(&text).len(), 3, "without `#` it is text: {text:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_describes_every_flag_and_lists_global_options_after_the_commands_own() {
+    let home = Home::new();
+    // Set but empty, as a shell profile may leave it.
+    let run = home
+        .run_with_env(
+            &["customers", "create", "--help"],
+            "",
+            &[("PIVOTAL_SHARE_URL_BASE", "")],
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let help = run.stdout;
+    for line in help.lines().filter(|l| l.trim_start().starts_with('-')) {
+        let described = line
+            .trim_start()
+            .split_once("  ")
+            .is_some_and(|(_, text)| !text.trim().is_empty());
+        assert!(described, "no description: {line:?}\n{help}");
+    }
+    let own = help.find("--if-no-duplicate").expect("the command's flags");
+    let heading = help
+        .find("Global options:")
+        .expect("a heading of their own");
+    assert!(own < heading, "the command's own flags first:\n{help}");
+    for global in ["--demo", "--api-url", "--share-url-base", "--log-level"] {
+        let at = help.find(global).expect(global);
+        assert!(at > heading, "{global} is under Global options:\n{help}");
+    }
+    assert!(!help.contains("=]"), "no empty env value shown:\n{help}");
+}

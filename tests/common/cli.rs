@@ -64,9 +64,15 @@ impl Home {
 
     /// Runs `pivotal args…` with `stdin` and returns what it did.
     pub async fn run(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_with_env(args, stdin, &[]).await
+    }
+
+    /// As [`run`](Self::run), with these environment variables set.
+    pub async fn run_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
         use tokio::io::AsyncWriteExt;
         let mut child = self
             .command(args)
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
