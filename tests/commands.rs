@@ -647,3 +647,31 @@ async fn help_describes_every_flag_and_lists_global_options_after_the_commands_o
     }
     assert!(!help.contains("=]"), "no empty env value shown:\n{help}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_refusals_read_as_sentences_that_say_what_to_do() {
+    let home = Home::new();
+    let taken = home.run(&["config", "set", "keys.archive", "D"], "").await;
+    assert_eq!(taken.code, 2, "{taken:?}");
+    assert_eq!(
+        taken.stderr,
+        "pivotal: keys.archive: `D` is already the key for duplicates; choose another\n"
+    );
+    let neon = home.run(&["config", "set", "theme", "neon"], "").await;
+    assert_eq!(neon.code, 2, "{neon:?}");
+    assert!(
+        neon.stderr
+            .contains("theme = \"neon\" is not one of auto, dark, light, mono"),
+        "{}",
+        neon.stderr
+    );
+    std::fs::create_dir_all(home.config_dir()).unwrap();
+    std::fs::write(home.config_dir().join("config.toml"), "theme = \"neon\"\n").unwrap();
+    let show = home.run(&["config", "show"], "").await;
+    assert!(
+        show.stderr
+            .contains("config.toml line 1: theme = \"neon\" is not one of auto, dark, light, mono"),
+        "{}",
+        show.stderr
+    );
+}

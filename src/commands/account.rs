@@ -164,8 +164,7 @@ pub fn config_set(
         // Checked as the app will check it, so a conflict is found now.
         let mut keys = settings.settings().keys.clone();
         keys.insert(action.to_owned(), value.to_owned());
-        Keymap::with_overrides(&keys)
-            .map_err(|problem| CommandError::Usage(format!("{key} not set: {problem}")))?;
+        Keymap::with_overrides(&keys).map_err(CommandError::Usage)?;
     }
     settings.set(key, value)?;
     writeln!(out, "{key} = {value:?} in {}", settings.path().display())?;
