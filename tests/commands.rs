@@ -135,7 +135,8 @@ async fn list_prints_a_table_json_or_csv_with_the_apps_filters() {
     let lines: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "display_id,name,domain,normalized_domain,duplicates,owner,plan,source,tags,archived,updated_at,id"
+        "display_id,name,domain,normalized_domain,duplicates,owner,owner_id,plan,source,tags,archived,created_at,updated_at,id,\
+         cf.arr,cf.billing_country,cf.csm_tier,cf.industry,cf.region,cf.renewal_date,cf.seats"
     );
     assert_eq!(lines.len(), 4, "three acme.com customers: {lines:?}");
 
@@ -674,4 +675,60 @@ async fn config_refusals_read_as_sentences_that_say_what_to_do() {
         "{}",
         show.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_and_json_carry_every_field_of_the_customer() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    let created = home
+        .run(
+            &[
+                "customers",
+                "create",
+                "--name",
+                "Zephyr",
+                "--tag",
+                "beta",
+                "--field",
+                "region=EU",
+                "--field",
+                "seats=12",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(created.code, 0, "{created:?}");
+    let csv = home
+        .run(&["customers", "list", "--csv", "--filter", "#1062"], "")
+        .await;
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].ends_with(",created_at,updated_at,id,cf.region,cf.seats"),
+        "{}",
+        lines[0]
+    );
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let cell = |name: &str| cells[header.iter().position(|h| *h == name).expect(name)];
+    assert_eq!(cell("cf.region"), "EU");
+    assert_eq!(cell("cf.seats"), "12");
+    assert_eq!(cell("tags"), "beta");
+    for at in ["created_at", "updated_at"] {
+        let stamp = cell(at);
+        assert!(
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{at} is RFC 3339: {stamp}"
+        );
+    }
+    let json = home
+        .run(&["customers", "list", "--json", "--filter", "#1062"], "")
+        .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(rows[0]["custom_fields"]["region"], "EU");
+    assert_eq!(rows[0]["created_at"], cell("created_at"));
+    assert_eq!(rows[0]["updated_at"], cell("updated_at"));
 }
