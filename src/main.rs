@@ -5,10 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Parser;
-use pivotal_tui::api::ApiKey;
 use pivotal_tui::cli::{Cli, Command, ConfigCommand, CustomersCommand, ServeArgs};
+use pivotal_tui::commands::demo::Demo;
 use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers};
 use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
@@ -64,7 +63,28 @@ impl RunError {
 
 async fn run(cli: Cli) -> Result<(), RunError> {
     let log_level = cli.log_level.clone();
+    if cli.demo && cli.api_url.is_some() {
+        return Err(CommandError::Usage(
+            "--demo runs its own server, so --api-url has nothing to do; drop one of them".into(),
+        )
+        .into());
+    }
     match cli.command {
+        Some(Command::Serve(_) | Command::Bench(_)) if cli.demo => {
+            return Err(CommandError::Usage(
+                "--demo is for the Customers screen and the customers and config commands; \
+                 `pivotal serve` and `pivotal bench` make their own data (serve: --seed \
+                 assets/demo-customers.json)"
+                    .into(),
+            )
+            .into());
+        }
+        Some(Command::Login | Command::Logout) if cli.demo => {
+            return Err(CommandError::Usage(
+                "the demo account needs no key: drop --demo to sign in to Pivotal or out".into(),
+            )
+            .into());
+        }
         Some(Command::Serve(args)) => return serve(args).await.map_err(RunError::Other),
         Some(Command::Bench(args)) => {
             return pivotal_tui::bench::run(args.customers, args.keystrokes)
@@ -80,6 +100,26 @@ async fn run(cli: Cli) -> Result<(), RunError> {
     let log = logs::to_file(&dirs.logs, log_level.as_deref()).ok();
     let log_path = log.as_ref().map(logs::LogFile::current);
     install_panic_message(log_path);
+    // `--demo`: a fresh demo account for this run, for the app and for every
+    // command that talks to Pivotal.
+    let uses_account = matches!(
+        cli.command,
+        None | Some(Command::Customers(_) | Command::Config(ConfigCommand::Show))
+    );
+    let demo = if cli.demo && uses_account {
+        Some(Demo::start().await.map_err(CommandError::from)?)
+    } else {
+        None
+    };
+    let result = run_with(cli, dirs, demo.as_ref()).await;
+    if let Some(demo) = demo {
+        demo.shutdown().await;
+    }
+    result
+}
+
+/// The commands that need the user's files (or the demo account).
+async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunError> {
     let mut out = std::io::stdout().lock();
     let share_url_base = |ctx: &Context| {
         cli.share_url_base
@@ -87,23 +127,29 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             .or_else(|| ctx.settings.settings().share_url_base.clone())
             .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned())
     };
+    let context = || match demo {
+        Some(demo) => Context::demo(demo),
+        None => Context::new(cli.api_url.clone()),
+    };
     match cli.command {
-        None if cli.demo => {
-            let settings = SettingsFile::load(dirs.settings_file());
-            let base = cli
-                .share_url_base
-                .clone()
-                .or_else(|| settings.settings().share_url_base.clone())
-                .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
-            demo(base, settings).await?;
-        }
-        None => {
-            let ctx = Context::new(cli.api_url.clone())?;
-            let base = share_url_base(&ctx);
-            customers_screen(ctx, base).await?;
-        }
+        None => match demo {
+            Some(demo) => {
+                let settings = SettingsFile::load(dirs.settings_file());
+                let base = cli
+                    .share_url_base
+                    .clone()
+                    .or_else(|| settings.settings().share_url_base.clone())
+                    .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
+                demo_screen(demo, base, settings).await?;
+            }
+            None => {
+                let ctx = context()?;
+                let base = share_url_base(&ctx);
+                customers_screen(ctx, base).await?;
+            }
+        },
         Some(Command::Customers(command)) => {
-            let mut ctx = Context::new(cli.api_url.clone())?;
+            let mut ctx = context()?;
             let base = share_url_base(&ctx);
             match command {
                 CustomersCommand::List(args) => customers::list(&mut ctx, &args, &mut out).await?,
@@ -122,14 +168,14 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             }
         }
         Some(Command::Login) => {
-            let mut ctx = Context::new(cli.api_url.clone())?;
+            let mut ctx = context()?;
             account::login(&mut ctx, &mut out).await?;
         }
         Some(Command::Logout) => account::logout(&dirs, &mut out).await?,
         Some(Command::Config(command)) => match command {
             ConfigCommand::Path => account::config_path(&dirs, &mut out)?,
             ConfigCommand::Show => {
-                let ctx = Context::new(cli.api_url.clone())?;
+                let ctx = context()?;
                 account::config_show(&ctx, &mut out).await?;
             }
             ConfigCommand::Set { key, value } => {
@@ -192,22 +238,18 @@ async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), Ru
     })
 }
 
-/// The Customers screen against an in-process reference server seeded with
-/// the demo account, all in a temporary directory that is removed on exit.
-/// The view settings are the user's own.
-async fn demo(share_url_base: String, settings: SettingsFile) -> Result<(), RunError> {
-    let dir = tempfile::Builder::new()
-        .prefix("pivotal-demo-")
-        .tempdir()
-        .context("could not create a temporary directory for the demo")?;
-    let mut config = ServerConfig::new(dir.path().join("server"));
-    config.seed = Some(server::Seed::Embedded(server::DEMO_CUSTOMERS));
-    let running = server::start(config).await.map_err(anyhow::Error::from)?;
-    let key = ApiKey::new(server::DEFAULT_API_KEY.to_owned()).map_err(anyhow::Error::from)?;
+/// The Customers screen against the demo account ([`Demo`]), whose
+/// temporary directory also holds the client's cache. The view settings are
+/// the user's own.
+async fn demo_screen(
+    demo: &Demo,
+    share_url_base: String,
+    settings: SettingsFile,
+) -> Result<(), RunError> {
     let result = tui::run(TuiConfig {
-        api_url: running.url(),
-        key,
-        store_path: dir.path().join("client.sqlite3"),
+        api_url: demo.url(),
+        key: Demo::key(),
+        store_path: demo.dir().join("client.sqlite3"),
         demo: true,
         sync: SyncConfig::default(),
         share_url_base,
@@ -215,7 +257,6 @@ async fn demo(share_url_base: String, settings: SettingsFile) -> Result<(), RunE
         remember_api_url: false,
     })
     .await;
-    running.shutdown().await;
     match result {
         Err(TuiError::Crashed) => Err(RunError::Crashed),
         other => Ok(other.map_err(anyhow::Error::from)?),

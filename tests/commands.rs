@@ -732,3 +732,73 @@ async fn csv_and_json_carry_every_field_of_the_customer() {
     assert_eq!(rows[0]["created_at"], cell("created_at"));
     assert_eq!(rows[0]["updated_at"], cell("updated_at"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_runs_on_a_fresh_demo_account_with_no_key_and_no_settings_written() {
+    let home = Home::new();
+    let list = home
+        .run(&["--demo", "customers", "list", "--json"], "")
+        .await;
+    assert_eq!(list.code, 0, "{list:?}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&list.stdout).expect("JSON");
+    assert_eq!(rows.len(), live_demo_count());
+
+    let create = home
+        .run(&["--demo", "customers", "create", "--name", "Zephyr"], "")
+        .await;
+    assert_eq!(create.code, 0, "{create:?}");
+    assert!(
+        create.stdout.starts_with("Created #1062 Zephyr"),
+        "{}",
+        create.stdout
+    );
+    // The flag may also follow the command, like the other global flags.
+    let again = home
+        .run(&["customers", "list", "--csv", "--demo"], "")
+        .await;
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        !again.stdout.contains("Zephyr"),
+        "each run starts from the same demo account"
+    );
+
+    let show = home
+        .run(&["--demo", "customers", "show", "#1003"], "")
+        .await;
+    assert!(show.stdout.contains("#1003 Acme Co"), "{show:?}");
+    let archive = home
+        .run(&["--demo", "customers", "archive", "#1052"], "")
+        .await;
+    assert!(archive.stdout.contains("Archived #1052"), "{archive:?}");
+    let restore = home
+        .run(&["--demo", "customers", "restore", "#1052"], "")
+        .await;
+    assert_eq!(restore.code, 0, "{restore:?}");
+    let config = home.run(&["--demo", "config", "show"], "").await;
+    assert!(
+        config.stdout.contains("from the built-in demo account"),
+        "{config:?}"
+    );
+
+    let login = home.run(&["--demo", "login"], "").await;
+    assert_eq!(login.code, 2, "{login:?}");
+    let both = home
+        .run(
+            &[
+                "--demo",
+                "customers",
+                "list",
+                "--api-url",
+                "http://127.0.0.1:9",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(both.code, 2, "{both:?}");
+
+    assert!(
+        !home.config_dir().exists(),
+        "no settings or credentials written"
+    );
+    assert!(!home.data_dir().exists(), "no cache kept");
+}

@@ -140,9 +140,9 @@ pub async fn config_show(ctx: &Context, out: &mut impl Write) -> Result<(), Comm
     for (action, key) in &settings.keys {
         writeln!(out, "{action} = {key:?}")?;
     }
-    let key = match credentials::find(&ctx.dirs.config).await {
-        Ok(Some((key, source))) => format!("{key} (from {})", describe(&source)),
-        Ok(None) => "none; run `pivotal login` or set PIVOTAL_API_KEY".to_owned(),
+    let key = match ctx.key().await {
+        Ok((key, source)) => format!("{key} (from {})", describe(&source)),
+        Err(CommandError::NoKey) => "none; run `pivotal login` or set PIVOTAL_API_KEY".to_owned(),
         Err(err) => format!("unusable: {err}"),
     };
     writeln!(out, "\n# API key: {key}")?;

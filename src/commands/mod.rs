@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod customers;
+pub mod demo;
 mod output;
 
 use std::path::PathBuf;
@@ -57,6 +58,8 @@ pub enum CommandError {
     Store(#[from] crate::store::StoreError),
     #[error("could not write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
 }
 
 impl CommandError {
@@ -72,7 +75,7 @@ impl CommandError {
                 _ => exit::UNREACHABLE,
             },
             CommandError::Duplicate(_) => exit::DUPLICATE,
-            CommandError::Store(_) | CommandError::Output(_) => 1,
+            CommandError::Store(_) | CommandError::Output(_) | CommandError::Demo(_) => 1,
         }
     }
 }
@@ -181,6 +184,9 @@ pub struct Context {
     pub api_url: String,
     /// `--api-url` was given: a successful run remembers it.
     pub api_url_from_flag: bool,
+    /// Running against the built-in demo account ([`demo::Demo`]): its key,
+    /// never the user's.
+    pub demo: bool,
 }
 
 impl Context {
@@ -193,12 +199,7 @@ impl Context {
     /// Without a home directory.
     pub fn new(api_url_flag: Option<String>) -> Result<Context, CommandError> {
         let dirs = Dirs::of_user()?;
-        let settings = SettingsFile::load(dirs.settings_file());
-        if let Some(problem) = settings.problem() {
-            // The problem may quote the file, which anyone could have written.
-            let problem = crate::domain::sanitize(problem).into_owned();
-            eprintln!("pivotal: {problem}; using the defaults meanwhile");
-        }
+        let settings = load_settings(&dirs);
         let from_flag = api_url_flag.is_some();
         let api_url = api_url_flag
             .or_else(|| {
@@ -213,6 +214,29 @@ impl Context {
             settings,
             api_url,
             api_url_from_flag: from_flag,
+            demo: false,
+        })
+    }
+
+    /// The context for a run against `demo`: its URL and key, and a local
+    /// store inside its temporary directory. The user's settings are read
+    /// (for the link base) but never written, and their key is never read.
+    ///
+    /// # Errors
+    ///
+    /// Without a home directory.
+    pub fn demo(demo: &demo::Demo) -> Result<Context, CommandError> {
+        let user = Dirs::of_user()?;
+        let settings = load_settings(&user);
+        Ok(Context {
+            dirs: Dirs {
+                data: demo.data_dir(),
+                ..user
+            },
+            settings,
+            api_url: demo.url(),
+            api_url_from_flag: false,
+            demo: true,
         })
     }
 
@@ -222,6 +246,9 @@ impl Context {
     ///
     /// [`CommandError::NoKey`] when there is none, or a key file problem.
     pub async fn key(&self) -> Result<(ApiKey, KeySource), CommandError> {
+        if self.demo {
+            return Ok((demo::Demo::key(), KeySource::Demo));
+        }
         credentials::find(&self.dirs.config)
             .await?
             .ok_or(CommandError::NoKey)
@@ -255,6 +282,18 @@ impl Context {
             tracing::warn!(error = %err, "could not remember the API URL");
         }
     }
+}
+
+/// The user's settings file; a broken one is reported on stderr and the
+/// defaults are used.
+fn load_settings(dirs: &Dirs) -> SettingsFile {
+    let settings = SettingsFile::load(dirs.settings_file());
+    if let Some(problem) = settings.problem() {
+        // The problem may quote the file, which anyone could have written.
+        let problem = crate::domain::sanitize(problem).into_owned();
+        eprintln!("pivotal: {problem}; using the defaults meanwhile");
+    }
+    settings
 }
 
 /// Resolves `cus_…` or `#1042` (also `1042`) to what to look up.
