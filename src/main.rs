@@ -87,9 +87,17 @@ async fn run(cli: Cli) -> Result<(), RunError> {
         }
         Some(Command::Serve(args)) => return serve(args).await.map_err(RunError::Other),
         Some(Command::Bench(args)) => {
-            return pivotal_tui::bench::run(args.customers, args.keystrokes)
-                .await
-                .map_err(RunError::Other);
+            return match pivotal_tui::bench::run(args.customers, args.keystrokes).await {
+                // `pivotal bench | head -3`: the reader had enough.
+                Err(err)
+                    if err
+                        .downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+                {
+                    Ok(())
+                }
+                other => other.map_err(RunError::Other),
+            };
         }
         Some(Command::Completions { shell }) => {
             return Ok(account::completions(shell, &mut std::io::stdout())?);

@@ -527,6 +527,7 @@ async fn a_closed_stdout_ends_every_command_quietly_with_status_0() {
         &["completions", "zsh"],
         &["completions", "bash"],
         &["config", "show"],
+        &["bench", "--customers", "10", "--keystrokes", "1"],
     ] {
         let run = home.run_into_closed_pipe(args).await;
         assert_eq!(run.code, 0, "{args:?}: {run:?}");
