@@ -192,7 +192,7 @@ impl Settings {
 }
 
 /// The columns `hidden_columns` may name.
-pub const HIDEABLE: &[&str] = &["owner", "plan", "source"];
+pub const HIDEABLE: &[&str] = &["owner", "plan", "source", "updated"];
 
 /// A parser's message about the value at `span` of `text` as a sentence
 /// that names the setting, the value and what is accepted:

@@ -142,6 +142,7 @@ fn submit_update(
     patch: CustomerPatch,
 ) -> Vec<Command> {
     let key = IdempotencyKey::new();
+    state.change_note = Some(format!("Saving #{}…", original.display_id));
     show_pending_update(state, &customer_id, &patch);
     state.submitted.insert(
         key.clone(),
@@ -298,6 +299,10 @@ pub fn delivered(
     if matches!(op, OutboxOp::Create { .. }) {
         state.customers.remove(&pending_id(key));
     }
+    if let OutboxOp::Update { patch, .. } = op {
+        let what = what_changed(state, patch);
+        state.change_note = Some(format!("Saved #{} — {what}", customer.display_id));
+    }
     let id = customer.id.clone();
     let display_id = customer.display_id;
     state.customers.apply([customer]);
@@ -316,6 +321,43 @@ pub fn delivered(
     false
 }
 
+/// The fields a patch changes, as the status line says them: `plan:
+/// Enterprise`, `owner: Sam Okafor, tags`.
+fn what_changed(state: &State, patch: &CustomerPatch) -> String {
+    let set = |label: &str, value: &Patch<String>| match value {
+        Patch::Keep => None,
+        Patch::Clear => Some(format!("{label} cleared")),
+        Patch::Set(v) => Some(format!("{label}: {}", sanitize(v))),
+    };
+    let owner = match &patch.owner_id {
+        Patch::Set(id) => Patch::Set(state.users.get(id).cloned().unwrap_or_else(|| id.clone())),
+        Patch::Clear => Patch::Clear,
+        Patch::Keep => Patch::Keep,
+    };
+    let parts: Vec<String> = [
+        patch
+            .name
+            .as_ref()
+            .map(|n| format!("name: {}", sanitize(n))),
+        set("domain", &patch.domain),
+        set("owner", &owner),
+        set("plan", &patch.plan),
+        patch.tags.as_ref().map(|_| "tags".to_owned()),
+        patch
+            .custom_fields
+            .as_ref()
+            .map(|_| "custom fields".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "no change".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// The server refused a change for good: the row goes back to what the
 /// server has, and a form reopens with everything that was typed and the
 /// server's message under the field it names.
@@ -329,6 +371,9 @@ pub fn rejected(
     state.outbox.remove(key);
     if state.open_on_delivery.as_ref() == Some(key) {
         state.open_on_delivery = None;
+    }
+    if matches!(op, OutboxOp::Update { .. }) {
+        state.change_note = None;
     }
     let submitted = state.submitted.remove(key);
     let (draft, mode) = match (op, submitted) {

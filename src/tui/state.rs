@@ -31,6 +31,8 @@ pub struct State {
     pub customers: CustomerSet,
     /// User id → display name (sanitised).
     pub users: HashMap<String, String>,
+    /// The largest display id seen, so the `#` column never cuts one.
+    pub max_display_id: u64,
     pub me: Option<String>,
     /// What the list shows: filters, sort and the resulting rows.
     pub finder: Finder,
@@ -63,6 +65,9 @@ pub struct State {
     pub demo: bool,
     /// A problem to show in the status line that is not about syncing.
     pub notice: Option<String>,
+    /// How the latest edit stands (`Saving #1047…`, `Saved #1047 — plan:
+    /// Enterprise`); newer than any archive's undo hint while set.
+    pub change_note: Option<String>,
     /// What went wrong with the local store when the app opened it (moved
     /// aside as damaged, or not usable at all): shown for the whole session.
     pub store_problem: Option<String>,
@@ -92,6 +97,9 @@ pub struct State {
     pub confirm_archive: Option<String>,
     /// The open compare view.
     pub compare: Option<Compare>,
+    /// The compare view that details were opened from, to return to when
+    /// they close.
+    pub compare_behind_detail: Option<Compare>,
     /// This session's archives, newest last, for `u`.
     pub archived: Vec<Archived>,
     /// Restores in flight, with the customer as it was before its archive.
@@ -185,6 +193,7 @@ impl State {
         State {
             customers: CustomerSet::default(),
             users: HashMap::new(),
+            max_display_id: 0,
             me: None,
             finder: Finder::default(),
             keymap: Keymap::default(),
@@ -206,6 +215,7 @@ impl State {
             demo: false,
             notice: None,
             store_problem: None,
+            change_note: None,
             changes_blocked: None,
             config_problem: None,
             flash: None,
@@ -217,6 +227,7 @@ impl State {
             confirm_quit: false,
             confirm_archive: None,
             compare: None,
+            compare_behind_detail: None,
             archived: Vec::new(),
             restoring: HashMap::new(),
             share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
@@ -359,6 +370,11 @@ impl State {
             return Some("me".to_owned());
         }
         Some(self.users.get(id).cloned().unwrap_or_else(|| id.to_owned()))
+    }
+
+    /// Notes display ids now in the set, for the width of the `#` column.
+    pub fn note_display_ids(&mut self, ids: impl IntoIterator<Item = u64>) {
+        self.max_display_id = ids.into_iter().fold(self.max_display_id, u64::max);
     }
 
     /// What the status line says about syncing.

@@ -97,6 +97,8 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
     let Some(entry) = state.customers.remove(id) else {
         return Vec::new();
     };
+    // The archive is now the latest change: its undo hint shows.
+    state.change_note = None;
     let key = IdempotencyKey::new();
     state.outbox.insert(key.clone(), PendingChange::default());
     state.archived.push(Archived {
@@ -149,6 +151,9 @@ pub fn undo(state: &mut State) -> Vec<Command> {
 
 /// What the status line says about this session's archives.
 pub fn undo_status(state: &State) -> Option<String> {
+    if state.change_note.is_some() {
+        return None;
+    }
     let last = state.archived.last()?;
     Some(format!("Archived #{} — u to undo", last.entry.display_id))
 }
@@ -285,7 +290,7 @@ pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> 
     let compare = state.compare.as_mut()?;
     let count = state.customers.same_domain(&compare.key).len();
     match key.code {
-        KeyCode::Esc | KeyCode::Char('c') => state.compare = None,
+        KeyCode::Esc | KeyCode::Char('c' | 'q') => state.compare = None,
         KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => {
             compare.focus = (compare.focus + 1) % count.max(1);
             compare.scroll = 0;
@@ -300,7 +305,8 @@ pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> 
         KeyCode::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
         KeyCode::Enter => {
             let id = target(state).map(|e| e.id.clone());
-            state.compare = None;
+            // Kept, so that closing the details comes back here.
+            state.compare_behind_detail = state.compare.take();
             if let Some(id) = id {
                 finder::show(state, id);
                 state.detail_open = true;

@@ -85,6 +85,11 @@ fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
             }
             Vec::new()
         }
+        Message::SettingsNotSaved(reason) => {
+            state.notice = Some(format!("settings not saved: {}", sanitize(&reason)));
+            state.mark_dirty();
+            Vec::new()
+        }
         Message::Terminate => {
             state.quitting = true;
             vec![Command::Quit]
@@ -121,6 +126,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if state.confirm_archive.is_some() {
         return triage::on_confirm_key(state, key);
     }
+    if is_ctrl_c(&key) && !state.finder.line.as_ref().is_some_and(|l| l.editing) {
+        return quit_or_ask(state);
+    }
     if let Some(commands) = triage::on_compare_key(state, key) {
         return commands;
     }
@@ -132,9 +140,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         return Vec::new();
     };
     if state.help_open {
-        // Help is modal: any closing key closes it, quitting still quits.
+        // Help is modal: any closing key closes it, back to the view below.
         match action {
-            Action::Close | Action::Help => {
+            Action::Close | Action::Help | Action::Quit => {
                 state.help_open = false;
                 state.help_scroll = 0;
                 state.mark_dirty();
@@ -147,7 +155,6 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
                 state.help_scroll = state.help_scroll.saturating_sub(1);
                 state.mark_dirty();
             }
-            Action::Quit => return quit(state),
             _ => {}
         }
         return Vec::new();
@@ -168,7 +175,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         }
         Action::Close => {
             if state.detail_open {
-                state.detail_open = false;
+                close_detail(state);
             } else {
                 finder::clear_line(state);
             }
@@ -196,9 +203,13 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
             if again {
                 state.sync.refresh_asked_at = None;
                 state.flash = Some("syncing every customer again".to_owned());
-                return vec![Command::Sync(SyncCommand::FullRefresh)];
+                let mut commands = vec![Command::Sync(SyncCommand::FullRefresh)];
+                commands.extend(reload_history(state));
+                return commands;
             }
-            return vec![Command::Sync(SyncCommand::Refresh)];
+            let mut commands = vec![Command::Sync(SyncCommand::Refresh)];
+            commands.extend(reload_history(state));
+            return commands;
         }
         Action::Help => {
             state.help_open = true;
@@ -215,16 +226,41 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
             return Vec::new();
         }
         Action::CopyLink => return copy_link(state),
-        Action::Quit => {
-            if state.outbox.is_empty() {
-                return quit(state);
-            }
-            state.confirm_quit = true;
+        // As in less and k9s: `q` leaves a sub-view, and quits from the
+        // list.
+        Action::Quit if state.detail_open => {
+            close_detail(state);
             state.mark_dirty();
             return Vec::new();
         }
+        Action::Quit => return quit_or_ask(state),
     }
     follow_selection(state)
+}
+
+/// Ctrl-C: quits from anywhere but the form (where it is Esc, so a reflex
+/// never throws away typing).
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// Quits, asking first when changes are not sent yet.
+fn quit_or_ask(state: &mut State) -> Vec<Command> {
+    if state.outbox.is_empty() {
+        return quit(state);
+    }
+    state.confirm_quit = true;
+    state.mark_dirty();
+    Vec::new()
+}
+
+/// Closes the details, back to the compare view they were opened from, if
+/// any.
+fn close_detail(state: &mut State) {
+    state.detail_open = false;
+    if let Some(compare) = state.compare_behind_detail.take() {
+        state.compare = Some(compare);
+    }
 }
 
 fn copy_link(state: &mut State) -> Vec<Command> {
@@ -245,6 +281,22 @@ fn copy_link(state: &mut State) -> Vec<Command> {
 fn quit(state: &mut State) -> Vec<Command> {
     state.quitting = true;
     vec![Command::Quit]
+}
+
+/// With the detail pane open, asks for the selected customer's history
+/// again (the cached copy stays on screen until the fresh one comes).
+fn reload_history(state: &mut State) -> Vec<Command> {
+    if !state.detail_open {
+        return Vec::new();
+    }
+    let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
+        return Vec::new();
+    };
+    state
+        .histories
+        .entry(id.clone())
+        .or_insert(History::Loading);
+    vec![Command::Sync(SyncCommand::LoadHistory(id))]
 }
 
 /// With the detail pane open, asks for the history of the customer that is
@@ -283,6 +335,8 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             } else {
                 state.customers.apply_entries(customers.into_entries());
             }
+            let largest = state.customers.iter_ordered().map(|e| e.display_id).max();
+            state.note_display_ids(largest);
             triage::restore_pending(state, &pending);
             changes::restore_pending(state, pending);
             state.sync.last_synced = last_synced;
@@ -366,6 +420,8 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             return commands;
         }
         SyncEvent::Delivered { key, op, customer } => {
+            state.note_display_ids([customer.display_id]);
+            let changed = customer.id.clone();
             state.outbox.remove(&key);
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
@@ -376,6 +432,11 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 }
             }
             finder::refresh(state);
+            // The change is in its history now.
+            if state.selected_entry().is_some_and(|e| e.id == changed) {
+                return reload_history(state);
+            }
+            state.histories.remove(&changed);
             return follow_selection(state);
         }
         SyncEvent::Rejected {
@@ -411,6 +472,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
 /// Applies customers from the server; the selection follows the selected
 /// customer when the rows are refreshed.
 fn apply_customers(state: &mut State, customers: Vec<Customer>) {
+    state.note_display_ids(customers.iter().map(|c| c.display_id));
     state.customers.apply(customers);
     triage::reassert(state);
 }

@@ -3,7 +3,10 @@
 //! This file holds the shared fixtures and the list, detail, help and form
 //! tests; finding and triage have their own files.
 
+mod feedback;
 mod finding;
+mod layout;
+mod navigation;
 mod queue;
 mod triage;
 

@@ -6,6 +6,7 @@ mod detail;
 pub mod form;
 mod help;
 mod list;
+mod status;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
@@ -18,6 +19,7 @@ use super::form::FormContext;
 use super::format;
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
+use status::{Part, Priority};
 
 /// The compare view's keys, which are its own.
 const COMPARE_HINTS: &[(&str, &str)] = &[
@@ -206,23 +208,33 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let mut spans = Vec::new();
-    if let Some(undo) = triage::undo_status(state) {
-        spans.push(Span::styled(undo, theme.ok()));
-        spans.push(Span::raw(" · "));
+    let mut parts = Vec::new();
+    if let Some(note) = &state.change_note {
+        parts.push(Part::new(note.clone(), theme.ok(), Priority::Busy));
     }
-    spans.push(Span::styled(status.text().to_owned(), style));
+    if let Some(undo) = triage::undo_status(state) {
+        parts.push(Part::new(undo, theme.ok(), Priority::Aside));
+    }
+    let priority = match status {
+        SyncStatus::Fresh(_) => Priority::Calm,
+        SyncStatus::Busy(_) => Priority::Busy,
+        SyncStatus::Offline(_) => Priority::Vital,
+    };
+    // The first clause says what is going on; the rest (`showing cache from
+    // 2m ago`) is context.
+    for (i, clause) in status.text().split(" · ").enumerate() {
+        let priority = if i == 0 { priority } else { Priority::Aside };
+        parts.push(Part::new(clause, style, priority));
+    }
     if let Some(pending) = state.pending_status() {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(pending, theme.warning()));
+        parts.push(Part::new(pending, theme.warning(), Priority::Vital));
     }
     let problems = [&state.store_problem, &state.notice, &state.config_problem];
     for problem in problems.into_iter().flatten() {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(problem.clone(), theme.error()));
+        parts.push(Part::new(problem.clone(), theme.error(), Priority::Vital));
     }
-    let text = Line::from(spans);
-    frame.render_widget(Paragraph::new(text), area);
+    let line = status::fit(parts, usize::from(area.width));
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
