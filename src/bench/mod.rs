@@ -11,6 +11,16 @@
 //! - finding and triage at scale ([`finding`]): filter keystrokes, the
 //!   `D`/`m`/`s` toggles and archiving a duplicate.
 
+/// Prints one line of the bench's figures. A failed write, such as a
+/// closed pipe (`pivotal bench | head -3`), ends the bench with that
+/// `io::Error`, which the binary treats as the reader having had enough.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 mod finding;
 
 use std::io::{BufRead, BufReader};
@@ -41,13 +51,13 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("pivotal-bench-")
         .tempdir()?;
-    println!(
+    say!(
         "pivotal bench: {customers} generated customers, {keystrokes} keystrokes, {WIDTH}x{HEIGHT}"
     );
 
     let started = Instant::now();
     let server = ServerProcess::start(&dir.path().join("server"), customers)?;
-    println!(
+    say!(
         "  server ready (generating data)      {:>9.1} ms",
         ms(started.elapsed())
     );
@@ -57,11 +67,11 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         .with_retry(RetryPolicy::default());
 
     let (sync_time, apply_time, state) = first_sync(&client, &store_path).await?;
-    println!(
+    say!(
         "  first full sync                     {:>9.1} ms",
         ms(sync_time)
     );
-    println!(
+    say!(
         "    of which the UI applying pages    {:>9.1} ms",
         ms(apply_time)
     );
@@ -73,39 +83,39 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     drop(state);
 
     let (warm, mut state) = warm_start(&client, &store_path).await?;
-    println!(
+    say!(
         "  first frame from a warm cache       {:>9.1} ms",
         ms(warm.total)
     );
-    println!(
+    say!(
         "    reading the cache (sync task)     {:>9.1} ms",
         ms(warm.read)
     );
-    println!(
+    say!(
         "    applying it (UI task)             {:>9.1} ms",
         ms(warm.apply)
     );
-    println!(
+    say!(
         "    drawing the first frame           {:>9.1} ms",
         ms(warm.draw)
     );
 
     let mut screen = Screen::new();
     let times = scroll(&mut state, &mut screen, keystrokes);
-    println!(
+    say!(
         "  keystroke (update + render) p50     {:>9.3} ms\n  keystroke (update + render) p99     {:>9.3} ms\n  keystroke (update + render) max     {:>9.3} ms",
         ms(percentile(&times, 50)),
         ms(percentile(&times, 99)),
         ms(percentile(&times, 100)),
     );
     match peak_rss_mib() {
-        Some(mib) => println!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
-        None => println!("  peak memory                         (not available on this OS)"),
+        Some(mib) => say!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
+        None => say!("  peak memory                         (not available on this OS)"),
     }
 
     finding::run(&mut state, &mut screen)?;
     if let Some(mib) = peak_rss_mib() {
-        println!("  peak memory after finding + triage  {mib:>9.1} MiB");
+        say!("  peak memory after finding + triage  {mib:>9.1} MiB");
     }
     Ok(())
 }

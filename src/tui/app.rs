@@ -98,7 +98,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         Err(problem) => {
             // The default keys, and the reason where the user looks.
             state.config_problem = Some(format!(
-                "config.toml [keys]: {problem}; default keys in use"
+                "config.toml: {problem}; the default keys are in use meanwhile"
             ));
         }
     }

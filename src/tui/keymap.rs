@@ -410,13 +410,23 @@ impl Keymap {
     /// # Errors
     ///
     /// An unknown action or key, or a key that would then do two things;
-    /// the message names them.
+    /// the message is a sentence that names the setting, the key and what
+    /// to do (``keys.archive: `D` is already the key for duplicates; choose
+    /// another``).
     pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Keymap, String> {
         let mut keymap = Keymap::default();
         for (name, text) in overrides {
-            let action = Action::parse(name).ok_or_else(|| format!("`{name}` is not an action"))?;
+            let action = Action::parse(name).ok_or_else(|| {
+                let names: Vec<&str> = Action::all().map(Action::name).collect();
+                format!(
+                    "keys.{name}: there is no action `{name}`; choose one of {}",
+                    names.join(", ")
+                )
+            })?;
             let key = Key::parse(text).ok_or_else(|| {
-                format!("`{text}` is not a key (a character, ctrl-x, or enter, esc, tab, …)")
+                format!(
+                    "keys.{name}: `{text}` is not a key; use a character, ctrl-x, or enter, esc, tab, …"
+                )
             })?;
             let bound = keymap
                 .bound
@@ -433,11 +443,14 @@ impl Keymap {
         for (i, a) in keymap.bound.iter().enumerate() {
             for b in &keymap.bound[i + 1..] {
                 if let Some(key) = a.keys.iter().find(|k| b.keys.contains(k)) {
+                    // Name the setting that asked for the key; the other
+                    // action already has it.
+                    let (set, holder) = if b.overridden { (b, a) } else { (a, b) };
                     return Err(format!(
-                        "`{}` would both {} and {}",
+                        "keys.{}: `{}` is already the key for {}; choose another",
+                        set.action.name(),
                         key.label(),
-                        a.action.name(),
-                        b.action.name()
+                        holder.action.name()
                     ));
                 }
             }
@@ -552,12 +565,27 @@ mod tests {
     fn a_key_bound_twice_or_a_wrong_name_is_refused_with_a_reason() {
         let twice = BTreeMap::from([("archive".to_owned(), "j".to_owned())]);
         let err = Keymap::with_overrides(&twice).unwrap_err();
-        assert!(err.contains("`j` would both down and archive"), "{err}");
+        assert_eq!(
+            err,
+            "keys.archive: `j` is already the key for down; choose another"
+        );
+        let dupes = BTreeMap::from([("archive".to_owned(), "D".to_owned())]);
+        assert_eq!(
+            Keymap::with_overrides(&dupes).unwrap_err(),
+            "keys.archive: `D` is already the key for duplicates; choose another"
+        );
+        // The setting named is the one that asked, wherever it sits in the
+        // table.
+        let early = BTreeMap::from([("down".to_owned(), "a".to_owned())]);
+        assert_eq!(
+            Keymap::with_overrides(&early).unwrap_err(),
+            "keys.down: `a` is already the key for archive; choose another"
+        );
         let unknown = BTreeMap::from([("explode".to_owned(), "x".to_owned())]);
+        let err = Keymap::with_overrides(&unknown).unwrap_err();
         assert!(
-            Keymap::with_overrides(&unknown)
-                .unwrap_err()
-                .contains("explode")
+            err.starts_with("keys.explode: there is no action `explode`; choose one of down, up"),
+            "{err}"
         );
         let bad_key = BTreeMap::from([("archive".to_owned(), "ctrl-".to_owned())]);
         assert!(
