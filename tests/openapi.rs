@@ -99,6 +99,34 @@ fn hex(text: &str) -> String {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_that_is_not_a_uuid_is_refused_with_400_and_creates_nothing() {
+    let server = TestServer::start().await;
+    for key in [
+        "retry-1",
+        "5f0c6f1e8a4b4c2d9e3f1a2b3c4d5e6f",
+        "{5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f}",
+        "urn:uuid:5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f",
+        "5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6",
+    ] {
+        let (status, body) = create_with_key(&server, key).await;
+        assert_eq!(status, 400, "{key}: {body}");
+        assert_eq!(body["error"]["type"], "invalid_request", "{key}");
+        assert_eq!(body["error"]["param"], "Idempotency-Key", "{key}");
+    }
+    let (_, page) = list(&server, "").await;
+    assert_eq!(page["data"], serde_json::json!([]), "nothing was created");
+
+    let key = "5F0C6F1E-8A4B-4C2D-9E3F-1A2B3C4D5E6F";
+    let (first, created) = create_with_key(&server, key).await;
+    let (again, replayed) = create_with_key(&server, key).await;
+    assert_eq!((first, again), (201, 201));
+    assert_eq!(
+        created["id"], replayed["id"],
+        "a UUID in capitals is a key too"
+    );
+}
+
+#[tokio::test]
 async fn a_cursor_in_the_documented_form_is_read_and_any_other_is_400() {
     let server = TestServer::start().await;
     for _ in 0..3 {
