@@ -19,7 +19,9 @@ use super::{CommandError, Context, CustomerRef};
 use crate::api::{ApiError, Client, Customer, IdempotencyKey, ListParams, User};
 use crate::cli::{CreateArgs, ListArgs};
 use crate::domain::filter::{FilterState, Query, SearchIndex};
-use crate::domain::{Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize};
+use crate::domain::{
+    Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize, share_url,
+};
 use crate::store::{Claimant, OutboxOp, Store};
 use crate::sync::{SharedStore, Step, StoreFailure, deliver_head, send_change};
 
@@ -537,13 +539,4 @@ fn what(op: &OutboxOp) -> String {
         OutboxOp::Archive { customer_id } => format!("archive of {customer_id}"),
         OutboxOp::Restore { customer_id } => format!("restore of {customer_id}"),
     }
-}
-
-/// The link teammates open, sanitised: the base comes from a flag, the
-/// environment or the settings file, and is printed.
-fn share_url(base: &str, display_id: u64) -> String {
-    format!(
-        "{}/customers/{display_id}",
-        sanitize(base).trim_end_matches('/')
-    )
 }

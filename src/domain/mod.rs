@@ -14,6 +14,7 @@ pub mod duplicates;
 pub mod filter;
 pub mod host;
 pub mod limits;
+pub mod link;
 pub mod order;
 pub mod view;
 
@@ -28,5 +29,6 @@ pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
+pub use link::share_url;
 pub use order::{Sort, SortColumn};
 pub use view::{Criteria, Matches, Rows};

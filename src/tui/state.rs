@@ -304,10 +304,7 @@ impl State {
     /// The link teammates open for a customer: `<base>/customers/<display_id>`,
     /// sanitised (the base comes from the settings file).
     pub fn share_url(&self, display_id: u64) -> String {
-        format!(
-            "{}/customers/{display_id}",
-            crate::domain::sanitize(&self.share_url_base).trim_end_matches('/')
-        )
+        crate::domain::share_url(&self.share_url_base, display_id)
     }
 
     /// Whether a change must be refused because nothing could keep it;
