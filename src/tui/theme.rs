@@ -144,3 +144,7 @@ impl Theme {
         self.fg(Color::Blue)
     }
 }
+
+/// WCAG contrast as a standard xterm shows it, for the tests.
+#[cfg(test)]
+pub mod contrast;
