@@ -137,3 +137,29 @@ fn every_screen_without_colour_reads_on_black_and_on_white() {
     assert_every_screen_reads(Theme::mono(), DARK_SCREEN);
     assert_every_screen_reads(Theme::mono(), LIGHT_SCREEN);
 }
+
+/// Four customers, three sharing a domain, drawn with their colours: the
+/// text, then each change of style (ratatui's `Buffer` debug form).
+fn coloured_list(theme: Theme) -> String {
+    let customers = vec![
+        customer(1003, "Acme Co", Some("acme.com")),
+        customer(1036, "Acme Corporation", Some("www.acme.com")),
+        customer(1052, "ACME Co.", Some("Acme.com")),
+        customer(1061, "Beacon Analytics", Some("beaconanalytics.sg")),
+    ];
+    let mut state = app(theme, (120, 7), customers);
+    press(&mut state, KeyCode::Char('j'));
+    format!("{:?}", buffer(&state))
+}
+
+#[test]
+fn the_dark_list_draws_the_selected_row_as_one_bar_with_the_badge_a_pill() {
+    insta::assert_snapshot!(coloured_list(Theme::colored()));
+}
+
+#[test]
+fn the_light_list_draws_the_selected_row_as_one_bar_with_the_badge_a_pill() {
+    insta::assert_snapshot!(coloured_list(Theme::choose(
+        crate::settings::ThemeChoice::Light
+    )));
+}
