@@ -9,6 +9,7 @@
 //! Owns the modes and their own state; what the whole app shares
 //! (customers, team, outbox bookkeeping) stays in `State`.
 
+use super::keymap::KeyMode;
 use super::state::FormSession;
 use super::triage::Compare;
 
@@ -157,6 +158,25 @@ impl Modes {
 
     pub fn confirm_quit(&self) -> bool {
         matches!(self.top(), Some(Mode::ConfirmQuit))
+    }
+
+    /// Which rows of the keymap apply now (the form and the filter line
+    /// edit text and keep their own keys).
+    pub fn key_mode(&self) -> KeyMode {
+        match self.top() {
+            Some(Mode::Help { .. }) => KeyMode::Help,
+            Some(Mode::ConfirmArchive { .. } | Mode::ConfirmQuit) => KeyMode::Confirm,
+            _ => self.screen_key_mode(),
+        }
+    }
+
+    /// The keys of the screen showing, under any overlay: what help lists.
+    pub fn screen_key_mode(&self) -> KeyMode {
+        match self.screen() {
+            Some(Mode::Detail) => KeyMode::Detail,
+            Some(Mode::Compare(_)) => KeyMode::Compare,
+            _ => KeyMode::List,
+        }
     }
 
     /// Shows the details, over whatever screen shows now, unless they are

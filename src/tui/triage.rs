@@ -4,12 +4,13 @@
 //! every other change; the list changes at once and follows the server's
 //! answer. State updates only, called from `update`; no I/O.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use unicode_width::UnicodeWidthStr;
 
 use super::finder;
 use super::format;
+use super::keymap::{Action, KeyMode};
 use super::message::Command;
 use super::mode::Mode;
 use super::state::{History, PendingChange, State};
@@ -73,7 +74,8 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
         Some(History::Failed(_)) | None => String::new(),
     };
     let head = format!("Archive #{} ", entry.display_id);
-    let tail = format!(" ({}{history})? (y/N)", entry.source);
+    let yes = state.keymap.label(Action::Yes);
+    let tail = format!(" ({}{history})? ({yes}/N)", entry.source);
     let room = width.saturating_sub(head.width() + tail.width()).max(8);
     Some(format!(
         "{head}{}{tail}",
@@ -81,13 +83,13 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
     ))
 }
 
-/// The answer to the archive question: only `y` archives.
+/// The answer to the archive question: only yes (`y`) archives.
 pub fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     state.mark_dirty();
     let Some(Mode::ConfirmArchive { id }) = state.modes.pop() else {
         return Vec::new();
     };
-    if key.code != KeyCode::Char('y') {
+    if state.keymap.action_for(KeyMode::Confirm, &key) != Some(Action::Yes) {
         state.flash = Some("Not archived".into());
         return Vec::new();
     }
@@ -285,28 +287,28 @@ pub fn compared(state: &State) -> Vec<&Entry> {
         .unwrap_or_default()
 }
 
-/// Keys in the compare view. Returns `None` for keys it leaves to the
-/// list's keymap (archive, undo, help, quit).
-pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
+/// What the compare view's own keys do. Returns `None` for actions it
+/// shares with the list (archive, undo, help, sync).
+pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Command>> {
     let compare = state.modes.compare_mut()?;
-    let count = state.customers.same_domain(&compare.key).len();
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('c' | 'q') => {
+    let count = state.customers.same_domain(&compare.key).len().max(1);
+    match action {
+        Action::Close | Action::Compare | Action::Quit => {
             state.modes.pop();
         }
-        KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => {
-            compare.focus = (compare.focus + 1) % count.max(1);
+        Action::Next => {
+            compare.focus = (compare.focus + 1) % count;
             compare.scroll = 0;
         }
-        KeyCode::Left | KeyCode::Char('h') | KeyCode::BackTab => {
-            compare.focus = (compare.focus + count.max(1) - 1) % count.max(1);
+        Action::Previous => {
+            compare.focus = (compare.focus + count - 1) % count;
             compare.scroll = 0;
         }
-        KeyCode::Down | KeyCode::Char('j') => compare.scroll = compare.scroll.saturating_add(1),
-        KeyCode::Up | KeyCode::Char('k') => compare.scroll = compare.scroll.saturating_sub(1),
-        KeyCode::PageDown => compare.scroll = compare.scroll.saturating_add(10),
-        KeyCode::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
-        KeyCode::Enter => {
+        Action::Down => compare.scroll = compare.scroll.saturating_add(1),
+        Action::Up => compare.scroll = compare.scroll.saturating_sub(1),
+        Action::PageDown => compare.scroll = compare.scroll.saturating_add(10),
+        Action::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
+        Action::OpenDetail => {
             let id = target(state).map(|e| e.id.clone());
             // Over the compare view, so that closing them comes back here.
             if let Some(id) = id {

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent
 use super::changes;
 use super::finder;
 use super::form::FormOutcome;
-use super::keymap::Action;
+use super::keymap::{Action, KeyMode};
 use super::message::{Command, Message};
 use super::mode::Mode;
 use super::state::{History, HistoryLine, State, SyncPhase};
@@ -109,7 +109,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Some(Mode::ConfirmQuit) => {
             state.modes.pop();
             state.mark_dirty();
-            return if key.code == KeyCode::Char('y') {
+            return if state.keymap.action_for(KeyMode::Confirm, &key) == Some(Action::Yes) {
                 quit(state)
             } else {
                 Vec::new()
@@ -128,19 +128,23 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Some(Mode::Help { .. }) => return on_help_key(state, key),
         _ => {}
     }
-    if is_ctrl_c(&key) && !state.finder.line.as_ref().is_some_and(|l| l.editing) {
-        return quit_or_ask(state);
-    }
-    if let Some(commands) = triage::on_compare_key(state, key) {
-        return commands;
-    }
     if state.finder.line.as_ref().is_some_and(|l| l.editing) {
         finder::on_line_key(state, key);
         return follow_selection(state);
     }
-    let Some(action) = state.keymap.action_for(&key) else {
+    let mode = state.modes.key_mode();
+    let Some(action) = state.keymap.action_for(mode, &key) else {
+        nothing_here(state, &key);
         return Vec::new();
     };
+    if action == Action::Exit {
+        return quit_or_ask(state);
+    }
+    if mode == KeyMode::Compare
+        && let Some(commands) = triage::on_compare_action(state, action)
+    {
+        return commands;
+    }
     let page = state.list_rows() as isize;
     match action {
         Action::Down => state.move_by(1),
@@ -217,9 +221,25 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
             state.mark_dirty();
             return Vec::new();
         }
-        Action::Quit => return quit_or_ask(state),
+        Action::Quit | Action::Exit => return quit_or_ask(state),
+        // Keys of other modes.
+        Action::Next | Action::Previous | Action::Yes => return Vec::new(),
     }
     follow_selection(state)
+}
+
+/// A character key that means nothing where the user is: say so briefly,
+/// rather than nothing at all.
+fn nothing_here(state: &mut State, key: &KeyEvent) {
+    if let KeyCode::Char(c) = key.code
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        let help = state.keymap.label(Action::Help).to_owned();
+        state.flash = Some(format!("{c} does nothing here · {help} for keys"));
+        state.mark_dirty();
+    }
 }
 
 /// Ctrl-C: quits from anywhere but the form (where it is Esc, so a reflex
@@ -241,14 +261,12 @@ fn quit_or_ask(state: &mut State) -> Vec<Command> {
 /// Help is modal: any closing key closes it, back to the view below; the
 /// moving keys scroll it; Ctrl-C still quits.
 fn on_help_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
-    if is_ctrl_c(&key) {
-        return quit_or_ask(state);
-    }
-    let action = state.keymap.action_for(&key);
+    let action = state.keymap.action_for(KeyMode::Help, &key);
     let Some(Mode::Help { scroll }) = state.modes.top_mut() else {
         return Vec::new();
     };
     match action {
+        Some(Action::Exit) => return quit_or_ask(state),
         Some(Action::Close | Action::Help | Action::Quit) => {
             state.modes.pop();
         }

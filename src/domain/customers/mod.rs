@@ -16,8 +16,8 @@ use time::OffsetDateTime;
 use super::duplicates::DuplicateIndex;
 use super::host::duplicate_key;
 use super::order::{OwnerNames, Sort, SortColumn, compare, sort_slots};
-use super::text::sanitize;
 use crate::api::models::{Customer, Source};
+use crate::text::sanitize;
 
 /// Batches of at most this many records keep `order` sorted change by change
 /// (a binary search and one shift of the tail per change); larger ones

@@ -10,7 +10,7 @@ use super::index::{PARALLEL_FROM, Part};
 use super::*;
 use crate::api::models::Customer;
 use crate::domain::fixtures::customer;
-use crate::domain::test_rng::Rng;
+use crate::test_rng::Rng;
 
 fn set_of(customers: impl IntoIterator<Item = Customer>) -> CustomerSet {
     let mut set = CustomerSet::default();

@@ -82,3 +82,36 @@ fn details_opened_from_compare_go_back_to_compare() {
     press(&mut state, KeyCode::Esc);
     assert!(state.modes.compare().is_none() && !state.modes.detail_open());
 }
+
+#[test]
+fn a_key_that_does_nothing_in_this_view_says_so_and_help_shows_this_views_keys() {
+    let mut state = on_acme();
+    press(&mut state, KeyCode::Char('c'));
+    // `s` sorts the list; in compare it does nothing, and says so.
+    assert!(press(&mut state, KeyCode::Char('s')).is_empty());
+    assert!(screen(&state).contains("s does nothing here · ? for keys"));
+    press(&mut state, KeyCode::Char('?'));
+    let help = screen(&state);
+    assert!(help.contains("the next record"), "{help}");
+    assert!(!help.contains("sort by the next column"), "{help}");
+    press(&mut state, KeyCode::Esc);
+    assert!(
+        state.modes.compare().is_some(),
+        "help closes back to compare"
+    );
+}
+
+#[test]
+fn a_rebound_archive_key_works_and_is_shown_in_compare_too() {
+    let overrides = std::collections::BTreeMap::from([("archive".to_owned(), "x".to_owned())]);
+    let mut state = on_acme();
+    state.keymap = super::super::keymap::Keymap::with_overrides(&overrides).expect("keymap");
+    press(&mut state, KeyCode::Char('c'));
+    assert!(
+        screen(&state).contains("x archive it"),
+        "{}",
+        screen(&state)
+    );
+    press(&mut state, KeyCode::Char('x'));
+    assert!(state.modes.confirm_archive().is_some(), "x asks in compare");
+}

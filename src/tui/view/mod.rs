@@ -17,19 +17,10 @@ use unicode_width::UnicodeWidthStr;
 use super::finder::FilterLine;
 use super::form::FormContext;
 use super::format;
+use super::keymap::{Action, KeyMode};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
 use status::{Part, Priority};
-
-/// The compare view's keys, which are its own.
-const COMPARE_HINTS: &[(&str, &str)] = &[
-    ("←/→", "record"),
-    ("a", "archive it"),
-    ("u", "undo"),
-    ("Enter", "details"),
-    ("j/k", "scroll"),
-    ("Esc", "back"),
-];
 
 /// Width of the form's side pane on wide screens.
 const FORM_WIDTH: u16 = 54;
@@ -184,8 +175,9 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
     if state.modes.confirm_quit() {
         let n = state.outbox.len();
         let text = format!(
-            "{n} change{} not sent yet; they will be sent next time. Quit? (y/N)",
-            if n == 1 { " is" } else { "s are" }
+            "{n} change{} not sent yet; they will be sent next time. Quit? ({}/N)",
+            if n == 1 { " is" } else { "s are" },
+            state.keymap.label(Action::Yes)
         );
         frame.render_widget(Paragraph::new(Span::styled(text, theme.warning())), area);
         return;
@@ -246,15 +238,12 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         render_filter_line(state, line, frame, area);
         return;
     }
+    let mode = state.modes.screen_key_mode();
     let mut hints: Vec<(String, &str)> = Vec::new();
-    if state.modes.compare().is_some() {
-        hints.extend(COMPARE_HINTS.iter().map(|(k, w)| ((*k).to_owned(), *w)));
-    } else {
-        if state.finder.query().is_some() && !state.modes.detail_open() {
-            hints.push(("Esc".to_owned(), "clear filter"));
-        }
-        hints.extend(state.keymap.hints(state.modes.detail_open()));
+    if state.finder.query().is_some() && mode == KeyMode::List {
+        hints.push((state.keymap.label(Action::Close).to_owned(), "clear filter"));
     }
+    hints.extend(state.keymap.hints(mode));
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.
     let width = |hints: &[(String, &str)]| -> usize {
@@ -263,10 +252,11 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
             .map(|(k, w)| k.width() + w.width() + 3)
             .sum::<usize>()
     };
+    let help = state.keymap.label(Action::Help);
     while width(&hints) > usize::from(area.width) + 2 && hints.len() > 1 {
         let drop = hints
             .iter()
-            .rposition(|(k, _)| k != "?")
+            .rposition(|(k, _)| k != help)
             .unwrap_or(hints.len() - 1);
         hints.remove(drop);
     }
