@@ -17,6 +17,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::super::format;
 use super::super::state::{State, SyncPhase};
+use super::super::theme::Theme;
 use crate::domain::filter::{self, FieldKind, Highlight, Query};
 use crate::domain::{Entry, SortColumn};
 
@@ -199,10 +200,16 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let query = state.finder.query();
     let rows = on_screen.into_iter().map(|(position, entry)| {
         let marks = Marks::of(state, query.as_ref(), entry);
+        // The selected row is one bar: its cells take the selection's look.
+        let cell_theme = if position == state.selected {
+            theme.in_selected_row()
+        } else {
+            theme
+        };
         let row = Row::new(
             columns
                 .iter()
-                .map(|(c, w)| cell(state, entry, &marks, *c, *w)),
+                .map(|(c, w)| cell(state, cell_theme, entry, &marks, *c, *w)),
         );
         let row = if entry.pending {
             row.style(theme.dim())
@@ -315,12 +322,12 @@ fn marked<'a>(
 
 fn cell<'a>(
     state: &State,
+    theme: Theme,
     entry: &'a Entry,
     marks: &Marks,
     column: Column,
     width: u16,
 ) -> Cell<'a> {
-    let theme = state.theme;
     let width = usize::from(width);
     let matched = theme.matched();
     match column {
@@ -337,7 +344,7 @@ fn cell<'a>(
             matched,
             Style::new(),
         )),
-        Column::Domain => Cell::from(domain_line(state, entry, marks, width)),
+        Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width)),
         Column::Owner => match state.owner_label(entry.owner_id.as_deref()) {
             // `me` is not the text searched (the name is), so no marks.
             Some(owner) if owner == "me" => Cell::from(owner),
@@ -377,8 +384,13 @@ fn cell<'a>(
 }
 
 /// The stored domain, cut to leave room for its badge, and the badge.
-fn domain_line<'a>(state: &State, entry: &'a Entry, marks: &Marks, width: usize) -> Line<'a> {
-    let theme = state.theme;
+fn domain_line<'a>(
+    state: &State,
+    theme: Theme,
+    entry: &'a Entry,
+    marks: &Marks,
+    width: usize,
+) -> Line<'a> {
     let Some(domain) = entry.domain.as_deref() else {
         return Line::from(Span::styled("—", theme.dim()));
     };

@@ -50,7 +50,7 @@ pub fn render(state: &State, frame: &mut Frame) {
                 Layout::horizontal([Constraint::Min(40), Constraint::Length(FORM_WIDTH)])
                     .areas(main);
             list::render(state, frame, left);
-            frame.buffer_mut().set_style(left, state.theme.dim());
+            frame.buffer_mut().set_style(left, state.theme.inactive());
             form::render(&session.form, &ctx, state.theme, frame, right);
         } else {
             form::render(&session.form, &ctx, state.theme, frame, main);
