@@ -295,7 +295,6 @@ pub fn delivered(
     op: &OutboxOp,
     customer: Customer,
 ) -> bool {
-    state.outbox.remove(key);
     state.submitted.remove(key);
     if matches!(op, OutboxOp::Create { .. }) {
         state.customers.remove(&pending_id(key));
@@ -369,7 +368,6 @@ pub fn rejected(
     param: Option<&str>,
     message: &str,
 ) {
-    state.outbox.remove(key);
     if state.open_on_delivery.as_ref() == Some(key) {
         state.open_on_delivery = None;
     }

@@ -3,6 +3,7 @@
 //! world; it does no I/O and draws nothing.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use time::OffsetDateTime;
 
 use super::changes;
 use super::finder;
@@ -12,8 +13,8 @@ use super::message::{Command, Message};
 use super::mode::Mode;
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
-use crate::api::{Customer, HistoryEvent, User};
-use crate::domain::sanitize;
+use crate::api::{Customer, HistoryEvent, IdempotencyKey, User};
+use crate::domain::{CustomerSet, sanitize};
 use crate::store::OutboxOp;
 use crate::sync::{SyncCommand, SyncEvent};
 
@@ -105,28 +106,8 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if state.flash.take().is_some() {
         state.mark_dirty();
     }
-    match state.modes.top() {
-        Some(Mode::ConfirmQuit) => {
-            state.modes.pop();
-            state.mark_dirty();
-            return if state.keymap.action_for(KeyMode::Confirm, &key) == Some(Action::Yes) {
-                quit(state)
-            } else {
-                Vec::new()
-            };
-        }
-        Some(Mode::Form(_)) => {
-            // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
-            let key = if is_ctrl_c(&key) {
-                KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
-            } else {
-                key
-            };
-            return changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
-        }
-        Some(Mode::ConfirmArchive { .. }) => return triage::on_confirm_key(state, key),
-        Some(Mode::Help { .. }) => return on_help_key(state, key),
-        _ => {}
+    if let Some(commands) = on_modal_key(state, key) {
+        return commands;
     }
     if state.finder.line.as_ref().is_some_and(|l| l.editing) {
         finder::on_line_key(state, key);
@@ -145,6 +126,40 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     {
         return commands;
     }
+    on_action(state, action)
+}
+
+/// Keys for the mode on top when it takes every key itself: a question,
+/// the form, help. `None` when the list's keymap applies.
+fn on_modal_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
+    let commands = match state.modes.top()? {
+        Mode::ConfirmQuit => {
+            state.modes.pop();
+            state.mark_dirty();
+            if state.keymap.action_for(KeyMode::Confirm, &key) == Some(Action::Yes) {
+                quit(state)
+            } else {
+                Vec::new()
+            }
+        }
+        Mode::Form(_) => {
+            // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
+            let key = if is_ctrl_c(&key) {
+                KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
+            } else {
+                key
+            };
+            changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx))
+        }
+        Mode::ConfirmArchive { .. } => triage::on_confirm_key(state, key),
+        Mode::Help { .. } => on_help_key(state, key),
+        Mode::Detail | Mode::Compare(_) => return None,
+    };
+    Some(commands)
+}
+
+/// An action in the list or the details (and those compare shares).
+fn on_action(state: &mut State, action: Action) -> Vec<Command> {
     let page = state.list_rows() as isize;
     match action {
         Action::Down => state.move_by(1),
@@ -181,24 +196,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Action::Undo => return triage::undo(state),
         Action::Sort => finder::set_sort(state, state.customers.sort().cycled()),
         Action::Reverse => finder::set_sort(state, state.customers.sort().flipped()),
-        Action::Refresh => {
-            state.mark_dirty();
-            let again = state
-                .sync
-                .refresh_asked_at
-                .replace(state.now)
-                .is_some_and(|at| state.now - at <= FULL_REFRESH_WITHIN);
-            if again {
-                state.sync.refresh_asked_at = None;
-                state.flash = Some("syncing every customer again".to_owned());
-                let mut commands = vec![Command::Sync(SyncCommand::FullRefresh)];
-                commands.extend(reload_history(state));
-                return commands;
-            }
-            let mut commands = vec![Command::Sync(SyncCommand::Refresh)];
-            commands.extend(reload_history(state));
-            return commands;
-        }
+        Action::Refresh => return refresh(state),
         Action::Help => {
             state.modes.push(Mode::Help { scroll: 0 });
             state.mark_dirty();
@@ -226,6 +224,27 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Action::Next | Action::Previous | Action::Yes => return Vec::new(),
     }
     follow_selection(state)
+}
+
+/// `r`: sync now, and the open customer's history; twice within
+/// [`FULL_REFRESH_WITHIN`], sync every customer again.
+fn refresh(state: &mut State) -> Vec<Command> {
+    state.mark_dirty();
+    let again = state
+        .sync
+        .refresh_asked_at
+        .replace(state.now)
+        .is_some_and(|at| state.now - at <= FULL_REFRESH_WITHIN);
+    let sync = if again {
+        state.sync.refresh_asked_at = None;
+        state.flash = Some("syncing every customer again".to_owned());
+        SyncCommand::FullRefresh
+    } else {
+        SyncCommand::Refresh
+    };
+    let mut commands = vec![Command::Sync(sync)];
+    commands.extend(reload_history(state));
+    commands
 }
 
 /// A character key that means nothing where the user is: say so briefly,
@@ -348,17 +367,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             pending,
         } => {
             set_users(state, users, me);
-            if state.customers.is_empty() {
-                // The usual case: take the engine's ready-made set whole.
-                let sort = state.customers.sort();
-                state.customers = customers;
-                state.customers.set_sort(sort);
-                set_owner_names(state);
-            } else {
-                state.customers.apply_entries(customers.into_entries());
-            }
-            let largest = state.customers.iter_ordered().map(|e| e.display_id).max();
-            state.note_display_ids(largest);
+            take_cache(state, customers);
             triage::restore_pending(state, &pending);
             changes::restore_pending(state, pending);
             state.sync.last_synced = last_synced;
@@ -373,31 +382,12 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             generation,
             customers,
             fetched,
-        } => {
-            if generation < state.sync.generation {
-                tracing::debug!(generation, "dropped a page from a superseded sync");
-                return Vec::new();
-            }
-            if let SyncPhase::Syncing { fetched: f, .. } = &mut state.sync.phase {
-                *f = fetched;
-            }
-            apply_customers(state, customers);
-        }
+        } => on_page(state, generation, customers, fetched),
         SyncEvent::Finished {
             generation,
             at,
             skipped,
-        } => {
-            if generation >= state.sync.generation {
-                state.sync.phase = SyncPhase::Idle;
-                state.sync.last_synced = Some(at);
-                state.sync.skipped = skipped;
-                state.notice = None;
-            }
-            if std::mem::take(&mut state.remember_api_url) {
-                return vec![Command::RememberApiUrl];
-            }
-        }
+        } => return on_finished(state, generation, at, skipped),
         SyncEvent::Failed {
             generation,
             reason,
@@ -430,6 +420,64 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 state.histories.insert(customer_id, History::Failed(reason));
             }
         }
+        SyncEvent::StoreFailed { reason } => {
+            state.notice = Some(sanitize(&reason).into_owned());
+        }
+        outbox => return on_outbox_event(state, outbox),
+    }
+    Vec::new()
+}
+
+/// The engine's set, read from the cache: taken whole in the usual case (an
+/// empty list), merged otherwise.
+fn take_cache(state: &mut State, customers: CustomerSet) {
+    if state.customers.is_empty() {
+        let sort = state.customers.sort();
+        state.customers = customers;
+        state.customers.set_sort(sort);
+        set_owner_names(state);
+    } else {
+        state.customers.apply_entries(customers.into_entries());
+    }
+    let largest = state.customers.iter_ordered().map(|e| e.display_id).max();
+    state.note_display_ids(largest);
+}
+
+/// A page of a sync run, unless a newer run replaced it.
+fn on_page(state: &mut State, generation: u64, customers: Vec<Customer>, fetched: usize) {
+    if generation < state.sync.generation {
+        tracing::debug!(generation, "dropped a page from a superseded sync");
+        return;
+    }
+    if let SyncPhase::Syncing { fetched: f, .. } = &mut state.sync.phase {
+        *f = fetched;
+    }
+    apply_customers(state, customers);
+}
+
+fn on_finished(
+    state: &mut State,
+    generation: u64,
+    at: OffsetDateTime,
+    skipped: usize,
+) -> Vec<Command> {
+    if generation >= state.sync.generation {
+        state.sync.phase = SyncPhase::Idle;
+        state.sync.last_synced = Some(at);
+        state.sync.skipped = skipped;
+        state.notice = None;
+    }
+    if std::mem::take(&mut state.remember_api_url) {
+        return vec![Command::RememberApiUrl];
+    }
+    Vec::new()
+}
+
+/// What the engine says about the outbox. A settled change (delivered or
+/// refused) leaves the outbox bookkeeping here, once, before the views of
+/// triage and the form act on it.
+fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
+    match event {
         SyncEvent::Queued { key } => {
             if let Some(change) = state.outbox.get_mut(&key) {
                 change.stored = true;
@@ -441,25 +489,14 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             commands.extend(follow_selection(state));
             return commands;
         }
+        SyncEvent::Waiting { key, reason, .. } => {
+            if let Some(change) = state.outbox.get_mut(&key) {
+                change.reason = Some(sanitize(&reason).into_owned());
+            }
+        }
         SyncEvent::Delivered { key, op, customer } => {
-            state.note_display_ids([customer.display_id]);
-            let changed = customer.id.clone();
             state.outbox.remove(&key);
-            match op {
-                OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
-                    triage::delivered(state, &key, &op, customer);
-                }
-                OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
-                    changes::delivered(state, &key, &op, customer);
-                }
-            }
-            finder::refresh(state);
-            // The change is in its history now.
-            if state.selected_entry().is_some_and(|e| e.id == changed) {
-                return reload_history(state);
-            }
-            state.histories.remove(&changed);
-            return follow_selection(state);
+            return on_delivered(state, &key, &op, customer);
         }
         SyncEvent::Rejected {
             key,
@@ -468,10 +505,10 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             param,
             ..
         } => {
+            state.outbox.remove(&key);
             let message = sanitize(&message);
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
-                    state.outbox.remove(&key);
                     triage::rejected(state, &key, &op, &message);
                 }
                 OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
@@ -479,16 +516,35 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 }
             }
         }
-        SyncEvent::Waiting { key, reason, .. } => {
-            if let Some(change) = state.outbox.get_mut(&key) {
-                change.reason = Some(sanitize(&reason).into_owned());
-            }
-        }
-        SyncEvent::StoreFailed { reason } => {
-            state.notice = Some(sanitize(&reason).into_owned());
-        }
+        _ => {}
     }
     Vec::new()
+}
+
+/// The server has a change: the views take its answer, and the details'
+/// history, which now holds the change, is fetched again.
+fn on_delivered(
+    state: &mut State,
+    key: &IdempotencyKey,
+    op: &OutboxOp,
+    customer: Customer,
+) -> Vec<Command> {
+    state.note_display_ids([customer.display_id]);
+    let changed = customer.id.clone();
+    match op {
+        OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
+            triage::delivered(state, key, op, customer);
+        }
+        OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
+            changes::delivered(state, key, op, customer);
+        }
+    }
+    finder::refresh(state);
+    if state.selected_entry().is_some_and(|e| e.id == changed) {
+        return reload_history(state);
+    }
+    state.histories.remove(&changed);
+    follow_selection(state)
 }
 
 /// Applies customers from the server; the selection follows the selected
