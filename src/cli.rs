@@ -6,6 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The heading the flags every command takes are listed under, after the
+/// command's own.
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pivotal",
@@ -18,26 +22,29 @@ use clap::{Args, Parser, Subcommand};
                   duplicate refused (--if-no-duplicate)."
 )]
 pub struct Cli {
-    /// Run against a built-in demo server with sample data (no key, no network).
-    #[arg(long)]
+    /// Run against a built-in demo account with sample data, new for each
+    /// run (no key, no network; changes are not kept).
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub demo: bool,
     /// The Pivotal API to use for this run [env: PIVOTAL_API_URL; default: the
     /// settings' api_url, else https://api.pivotal.app]. A run that syncs
     /// remembers it.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
     pub api_url: Option<String>,
     /// Where shared customer links point: `<base>/customers/<display_id>`.
     #[arg(
         long,
         env = "PIVOTAL_SHARE_URL_BASE",
+        hide_env_values = true,
         global = true,
         value_name = "URL",
-        value_parser = parse_share_url_base
+        value_parser = parse_share_url_base,
+        help_heading = GLOBAL
     )]
     pub share_url_base: Option<String>,
     /// How much goes to the log file: error, warn, info, debug or trace
     /// [env: PIVOTAL_LOG].
-    #[arg(long, global = true, value_name = "LEVEL")]
+    #[arg(long, global = true, value_name = "LEVEL", help_heading = GLOBAL)]
     pub log_level: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -129,6 +136,7 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
+    /// The customer's name, as shown everywhere (1–200 characters).
     #[arg(long)]
     pub name: String,
     /// Any spelling: `https://www.Acme.com/pricing` is sent as `acme.com`.
@@ -137,6 +145,7 @@ pub struct CreateArgs {
     /// A user id, `me` (the default) or an email address.
     #[arg(long, value_name = "ID|me|EMAIL")]
     pub owner: Option<String>,
+    /// The plan, free-form (`Growth`, `Enterprise`, …).
     #[arg(long)]
     pub plan: Option<String>,
     /// A tag; repeat for more.
@@ -157,7 +166,14 @@ pub enum ConfigCommand {
     /// Print the settings in force (never the API key).
     Show,
     /// Change one setting, e.g. `view.sort plan` or `keys.archive A`.
-    Set { key: String, value: String },
+    Set {
+        /// `api_url`, `share_url_base`, `refresh_interval_secs`, `theme`,
+        /// `view.sort`, `view.sort_reversed`, `view.mine`,
+        /// `view.hidden_columns` or `keys.<action>`.
+        key: String,
+        /// The new value, e.g. `plan`, `true` or `A`.
+        value: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -176,7 +192,7 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:7420", value_parser = parse_addr)]
     pub addr: SocketAddr,
     /// Where the server keeps its database [default: the app's data dir].
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// The API key clients must send.
     #[arg(long, env = "PIVOTAL_SERVER_API_KEY", default_value = crate::server::DEFAULT_API_KEY, hide_env_values = true)]
@@ -235,6 +251,29 @@ mod tests {
     fn the_cli_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_flag_and_argument_of_every_command_is_described() {
+        use clap::CommandFactory;
+        fn check(command: &clap::Command, path: &str) {
+            for arg in command.get_arguments() {
+                if arg.is_hide_set() {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some() || arg.get_long_help().is_some(),
+                    "`{path}` has `{}` without a description",
+                    arg.get_id()
+                );
+            }
+            for sub in command.get_subcommands() {
+                check(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        let mut cli = Cli::command();
+        cli.build();
+        check(&cli, "pivotal");
     }
 
     #[test]

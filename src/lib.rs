@@ -1,11 +1,14 @@
 //! pivotal-tui: a keyboard-driven terminal client for Pivotal's customers API,
 //! with the reference server it is tested against.
 //!
-//! Layers, from the bottom up:
-//! - [`domain`]: pure logic (domain normalisation, host validation, text
-//!   sanitising). No I/O, no async, no UI.
+//! Layers, from the bottom up (each uses only those above it in this list;
+//! `tests/architecture.rs` keeps it so):
+//! - [`text`]: sanitising untrusted text for the terminal and every output.
+//!   Pure; depends on nothing.
 //! - [`api`]: the typed HTTP client for the Pivotal v1 contract and its retry
 //!   policy. No UI.
+//! - [`domain`]: pure logic (domain normalisation, host validation, the
+//!   customer set, filtering). No I/O, no async, no UI.
 //! - [`server`]: the reference server (axum + SQLite) used by `pivotal serve`,
 //!   `--demo` and every integration test. No UI.
 //! - [`store`]: the local SQLite cache (customers, team, histories, sync
@@ -30,4 +33,9 @@ pub mod server;
 pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod text;
 pub mod tui;
+
+/// A small seeded generator for property-style tests.
+#[cfg(test)]
+mod test_rng;

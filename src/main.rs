@@ -5,10 +5,9 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Parser;
-use pivotal_tui::api::ApiKey;
 use pivotal_tui::cli::{Cli, Command, ConfigCommand, CustomersCommand, ServeArgs};
+use pivotal_tui::commands::demo::Demo;
 use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers};
 use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
@@ -29,11 +28,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // `pivotal customers list | head`: the reader had enough.
-        Err(RunError::Command(CommandError::Output(err)))
-            if err.kind() == std::io::ErrorKind::BrokenPipe =>
-        {
-            ExitCode::SUCCESS
-        }
+        Err(RunError::Command(err)) if err.is_closed_output() => ExitCode::SUCCESS,
         // The panic hook restored the terminal and said where the log is.
         Err(RunError::Crashed) => ExitCode::from(101),
         Err(err) => {
@@ -68,12 +63,41 @@ impl RunError {
 
 async fn run(cli: Cli) -> Result<(), RunError> {
     let log_level = cli.log_level.clone();
+    if cli.demo && cli.api_url.is_some() {
+        return Err(CommandError::Usage(
+            "--demo runs its own server, so --api-url has nothing to do; drop one of them".into(),
+        )
+        .into());
+    }
     match cli.command {
+        Some(Command::Serve(_) | Command::Bench(_)) if cli.demo => {
+            return Err(CommandError::Usage(
+                "--demo is for the Customers screen and the customers and config commands; \
+                 `pivotal serve` and `pivotal bench` make their own data (serve: --seed \
+                 assets/demo-customers.json)"
+                    .into(),
+            )
+            .into());
+        }
+        Some(Command::Login | Command::Logout) if cli.demo => {
+            return Err(CommandError::Usage(
+                "the demo account needs no key: drop --demo to sign in to Pivotal or out".into(),
+            )
+            .into());
+        }
         Some(Command::Serve(args)) => return serve(args).await.map_err(RunError::Other),
         Some(Command::Bench(args)) => {
-            return pivotal_tui::bench::run(args.customers, args.keystrokes)
-                .await
-                .map_err(RunError::Other);
+            return match pivotal_tui::bench::run(args.customers, args.keystrokes).await {
+                // `pivotal bench | head -3`: the reader had enough.
+                Err(err)
+                    if err
+                        .downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+                {
+                    Ok(())
+                }
+                other => other.map_err(RunError::Other),
+            };
         }
         Some(Command::Completions { shell }) => {
             return Ok(account::completions(shell, &mut std::io::stdout())?);
@@ -84,6 +108,26 @@ async fn run(cli: Cli) -> Result<(), RunError> {
     let log = logs::to_file(&dirs.logs, log_level.as_deref()).ok();
     let log_path = log.as_ref().map(logs::LogFile::current);
     install_panic_message(log_path);
+    // `--demo`: a fresh demo account for this run, for the app and for every
+    // command that talks to Pivotal.
+    let uses_account = matches!(
+        cli.command,
+        None | Some(Command::Customers(_) | Command::Config(ConfigCommand::Show))
+    );
+    let demo = if cli.demo && uses_account {
+        Some(Demo::start().await.map_err(CommandError::from)?)
+    } else {
+        None
+    };
+    let result = run_with(cli, dirs, demo.as_ref()).await;
+    if let Some(demo) = demo {
+        demo.shutdown().await;
+    }
+    result
+}
+
+/// The commands that need the user's files (or the demo account).
+async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunError> {
     let mut out = std::io::stdout().lock();
     let share_url_base = |ctx: &Context| {
         cli.share_url_base
@@ -91,23 +135,29 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             .or_else(|| ctx.settings.settings().share_url_base.clone())
             .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned())
     };
+    let context = || match demo {
+        Some(demo) => Context::demo(demo),
+        None => Context::new(cli.api_url.clone()),
+    };
     match cli.command {
-        None if cli.demo => {
-            let settings = SettingsFile::load(dirs.settings_file());
-            let base = cli
-                .share_url_base
-                .clone()
-                .or_else(|| settings.settings().share_url_base.clone())
-                .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
-            demo(base, settings).await?;
-        }
-        None => {
-            let ctx = Context::new(cli.api_url.clone())?;
-            let base = share_url_base(&ctx);
-            customers_screen(ctx, base).await?;
-        }
+        None => match demo {
+            Some(demo) => {
+                let settings = SettingsFile::load(dirs.settings_file());
+                let base = cli
+                    .share_url_base
+                    .clone()
+                    .or_else(|| settings.settings().share_url_base.clone())
+                    .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
+                demo_screen(demo, base, settings).await?;
+            }
+            None => {
+                let ctx = context()?;
+                let base = share_url_base(&ctx);
+                customers_screen(ctx, base).await?;
+            }
+        },
         Some(Command::Customers(command)) => {
-            let mut ctx = Context::new(cli.api_url.clone())?;
+            let mut ctx = context()?;
             let base = share_url_base(&ctx);
             match command {
                 CustomersCommand::List(args) => customers::list(&mut ctx, &args, &mut out).await?,
@@ -126,14 +176,14 @@ async fn run(cli: Cli) -> Result<(), RunError> {
             }
         }
         Some(Command::Login) => {
-            let mut ctx = Context::new(cli.api_url.clone())?;
+            let mut ctx = context()?;
             account::login(&mut ctx, &mut out).await?;
         }
         Some(Command::Logout) => account::logout(&dirs, &mut out).await?,
         Some(Command::Config(command)) => match command {
             ConfigCommand::Path => account::config_path(&dirs, &mut out)?,
             ConfigCommand::Show => {
-                let ctx = Context::new(cli.api_url.clone())?;
+                let ctx = context()?;
                 account::config_show(&ctx, &mut out).await?;
             }
             ConfigCommand::Set { key, value } => {
@@ -196,22 +246,18 @@ async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), Ru
     })
 }
 
-/// The Customers screen against an in-process reference server seeded with
-/// the demo account, all in a temporary directory that is removed on exit.
-/// The view settings are the user's own.
-async fn demo(share_url_base: String, settings: SettingsFile) -> Result<(), RunError> {
-    let dir = tempfile::Builder::new()
-        .prefix("pivotal-demo-")
-        .tempdir()
-        .context("could not create a temporary directory for the demo")?;
-    let mut config = ServerConfig::new(dir.path().join("server"));
-    config.seed = Some(server::Seed::Embedded(server::DEMO_CUSTOMERS));
-    let running = server::start(config).await.map_err(anyhow::Error::from)?;
-    let key = ApiKey::new(server::DEFAULT_API_KEY.to_owned()).map_err(anyhow::Error::from)?;
+/// The Customers screen against the demo account ([`Demo`]), whose
+/// temporary directory also holds the client's cache. The view settings are
+/// the user's own.
+async fn demo_screen(
+    demo: &Demo,
+    share_url_base: String,
+    settings: SettingsFile,
+) -> Result<(), RunError> {
     let result = tui::run(TuiConfig {
-        api_url: running.url(),
-        key,
-        store_path: dir.path().join("client.sqlite3"),
+        api_url: demo.url(),
+        key: Demo::key(),
+        store_path: demo.dir().join("client.sqlite3"),
         demo: true,
         sync: SyncConfig::default(),
         share_url_base,
@@ -219,7 +265,6 @@ async fn demo(share_url_base: String, settings: SettingsFile) -> Result<(), RunE
         remember_api_url: false,
     })
     .await;
-    running.shutdown().await;
     match result {
         Err(TuiError::Crashed) => Err(RunError::Crashed),
         other => Ok(other.map_err(anyhow::Error::from)?),
@@ -253,8 +298,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(faults = ?config.faults, "fault injection is on");
     }
     let running = server::start(config).await?;
-    // The first line on stdout is the contract with scripts and tests.
-    println!("listening on {}", running.url());
+    // The first line on stdout is the contract with scripts and tests. A
+    // closed stdout is no reason to stop serving (nor to panic).
+    let mut stdout = std::io::stdout();
+    if let Err(err) =
+        writeln!(stdout, "listening on {}", running.url()).and_then(|()| stdout.flush())
+    {
+        tracing::debug!(error = %err, "could not print the address");
+    }
     wait_for_stop_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;

@@ -135,7 +135,8 @@ async fn list_prints_a_table_json_or_csv_with_the_apps_filters() {
     let lines: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(
         lines[0],
-        "display_id,name,domain,normalized_domain,duplicates,owner,plan,source,tags,archived,updated_at,id"
+        "display_id,name,domain,normalized_domain,duplicates,owner,owner_id,plan,source,tags,archived,created_at,updated_at,id,\
+         cf.arr,cf.billing_country,cf.csm_tier,cf.industry,cf.region,cf.renewal_date,cf.seats"
     );
     assert_eq!(lines.len(), 4, "three acme.com customers: {lines:?}");
 
@@ -511,4 +512,294 @@ async fn a_change_that_cannot_be_sent_is_kept_and_the_next_command_sends_it_firs
     let history = client.history(&archived).await.unwrap();
     let archives = history.iter().filter(|e| e.kind == "archived").count();
     assert_eq!(archives, 1, "sent once");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_every_command_quietly_with_status_0() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for args in [
+        &["customers", "list", "--csv"][..],
+        &["customers", "list", "--json"],
+        &["customers", "list"],
+        &["customers", "show", "#1003"],
+        &["completions", "zsh"],
+        &["completions", "bash"],
+        &["config", "show"],
+        &["bench", "--customers", "10", "--keystrokes", "1"],
+    ] {
+        let run = home.run_into_closed_pipe(args).await;
+        assert_eq!(run.code, 0, "{args:?}: {run:?}");
+        assert_eq!(run.stderr, "", "{args:?} ends quietly");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_stops_after_one_line_ends_a_long_listing_quietly() {
+    // More CSV than a pipe holds, so the command is still writing when the
+    // reader goes.
+    let server = TestServer::start_with(|c| c.generate = Some(2_000)).await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for format in ["--csv", "--json"] {
+        let (first, run) = home
+            .run_reading_one_line(&["customers", "list", format])
+            .await;
+        assert!(!first.is_empty(), "{format}: the first line arrived");
+        assert_eq!(run.code, 0, "{format}: {run:?}");
+        assert_eq!(run.stderr, "", "{format} ends quietly");
+    }
+}
+
+/// A seed file of customers with these display ids (archived where the
+/// flag says so), all owned by nobody.
+fn seed_with_ids(dir: &Path, ids: &[(u64, bool)]) -> std::path::PathBuf {
+    let customers: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|&(n, archived)| {
+            serde_json::json!({
+                "id": format!("cus_{n}"), "display_id": n, "name": format!("Customer {n}"),
+                "domain": null, "owner_id": null, "plan": null, "tags": [],
+                "custom_fields": {}, "source": "api", "archived": archived,
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+            })
+        })
+        .collect();
+    let path = dir.join("seed.json");
+    std::fs::write(&path, serde_json::Value::from(customers).to_string()).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hash_number_filter_lists_exactly_that_customer_not_every_id_it_begins() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = seed_with_ids(
+        dir.path(),
+        &[
+            (144, false),
+            (1441, false),
+            (14410, false),
+            (14411, true),
+            (14419, false),
+        ],
+    );
+    let server = TestServer::start_with(|c| c.seed = Some(Seed::File(seed.clone()))).await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    let ids = |run: &common::cli::Run| -> Vec<u64> {
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("JSON");
+        rows.iter()
+            .filter_map(|r| r["display_id"].as_u64())
+            .collect()
+    };
+    let exact = home
+        .run(&["customers", "list", "--json", "--filter", "#1441"], "")
+        .await;
+    assert_eq!(exact.code, 0, "{exact:?}");
+    assert_eq!(ids(&exact), [1441]);
+    let archived = home
+        .run(
+            &[
+                "customers",
+                "list",
+                "--json",
+                "--include-archived",
+                "--filter",
+                "#14411",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(ids(&archived), [14411], "archived ones too");
+    let text = home
+        .run(&["customers", "list", "--json", "--filter", "1441"], "")
+        .await;
+    assert_eq!(ids(&text).len(), 3, "without `#` it is text: {text:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn help_describes_every_flag_and_lists_global_options_after_the_commands_own() {
+    let home = Home::new();
+    // Set but empty, as a shell profile may leave it.
+    let run = home
+        .run_with_env(
+            &["customers", "create", "--help"],
+            "",
+            &[("PIVOTAL_SHARE_URL_BASE", "")],
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let help = run.stdout;
+    for line in help.lines().filter(|l| l.trim_start().starts_with('-')) {
+        let described = line
+            .trim_start()
+            .split_once("  ")
+            .is_some_and(|(_, text)| !text.trim().is_empty());
+        assert!(described, "no description: {line:?}\n{help}");
+    }
+    let own = help.find("--if-no-duplicate").expect("the command's flags");
+    let heading = help
+        .find("Global options:")
+        .expect("a heading of their own");
+    assert!(own < heading, "the command's own flags first:\n{help}");
+    for global in ["--demo", "--api-url", "--share-url-base", "--log-level"] {
+        let at = help.find(global).expect(global);
+        assert!(at > heading, "{global} is under Global options:\n{help}");
+    }
+    assert!(!help.contains("=]"), "no empty env value shown:\n{help}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn config_refusals_read_as_sentences_that_say_what_to_do() {
+    let home = Home::new();
+    let taken = home.run(&["config", "set", "keys.archive", "D"], "").await;
+    assert_eq!(taken.code, 2, "{taken:?}");
+    assert_eq!(
+        taken.stderr,
+        "pivotal: keys.archive: `D` is already the key for duplicates; choose another\n"
+    );
+    let neon = home.run(&["config", "set", "theme", "neon"], "").await;
+    assert_eq!(neon.code, 2, "{neon:?}");
+    assert!(
+        neon.stderr
+            .contains("theme = \"neon\" is not one of auto, dark, light, mono"),
+        "{}",
+        neon.stderr
+    );
+    std::fs::create_dir_all(home.config_dir()).unwrap();
+    std::fs::write(home.config_dir().join("config.toml"), "theme = \"neon\"\n").unwrap();
+    let show = home.run(&["config", "show"], "").await;
+    assert!(
+        show.stderr
+            .contains("config.toml line 1: theme = \"neon\" is not one of auto, dark, light, mono"),
+        "{}",
+        show.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_and_json_carry_every_field_of_the_customer() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    let created = home
+        .run(
+            &[
+                "customers",
+                "create",
+                "--name",
+                "Zephyr",
+                "--tag",
+                "beta",
+                "--field",
+                "region=EU",
+                "--field",
+                "seats=12",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(created.code, 0, "{created:?}");
+    let csv = home
+        .run(&["customers", "list", "--csv", "--filter", "#1062"], "")
+        .await;
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].ends_with(",created_at,updated_at,id,cf.region,cf.seats"),
+        "{}",
+        lines[0]
+    );
+    let cells: Vec<&str> = lines[1].split(',').collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let cell = |name: &str| cells[header.iter().position(|h| *h == name).expect(name)];
+    assert_eq!(cell("cf.region"), "EU");
+    assert_eq!(cell("cf.seats"), "12");
+    assert_eq!(cell("tags"), "beta");
+    for at in ["created_at", "updated_at"] {
+        let stamp = cell(at);
+        assert!(
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .is_ok(),
+            "{at} is RFC 3339: {stamp}"
+        );
+    }
+    let json = home
+        .run(&["customers", "list", "--json", "--filter", "#1062"], "")
+        .await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(rows[0]["custom_fields"]["region"], "EU");
+    assert_eq!(rows[0]["created_at"], cell("created_at"));
+    assert_eq!(rows[0]["updated_at"], cell("updated_at"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_runs_on_a_fresh_demo_account_with_no_key_and_no_settings_written() {
+    let home = Home::new();
+    let list = home
+        .run(&["--demo", "customers", "list", "--json"], "")
+        .await;
+    assert_eq!(list.code, 0, "{list:?}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&list.stdout).expect("JSON");
+    assert_eq!(rows.len(), live_demo_count());
+
+    let create = home
+        .run(&["--demo", "customers", "create", "--name", "Zephyr"], "")
+        .await;
+    assert_eq!(create.code, 0, "{create:?}");
+    assert!(
+        create.stdout.starts_with("Created #1062 Zephyr"),
+        "{}",
+        create.stdout
+    );
+    // The flag may also follow the command, like the other global flags.
+    let again = home
+        .run(&["customers", "list", "--csv", "--demo"], "")
+        .await;
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(
+        !again.stdout.contains("Zephyr"),
+        "each run starts from the same demo account"
+    );
+
+    let show = home
+        .run(&["--demo", "customers", "show", "#1003"], "")
+        .await;
+    assert!(show.stdout.contains("#1003 Acme Co"), "{show:?}");
+    let archive = home
+        .run(&["--demo", "customers", "archive", "#1052"], "")
+        .await;
+    assert!(archive.stdout.contains("Archived #1052"), "{archive:?}");
+    let restore = home
+        .run(&["--demo", "customers", "restore", "#1052"], "")
+        .await;
+    assert_eq!(restore.code, 0, "{restore:?}");
+    let config = home.run(&["--demo", "config", "show"], "").await;
+    assert!(
+        config.stdout.contains("from the built-in demo account"),
+        "{config:?}"
+    );
+
+    let login = home.run(&["--demo", "login"], "").await;
+    assert_eq!(login.code, 2, "{login:?}");
+    let both = home
+        .run(
+            &[
+                "--demo",
+                "customers",
+                "list",
+                "--api-url",
+                "http://127.0.0.1:9",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(both.code, 2, "{both:?}");
+
+    assert!(
+        !home.config_dir().exists(),
+        "no settings or credentials written"
+    );
+    assert!(!home.data_dir().exists(), "no cache kept");
 }

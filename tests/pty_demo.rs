@@ -156,6 +156,9 @@ fn a_customer_typed_into_the_form_is_created_and_opens_at_its_display_id() {
         "counted once"
     );
 
+    // q closes the details (as in less), then quits from the list.
+    app.press(b"q");
+    app.wait_for("the details to close", |text| !text.contains("History"));
     app.press(b"q");
     let status = app.wait_exit();
     assert!(status.success(), "q exits cleanly, got {status:?}");

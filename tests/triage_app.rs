@@ -194,7 +194,7 @@ async fn archive_asks_n_keeps_it_y_archives_on_the_server_and_u_restores_it() {
 
     app.go_to(1052);
     app.press('a');
-    assert!(app.state.confirm_archive.is_some());
+    assert!(app.state.modes.confirm_archive().is_some());
     app.press('n');
     assert_eq!(app.badge(1003), Some(3), "n changes nothing");
     let on_server = api.get_customer(&loser).await.expect("get");

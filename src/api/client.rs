@@ -31,7 +31,7 @@ use super::{
     ApiError, ApiKey, Customer, CustomerPatch, ErrorEnvelope, HistoryEvent, IdempotencyKey, List,
     NewCustomer, Page, Result, RetryPolicy, User,
 };
-use crate::domain::sanitize;
+use crate::text::sanitize;
 
 const USER_AGENT: &str = concat!("pivotal-tui/", env!("CARGO_PKG_VERSION"));
 const IDEMPOTENCY_KEY_HEADER: &str = "Idempotency-Key";

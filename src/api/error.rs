@@ -9,7 +9,7 @@ use std::error::Error as StdError;
 use std::io;
 use std::time::Duration;
 
-use crate::domain::sanitize;
+use crate::text::sanitize;
 
 /// Longest server text (in characters) kept in a [`ApiError::Decode`] reason.
 const MAX_REASON_CHARS: usize = 200;

@@ -83,7 +83,7 @@ struct Report {
 /// Measures finding and triage on `state` and prints the figures.
 pub(super) fn run(state: &mut State, screen: &mut Screen) -> anyhow::Result<()> {
     let report = measure(state, screen)?;
-    report.print();
+    report.print()?;
     Ok(())
 }
 
@@ -217,7 +217,7 @@ fn archives(state: &mut State, screen: &mut Screen) -> anyhow::Result<Archives> 
         state.select(id.clone());
         ask.push(screen.press(state, KeyCode::Char('a')));
         ensure!(
-            state.confirm_archive.as_ref() == Some(id),
+            state.modes.confirm_archive() == Some(id.as_str()),
             "a did not ask about {id}"
         );
         confirm.push(screen.press(state, KeyCode::Char('y')));
@@ -291,15 +291,15 @@ fn pick_duplicates(state: &State, count: usize) -> anyhow::Result<Vec<(String, S
 
 impl Report {
     /// Prints the figures under the bench's others.
-    fn print(&self) {
-        println!("  filter keystroke (update + render): / query, backspaces, Esc");
+    fn print(&self) -> std::io::Result<()> {
+        say!("  filter keystroke (update + render): / query, backspaces, Esc");
         let firsts: Vec<Duration> = self.typed.iter().map(|t| t.first).collect();
         spread(
             "first key after / (builds index)",
             &firsts,
             false,
             &format!("{} queries", firsts.len()),
-        );
+        )?;
         for t in &self.typed {
             let matches = match t.matches {
                 1 => "1 match".to_owned(),
@@ -310,7 +310,7 @@ impl Report {
                 t.rest.len() + 1,
                 ms(t.first)
             );
-            spread(&format!("{} {:?}", t.kind, t.query), &t.rest, true, &note);
+            spread(&format!("{} {:?}", t.kind, t.query), &t.rest, true, &note)?;
         }
         let all: Vec<Duration> = self.typed.iter().flat_map(|t| t.rest.clone()).collect();
         spread(
@@ -318,36 +318,37 @@ impl Report {
             &all,
             true,
             &format!("{} keys", all.len()),
-        );
+        )?;
 
-        println!("  toggle (update + render)");
+        say!("  toggle (update + render)");
         for toggle in &self.toggles {
-            spread(toggle.label, &toggle.times, false, &toggle.note);
+            spread(toggle.label, &toggle.times, false, &toggle.note)?;
         }
 
         let a = &self.archives;
-        println!("  archive one duplicate (duplicates view, update + render)");
+        say!("  archive one duplicate (duplicates view, update + render)");
         let n = format!("{} customers", a.confirm.len());
-        spread("a (the question)", &a.ask, false, &n);
-        spread("y (removes it, rows recomputed)", &a.confirm, false, &n);
+        spread("a (the question)", &a.ask, false, &n)?;
+        spread("y (removes it, rows recomputed)", &a.confirm, false, &n)?;
         spread(
             "bare CustomerSet::remove + badge",
             &a.bare,
             false,
             &format!("{} customers", a.bare.len()),
-        );
+        )?;
         spread(
             &format!("y with /{KEPT_FILTER} kept"),
             &a.filtered,
             false,
             &format!("{} customers, full list", a.filtered.len()),
-        );
+        )?;
+        Ok(())
     }
 }
 
 /// Prints one line of figures: p50, p99 (if asked) and max of `times`, in
 /// ms, with `note` after them.
-fn spread(label: &str, times: &[Duration], with_p99: bool, note: &str) {
+fn spread(label: &str, times: &[Duration], with_p99: bool, note: &str) -> std::io::Result<()> {
     let mut sorted = times.to_vec();
     sorted.sort();
     let p99 = if with_p99 {
@@ -355,11 +356,12 @@ fn spread(label: &str, times: &[Duration], with_p99: bool, note: &str) {
     } else {
         " ".repeat(12)
     };
-    println!(
+    say!(
         "    {label:<34}p50 {:>8.3}  {p99}  max {:>8.3} ms  ({note})",
         ms(percentile(&sorted, 50)),
         ms(percentile(&sorted, 100)),
     );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -15,6 +15,16 @@
 //! - finding and triage at scale ([`finding`]): filter keystrokes, the
 //!   `D`/`m`/`s` toggles and archiving a duplicate.
 
+/// Prints one line of the bench's figures. A failed write, such as a
+/// closed pipe (`pivotal bench | head -3`), ends the bench with that
+/// `io::Error`, which the binary treats as the reader having had enough.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?
+    }};
+}
+
 mod finding;
 
 use std::io::{BufRead, BufReader};
@@ -45,13 +55,13 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("pivotal-bench-")
         .tempdir()?;
-    println!(
+    say!(
         "pivotal bench: {customers} generated customers, {keystrokes} keystrokes, {WIDTH}x{HEIGHT}"
     );
 
     let started = Instant::now();
     let server = ServerProcess::start(&dir.path().join("server"), customers)?;
-    println!(
+    say!(
         "  server ready (generating data)      {:>9.1} ms",
         ms(started.elapsed())
     );
@@ -61,11 +71,11 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         .with_retry(RetryPolicy::default());
 
     let (sync_time, apply_time, state) = first_sync(&client, &store_path, None).await?;
-    println!(
+    say!(
         "  first full sync                     {:>9.1} ms",
         ms(sync_time)
     );
-    println!(
+    say!(
         "    of which the UI applying pages    {:>9.1} ms",
         ms(apply_time)
     );
@@ -75,7 +85,7 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         state.customers.len()
     );
     if let Some(mib) = peak_rss_mib() {
-        println!("  peak memory, first sync (VmHWM)     {mib:>9.1} MiB");
+        say!("  peak memory, first sync (VmHWM)     {mib:>9.1} MiB");
     }
     let t = Instant::now();
     drop(state);
@@ -86,7 +96,7 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         first_sync(&client, &filtered_path, Some(("harbor", &mut pages))).await?;
     drop(state);
     pages.sort();
-    println!(
+    say!(
         "  first sync with /harbor open        {:>9.1} ms\n    each page, update + draw (keys wait) p50 {:.2} p99 {:.2} max {:.2} ms ({} pages)",
         ms(filtered_time),
         ms(percentile(&pages, 50)),
@@ -94,47 +104,47 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         ms(percentile(&pages, 100)),
         pages.len(),
     );
-    println!(
+    say!(
         "  freeing the state piece by piece    {:>9.1} ms  (the app leaves it to the OS on quit)",
         ms(freed)
     );
 
     let reset = reset_peak_rss();
     let (warm, mut state) = warm_start(&client, &store_path).await?;
-    println!(
+    say!(
         "  first frame from a warm cache       {:>9.1} ms",
         ms(warm.total)
     );
-    println!(
+    say!(
         "    reading the cache (sync task)     {:>9.1} ms",
         ms(warm.read)
     );
-    println!(
+    say!(
         "    applying it (UI task)             {:>9.1} ms",
         ms(warm.apply)
     );
-    println!(
+    say!(
         "    drawing the first frame           {:>9.1} ms",
         ms(warm.draw)
     );
 
     let mut screen = Screen::new();
     let times = scroll(&mut state, &mut screen, keystrokes);
-    println!(
+    say!(
         "  keystroke (update + render) p50     {:>9.3} ms\n  keystroke (update + render) p99     {:>9.3} ms\n  keystroke (update + render) max     {:>9.3} ms",
         ms(percentile(&times, 50)),
         ms(percentile(&times, 99)),
         ms(percentile(&times, 100)),
     );
     match peak_rss_mib() {
-        Some(mib) if reset => println!("  peak memory, warm start + scroll    {mib:>9.1} MiB"),
-        Some(mib) => println!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
-        None => println!("  peak memory                         (not available on this OS)"),
+        Some(mib) if reset => say!("  peak memory, warm start + scroll    {mib:>9.1} MiB"),
+        Some(mib) => say!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
+        None => say!("  peak memory                         (not available on this OS)"),
     }
 
     finding::run(&mut state, &mut screen)?;
     if let Some(mib) = peak_rss_mib() {
-        println!("  peak memory after finding + triage  {mib:>9.1} MiB");
+        say!("  peak memory after finding + triage  {mib:>9.1} MiB");
     }
     drop(state);
     build_breakdown(&store_path)?;
@@ -236,20 +246,20 @@ fn build_breakdown(store_path: &Path) -> anyhow::Result<()> {
     old.apply(store.load_customers()?);
     let old_time = cpu.lap();
     drop(old);
-    println!("  warm-start build, CPU time of one thread:");
-    println!(
+    say!("  warm-start build, CPU time of one thread:");
+    say!(
         "    rows → entries (store cursor)      {:>9.1} ms",
         ms(read)
     );
-    println!(
+    say!(
         "    ids, duplicates, name order        {:>9.1} ms",
         ms(built)
     );
-    println!(
+    say!(
         "    (before: Customers, then apply)    {:>9.1} ms",
         ms(old_time)
     );
-    println!(
+    say!(
         "    freeing the set (wall)             {:>9.1} ms",
         ms(freed)
     );

@@ -140,9 +140,9 @@ pub async fn config_show(ctx: &Context, out: &mut impl Write) -> Result<(), Comm
     for (action, key) in &settings.keys {
         writeln!(out, "{action} = {key:?}")?;
     }
-    let key = match credentials::find(&ctx.dirs.config).await {
-        Ok(Some((key, source))) => format!("{key} (from {})", describe(&source)),
-        Ok(None) => "none; run `pivotal login` or set PIVOTAL_API_KEY".to_owned(),
+    let key = match ctx.key().await {
+        Ok((key, source)) => format!("{key} (from {})", describe(&source)),
+        Err(CommandError::NoKey) => "none; run `pivotal login` or set PIVOTAL_API_KEY".to_owned(),
         Err(err) => format!("unusable: {err}"),
     };
     writeln!(out, "\n# API key: {key}")?;
@@ -164,15 +164,16 @@ pub fn config_set(
         // Checked as the app will check it, so a conflict is found now.
         let mut keys = settings.settings().keys.clone();
         keys.insert(action.to_owned(), value.to_owned());
-        Keymap::with_overrides(&keys)
-            .map_err(|problem| CommandError::Usage(format!("{key} not set: {problem}")))?;
+        Keymap::with_overrides(&keys).map_err(CommandError::Usage)?;
     }
     settings.set(key, value)?;
     writeln!(out, "{key} = {value:?} in {}", settings.path().display())?;
     Ok(())
 }
 
-/// `completions SHELL`.
+/// `completions SHELL`. The script is made in memory first:
+/// `clap_complete` panics when its writer fails, and a closed pipe
+/// (`pivotal completions zsh | head -1`) must end quietly instead.
 ///
 /// # Errors
 ///
@@ -183,6 +184,9 @@ pub fn completions(shell: Shell, out: &mut impl Write) -> Result<(), CommandErro
         Shell::Zsh => clap_complete::Shell::Zsh,
         Shell::Fish => clap_complete::Shell::Fish,
     };
-    clap_complete::generate(shell, &mut Cli::command(), "pivotal", out);
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "pivotal", &mut script);
+    out.write_all(&script)?;
+    out.flush()?;
     Ok(())
 }

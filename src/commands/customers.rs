@@ -18,8 +18,10 @@ use super::output::{self, Format, Listed};
 use super::{CommandError, Context, CustomerRef};
 use crate::api::{ApiError, Client, Customer, IdempotencyKey, ListParams, User};
 use crate::cli::{CreateArgs, ListArgs};
-use crate::domain::filter::{self, FilterState, Query, SearchIndex};
-use crate::domain::{Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize};
+use crate::domain::filter::{FilterState, Query, SearchIndex};
+use crate::domain::{
+    Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize, share_url,
+};
 use crate::store::{Claimant, OutboxOp, Store};
 use crate::sync::{SharedStore, Step, StoreFailure, deliver_head, send_change};
 
@@ -169,16 +171,19 @@ pub async fn list(
         duplicates_only: args.duplicates,
     };
     let mut filter = FilterState::default();
-    let ranked;
+    let (ranked, exact);
     let matches = if query == Query::Empty {
         Matches::All
     } else {
         let index = SearchIndex::build(&account.set, owner);
         filter.refine(query.clone(), &index);
         ranked = filter.list_order(&index);
-        match &ranked {
-            Some(ranked) => Matches::Ranked(ranked),
-            None => Matches::Ordered(filter.positions()),
+        // `#1042` is settled, as by the app's `Enter`: exactly 1042.
+        exact = filter.exact(&account.set);
+        match (&ranked, &exact) {
+            (Some(ranked), _) => Matches::Ranked(ranked),
+            (None, Some(exact)) => Matches::Ordered(exact),
+            (None, None) => Matches::Ordered(filter.positions()),
         }
     };
     let rows = Rows::compute(&account.set, matches, criteria);
@@ -198,7 +203,7 @@ pub async fn list(
                     .owner
                     .is_none_or(|me| e.owner_id.as_deref() == Some(me))
             })
-            .filter(|e| filter::matches(&query, e, owner).is_some())
+            .filter(|e| query.settles_on(e, owner))
             .collect();
         archived.sort_by_cached_key(|e| (e.name.to_lowercase(), e.display_id));
         listed.extend(archived.into_iter().map(|entry| account.listed(entry)));
@@ -534,13 +539,4 @@ fn what(op: &OutboxOp) -> String {
         OutboxOp::Archive { customer_id } => format!("archive of {customer_id}"),
         OutboxOp::Restore { customer_id } => format!("restore of {customer_id}"),
     }
-}
-
-/// The link teammates open, sanitised: the base comes from a flag, the
-/// environment or the settings file, and is printed.
-fn share_url(base: &str, display_id: u64) -> String {
-    format!(
-        "{}/customers/{display_id}",
-        sanitize(base).trim_end_matches('/')
-    )
 }

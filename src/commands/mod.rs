@@ -9,6 +9,7 @@
 
 pub mod account;
 pub mod customers;
+pub mod demo;
 mod output;
 
 use std::path::PathBuf;
@@ -57,6 +58,8 @@ pub enum CommandError {
     Store(#[from] crate::store::StoreError),
     #[error("could not write the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
 }
 
 impl CommandError {
@@ -72,8 +75,35 @@ impl CommandError {
                 _ => exit::UNREACHABLE,
             },
             CommandError::Duplicate(_) => exit::DUPLICATE,
-            CommandError::Store(_) | CommandError::Output(_) => 1,
+            CommandError::Store(_) | CommandError::Output(_) | CommandError::Demo(_) => 1,
         }
+    }
+}
+
+impl CommandError {
+    /// The output went to a reader that had enough and closed it
+    /// (`pivotal customers list --csv | head -1`): not a failure. The
+    /// command ends quietly with status 0.
+    pub fn is_closed_output(&self) -> bool {
+        let CommandError::Output(err) = self else {
+            return false;
+        };
+        let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(error) = current {
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return true;
+            }
+            current = error
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| {
+                    io.get_ref()
+                        .map(|inner| inner as &(dyn std::error::Error + 'static))
+                })
+                .or_else(|| error.source());
+        }
+        false
     }
 }
 
@@ -154,6 +184,9 @@ pub struct Context {
     pub api_url: String,
     /// `--api-url` was given: a successful run remembers it.
     pub api_url_from_flag: bool,
+    /// Running against the built-in demo account ([`demo::Demo`]): its key,
+    /// never the user's.
+    pub demo: bool,
 }
 
 impl Context {
@@ -166,12 +199,7 @@ impl Context {
     /// Without a home directory.
     pub fn new(api_url_flag: Option<String>) -> Result<Context, CommandError> {
         let dirs = Dirs::of_user()?;
-        let settings = SettingsFile::load(dirs.settings_file());
-        if let Some(problem) = settings.problem() {
-            // The problem may quote the file, which anyone could have written.
-            let problem = crate::domain::sanitize(problem).into_owned();
-            eprintln!("pivotal: {problem}; using the defaults meanwhile");
-        }
+        let settings = load_settings(&dirs);
         let from_flag = api_url_flag.is_some();
         let api_url = api_url_flag
             .or_else(|| {
@@ -186,6 +214,29 @@ impl Context {
             settings,
             api_url,
             api_url_from_flag: from_flag,
+            demo: false,
+        })
+    }
+
+    /// The context for a run against `demo`: its URL and key, and a local
+    /// store inside its temporary directory. The user's settings are read
+    /// (for the link base) but never written, and their key is never read.
+    ///
+    /// # Errors
+    ///
+    /// Without a home directory.
+    pub fn demo(demo: &demo::Demo) -> Result<Context, CommandError> {
+        let user = Dirs::of_user()?;
+        let settings = load_settings(&user);
+        Ok(Context {
+            dirs: Dirs {
+                data: demo.data_dir(),
+                ..user
+            },
+            settings,
+            api_url: demo.url(),
+            api_url_from_flag: false,
+            demo: true,
         })
     }
 
@@ -195,6 +246,9 @@ impl Context {
     ///
     /// [`CommandError::NoKey`] when there is none, or a key file problem.
     pub async fn key(&self) -> Result<(ApiKey, KeySource), CommandError> {
+        if self.demo {
+            return Ok((demo::Demo::key(), KeySource::Demo));
+        }
         credentials::find(&self.dirs.config)
             .await?
             .ok_or(CommandError::NoKey)
@@ -228,6 +282,18 @@ impl Context {
             tracing::warn!(error = %err, "could not remember the API URL");
         }
     }
+}
+
+/// The user's settings file; a broken one is reported on stderr and the
+/// defaults are used.
+fn load_settings(dirs: &Dirs) -> SettingsFile {
+    let settings = SettingsFile::load(dirs.settings_file());
+    if let Some(problem) = settings.problem() {
+        // The problem may quote the file, which anyone could have written.
+        let problem = crate::domain::sanitize(problem).into_owned();
+        eprintln!("pivotal: {problem}; using the defaults meanwhile");
+    }
+    settings
 }
 
 /// Resolves `cus_…` or `#1042` (also `1042`) to what to look up.
@@ -285,6 +351,21 @@ mod tests {
             .expect_err("not a customer")
             .to_string();
         assert!(!echoed.contains('\u{1b}'), "{echoed:?}");
+    }
+
+    #[test]
+    fn a_closed_output_is_told_apart_from_a_failed_one() {
+        use std::io::{Error, ErrorKind};
+        let closed = CommandError::Output(Error::from(ErrorKind::BrokenPipe));
+        assert!(closed.is_closed_output());
+        let wrapped = CommandError::Output(Error::other(Error::from(ErrorKind::BrokenPipe)));
+        assert!(
+            wrapped.is_closed_output(),
+            "a closed pipe under another error"
+        );
+        let full = CommandError::Output(Error::from(ErrorKind::StorageFull));
+        assert!(!full.is_closed_output());
+        assert!(!CommandError::NoKey.is_closed_output());
     }
 
     #[test]

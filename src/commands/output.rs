@@ -8,6 +8,7 @@
 //! table is plain text whether or not stdout is a terminal.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use serde::Serialize;
@@ -124,21 +125,90 @@ fn csv_cell(text: &str) -> String {
     }
 }
 
-/// The CSV columns, in order.
-const CSV_HEADER: [&str; 12] = [
+/// A CSV write error as the I/O error under it, so that a closed pipe is
+/// still recognisably a closed pipe (`csv`'s own conversion hides its kind).
+fn csv_io(err: csv::Error) -> std::io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(err) => err,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+/// The CSV columns every row has, in order; then one `cf.<key>` column per
+/// custom-field key any row has.
+const CSV_HEADER: [&str; 14] = [
     "display_id",
     "name",
     "domain",
     "normalized_domain",
     "duplicates",
     "owner",
+    "owner_id",
     "plan",
     "source",
     "tags",
     "archived",
+    "created_at",
     "updated_at",
     "id",
 ];
+
+/// A timestamp as the API writes it (RFC 3339, `Z` for UTC); one RFC 3339
+/// cannot hold (a year past 9999) is written as `time` prints it.
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// Every field of every customer as CSV: the fixed columns, then one
+/// `cf.<key>` column per custom-field key (the union over the rows, sorted,
+/// so the columns are the same whatever the order of the rows), empty
+/// where a customer has no such field.
+fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
+    let keys: BTreeSet<&str> = listed
+        .iter()
+        .flat_map(|row| row.entry.custom_fields.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    let mut csv = csv::Writer::from_writer(out);
+    let header = CSV_HEADER
+        .iter()
+        .map(|h| (*h).to_owned())
+        .chain(keys.iter().map(|k| format!("cf.{k}")));
+    csv.write_record(header.map(|h: String| csv_cell(&h)))
+        .map_err(csv_io)?;
+    for row in listed {
+        let e = &row.entry;
+        let fixed = [
+            e.display_id.to_string(),
+            e.name.clone(),
+            e.domain.clone().unwrap_or_default(),
+            e.domain_key.clone().unwrap_or_default(),
+            row.badge.unwrap_or(0).to_string(),
+            row.owner.clone().unwrap_or_default(),
+            e.owner_id.clone().unwrap_or_default(),
+            e.plan.clone().unwrap_or_default(),
+            e.source.as_str().to_owned(),
+            e.tags.join(";"),
+            e.archived.to_string(),
+            rfc3339(e.created_at),
+            rfc3339(e.updated_at),
+            e.id.clone(),
+        ];
+        let fields = keys.iter().map(|k| {
+            e.custom_fields
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default()
+        });
+        let cells = fixed
+            .into_iter()
+            .chain(fields)
+            .map(|c: String| csv_cell(&c));
+        csv.write_record(cells).map_err(csv_io)?;
+    }
+    csv.flush()
+}
 
 /// Prints customers in `format`.
 ///
@@ -151,29 +221,7 @@ pub fn customers(listed: &[Listed], format: Format, out: &mut impl Write) -> std
             let rows: Vec<JsonCustomer> = listed.iter().map(JsonCustomer::from).collect();
             write_json(&rows, out)
         }
-        Format::Csv => {
-            let mut csv = csv::Writer::from_writer(out);
-            csv.write_record(CSV_HEADER)?;
-            for row in listed {
-                let e = &row.entry;
-                let cells = [
-                    &e.display_id.to_string(),
-                    &e.name,
-                    e.domain.as_deref().unwrap_or_default(),
-                    e.domain_key.as_deref().unwrap_or_default(),
-                    &row.badge.unwrap_or(0).to_string(),
-                    row.owner.as_deref().unwrap_or_default(),
-                    e.plan.as_deref().unwrap_or_default(),
-                    e.source.as_str(),
-                    &e.tags.join(";"),
-                    &e.archived.to_string(),
-                    &format::timestamp(e.updated_at),
-                    &e.id,
-                ];
-                csv.write_record(cells.map(csv_cell))?;
-            }
-            csv.flush()
-        }
+        Format::Csv => csv(listed, out),
         Format::Table => table(listed, out),
     }
 }
@@ -406,6 +454,89 @@ mod tests {
         assert!(json.contains("👩\\u200d💻 é"), "{json}");
         let back: serde_json::Value = serde_json::from_str(&json).expect("valid");
         assert_eq!(back["text"], text);
+    }
+
+    /// A plain customer with these custom fields.
+    fn with_fields(display_id: u64, fields: &[(&str, &str)]) -> Listed {
+        let customer = Customer {
+            id: format!("cus_{display_id}"),
+            display_id,
+            name: format!("Customer {display_id}"),
+            domain: Some("Acme.com".into()),
+            owner_id: Some("usr_1".into()),
+            plan: Some("Growth".into()),
+            tags: vec!["beta".into(), "emea".into()],
+            custom_fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            source: Source::Api,
+            archived: false,
+            created_at: datetime!(2021-03-04 05:06:07 UTC),
+            updated_at: datetime!(2022-09-10 17:20:30 UTC),
+        };
+        Listed {
+            entry: Entry::from(customer),
+            badge: None,
+            owner: Some("Dana Reyes".into()),
+            mine: true,
+        }
+    }
+
+    #[test]
+    fn csv_carries_every_field_with_one_column_per_custom_field_key() {
+        let rows = [
+            with_fields(2, &[("seats", "120"), ("region", "EMEA")]),
+            with_fields(1, &[("tier", "=1+1")]),
+        ];
+        let mut out = Vec::new();
+        customers(&rows, Format::Csv, &mut out).expect("printed");
+        let output = String::from_utf8(out).expect("UTF-8");
+        let lines: Vec<&str> = output.lines().collect();
+        assert_eq!(
+            lines[0],
+            "display_id,name,domain,normalized_domain,duplicates,owner,owner_id,plan,source,\
+             tags,archived,created_at,updated_at,id,cf.region,cf.seats,cf.tier"
+        );
+        assert_eq!(
+            lines[1],
+            "2,Customer 2,Acme.com,acme.com,0,Dana Reyes,usr_1,Growth,api,beta;emea,false,\
+             2021-03-04T05:06:07Z,2022-09-10T17:20:30Z,cus_2,EMEA,120,"
+        );
+        assert!(
+            lines[2].ends_with(",cus_1,,,'=1+1"),
+            "a missing field is empty, a formula still neutralised: {}",
+            lines[2]
+        );
+    }
+
+    #[test]
+    fn json_carries_every_field_with_rfc3339_dates() {
+        let mut out = Vec::new();
+        customers(
+            &[with_fields(2, &[("seats", "120")])],
+            Format::Json,
+            &mut out,
+        )
+        .expect("printed");
+        let rows: serde_json::Value = serde_json::from_slice(&out).expect("JSON");
+        let row = &rows[0];
+        assert_eq!(row["created_at"], "2021-03-04T05:06:07Z");
+        assert_eq!(row["updated_at"], "2022-09-10T17:20:30Z");
+        assert_eq!(row["custom_fields"]["seats"], "120");
+        assert_eq!(row["tags"], serde_json::json!(["beta", "emea"]));
+        for field in [
+            "id",
+            "display_id",
+            "name",
+            "domain",
+            "owner_id",
+            "plan",
+            "source",
+            "archived",
+        ] {
+            assert!(!row[field].is_null(), "{field}");
+        }
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::customers::Entry;
 use super::host::{DomainError, normalize_domain};
-use super::text::has_forbidden_chars;
 use crate::api::models::{CustomerPatch, NewCustomer, Patch};
+use crate::text::has_forbidden_chars;
 
 pub use super::limits::{
     MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE_CHARS, MAX_NAME_CHARS, MAX_TAGS, MAX_TEXT_CHARS,

@@ -14,20 +14,21 @@ pub mod duplicates;
 pub mod filter;
 pub mod host;
 pub mod limits;
+pub mod link;
 pub mod order;
-pub mod text;
 pub mod view;
 
 #[cfg(test)]
 mod fixtures;
-#[cfg(test)]
-mod test_rng;
 
+/// Sanitising lives in its own module ([`crate::text`]) so that the API
+/// client can use it without depending on the domain.
+pub use crate::text::{has_forbidden_chars, sanitize};
 pub use customers::{ApplyStats, Change, CustomerSet, Entry};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
+pub use link::share_url;
 pub use order::{Sort, SortColumn};
-pub use text::{has_forbidden_chars, sanitize};
 pub use view::{Criteria, Matches, Rows};

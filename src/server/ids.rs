@@ -32,24 +32,56 @@ pub fn now_micros() -> i64 {
     to_micros(OffsetDateTime::now_utc())
 }
 
-/// Encodes a keyset position as an opaque cursor.
+/// The longest cursor the server reads, in characters.
+const MAX_CURSOR_CHARS: usize = 256;
+/// The most digits of the time in a cursor, so that it always fits an `i64`.
+const MAX_CURSOR_TIME_DIGITS: usize = 18;
+
+/// Encodes a keyset position as an opaque cursor: the lower-case hex of
+/// `<updated_at>:<id>`.
 pub fn encode_cursor(updated_at: i64, id: &str) -> String {
     let raw = format!("{updated_at}:{id}");
     raw.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Decodes a cursor made by [`encode_cursor`]; `None` if it is not one.
+/// Decodes a cursor in the form [`encode_cursor`] makes; `None` if it is
+/// not one. Exactly what `assets/openapi.yaml` promises for `cursor`: at
+/// most 256 characters of lower-case hex pairs, which spell an optional
+/// `-`, 1–18 digits, a `:` and then any bytes (the id, read as UTF-8 with
+/// anything else replaced, since a cursor is only a position to start
+/// after).
 pub fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
-    if !cursor.len().is_multiple_of(2) || cursor.len() > 256 {
+    if cursor.len() > MAX_CURSOR_CHARS || !cursor.len().is_multiple_of(2) {
         return None;
     }
-    let bytes = (0..cursor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(cursor.get(i..i + 2)?, 16).ok())
+    let bytes = cursor
+        .as_bytes()
+        .chunks_exact(2)
+        .map(|pair| match *pair {
+            [high, low] => Some((lower_hex_digit(high)? << 4) | lower_hex_digit(low)?),
+            _ => None,
+        })
         .collect::<Option<Vec<u8>>>()?;
-    let raw = String::from_utf8(bytes).ok()?;
-    let (ts, id) = raw.split_once(':')?;
-    Some((ts.parse().ok()?, id.to_owned()))
+    let colon = bytes.iter().position(|&b| b == b':')?;
+    let (time, id) = (&bytes[..colon], &bytes[colon + 1..]);
+    let digits = time.strip_prefix(b"-").unwrap_or(time);
+    if digits.is_empty()
+        || digits.len() > MAX_CURSOR_TIME_DIGITS
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let time = std::str::from_utf8(time).ok()?.parse().ok()?;
+    Some((time, String::from_utf8_lossy(id).into_owned()))
+}
+
+/// The value of one lower-case hex digit.
+fn lower_hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +105,42 @@ mod tests {
         );
         for bad in ["", "zz", "abc", "6869", &"00".repeat(200)] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_cursor_is_read_only_in_the_exact_form_the_spec_gives() {
+        let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+        let readable = [
+            (hex("5:cus_A"), (5, "cus_A")),
+            (hex("-5:"), (-5, "")),
+            (hex("007:x:y"), (7, "x:y")),
+            (
+                hex(&format!("{}:z", "9".repeat(18))),
+                (999_999_999_999_999_999, "z"),
+            ),
+            ("353aff".to_owned(), (5, "\u{fffd}")),
+        ];
+        for (cursor, (time, id)) in readable {
+            assert_eq!(
+                decode_cursor(&cursor),
+                Some((time, id.to_owned())),
+                "{cursor}"
+            );
+        }
+        let unreadable = [
+            hex("+5:x"),
+            hex(" 5:x"),
+            hex("5"),
+            hex(":x"),
+            hex("-:x"),
+            hex(&format!("{}:z", "9".repeat(19))),
+            hex("5:x").to_uppercase(),
+            "+35a78".to_owned(),
+            hex(&format!("5:{}", "x".repeat(127))),
+        ];
+        for cursor in unreadable {
+            assert_eq!(decode_cursor(&cursor), None, "{cursor}");
         }
     }
 

@@ -37,8 +37,6 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/customers/{id}/history"),
 ];
 
-const MAX_IDEMPOTENCY_KEY: usize = 255;
-
 #[derive(Clone)]
 pub struct AppState {
     pub db: Arc<Db>,
@@ -213,25 +211,34 @@ async fn create_customer(
     })
 }
 
+/// The `Idempotency-Key` of a create, if it carries one: a UUID in its
+/// hyphenated form (`8-4-4-4-12` hex digits, either case), as the contract's
+/// `Idempotency-Key: <uuid>` and the spec's `format: uuid` say, or a `400`.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, HttpError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
     };
-    let bad = || {
-        HttpError::bad_request(format!(
-            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters, such as a UUID."
-        ))
-        .with_param("Idempotency-Key")
-    };
-    let key = value.to_str().map_err(|_| bad())?;
-    let valid = !key.is_empty()
-        && key.len() <= MAX_IDEMPOTENCY_KEY
-        && key.bytes().all(|b| b.is_ascii_graphic());
-    if valid {
-        Ok(Some(key.to_owned()))
-    } else {
-        Err(bad())
+    match value.to_str() {
+        Ok(key) if is_hyphenated_uuid(key) => Ok(Some(key.to_owned())),
+        _ => Err(HttpError::bad_request(
+            "Idempotency-Key must be a UUID, like 5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f.",
+        )
+        .with_param("Idempotency-Key")),
     }
+}
+
+/// True for a UUID written as 32 hex digits in groups of 8, 4, 4, 4 and 12
+/// joined by hyphens.
+fn is_hyphenated_uuid(key: &str) -> bool {
+    const HYPHENS: [usize; 4] = [8, 13, 18, 23];
+    key.len() == 36
+        && key.bytes().enumerate().all(|(i, b)| {
+            if HYPHENS.contains(&i) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
 }
 
 async fn get_customer(
@@ -322,6 +329,38 @@ mod tests {
         }
         let q = list_query(&params(&[])).expect("defaults");
         assert_eq!((q.limit, q.include_archived), (100, false));
+    }
+
+    #[test]
+    fn only_a_hyphenated_uuid_is_an_idempotency_key() {
+        let key = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("idempotency-key", value.parse().expect("a header value"));
+            idempotency_key(&headers)
+        };
+        for good in [
+            "5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f",
+            "5F0C6F1E-8A4B-4C2D-9E3F-1A2B3C4D5E6F",
+            "00000000-0000-0000-0000-000000000000",
+        ] {
+            assert_eq!(key(good).expect("accepted").as_deref(), Some(good));
+        }
+        for bad in [
+            "",
+            "retry-1",
+            "5f0c6f1e8a4b4c2d9e3f1a2b3c4d5e6f",
+            "{5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f}",
+            "urn:uuid:5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f",
+            "5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6g",
+            "5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f0",
+            "5f0c6f1e8-a4b-4c2d-9e3f-1a2b3c4d5e6f",
+            " 5f0c6f1e-8a4b-4c2d-9e3f-1a2b3c4d5e6f",
+        ] {
+            let err = key(bad).expect_err(bad);
+            assert_eq!(err.status, StatusCode::BAD_REQUEST, "{bad}");
+            assert_eq!(err.param.as_deref(), Some("Idempotency-Key"), "{bad}");
+        }
+        assert_eq!(idempotency_key(&HeaderMap::new()).expect("absent"), None);
     }
 
     #[test]

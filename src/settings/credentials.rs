@@ -31,6 +31,8 @@ pub enum KeySource {
     Env,
     Keyring,
     File(PathBuf),
+    /// The built-in demo account's own key (`--demo`).
+    Demo,
 }
 
 impl std::fmt::Display for KeySource {
@@ -39,6 +41,7 @@ impl std::fmt::Display for KeySource {
             KeySource::Env => write!(f, "the {ENV} environment variable"),
             KeySource::Keyring => f.write_str("the system keyring"),
             KeySource::File(path) => write!(f, "{}", path.display()),
+            KeySource::Demo => f.write_str("the built-in demo account"),
         }
     }
 }

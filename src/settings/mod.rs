@@ -132,7 +132,10 @@ impl Settings {
     pub fn parse(text: &str) -> Result<Settings, SettingsError> {
         let settings: Settings = toml::from_str(text).map_err(|err| SettingsError::Parse {
             line: err.span().map_or(1, |span| line_of(text, span.start)),
-            message: err.message().trim().to_owned(),
+            message: err.span().map_or_else(
+                || err.message().trim().to_owned(),
+                |span| as_sentence(text, span, err.message().trim()),
+            ),
         })?;
         settings.validate()?;
         Ok(settings)
@@ -189,7 +192,69 @@ impl Settings {
 }
 
 /// The columns `hidden_columns` may name.
-pub const HIDEABLE: &[&str] = &["owner", "plan", "source"];
+pub const HIDEABLE: &[&str] = &["owner", "plan", "source", "updated"];
+
+/// A parser's message about the value at `span` of `text` as a sentence
+/// that names the setting, the value and what is accepted:
+/// `unknown variant `neon`, expected one of `auto`, …` becomes
+/// `theme = "neon" is not one of auto, dark, light, mono`, `invalid type:
+/// string "yes", expected a boolean` becomes `view.mine = "yes" is not a
+/// boolean`, and `unknown field `colour`, …` says it is not a setting.
+/// Any other message, or a value not on a `key = value` line, is kept.
+fn as_sentence(text: &str, span: std::ops::Range<usize>, message: &str) -> String {
+    let quoted = |list: &str| list.replace('`', "");
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once("`, expected one of ")
+    {
+        return format!(
+            "`{field}` is not a setting here; use one of {}",
+            quoted(expected)
+        );
+    }
+    let Some(setting) = setting_at(text, span.start) else {
+        return message.to_owned();
+    };
+    let value = text.get(span).unwrap_or_default().trim();
+    if let Some(expected) = message
+        .strip_prefix("unknown variant `")
+        .and_then(|rest| rest.split_once("`, expected one of "))
+        .map(|(_, expected)| expected)
+    {
+        return format!("{setting} = {value} is not one of {}", quoted(expected));
+    }
+    if let Some((_, expected)) = message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        return format!("{setting} = {value} is not {expected}");
+    }
+    message.to_owned()
+}
+
+/// The dotted name of the setting whose value starts at byte `offset`
+/// (`theme`, `view.sort`), from its `key =` and the `[table]` above it.
+fn setting_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let key = before[line_start..].trim().strip_suffix('=')?.trim();
+    if key.is_empty()
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+    {
+        return None;
+    }
+    let table = before[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix('[')?.strip_suffix(']'))
+        .map(str::trim);
+    Some(match table {
+        Some(table) if !table.is_empty() => format!("{table}.{key}"),
+        _ => key.to_owned(),
+    })
+}
 
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {

@@ -154,6 +154,35 @@ fn an_unknown_key_in_the_file_names_its_line() {
 }
 
 #[test]
+fn a_value_of_the_wrong_kind_is_named_with_the_values_accepted() {
+    let message = |text: &str| Settings::parse(text).unwrap_err().to_string();
+    assert_eq!(
+        message("theme = \"neon\"\n"),
+        "config.toml line 1: theme = \"neon\" is not one of auto, dark, light, mono"
+    );
+    assert_eq!(
+        message("theme = \"dark\"\n\n[view]\nsort = \"name\"\nmine = \"yes\"\n"),
+        "config.toml line 5: view.mine = \"yes\" is not a boolean"
+    );
+    assert_eq!(
+        message("[view]\nsort = 12\n"),
+        "config.toml line 2: view.sort = 12 is not a string"
+    );
+    let unknown = message("theme = \"dark\"\ncolour = \"red\"\n");
+    assert!(
+        unknown
+            .starts_with("config.toml line 2: `colour` is not a setting here; use one of api_url,"),
+        "{unknown}"
+    );
+    let mut file = SettingsFile::load(tempfile::tempdir().unwrap().path().join("config.toml"));
+    let refused = file.set("theme", "neon").unwrap_err().to_string();
+    assert!(
+        refused.ends_with("theme = \"neon\" is not one of auto, dark, light, mono"),
+        "{refused}"
+    );
+}
+
+#[test]
 fn writes_replace_the_file_whole() {
     // The atomic writer leaves no temporary files behind and replaces the
     // content entirely.

@@ -6,30 +6,26 @@
 //! which `stop` closes once every task has ended, so that nothing touches
 //! the store after the engine has stopped.
 
-use std::time::Duration;
-
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 
-use super::outbox::{Delivery, Reported};
+use super::outbox::{Courier, Delivery, Stopped};
 use super::shared::{SharedStore, StoreFailure};
 use super::{SyncCommand, SyncConfig, SyncEvent, after, short_reason};
 use crate::api::{ApiError, Client, ListParams};
 use crate::domain::CustomerSet;
-use crate::store::{Claimant, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
 pub(super) struct Engine {
-    pub(super) client: Client,
-    pub(super) store: SharedStore,
+    client: Client,
+    store: SharedStore,
     config: SyncConfig,
-    pub(super) events: mpsc::UnboundedSender<SyncEvent>,
-    /// This engine's name on the outbox items it claims.
-    pub(super) claimant: Claimant,
-    /// The outbox as last reported to the UI.
-    pub(super) reported: Reported,
+    events: mpsc::UnboundedSender<SyncEvent>,
+    /// Submits and delivers the outbox.
+    courier: Courier,
 }
 
 /// Why a run stopped early.
@@ -52,13 +48,14 @@ impl Engine {
         config: SyncConfig,
         events: mpsc::UnboundedSender<SyncEvent>,
     ) -> Engine {
+        let store = SharedStore::new(store);
+        let courier = Courier::new(store.clone(), client.clone(), events.clone());
         Engine {
             client,
-            store: SharedStore::new(store),
+            store,
             config,
             events,
-            claimant: Claimant::new(),
-            reported: Reported::default(),
+            courier,
         }
     }
 
@@ -97,17 +94,17 @@ impl Engine {
                     Some(SyncCommand::Submit { key, op }) => {
                         // Here, not in a task: items enter the outbox in
                         // the order they were submitted.
-                        if let Err(RunError::Stopped) = self.submit(key, op).await {
+                        if let Err(Stopped) = self.courier.submit(key, op).await {
                             break;
                         }
                         delivery.wake();
                     }
                 },
                 _ = sleep_until(delivery.due_at()), if delivery.is_due() => {
-                    delivery.start(self.clone());
+                    delivery.start(self.courier.clone());
                 }
                 Some(end) = delivery.join_next() => {
-                    if !delivery.finished(end, &self) {
+                    if !delivery.finished(end, &self.config, &self.courier) {
                         break;
                     }
                 }
@@ -143,7 +140,7 @@ impl Engine {
                         Err(RunError::Stopped) => break,
                         Err(RunError::Api(err)) => {
                             full_next |= running_full;
-                            let retry_in = self.backoff(failures);
+                            let retry_in = self.config.backoff(failures);
                             failures = failures.saturating_add(1);
                             self.emit(SyncEvent::Failed {
                                 generation,
@@ -159,34 +156,15 @@ impl Engine {
         running.shutdown().await;
         histories.shutdown().await;
         delivery.shutdown().await;
-        // A delivery cut short leaves its claim: let go of it, so that
-        // another engine in this process need not wait out the lease.
-        let claimant = self.claimant.clone();
-        if let Err(StoreFailure::Failed(err)) = self
-            .store
-            .with(move |s| s.outbox_release_all(&claimant))
-            .await
-        {
-            tracing::warn!(error = %err, "could not release outbox claims");
-        }
+        self.courier.release_claims().await;
         self.store.close().await;
     }
 
-    /// How long to wait after `failures` earlier failures in a row:
-    /// `retry_min` doubled that many times, at most `retry_max`.
-    pub(super) fn backoff(&self, failures: u32) -> Duration {
-        let factor = 2u32.saturating_pow(failures.min(16));
-        self.config
-            .retry_min
-            .saturating_mul(factor)
-            .min(self.config.retry_max)
-    }
-
-    pub(super) fn emit(&self, event: SyncEvent) {
+    fn emit(&self, event: SyncEvent) {
         let _ = self.events.send(event);
     }
 
-    pub(super) fn report_store(&self, err: StoreError) {
+    fn report_store(&self, err: StoreError) {
         tracing::warn!(error = %err, "local store failed");
         self.emit(SyncEvent::StoreFailed {
             reason: err.to_string(),
@@ -195,7 +173,7 @@ impl Engine {
 
     /// Runs a store write whose failure must not stop data reaching the UI:
     /// the failure is reported and the work goes on from memory.
-    pub(super) async fn write<F>(&self, f: F) -> Result<(), RunError>
+    async fn write<F>(&self, f: F) -> Result<(), RunError>
     where
         F: FnOnce(&mut Store) -> Result<(), StoreError> + Send + 'static,
     {
@@ -227,7 +205,7 @@ impl Engine {
             .await;
         let event = match cache {
             Ok((customers, (users, me), last_synced, pending)) => {
-                self.reported.changed_to(&pending);
+                self.courier.reported_at_start(&pending);
                 SyncEvent::CacheLoaded {
                     customers,
                     users,

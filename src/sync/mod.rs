@@ -176,6 +176,15 @@ pub struct SyncConfig {
     pub retry_max: Duration,
 }
 
+impl SyncConfig {
+    /// How long to wait after `failures` earlier failures in a row:
+    /// `retry_min` doubled that many times, at most `retry_max`.
+    pub fn backoff(&self, failures: u32) -> Duration {
+        let factor = 2u32.saturating_pow(failures.min(16));
+        self.retry_min.saturating_mul(factor).min(self.retry_max)
+    }
+}
+
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {

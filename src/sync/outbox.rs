@@ -1,5 +1,6 @@
-//! The engine's side of the outbox: putting a submitted change into the
-//! store's queue, and scheduling delivery tasks (see `deliver.rs` for how
+//! The engine's side of the outbox, as its collaborator ([`Courier`]):
+//! putting a submitted change into the store's queue, delivering and
+//! reporting it, and scheduling delivery tasks ([`Delivery`]) (see `deliver.rs` for how
 //! one item is delivered, the same for the engine and the command line).
 //!
 //! A submitted change is written to the store before anything else, so a
@@ -19,12 +20,29 @@ use time::OffsetDateTime;
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
+use tokio::sync::mpsc;
+
 use super::deliver::{Step, deliver_head};
-use super::engine::{Engine, RunError};
-use super::shared::StoreFailure;
-use super::{SyncEvent, after, short_reason};
-use crate::api::IdempotencyKey;
-use crate::store::{OutboxItem, OutboxOp};
+use super::shared::{SharedStore, StoreFailure};
+use super::{SyncConfig, SyncEvent, after, short_reason};
+use crate::api::{Client, IdempotencyKey};
+use crate::store::{Claimant, OutboxItem, OutboxOp};
+
+/// The engine's collaborator for its outbox: what submitting, delivering
+/// and reporting need, and nothing of the engine's loop.
+#[derive(Clone)]
+pub(super) struct Courier {
+    store: SharedStore,
+    client: Client,
+    events: mpsc::UnboundedSender<SyncEvent>,
+    /// This engine's name on the outbox items it claims.
+    claimant: Claimant,
+    /// The outbox as last reported to the UI.
+    reported: Reported,
+}
+
+/// The store was closed: the engine is stopping.
+pub(super) struct Stopped;
 
 /// How a delivery task ended.
 pub(super) enum DeliveryEnd {
@@ -81,10 +99,10 @@ impl Delivery {
         self.next.unwrap_or_else(Instant::now)
     }
 
-    pub(super) fn start(&mut self, engine: Engine) {
+    pub(super) fn start(&mut self, courier: Courier) {
         self.next = None;
         self.again = false;
-        self.task.spawn(engine.deliver());
+        self.task.spawn(courier.deliver());
     }
 
     /// The end of the running task; never resolves while none runs.
@@ -97,7 +115,8 @@ impl Delivery {
     pub(super) fn finished(
         &mut self,
         end: Result<DeliveryEnd, JoinError>,
-        engine: &Engine,
+        config: &SyncConfig,
+        courier: &Courier,
     ) -> bool {
         match end {
             Ok(DeliveryEnd::Drained) => {
@@ -109,7 +128,7 @@ impl Delivery {
             Ok(DeliveryEnd::Busy) => {
                 // Whoever holds the head is sending it now; look again soon
                 // to deliver what is behind it.
-                self.next = Some(after(engine.backoff(0)));
+                self.next = Some(after(config.backoff(0)));
             }
             Ok(DeliveryEnd::Waiting {
                 key,
@@ -120,12 +139,12 @@ impl Delivery {
                 if progressed {
                     self.failures = 0;
                 }
-                let retry_in = engine
+                let retry_in = config
                     .backoff(self.failures)
                     .max(retry_after.unwrap_or_default());
                 self.failures = self.failures.saturating_add(1);
                 if let Some(key) = key {
-                    engine.emit(SyncEvent::Waiting {
+                    courier.emit(SyncEvent::Waiting {
                         key,
                         reason,
                         retry_in,
@@ -136,7 +155,7 @@ impl Delivery {
             Ok(DeliveryEnd::Stopped) => return false,
             Err(err) if err.is_panic() => {
                 tracing::error!("an outbox delivery panicked");
-                self.next = Some(after(engine.backoff(self.failures)));
+                self.next = Some(after(config.backoff(self.failures)));
                 self.failures = self.failures.saturating_add(1);
             }
             Err(_) => return false,
@@ -149,13 +168,57 @@ impl Delivery {
     }
 }
 
-impl Engine {
+impl Courier {
+    pub(super) fn new(
+        store: SharedStore,
+        client: Client,
+        events: mpsc::UnboundedSender<SyncEvent>,
+    ) -> Courier {
+        Courier {
+            store,
+            client,
+            events,
+            claimant: Claimant::new(),
+            reported: Reported::default(),
+        }
+    }
+
+    fn emit(&self, event: SyncEvent) {
+        let _ = self.events.send(event);
+    }
+
+    fn report_store(&self, err: &crate::store::StoreError) {
+        tracing::warn!(error = %err, "local store failed");
+        self.emit(SyncEvent::StoreFailed {
+            reason: err.to_string(),
+        });
+    }
+
+    /// Records `pending`, read with the cache at start, as reported.
+    pub(super) fn reported_at_start(&self, pending: &[OutboxItem]) {
+        self.reported.changed_to(pending);
+    }
+
+    /// Lets go of every claim this engine holds: a delivery cut short by
+    /// stopping leaves its claim, and another engine in this process need
+    /// not wait out the lease.
+    pub(super) async fn release_claims(&self) {
+        let claimant = self.claimant.clone();
+        if let Err(StoreFailure::Failed(err)) = self
+            .store
+            .with(move |s| s.outbox_release_all(&claimant))
+            .await
+        {
+            tracing::warn!(error = %err, "could not release outbox claims");
+        }
+    }
+
     /// Puts a submitted change into the outbox: the store first, then
     /// [`SyncEvent::Queued`], both under the store's lock. A store that
     /// cannot take it refuses the change with [`SyncEvent::Rejected`]
     /// (status 0), so the UI hands the user's work back instead of
     /// promising to send it.
-    pub(super) async fn submit(&self, key: IdempotencyKey, op: OutboxOp) -> Result<(), RunError> {
+    pub(super) async fn submit(&self, key: IdempotencyKey, op: OutboxOp) -> Result<(), Stopped> {
         let events = self.events.clone();
         let (saved_key, saved_op) = (key.clone(), op.clone());
         let stored = self
@@ -168,7 +231,7 @@ impl Engine {
             .await;
         match stored {
             Ok(()) => Ok(()),
-            Err(StoreFailure::Closed) => Err(RunError::Stopped),
+            Err(StoreFailure::Closed) => Err(Stopped),
             Err(StoreFailure::Failed(err)) => {
                 tracing::warn!(error = %err, "could not save a change to the outbox");
                 self.emit(SyncEvent::Rejected {
@@ -211,7 +274,7 @@ impl Engine {
                 Err(StoreFailure::Closed) => return DeliveryEnd::Stopped,
                 Err(StoreFailure::Failed(err)) => {
                     let reason = err.to_string();
-                    self.report_store(err);
+                    self.report_store(&err);
                     break DeliveryEnd::Waiting {
                         key: None,
                         reason,
@@ -221,7 +284,7 @@ impl Engine {
                 }
             }
         };
-        if let Err(RunError::Stopped) = self.report_outbox().await {
+        if let Err(Stopped) = self.report_outbox().await {
             return DeliveryEnd::Stopped;
         }
         end
@@ -230,7 +293,7 @@ impl Engine {
     /// Reads the outbox and sends it as [`SyncEvent::Outbox`] if it differs
     /// from what was last reported, under the store's lock so that it is in
     /// order with the events of submitting and settling.
-    pub(super) async fn report_outbox(&self) -> Result<(), RunError> {
+    pub(super) async fn report_outbox(&self) -> Result<(), Stopped> {
         let events = self.events.clone();
         let reported = self.reported.clone();
         match self
@@ -245,9 +308,9 @@ impl Engine {
             .await
         {
             Ok(()) => Ok(()),
-            Err(StoreFailure::Closed) => Err(RunError::Stopped),
+            Err(StoreFailure::Closed) => Err(Stopped),
             Err(StoreFailure::Failed(err)) => {
-                self.report_store(err);
+                self.report_store(&err);
                 Ok(())
             }
         }

@@ -98,7 +98,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         Err(problem) => {
             // The default keys, and the reason where the user looks.
             state.config_problem = Some(format!(
-                "config.toml [keys]: {problem}; default keys in use"
+                "config.toml: {problem}; the default keys are in use meanwhile"
             ));
         }
     }
@@ -107,8 +107,8 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     let engine = sync::spawn(client, store, config.sync, events_tx);
-    let settings = SettingsWriter::spawn(config.settings, config.api_url);
-    let result = event_loop(&mut terminal, &mut state, &engine, &settings, events_rx).await;
+    let mut settings = SettingsWriter::spawn(config.settings, config.api_url);
+    let result = event_loop(&mut terminal, &mut state, &engine, &mut settings, events_rx).await;
     let stopped = async {
         engine.stop().await;
         settings.finish().await;
@@ -131,16 +131,21 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     result.map_err(TuiError::from)
 }
 
-/// Writes settings changes off the UI task, in order, one at a time.
+/// Writes settings changes off the UI task, in order, one at a time. The
+/// first write that fails is reported to the UI (`problems`), once: the
+/// same cause would fail every later one.
 struct SettingsWriter {
     tx: mpsc::UnboundedSender<Command>,
     task: tokio::task::JoinHandle<()>,
+    problems: mpsc::UnboundedReceiver<String>,
 }
 
 impl SettingsWriter {
     fn spawn(mut file: SettingsFile, api_url: String) -> SettingsWriter {
         let (tx, mut rx) = mpsc::unbounded_channel::<Command>();
+        let (report, problems) = mpsc::unbounded_channel::<String>();
         let task = tokio::spawn(async move {
+            let mut told = false;
             while let Some(command) = rx.recv().await {
                 let url = api_url.clone();
                 let written = tokio::task::spawn_blocking(move || {
@@ -157,6 +162,12 @@ impl SettingsWriter {
                         file = back;
                         if let Err(err) = result {
                             tracing::warn!(error = %err, "settings not saved");
+                            // A broken file is already named on the status
+                            // line, with why it is left alone.
+                            let known = matches!(err, crate::settings::SettingsError::Broken(_));
+                            if !known && !std::mem::replace(&mut told, true) {
+                                let _ = report.send(err.to_string());
+                            }
                         }
                     }
                     Err(err) => {
@@ -166,7 +177,7 @@ impl SettingsWriter {
                 }
             }
         });
-        SettingsWriter { tx, task }
+        SettingsWriter { tx, task, problems }
     }
 
     fn send(&self, command: Command) {
@@ -211,7 +222,7 @@ async fn event_loop(
     terminal: &mut DefaultTerminal,
     state: &mut State,
     engine: &SyncHandle,
-    settings: &SettingsWriter,
+    settings: &mut SettingsWriter,
     mut sync_events: mpsc::UnboundedReceiver<SyncEvent>,
 ) -> io::Result<()> {
     let mut input = EventStream::new();
@@ -252,6 +263,7 @@ async fn event_loop(
             },
             _ = signals.recv() => Some(Message::Terminate),
             Some(event) = sync_events.recv() => Some(Message::Sync(event)),
+            Some(problem) = settings.problems.recv() => Some(Message::SettingsNotSaved(problem)),
             _ = timer => None,
         };
         // Take everything that is already waiting, then draw once.

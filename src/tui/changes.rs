@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::form::{Form, FormContext, FormMode, FormOutcome};
 use super::message::Command;
+use super::mode::Mode;
 use super::state::{FormSession, PendingChange, State, Submitted};
 use super::{finder, triage};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
@@ -56,11 +57,11 @@ fn open(state: &mut State, form: Form) {
         .iter_ordered()
         .filter_map(|e| e.plan.clone())
         .collect();
-    state.form = Some(FormSession {
+    state.modes.push(Mode::Form(Box::new(FormSession {
         form,
         team,
         plans: plans.into_iter().collect(),
-    });
+    })));
     state.mark_dirty();
 }
 
@@ -69,7 +70,7 @@ pub fn on_form_input(
     state: &mut State,
     input: impl FnOnce(&mut Form, &FormContext) -> FormOutcome,
 ) -> Vec<Command> {
-    let Some(mut session) = state.form.take() else {
+    let Some(mut session) = state.modes.take_form() else {
         return Vec::new();
     };
     let outcome = {
@@ -84,7 +85,7 @@ pub fn on_form_input(
     state.mark_dirty();
     match outcome {
         FormOutcome::Continue => {
-            state.form = Some(session);
+            state.modes.push(Mode::Form(Box::new(session)));
             Vec::new()
         }
         FormOutcome::Cancelled => {
@@ -94,7 +95,7 @@ pub fn on_form_input(
         FormOutcome::JumpTo(id) => {
             if state.customers.get(&id).is_some() {
                 finder::show(state, id);
-                state.detail_open = true;
+                state.modes.open_detail();
             }
             Vec::new()
         }
@@ -142,6 +143,7 @@ fn submit_update(
     patch: CustomerPatch,
 ) -> Vec<Command> {
     let key = IdempotencyKey::new();
+    state.change_note = Some(format!("Saving #{}…", original.display_id));
     show_pending_update(state, &customer_id, &patch);
     state.submitted.insert(
         key.clone(),
@@ -293,10 +295,13 @@ pub fn delivered(
     op: &OutboxOp,
     customer: Customer,
 ) -> bool {
-    state.outbox.remove(key);
     state.submitted.remove(key);
     if matches!(op, OutboxOp::Create { .. }) {
         state.customers.remove(&pending_id(key));
+    }
+    if let OutboxOp::Update { patch, .. } = op {
+        let what = what_changed(state, patch);
+        state.change_note = Some(format!("Saved #{} — {what}", customer.display_id));
     }
     let id = customer.id.clone();
     let display_id = customer.display_id;
@@ -305,7 +310,7 @@ pub fn delivered(
         state.open_on_delivery = None;
         if state.customers.get(&id).is_some() {
             finder::show(state, id);
-            state.detail_open = true;
+            state.modes.open_detail();
             state.flash = Some(format!(
                 "Created #{display_id} · y copies {}",
                 state.share_url(display_id)
@@ -314,6 +319,43 @@ pub fn delivered(
         }
     }
     false
+}
+
+/// The fields a patch changes, as the status line says them: `plan:
+/// Enterprise`, `owner: Sam Okafor, tags`.
+fn what_changed(state: &State, patch: &CustomerPatch) -> String {
+    let set = |label: &str, value: &Patch<String>| match value {
+        Patch::Keep => None,
+        Patch::Clear => Some(format!("{label} cleared")),
+        Patch::Set(v) => Some(format!("{label}: {}", sanitize(v))),
+    };
+    let owner = match &patch.owner_id {
+        Patch::Set(id) => Patch::Set(state.users.get(id).cloned().unwrap_or_else(|| id.clone())),
+        Patch::Clear => Patch::Clear,
+        Patch::Keep => Patch::Keep,
+    };
+    let parts: Vec<String> = [
+        patch
+            .name
+            .as_ref()
+            .map(|n| format!("name: {}", sanitize(n))),
+        set("domain", &patch.domain),
+        set("owner", &owner),
+        set("plan", &patch.plan),
+        patch.tags.as_ref().map(|_| "tags".to_owned()),
+        patch
+            .custom_fields
+            .as_ref()
+            .map(|_| "custom fields".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "no change".to_owned()
+    } else {
+        parts.join(", ")
+    }
 }
 
 /// The server refused a change for good: the row goes back to what the
@@ -326,9 +368,11 @@ pub fn rejected(
     param: Option<&str>,
     message: &str,
 ) {
-    state.outbox.remove(key);
     if state.open_on_delivery.as_ref() == Some(key) {
         state.open_on_delivery = None;
+    }
+    if matches!(op, OutboxOp::Update { .. }) {
+        state.change_note = None;
     }
     let submitted = state.submitted.remove(key);
     let (draft, mode) = match (op, submitted) {
@@ -362,7 +406,7 @@ pub fn rejected(
         }
     }
     let form = Form::reopen(draft, mode, param, message);
-    if state.form.is_some() {
+    if state.modes.form().is_some() {
         // Never replace what the user is typing now; this one opens next.
         state.reopen_queue.push(form);
         state.flash = Some(format!("The server refused a change: {message}"));
@@ -373,7 +417,7 @@ pub fn rejected(
 
 /// After a form closes, opens the next one the server sent back, if any.
 pub fn open_next_rejected(state: &mut State) {
-    if state.form.is_none() && !state.reopen_queue.is_empty() {
+    if state.modes.form().is_none() && !state.reopen_queue.is_empty() {
         let form = state.reopen_queue.remove(0);
         open(state, form);
     }

@@ -1,7 +1,11 @@
-//! The one keymap table: it dispatches keys, fills the help overlay and the
-//! hint bar, so the three can never disagree. The user's `[keys]` overrides
-//! from the settings apply on top ([`Keymap`]), checked for conflicts when
-//! the app starts.
+//! The one keymap table, for every mode: it dispatches keys, fills the help
+//! overlay (with the keys of the mode you are in) and the hint bar, so the
+//! three can never disagree. Each row says which modes it works in
+//! ([`KeyMode`]), with its hint and, where the mode changes it, its meaning
+//! there. The user's `[keys]` overrides from the settings apply on top
+//! ([`Keymap`]) in every mode, checked for conflicts mode by mode when the
+//! app starts. The form and the filter line edit text, and keep their own
+//! keys.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +38,76 @@ pub enum Action {
     Refresh,
     Help,
     Quit,
+    /// Quit from anywhere (asking first while changes are unsent).
+    Exit,
+    /// The next record (compare).
+    Next,
+    /// The previous record (compare).
+    Previous,
+    /// Yes, to a question.
+    Yes,
 }
+
+/// The modes keys work in: what is on screen decides which table rows
+/// apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    List,
+    Detail,
+    Compare,
+    Help,
+    /// A yes/no question in the status line.
+    Confirm,
+}
+
+/// A binding's place in one mode: the hint it shows in that mode's bar (if
+/// it earns one), and what it does there when that differs from the row's
+/// description.
+#[derive(Debug, Clone, Copy)]
+pub struct In {
+    pub mode: KeyMode,
+    pub hint: Option<(&'static str, &'static str)>,
+    pub says: Option<&'static str>,
+}
+
+const fn at(mode: KeyMode) -> In {
+    In {
+        mode,
+        hint: None,
+        says: None,
+    }
+}
+
+const fn hinted(mode: KeyMode, keys: &'static str, word: &'static str) -> In {
+    In {
+        mode,
+        hint: Some((keys, word)),
+        says: None,
+    }
+}
+
+const fn meaning(mode: KeyMode, says: &'static str) -> In {
+    In {
+        mode,
+        hint: None,
+        says: Some(says),
+    }
+}
+
+const fn hinted_meaning(
+    mode: KeyMode,
+    keys: &'static str,
+    word: &'static str,
+    says: &'static str,
+) -> In {
+    In {
+        mode,
+        hint: Some((keys, word)),
+        says: Some(says),
+    }
+}
+
+use KeyMode::{Compare as C, Confirm as Q, Detail as D, Help as H, List as L};
 
 /// A key press a binding matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,11 +139,22 @@ pub struct Binding {
     /// How the keys are written in help, e.g. `j / ↓`.
     pub label: &'static str,
     pub description: &'static str,
-    /// The keys and word in the hint bar under the list, for the few
-    /// bindings that earn a place there.
-    pub hint: Option<(&'static str, &'static str)>,
-    /// The same while the detail pane is open.
-    pub detail_hint: Option<(&'static str, &'static str)>,
+    /// The modes it works in.
+    pub modes: &'static [In],
+}
+
+impl Binding {
+    /// Its place in `mode`, if it works there.
+    pub fn in_mode(&self, mode: KeyMode) -> Option<&In> {
+        self.modes.iter().find(|m| m.mode == mode)
+    }
+
+    /// What it does in `mode`.
+    pub fn says(&self, mode: KeyMode) -> &'static str {
+        self.in_mode(mode)
+            .and_then(|m| m.says)
+            .unwrap_or(self.description)
+    }
 }
 
 pub const BINDINGS: &[Binding] = &[
@@ -79,199 +163,235 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('j'), plain(KeyCode::Down)],
         label: "j / ↓",
         description: "next customer",
-        hint: Some(("j/k", "move")),
-        detail_hint: Some(("j/k", "move")),
+        modes: &[
+            hinted(L, "j/k", "move"),
+            hinted(D, "j/k", "move"),
+            hinted_meaning(C, "j/k", "scroll", "scroll down"),
+            at(H),
+        ],
     },
     Binding {
         action: Action::Up,
         keys: &[ch('k'), plain(KeyCode::Up)],
         label: "k / ↑",
         description: "previous customer",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D), meaning(C, "scroll up"), at(H)],
     },
     Binding {
         action: Action::PageDown,
         keys: &[plain(KeyCode::PageDown)],
         label: "PgDn",
         description: "one screen down",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D), meaning(C, "scroll a page down"), at(H)],
     },
     Binding {
         action: Action::PageUp,
         keys: &[plain(KeyCode::PageUp)],
         label: "PgUp",
         description: "one screen up",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D), meaning(C, "scroll a page up"), at(H)],
     },
     Binding {
         action: Action::HalfPageDown,
         keys: &[ctrl('d')],
         label: "Ctrl-d",
         description: "half a screen down",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D)],
     },
     Binding {
         action: Action::HalfPageUp,
         keys: &[ctrl('u')],
         label: "Ctrl-u",
         description: "half a screen up",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D)],
     },
     Binding {
         action: Action::Top,
         keys: &[ch('g'), plain(KeyCode::Home)],
         label: "g / Home",
         description: "first customer",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D)],
     },
     Binding {
         action: Action::Bottom,
         keys: &[ch('G'), plain(KeyCode::End)],
         label: "G / End",
         description: "last customer",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D)],
     },
     Binding {
         action: Action::OpenDetail,
         keys: &[plain(KeyCode::Enter)],
         label: "Enter",
         description: "open the customer's details and history",
-        hint: Some(("Enter", "details")),
-        detail_hint: None,
+        modes: &[
+            hinted(L, "Enter", "details"),
+            at(D),
+            hinted_meaning(C, "Enter", "details", "the details of the record in focus"),
+        ],
     },
     Binding {
         action: Action::Close,
         keys: &[plain(KeyCode::Esc)],
         label: "Esc",
         description: "close the details or this help; clear the filter",
-        hint: None,
-        detail_hint: Some(("Esc", "close")),
+        modes: &[
+            at(L),
+            hinted(D, "Esc", "close"),
+            hinted_meaning(C, "Esc", "back", "back to where compare was opened"),
+            at(H),
+        ],
     },
     Binding {
         action: Action::Filter,
         keys: &[ch('/')],
         label: "/",
         description: "filter: text, ~fuzzy or #id (Esc clears)",
-        hint: Some(("/", "filter")),
-        detail_hint: None,
+        modes: &[hinted(L, "/", "filter"), at(D)],
     },
     Binding {
         action: Action::Mine,
         keys: &[ch('m')],
         label: "m",
         description: "My customers on/off",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D)],
     },
     Binding {
         action: Action::Duplicates,
         keys: &[ch('D')],
         label: "D",
         description: "duplicates only on/off, grouped by domain",
-        hint: Some(("D", "dupes")),
-        detail_hint: None,
+        modes: &[hinted(L, "D", "dupes"), at(D)],
     },
     Binding {
         action: Action::Sort,
         keys: &[ch('s')],
         label: "s",
         description: "sort by the next column",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D)],
     },
     Binding {
         action: Action::Reverse,
         keys: &[ch('S')],
         label: "S",
         description: "reverse the sort",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D)],
     },
     Binding {
         action: Action::Compare,
         keys: &[ch('c')],
         label: "c",
         description: "compare every record sharing this domain",
-        hint: Some(("c", "compare")),
-        detail_hint: Some(("c", "compare")),
+        modes: &[
+            hinted(L, "c", "compare"),
+            hinted(D, "c", "compare"),
+            meaning(C, "back to where compare was opened"),
+        ],
     },
     Binding {
         action: Action::Archive,
         keys: &[ch('a')],
         label: "a",
         description: "archive the customer (asks first)",
-        hint: None,
-        detail_hint: Some(("a", "archive")),
+        modes: &[
+            at(L),
+            hinted(D, "a", "archive"),
+            hinted_meaning(
+                C,
+                "a",
+                "archive it",
+                "archive the record in focus (asks first)",
+            ),
+        ],
     },
     Binding {
         action: Action::Undo,
         keys: &[ch('u')],
         label: "u",
         description: "undo the last archive (again for the one before)",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D), hinted(C, "u", "undo")],
     },
     Binding {
         action: Action::NewCustomer,
         keys: &[ch('n')],
         label: "n",
         description: "new customer",
-        hint: Some(("n", "new")),
-        detail_hint: None,
+        modes: &[hinted(L, "n", "new"), at(D)],
     },
     Binding {
         action: Action::Edit,
         keys: &[ch('e')],
         label: "e",
         description: "edit the selected customer",
-        hint: None,
-        detail_hint: Some(("e", "edit")),
+        modes: &[at(L), hinted(D, "e", "edit")],
     },
     Binding {
         action: Action::CopyLink,
         keys: &[ch('y')],
         label: "y",
         description: "copy the customer's link (works over SSH)",
-        hint: None,
-        detail_hint: Some(("y", "copy link")),
+        modes: &[at(L), hinted(D, "y", "copy link")],
     },
     Binding {
         action: Action::Refresh,
         keys: &[ch('r')],
         label: "r",
         description: "sync now (twice quickly: sync everything)",
-        hint: None,
-        detail_hint: None,
+        modes: &[at(L), at(D), at(C)],
     },
     Binding {
         action: Action::Help,
         keys: &[ch('?')],
         label: "?",
-        description: "show every key",
-        hint: Some(("?", "help")),
-        detail_hint: Some(("?", "help")),
+        description: "show the keys of this view",
+        modes: &[hinted(L, "?", "help"), hinted(D, "?", "help"), at(C), at(H)],
     },
     Binding {
         action: Action::Quit,
-        keys: &[ch('q'), ctrl('c')],
-        label: "q / Ctrl-c",
-        description: "quit",
-        hint: Some(("q", "quit")),
-        detail_hint: Some(("q", "quit")),
+        keys: &[ch('q')],
+        label: "q",
+        description: "quit (in details: close them)",
+        modes: &[
+            hinted(L, "q", "quit"),
+            meaning(D, "close the details"),
+            meaning(C, "close compare"),
+            meaning(H, "close this help"),
+        ],
+    },
+    Binding {
+        action: Action::Exit,
+        keys: &[ctrl('c')],
+        label: "Ctrl-c",
+        description: "quit from anywhere (asks first while changes are unsent)",
+        modes: &[at(L), at(D), at(C), at(H)],
+    },
+    Binding {
+        action: Action::Next,
+        keys: &[plain(KeyCode::Right), ch('l'), plain(KeyCode::Tab)],
+        label: "→ / l / Tab",
+        description: "the next record",
+        modes: &[hinted(C, "←/→", "record")],
+    },
+    Binding {
+        action: Action::Previous,
+        keys: &[plain(KeyCode::Left), ch('h'), plain(KeyCode::BackTab)],
+        label: "← / h / S-Tab",
+        description: "the previous record",
+        modes: &[at(C)],
+    },
+    Binding {
+        action: Action::Yes,
+        keys: &[ch('y')],
+        label: "y",
+        description: "yes (any other key: no)",
+        modes: &[at(Q)],
     },
 ];
 
-/// The action bound to a key press in the default keymap, if any.
+/// The action bound to a key press in the list, in the default keymap.
 #[cfg(test)]
 fn action_for(event: &KeyEvent) -> Option<Action> {
-    Keymap::default().action_for(event)
+    Keymap::default().action_for(KeyMode::List, event)
 }
 
 impl Action {
@@ -307,6 +427,10 @@ impl Action {
             Action::Refresh => "refresh",
             Action::Help => "help",
             Action::Quit => "quit",
+            Action::Exit => "exit",
+            Action::Next => "next",
+            Action::Previous => "previous",
+            Action::Yes => "yes",
         }
     }
 
@@ -410,13 +534,23 @@ impl Keymap {
     /// # Errors
     ///
     /// An unknown action or key, or a key that would then do two things;
-    /// the message names them.
+    /// the message is a sentence that names the setting, the key and what
+    /// to do (``keys.archive: `D` is already the key for duplicates; choose
+    /// another``).
     pub fn with_overrides(overrides: &BTreeMap<String, String>) -> Result<Keymap, String> {
         let mut keymap = Keymap::default();
         for (name, text) in overrides {
-            let action = Action::parse(name).ok_or_else(|| format!("`{name}` is not an action"))?;
+            let action = Action::parse(name).ok_or_else(|| {
+                let names: Vec<&str> = Action::all().map(Action::name).collect();
+                format!(
+                    "keys.{name}: there is no action `{name}`; choose one of {}",
+                    names.join(", ")
+                )
+            })?;
             let key = Key::parse(text).ok_or_else(|| {
-                format!("`{text}` is not a key (a character, ctrl-x, or enter, esc, tab, …)")
+                format!(
+                    "keys.{name}: `{text}` is not a key; use a character, ctrl-x, or enter, esc, tab, …"
+                )
             })?;
             let bound = keymap
                 .bound
@@ -430,47 +564,65 @@ impl Keymap {
                 overridden: true,
             };
         }
-        for (i, a) in keymap.bound.iter().enumerate() {
-            for b in &keymap.bound[i + 1..] {
-                if let Some(key) = a.keys.iter().find(|k| b.keys.contains(k)) {
-                    return Err(format!(
-                        "`{}` would both {} and {}",
-                        key.label(),
-                        a.action.name(),
-                        b.action.name()
-                    ));
-                }
-            }
-        }
+        keymap.check_conflicts()?;
         Ok(keymap)
     }
 
-    /// The action bound to a key press, if any.
-    pub fn action_for(&self, event: &KeyEvent) -> Option<Action> {
+    /// A key that would do two things in one mode, named by the setting
+    /// that asked for it.
+    fn check_conflicts(&self) -> Result<(), String> {
+        let rows: Vec<(&Binding, &Bound)> = BINDINGS.iter().zip(&self.bound).collect();
+        for (i, (a_row, a)) in rows.iter().enumerate() {
+            for (b_row, b) in &rows[i + 1..] {
+                let shared_mode = a_row.modes.iter().any(|m| b_row.in_mode(m.mode).is_some());
+                let Some(key) = a.keys.iter().find(|k| b.keys.contains(k)) else {
+                    continue;
+                };
+                if !shared_mode {
+                    continue;
+                }
+                // Name the setting that asked for the key; the other
+                // action already has it.
+                let (set, holder) = if b.overridden { (b, a) } else { (a, b) };
+                return Err(format!(
+                    "keys.{}: `{}` is already the key for {}; choose another",
+                    set.action.name(),
+                    key.label(),
+                    holder.action.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The action bound to a key press in `mode`, if any.
+    pub fn action_for(&self, mode: KeyMode, event: &KeyEvent) -> Option<Action> {
         // Alt-combinations are not ours (and `Esc` then a key, sent
         // together, arrives as one).
         if event.modifiers.contains(KeyModifiers::ALT) {
             return None;
         }
         let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
-        // Shift is already in the character (`G`), so it is not compared.
+        // Shift is already in the character (`G`), so it is not compared;
+        // Shift-Tab arrives as its own code.
         let pressed = Key {
             code: event.code,
             ctrl,
         };
-        self.bound
-            .iter()
-            .find(|b| b.keys.contains(&pressed))
-            .map(|b| b.action)
-    }
-
-    /// The hint bar's (keys, word) pairs, for the list or the detail pane.
-    pub fn hints(&self, detail_open: bool) -> Vec<(String, &'static str)> {
         BINDINGS
             .iter()
             .zip(&self.bound)
-            .filter_map(|(b, bound)| {
-                let (keys, word) = if detail_open { b.detail_hint } else { b.hint }?;
+            .find(|(row, b)| row.in_mode(mode).is_some() && b.keys.contains(&pressed))
+            .map(|(_, b)| b.action)
+    }
+
+    /// The hint bar's (keys, word) pairs in `mode`, in table order.
+    pub fn hints(&self, mode: KeyMode) -> Vec<(String, &'static str)> {
+        BINDINGS
+            .iter()
+            .zip(&self.bound)
+            .filter_map(|(row, bound)| {
+                let (keys, word) = row.in_mode(mode)?.hint?;
                 let keys = if bound.overridden {
                     bound.label.clone()
                 } else {
@@ -481,12 +633,21 @@ impl Keymap {
             .collect()
     }
 
-    /// Every binding for help: (keys, description).
-    pub fn help(&self) -> impl Iterator<Item = (&str, &'static str)> {
+    /// Every binding that works in `mode`, for help: (keys, what it does).
+    pub fn help(&self, mode: KeyMode) -> impl Iterator<Item = (&str, &'static str)> {
         BINDINGS
             .iter()
             .zip(&self.bound)
-            .map(|(b, bound)| (bound.label.as_str(), b.description))
+            .filter(move |(row, _)| row.in_mode(mode).is_some())
+            .map(move |(row, bound)| (bound.label.as_str(), row.says(mode)))
+    }
+
+    /// How the keys of `action` are written (`y`, or the user's key).
+    pub fn label(&self, action: Action) -> &str {
+        self.bound
+            .iter()
+            .find(|b| b.action == action)
+            .map_or("", |b| b.label.as_str())
     }
 }
 
@@ -515,7 +676,7 @@ mod tests {
         );
         assert_eq!(
             press(KeyCode::Char('c'), KeyModifiers::CONTROL),
-            Some(Action::Quit)
+            Some(Action::Exit)
         );
         assert_eq!(press(KeyCode::Char('d'), KeyModifiers::NONE), None);
     }
@@ -528,22 +689,31 @@ mod tests {
         ]);
         let keymap = Keymap::with_overrides(&overrides).unwrap();
         let shift_a = KeyEvent::new(KeyCode::Char('A'), KeyModifiers::SHIFT);
-        assert_eq!(keymap.action_for(&shift_a), Some(Action::Archive));
         assert_eq!(
-            keymap.action_for(&KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE)),
+            keymap.action_for(KeyMode::List, &shift_a),
+            Some(Action::Archive)
+        );
+        assert_eq!(
+            keymap.action_for(
+                KeyMode::List,
+                &KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE)
+            ),
             None,
             "the old key is free"
         );
         let ctrl_f = KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL);
-        assert_eq!(keymap.action_for(&ctrl_f), Some(Action::Filter));
+        assert_eq!(
+            keymap.action_for(KeyMode::List, &ctrl_f),
+            Some(Action::Filter)
+        );
         assert!(
             keymap
-                .hints(false)
+                .hints(KeyMode::List)
                 .contains(&("Ctrl-f".to_owned(), "filter"))
         );
         assert!(
             keymap
-                .help()
+                .help(KeyMode::List)
                 .any(|(keys, d)| keys == "A" && d.starts_with("archive"))
         );
     }
@@ -552,12 +722,27 @@ mod tests {
     fn a_key_bound_twice_or_a_wrong_name_is_refused_with_a_reason() {
         let twice = BTreeMap::from([("archive".to_owned(), "j".to_owned())]);
         let err = Keymap::with_overrides(&twice).unwrap_err();
-        assert!(err.contains("`j` would both down and archive"), "{err}");
+        assert_eq!(
+            err,
+            "keys.archive: `j` is already the key for down; choose another"
+        );
+        let dupes = BTreeMap::from([("archive".to_owned(), "D".to_owned())]);
+        assert_eq!(
+            Keymap::with_overrides(&dupes).unwrap_err(),
+            "keys.archive: `D` is already the key for duplicates; choose another"
+        );
+        // The setting named is the one that asked, wherever it sits in the
+        // table.
+        let early = BTreeMap::from([("down".to_owned(), "a".to_owned())]);
+        assert_eq!(
+            Keymap::with_overrides(&early).unwrap_err(),
+            "keys.down: `a` is already the key for archive; choose another"
+        );
         let unknown = BTreeMap::from([("explode".to_owned(), "x".to_owned())]);
+        let err = Keymap::with_overrides(&unknown).unwrap_err();
         assert!(
-            Keymap::with_overrides(&unknown)
-                .unwrap_err()
-                .contains("explode")
+            err.starts_with("keys.explode: there is no action `explode`; choose one of down, up"),
+            "{err}"
         );
         let bad_key = BTreeMap::from([("archive".to_owned(), "ctrl-".to_owned())]);
         assert!(
@@ -568,10 +753,57 @@ mod tests {
     }
 
     #[test]
-    fn no_key_is_bound_twice() {
-        let keys: Vec<&Key> = BINDINGS.iter().flat_map(|b| b.keys).collect();
-        for (i, k) in keys.iter().enumerate() {
-            assert!(!keys[i + 1..].contains(k), "{k:?} is bound twice");
+    fn no_key_does_two_things_in_one_mode() {
+        Keymap::default()
+            .check_conflicts()
+            .expect("the table has no conflict");
+    }
+
+    #[test]
+    fn a_key_may_mean_one_thing_in_compare_and_be_free_in_the_list() {
+        let keymap = Keymap::default();
+        let l = KeyEvent::new(KeyCode::Char('l'), KeyModifiers::NONE);
+        assert_eq!(keymap.action_for(KeyMode::Compare, &l), Some(Action::Next));
+        assert_eq!(keymap.action_for(KeyMode::List, &l), None);
+        // `s` sorts the list but does nothing in compare.
+        let s = KeyEvent::new(KeyCode::Char('s'), KeyModifiers::NONE);
+        assert_eq!(keymap.action_for(KeyMode::Compare, &s), None);
+    }
+
+    #[test]
+    fn a_rebound_key_changes_in_every_mode_its_hint_and_its_help() {
+        let overrides = BTreeMap::from([("archive".to_owned(), "x".to_owned())]);
+        let keymap = Keymap::with_overrides(&overrides).unwrap();
+        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        let a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE);
+        for mode in [KeyMode::List, KeyMode::Detail, KeyMode::Compare] {
+            assert_eq!(
+                keymap.action_for(mode, &x),
+                Some(Action::Archive),
+                "{mode:?}"
+            );
+            assert_eq!(keymap.action_for(mode, &a), None, "{mode:?}");
+            assert!(
+                keymap
+                    .help(mode)
+                    .any(|(keys, d)| keys == "x" && d.contains("archive")),
+                "{mode:?}"
+            );
         }
+        for mode in [KeyMode::Detail, KeyMode::Compare] {
+            assert!(
+                keymap
+                    .hints(mode)
+                    .iter()
+                    .any(|(keys, w)| keys == "x" && w.contains("archive")),
+                "{mode:?}"
+            );
+        }
+        // A key free in the list but taken in compare is refused.
+        let taken = BTreeMap::from([("archive".to_owned(), "l".to_owned())]);
+        assert_eq!(
+            Keymap::with_overrides(&taken).unwrap_err(),
+            "keys.archive: `l` is already the key for next; choose another"
+        );
     }
 }

@@ -23,6 +23,8 @@ pub enum Message {
     Sync(SyncEvent),
     /// The wall clock moved on (relative times, the spinner, countdowns).
     Tick(OffsetDateTime),
+    /// The settings file could not be written (said once per session).
+    SettingsNotSaved(String),
     /// SIGTERM or SIGHUP: leave now.
     Terminate,
 }

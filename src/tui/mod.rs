@@ -13,6 +13,7 @@ pub mod form;
 pub mod format;
 pub mod keymap;
 pub mod message;
+pub mod mode;
 pub mod state;
 mod terminal;
 pub mod theme;

@@ -10,8 +10,9 @@ use super::finder::Finder;
 use super::form::{Form, FormMode};
 use super::format;
 use super::keymap::Keymap;
+use super::mode::Modes;
 use super::theme::Theme;
-use super::triage::{Archived, Compare};
+use super::triage::Archived;
 use crate::api::IdempotencyKey;
 use crate::domain::{CustomerSet, Draft, Entry};
 use crate::settings::ViewSettings;
@@ -31,6 +32,8 @@ pub struct State {
     pub customers: CustomerSet,
     /// User id → display name (sanitised).
     pub users: HashMap<String, String>,
+    /// The largest display id seen, so the `#` column never cuts one.
+    pub max_display_id: u64,
     pub me: Option<String>,
     /// What the list shows: filters, sort and the resulting rows.
     pub finder: Finder,
@@ -50,10 +53,8 @@ pub struct State {
     pub team_version: u64,
     pub width: u16,
     pub height: u16,
-    pub detail_open: bool,
-    pub help_open: bool,
-    /// Lines the help overlay is scrolled by (on short screens).
-    pub help_scroll: u16,
+    /// The views open over the list, and where `Esc` goes back to.
+    pub modes: Modes,
     pub histories: HashMap<String, History>,
     pub sync: SyncState,
     /// False until the local cache has been read.
@@ -63,6 +64,9 @@ pub struct State {
     pub demo: bool,
     /// A problem to show in the status line that is not about syncing.
     pub notice: Option<String>,
+    /// How the latest edit stands (`Saving #1047…`, `Saved #1047 — plan:
+    /// Enterprise`); newer than any archive's undo hint while set.
+    pub change_note: Option<String>,
     /// What went wrong with the local store when the app opened it (moved
     /// aside as damaged, or not usable at all): shown for the whole session.
     pub store_problem: Option<String>,
@@ -75,8 +79,6 @@ pub struct State {
     /// A one-off message for the status line ("sent to clipboard"); cleared
     /// by the next key.
     pub flash: Option<String>,
-    /// The open create/edit form.
-    pub form: Option<FormSession>,
     /// Forms the server sent back (422) while another form was open.
     pub reopen_queue: Vec<Form>,
     /// Changes in the outbox, by key, with why they are still waiting.
@@ -86,12 +88,6 @@ pub struct State {
     pub submitted: HashMap<IdempotencyKey, Submitted>,
     /// The create to select and open once the server confirms it.
     pub open_on_delivery: Option<IdempotencyKey>,
-    /// `q` with changes still waiting asks first.
-    pub confirm_quit: bool,
-    /// The customer `a` asks about archiving, until the answer.
-    pub confirm_archive: Option<String>,
-    /// The open compare view.
-    pub compare: Option<Compare>,
     /// This session's archives, newest last, for `u`.
     pub archived: Vec<Archived>,
     /// Restores in flight, with the customer as it was before its archive.
@@ -185,6 +181,7 @@ impl State {
         State {
             customers: CustomerSet::default(),
             users: HashMap::new(),
+            max_display_id: 0,
             me: None,
             finder: Finder::default(),
             keymap: Keymap::default(),
@@ -195,9 +192,7 @@ impl State {
             team_version: 0,
             width,
             height,
-            detail_open: false,
-            help_open: false,
-            help_scroll: 0,
+            modes: Modes::default(),
             histories: HashMap::new(),
             sync: SyncState::default(),
             cache_loaded: false,
@@ -206,17 +201,14 @@ impl State {
             demo: false,
             notice: None,
             store_problem: None,
+            change_note: None,
             changes_blocked: None,
             config_problem: None,
             flash: None,
-            form: None,
             reopen_queue: Vec::new(),
             outbox: HashMap::new(),
             submitted: HashMap::new(),
             open_on_delivery: None,
-            confirm_quit: false,
-            confirm_archive: None,
-            compare: None,
             archived: Vec::new(),
             restoring: HashMap::new(),
             share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
@@ -312,10 +304,7 @@ impl State {
     /// The link teammates open for a customer: `<base>/customers/<display_id>`,
     /// sanitised (the base comes from the settings file).
     pub fn share_url(&self, display_id: u64) -> String {
-        format!(
-            "{}/customers/{display_id}",
-            crate::domain::sanitize(&self.share_url_base).trim_end_matches('/')
-        )
+        crate::domain::share_url(&self.share_url_base, display_id)
     }
 
     /// Whether a change must be refused because nothing could keep it;
@@ -361,6 +350,11 @@ impl State {
         Some(self.users.get(id).cloned().unwrap_or_else(|| id.to_owned()))
     }
 
+    /// Notes display ids now in the set, for the width of the `#` column.
+    pub fn note_display_ids(&mut self, ids: impl IntoIterator<Item = u64>) {
+        self.max_display_id = ids.into_iter().fold(self.max_display_id, u64::max);
+    }
+
     /// What the status line says about syncing.
     pub fn sync_status(&self) -> SyncStatus {
         match &self.sync.phase {
@@ -397,7 +391,8 @@ impl State {
     /// When the screen next changes by itself, if nothing else happens: the
     /// spinner while syncing, the countdown while offline, the "synced …
     /// ago" text otherwise, woken only when that text changes (at most once
-    /// a minute after the first, see [`until_staleness_changes`]). `None` means sleep until an event.
+    /// a minute after the first, see [`until_staleness_changes`]). `None`
+    /// means sleep until an event.
     pub fn next_wakeup(&self) -> Option<Duration> {
         match self.sync.phase {
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),

@@ -1,6 +1,10 @@
-//! The app's few styles, from the 16 base colours so they read on dark and
-//! light terminals alike. With `NO_COLOR` set there is no colour at all:
-//! selection is reverse video and badges are bracketed.
+//! The app's few styles. The dark and light themes name every colour in a
+//! small palette, chosen so that each text style stands out at least 4.5:1
+//! (WCAG AA) from the background it is drawn on, measured with the standard
+//! xterm palette (see `contrast`). Secondary text is a grey of its own, not
+//! the terminal's dim attribute, which xterm draws at half intensity and
+//! below 4.5:1. With `NO_COLOR` set there is no colour at all: selection is
+//! reverse video and badges are bracketed.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -11,15 +15,67 @@ pub struct Theme {
     pub color: bool,
     /// Colours picked to read on a light background (no yellow text).
     pub light: bool,
+    /// Styles for text inside the selected row (see `in_selected_row`).
+    in_selection: bool,
 }
+
+/// The colours of one coloured theme. Text colours are measured against the
+/// background the theme is made for (black for dark, white for light).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Palette {
+    /// Secondary text: a fixed grey from the 256-colour ramp.
+    dim: Color,
+    /// Warnings and compared values that differ.
+    caution: Color,
+    error: Color,
+    ok: Color,
+    key: Color,
+    /// Text the filter matched.
+    matched: Color,
+    /// Borders, and the titles drawn on them.
+    border: Color,
+    badge_fg: Color,
+    badge_bg: Color,
+}
+
+/// On black: bright variants where the normal one is too dark (red 3.6:1,
+/// magenta 4.48:1, blue 2.23:1 in xterm), and a light blue from the cube
+/// (xterm's bright blue is 4.43:1).
+const DARK: Palette = Palette {
+    dim: Color::Indexed(245),
+    caution: Color::Yellow,
+    error: Color::LightRed,
+    ok: Color::Green,
+    key: Color::Cyan,
+    matched: Color::LightMagenta,
+    border: Color::Indexed(75),
+    badge_fg: Color::Black,
+    badge_bg: Color::Yellow,
+};
+
+/// On white: dark variants; cyan and green are too pale in xterm's 16
+/// (1.98:1 and 2.16:1) and magenta barely passes (4.69:1), so keys, success
+/// and matches use deep ones from the cube.
+const LIGHT: Palette = Palette {
+    dim: Color::Indexed(242),
+    caution: Color::Blue,
+    error: Color::Red,
+    ok: Color::Indexed(22),
+    key: Color::Indexed(23),
+    matched: Color::Indexed(90),
+    border: Color::Blue,
+    badge_fg: Color::Black,
+    badge_bg: Color::Yellow,
+};
 
 impl Theme {
     /// Colour unless `NO_COLOR` is set to a non-empty value (no-color.org).
     pub fn from_env() -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme {
-            color: !no_color,
-            light: false,
+        if no_color {
+            Theme::mono()
+        } else {
+            Theme::colored()
         }
     }
 
@@ -42,6 +98,7 @@ impl Theme {
         Theme {
             color: false,
             light: false,
+            in_selection: false,
         }
     }
 
@@ -49,14 +106,36 @@ impl Theme {
         Theme {
             color: true,
             light: false,
+            in_selection: false,
         }
     }
 
-    fn fg(self, color: Color) -> Style {
-        if self.color {
-            Style::new().fg(color)
-        } else {
-            Style::new()
+    /// The styles for the cells of the selected row. The row is one
+    /// `selected()` bar: text inside keeps its weight and underline (so a
+    /// filter match still shows) but not its own colour, so no cell shows
+    /// a patch of another colour; a badge stays a pill.
+    pub fn in_selected_row(self) -> Theme {
+        Theme {
+            in_selection: true,
+            ..self
+        }
+    }
+
+    fn palette(self) -> Option<Palette> {
+        match (self.color, self.light) {
+            (false, _) => None,
+            (true, false) => Some(DARK),
+            (true, true) => Some(LIGHT),
+        }
+    }
+
+    /// `modifier` in `color` from the palette, or `modifier` alone without
+    /// colour or inside the selected row.
+    fn text(self, color: impl Fn(Palette) -> Color, modifier: Modifier) -> Style {
+        let style = Style::new().add_modifier(modifier);
+        match self.palette() {
+            Some(palette) if !self.in_selection => style.fg(color(palette)),
+            _ => style,
         }
     }
 
@@ -68,24 +147,36 @@ impl Theme {
         Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
 
+    /// Reverse video: the terminal's own text and background swapped, which
+    /// reads as well as plain text in every theme and without colour.
     pub fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
 
     /// Secondary text: ids, hints, empty values.
     pub fn dim(self) -> Style {
-        if self.color {
-            Style::new().add_modifier(Modifier::DIM)
-        } else {
-            Style::new()
+        self.text(|p| p.dim, Modifier::empty())
+    }
+
+    /// What the list looks like while a form beside it has the keys: every
+    /// cell in the secondary grey on the plain background (so a badge is
+    /// grey text, not grey on yellow); the selected row stays reversed.
+    pub fn inactive(self) -> Style {
+        match self.palette() {
+            Some(palette) => Style::new().fg(palette.dim).bg(Color::Reset),
+            None => Style::new(),
         }
     }
 
+    /// A pill (dark text on yellow) in colour, bold without; in the
+    /// selected row too, where the pill cancels the row's reverse video.
     pub fn badge(self) -> Style {
-        if self.color {
-            Style::new().fg(Color::Black).bg(Color::Yellow)
-        } else {
-            Style::new().add_modifier(Modifier::BOLD)
+        match self.palette() {
+            Some(palette) => Style::new()
+                .fg(palette.badge_fg)
+                .bg(palette.badge_bg)
+                .remove_modifier(Modifier::REVERSED),
+            None => Style::new().add_modifier(Modifier::BOLD),
         }
     }
 
@@ -99,48 +190,173 @@ impl Theme {
         }
     }
 
-    pub fn warning(self) -> Style {
-        self.fg(self.caution()).add_modifier(Modifier::BOLD)
-    }
-
     /// Yellow on dark backgrounds; on light ones yellow text fades, so blue.
-    fn caution(self) -> Color {
-        if self.light {
-            Color::Blue
-        } else {
-            Color::Yellow
-        }
+    pub fn warning(self) -> Style {
+        self.text(|p| p.caution, Modifier::BOLD)
     }
 
     pub fn error(self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.text(|p| p.error, Modifier::BOLD)
     }
 
     pub fn ok(self) -> Style {
-        // Bright green is hard to read on white.
-        if self.light {
-            self.fg(Color::Green).add_modifier(Modifier::BOLD)
+        // Green is pale on white: bold there too.
+        let modifier = if self.light {
+            Modifier::BOLD
         } else {
-            self.fg(Color::Green)
-        }
+            Modifier::empty()
+        };
+        self.text(|p| p.ok, modifier)
     }
 
     pub fn key(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        self.text(|p| p.key, Modifier::BOLD)
     }
 
     /// Text the filter matched.
     pub fn matched(self) -> Style {
-        self.fg(Color::Magenta)
-            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        self.text(|p| p.matched, Modifier::BOLD | Modifier::UNDERLINED)
     }
 
     /// A compared field whose value differs between the records.
     pub fn differs(self) -> Style {
-        self.fg(self.caution()).add_modifier(Modifier::BOLD)
+        self.text(|p| p.caution, Modifier::BOLD)
     }
 
     pub fn border(self) -> Style {
-        self.fg(Color::Blue)
+        self.text(|p| p.border, Modifier::empty())
+    }
+
+    /// Every style this theme hands out, by name: what the contrast test
+    /// walks. Each is drawn on the plain background, or for the selected
+    /// row's theme, over `selected()`.
+    pub fn styles(self) -> [(&'static str, Style); 14] {
+        [
+            ("plain text", Style::new()),
+            ("title", self.title()),
+            ("column header", self.column_header()),
+            ("selected", self.selected()),
+            ("dim", self.dim()),
+            ("badge", self.badge()),
+            ("warning", self.warning()),
+            ("error", self.error()),
+            ("ok", self.ok()),
+            ("key", self.key()),
+            ("key, focused", self.key().patch(self.selected())),
+            ("matched", self.matched()),
+            ("differs", self.differs()),
+            ("border", self.border()),
+        ]
+    }
+}
+
+/// WCAG contrast as a standard xterm shows it, for the tests.
+#[cfg(test)]
+pub mod contrast;
+
+#[cfg(test)]
+mod tests {
+    use super::contrast::{DARK_SCREEN, LIGHT_SCREEN, Screen, of_style};
+    use super::*;
+
+    /// WCAG AA for normal text.
+    const MINIMUM: f64 = 4.5;
+
+    /// Each theme with the screen it is made for; without colour the
+    /// terminal may be either, so both.
+    fn themes() -> [(&'static str, Theme, Screen); 4] {
+        [
+            ("dark", Theme::choose(ThemeChoice::Dark), DARK_SCREEN),
+            ("light", Theme::choose(ThemeChoice::Light), LIGHT_SCREEN),
+            (
+                "mono on dark",
+                Theme::choose(ThemeChoice::Mono),
+                DARK_SCREEN,
+            ),
+            (
+                "mono on light",
+                Theme::choose(ThemeChoice::Mono),
+                LIGHT_SCREEN,
+            ),
+        ]
+    }
+
+    /// Every style as drawn: on the plain background, inside the selected
+    /// row, and dimmed behind a form (over either).
+    fn drawn(theme: Theme) -> Vec<(String, Style)> {
+        let mut out = Vec::new();
+        for (name, style) in theme.styles() {
+            out.push((name.to_owned(), style));
+            out.push((
+                format!("{name}, behind a form"),
+                style.patch(theme.inactive()),
+            ));
+        }
+        for (name, style) in theme.in_selected_row().styles() {
+            let style = theme.selected().patch(style);
+            out.push((format!("{name} in the selected row"), style));
+            out.push((
+                format!("{name} in the selected row, behind a form"),
+                style.patch(theme.inactive()),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn every_style_of_every_theme_stands_out_4_5_to_1_from_its_background() {
+        let mut failures = Vec::new();
+        for (theme_name, theme, screen) in themes() {
+            for (name, style) in drawn(theme) {
+                let ratio = of_style(style, screen);
+                if ratio < MINIMUM {
+                    failures.push(format!("{theme_name}: {name} is {ratio:.2}:1"));
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "below {MINIMUM}:1:\n{}",
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn coloured_themes_draw_no_text_dim_because_xterm_halves_it() {
+        for (theme_name, theme, _) in themes() {
+            for (name, style) in drawn(theme) {
+                assert!(
+                    !style.add_modifier.contains(Modifier::DIM),
+                    "{theme_name}: {name} is dim"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_selected_row_is_one_bar_with_only_the_badge_in_its_own_colours() {
+        for (theme_name, theme, _) in themes() {
+            let row = theme.in_selected_row();
+            for (name, style) in row.styles() {
+                let drawn = theme.selected().patch(style);
+                if name == "badge" && theme.color {
+                    assert_eq!(
+                        (drawn.fg, drawn.bg),
+                        (theme.badge().fg, theme.badge().bg),
+                        "{theme_name}: the badge keeps its pill"
+                    );
+                    assert!(
+                        !drawn.add_modifier.contains(Modifier::REVERSED),
+                        "{theme_name}: the pill is not reversed"
+                    );
+                } else {
+                    assert_eq!(
+                        (drawn.fg, drawn.bg),
+                        (None, None),
+                        "{theme_name}: {name} in the selected row has a colour of its own"
+                    );
+                }
+            }
+        }
     }
 }

@@ -4,13 +4,15 @@
 //! every other change; the list changes at once and follows the server's
 //! answer. State updates only, called from `update`; no I/O.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 
 use unicode_width::UnicodeWidthStr;
 
 use super::finder;
 use super::format;
+use super::keymap::{Action, KeyMode};
 use super::message::Command;
+use super::mode::Mode;
 use super::state::{History, PendingChange, State};
 use crate::api::{Customer, IdempotencyKey};
 use crate::domain::Entry;
@@ -55,7 +57,7 @@ pub fn ask_archive(state: &mut State) -> Vec<Command> {
         return Vec::new();
     }
     let id = entry.id.clone();
-    state.confirm_archive = Some(id.clone());
+    state.modes.push(Mode::ConfirmArchive { id: id.clone() });
     load_histories(state, [id])
 }
 
@@ -72,7 +74,8 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
         Some(History::Failed(_)) | None => String::new(),
     };
     let head = format!("Archive #{} ", entry.display_id);
-    let tail = format!(" ({}{history})? (y/N)", entry.source);
+    let yes = state.keymap.label(Action::Yes);
+    let tail = format!(" ({}{history})? ({yes}/N)", entry.source);
     let room = width.saturating_sub(head.width() + tail.width()).max(8);
     Some(format!(
         "{head}{}{tail}",
@@ -80,13 +83,13 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
     ))
 }
 
-/// The answer to the archive question: only `y` archives.
+/// The answer to the archive question: only yes (`y`) archives.
 pub fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     state.mark_dirty();
-    let Some(id) = state.confirm_archive.take() else {
+    let Some(Mode::ConfirmArchive { id }) = state.modes.pop() else {
         return Vec::new();
     };
-    if key.code != KeyCode::Char('y') {
+    if state.keymap.action_for(KeyMode::Confirm, &key) != Some(Action::Yes) {
         state.flash = Some("Not archived".into());
         return Vec::new();
     }
@@ -97,6 +100,8 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
     let Some(entry) = state.customers.remove(id) else {
         return Vec::new();
     };
+    // The archive is now the latest change: its undo hint shows.
+    state.change_note = None;
     let key = IdempotencyKey::new();
     state.outbox.insert(key.clone(), PendingChange::default());
     state.archived.push(Archived {
@@ -131,7 +136,7 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         .reinstate(archived.entry.clone().into_pending());
     state.restoring.insert(key.clone(), archived.entry);
     state.outbox.insert(key.clone(), PendingChange::default());
-    if state.compare.is_none() {
+    if state.modes.compare().is_none() {
         finder::show(state, id.clone());
     }
     state.flash = Some(match state.archived.last() {
@@ -149,6 +154,9 @@ pub fn undo(state: &mut State) -> Vec<Command> {
 
 /// What the status line says about this session's archives.
 pub fn undo_status(state: &State) -> Option<String> {
+    if state.change_note.is_some() {
+        return None;
+    }
     let last = state.archived.last()?;
     Some(format!("Archived #{} — u to undo", last.entry.display_id))
 }
@@ -262,48 +270,50 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         .map(|e| e.id.clone())
         .collect();
     let focus = group.iter().position(|g| *g == id).unwrap_or(0);
-    state.compare = Some(Compare {
+    state.modes.push(Mode::Compare(Compare {
         key,
         focus,
         scroll: 0,
-    });
+    }));
     load_histories(state, group)
 }
 
 /// The records the compare view shows, by `display_id`.
 pub fn compared(state: &State) -> Vec<&Entry> {
     state
-        .compare
-        .as_ref()
+        .modes
+        .compare()
         .map(|c| state.customers.same_domain(&c.key))
         .unwrap_or_default()
 }
 
-/// Keys in the compare view. Returns `None` for keys it leaves to the
-/// list's keymap (archive, undo, help, quit).
-pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
-    let compare = state.compare.as_mut()?;
-    let count = state.customers.same_domain(&compare.key).len();
-    match key.code {
-        KeyCode::Esc | KeyCode::Char('c') => state.compare = None,
-        KeyCode::Right | KeyCode::Char('l') | KeyCode::Tab => {
-            compare.focus = (compare.focus + 1) % count.max(1);
+/// What the compare view's own keys do. Returns `None` for actions it
+/// shares with the list (archive, undo, help, sync).
+pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Command>> {
+    let compare = state.modes.compare_mut()?;
+    let count = state.customers.same_domain(&compare.key).len().max(1);
+    match action {
+        Action::Close | Action::Compare | Action::Quit => {
+            state.modes.pop();
+        }
+        Action::Next => {
+            compare.focus = (compare.focus + 1) % count;
             compare.scroll = 0;
         }
-        KeyCode::Left | KeyCode::Char('h') | KeyCode::BackTab => {
-            compare.focus = (compare.focus + count.max(1) - 1) % count.max(1);
+        Action::Previous => {
+            compare.focus = (compare.focus + count - 1) % count;
             compare.scroll = 0;
         }
-        KeyCode::Down | KeyCode::Char('j') => compare.scroll = compare.scroll.saturating_add(1),
-        KeyCode::Up | KeyCode::Char('k') => compare.scroll = compare.scroll.saturating_sub(1),
-        KeyCode::PageDown => compare.scroll = compare.scroll.saturating_add(10),
-        KeyCode::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
-        KeyCode::Enter => {
+        Action::Down => compare.scroll = compare.scroll.saturating_add(1),
+        Action::Up => compare.scroll = compare.scroll.saturating_sub(1),
+        Action::PageDown => compare.scroll = compare.scroll.saturating_add(10),
+        Action::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
+        Action::OpenDetail => {
             let id = target(state).map(|e| e.id.clone());
-            state.compare = None;
+            // Over the compare view, so that closing them comes back here.
             if let Some(id) = id {
                 finder::show(state, id);
-                state.detail_open = true;
+                state.modes.push(Mode::Detail);
             }
         }
         _ => return None,
@@ -314,7 +324,7 @@ pub fn on_compare_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> 
 
 /// The customer `a` acts on: the compare view's focus, else the selection.
 fn target(state: &State) -> Option<&Entry> {
-    match &state.compare {
+    match state.modes.compare() {
         Some(compare) => compared(state).get(compare.focus).copied(),
         None => state.selected_entry(),
     }
@@ -323,15 +333,14 @@ fn target(state: &State) -> Option<&Entry> {
 /// Keeps the compare view's focus on a record, closing it when none is
 /// left.
 fn clamp_compare(state: &mut State) {
-    let Some(compare) = state.compare.as_mut() else {
-        return;
-    };
-    let count = state.customers.same_domain(&compare.key).len();
-    if count == 0 {
-        state.compare = None;
-    } else {
-        compare.focus = compare.focus.min(count - 1);
+    let customers = &state.customers;
+    for compare in state.modes.compares_mut() {
+        let count = customers.same_domain(&compare.key).len();
+        compare.focus = compare.focus.min(count.saturating_sub(1));
     }
+    state
+        .modes
+        .close_compare_views(|c| customers.same_domain(&c.key).is_empty());
 }
 
 /// Asks for the histories of `ids` that are not known yet.

@@ -3,16 +3,18 @@
 //! world; it does no I/O and draws nothing.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use time::OffsetDateTime;
 
 use super::changes;
 use super::finder;
 use super::form::FormOutcome;
-use super::keymap::Action;
+use super::keymap::{Action, KeyMode};
 use super::message::{Command, Message};
+use super::mode::Mode;
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
-use crate::api::{Customer, HistoryEvent, User};
-use crate::domain::sanitize;
+use crate::api::{Customer, HistoryEvent, IdempotencyKey, User};
+use crate::domain::{CustomerSet, sanitize};
 use crate::store::OutboxOp;
 use crate::sync::{SyncCommand, SyncEvent};
 
@@ -66,7 +68,7 @@ fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
             state.mark_dirty();
             Vec::new()
         }
-        Message::Paste(text) if state.form.is_none() => {
+        Message::Paste(text) if state.modes.form().is_none() => {
             if state.finder.line.as_ref().is_some_and(|l| l.editing) {
                 finder::on_line_paste(state, &text);
             }
@@ -85,6 +87,11 @@ fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
             }
             Vec::new()
         }
+        Message::SettingsNotSaved(reason) => {
+            state.notice = Some(format!("settings not saved: {}", sanitize(&reason)));
+            state.mark_dirty();
+            Vec::new()
+        }
         Message::Terminate => {
             state.quitting = true;
             vec![Command::Quit]
@@ -99,59 +106,60 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if state.flash.take().is_some() {
         state.mark_dirty();
     }
-    if state.confirm_quit {
-        state.confirm_quit = false;
-        state.mark_dirty();
-        return if key.code == KeyCode::Char('y') {
-            quit(state)
-        } else {
-            Vec::new()
-        };
-    }
-    if state.form.is_some() {
-        // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
-        let key = if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
-        {
-            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
-        } else {
-            key
-        };
-        return changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx));
-    }
-    if state.confirm_archive.is_some() {
-        return triage::on_confirm_key(state, key);
-    }
-    if let Some(commands) = triage::on_compare_key(state, key) {
+    if let Some(commands) = on_modal_key(state, key) {
         return commands;
     }
     if state.finder.line.as_ref().is_some_and(|l| l.editing) {
         finder::on_line_key(state, key);
         return follow_selection(state);
     }
-    let Some(action) = state.keymap.action_for(&key) else {
+    let mode = state.modes.key_mode();
+    let Some(action) = state.keymap.action_for(mode, &key) else {
+        nothing_here(state, &key);
         return Vec::new();
     };
-    if state.help_open {
-        // Help is modal: any closing key closes it, quitting still quits.
-        match action {
-            Action::Close | Action::Help => {
-                state.help_open = false;
-                state.help_scroll = 0;
-                state.mark_dirty();
-            }
-            Action::Down | Action::PageDown => {
-                state.help_scroll = state.help_scroll.saturating_add(1);
-                state.mark_dirty();
-            }
-            Action::Up | Action::PageUp => {
-                state.help_scroll = state.help_scroll.saturating_sub(1);
-                state.mark_dirty();
-            }
-            Action::Quit => return quit(state),
-            _ => {}
-        }
-        return Vec::new();
+    if action == Action::Exit {
+        return quit_or_ask(state);
     }
+    if mode == KeyMode::Compare
+        && let Some(commands) = triage::on_compare_action(state, action)
+    {
+        return commands;
+    }
+    on_action(state, action)
+}
+
+/// Keys for the mode on top when it takes every key itself: a question,
+/// the form, help. `None` when the list's keymap applies.
+fn on_modal_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
+    let commands = match state.modes.top()? {
+        Mode::ConfirmQuit => {
+            state.modes.pop();
+            state.mark_dirty();
+            if state.keymap.action_for(KeyMode::Confirm, &key) == Some(Action::Yes) {
+                quit(state)
+            } else {
+                Vec::new()
+            }
+        }
+        Mode::Form(_) => {
+            // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
+            let key = if is_ctrl_c(&key) {
+                KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
+            } else {
+                key
+            };
+            changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx))
+        }
+        Mode::ConfirmArchive { .. } => triage::on_confirm_key(state, key),
+        Mode::Help { .. } => on_help_key(state, key),
+        Mode::Detail | Mode::Compare(_) => return None,
+    };
+    Some(commands)
+}
+
+/// An action in the list or the details (and those compare shares).
+fn on_action(state: &mut State, action: Action) -> Vec<Command> {
     let page = state.list_rows() as isize;
     match action {
         Action::Down => state.move_by(1),
@@ -163,12 +171,14 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Action::Top => state.move_to(0),
         Action::Bottom => state.move_to(usize::MAX),
         Action::OpenDetail => {
-            state.detail_open = state.selected_entry().is_some();
+            if state.selected_entry().is_some() {
+                state.modes.open_detail();
+            }
             state.mark_dirty();
         }
         Action::Close => {
-            if state.detail_open {
-                state.detail_open = false;
+            if state.modes.detail_open() {
+                close_detail(state);
             } else {
                 finder::clear_line(state);
             }
@@ -186,22 +196,9 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Action::Undo => return triage::undo(state),
         Action::Sort => finder::set_sort(state, state.customers.sort().cycled()),
         Action::Reverse => finder::set_sort(state, state.customers.sort().flipped()),
-        Action::Refresh => {
-            state.mark_dirty();
-            let again = state
-                .sync
-                .refresh_asked_at
-                .replace(state.now)
-                .is_some_and(|at| state.now - at <= FULL_REFRESH_WITHIN);
-            if again {
-                state.sync.refresh_asked_at = None;
-                state.flash = Some("syncing every customer again".to_owned());
-                return vec![Command::Sync(SyncCommand::FullRefresh)];
-            }
-            return vec![Command::Sync(SyncCommand::Refresh)];
-        }
+        Action::Refresh => return refresh(state),
         Action::Help => {
-            state.help_open = true;
+            state.modes.push(Mode::Help { scroll: 0 });
             state.mark_dirty();
             return Vec::new();
         }
@@ -215,16 +212,96 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
             return Vec::new();
         }
         Action::CopyLink => return copy_link(state),
-        Action::Quit => {
-            if state.outbox.is_empty() {
-                return quit(state);
-            }
-            state.confirm_quit = true;
+        // As in less and k9s: `q` leaves a sub-view, and quits from the
+        // list.
+        Action::Quit if state.modes.detail_open() => {
+            close_detail(state);
             state.mark_dirty();
             return Vec::new();
         }
+        Action::Quit | Action::Exit => return quit_or_ask(state),
+        // Keys of other modes.
+        Action::Next | Action::Previous | Action::Yes => return Vec::new(),
     }
     follow_selection(state)
+}
+
+/// `r`: sync now, and the open customer's history; twice within
+/// [`FULL_REFRESH_WITHIN`], sync every customer again.
+fn refresh(state: &mut State) -> Vec<Command> {
+    state.mark_dirty();
+    let again = state
+        .sync
+        .refresh_asked_at
+        .replace(state.now)
+        .is_some_and(|at| state.now - at <= FULL_REFRESH_WITHIN);
+    let sync = if again {
+        state.sync.refresh_asked_at = None;
+        state.flash = Some("syncing every customer again".to_owned());
+        SyncCommand::FullRefresh
+    } else {
+        SyncCommand::Refresh
+    };
+    let mut commands = vec![Command::Sync(sync)];
+    commands.extend(reload_history(state));
+    commands
+}
+
+/// A character key that means nothing where the user is: say so briefly,
+/// rather than nothing at all.
+fn nothing_here(state: &mut State, key: &KeyEvent) {
+    if let KeyCode::Char(c) = key.code
+        && !key
+            .modifiers
+            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        let help = state.keymap.label(Action::Help).to_owned();
+        state.flash = Some(format!("{c} does nothing here · {help} for keys"));
+        state.mark_dirty();
+    }
+}
+
+/// Ctrl-C: quits from anywhere but the form (where it is Esc, so a reflex
+/// never throws away typing).
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// Quits, asking first when changes are not sent yet.
+fn quit_or_ask(state: &mut State) -> Vec<Command> {
+    if state.outbox.is_empty() {
+        return quit(state);
+    }
+    state.modes.push(Mode::ConfirmQuit);
+    state.mark_dirty();
+    Vec::new()
+}
+
+/// Help is modal: any closing key closes it, back to the view below; the
+/// moving keys scroll it; Ctrl-C still quits.
+fn on_help_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
+    let action = state.keymap.action_for(KeyMode::Help, &key);
+    let Some(Mode::Help { scroll }) = state.modes.top_mut() else {
+        return Vec::new();
+    };
+    match action {
+        Some(Action::Exit) => return quit_or_ask(state),
+        Some(Action::Close | Action::Help | Action::Quit) => {
+            state.modes.pop();
+        }
+        Some(Action::Down | Action::PageDown) => *scroll = scroll.saturating_add(1),
+        Some(Action::Up | Action::PageUp) => *scroll = scroll.saturating_sub(1),
+        _ => return Vec::new(),
+    }
+    state.mark_dirty();
+    Vec::new()
+}
+
+/// Closes the details, back to the view they were opened from.
+fn close_detail(state: &mut State) {
+    if matches!(state.modes.top(), Some(Mode::Detail)) {
+        state.modes.pop();
+    }
 }
 
 fn copy_link(state: &mut State) -> Vec<Command> {
@@ -247,10 +324,26 @@ fn quit(state: &mut State) -> Vec<Command> {
     vec![Command::Quit]
 }
 
+/// With the detail pane open, asks for the selected customer's history
+/// again (the cached copy stays on screen until the fresh one comes).
+fn reload_history(state: &mut State) -> Vec<Command> {
+    if !state.modes.detail_open() {
+        return Vec::new();
+    }
+    let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
+        return Vec::new();
+    };
+    state
+        .histories
+        .entry(id.clone())
+        .or_insert(History::Loading);
+    vec![Command::Sync(SyncCommand::LoadHistory(id))]
+}
+
 /// With the detail pane open, asks for the history of the customer that is
 /// now selected unless it is known already.
 fn follow_selection(state: &mut State) -> Vec<Command> {
-    if !state.detail_open {
+    if !state.modes.detail_open() {
         return Vec::new();
     }
     let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
@@ -274,15 +367,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             pending,
         } => {
             set_users(state, users, me);
-            if state.customers.is_empty() {
-                // The usual case: take the engine's ready-made set whole.
-                let sort = state.customers.sort();
-                state.customers = customers;
-                state.customers.set_sort(sort);
-                set_owner_names(state);
-            } else {
-                state.customers.apply_entries(customers.into_entries());
-            }
+            take_cache(state, customers);
             triage::restore_pending(state, &pending);
             changes::restore_pending(state, pending);
             state.sync.last_synced = last_synced;
@@ -297,31 +382,12 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             generation,
             customers,
             fetched,
-        } => {
-            if generation < state.sync.generation {
-                tracing::debug!(generation, "dropped a page from a superseded sync");
-                return Vec::new();
-            }
-            if let SyncPhase::Syncing { fetched: f, .. } = &mut state.sync.phase {
-                *f = fetched;
-            }
-            apply_customers(state, customers);
-        }
+        } => on_page(state, generation, customers, fetched),
         SyncEvent::Finished {
             generation,
             at,
             skipped,
-        } => {
-            if generation >= state.sync.generation {
-                state.sync.phase = SyncPhase::Idle;
-                state.sync.last_synced = Some(at);
-                state.sync.skipped = skipped;
-                state.notice = None;
-            }
-            if std::mem::take(&mut state.remember_api_url) {
-                return vec![Command::RememberApiUrl];
-            }
-        }
+        } => return on_finished(state, generation, at, skipped),
         SyncEvent::Failed {
             generation,
             reason,
@@ -354,6 +420,64 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 state.histories.insert(customer_id, History::Failed(reason));
             }
         }
+        SyncEvent::StoreFailed { reason } => {
+            state.notice = Some(sanitize(&reason).into_owned());
+        }
+        outbox => return on_outbox_event(state, outbox),
+    }
+    Vec::new()
+}
+
+/// The engine's set, read from the cache: taken whole in the usual case (an
+/// empty list), merged otherwise.
+fn take_cache(state: &mut State, customers: CustomerSet) {
+    if state.customers.is_empty() {
+        let sort = state.customers.sort();
+        state.customers = customers;
+        state.customers.set_sort(sort);
+        set_owner_names(state);
+    } else {
+        state.customers.apply_entries(customers.into_entries());
+    }
+    let largest = state.customers.iter_ordered().map(|e| e.display_id).max();
+    state.note_display_ids(largest);
+}
+
+/// A page of a sync run, unless a newer run replaced it.
+fn on_page(state: &mut State, generation: u64, customers: Vec<Customer>, fetched: usize) {
+    if generation < state.sync.generation {
+        tracing::debug!(generation, "dropped a page from a superseded sync");
+        return;
+    }
+    if let SyncPhase::Syncing { fetched: f, .. } = &mut state.sync.phase {
+        *f = fetched;
+    }
+    apply_customers(state, customers);
+}
+
+fn on_finished(
+    state: &mut State,
+    generation: u64,
+    at: OffsetDateTime,
+    skipped: usize,
+) -> Vec<Command> {
+    if generation >= state.sync.generation {
+        state.sync.phase = SyncPhase::Idle;
+        state.sync.last_synced = Some(at);
+        state.sync.skipped = skipped;
+        state.notice = None;
+    }
+    if std::mem::take(&mut state.remember_api_url) {
+        return vec![Command::RememberApiUrl];
+    }
+    Vec::new()
+}
+
+/// What the engine says about the outbox. A settled change (delivered or
+/// refused) leaves the outbox bookkeeping here, once, before the views of
+/// triage and the form act on it.
+fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
+    match event {
         SyncEvent::Queued { key } => {
             if let Some(change) = state.outbox.get_mut(&key) {
                 change.stored = true;
@@ -365,18 +489,14 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             commands.extend(follow_selection(state));
             return commands;
         }
+        SyncEvent::Waiting { key, reason, .. } => {
+            if let Some(change) = state.outbox.get_mut(&key) {
+                change.reason = Some(sanitize(&reason).into_owned());
+            }
+        }
         SyncEvent::Delivered { key, op, customer } => {
             state.outbox.remove(&key);
-            match op {
-                OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
-                    triage::delivered(state, &key, &op, customer);
-                }
-                OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
-                    changes::delivered(state, &key, &op, customer);
-                }
-            }
-            finder::refresh(state);
-            return follow_selection(state);
+            return on_delivered(state, &key, &op, customer);
         }
         SyncEvent::Rejected {
             key,
@@ -385,10 +505,10 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             param,
             ..
         } => {
+            state.outbox.remove(&key);
             let message = sanitize(&message);
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
-                    state.outbox.remove(&key);
                     triage::rejected(state, &key, &op, &message);
                 }
                 OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
@@ -396,21 +516,41 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 }
             }
         }
-        SyncEvent::Waiting { key, reason, .. } => {
-            if let Some(change) = state.outbox.get_mut(&key) {
-                change.reason = Some(sanitize(&reason).into_owned());
-            }
-        }
-        SyncEvent::StoreFailed { reason } => {
-            state.notice = Some(sanitize(&reason).into_owned());
-        }
+        _ => {}
     }
     Vec::new()
+}
+
+/// The server has a change: the views take its answer, and the details'
+/// history, which now holds the change, is fetched again.
+fn on_delivered(
+    state: &mut State,
+    key: &IdempotencyKey,
+    op: &OutboxOp,
+    customer: Customer,
+) -> Vec<Command> {
+    state.note_display_ids([customer.display_id]);
+    let changed = customer.id.clone();
+    match op {
+        OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
+            triage::delivered(state, key, op, customer);
+        }
+        OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
+            changes::delivered(state, key, op, customer);
+        }
+    }
+    finder::refresh(state);
+    if state.selected_entry().is_some_and(|e| e.id == changed) {
+        return reload_history(state);
+    }
+    state.histories.remove(&changed);
+    follow_selection(state)
 }
 
 /// Applies customers from the server; the selection follows the selected
 /// customer when the rows are refreshed.
 fn apply_customers(state: &mut State, customers: Vec<Customer>) {
+    state.note_display_ids(customers.iter().map(|c| c.display_id));
     state.customers.apply(customers);
     triage::reassert(state);
 }

@@ -64,9 +64,15 @@ impl Home {
 
     /// Runs `pivotal args…` with `stdin` and returns what it did.
     pub async fn run(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_with_env(args, stdin, &[]).await
+    }
+
+    /// As [`run`](Self::run), with these environment variables set.
+    pub async fn run_with_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
         use tokio::io::AsyncWriteExt;
         let mut child = self
             .command(args)
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -84,6 +90,47 @@ impl Home {
                 .expect("pivotal finishes")
                 .expect("pivotal runs");
         Run::from(output)
+    }
+
+    /// Runs `pivotal args…` with a stdout whose reader is already gone,
+    /// as in `pivotal … | head -1` once `head` has had its line: every
+    /// write fails with a broken pipe.
+    pub async fn run_into_closed_pipe(&self, args: &[&str]) -> Run {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let child = self
+            .command(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("pivotal starts");
+        let output =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .expect("pivotal finishes")
+                .expect("pivotal runs");
+        Run::from(output)
+    }
+
+    /// Runs `pivotal args…`, reads the first line it prints and closes the
+    /// pipe, as `pivotal … | head -1` does; returns that line and the run.
+    pub async fn run_reading_one_line(&self, args: &[&str]) -> (String, Run) {
+        use tokio::io::AsyncBufReadExt;
+        let mut child = self.spawn(args);
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        tokio::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .await
+            .expect("a line");
+        // The reader is dropped here: the pipe is closed.
+        let output =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .expect("pivotal finishes")
+                .expect("pivotal runs");
+        (line, Run::from(output))
     }
 
     /// Signs in to `url` with the test key, as a user would.

@@ -23,8 +23,8 @@ use super::host::duplicate_key;
 use super::order::{
     OwnerNames, Sort, SortColumn, compare, name_ranks, ranks_from_order, sort_slots_ranked,
 };
-use super::text::sanitize;
 use crate::api::models::{Customer, Source};
+use crate::text::sanitize;
 
 /// Batches of at most this many records keep `order` sorted change by change
 /// (a binary search and one shift of the tail per change); larger ones

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::domain::fixtures;
-use crate::domain::test_rng::Rng;
+use crate::test_rng::Rng;
 
 /// A time `seconds` after a fixed instant.
 fn at(seconds: i64) -> OffsetDateTime {

@@ -74,6 +74,28 @@ impl Query {
         Query::Substring(fold(text).into_owned())
     }
 
+    /// The display id a `#1042` query names, which means exactly that
+    /// customer once the query is settled (the app's `Enter`, the
+    /// commands' `--filter`).
+    #[must_use]
+    pub fn display_id(&self) -> Option<u64> {
+        match self {
+            Query::DisplayId(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Whether `entry` is what a settled query asks for: for `#1042`,
+    /// customer 1042 only; for any other query, whether it
+    /// [`matches`](matches()).
+    #[must_use]
+    pub fn settles_on<'o>(&self, entry: &Entry, owner: impl Fn(&str) -> Option<&'o str>) -> bool {
+        match self.display_id() {
+            Some(id) => entry.display_id == id,
+            None => matches(self, entry, owner).is_some(),
+        }
+    }
+
     /// The query made ready to test many fields.
     fn needle(&self) -> Needle {
         match self {
@@ -722,13 +744,24 @@ impl FilterState {
     /// id nobody has. O(matches): the customer is always among them.
     #[must_use]
     pub fn jump_target(&self, set: &CustomerSet) -> Option<usize> {
-        let Query::DisplayId(id) = self.query else {
-            return None;
-        };
-        self.positions
-            .iter()
-            .map(|&p| p as usize)
-            .find(|&p| set.at(p).is_some_and(|e| e.display_id == id))
+        self.exact(set)?.first().map(|&p| p as usize)
+    }
+
+    /// For a `#1042` query, the positions of exactly customer 1042 (every
+    /// one, in display order, should the id repeat), not #10420 and the
+    /// rest that the typed prefix also matches; `None` for other queries.
+    /// The rule of the app's `Enter` ([`jump_target`](Self::jump_target))
+    /// and of `customers list --filter '#1042'`. O(matches).
+    #[must_use]
+    pub fn exact(&self, set: &CustomerSet) -> Option<Vec<u32>> {
+        let id = self.query.display_id()?;
+        Some(
+            self.positions
+                .iter()
+                .copied()
+                .filter(|&p| set.at(p as usize).is_some_and(|e| e.display_id == id))
+                .collect(),
+        )
     }
 
     /// The order a list shows the matches in: best first for a fuzzy query

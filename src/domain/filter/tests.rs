@@ -10,7 +10,7 @@ use super::index::{PARALLEL_FROM, Part};
 use super::*;
 use crate::api::models::Customer;
 use crate::domain::fixtures::customer;
-use crate::domain::test_rng::Rng;
+use crate::test_rng::Rng;
 
 fn set_of(customers: impl IntoIterator<Item = Customer>) -> CustomerSet {
     let mut set = CustomerSet::default();
@@ -309,6 +309,37 @@ fn display_id_query_narrows_and_names_the_jump_target() {
     assert!(state.index_of(target).is_some(), "the target is listed");
     state.refine(Query::parse("#99"), &index);
     assert_eq!((state.count(), state.jump_target(&set)), (0, None));
+}
+
+#[test]
+fn a_settled_display_id_query_means_exactly_that_customer_not_a_prefix() {
+    let set = set_of([
+        customer(1441, "Zeta", None),
+        customer(14410, "Alpha", None),
+        customer(14419, "Beta", None),
+        customer(7, "Order #1441 follow-up", None),
+    ]);
+    let index = SearchIndex::build(&set, team);
+    let mut state = FilterState::default();
+    state.refine(Query::parse("#1441"), &index);
+    assert_eq!(state.count(), 4, "typing still narrows by prefix");
+    let exact = state.exact(&set).expect("a display id query");
+    let ids: Vec<u64> = exact
+        .iter()
+        .map(|&p| set.at(p as usize).unwrap().display_id)
+        .collect();
+    assert_eq!(ids, [1441]);
+    assert_eq!(state.jump_target(&set), Some(exact[0] as usize));
+    let zeta = set.at(exact[0] as usize).unwrap();
+    let alpha = set.at(set.position_of("cus_14410").unwrap()).unwrap();
+    assert!(Query::parse("#1441").settles_on(zeta, team));
+    assert!(!Query::parse("#1441").settles_on(alpha, team));
+    assert!(
+        Query::parse("alp").settles_on(alpha, team),
+        "text is unchanged"
+    );
+    state.refine(Query::parse("zeta"), &index);
+    assert_eq!(state.exact(&set), None, "only `#N` is exact");
 }
 
 #[test]

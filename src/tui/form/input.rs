@@ -26,6 +26,12 @@ impl Form {
                 self.picker_key(key, ctx);
                 FormOutcome::Continue
             }
+            // Tab completes a plan that shows a completion (as in a
+            // shell); the next Tab moves on.
+            KeyCode::Tab if self.completes_plan(ctx) => {
+                self.accept_plan_completion(ctx);
+                FormOutcome::Continue
+            }
             KeyCode::Tab | KeyCode::Down => self.move_focus(true),
             KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
             _ => self.focused_key(key, ctx),
@@ -172,6 +178,18 @@ impl Form {
             Focus::CustomField(_) | Focus::AddField => self.check_rows(),
             _ => self.check(focus),
         }
+    }
+
+    /// Whether Tab takes the plan's completion: the typed text is the start
+    /// of a longer plan in use but not itself a plan in use (so after one
+    /// completion, Tab moves on), and the cursor is at its end.
+    pub fn completes_plan(&self, ctx: &FormContext) -> bool {
+        let typed = self.plan.value().trim_start();
+        self.focus == Focus::Plan
+            && self.plan.cursor_at_end()
+            && !typed.is_empty()
+            && !ctx.plans.iter().any(|plan| plan == typed)
+            && !self.plan_completions(ctx).is_empty()
     }
 
     /// Replaces the typed plan with its first completion (fish-style).

@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::style::{Color, Modifier};
+use ratatui::style::Modifier;
 
 use super::*;
 use crate::domain::SortColumn;
@@ -20,7 +20,9 @@ fn selected_id(state: &State) -> u64 {
     state.selected_entry().expect("a selection").display_id
 }
 
-/// The text drawn in the filter's match style, row by row (list rows only).
+/// The text drawn in the filter's match style, row by row (list rows only):
+/// bold and underlined (in the selected row the match keeps those but not
+/// its colour).
 fn marked_text(state: &State) -> Vec<String> {
     let backend = TestBackend::new(state.width, state.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
@@ -32,7 +34,7 @@ fn marked_text(state: &State) -> Vec<String> {
         .map(|y| {
             (0..state.width)
                 .map(|x| &buffer[(x, y)])
-                .filter(|c| c.fg == Color::Magenta && c.modifier.contains(Modifier::UNDERLINED))
+                .filter(|c| c.modifier.contains(Modifier::BOLD | Modifier::UNDERLINED))
                 .map(|c| c.symbol())
                 .collect::<String>()
         })

@@ -109,12 +109,12 @@ fn with_nowhere_to_keep_a_change_none_is_accepted_and_the_user_is_told() {
     let mut state = demo_app(80, 24);
     state.changes_blocked = Some("the local cache cannot be written (disk full)".into());
     assert!(press(&mut state, KeyCode::Char('n')).is_empty());
-    assert!(state.form.is_none());
+    assert!(state.modes.form().is_none());
     let shown = screen(&state);
     assert!(
         shown.contains("Changes cannot be made now"),
         "where the user looks: {shown}"
     );
     assert!(press(&mut state, KeyCode::Char('a')).is_empty());
-    assert!(state.confirm_archive.is_none());
+    assert!(state.modes.confirm_archive().is_none());
 }

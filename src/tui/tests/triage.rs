@@ -110,7 +110,7 @@ fn c_compares_a_triple_stacked_at_80_columns() {
     press(&mut state, KeyCode::Tab);
     assert!(screen(&state).contains("▸ #1036 Acme Corporation"));
     press(&mut state, KeyCode::Esc);
-    assert!(state.compare.is_none());
+    assert!(state.modes.compare().is_none());
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn c_without_a_badge_says_there_is_nothing_to_compare() {
     let mut state = demo_app(80, 24);
     go_to(&mut state, 1045);
     assert!(press(&mut state, KeyCode::Char('c')).is_empty());
-    assert!(state.compare.is_none());
+    assert!(state.modes.compare().is_none());
     assert!(screen(&state).contains("No other customer shares this domain"));
 }
 
@@ -358,5 +358,5 @@ fn no_key_archives_without_asking() {
     }
     let mut state = demo_app(80, 24);
     press(&mut state, KeyCode::Char('a'));
-    assert!(state.confirm_archive.is_some(), "a asks");
+    assert!(state.modes.confirm_archive().is_some(), "a asks");
 }

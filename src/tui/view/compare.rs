@@ -240,13 +240,31 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
 }
 
 fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame, area: Rect) {
+    let summary = summary_lines(state, compare, layout.records, usize::from(area.width));
+    let height = u16::try_from(summary.len()).unwrap_or(u16::MAX);
+    let [summary_area, area] = ratatui::layout::Layout::vertical([
+        Constraint::Length(height.saturating_add(1)),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(summary), summary_area);
+    let (lines, focus_line) = record_blocks(state, compare, layout, usize::from(area.width));
+    // Scrolling counts from the focused record, so Tab brings it to the top.
+    let top = (focus_line + usize::from(compare.scroll)).min(lines.len().saturating_sub(1));
+    let lines: Vec<Line> = lines.into_iter().skip(top).collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Every record named with its source and history, so the choice is visible
+/// at a glance while only one record's block fits: on one line when they
+/// fit in `width`, else one line each.
+fn summary_lines<'a>(
+    state: &State,
+    compare: &Compare,
+    records: &[&Entry],
+    width: usize,
+) -> Vec<Line<'a>> {
     let theme = state.theme;
-    let (records, fields) = (layout.records, layout.fields);
-    let label_width = usize::from(layout.label);
-    let room = usize::from(area.width).saturating_sub(label_width + 2);
-    // Every record named with its source and history, so the choice is
-    // visible at a glance while only one record's block fits: on one line
-    // when they fit, else one line each.
     let names: Vec<Span> = records
         .iter()
         .enumerate()
@@ -264,28 +282,33 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
         })
         .collect();
     let one_line = names.iter().map(Span::width).sum::<usize>() + 3 * names.len();
-    let summary: Vec<Line> = if one_line <= usize::from(area.width) {
-        let mut spans = Vec::new();
-        for (i, name) in names.into_iter().enumerate() {
-            if i > 0 {
-                spans.push(Span::styled(" │ ", theme.dim()));
-            }
-            spans.push(name);
+    if one_line > width {
+        return names.into_iter().map(Line::from).collect();
+    }
+    let mut spans = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(" │ ", theme.dim()));
         }
-        vec![Line::from(spans)]
-    } else {
-        names.into_iter().map(Line::from).collect()
-    };
-    let height = u16::try_from(summary.len()).unwrap_or(u16::MAX);
-    let [summary_area, area] = ratatui::layout::Layout::vertical([
-        Constraint::Length(height.saturating_add(1)),
-        Constraint::Min(0),
-    ])
-    .areas(area);
-    frame.render_widget(Paragraph::new(summary), summary_area);
+        spans.push(name);
+    }
+    vec![Line::from(spans)]
+}
+
+/// One block per record (heading, every field, latest events), and the
+/// line where the focused record's block starts.
+fn record_blocks<'a>(
+    state: &'a State,
+    compare: &Compare,
+    layout: &'a Layout,
+    width: usize,
+) -> (Vec<Line<'a>>, usize) {
+    let theme = state.theme;
+    let label_width = usize::from(layout.label);
+    let room = width.saturating_sub(label_width + 2);
     let mut lines: Vec<Line> = Vec::new();
     let mut focus_line = 0;
-    for (i, entry) in records.iter().enumerate() {
+    for (i, entry) in layout.records.iter().enumerate() {
         let focused = i == compare.focus;
         if focused {
             focus_line = lines.len();
@@ -296,14 +319,10 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
             ("  ", theme.title())
         };
         lines.push(Line::from(Span::styled(
-            format::truncate(
-                &format!("{marker}{}", heading(entry)),
-                usize::from(area.width),
-            )
-            .into_owned(),
+            format::truncate(&format!("{marker}{}", heading(entry)), width).into_owned(),
             style,
         )));
-        for field in fields {
+        for field in layout.fields {
             let differs = field.differs();
             lines.push(Line::from(vec![
                 Span::styled(
@@ -324,8 +343,5 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
         }
         lines.push(Line::default());
     }
-    // Scrolling counts from the focused record, so Tab brings it to the top.
-    let top = (focus_line + usize::from(compare.scroll)).min(lines.len().saturating_sub(1));
-    let lines: Vec<Line> = lines.into_iter().skip(top).collect();
-    frame.render_widget(Paragraph::new(lines), area);
+    (lines, focus_line)
 }

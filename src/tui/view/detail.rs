@@ -45,6 +45,19 @@ fn field<'a>(state: &State, label: &'a str, value: Option<String>) -> Line<'a> {
 }
 
 fn lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> {
+    let mut lines = record_lines(state, entry, width);
+    if !entry.custom_fields.is_empty() {
+        lines.push(Line::default());
+        lines.extend(custom_field_lines(state, entry, width));
+    }
+    lines.push(Line::default());
+    lines.extend(history_lines(state, entry, width));
+    lines
+}
+
+/// The record's own fields: name, link, domain (and what it normalises
+/// to), owner, plan, source, tags and dates.
+fn record_lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> {
     let theme = state.theme;
     let room = width.saturating_sub(LABEL_WIDTH);
     let cut = |s: &str| format::truncate(s, room).into_owned();
@@ -120,24 +133,33 @@ fn lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> 
             format::ago(state.now, entry.updated_at)
         )),
     ));
+    lines
+}
 
-    if !entry.custom_fields.is_empty() {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled("Custom fields", theme.title())));
-        let key_width = entry
-            .custom_fields
-            .iter()
-            .map(|(k, _)| k.chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(20);
-        for (k, v) in &entry.custom_fields {
-            let text = format!("  {:<key_width$}  {v}", format::truncate(k, key_width));
-            lines.push(Line::raw(format::truncate(&text, width).into_owned()));
-        }
+/// `Custom fields`, one aligned `key  value` line each.
+fn custom_field_lines<'a>(state: &State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> {
+    let mut lines = vec![Line::from(Span::styled(
+        "Custom fields",
+        state.theme.title(),
+    ))];
+    let key_width = entry
+        .custom_fields
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(20);
+    for (k, v) in &entry.custom_fields {
+        let text = format!("  {:<key_width$}  {v}", format::truncate(k, key_width));
+        lines.push(Line::raw(format::truncate(&text, width).into_owned()));
     }
+    lines
+}
 
-    lines.push(Line::default());
+/// `History (n)` and its events, newest first, or why there are none yet.
+fn history_lines<'a>(state: &'a State, entry: &Entry, width: usize) -> Vec<Line<'a>> {
+    let theme = state.theme;
+    let mut lines = Vec::new();
     match state.histories.get(&entry.id) {
         None | Some(History::Loading) => {
             lines.push(Line::from(Span::styled("History", theme.title())));

@@ -1,4 +1,5 @@
-//! The help overlay: every key of the keymap table, generated from it.
+//! The help overlay: the keys of the screen it covers, generated from the
+//! keymap table.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
@@ -9,15 +10,17 @@ use super::super::state::State;
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
+    // The keys of the screen under the overlay.
+    let mode = state.modes.screen_key_mode();
     let label_width = state
         .keymap
-        .help()
+        .help(mode)
         .map(|(keys, _)| keys.chars().count())
         .max()
         .unwrap_or(0);
     let mut lines: Vec<Line> = state
         .keymap
-        .help()
+        .help(mode)
         .map(|(keys, description)| {
             Line::from(vec![
                 Span::styled(format!(" {keys:<label_width$}  "), theme.key()),
@@ -34,7 +37,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let height = (lines.len() as u16 + 2).min(area.height);
     // On a short screen the list scrolls; the title says so.
     let overflow = (lines.len() as u16 + 2).saturating_sub(height);
-    let scroll = state.help_scroll.min(overflow);
+    let scroll = state.modes.help_scroll().unwrap_or(0).min(overflow);
     let title = if overflow > 0 {
         " Keys — j/k scroll, Esc closes "
     } else {

@@ -1,7 +1,9 @@
 //! The Customers table. Only the rows on screen become widgets, so a list of
 //! 100,000 costs the same to draw as a list of 100. Columns give way on
-//! narrow screens: Source first, then Plan, then Owner; the domain and its
-//! badge always stay.
+//! narrow screens: Updated first, then Source, Plan and Owner; the id (never
+//! cut), the name, the domain and its badge always stay. On wide screens the
+//! extra width goes first to the columns whose values on screen are cut,
+//! and Name stops at a readable width.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -15,6 +17,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::super::format;
 use super::super::state::{State, SyncPhase};
+use super::super::theme::Theme;
 use crate::domain::filter::{self, FieldKind, Highlight, Query};
 use crate::domain::{Entry, SortColumn};
 
@@ -26,6 +29,7 @@ pub enum Column {
     Owner,
     Plan,
     Source,
+    Updated,
 }
 
 impl Column {
@@ -38,6 +42,7 @@ impl Column {
             Column::Owner => SortColumn::Owner,
             Column::Plan => SortColumn::Plan,
             Column::Source => SortColumn::Source,
+            Column::Updated => SortColumn::Updated,
         }
     }
 
@@ -49,58 +54,118 @@ impl Column {
             Column::Owner => "Owner",
             Column::Plan => "Plan",
             Column::Source => "Source",
+            Column::Updated => "Updated",
+        }
+    }
+
+    /// The narrowest and the widest it is drawn (the id's width is the
+    /// largest id's, given separately).
+    fn bounds(self) -> (u16, u16) {
+        match self {
+            Column::Id => (0, 0),
+            Column::Name => (NAME_MIN, NAME_MAX),
+            Column::Domain => (DOMAIN_WIDTH, 48),
+            Column::Owner => (OWNER_WIDTH, 24),
+            Column::Plan => (PLAN_WIDTH, 24),
+            Column::Source => (SOURCE_WIDTH, SOURCE_WIDTH),
+            Column::Updated => (UPDATED_WIDTH, UPDATED_WIDTH),
         }
     }
 }
 
-const ID_WIDTH: u16 = 6;
+/// How wide each column's values on screen are, uncut (titles included).
+pub type Wants<'a> = &'a dyn Fn(Column) -> u16;
+
 const DOMAIN_WIDTH: u16 = 28;
 const OWNER_WIDTH: u16 = 14;
 const PLAN_WIDTH: u16 = 13;
 const SOURCE_WIDTH: u16 = 8;
+/// `just now`, `12d ago`, `400d ago`.
+const UPDATED_WIDTH: u16 = 9;
 const NAME_MIN: u16 = 20;
+/// Past this, a longer name is cut rather than taking width another cut
+/// column needs.
+const NAME_MAX: u16 = 40;
+/// Where even spare width stops widening Name: a row stays readable in one
+/// glance.
+const NAME_SPARE_MAX: u16 = 64;
+/// The narrowest screen that shows Updated.
+const UPDATED_FROM: u16 = 140;
+/// Who gets extra width first: the columns a CSM reads to tell records
+/// apart, then the rest.
+const GROWTH_ORDER: [Column; 5] = [
+    Column::Domain,
+    Column::Owner,
+    Column::Plan,
+    Column::Name,
+    Column::Updated,
+];
 
-/// The columns that fit in `width`, with their widths; Name takes the rest.
-/// `hidden` names optional columns the settings leave out (`owner`,
-/// `plan`, `source`).
-pub fn columns_for(width: u16, hidden: &[String]) -> Vec<(Column, u16)> {
-    let optional: Vec<(Column, u16)> = [
-        (Column::Owner, OWNER_WIDTH),
-        (Column::Plan, PLAN_WIDTH),
-        (Column::Source, SOURCE_WIDTH),
-    ]
-    .into_iter()
-    .filter(|(column, _)| {
+/// The columns that fit in `width`, with their widths. `id_width` is the
+/// width of the largest display id with its `#`, so no id is ever cut;
+/// `hidden` names optional columns the settings leave out (`owner`, `plan`,
+/// `source`, `updated`); `wants` says how wide each column's values on
+/// screen are, so that extra width goes where something is cut.
+pub fn columns_for(
+    width: u16,
+    id_width: u16,
+    hidden: &[String],
+    wants: Wants<'_>,
+) -> Vec<(Column, u16)> {
+    let mut optional = vec![Column::Owner, Column::Plan, Column::Source];
+    if width >= UPDATED_FROM {
+        optional.push(Column::Updated);
+    }
+    optional.retain(|column| {
         !hidden
             .iter()
             .any(|h| h.eq_ignore_ascii_case(column.title()))
-    })
-    .collect();
+    });
     // Try all optional columns, then drop them from the right.
     for keep in (0..=optional.len()).rev() {
         let mut cols = vec![
-            (Column::Id, ID_WIDTH),
-            (Column::Name, 0),
+            (Column::Id, id_width),
+            (Column::Name, NAME_MIN),
             (Column::Domain, DOMAIN_WIDTH),
         ];
-        cols.extend_from_slice(&optional[..keep]);
-        let fixed: u16 = cols.iter().map(|(_, w)| *w).sum();
-        let gaps = cols.len() as u16 - 1;
-        let left = width.saturating_sub(fixed + gaps);
-        if left >= NAME_MIN || keep == 0 {
-            let domain = if keep == 0 {
-                // Very narrow: share what there is between name and domain.
-                let shared = width.saturating_sub(ID_WIDTH + 2);
-                cols[2].1 = (shared / 2).clamp(12, DOMAIN_WIDTH);
-                shared.saturating_sub(cols[2].1)
-            } else {
-                left
-            };
-            cols[1].1 = domain;
+        cols.extend(optional[..keep].iter().map(|c| (*c, c.bounds().0)));
+        let used: u16 = cols.iter().map(|(_, w)| *w).sum::<u16>() + cols.len() as u16 - 1;
+        if used <= width {
+            grow(&mut cols, width - used, wants);
+            return cols;
+        }
+        if keep == 0 {
+            // Very narrow: share what there is between name and domain.
+            let shared = width.saturating_sub(id_width + 2);
+            cols[2].1 = (shared / 2).clamp(12, DOMAIN_WIDTH);
+            cols[1].1 = shared.saturating_sub(cols[2].1);
             return cols;
         }
     }
     unreachable!("keep == 0 always returns")
+}
+
+/// Hands out `extra` columns of width: first to each column whose values
+/// are cut, up to what they need (in [`GROWTH_ORDER`], within its bounds),
+/// then to the name up to [`NAME_MAX`], and what is still spare to a name
+/// that is still cut, up to [`NAME_SPARE_MAX`].
+fn grow(cols: &mut [(Column, u16)], mut extra: u16, wants: Wants<'_>) {
+    for column in GROWTH_ORDER {
+        let Some((_, width)) = cols.iter_mut().find(|(c, _)| *c == column) else {
+            continue;
+        };
+        let target = wants(column).min(column.bounds().1);
+        let more = target.saturating_sub(*width).min(extra);
+        *width += more;
+        extra -= more;
+    }
+    if let Some((_, width)) = cols.iter_mut().find(|(c, _)| *c == Column::Name) {
+        let more = NAME_MAX.saturating_sub(*width).min(extra);
+        *width += more;
+        extra -= more;
+        let spare = wants(Column::Name).min(NAME_SPARE_MAX);
+        *width += spare.saturating_sub(*width).min(extra);
+    }
 }
 
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
@@ -109,7 +174,19 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let theme = state.theme;
-    let columns = columns_for(area.width, &state.view_settings.hidden_columns);
+    let visible = usize::from(area.height.saturating_sub(1));
+    let offset = state.offset.min(state.row_count().saturating_sub(1));
+    let on_screen: Vec<(usize, &Entry)> = (offset..offset + visible)
+        .filter_map(|row| state.entry_at_row(row).map(|e| (row, e)))
+        .collect();
+    let wants = |column: Column| want(state, &on_screen, column);
+    let id_width = id_width(state.max_display_id);
+    let columns = columns_for(
+        area.width,
+        id_width,
+        &state.view_settings.hidden_columns,
+        &wants,
+    );
     let sort = state.customers.sort();
     let header = Row::new(columns.iter().map(|(c, _)| {
         if c.sort_column() == sort.column {
@@ -120,32 +197,66 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         }
     }))
     .style(theme.column_header());
-    let visible = usize::from(area.height.saturating_sub(1));
-    let offset = state.offset.min(state.row_count().saturating_sub(1));
     let query = state.finder.query();
-    let rows = (offset..offset + visible)
-        .filter_map(|row| state.entry_at_row(row).map(|e| (row, e)))
-        .map(|(position, entry)| {
-            let marks = Marks::of(state, query.as_ref(), entry);
-            let row = Row::new(
-                columns
-                    .iter()
-                    .map(|(c, w)| cell(state, entry, &marks, *c, *w)),
-            );
-            let row = if entry.pending {
-                row.style(theme.dim())
-            } else {
-                row
-            };
-            if position == state.selected {
-                row.style(theme.selected())
-            } else {
-                row
-            }
-        });
+    let rows = on_screen.into_iter().map(|(position, entry)| {
+        let marks = Marks::of(state, query.as_ref(), entry);
+        // The selected row is one bar: its cells take the selection's look.
+        let cell_theme = if position == state.selected {
+            theme.in_selected_row()
+        } else {
+            theme
+        };
+        let row = Row::new(
+            columns
+                .iter()
+                .map(|(c, w)| cell(state, cell_theme, entry, &marks, *c, *w)),
+        );
+        let row = if entry.pending {
+            row.style(theme.dim())
+        } else {
+            row
+        };
+        if position == state.selected {
+            row.style(theme.selected())
+        } else {
+            row
+        }
+    });
     let widths = columns.iter().map(|(_, w)| Constraint::Length(*w));
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, area);
+}
+
+/// The width of `#` and the largest display id.
+pub fn id_width(max_display_id: u64) -> u16 {
+    let digits = max_display_id.max(1).ilog10() + 1;
+    u16::try_from(digits).unwrap_or(20) + 1
+}
+
+/// How wide `column`'s values in `rows` are, uncut, with its title (and the
+/// sort arrow it may carry).
+fn want(state: &State, rows: &[(usize, &Entry)], column: Column) -> u16 {
+    let title = column.title().width() + 2;
+    let widest = rows
+        .iter()
+        .map(|(_, e)| match column {
+            Column::Id | Column::Source | Column::Updated => 0,
+            Column::Name => e.name.width(),
+            Column::Domain => {
+                let badge = state
+                    .customers
+                    .badge(e)
+                    .map_or(0, |n| state.theme.badge_text(n).width() + 1);
+                e.domain.as_deref().map_or(1, UnicodeWidthStr::width) + badge
+            }
+            Column::Owner => state
+                .owner_label(e.owner_id.as_deref())
+                .map_or(1, |o| o.width()),
+            Column::Plan => e.plan.as_deref().map_or(1, UnicodeWidthStr::width),
+        })
+        .max()
+        .unwrap_or(0);
+    u16::try_from(widest.max(title)).unwrap_or(u16::MAX)
 }
 
 /// Where the filter matched one row, by field.
@@ -211,12 +322,12 @@ fn marked<'a>(
 
 fn cell<'a>(
     state: &State,
+    theme: Theme,
     entry: &'a Entry,
     marks: &Marks,
     column: Column,
     width: u16,
 ) -> Cell<'a> {
-    let theme = state.theme;
     let width = usize::from(width);
     let matched = theme.matched();
     match column {
@@ -233,7 +344,7 @@ fn cell<'a>(
             matched,
             Style::new(),
         )),
-        Column::Domain => Cell::from(domain_line(state, entry, marks, width)),
+        Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width)),
         Column::Owner => match state.owner_label(entry.owner_id.as_deref()) {
             // `me` is not the text searched (the name is), so no marks.
             Some(owner) if owner == "me" => Cell::from(owner),
@@ -265,12 +376,21 @@ fn cell<'a>(
             None => Cell::from(Span::styled("—", theme.dim())),
         },
         Column::Source => Cell::from(Span::styled(entry.source.as_str().to_owned(), theme.dim())),
+        Column::Updated => Cell::from(Span::styled(
+            format::ago(state.now, entry.updated_at),
+            theme.dim(),
+        )),
     }
 }
 
 /// The stored domain, cut to leave room for its badge, and the badge.
-fn domain_line<'a>(state: &State, entry: &'a Entry, marks: &Marks, width: usize) -> Line<'a> {
-    let theme = state.theme;
+fn domain_line<'a>(
+    state: &State,
+    theme: Theme,
+    entry: &'a Entry,
+    marks: &Marks,
+    width: usize,
+) -> Line<'a> {
     let Some(domain) = entry.domain.as_deref() else {
         return Line::from(Span::styled("—", theme.dim()));
     };
@@ -334,16 +454,26 @@ fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
 mod tests {
     use super::*;
 
+    /// Values on screen that all fit their narrowest width.
+    fn short(_: Column) -> u16 {
+        0
+    }
+
     fn names(width: u16) -> Vec<Column> {
-        columns_for(width, &[])
+        columns_for(width, 6, &[], &short)
             .into_iter()
             .map(|(c, _)| c)
             .collect()
     }
 
+    fn width_of(cols: &[(Column, u16)], column: Column) -> Option<u16> {
+        cols.iter().find(|(c, _)| *c == column).map(|(_, w)| *w)
+    }
+
     #[test]
-    fn columns_give_way_source_then_plan_then_owner() {
+    fn columns_give_way_updated_then_source_then_plan_then_owner() {
         use Column::*;
+        assert_eq!(names(160), [Id, Name, Domain, Owner, Plan, Source, Updated]);
         assert_eq!(names(120), [Id, Name, Domain, Owner, Plan, Source]);
         assert_eq!(names(80), [Id, Name, Domain, Owner]);
         assert_eq!(names(60), [Id, Name, Domain]);
@@ -351,9 +481,9 @@ mod tests {
     }
 
     #[test]
-    fn hidden_columns_stay_hidden_and_name_takes_the_room() {
-        let hidden = ["source".to_owned(), "Plan".to_owned()];
-        let cols: Vec<Column> = columns_for(120, &hidden)
+    fn hidden_columns_stay_hidden() {
+        let hidden = ["source".to_owned(), "Plan".to_owned(), "updated".to_owned()];
+        let cols: Vec<Column> = columns_for(200, 6, &hidden, &short)
             .into_iter()
             .map(|(c, _)| c)
             .collect();
@@ -364,16 +494,52 @@ mod tests {
     }
 
     #[test]
+    fn the_id_column_holds_the_largest_id_at_every_width() {
+        assert_eq!(id_width(1062), 5);
+        assert_eq!(id_width(101_003), 7);
+        assert_eq!(id_width(0), 2);
+        for width in [40, 60, 80, 120, 200] {
+            let cols = columns_for(width, id_width(1_000_003), &[], &short);
+            assert_eq!(width_of(&cols, Column::Id), Some(8), "{width}");
+        }
+    }
+
+    #[test]
+    fn extra_width_goes_to_cut_columns_first_and_name_stops_at_its_cap() {
+        // Long values everywhere, as on a real account.
+        let long = |c: Column| match c {
+            Column::Name => 70,
+            Column::Domain => 35,
+            Column::Owner => 18,
+            Column::Plan => 16,
+            _ => 0,
+        };
+        let cols = columns_for(200, 7, &[], &long);
+        assert_eq!(width_of(&cols, Column::Domain), Some(35));
+        assert_eq!(width_of(&cols, Column::Owner), Some(18));
+        assert_eq!(width_of(&cols, Column::Plan), Some(16));
+        assert_eq!(width_of(&cols, Column::Name), Some(NAME_SPARE_MAX));
+        // When width is short, the name gives way first.
+        let cols = columns_for(120, 7, &[], &long);
+        assert_eq!(width_of(&cols, Column::Domain), Some(35));
+        assert!(width_of(&cols, Column::Name) < Some(NAME_MAX));
+        // Short names leave Name narrow; nothing else needs the room.
+        let cols = columns_for(200, 7, &[], &short);
+        assert_eq!(width_of(&cols, Column::Name), Some(NAME_MAX));
+        assert_eq!(width_of(&cols, Column::Domain), Some(DOMAIN_WIDTH));
+    }
+
+    #[test]
     fn columns_never_overflow_the_width() {
-        for width in 30..200 {
-            let cols = columns_for(width, &[]);
-            let total: u16 = cols.iter().map(|(_, w)| *w).sum::<u16>() + cols.len() as u16 - 1;
-            assert!(total <= width, "{width}: {cols:?}");
-            let name = cols
-                .iter()
-                .find(|(c, _)| *c == Column::Name)
-                .map(|(_, w)| *w);
-            assert!(name.unwrap_or(0) >= 10, "{width}: name too narrow");
+        let long = |_: Column| 100;
+        for width in 34..260 {
+            for wants in [&short as Wants<'_>, &long] {
+                let cols = columns_for(width, 8, &[], wants);
+                let total: u16 = cols.iter().map(|(_, w)| *w).sum::<u16>() + cols.len() as u16 - 1;
+                assert!(total <= width, "{width}: {cols:?}");
+                let name = width_of(&cols, Column::Name);
+                assert!(name.unwrap_or(0) >= 10, "{width}: name too narrow");
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ mod detail;
 pub mod form;
 mod help;
 mod list;
+mod status;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
@@ -16,18 +17,10 @@ use unicode_width::UnicodeWidthStr;
 use super::finder::FilterLine;
 use super::form::FormContext;
 use super::format;
+use super::keymap::{Action, KeyMode};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
-
-/// The compare view's keys, which are its own.
-const COMPARE_HINTS: &[(&str, &str)] = &[
-    ("←/→", "record"),
-    ("a", "archive it"),
-    ("u", "undo"),
-    ("Enter", "details"),
-    ("j/k", "scroll"),
-    ("Esc", "back"),
-];
+use status::{Part, Priority};
 
 /// Width of the form's side pane on wide screens.
 const FORM_WIDTH: u16 = 54;
@@ -45,7 +38,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     .areas(frame.area());
 
     render_title(state, frame, title);
-    if let Some(session) = &state.form {
+    if let Some(session) = state.modes.form() {
         let ctx = FormContext {
             customers: &state.customers,
             team: &session.team,
@@ -57,14 +50,14 @@ pub fn render(state: &State, frame: &mut Frame) {
                 Layout::horizontal([Constraint::Min(40), Constraint::Length(FORM_WIDTH)])
                     .areas(main);
             list::render(state, frame, left);
-            frame.buffer_mut().set_style(left, state.theme.dim());
+            frame.buffer_mut().set_style(left, state.theme.inactive());
             form::render(&session.form, &ctx, state.theme, frame, right);
         } else {
             form::render(&session.form, &ctx, state.theme, frame, main);
         }
-    } else if let Some(compare) = &state.compare {
+    } else if let Some(compare) = state.modes.compare() {
         compare::render(state, compare, frame, main);
-    } else if state.detail_open && state.selected_entry().is_some() {
+    } else if state.modes.detail_open() && state.selected_entry().is_some() {
         if state.detail_covers_list() {
             detail::render(state, frame, main);
         } else {
@@ -79,7 +72,7 @@ pub fn render(state: &State, frame: &mut Frame) {
     }
     render_status(state, frame, status);
     render_hints(state, frame, hints);
-    if state.help_open {
+    if state.modes.help_open() {
         help::render(state, frame, frame.area());
     }
 }
@@ -179,18 +172,19 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         SyncStatus::Busy(_) => theme.dim(),
         SyncStatus::Offline(_) => theme.warning(),
     };
-    if state.confirm_quit {
+    if state.modes.confirm_quit() {
         let n = state.outbox.len();
         let text = format!(
-            "{n} change{} not sent yet; they will be sent next time. Quit? (y/N)",
-            if n == 1 { " is" } else { "s are" }
+            "{n} change{} not sent yet; they will be sent next time. Quit? ({}/N)",
+            if n == 1 { " is" } else { "s are" },
+            state.keymap.label(Action::Yes)
         );
         frame.render_widget(Paragraph::new(Span::styled(text, theme.warning())), area);
         return;
     }
     if let Some(question) = state
-        .confirm_archive
-        .as_deref()
+        .modes
+        .confirm_archive()
         .and_then(|id| triage::archive_question(state, id, usize::from(area.width)))
     {
         frame.render_widget(
@@ -206,27 +200,37 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         );
         return;
     }
-    let mut spans = Vec::new();
-    if let Some(undo) = triage::undo_status(state) {
-        spans.push(Span::styled(undo, theme.ok()));
-        spans.push(Span::raw(" · "));
+    let mut parts = Vec::new();
+    if let Some(note) = &state.change_note {
+        parts.push(Part::new(note.clone(), theme.ok(), Priority::Busy));
     }
-    spans.push(Span::styled(status.text().to_owned(), style));
+    if let Some(undo) = triage::undo_status(state) {
+        parts.push(Part::new(undo, theme.ok(), Priority::Aside));
+    }
+    let priority = match status {
+        SyncStatus::Fresh(_) => Priority::Calm,
+        SyncStatus::Busy(_) => Priority::Busy,
+        SyncStatus::Offline(_) => Priority::Vital,
+    };
+    // The first clause says what is going on; the rest (`showing cache from
+    // 2m ago`) is context.
+    for (i, clause) in status.text().split(" · ").enumerate() {
+        let priority = if i == 0 { priority } else { Priority::Aside };
+        parts.push(Part::new(clause, style, priority));
+    }
     if let Some(pending) = state.pending_status() {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(pending, theme.warning()));
+        parts.push(Part::new(pending, theme.warning(), Priority::Vital));
     }
     let problems = [&state.store_problem, &state.notice, &state.config_problem];
     for problem in problems.into_iter().flatten() {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(problem.clone(), theme.error()));
+        parts.push(Part::new(problem.clone(), theme.error(), Priority::Vital));
     }
-    let text = Line::from(spans);
-    frame.render_widget(Paragraph::new(text), area);
+    let line = status::fit(parts, usize::from(area.width));
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
-    if state.form.is_some() {
+    if state.modes.form().is_some() {
         // The form shows its own keys; the list's would mislead.
         return;
     }
@@ -234,15 +238,12 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
         render_filter_line(state, line, frame, area);
         return;
     }
+    let mode = state.modes.screen_key_mode();
     let mut hints: Vec<(String, &str)> = Vec::new();
-    if state.compare.is_some() {
-        hints.extend(COMPARE_HINTS.iter().map(|(k, w)| ((*k).to_owned(), *w)));
-    } else {
-        if state.finder.query().is_some() && !state.detail_open {
-            hints.push(("Esc".to_owned(), "clear filter"));
-        }
-        hints.extend(state.keymap.hints(state.detail_open));
+    if state.finder.query().is_some() && mode == KeyMode::List {
+        hints.push((state.keymap.label(Action::Close).to_owned(), "clear filter"));
     }
+    hints.extend(state.keymap.hints(mode));
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.
     let width = |hints: &[(String, &str)]| -> usize {
@@ -251,10 +252,11 @@ fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
             .map(|(k, w)| k.width() + w.width() + 3)
             .sum::<usize>()
     };
+    let help = state.keymap.label(Action::Help);
     while width(&hints) > usize::from(area.width) + 2 && hints.len() > 1 {
         let drop = hints
             .iter()
-            .rposition(|(k, _)| k != "?")
+            .rposition(|(k, _)| k != help)
             .unwrap_or(hints.len() - 1);
         hints.remove(drop);
     }

@@ -351,6 +351,13 @@ impl<'f, 'c> Body<'f, 'c> {
         } else if focused {
             spans.push(Span::raw(columns(&value, scroll, width)));
             if let Some(ghost) = ghost {
+                // Without colour, dim text looks typed: brackets say it is
+                // only offered (`Gr[owth]`).
+                let ghost = if self.theme.color {
+                    ghost
+                } else {
+                    format!("[{ghost}]")
+                };
                 let text = truncate(&ghost, room.saturating_sub(cursor)).into_owned();
                 spans.push(Span::styled(text, self.theme.dim()));
             }
@@ -590,12 +597,15 @@ fn hints(form: &Form, ctx: &FormContext) -> Vec<(&'static str, &'static str)> {
         Focus::More => vec![("Enter", "expand"), ("Ctrl-S", submit)],
         Focus::AddField => vec![("Enter", "add field"), ("Ctrl-S", submit)],
         Focus::CustomField(_) => vec![("Enter", submit), ("Ctrl-D", "remove")],
-        Focus::Plan if !form.plan_completions(ctx).is_empty() => {
-            vec![("→", "complete"), ("Enter", submit)]
+        Focus::Plan if form.completes_plan(ctx) => {
+            vec![("Tab", "completes"), ("Enter", submit)]
         }
         _ => vec![("Enter", submit)],
     };
-    hints.extend([("Tab", "next"), ("Esc", "cancel")]);
+    if !form.completes_plan(ctx) {
+        hints.push(("Tab", "next"));
+    }
+    hints.push(("Esc", "cancel"));
     hints
 }
 

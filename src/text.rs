@@ -216,7 +216,7 @@ fn is_emoji(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::test_rng::Rng;
+    use crate::test_rng::Rng;
 
     fn assert_sanitized(input: &str, expected: &str) {
         assert_eq!(sanitize(input), expected, "sanitising {input:?}");

@@ -1,0 +1,222 @@
+//! Which screen the app shows, and where `Esc` goes back to: a stack of
+//! modes over the list. The list is the bottom and is always there; each
+//! view opened from another is pushed on it (details over compare, compare
+//! over details, the form over either), and overlays (help, a question)
+//! go on top of whatever screen is showing. Closing a view pops it, so
+//! every view returns to the one it was opened from, and combinations that
+//! cannot be shown (a form and a compare view at once) cannot be held.
+//!
+//! Owns the modes and their own state; what the whole app shares
+//! (customers, team, outbox bookkeeping) stays in `State`.
+
+use super::keymap::KeyMode;
+use super::state::FormSession;
+use super::triage::Compare;
+
+/// One view or overlay on the stack.
+#[derive(Debug)]
+pub enum Mode {
+    /// The selected customer's details and history (beside the list on
+    /// wide screens).
+    Detail,
+    /// Records sharing a domain, side by side.
+    Compare(Compare),
+    /// The create or edit form (boxed: it is far larger than the others).
+    Form(Box<FormSession>),
+    /// Every key, over the screen; scrolled by `scroll` lines.
+    Help { scroll: u16 },
+    /// `Archive #1052 …? (y/N)` about the customer `id`.
+    ConfirmArchive { id: String },
+    /// Quit with changes unsent? (y/N)
+    ConfirmQuit,
+}
+
+impl Mode {
+    /// Whether this is drawn over a screen rather than being one.
+    fn is_overlay(&self) -> bool {
+        matches!(
+            self,
+            Mode::Help { .. } | Mode::ConfirmArchive { .. } | Mode::ConfirmQuit
+        )
+    }
+}
+
+/// The modes over the list, bottom first. Empty: the list alone.
+#[derive(Debug, Default)]
+pub struct Modes(Vec<Mode>);
+
+impl Modes {
+    /// The mode that takes the keys: the top of the stack, if any.
+    pub fn top(&self) -> Option<&Mode> {
+        self.0.last()
+    }
+
+    pub fn top_mut(&mut self) -> Option<&mut Mode> {
+        self.0.last_mut()
+    }
+
+    pub fn push(&mut self, mode: Mode) {
+        self.0.push(mode);
+    }
+
+    /// Closes the top mode, back to the one below.
+    pub fn pop(&mut self) -> Option<Mode> {
+        self.0.pop()
+    }
+
+    /// The screen showing: the topmost mode that is not an overlay (`None`
+    /// for the list).
+    pub fn screen(&self) -> Option<&Mode> {
+        self.0.iter().rev().find(|m| !m.is_overlay())
+    }
+
+    pub fn detail_open(&self) -> bool {
+        matches!(self.screen(), Some(Mode::Detail))
+    }
+
+    /// The compare view, when it is the screen showing.
+    pub fn compare(&self) -> Option<&Compare> {
+        match self.screen() {
+            Some(Mode::Compare(compare)) => Some(compare),
+            _ => None,
+        }
+    }
+
+    pub fn compare_mut(&mut self) -> Option<&mut Compare> {
+        match self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+            Some(Mode::Compare(compare)) => Some(compare),
+            _ => None,
+        }
+    }
+
+    /// Every compare view on the stack, shown or below another view.
+    pub fn compares_mut(&mut self) -> impl Iterator<Item = &mut Compare> {
+        self.0.iter_mut().filter_map(|m| match m {
+            Mode::Compare(compare) => Some(compare),
+            _ => None,
+        })
+    }
+
+    /// Removes every compare view (its group is gone), with the details
+    /// opened from them.
+    pub fn close_compare_views(&mut self, which: impl Fn(&Compare) -> bool) {
+        if let Some(at) = self
+            .0
+            .iter()
+            .position(|m| matches!(m, Mode::Compare(c) if which(c)))
+        {
+            self.0.truncate(at);
+        }
+    }
+
+    /// The open form, when it is the screen showing.
+    pub fn form(&self) -> Option<&FormSession> {
+        match self.screen() {
+            Some(Mode::Form(session)) => Some(session),
+            _ => None,
+        }
+    }
+
+    pub fn form_mut(&mut self) -> Option<&mut FormSession> {
+        match self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+            Some(Mode::Form(session)) => Some(session),
+            _ => None,
+        }
+    }
+
+    /// Closes the form showing and hands it back.
+    pub fn take_form(&mut self) -> Option<FormSession> {
+        let at = self.0.iter().rposition(|m| !m.is_overlay())?;
+        if !matches!(self.0[at], Mode::Form(_)) {
+            return None;
+        }
+        match self.0.remove(at) {
+            Mode::Form(session) => Some(*session),
+            _ => None,
+        }
+    }
+
+    /// How far help is scrolled, while it is open.
+    pub fn help_scroll(&self) -> Option<u16> {
+        match self.top() {
+            Some(Mode::Help { scroll }) => Some(*scroll),
+            _ => None,
+        }
+    }
+
+    pub fn help_open(&self) -> bool {
+        self.help_scroll().is_some()
+    }
+
+    /// The customer `a` asks about, while the question is open.
+    pub fn confirm_archive(&self) -> Option<&str> {
+        match self.top() {
+            Some(Mode::ConfirmArchive { id }) => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn confirm_quit(&self) -> bool {
+        matches!(self.top(), Some(Mode::ConfirmQuit))
+    }
+
+    /// Which rows of the keymap apply now (the form and the filter line
+    /// edit text and keep their own keys).
+    pub fn key_mode(&self) -> KeyMode {
+        match self.top() {
+            Some(Mode::Help { .. }) => KeyMode::Help,
+            Some(Mode::ConfirmArchive { .. } | Mode::ConfirmQuit) => KeyMode::Confirm,
+            _ => self.screen_key_mode(),
+        }
+    }
+
+    /// The keys of the screen showing, under any overlay: what help lists.
+    pub fn screen_key_mode(&self) -> KeyMode {
+        match self.screen() {
+            Some(Mode::Detail) => KeyMode::Detail,
+            Some(Mode::Compare(_)) => KeyMode::Compare,
+            _ => KeyMode::List,
+        }
+    }
+
+    /// Shows the details, over whatever screen shows now, unless they are
+    /// the screen already.
+    pub fn open_detail(&mut self) {
+        if !self.detail_open() {
+            self.0.push(Mode::Detail);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_view_returns_to_the_one_it_was_opened_from() {
+        let mut modes = Modes::default();
+        modes.push(Mode::Compare(Compare {
+            key: "acme.com".into(),
+            focus: 0,
+            scroll: 0,
+        }));
+        modes.open_detail();
+        assert!(modes.detail_open() && modes.compare().is_none());
+        modes.push(Mode::Help { scroll: 0 });
+        assert!(modes.detail_open(), "help is drawn over the details");
+        modes.pop();
+        modes.pop();
+        assert!(modes.compare().is_some(), "back to compare");
+        modes.pop();
+        assert!(modes.screen().is_none(), "back to the list");
+    }
+
+    #[test]
+    fn details_are_not_opened_twice() {
+        let mut modes = Modes::default();
+        modes.open_detail();
+        modes.open_detail();
+        modes.pop();
+        assert!(modes.screen().is_none());
+    }
+}
