@@ -14,6 +14,7 @@ pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod mode;
+pub mod runner;
 pub mod state;
 mod terminal;
 pub mod theme;
@@ -26,5 +27,6 @@ mod tests;
 
 pub use app::{TuiConfig, TuiError, run};
 pub use message::{Command, Message};
+pub use runner::{Flow, Runner};
 pub use state::{DEFAULT_SHARE_URL_BASE, State};
 pub use update::update;
