@@ -8,6 +8,7 @@
 
 mod app;
 mod changes;
+mod filters;
 mod finder;
 pub mod form;
 pub mod format;
