@@ -1,33 +1,38 @@
-//! Triage as the app does it, without a terminal: the real `State` and
-//! `update`, keys pressed as a user would, the commands they return sent
-//! to the real sync engine, and its events fed back, against the reference
-//! server over sockets. The screen is rendered to a `TestBackend`.
+//! Triage as the app does it, without a terminal: the app's real event
+//! loop ([`Runner`]) over a `TestBackend`, keys pressed as a user would
+//! through a scripted input stream, the real sync engine, against the
+//! reference server over sockets. The screen is what the loop drew.
 
 mod common;
 
+use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{TestServer, client_for, fast_retry};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures_util::Stream;
 use pivotal_tui::server::{DEMO_CUSTOMERS, Seed};
 use pivotal_tui::store::Store;
-use pivotal_tui::sync::{self, SyncConfig, SyncEvent, SyncHandle};
+use pivotal_tui::sync::{self, SyncConfig};
 use pivotal_tui::tui::theme::Theme;
-use pivotal_tui::tui::{Command, Message, State, update, view};
+use pivotal_tui::tui::{Flow, Runner, State};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 use time::OffsetDateTime;
-use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// The app's state wired to a real engine.
+/// Terminal events as the test types them.
+type Input = Box<dyn Stream<Item = io::Result<Event>> + Unpin + Send>;
+
+/// The app's loop, wired to a real engine, with a keyboard the test types
+/// on.
 struct App {
-    state: State,
-    engine: SyncHandle,
-    events: UnboundedReceiver<SyncEvent>,
+    runner: Runner<TestBackend, Input>,
+    keyboard: mpsc::UnboundedSender<io::Result<Event>>,
     _store: TempDir,
 }
 
@@ -46,94 +51,104 @@ impl App {
         let client = client_for(&server.url()).with_retry(fast_retry(2));
         let engine = sync::spawn(client, store, config, tx);
         let state = State::new(Theme::colored(), OffsetDateTime::now_utc(), (width, height));
+        let terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+        let (keyboard, mut keys) = mpsc::unbounded_channel();
+        let input: Input = Box::new(futures_util::stream::poll_fn(move |cx| keys.poll_recv(cx)));
+        let runner = Runner::new(terminal, input, state, engine, events).on_copy(|_| {});
         let mut app = App {
-            state,
-            engine,
-            events,
+            runner,
+            keyboard,
             _store: dir,
         };
-        app.until("the first sync", |s| s.sync.last_synced.is_some())
+        app.until("the first sync", |s, _| s.sync.last_synced.is_some())
             .await;
         app
     }
 
-    /// Handles a message and sends the engine what it asks for.
-    fn handle(&mut self, message: Message) {
-        for command in update(&mut self.state, message) {
-            if let Command::Sync(command) = command {
-                self.engine.send(command);
-            }
+    fn state(&self) -> &State {
+        &self.runner.state
+    }
+
+    /// Types `code` and lets the loop take it.
+    async fn key(&mut self, code: KeyCode) {
+        let key = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
+        self.keyboard.send(Ok(key)).expect("the loop listens");
+        self.step().await;
+    }
+
+    async fn press(&mut self, c: char) {
+        self.key(KeyCode::Char(c)).await;
+    }
+
+    async fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.press(c).await;
         }
     }
 
-    fn press(&mut self, c: char) {
-        self.handle(Message::Key(KeyEvent::new(
-            KeyCode::Char(c),
-            KeyModifiers::NONE,
-        )));
+    async fn step(&mut self) {
+        let flow = tokio::time::timeout(WAIT, self.runner.step())
+            .await
+            .expect("the loop answers")
+            .expect("the loop runs");
+        assert_eq!(flow, Flow::Continue, "the app quit");
     }
 
-    fn type_text(&mut self, text: &str) {
-        text.chars().for_each(|c| self.press(c));
-    }
-
-    fn key(&mut self, code: KeyCode) {
-        self.handle(Message::Key(KeyEvent::new(code, KeyModifiers::NONE)));
-    }
-
-    /// Feeds engine events to the app until `done` holds.
-    async fn until(&mut self, what: &str, done: impl Fn(&State) -> bool) {
+    /// Runs the loop until `done` holds for the state and the screen it
+    /// drew.
+    async fn until(&mut self, what: &str, done: impl Fn(&State, &str) -> bool) {
         let deadline = Instant::now() + WAIT;
-        while !done(&self.state) {
+        loop {
+            self.runner.draw().expect("draws");
+            if done(self.state(), &self.screen()) {
+                return;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.events.recv()).await {
-                Ok(Some(event)) => self.handle(Message::Sync(event)),
-                Ok(None) => panic!("the engine stopped while waiting for {what}"),
+            match tokio::time::timeout(left, self.runner.step()).await {
+                Ok(Ok(Flow::Continue)) => {}
+                Ok(other) => panic!("the loop ended ({other:?}) while waiting for {what}"),
                 Err(_) => panic!("timed out waiting for {what}; screen:\n{}", self.screen()),
             }
         }
     }
 
+    /// What the loop last drew, one line per row.
     fn screen(&self) -> String {
-        screen_of(&self.state)
+        self.runner.terminal.backend().to_string()
     }
 
     /// Selects a customer by typing `#<display_id>` Enter.
-    fn go_to(&mut self, display_id: u64) {
-        self.press('/');
-        self.type_text(&format!("#{display_id}"));
-        self.key(KeyCode::Enter);
-        let selected = self.state.selected_entry().map(|e| e.display_id);
+    async fn go_to(&mut self, display_id: u64) {
+        self.press('/').await;
+        self.type_text(&format!("#{display_id}")).await;
+        self.key(KeyCode::Enter).await;
+        let selected = self.state().selected_entry().map(|e| e.display_id);
         assert_eq!(selected, Some(display_id));
     }
 
     fn badge(&self, display_id: u64) -> Option<usize> {
         let entry = self
-            .state
+            .state()
             .customers
             .iter_ordered()
             .find(|e| e.display_id == display_id)?;
-        self.state.customers.badge(entry)
+        self.state().customers.badge(entry)
     }
 
     fn id_of(&self, display_id: u64) -> String {
-        self.state
+        self.state()
             .customers
             .iter_ordered()
             .find(|e| e.display_id == display_id)
             .map(|e| e.id.clone())
             .expect("a live customer")
     }
-}
 
-/// The screen as text, one line per row.
-fn screen_of(state: &State) -> String {
-    let backend = TestBackend::new(state.width, state.height);
-    let mut terminal = Terminal::new(backend).expect("test terminal");
-    terminal
-        .draw(|frame| view::render(state, frame))
-        .expect("draws");
-    terminal.backend().to_string()
+    /// The screen, drawn now.
+    fn drawn(&mut self) -> String {
+        self.runner.draw().expect("draws");
+        self.screen()
+    }
 }
 
 async fn demo_server() -> TestServer {
@@ -145,14 +160,13 @@ async fn compare_shows_a_triple_and_a_pair_with_their_histories_from_the_server(
     let server = demo_server().await;
     let mut app = App::start(&server, (120, 40)).await;
 
-    app.go_to(1003);
-    app.press('c');
-    app.until("the three histories", |s| {
-        let screen = screen_of(s);
+    app.go_to(1003).await;
+    app.press('c').await;
+    app.until("the three histories", |_, screen| {
         screen.contains("8 events") && screen.matches("2 events").count() == 2
     })
     .await;
-    let screen = app.screen();
+    let screen = app.drawn();
     for text in [
         "acme.com · 3 records share this domain",
         "#1003 Acme Co",
@@ -166,15 +180,14 @@ async fn compare_shows_a_triple_and_a_pair_with_their_histories_from_the_server(
         assert!(screen.contains(text), "{text}:\n{screen}");
     }
 
-    app.key(KeyCode::Esc);
-    app.go_to(1008);
-    app.press('c');
-    app.until("the pair's histories", |s| {
-        let screen = screen_of(s);
+    app.key(KeyCode::Esc).await;
+    app.go_to(1008).await;
+    app.press('c').await;
+    app.until("the pair's histories", |_, screen| {
         screen.contains("6 events") && screen.contains("1 event ")
     })
     .await;
-    let screen = app.screen();
+    let screen = app.drawn();
     for text in [
         "globex.io · 2 records share this domain",
         "https://globex.io/",
@@ -192,27 +205,27 @@ async fn archive_asks_n_keeps_it_y_archives_on_the_server_and_u_restores_it() {
     let mut app = App::start(&server, (80, 24)).await;
     let loser = app.id_of(1052);
 
-    app.go_to(1052);
-    app.press('a');
-    assert!(app.state.modes.confirm_archive().is_some());
-    app.press('n');
+    app.go_to(1052).await;
+    app.press('a').await;
+    assert!(app.state().modes.confirm_archive().is_some());
+    app.press('n').await;
     assert_eq!(app.badge(1003), Some(3), "n changes nothing");
     let on_server = api.get_customer(&loser).await.expect("get");
     assert!(!on_server.archived, "n sends nothing");
 
-    app.go_to(1052);
-    app.press('a');
-    app.press('y');
+    app.go_to(1052).await;
+    app.press('a').await;
+    app.press('y').await;
     assert_eq!(app.badge(1003), Some(2), "the badge drops at once");
-    app.until("the archive delivered", |s| s.outbox.is_empty())
+    app.until("the archive delivered", |s, _| s.outbox.is_empty())
         .await;
     let on_server = api.get_customer(&loser).await.expect("get");
     assert!(on_server.archived, "archived on the server");
-    assert!(app.screen().contains("Archived #1052 — u to undo"));
+    assert!(app.drawn().contains("Archived #1052 — u to undo"));
 
-    app.press('u');
+    app.press('u').await;
     assert_eq!(app.badge(1003), Some(3), "back at once");
-    app.until("the restore delivered", |s| s.outbox.is_empty())
+    app.until("the restore delivered", |s, _| s.outbox.is_empty())
         .await;
     let on_server = api.get_customer(&loser).await.expect("get");
     assert!(!on_server.archived, "live again on the server");
@@ -220,9 +233,11 @@ async fn archive_asks_n_keeps_it_y_archives_on_the_server_and_u_restores_it() {
     let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(&kinds[..2], ["restored", "archived"], "{kinds:?}");
 
-    app.press('r');
-    let before = app.state.sync.last_synced;
-    app.until("a sync after the restore", |s| s.sync.last_synced > before)
-        .await;
+    app.press('r').await;
+    let before = app.state().sync.last_synced;
+    app.until("a sync after the restore", |s, _| {
+        s.sync.last_synced > before
+    })
+    .await;
     assert_eq!(app.badge(1052), Some(3), "a fresh sync agrees");
 }

@@ -7,8 +7,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::form::{Form, FormContext, FormMode, FormOutcome};
 use super::message::Command;
+use super::mode::FormSession;
 use super::mode::Mode;
-use super::state::{FormSession, PendingChange, State, Submitted};
+use super::state::{PendingChange, State, Submitted};
 use super::{finder, triage};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
 use crate::domain::{Draft, Entry, sanitize};

@@ -13,65 +13,9 @@ use tui_input::backend::crossterm::EventHandler;
 
 use std::collections::HashMap;
 
+use super::filters::FilterLine;
 use super::state::State;
-use crate::domain::{
-    Criteria, CustomerSet, FilterState, Matches, Query, Rows, SearchIndex, Sort, sanitize,
-};
-
-/// What narrows and orders the list, besides the set's own sort.
-#[derive(Debug, Default)]
-pub struct Finder {
-    /// "My customers": only customers owned by the signed-in user.
-    pub mine: bool,
-    /// Only customers whose domain badge is 2 or more, grouped by domain.
-    pub duplicates_only: bool,
-    /// The text filter, while one is typed or kept.
-    pub line: Option<FilterLine>,
-    /// What the list shows, row by row.
-    pub rows: Rows,
-    /// The (set version, team version) the rows were computed from; `None`
-    /// forces a recompute.
-    rows_from: Option<(u64, u64)>,
-    /// The search index and the (set version, team version) it matches;
-    /// built when `/` is first pressed, then kept and brought up to date.
-    index: Option<(SearchIndex, (u64, u64))>,
-    /// The query the last refresh applied, to notice a new one.
-    applied: Query,
-}
-
-/// The filter line under the list.
-#[derive(Debug, Default)]
-pub struct FilterLine {
-    pub input: Input,
-    /// The cursor is in the line (typing goes to it).
-    pub editing: bool,
-    filter: FilterState,
-}
-
-impl FilterLine {
-    /// The query as typed, parsed.
-    pub fn query(&self) -> Query {
-        Query::parse(self.input.value())
-    }
-}
-
-impl Finder {
-    /// The text filter's query, when one is in force.
-    pub fn query(&self) -> Option<Query> {
-        let query = self.line.as_ref()?.query();
-        (query != Query::Empty).then_some(query)
-    }
-
-    /// Whether any filter narrows the list.
-    pub fn narrowed(&self) -> bool {
-        self.mine || self.duplicates_only || self.query().is_some()
-    }
-
-    /// Forces the rows to be recomputed at the next [`refresh`].
-    fn invalidate(&mut self) {
-        self.rows_from = None;
-    }
-}
+use crate::domain::{Criteria, CustomerSet, Matches, Query, Rows, SearchIndex, Sort, sanitize};
 
 /// `/`: opens the filter line (keeping a query already there), and makes
 /// the search index ready so that the first character typed is as quick

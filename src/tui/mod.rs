@@ -8,12 +8,14 @@
 
 mod app;
 mod changes;
+mod filters;
 mod finder;
 pub mod form;
 pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod mode;
+pub mod runner;
 pub mod state;
 mod terminal;
 pub mod theme;
@@ -26,5 +28,6 @@ mod tests;
 
 pub use app::{TuiConfig, TuiError, run};
 pub use message::{Command, Message};
+pub use runner::{Flow, Runner};
 pub use state::{DEFAULT_SHARE_URL_BASE, State};
 pub use update::update;

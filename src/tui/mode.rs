@@ -9,9 +9,28 @@
 //! Owns the modes and their own state; what the whole app shares
 //! (customers, team, outbox bookkeeping) stays in `State`.
 
+use super::form::Form;
 use super::keymap::KeyMode;
-use super::state::FormSession;
-use super::triage::Compare;
+
+/// The compare view: the live records sharing one duplicate key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compare {
+    /// The duplicate key the records share.
+    pub key: String,
+    /// The record `a` and `Enter` act on, as an index into the group.
+    pub focus: usize,
+    /// Lines scrolled off the top (stacked layout).
+    pub scroll: u16,
+}
+
+/// An open form and what it offers: the team and the plans in use, taken
+/// when it opened.
+#[derive(Debug)]
+pub struct FormSession {
+    pub form: Form,
+    pub team: Vec<(String, String)>,
+    pub plans: Vec<String>,
+}
 
 /// One view or overlay on the stack.
 #[derive(Debug)]

@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::finder::Finder;
+use super::filters::Finder;
 use super::form::{Form, FormMode};
 use super::format;
 use super::keymap::Keymap;
 use super::mode::Modes;
 use super::theme::Theme;
-use super::triage::Archived;
 use crate::api::IdempotencyKey;
 use crate::domain::{CustomerSet, Draft, Entry};
 use crate::settings::ViewSettings;
@@ -102,13 +101,15 @@ pub struct State {
     dirty: bool,
 }
 
-/// An open form and what it offers: the team and the plans in use, taken
-/// when it opened.
-#[derive(Debug)]
-pub struct FormSession {
-    pub form: Form,
-    pub team: Vec<(String, String)>,
-    pub plans: Vec<String>,
+/// An archive made in this session, newest last: what `u` undoes.
+#[derive(Debug, Clone)]
+pub struct Archived {
+    /// The customer as it was, to put back on undo or refusal.
+    pub entry: Entry,
+    /// The outbox item that carries the archive.
+    pub key: IdempotencyKey,
+    /// The server has confirmed it.
+    pub delivered: bool,
 }
 
 /// A change in the outbox, as the status line tells it.

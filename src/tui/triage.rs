@@ -12,34 +12,12 @@ use super::finder;
 use super::format;
 use super::keymap::{Action, KeyMode};
 use super::message::Command;
-use super::mode::Mode;
-use super::state::{History, PendingChange, State};
+use super::mode::{Compare, Mode};
+use super::state::{Archived, History, PendingChange, State};
 use crate::api::{Customer, IdempotencyKey};
 use crate::domain::Entry;
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::SyncCommand;
-
-/// The compare view: the live records sharing one duplicate key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Compare {
-    /// The duplicate key the records share.
-    pub key: String,
-    /// The record `a` and `Enter` act on, as an index into the group.
-    pub focus: usize,
-    /// Lines scrolled off the top (stacked layout).
-    pub scroll: u16,
-}
-
-/// An archive made in this session, newest last: what `u` undoes.
-#[derive(Debug, Clone)]
-pub struct Archived {
-    /// The customer as it was, to put back on undo or refusal.
-    pub entry: Entry,
-    /// The outbox item that carries the archive.
-    pub key: IdempotencyKey,
-    /// The server has confirmed it.
-    pub delivered: bool,
-}
 
 /// `a`: asks before archiving the customer in focus (the compare view's,
 /// else the selected one). Also fetches its history, which the question

@@ -11,8 +11,9 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 use unicode_width::UnicodeWidthStr;
 
 use super::super::format;
+use super::super::mode::Compare;
 use super::super::state::{History, SIDE_PANE_MIN_WIDTH, State};
-use super::super::triage::{self, Compare};
+use super::super::triage;
 use crate::domain::Entry;
 
 /// Labels get the room of the longest, within these bounds.

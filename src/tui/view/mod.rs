@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
-use super::finder::FilterLine;
+use super::filters::FilterLine;
 use super::form::FormContext;
 use super::format;
 use super::keymap::{Action, KeyMode};
