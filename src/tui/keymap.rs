@@ -46,6 +46,14 @@ pub enum Action {
     Previous,
     /// Yes, to a question.
     Yes,
+    /// Keep the filter typed and give the list the keys back.
+    KeepFilter,
+    /// Clear the filter being typed (Ctrl-c there: a reflex never quits).
+    ClearFilter,
+    /// The next match, while typing a filter.
+    NextMatch,
+    /// The previous match, while typing a filter.
+    PreviousMatch,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -58,6 +66,8 @@ pub enum KeyMode {
     Help,
     /// A yes/no question in the status line.
     Confirm,
+    /// Typing in the filter line: only keys that cannot be typed.
+    FilterLine,
 }
 
 /// A binding's place in one mode: the hint it shows in that mode's bar (if
@@ -107,7 +117,7 @@ const fn hinted_meaning(
     }
 }
 
-use KeyMode::{Compare as C, Confirm as Q, Detail as D, Help as H, List as L};
+use KeyMode::{Compare as C, Confirm as Q, Detail as D, FilterLine as F, Help as H, List as L};
 
 /// A key press a binding matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,6 +390,34 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[at(C)],
     },
     Binding {
+        action: Action::KeepFilter,
+        keys: &[plain(KeyCode::Enter)],
+        label: "Enter",
+        description: "keep the filter (#N: show that customer)",
+        modes: &[at(F)],
+    },
+    Binding {
+        action: Action::ClearFilter,
+        keys: &[plain(KeyCode::Esc), ctrl('c')],
+        label: "Esc / Ctrl-c",
+        description: "clear the filter",
+        modes: &[at(F)],
+    },
+    Binding {
+        action: Action::NextMatch,
+        keys: &[plain(KeyCode::Down), ctrl('n')],
+        label: "↓ / Ctrl-n",
+        description: "next match",
+        modes: &[at(F)],
+    },
+    Binding {
+        action: Action::PreviousMatch,
+        keys: &[plain(KeyCode::Up), ctrl('p')],
+        label: "↑ / Ctrl-p",
+        description: "previous match",
+        modes: &[at(F)],
+    },
+    Binding {
         action: Action::Yes,
         keys: &[ch('y')],
         label: "y",
@@ -431,6 +469,10 @@ impl Action {
             Action::Next => "next",
             Action::Previous => "previous",
             Action::Yes => "yes",
+            Action::KeepFilter => "keep_filter",
+            Action::ClearFilter => "clear_filter",
+            Action::NextMatch => "next_match",
+            Action::PreviousMatch => "previous_match",
         }
     }
 
@@ -799,6 +841,14 @@ mod tests {
                 "{mode:?}"
             );
         }
+        // The filter line's keys are rows too: rebinding them works there.
+        let typed = BTreeMap::from([("clear_filter".to_owned(), "ctrl-g".to_owned())]);
+        let keymap_g = Keymap::with_overrides(&typed).unwrap();
+        let ctrl_g = KeyEvent::new(KeyCode::Char('g'), KeyModifiers::CONTROL);
+        assert_eq!(
+            keymap_g.action_for(KeyMode::FilterLine, &ctrl_g),
+            Some(Action::ClearFilter)
+        );
         // A key free in the list but taken in compare is refused.
         let taken = BTreeMap::from([("archive".to_owned(), "l".to_owned())]);
         assert_eq!(

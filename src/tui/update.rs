@@ -221,7 +221,13 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Quit | Action::Exit => return quit_or_ask(state),
         // Keys of other modes.
-        Action::Next | Action::Previous | Action::Yes => return Vec::new(),
+        Action::Next
+        | Action::Previous
+        | Action::Yes
+        | Action::KeepFilter
+        | Action::ClearFilter
+        | Action::NextMatch
+        | Action::PreviousMatch => return Vec::new(),
     }
     follow_selection(state)
 }
