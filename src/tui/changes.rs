@@ -80,6 +80,7 @@ pub fn on_form_input(
             team: &session.team,
             me: state.me.as_deref(),
             plans: &session.plans,
+            keymap: &state.keymap,
         };
         input(&mut session.form, &ctx)
     };

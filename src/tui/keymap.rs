@@ -54,6 +54,16 @@ pub enum Action {
     NextMatch,
     /// The previous match, while typing a filter.
     PreviousMatch,
+    /// Create or save what the form holds.
+    Submit,
+    /// Open the customer that already has the domain typed.
+    OpenDuplicate,
+    /// The form's next field.
+    NextField,
+    /// The form's previous field.
+    PreviousField,
+    /// Remove the custom-field row in focus.
+    RemoveRow,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -68,6 +78,8 @@ pub enum KeyMode {
     Confirm,
     /// Typing in the filter line: only keys that cannot be typed.
     FilterLine,
+    /// The create/edit form (keys that edit text stay the inputs' own).
+    Form,
 }
 
 /// A binding's place in one mode: the hint it shows in that mode's bar (if
@@ -117,7 +129,9 @@ const fn hinted_meaning(
     }
 }
 
-use KeyMode::{Compare as C, Confirm as Q, Detail as D, FilterLine as F, Help as H, List as L};
+use KeyMode::{
+    Compare as C, Confirm as Q, Detail as D, FilterLine as F, Form as E, Help as H, List as L,
+};
 
 /// A key press a binding matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,6 +264,7 @@ pub const BINDINGS: &[Binding] = &[
             hinted(D, "Esc", "close"),
             hinted_meaning(C, "Esc", "back", "back to where compare was opened"),
             at(H),
+            meaning(E, "cancel (asks first when something was typed)"),
         ],
     },
     Binding {
@@ -373,7 +388,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ctrl('c')],
         label: "Ctrl-c",
         description: "quit from anywhere (asks first while changes are unsent)",
-        modes: &[at(L), at(D), at(C), at(H)],
+        modes: &[
+            at(L),
+            at(D),
+            at(C),
+            at(H),
+            meaning(E, "as Esc: a reflex never throws away typing"),
+        ],
     },
     Binding {
         action: Action::Next,
@@ -388,6 +409,41 @@ pub const BINDINGS: &[Binding] = &[
         label: "← / h / S-Tab",
         description: "the previous record",
         modes: &[at(C)],
+    },
+    Binding {
+        action: Action::Submit,
+        keys: &[ctrl('s')],
+        label: "Ctrl-s",
+        description: "create or save",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::OpenDuplicate,
+        keys: &[ctrl('o')],
+        label: "Ctrl-o",
+        description: "open the customer that already has this domain",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::NextField,
+        keys: &[plain(KeyCode::Tab), plain(KeyCode::Down)],
+        label: "Tab / ↓",
+        description: "next field (Tab first takes a plan completion)",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::PreviousField,
+        keys: &[plain(KeyCode::BackTab), plain(KeyCode::Up)],
+        label: "S-Tab / ↑",
+        description: "previous field",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::RemoveRow,
+        keys: &[ctrl('d')],
+        label: "Ctrl-d",
+        description: "remove this custom field",
+        modes: &[at(E)],
     },
     Binding {
         action: Action::KeepFilter,
@@ -419,7 +475,7 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         action: Action::Yes,
-        keys: &[ch('y')],
+        keys: &[ch('y'), ch('Y')],
         label: "y",
         description: "yes (any other key: no)",
         modes: &[at(Q)],
@@ -473,6 +529,11 @@ impl Action {
             Action::ClearFilter => "clear_filter",
             Action::NextMatch => "next_match",
             Action::PreviousMatch => "previous_match",
+            Action::Submit => "submit",
+            Action::OpenDuplicate => "open_duplicate",
+            Action::NextField => "next_field",
+            Action::PreviousField => "previous_field",
+            Action::RemoveRow => "remove_row",
         }
     }
 
@@ -682,6 +743,15 @@ impl Keymap {
             .zip(&self.bound)
             .filter(move |(row, _)| row.in_mode(mode).is_some())
             .map(move |(row, bound)| (bound.label.as_str(), row.says(mode)))
+    }
+
+    /// How a hint writes the keys of `action`: `short` for the table's own
+    /// keys, the user's key when `[keys]` rebound it.
+    pub fn hint_key(&self, action: Action, short: &str) -> String {
+        match self.bound.iter().find(|b| b.action == action) {
+            Some(bound) if bound.overridden => bound.label.clone(),
+            _ => short.to_owned(),
+        }
     }
 
     /// How the keys of `action` are written (`y`, or the user's key).
