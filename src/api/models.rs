@@ -181,6 +181,49 @@ impl CustomerPatch {
     pub fn is_empty(&self) -> bool {
         self == &CustomerPatch::default()
     }
+
+    /// What the contract's `PATCH` does to `customer`: each field present
+    /// replaces (or, as `null`, clears) the customer's. Returns the fields
+    /// that really changed, as history names them (`plan`, `custom
+    /// fields`). The one rule for the server and for the app's optimistic
+    /// row.
+    pub fn apply_to(&self, customer: &mut Customer) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        if let Some(name) = &self.name
+            && *name != customer.name
+        {
+            customer.name = name.clone();
+            changed.push("name");
+        }
+        for (label, field, value) in [
+            ("domain", &mut customer.domain, &self.domain),
+            ("owner", &mut customer.owner_id, &self.owner_id),
+            ("plan", &mut customer.plan, &self.plan),
+        ] {
+            let new = match value {
+                Patch::Keep => continue,
+                Patch::Clear => None,
+                Patch::Set(v) => Some(v.clone()),
+            };
+            if *field != new {
+                *field = new;
+                changed.push(label);
+            }
+        }
+        if let Some(tags) = &self.tags
+            && *tags != customer.tags
+        {
+            customer.tags = tags.clone();
+            changed.push("tags");
+        }
+        if let Some(fields) = &self.custom_fields
+            && *fields != customer.custom_fields
+        {
+            customer.custom_fields = fields.clone();
+            changed.push("custom fields");
+        }
+        changed
+    }
 }
 
 /// A member of the team.

@@ -19,7 +19,7 @@ pub mod order;
 pub mod view;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 /// Sanitising lives in its own module ([`crate::text`]) so that the API
 /// client can use it without depending on the domain.

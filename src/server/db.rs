@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::ids::{customer_id, from_micros, now_micros, to_micros};
 use super::team;
-use crate::api::{Customer, CustomerPatch, HistoryEvent, NewCustomer, Patch, Source};
+use crate::api::{Customer, CustomerPatch, HistoryEvent, NewCustomer, Source};
 
 /// Idempotency keys are kept at least this long (the contract says 24 h).
 const IDEMPOTENCY_RETENTION_MICROS: i64 = 48 * 3600 * 1_000_000;
@@ -260,7 +260,7 @@ impl Db {
         let Some(mut customer) = get(&tx, id)? else {
             return Ok(None);
         };
-        let changed = apply_patch(&mut customer, patch);
+        let changed = patch.apply_to(&mut customer);
         if changed.is_empty() {
             return Ok(Some(customer));
         }
@@ -450,45 +450,6 @@ fn read_customer(r: &Row<'_>) -> rusqlite::Result<Customer> {
         created_at: from_micros(r.get(10)?),
         updated_at: from_micros(r.get(11)?),
     })
-}
-
-/// Applies `patch` and names the fields that really changed.
-fn apply_patch(c: &mut Customer, patch: &CustomerPatch) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    if let Some(name) = &patch.name
-        && *name != c.name
-    {
-        c.name = name.clone();
-        changed.push("name");
-    }
-    for (label, field, value) in [
-        ("domain", &mut c.domain, &patch.domain),
-        ("owner", &mut c.owner_id, &patch.owner_id),
-        ("plan", &mut c.plan, &patch.plan),
-    ] {
-        let new = match value {
-            Patch::Keep => continue,
-            Patch::Clear => None,
-            Patch::Set(v) => Some(v.clone()),
-        };
-        if *field != new {
-            *field = new;
-            changed.push(label);
-        }
-    }
-    if let Some(tags) = &patch.tags
-        && *tags != c.tags
-    {
-        c.tags = tags.clone();
-        changed.push("tags");
-    }
-    if let Some(fields) = &patch.custom_fields
-        && *fields != c.custom_fields
-    {
-        c.custom_fields = fields.clone();
-        changed.push("custom fields");
-    }
-    changed
 }
 
 /// Reads a non-negative integer column (SQLite integers are signed).

@@ -61,45 +61,18 @@ impl Engine {
 
     pub(super) async fn run(self, mut inbox: mpsc::UnboundedReceiver<SyncCommand>) {
         self.send_cache().await;
-        let mut generation = 0;
-        let mut failures = 0u32;
-        let mut next_run = Instant::now();
-        // The next run ignores the high-water mark; `running_full`: the
-        // run in progress does (a failed one is tried again as full).
-        let mut full_next = false;
-        let mut running_full = false;
-        let mut running: JoinSet<Result<(), RunError>> = JoinSet::new();
+        let mut runs = Runs::default();
         let mut histories: JoinSet<()> = JoinSet::new();
         let mut delivery = Delivery::default();
         delivery.wake();
         loop {
             tokio::select! {
-                command = inbox.recv() => match command {
-                    None => break,
-                    Some(SyncCommand::Refresh) => {
-                        if running.is_empty() {
-                            next_run = Instant::now();
-                        }
-                        delivery.wake();
+                command = inbox.recv() => {
+                    let Some(command) = command else { break };
+                    if !self.on_command(command, &mut runs, &mut delivery, &mut histories).await {
+                        break;
                     }
-                    Some(SyncCommand::FullRefresh) => {
-                        full_next = true;
-                        if running.is_empty() {
-                            next_run = Instant::now();
-                        }
-                    }
-                    Some(SyncCommand::LoadHistory(id)) => {
-                        histories.spawn(self.clone().load_history(id));
-                    }
-                    Some(SyncCommand::Submit { key, op }) => {
-                        // Here, not in a task: items enter the outbox in
-                        // the order they were submitted.
-                        if let Err(Stopped) = self.courier.submit(key, op).await {
-                            break;
-                        }
-                        delivery.wake();
-                    }
-                },
+                }
                 _ = sleep_until(delivery.due_at()), if delivery.is_due() => {
                     delivery.start(self.courier.clone());
                 }
@@ -108,56 +81,52 @@ impl Engine {
                         break;
                     }
                 }
-                _ = sleep_until(next_run), if running.is_empty() => {
-                    generation += 1;
-                    running_full = std::mem::take(&mut full_next);
-                    running.spawn(self.clone().sync_once(generation, running_full));
-                }
+                _ = sleep_until(runs.next), if runs.running.is_empty() => runs.start(&self),
                 Some(_) = histories.join_next() => {}
-                Some(outcome) = running.join_next() => {
-                    let result = outcome.unwrap_or_else(|err| {
-                        if err.is_panic() {
-                            tracing::error!("a sync run panicked");
-                            Err(RunError::Api(ApiError::Config { reason: "internal error in the sync task".into() }))
-                        } else {
-                            Err(RunError::Stopped)
-                        }
-                    });
-                    next_run = match result {
-                        Ok(()) => {
-                            failures = 0;
-                            // The server answers again: no need to wait out
-                            // a delivery's back-off. The delivery also
-                            // reports the queue, which another process may
-                            // have changed since.
-                            delivery.wake();
-                            if full_next {
-                                Instant::now()
-                            } else {
-                                after(self.config.refresh_every)
-                            }
-                        }
-                        Err(RunError::Stopped) => break,
-                        Err(RunError::Api(err)) => {
-                            full_next |= running_full;
-                            let retry_in = self.config.backoff(failures);
-                            failures = failures.saturating_add(1);
-                            self.emit(SyncEvent::Failed {
-                                generation,
-                                reason: short_reason(&err),
-                                retry_in,
-                            });
-                            after(retry_in)
-                        }
-                    };
+                Some(outcome) = runs.running.join_next() => {
+                    if !runs.finished(outcome, &self, &mut delivery) {
+                        break;
+                    }
                 }
             }
         }
-        running.shutdown().await;
+        runs.running.shutdown().await;
         histories.shutdown().await;
         delivery.shutdown().await;
         self.courier.release_claims().await;
         self.store.close().await;
+    }
+
+    /// Handles one command from the UI; `false` when the engine stops.
+    async fn on_command(
+        &self,
+        command: SyncCommand,
+        runs: &mut Runs,
+        delivery: &mut Delivery,
+        histories: &mut JoinSet<()>,
+    ) -> bool {
+        match command {
+            SyncCommand::Refresh => {
+                runs.soon();
+                delivery.wake();
+            }
+            SyncCommand::FullRefresh => {
+                runs.full_next = true;
+                runs.soon();
+            }
+            SyncCommand::LoadHistory(id) => {
+                histories.spawn(self.clone().load_history(id));
+            }
+            SyncCommand::Submit { key, op } => {
+                // Here, not in a task: items enter the outbox in the order
+                // they were submitted.
+                if let Err(Stopped) = self.courier.submit(key, op).await {
+                    return false;
+                }
+                delivery.wake();
+            }
+        }
+        true
     }
 
     fn emit(&self, event: SyncEvent) {
@@ -317,5 +286,96 @@ impl Engine {
                 reason: short_reason(&err),
             }),
         }
+    }
+}
+
+/// The engine loop's view of sync runs: at most one running, when the next
+/// starts, and how the last ones went.
+struct Runs {
+    running: JoinSet<Result<(), RunError>>,
+    /// When the next run starts (while none runs).
+    next: Instant,
+    generation: u64,
+    /// Runs in a row that failed.
+    failures: u32,
+    /// The next run ignores the high-water mark.
+    full_next: bool,
+    /// The run in progress does (a failed one is tried again as full).
+    running_full: bool,
+}
+
+impl Default for Runs {
+    fn default() -> Self {
+        Runs {
+            running: JoinSet::new(),
+            next: Instant::now(),
+            generation: 0,
+            failures: 0,
+            full_next: false,
+            running_full: false,
+        }
+    }
+}
+
+impl Runs {
+    /// A run as soon as none is running (one running now is not doubled).
+    fn soon(&mut self) {
+        if self.running.is_empty() {
+            self.next = Instant::now();
+        }
+    }
+
+    fn start(&mut self, engine: &Engine) {
+        self.generation += 1;
+        self.running_full = std::mem::take(&mut self.full_next);
+        let run = engine.clone().sync_once(self.generation, self.running_full);
+        self.running.spawn(run);
+    }
+
+    /// Schedules the next run after one ended; `false` when the engine is
+    /// stopping.
+    fn finished(
+        &mut self,
+        outcome: Result<Result<(), RunError>, tokio::task::JoinError>,
+        engine: &Engine,
+        delivery: &mut Delivery,
+    ) -> bool {
+        let result = outcome.unwrap_or_else(|err| {
+            if err.is_panic() {
+                tracing::error!("a sync run panicked");
+                Err(RunError::Api(ApiError::Config {
+                    reason: "internal error in the sync task".into(),
+                }))
+            } else {
+                Err(RunError::Stopped)
+            }
+        });
+        self.next = match result {
+            Ok(()) => {
+                self.failures = 0;
+                // The server answers again: no need to wait out a
+                // delivery's back-off. The delivery also reports the queue,
+                // which another process may have changed since.
+                delivery.wake();
+                if self.full_next {
+                    Instant::now()
+                } else {
+                    after(engine.config.refresh_every)
+                }
+            }
+            Err(RunError::Stopped) => return false,
+            Err(RunError::Api(err)) => {
+                self.full_next |= self.running_full;
+                let retry_in = engine.config.backoff(self.failures);
+                self.failures = self.failures.saturating_add(1);
+                engine.emit(SyncEvent::Failed {
+                    generation: self.generation,
+                    reason: short_reason(&err),
+                    retry_in,
+                });
+                after(retry_in)
+            }
+        };
+        true
     }
 }

@@ -80,6 +80,7 @@ pub fn on_form_input(
             team: &session.team,
             me: state.me.as_deref(),
             plans: &session.plans,
+            keymap: &state.keymap,
         };
         input(&mut session.form, &ctx)
     };
@@ -240,7 +241,7 @@ fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPat
         return;
     };
     let mut customer = to_customer(entry);
-    apply_patch(&mut customer, patch);
+    patch.apply_to(&mut customer);
     state
         .customers
         .apply_entries(vec![Entry::from(customer).into_pending()]);
@@ -261,29 +262,6 @@ fn to_customer(entry: &Entry) -> Customer {
         archived: entry.archived,
         created_at: entry.created_at,
         updated_at: entry.updated_at,
-    }
-}
-
-fn apply_patch(customer: &mut Customer, patch: &CustomerPatch) {
-    if let Some(name) = &patch.name {
-        customer.name = name.clone();
-    }
-    for (field, value) in [
-        (&mut customer.domain, &patch.domain),
-        (&mut customer.owner_id, &patch.owner_id),
-        (&mut customer.plan, &patch.plan),
-    ] {
-        match value {
-            Patch::Keep => {}
-            Patch::Clear => *field = None,
-            Patch::Set(v) => *field = Some(v.clone()),
-        }
-    }
-    if let Some(tags) = &patch.tags {
-        customer.tags = tags.clone();
-    }
-    if let Some(fields) = &patch.custom_fields {
-        customer.custom_fields = fields.clone();
     }
 }
 

@@ -7,13 +7,14 @@
 //! team or a view option changed since the last time, and puts the
 //! selection back on the same customer wherever it moved.
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{Event, KeyEvent};
 use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use std::collections::HashMap;
 
 use super::filters::FilterLine;
+use super::keymap::{Action, KeyMode};
 use super::state::State;
 use crate::domain::{Criteria, CustomerSet, Matches, Query, Rows, SearchIndex, Sort, sanitize};
 
@@ -70,13 +71,9 @@ pub fn on_line_key(state: &mut State, key: KeyEvent) {
         return;
     }
     state.mark_dirty();
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    match key.code {
-        // Ctrl-C in the line is Esc, as in the form: a reflex clears, it
-        // does not quit.
-        KeyCode::Esc => clear_line(state),
-        KeyCode::Char('c') if ctrl => clear_line(state),
-        KeyCode::Enter => {
+    match state.keymap.action_for(KeyMode::FilterLine, &key) {
+        Some(Action::ClearFilter) => clear_line(state),
+        Some(Action::KeepFilter) => {
             if let Some(line) = state.finder.line.as_mut() {
                 line.editing = false;
             }
@@ -91,10 +88,8 @@ pub fn on_line_key(state: &mut State, key: KeyEvent) {
                 None => {}
             }
         }
-        KeyCode::Down => state.move_by(1),
-        KeyCode::Up => state.move_by(-1),
-        KeyCode::Char('n') if ctrl => state.move_by(1),
-        KeyCode::Char('p') if ctrl => state.move_by(-1),
+        Some(Action::NextMatch) => state.move_by(1),
+        Some(Action::PreviousMatch) => state.move_by(-1),
         _ => {
             let line = state.finder.line.as_mut().expect("checked above");
             if line.input.handle_event(&Event::Key(key)).is_some() {

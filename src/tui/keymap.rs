@@ -46,6 +46,24 @@ pub enum Action {
     Previous,
     /// Yes, to a question.
     Yes,
+    /// Keep the filter typed and give the list the keys back.
+    KeepFilter,
+    /// Clear the filter being typed (Ctrl-c there: a reflex never quits).
+    ClearFilter,
+    /// The next match, while typing a filter.
+    NextMatch,
+    /// The previous match, while typing a filter.
+    PreviousMatch,
+    /// Create or save what the form holds.
+    Submit,
+    /// Open the customer that already has the domain typed.
+    OpenDuplicate,
+    /// The form's next field.
+    NextField,
+    /// The form's previous field.
+    PreviousField,
+    /// Remove the custom-field row in focus.
+    RemoveRow,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -58,6 +76,10 @@ pub enum KeyMode {
     Help,
     /// A yes/no question in the status line.
     Confirm,
+    /// Typing in the filter line: only keys that cannot be typed.
+    FilterLine,
+    /// The create/edit form (keys that edit text stay the inputs' own).
+    Form,
 }
 
 /// A binding's place in one mode: the hint it shows in that mode's bar (if
@@ -107,7 +129,9 @@ const fn hinted_meaning(
     }
 }
 
-use KeyMode::{Compare as C, Confirm as Q, Detail as D, Help as H, List as L};
+use KeyMode::{
+    Compare as C, Confirm as Q, Detail as D, FilterLine as F, Form as E, Help as H, List as L,
+};
 
 /// A key press a binding matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,6 +264,7 @@ pub const BINDINGS: &[Binding] = &[
             hinted(D, "Esc", "close"),
             hinted_meaning(C, "Esc", "back", "back to where compare was opened"),
             at(H),
+            meaning(E, "cancel (asks first when something was typed)"),
         ],
     },
     Binding {
@@ -363,7 +388,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ctrl('c')],
         label: "Ctrl-c",
         description: "quit from anywhere (asks first while changes are unsent)",
-        modes: &[at(L), at(D), at(C), at(H)],
+        modes: &[
+            at(L),
+            at(D),
+            at(C),
+            at(H),
+            meaning(E, "as Esc: a reflex never throws away typing"),
+        ],
     },
     Binding {
         action: Action::Next,
@@ -380,8 +411,71 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[at(C)],
     },
     Binding {
+        action: Action::Submit,
+        keys: &[ctrl('s')],
+        label: "Ctrl-s",
+        description: "create or save",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::OpenDuplicate,
+        keys: &[ctrl('o')],
+        label: "Ctrl-o",
+        description: "open the customer that already has this domain",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::NextField,
+        keys: &[plain(KeyCode::Tab), plain(KeyCode::Down)],
+        label: "Tab / ↓",
+        description: "next field (Tab first takes a plan completion)",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::PreviousField,
+        keys: &[plain(KeyCode::BackTab), plain(KeyCode::Up)],
+        label: "S-Tab / ↑",
+        description: "previous field",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::RemoveRow,
+        keys: &[ctrl('d')],
+        label: "Ctrl-d",
+        description: "remove this custom field",
+        modes: &[at(E)],
+    },
+    Binding {
+        action: Action::KeepFilter,
+        keys: &[plain(KeyCode::Enter)],
+        label: "Enter",
+        description: "keep the filter (#N: show that customer)",
+        modes: &[at(F)],
+    },
+    Binding {
+        action: Action::ClearFilter,
+        keys: &[plain(KeyCode::Esc), ctrl('c')],
+        label: "Esc / Ctrl-c",
+        description: "clear the filter",
+        modes: &[at(F)],
+    },
+    Binding {
+        action: Action::NextMatch,
+        keys: &[plain(KeyCode::Down), ctrl('n')],
+        label: "↓ / Ctrl-n",
+        description: "next match",
+        modes: &[at(F)],
+    },
+    Binding {
+        action: Action::PreviousMatch,
+        keys: &[plain(KeyCode::Up), ctrl('p')],
+        label: "↑ / Ctrl-p",
+        description: "previous match",
+        modes: &[at(F)],
+    },
+    Binding {
         action: Action::Yes,
-        keys: &[ch('y')],
+        keys: &[ch('y'), ch('Y')],
         label: "y",
         description: "yes (any other key: no)",
         modes: &[at(Q)],
@@ -431,6 +525,15 @@ impl Action {
             Action::Next => "next",
             Action::Previous => "previous",
             Action::Yes => "yes",
+            Action::KeepFilter => "keep_filter",
+            Action::ClearFilter => "clear_filter",
+            Action::NextMatch => "next_match",
+            Action::PreviousMatch => "previous_match",
+            Action::Submit => "submit",
+            Action::OpenDuplicate => "open_duplicate",
+            Action::NextField => "next_field",
+            Action::PreviousField => "previous_field",
+            Action::RemoveRow => "remove_row",
         }
     }
 
@@ -642,6 +745,15 @@ impl Keymap {
             .map(move |(row, bound)| (bound.label.as_str(), row.says(mode)))
     }
 
+    /// How a hint writes the keys of `action`: `short` for the table's own
+    /// keys, the user's key when `[keys]` rebound it.
+    pub fn hint_key(&self, action: Action, short: &str) -> String {
+        match self.bound.iter().find(|b| b.action == action) {
+            Some(bound) if bound.overridden => bound.label.clone(),
+            _ => short.to_owned(),
+        }
+    }
+
     /// How the keys of `action` are written (`y`, or the user's key).
     pub fn label(&self, action: Action) -> &str {
         self.bound
@@ -799,6 +911,14 @@ mod tests {
                 "{mode:?}"
             );
         }
+        // The filter line's keys are rows too: rebinding them works there.
+        let typed = BTreeMap::from([("clear_filter".to_owned(), "ctrl-g".to_owned())]);
+        let keymap_g = Keymap::with_overrides(&typed).unwrap();
+        let ctrl_g = KeyEvent::new(KeyCode::Char('g'), KeyModifiers::CONTROL);
+        assert_eq!(
+            keymap_g.action_for(KeyMode::FilterLine, &ctrl_g),
+            Some(Action::ClearFilter)
+        );
         // A key free in the list but taken in compare is refused.
         let taken = BTreeMap::from([("archive".to_owned(), "l".to_owned())]);
         assert_eq!(

@@ -112,6 +112,24 @@ pub struct Archived {
     pub delivered: bool,
 }
 
+/// A customer's owner, resolved against the team; `me` is decided here,
+/// once, and written only when drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    Me,
+    Teammate(&'a str),
+}
+
+impl<'a> Owner<'a> {
+    /// How the list writes it.
+    pub fn label(self) -> &'a str {
+        match self {
+            Owner::Me => "me",
+            Owner::Teammate(name) => name,
+        }
+    }
+}
+
 /// A change in the outbox, as the status line tells it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PendingChange {
@@ -342,13 +360,21 @@ impl State {
         self.width < SIDE_PANE_MIN_WIDTH
     }
 
-    /// An owner as the list shows it: `me`, a name, or the raw id.
-    pub fn owner_label(&self, owner_id: Option<&str>) -> Option<String> {
+    /// Who owns a customer: the signed-in user, or a teammate by name (the
+    /// raw id when the team does not know it).
+    pub fn owner<'a>(&'a self, owner_id: Option<&'a str>) -> Option<Owner<'a>> {
         let id = owner_id?;
         if self.me.as_deref() == Some(id) {
-            return Some("me".to_owned());
+            return Some(Owner::Me);
         }
-        Some(self.users.get(id).cloned().unwrap_or_else(|| id.to_owned()))
+        Some(Owner::Teammate(
+            self.users.get(id).map_or(id, String::as_str),
+        ))
+    }
+
+    /// An owner as the list shows it: `me`, a name, or the raw id.
+    pub fn owner_label(&self, owner_id: Option<&str>) -> Option<String> {
+        self.owner(owner_id).map(|o| o.label().to_owned())
     }
 
     /// Notes display ids now in the set, for the width of the `#` column.

@@ -142,15 +142,9 @@ fn on_modal_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
                 Vec::new()
             }
         }
-        Mode::Form(_) => {
-            // In a form, Ctrl-C is Esc: a reflex must never throw away typing.
-            let key = if is_ctrl_c(&key) {
-                KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
-            } else {
-                key
-            };
-            changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx))
-        }
+        // The form's keys are the keymap's Form rows (Ctrl-c there is
+        // Esc: a reflex never throws away typing).
+        Mode::Form(_) => changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx)),
         Mode::ConfirmArchive { .. } => triage::on_confirm_key(state, key),
         Mode::Help { .. } => on_help_key(state, key),
         Mode::Detail | Mode::Compare(_) => return None,
@@ -221,7 +215,18 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::Quit | Action::Exit => return quit_or_ask(state),
         // Keys of other modes.
-        Action::Next | Action::Previous | Action::Yes => return Vec::new(),
+        Action::Next
+        | Action::Previous
+        | Action::Yes
+        | Action::KeepFilter
+        | Action::ClearFilter
+        | Action::NextMatch
+        | Action::PreviousMatch
+        | Action::Submit
+        | Action::OpenDuplicate
+        | Action::NextField
+        | Action::PreviousField
+        | Action::RemoveRow => return Vec::new(),
     }
     follow_selection(state)
 }
@@ -259,12 +264,6 @@ fn nothing_here(state: &mut State, key: &KeyEvent) {
         state.flash = Some(format!("{c} does nothing here · {help} for keys"));
         state.mark_dirty();
     }
-}
-
-/// Ctrl-C: quits from anywhere but the form (where it is Esc, so a reflex
-/// never throws away typing).
-fn is_ctrl_c(key: &KeyEvent) -> bool {
-    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
 /// Quits, asking first when changes are not sent yet.

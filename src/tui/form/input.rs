@@ -6,6 +6,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tui_input::backend::crossterm::EventHandler;
 
 use super::*;
+use crate::tui::keymap::{Action, KeyMode};
 
 impl Form {
     /// Handles one key press. See the module documentation for the keys.
@@ -17,23 +18,29 @@ impl Form {
             return self.answer(question, key, ctx);
         }
         self.notice = None;
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        match key.code {
-            KeyCode::Char('s') if ctrl => self.submit(ctx, false),
-            KeyCode::Char('o') if ctrl => self.jump_to_duplicate(ctx),
-            KeyCode::Esc => self.escape(),
+        let action = ctx.keymap.action_for(KeyMode::Form, &key);
+        match action {
+            Some(Action::Submit) => self.submit(ctx, false),
+            Some(Action::OpenDuplicate) => self.jump_to_duplicate(ctx),
+            Some(Action::Close | Action::Exit) => self.escape(),
             _ if self.picker.is_some() => {
                 self.picker_key(key, ctx);
                 FormOutcome::Continue
             }
             // Tab completes a plan that shows a completion (as in a
             // shell); the next Tab moves on.
-            KeyCode::Tab if self.completes_plan(ctx) => {
+            Some(Action::NextField) if key.code == KeyCode::Tab && self.completes_plan(ctx) => {
                 self.accept_plan_completion(ctx);
                 FormOutcome::Continue
             }
-            KeyCode::Tab | KeyCode::Down => self.move_focus(true),
-            KeyCode::BackTab | KeyCode::Up => self.move_focus(false),
+            Some(Action::NextField) => self.move_focus(true),
+            Some(Action::PreviousField) => self.move_focus(false),
+            Some(Action::RemoveRow) => {
+                if let Focus::CustomField(index) = self.focus {
+                    self.remove_row(index);
+                }
+                FormOutcome::Continue
+            }
             _ => self.focused_key(key, ctx),
         }
     }
@@ -70,10 +77,7 @@ impl Form {
     }
 
     fn answer(&mut self, question: Confirm, key: KeyEvent, ctx: &FormContext) -> FormOutcome {
-        let yes = matches!(key.code, KeyCode::Char('y' | 'Y'))
-            && !key
-                .modifiers
-                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let yes = ctx.keymap.action_for(KeyMode::Confirm, &key) == Some(Action::Yes);
         match (question, yes) {
             (Confirm::Discard, true) => FormOutcome::Cancelled,
             (Confirm::CreateAnyway, true) => self.submit(ctx, true),
@@ -107,11 +111,6 @@ impl Form {
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         match (self.focus, key.code) {
             (focus, KeyCode::Enter) if focus.is_text() => return self.submit(ctx, false),
-            (Focus::CustomField(index), KeyCode::Char('d'))
-                if key.modifiers.contains(KeyModifiers::CONTROL) =>
-            {
-                self.remove_row(index);
-            }
             (Focus::Plan, KeyCode::Right | KeyCode::End)
                 if self.plan.cursor_at_end() && !self.plan_completions(ctx).is_empty() =>
             {

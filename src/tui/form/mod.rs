@@ -18,6 +18,7 @@
 //! An edit that changes nothing sends nothing: the form stays open and says
 //! "Nothing changed", so that a stray `Enter` never closes the user's work.
 
+use super::keymap::Keymap;
 use tui_input::Input;
 
 use crate::api::models::{CustomerPatch, NewCustomer};
@@ -45,6 +46,8 @@ pub struct FormContext<'a> {
     pub me: Option<&'a str>,
     /// The distinct plans already in use, sorted, for completion.
     pub plans: &'a [String],
+    /// The keys in force: the form's are rows of the one table.
+    pub keymap: &'a Keymap,
 }
 
 impl<'a> FormContext<'a> {

@@ -21,6 +21,7 @@ pub(crate) mod fixtures {
         pub(crate) customers: CustomerSet,
         pub(crate) team: Vec<(String, String)>,
         pub(crate) plans: Vec<String>,
+        pub(crate) keymap: crate::tui::keymap::Keymap,
     }
 
     impl Demo {
@@ -44,6 +45,7 @@ pub(crate) mod fixtures {
                 customers,
                 team,
                 plans,
+                keymap: crate::tui::keymap::Keymap::default(),
             }
         }
 
@@ -61,6 +63,7 @@ pub(crate) mod fixtures {
                 team: &self.team,
                 me: Some(ME),
                 plans: &self.plans,
+                keymap: &self.keymap,
             }
         }
 

@@ -84,20 +84,16 @@ fn screen(state: &State) -> String {
     terminal.backend().to_string()
 }
 
+/// The domain's test customer, as a HubSpot one owned by Dana on Growth,
+/// created a day and changed an hour before [`NOW`].
 fn customer(display_id: u64, name: &str, domain: Option<&str>) -> Customer {
     Customer {
-        id: format!("cus_{display_id}"),
-        display_id,
-        name: name.into(),
-        domain: domain.map(Into::into),
         owner_id: Some("usr_8f3c21".into()),
         plan: Some("Growth".into()),
-        tags: Vec::new(),
-        custom_fields: Default::default(),
         source: Source::Hubspot,
-        archived: false,
         created_at: NOW - Duration::from_secs(86_400),
         updated_at: NOW - Duration::from_secs(3_600),
+        ..crate::domain::fixtures::customer(display_id, name, domain)
     }
 }
 

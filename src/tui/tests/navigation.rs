@@ -115,3 +115,27 @@ fn a_rebound_archive_key_works_and_is_shown_in_compare_too() {
     press(&mut state, KeyCode::Char('x'));
     assert!(state.modes.confirm_archive().is_some(), "x asks in compare");
 }
+
+#[test]
+fn the_forms_keys_are_rebound_like_any_other_and_its_hints_follow() {
+    let overrides = std::collections::BTreeMap::from([("submit".to_owned(), "ctrl-x".to_owned())]);
+    let mut state = demo_app(120, 30);
+    state.keymap = super::super::keymap::Keymap::with_overrides(&overrides).expect("keymap");
+    press(&mut state, KeyCode::Char('n'));
+    type_text(&mut state, "Rebound Co");
+    // On Owner, the hint names the key that creates.
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Tab);
+    assert!(
+        screen(&state).contains("Ctrl-x create"),
+        "{}",
+        screen(&state)
+    );
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    assert!(
+        update(&mut state, Message::Key(ctrl('s'))).is_empty(),
+        "the old key no longer submits"
+    );
+    let (_, op) = submitted(&update(&mut state, Message::Key(ctrl('x'))));
+    assert!(matches!(op, OutboxOp::Create { .. }));
+}

@@ -16,7 +16,7 @@ use std::ops::Range;
 use unicode_width::UnicodeWidthStr;
 
 use super::super::format;
-use super::super::state::{State, SyncPhase};
+use super::super::state::{Owner, State, SyncPhase};
 use super::super::theme::Theme;
 use crate::domain::filter::{self, FieldKind, Highlight, Query};
 use crate::domain::{Entry, SortColumn};
@@ -55,6 +55,18 @@ impl Column {
             Column::Plan => "Plan",
             Column::Source => "Source",
             Column::Updated => "Updated",
+        }
+    }
+
+    /// The name `view.hidden_columns` gives it (see
+    /// `settings::HIDEABLE`); `None` for columns that always show.
+    fn setting_name(self) -> Option<&'static str> {
+        match self {
+            Column::Owner => Some("owner"),
+            Column::Plan => Some("plan"),
+            Column::Source => Some("source"),
+            Column::Updated => Some("updated"),
+            Column::Id | Column::Name | Column::Domain => None,
         }
     }
 
@@ -117,9 +129,10 @@ pub fn columns_for(
         optional.push(Column::Updated);
     }
     optional.retain(|column| {
+        let name = column.setting_name();
         !hidden
             .iter()
-            .any(|h| h.eq_ignore_ascii_case(column.title()))
+            .any(|h| Some(h.trim().to_ascii_lowercase().as_str()) == name)
     });
     // Try all optional columns, then drop them from the right.
     for keep in (0..=optional.len()).rev() {
@@ -250,8 +263,8 @@ fn want(state: &State, rows: &[(usize, &Entry)], column: Column) -> u16 {
                 e.domain.as_deref().map_or(1, UnicodeWidthStr::width) + badge
             }
             Column::Owner => state
-                .owner_label(e.owner_id.as_deref())
-                .map_or(1, |o| o.width()),
+                .owner(e.owner_id.as_deref())
+                .map_or(1, |o| o.label().width()),
             Column::Plan => e.plan.as_deref().map_or(1, UnicodeWidthStr::width),
         })
         .max()
@@ -345,12 +358,12 @@ fn cell<'a>(
             Style::new(),
         )),
         Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width)),
-        Column::Owner => match state.owner_label(entry.owner_id.as_deref()) {
+        Column::Owner => match state.owner(entry.owner_id.as_deref()) {
             // `me` is not the text searched (the name is), so no marks.
-            Some(owner) if owner == "me" => Cell::from(owner),
-            Some(owner) => {
+            Some(Owner::Me) => Cell::from(Owner::Me.label()),
+            Some(Owner::Teammate(owner)) => {
                 let line = marked(
-                    &owner,
+                    owner,
                     width,
                     marks.ranges(FieldKind::Owner),
                     matched,
@@ -478,6 +491,15 @@ mod tests {
         assert_eq!(names(80), [Id, Name, Domain, Owner]);
         assert_eq!(names(60), [Id, Name, Domain]);
         assert_eq!(names(40), [Id, Name, Domain]);
+    }
+
+    #[test]
+    fn every_column_a_setting_may_hide_is_one_the_settings_accept() {
+        let named: Vec<&str> = [Column::Owner, Column::Plan, Column::Source, Column::Updated]
+            .into_iter()
+            .filter_map(Column::setting_name)
+            .collect();
+        assert_eq!(named, crate::settings::HIDEABLE);
     }
 
     #[test]

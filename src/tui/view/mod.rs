@@ -44,6 +44,7 @@ pub fn render(state: &State, frame: &mut Frame) {
             team: &session.team,
             me: state.me.as_deref(),
             plans: &session.plans,
+            keymap: &state.keymap,
         };
         if state.width >= SIDE_PANE_MIN_WIDTH {
             let [left, right] =

@@ -8,6 +8,7 @@
 //! the form or decides what a key does. Server text (customer and user
 //! names) arrives sanitised; here it is only cut to width.
 
+use crate::tui::keymap::Action;
 use std::borrow::Cow;
 
 use ratatui::Frame;
@@ -579,39 +580,52 @@ fn footer(
     vec![prompt, hint_line(&hints(form, ctx), theme, width)]
 }
 
-/// The keys that matter now, most useful first.
-fn hints(form: &Form, ctx: &FormContext) -> Vec<(&'static str, &'static str)> {
+/// The keys that matter now, most useful first, written as the keymap
+/// has them (a rebound key shows as the user's).
+fn hints(form: &Form, ctx: &FormContext) -> Vec<(String, &'static str)> {
+    let key = |action: Action, short: &str| ctx.keymap.hint_key(action, short);
     if form.confirmation().is_some() {
-        return vec![("y", "yes"), ("any other key", "no")];
+        return vec![
+            (key(Action::Yes, "y"), "yes"),
+            ("any other key".into(), "no"),
+        ];
     }
     if form.picker().is_some() {
-        return vec![("↑↓", "choose"), ("Enter", "pick"), ("Esc", "close")];
+        return vec![
+            ("↑↓".into(), "choose"),
+            ("Enter".into(), "pick"),
+            (key(Action::Close, "Esc"), "close"),
+        ];
     }
     let submit = match form.mode() {
         FormMode::Create => "create",
         FormMode::Edit { .. } => "save",
     };
+    let save = key(Action::Submit, "Ctrl-S");
     let mut hints = match form.focus() {
-        Focus::Owner => vec![("Enter", "change"), ("Ctrl-S", submit)],
-        Focus::More if form.more_expanded() => vec![("Enter", "collapse"), ("Ctrl-S", submit)],
-        Focus::More => vec![("Enter", "expand"), ("Ctrl-S", submit)],
-        Focus::AddField => vec![("Enter", "add field"), ("Ctrl-S", submit)],
-        Focus::CustomField(_) => vec![("Enter", submit), ("Ctrl-D", "remove")],
+        Focus::Owner => vec![("Enter".into(), "change"), (save, submit)],
+        Focus::More if form.more_expanded() => vec![("Enter".into(), "collapse"), (save, submit)],
+        Focus::More => vec![("Enter".into(), "expand"), (save, submit)],
+        Focus::AddField => vec![("Enter".into(), "add field"), (save, submit)],
+        Focus::CustomField(_) => vec![
+            ("Enter".into(), submit),
+            (key(Action::RemoveRow, "Ctrl-D"), "remove"),
+        ],
         Focus::Plan if form.completes_plan(ctx) => {
-            vec![("Tab", "completes"), ("Enter", submit)]
+            vec![("Tab".into(), "completes"), ("Enter".into(), submit)]
         }
-        _ => vec![("Enter", submit)],
+        _ => vec![("Enter".into(), submit)],
     };
     if !form.completes_plan(ctx) {
-        hints.push(("Tab", "next"));
+        hints.push((key(Action::NextField, "Tab"), "next"));
     }
-    hints.push(("Esc", "cancel"));
+    hints.push((key(Action::Close, "Esc"), "cancel"));
     hints
 }
 
 /// `Enter create · Tab next · Esc cancel`, dropping whole hints from the end
 /// when they don't fit.
-fn hint_line(hints: &[(&'static str, &'static str)], theme: Theme, width: usize) -> Line<'static> {
+fn hint_line(hints: &[(String, &'static str)], theme: Theme, width: usize) -> Line<'static> {
     let mut spans = Vec::new();
     let mut used = 0;
     for (key, word) in hints {
@@ -624,7 +638,7 @@ fn hint_line(hints: &[(&'static str, &'static str)], theme: Theme, width: usize)
         if !separator.is_empty() {
             spans.push(Span::styled(separator, theme.dim()));
         }
-        spans.push(Span::styled(*key, theme.key()));
+        spans.push(Span::styled(key.clone(), theme.key()));
         spans.push(Span::styled(format!(" {word}"), theme.dim()));
     }
     Line::from(spans)
