@@ -11,6 +11,7 @@
 pub mod customers;
 pub mod draft;
 pub mod duplicates;
+pub mod entry;
 pub mod filter;
 pub mod host;
 pub mod limits;
@@ -24,9 +25,10 @@ pub(crate) mod fixtures;
 /// Sanitising lives in its own module ([`crate::text`]) so that the API
 /// client can use it without depending on the domain.
 pub use crate::text::{has_forbidden_chars, sanitize};
-pub use customers::{ApplyStats, Change, CustomerSet, Entry};
+pub use customers::{ApplyStats, Change, CustomerSet};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
+pub use entry::{Entry, Fields};
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
 pub use link::share_url;

@@ -9,7 +9,6 @@
 //! follow, and the rule that an older copy of a record never overwrites a
 //! newer one. No I/O, no UI.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -19,12 +18,11 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use time::OffsetDateTime;
 
 use super::duplicates::DuplicateIndex;
-use super::host::duplicate_key;
+pub use super::entry::{Entry, Fields};
 use super::order::{
     OwnerNames, Sort, SortColumn, compare, name_ranks, ranks_from_order, sort_slots_ranked,
 };
-use crate::api::models::{Customer, Source};
-use crate::text::sanitize;
+use crate::api::models::Customer;
 
 /// Batches of at most this many records keep `order` sorted change by change
 /// (a binary search and one shift of the tail per change); larger ones
@@ -36,180 +34,6 @@ const IN_PLACE_MAX: usize = 16;
 /// Marks a slot whose place in `order` must be found again (see
 /// [`OrderUpkeep::Deferred`]).
 const UNPLACED: u32 = u32::MAX;
-
-/// A customer as the app shows it.
-///
-/// Built only from a [`Customer`], which passes every server string through
-/// [`sanitize`] once, so that nothing here can print a control character.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
-    /// The opaque API id, kept verbatim for API calls; never displayed.
-    pub id: String,
-    /// The number shown to users and used in shared URLs.
-    pub display_id: u64,
-    pub name: String,
-    /// The domain as stored on the server (sanitised, not normalised).
-    pub domain: Option<String>,
-    /// The duplicate key of [`domain`](Self::domain) (see
-    /// [`duplicate_key`]); `None` when the domain is missing or blank.
-    pub domain_key: Option<String>,
-    pub owner_id: Option<String>,
-    pub plan: Option<String>,
-    pub tags: Vec<String>,
-    /// Custom fields, sorted by key.
-    pub custom_fields: Vec<(String, String)>,
-    pub source: Source,
-    pub archived: bool,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-    /// A change made in this app that the server has not confirmed yet (a
-    /// create or an edit waiting in the outbox).
-    pub pending: bool,
-    /// The lower-cased name, so that ordering compares without allocating.
-    sort_key: String,
-    /// The first eight bytes of `sort_key`, big-endian: most comparisons end
-    /// here, without following the string to another cache line.
-    sort_prefix: u64,
-}
-
-impl Entry {
-    /// The lower-cased name.
-    pub(super) fn sort_key(&self) -> &str {
-        &self.sort_key
-    }
-
-    /// The first eight bytes of [`sort_key`](Self::sort_key), big-endian.
-    pub(super) fn sort_prefix(&self) -> u64 {
-        self.sort_prefix
-    }
-
-    /// The same entry, marked as waiting for the server.
-    #[must_use]
-    pub fn into_pending(mut self) -> Entry {
-        self.pending = true;
-        self
-    }
-}
-
-impl From<Customer> for Entry {
-    fn from(customer: Customer) -> Self {
-        let name = clean(customer.name);
-        let sort_key = name.to_lowercase();
-        let domain = customer.domain.map(clean);
-        // Keyed on the sanitised text, so that two domains that look the same
-        // on screen (one with an invisible character) are one group.
-        let domain_key = duplicate_key(domain.as_deref());
-        let mut custom_fields: Vec<_> = customer
-            .custom_fields
-            .into_iter()
-            .map(|(key, value)| (clean(key), clean(value)))
-            .collect();
-        // Sanitising can change how keys compare, so sort again.
-        custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
-        Entry {
-            id: customer.id,
-            display_id: customer.display_id,
-            sort_prefix: prefix_of(&sort_key),
-            sort_key,
-            name,
-            domain,
-            domain_key,
-            owner_id: customer.owner_id.map(clean),
-            plan: customer.plan.map(clean),
-            tags: customer.tags.into_iter().map(clean).collect(),
-            custom_fields,
-            source: clean_source(customer.source),
-            archived: customer.archived,
-            created_at: customer.created_at,
-            updated_at: customer.updated_at,
-            pending: false,
-        }
-    }
-}
-
-/// A customer's fields as the local cache holds them, borrowed from the
-/// row being read, so that an [`Entry`] is made straight from the cache
-/// without an intermediate [`Customer`]. Text is sanitised by
-/// [`Entry::from_fields`], as it is from a [`Customer`].
-#[derive(Debug, Clone)]
-pub struct Fields<'a> {
-    pub id: &'a str,
-    pub display_id: u64,
-    pub name: &'a str,
-    pub domain: Option<&'a str>,
-    pub owner_id: Option<&'a str>,
-    pub plan: Option<&'a str>,
-    pub tags: Vec<String>,
-    /// In any order; sorted by key here.
-    pub custom_fields: Vec<(String, String)>,
-    pub source: &'a str,
-    pub archived: bool,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-}
-
-impl Entry {
-    /// An entry made from borrowed fields: each string is sanitised and
-    /// copied once, at its exact size.
-    #[must_use]
-    pub fn from_fields(fields: Fields<'_>) -> Entry {
-        let owned = |text: &str| sanitize(text).into_owned();
-        let name = owned(fields.name);
-        let sort_key = name.to_lowercase();
-        let domain = fields.domain.map(owned);
-        let domain_key = duplicate_key(domain.as_deref());
-        let mut custom_fields: Vec<(String, String)> = fields
-            .custom_fields
-            .into_iter()
-            .map(|(key, value)| (clean(key), clean(value)))
-            .collect();
-        custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
-        Entry {
-            id: fields.id.to_owned(),
-            display_id: fields.display_id,
-            sort_prefix: prefix_of(&sort_key),
-            sort_key,
-            name,
-            domain,
-            domain_key,
-            owner_id: fields.owner_id.map(owned),
-            plan: fields.plan.map(owned),
-            tags: fields.tags.into_iter().map(clean).collect(),
-            custom_fields,
-            source: clean_source(Source::parse(fields.source)),
-            archived: fields.archived,
-            created_at: fields.created_at,
-            updated_at: fields.updated_at,
-            pending: false,
-        }
-    }
-}
-
-/// The first eight bytes of `key` as a big-endian number, zero-padded, so
-/// that comparing two prefixes orders like comparing the strings' bytes.
-fn prefix_of(key: &str) -> u64 {
-    let mut bytes = [0u8; 8];
-    let n = key.len().min(8);
-    bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
-    u64::from_be_bytes(bytes)
-}
-
-/// [`sanitize`] for an owned string, reusing it when it is already clean.
-fn clean(text: String) -> String {
-    let sanitised = match sanitize(&text) {
-        Cow::Owned(sanitised) => Some(sanitised),
-        Cow::Borrowed(_) => None,
-    };
-    sanitised.unwrap_or(text)
-}
-
-/// Sanitises the verbatim text of an unknown source.
-fn clean_source(source: Source) -> Source {
-    match source {
-        Source::Other(text) => Source::Other(clean(text)),
-        known => known,
-    }
-}
 
 /// What one [`CustomerSet::apply`] did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

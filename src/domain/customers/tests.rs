@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::api::models::Source;
+use crate::domain::duplicate_key;
 use crate::domain::fixtures;
 use crate::test_rng::Rng;
 
@@ -403,7 +405,7 @@ fn server_text_is_sanitised_on_the_way_in() {
         ]
     );
     assert_eq!(entry.source, Source::Other("salesforce".into()));
-    assert_eq!(entry.sort_key, "acme co");
+    assert_eq!(entry.sort_key(), "acme co");
 }
 
 #[test]
@@ -415,7 +417,7 @@ fn clean_text_is_kept_as_is() {
     assert_eq!(entry.id, "cus_7");
     assert_eq!(entry.display_id, 7);
     assert_eq!(entry.name, "Café Zoë");
-    assert_eq!(entry.sort_key, "café zoë");
+    assert_eq!(entry.sort_key(), "café zoë");
     assert_eq!(entry.tags, ["beta"]);
     assert_eq!(
         entry.custom_fields,
