@@ -82,12 +82,12 @@ fn is_started(event: &SyncEvent) -> bool {
 struct Run {
     generation: u64,
     full: bool,
-    pages: Vec<(Vec<Customer>, usize)>,
+    pages: Vec<(Vec<Entry>, usize)>,
     finished_at: OffsetDateTime,
 }
 
 impl Run {
-    fn customers(&self) -> impl Iterator<Item = &Customer> {
+    fn customers(&self) -> impl Iterator<Item = &Entry> {
         self.pages.iter().flat_map(|(customers, _)| customers)
     }
 
@@ -255,7 +255,7 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
         total, CUSTOMERS,
         "every customer, the archived one included"
     );
-    let listed: Vec<&Customer> = pages.iter().flat_map(|(c, _)| c).collect();
+    let listed: Vec<&Entry> = pages.iter().flat_map(|(c, _)| c).collect();
     assert!(
         listed.iter().any(|c| c.id == archived && c.archived),
         "the archived customer is listed as archived"
@@ -315,8 +315,11 @@ async fn an_incremental_sync_fetches_only_a_change_and_an_archive_made_elsewhere
 
     assert!(!run.full, "a cache exists, so the run is incremental");
     assert!(run.generation > first.generation);
-    let seen: BTreeMap<&str, &Customer> = run.customers().map(|c| (c.id.as_str(), c)).collect();
-    assert_eq!(seen.get(changed_id.as_str()), Some(&&changed));
+    let seen: BTreeMap<&str, &Entry> = run.customers().map(|c| (c.id.as_str(), c)).collect();
+    assert_eq!(
+        seen.get(changed_id.as_str()),
+        Some(&&Entry::from(changed.clone()))
+    );
     assert!(
         seen.get(archived_id.as_str()).is_some_and(|c| c.archived),
         "the archive is reported with archived: true"

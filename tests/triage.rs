@@ -18,7 +18,7 @@ use common::engine::{
 };
 use common::{TestServer, client_for, faults};
 use pivotal_tui::api::{Client, Customer, ListParams};
-use pivotal_tui::domain::{CustomerSet, duplicate_key};
+use pivotal_tui::domain::{CustomerSet, Entry, duplicate_key};
 use pivotal_tui::server::{DEMO_CUSTOMERS, Seed};
 use pivotal_tui::sync::{self, OutboxOp, SyncCommand, SyncEvent, SyncHandle};
 
@@ -69,7 +69,7 @@ async fn cache_loaded(events: &mut Events) -> (CustomerSet, Vec<sync::OutboxItem
 /// Collects the customers of one whole sync run: the next run to start,
 /// or, if that one fails or is one that started before (and so was
 /// forgotten), the next after `Refresh`.
-async fn collect_run(handle: &SyncHandle, events: &mut Events) -> Vec<Customer> {
+async fn collect_run(handle: &SyncHandle, events: &mut Events) -> Vec<Entry> {
     let mut current = None;
     let mut customers = Vec::new();
     loop {
@@ -101,13 +101,13 @@ async fn collect_run(handle: &SyncHandle, events: &mut Events) -> Vec<Customer> 
 async fn first_sync(handle: &SyncHandle, events: &mut Events) -> CustomerSet {
     let (mut set, pending) = cache_loaded(events).await;
     assert!(set.is_empty() && pending.is_empty(), "a fresh store");
-    set.apply(collect_run(handle, events).await);
+    set.apply_entries(collect_run(handle, events).await);
     set
 }
 
 /// A sync run that starts after every event received so far (so after
 /// the deliveries already reported), as the records it brought.
-async fn resync(handle: &SyncHandle, events: &mut Events) -> Vec<Customer> {
+async fn resync(handle: &SyncHandle, events: &mut Events) -> Vec<Entry> {
     events.forget_runs();
     handle.send(SyncCommand::Refresh);
     collect_run(handle, events).await
@@ -206,7 +206,7 @@ async fn archiving_one_of_a_duplicate_pair_archives_it_on_the_server_and_drops_t
         "the re-sync carries the archive: {records:?}"
     );
     let mut resynced = never_saw_the_delivery;
-    resynced.apply(records);
+    resynced.apply_entries(records);
     assert!(resynced.get(loser).is_none());
     assert_eq!(badge(&resynced, keeper), None);
     assert_eq!(resynced.duplicate_domains(), duplicate_domains - 1);
@@ -280,7 +280,7 @@ async fn archiving_one_of_a_triple_leaves_a_badge_of_two_on_the_other_two() {
     );
 
     let mut resynced = never_saw_the_delivery;
-    resynced.apply(resync(&handle, &mut events).await);
+    resynced.apply_entries(resync(&handle, &mut events).await);
     assert!(resynced.get(&loser).is_none());
     for id in &others {
         assert_eq!(badge(&resynced, id), Some(2), "{id}");
@@ -308,7 +308,7 @@ async fn restoring_an_archived_duplicate_brings_it_back_on_the_server_and_the_ba
     let archived = deliver(&handle, &mut events, archive(loser)).await;
     assert!(archived.archived, "{archived:?}");
     from_answers.apply([archived.clone()]);
-    from_syncs.apply(resync(&handle, &mut events).await);
+    from_syncs.apply_entries(resync(&handle, &mut events).await);
     for set in [&from_answers, &from_syncs] {
         assert!(set.get(loser).is_none());
         assert_eq!(badge(set, keeper), None);
@@ -338,10 +338,10 @@ async fn restoring_an_archived_duplicate_brings_it_back_on_the_server_and_the_ba
     from_answers.apply([restored.clone()]);
     let records = resync(&handle, &mut events).await;
     assert!(
-        records.iter().any(|c| c == &restored),
+        records.iter().any(|c| *c == Entry::from(restored.clone())),
         "the re-sync carries the restore: {records:?}"
     );
-    from_syncs.apply(records);
+    from_syncs.apply_entries(records);
     for set in [&from_answers, &from_syncs] {
         assert!(set.get(loser).is_some(), "{loser} is back");
         assert_eq!(badge(set, keeper), Some(2));
@@ -494,10 +494,10 @@ async fn an_archive_and_a_restore_made_offline_are_delivered_in_order_and_leave_
     assert_eq!(badge(&set, loser), Some(2));
     let records = resync(&handle, &mut events).await;
     assert!(
-        records.iter().any(|c| c == &restored),
+        records.iter().any(|c| *c == Entry::from(restored.clone())),
         "the re-sync carries the restore: {records:?}"
     );
-    set.apply(records);
+    set.apply_entries(records);
     assert_eq!(badge(&set, keeper), Some(2));
     assert_eq!(badge(&set, loser), Some(2));
     handle.stop().await;

@@ -15,7 +15,7 @@ use super::outbox::{Courier, Delivery, Stopped};
 use super::shared::{SharedStore, StoreFailure};
 use super::{SyncCommand, SyncConfig, SyncEvent, after, short_reason};
 use crate::api::{ApiError, Client, ListParams};
-use crate::domain::CustomerSet;
+use crate::domain::{CustomerSet, Entry};
 use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
@@ -239,6 +239,8 @@ impl Engine {
             let server_now = pages.server_time().unwrap_or_else(OffsetDateTime::now_utc);
             self.write(move |s| s.apply_page_as_of(&saved, server_now))
                 .await?;
+            // Sanitised and keyed here, off the UI task.
+            let customers = customers.into_iter().map(Entry::from).collect();
             self.emit(SyncEvent::Page {
                 generation,
                 customers,

@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
-use crate::domain::CustomerSet;
+use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
 pub use crate::store::{OutboxItem, OutboxOp};
 
@@ -89,7 +89,9 @@ pub enum SyncEvent {
     /// counts the customers received so far in this run.
     Page {
         generation: u64,
-        customers: Vec<Customer>,
+        /// Made into entries (sanitised, keyed) by the engine, so the UI
+        /// only merges them.
+        customers: Vec<Entry>,
         fetched: usize,
     },
     /// The run finished; the cache now matches the server as of `at`,

@@ -14,7 +14,7 @@ use super::mode::Mode;
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
 use crate::api::{Customer, HistoryEvent, IdempotencyKey, User};
-use crate::domain::{CustomerSet, sanitize};
+use crate::domain::{CustomerSet, Entry, sanitize};
 use crate::store::OutboxOp;
 use crate::sync::{SyncCommand, SyncEvent};
 
@@ -443,7 +443,7 @@ fn take_cache(state: &mut State, customers: CustomerSet) {
 }
 
 /// A page of a sync run, unless a newer run replaced it.
-fn on_page(state: &mut State, generation: u64, customers: Vec<Customer>, fetched: usize) {
+fn on_page(state: &mut State, generation: u64, customers: Vec<Entry>, fetched: usize) {
     if generation < state.sync.generation {
         tracing::debug!(generation, "dropped a page from a superseded sync");
         return;
@@ -546,11 +546,11 @@ fn on_delivered(
     follow_selection(state)
 }
 
-/// Applies customers from the server; the selection follows the selected
-/// customer when the rows are refreshed.
-fn apply_customers(state: &mut State, customers: Vec<Customer>) {
+/// Applies a page the engine already made into entries; the selection
+/// follows the selected customer when the rows are refreshed.
+fn apply_customers(state: &mut State, customers: Vec<Entry>) {
     state.note_display_ids(customers.iter().map(|c| c.display_id));
-    state.customers.apply(customers);
+    state.customers.apply_entries(customers);
     triage::reassert(state);
 }
 

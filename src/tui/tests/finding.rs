@@ -322,7 +322,7 @@ fn a_sync_page_under_a_filter_updates_the_matches() {
         &mut state,
         Message::Sync(SyncEvent::Page {
             generation: 0,
-            customers: vec![customer(2001, "Zephyr Analytics", Some("zephyr.io"))],
+            customers: entries(vec![customer(2001, "Zephyr Analytics", Some("zephyr.io"))]),
             fetched: 1,
         }),
     );

@@ -39,6 +39,14 @@ fn live_demo_count() -> usize {
     demo_customers().iter().filter(|c| !c.archived).count()
 }
 
+/// A page's records as the engine sends them: made into entries.
+fn entries(customers: Vec<Customer>) -> Vec<crate::domain::Entry> {
+    customers
+        .into_iter()
+        .map(crate::domain::Entry::from)
+        .collect()
+}
+
 /// A set as the engine builds it from the cache.
 fn set_of(customers: Vec<Customer>) -> CustomerSet {
     let mut set = CustomerSet::default();
@@ -189,7 +197,7 @@ fn the_first_sync_shows_progress_while_the_list_scrolls() {
         &mut state,
         Message::Sync(SyncEvent::Page {
             generation: 1,
-            customers: page,
+            customers: entries(page),
             fetched: 1000,
         }),
     );
@@ -218,7 +226,7 @@ fn a_page_from_a_superseded_sync_is_ignored() {
         &mut state,
         Message::Sync(SyncEvent::Page {
             generation: 1,
-            customers: vec![stale],
+            customers: entries(vec![stale]),
             fetched: 1,
         }),
     );
@@ -255,7 +263,7 @@ fn the_selected_customer_stays_selected_when_a_page_reorders_the_list() {
         &mut state,
         Message::Sync(SyncEvent::Page {
             generation: 0,
-            customers: vec![customer(3, "Alpha", None)],
+            customers: entries(vec![customer(3, "Alpha", None)]),
             fetched: 1,
         }),
     );

@@ -97,7 +97,7 @@ fn an_archive_settled_elsewhere_is_no_longer_held_off_the_list() {
         &mut state,
         Message::Sync(SyncEvent::Page {
             generation: 0,
-            customers: vec![customer],
+            customers: entries(vec![customer]),
             fetched: 1,
         }),
     );

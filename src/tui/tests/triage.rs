@@ -290,7 +290,7 @@ fn a_sync_page_read_before_the_archive_does_not_bring_it_back() {
         &mut state,
         Message::Sync(SyncEvent::Page {
             generation: 0,
-            customers: stale,
+            customers: entries(stale),
             fetched: 1,
         }),
     );
