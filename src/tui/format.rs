@@ -23,13 +23,26 @@ pub fn count(n: usize) -> String {
 /// `3m ago`, `5h ago`, `12d ago`. Seconds are shown in tens so the text
 /// changes at most every ten seconds.
 pub fn ago(now: OffsetDateTime, then: OffsetDateTime) -> String {
-    let secs = (now - then).whole_seconds().max(0);
+    match ago_step((now - then).whole_seconds()) {
+        (0, _) => "just now".to_owned(),
+        (1, tens) => format!("{}s ago", tens * 10),
+        (2, minutes) => format!("{minutes}m ago"),
+        (3, hours) => format!("{hours}h ago"),
+        (_, days) => format!("{days}d ago"),
+    }
+}
+
+/// Which text [`ago`] shows for `secs` seconds, as (unit, count): the
+/// text changes exactly when this does, so a caller can tell without
+/// formatting.
+pub fn ago_step(secs: i64) -> (u8, i64) {
+    let secs = secs.max(0);
     match secs {
-        0..10 => "just now".to_owned(),
-        10..60 => format!("{}s ago", secs / 10 * 10),
-        60..3600 => format!("{}m ago", secs / 60),
-        3600..86_400 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
+        0..10 => (0, 0),
+        10..60 => (1, secs / 10),
+        60..3600 => (2, secs / 60),
+        3600..86_400 => (3, secs / 3600),
+        _ => (4, secs / 86_400),
     }
 }
 
@@ -77,6 +90,22 @@ pub fn truncate(s: &str, width: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_step_of_ago_changes_exactly_when_its_text_does() {
+        let then = datetime!(2026-11-26 10:00 UTC);
+        let text = |secs: i64| ago(then + time::Duration::seconds(secs), then);
+        let mut secs = 0;
+        while secs < 200_000 {
+            let next = secs + 7;
+            assert_eq!(
+                ago_step(secs) == ago_step(next),
+                text(secs) == text(next),
+                "{secs}s and {next}s"
+            );
+            secs = next;
+        }
+    }
     use time::macros::datetime;
 
     #[test]

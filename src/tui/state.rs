@@ -415,6 +415,25 @@ impl State {
         }
     }
 
+    /// What on screen moves with the clock alone: the spinner's frame, the
+    /// offline countdown, the staleness step of `synced … ago`. A tick that
+    /// leaves it as it was draws nothing, and no text is formatted to tell.
+    pub fn clock_face(&self) -> ClockFace {
+        match &self.sync.phase {
+            SyncPhase::Syncing { .. } => {
+                ClockFace::Spinner((self.now.millisecond() / 125) as usize % SPINNER.len())
+            }
+            SyncPhase::Offline { retry_at, .. } => {
+                ClockFace::Countdown((*retry_at - self.now).whole_seconds().max(0))
+            }
+            SyncPhase::Idle => ClockFace::Staleness(
+                self.sync
+                    .last_synced
+                    .map(|at| format::ago_step((self.now - at).whole_seconds())),
+            ),
+        }
+    }
+
     /// When the screen next changes by itself, if nothing else happens: the
     /// spinner while syncing, the countdown while offline, the "synced …
     /// ago" text otherwise, woken only when that text changes (at most once
@@ -446,6 +465,14 @@ fn until_staleness_changes(now: OffsetDateTime, at: OffsetDateTime) -> Duration 
     };
     let next = (secs / step + 1) * step;
     Duration::from_secs(u64::try_from(next - secs).unwrap_or(60).max(1))
+}
+
+/// What a tick may change on screen (see [`State::clock_face`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockFace {
+    Spinner(usize),
+    Countdown(i64),
+    Staleness(Option<(u8, i64)>),
 }
 
 /// `1 record could not be read`, for the status line.

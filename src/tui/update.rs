@@ -80,9 +80,9 @@ fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
         }),
         Message::Sync(event) => on_sync(state, event),
         Message::Tick(now) => {
-            let before = state.sync_status();
+            let before = state.clock_face();
             state.now = now;
-            if state.sync_status() != before {
+            if state.clock_face() != before {
                 state.mark_dirty();
             }
             Vec::new()
