@@ -70,7 +70,30 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     let client = Client::new(&server.url, ApiKey::new(DEFAULT_API_KEY.to_owned())?)?
         .with_retry(RetryPolicy::default());
 
-    let (sync_time, apply_time, state) = first_sync(&client, &store_path, None).await?;
+    first_syncs(&client, dir.path(), &store_path, customers).await?;
+    // The peak from here on is the warm start's and scrolling's.
+    let reset = reset_peak_rss();
+    let mut state = warm_start_figures(&client, &store_path).await?;
+    let mut screen = Screen::new();
+    scroll_figures(&mut state, &mut screen, keystrokes, reset)?;
+    finding::run(&mut state, &mut screen)?;
+    if let Some(mib) = peak_rss_mib() {
+        say!("  peak memory after finding + triage  {mib:>9.1} MiB");
+    }
+    drop(state);
+    build_breakdown(&store_path)?;
+    Ok(())
+}
+
+/// The first full sync, then one with a filter open, page by page, and
+/// what freeing the synced state costs.
+async fn first_syncs(
+    client: &Client,
+    dir: &std::path::Path,
+    store_path: &std::path::Path,
+    customers: usize,
+) -> anyhow::Result<()> {
+    let (sync_time, apply_time, state) = first_sync(client, store_path, None).await?;
     say!(
         "  first full sync                     {:>9.1} ms",
         ms(sync_time)
@@ -90,10 +113,10 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     let t = Instant::now();
     drop(state);
     let freed = t.elapsed();
-    let filtered_path = dir.path().join("client-filtered.sqlite3");
+    let filtered_path = dir.join("client-filtered.sqlite3");
     let mut pages = Vec::new();
     let (filtered_time, _, state) =
-        first_sync(&client, &filtered_path, Some(("harbor", &mut pages))).await?;
+        first_sync(client, &filtered_path, Some(("harbor", &mut pages))).await?;
     drop(state);
     pages.sort();
     say!(
@@ -109,8 +132,15 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         ms(freed)
     );
 
-    let reset = reset_peak_rss();
-    let (warm, mut state) = warm_start(&client, &store_path).await?;
+    Ok(())
+}
+
+/// The first frame from a warm cache, step by step; the state it built.
+async fn warm_start_figures(
+    client: &Client,
+    store_path: &std::path::Path,
+) -> anyhow::Result<State> {
+    let (warm, state) = warm_start(client, store_path).await?;
     say!(
         "  first frame from a warm cache       {:>9.1} ms",
         ms(warm.total)
@@ -128,8 +158,17 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         ms(warm.draw)
     );
 
-    let mut screen = Screen::new();
-    let times = scroll(&mut state, &mut screen, keystrokes);
+    Ok(state)
+}
+
+/// Scrolling keystrokes, and the peak memory of the warm start with them.
+fn scroll_figures(
+    state: &mut State,
+    screen: &mut Screen,
+    keystrokes: usize,
+    reset: bool,
+) -> anyhow::Result<()> {
+    let times = scroll(state, screen, keystrokes);
     say!(
         "  keystroke (update + render) p50     {:>9.3} ms\n  keystroke (update + render) p99     {:>9.3} ms\n  keystroke (update + render) max     {:>9.3} ms",
         ms(percentile(&times, 50)),
@@ -141,13 +180,6 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
         Some(mib) => say!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
         None => say!("  peak memory                         (not available on this OS)"),
     }
-
-    finding::run(&mut state, &mut screen)?;
-    if let Some(mib) = peak_rss_mib() {
-        say!("  peak memory after finding + triage  {mib:>9.1} MiB");
-    }
-    drop(state);
-    build_breakdown(&store_path)?;
     Ok(())
 }
 
