@@ -244,6 +244,20 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[at(L), at(D)],
     },
     Binding {
+        action: Action::Next,
+        keys: &[plain(KeyCode::Right), ch('l'), plain(KeyCode::Tab)],
+        label: "→ / l / Tab",
+        description: "the next record",
+        modes: &[hinted(C, "←/→", "record")],
+    },
+    Binding {
+        action: Action::Previous,
+        keys: &[plain(KeyCode::Left), ch('h'), plain(KeyCode::BackTab)],
+        label: "← / h / S-Tab",
+        description: "the previous record",
+        modes: &[at(C)],
+    },
+    Binding {
         action: Action::OpenDetail,
         keys: &[plain(KeyCode::Enter)],
         label: "Enter",
@@ -395,20 +409,6 @@ pub const BINDINGS: &[Binding] = &[
             at(H),
             meaning(E, "as Esc: a reflex never throws away typing"),
         ],
-    },
-    Binding {
-        action: Action::Next,
-        keys: &[plain(KeyCode::Right), ch('l'), plain(KeyCode::Tab)],
-        label: "→ / l / Tab",
-        description: "the next record",
-        modes: &[hinted(C, "←/→", "record")],
-    },
-    Binding {
-        action: Action::Previous,
-        keys: &[plain(KeyCode::Left), ch('h'), plain(KeyCode::BackTab)],
-        label: "← / h / S-Tab",
-        description: "the previous record",
-        modes: &[at(C)],
     },
     Binding {
         action: Action::Submit,
