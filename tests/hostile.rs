@@ -11,10 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
+use common::cli::Home;
 use common::engine::{start_engine, store_file};
-use common::hostile::{
-    Asked, Home, Hostile, customer, endless_body, json_reply, page, users_reply,
-};
+use common::hostile::{Asked, Hostile, customer, endless_body, json_reply, page, users_reply};
 use pivotal_tui::api::{ApiError, ListParams, RetryPolicy};
 use pivotal_tui::sync::{SyncCommand, SyncEvent};
 use serde_json::{Value, json};
@@ -90,19 +89,21 @@ async fn escape_sequences_from_the_server_never_reach_the_table_csv_json_or_show
     .await;
     let home = Home::new();
 
-    let table = home.run(&server.url, &["customers", "list"]).await;
+    let table = home.run_against(&server.url, &["customers", "list"]).await;
     assert_eq!(table.code, 0, "{table:?}");
     assert!(table.stdout.contains("Mallory"), "{}", table.stdout);
     assert_clean("the table", &table.stdout);
 
-    let csv = home.run(&server.url, &["customers", "list", "--csv"]).await;
+    let csv = home
+        .run_against(&server.url, &["customers", "list", "--csv"])
+        .await;
     assert_eq!(csv.code, 0, "{csv:?}");
     assert_clean("--csv", &csv.stdout);
     assert!(csv.stdout.contains("\"'=HYPERLINK"), "{}", csv.stdout);
     assert!(csv.stdout.contains(",'+Growth"), "{}", csv.stdout);
 
     let json = home
-        .run(&server.url, &["customers", "list", "--json"])
+        .run_against(&server.url, &["customers", "list", "--json"])
         .await;
     assert_eq!(json.code, 0, "{json:?}");
     assert_clean("--json", &json.stdout);
@@ -114,7 +115,7 @@ async fn escape_sequences_from_the_server_never_reach_the_table_csv_json_or_show
         &["customers", "show", "#7"][..],
         &["customers", "show", "#7", "--json"],
     ] {
-        let shown = home.run(&server.url, args).await;
+        let shown = home.run_against(&server.url, args).await;
         assert_eq!(shown.code, 0, "{args:?}: {shown:?}");
         assert_clean("show", &shown.stdout);
         assert!(shown.stdout.contains("Mallory"), "{}", shown.stdout);
@@ -167,7 +168,7 @@ async fn a_cursor_that_never_ends_stops_customers_list_with_an_error() {
     let count = Arc::clone(&served);
     let server = Hostile::start(move |asked: &Asked| cycling_cursors(asked, &count)).await;
     let home = Home::new();
-    let run = home.run(&server.url, &["customers", "list"]).await;
+    let run = home.run_against(&server.url, &["customers", "list"]).await;
     assert_eq!(run.code, 4, "{run:?}");
     assert!(
         run.stderr.contains("repeated a page cursor"),
@@ -193,7 +194,7 @@ async fn a_cursor_that_never_ends_stops_customers_list_with_an_error() {
         )
     })
     .await;
-    let run = home.run(&server.url, &["customers", "list"]).await;
+    let run = home.run_against(&server.url, &["customers", "list"]).await;
     assert_eq!(run.code, 4, "{run:?}");
     assert!(run.stderr.contains("nothing new"), "{}", run.stderr);
     assert!(server.requests() < 10, "{} requests", server.requests());
@@ -237,7 +238,9 @@ fn one_unreadable(asked: &Asked) -> axum::response::Response {
 async fn one_unreadable_record_is_skipped_counted_and_logged_and_the_rest_listed() {
     let server = Hostile::start(one_unreadable).await;
     let home = Home::new();
-    let run = home.run(&server.url, &["customers", "list", "--csv"]).await;
+    let run = home
+        .run_against(&server.url, &["customers", "list", "--csv"])
+        .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.stdout.lines().count(), 3, "{}", run.stdout);
     assert!(run.stdout.contains("Acme") && run.stdout.contains("Globex"));
@@ -307,7 +310,9 @@ async fn a_record_dated_9999_does_not_hide_later_changes_and_full_fetches_everyt
     ]));
     let server = Hostile::start(incremental(Arc::clone(&records))).await;
     let home = Home::new();
-    let run = home.run(&server.url, &["customers", "list", "--csv"]).await;
+    let run = home
+        .run_against(&server.url, &["customers", "list", "--csv"])
+        .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains("Zeta from the future"),
@@ -320,7 +325,9 @@ async fn a_record_dated_9999_does_not_hide_later_changes_and_full_fetches_everyt
         .lock()
         .expect("records")
         .push(customer("cus_b", 3, "Bluebird", &rfc3339(later)));
-    let run = home.run(&server.url, &["customers", "list", "--csv"]).await;
+    let run = home
+        .run_against(&server.url, &["customers", "list", "--csv"])
+        .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout.contains("Bluebird"),
@@ -336,10 +343,12 @@ async fn a_record_dated_9999_does_not_hide_later_changes_and_full_fetches_everyt
         "Cobalt, backdated",
         &rfc3339(now - time::Duration::DAY),
     ));
-    let run = home.run(&server.url, &["customers", "list", "--csv"]).await;
+    let run = home
+        .run_against(&server.url, &["customers", "list", "--csv"])
+        .await;
     assert!(!run.stdout.contains("Cobalt"), "{}", run.stdout);
     let run = home
-        .run(&server.url, &["customers", "list", "--csv", "--full"])
+        .run_against(&server.url, &["customers", "list", "--csv", "--full"])
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("Cobalt, backdated"), "{}", run.stdout);
@@ -459,7 +468,7 @@ async fn a_share_url_base_with_an_escape_sequence_is_refused_or_never_printed_ra
     let home = Home::new();
     let base = "https://x\u{1b}]0;X\u{7}";
     let run = home
-        .run(
+        .run_against(
             &server.url,
             &[
                 "customers",
@@ -476,7 +485,7 @@ async fn a_share_url_base_with_an_escape_sequence_is_refused_or_never_printed_ra
     assert_clean("the refusal", &run.stderr);
 
     // From the settings file, where nothing checks it on the way in.
-    let config = home.dir.path().join(".config/pivotal-tui");
+    let config = home.config_dir();
     std::fs::create_dir_all(&config).expect("config dir");
     std::fs::write(
         config.join("config.toml"),
@@ -484,7 +493,7 @@ async fn a_share_url_base_with_an_escape_sequence_is_refused_or_never_printed_ra
     )
     .expect("settings written");
     let run = home
-        .run(&server.url, &["customers", "create", "--name", "Acme"])
+        .run_against(&server.url, &["customers", "create", "--name", "Acme"])
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
@@ -505,7 +514,7 @@ async fn a_403_says_not_allowed_rather_than_that_the_key_was_refused() {
     })
     .await;
     let home = Home::new();
-    let run = home.run(&server.url, &["customers", "list"]).await;
+    let run = home.run_against(&server.url, &["customers", "list"]).await;
     assert_eq!(run.code, 3, "{run:?}");
     assert!(run.stderr.contains("not allowed"), "{}", run.stderr);
     assert!(

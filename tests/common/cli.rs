@@ -34,6 +34,37 @@ impl Home {
         self.dir.path().join(".local/share/pivotal-tui")
     }
 
+    /// Everything the log files hold.
+    pub fn logs(&self) -> String {
+        let Ok(entries) = std::fs::read_dir(self.log_dir()) else {
+            return String::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+
+    /// Runs `pivotal --api-url URL args…` with the test key in
+    /// `PIVOTAL_API_KEY` (no sign-in), for at most a minute.
+    pub async fn run_against(&self, url: &str, args: &[&str]) -> Run {
+        let child = self
+            .command(&[&["--api-url", url], args].concat())
+            .env("PIVOTAL_API_KEY", KEY)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("pivotal starts");
+        let output =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .expect("pivotal finishes within a minute")
+                .expect("pivotal runs");
+        Run::from(output)
+    }
+
     /// Starts `pivotal args…` without waiting for it.
     pub fn spawn(&self, args: &[&str]) -> tokio::process::Child {
         self.command(args)

@@ -5,21 +5,15 @@
 //! real `pivotal` binary, run against it in a home of its own.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-
-use super::KEY;
 
 /// One request, as the handler sees it.
 #[derive(Debug, Clone)]
@@ -157,84 +151,4 @@ pub fn customer(id: &str, display_id: u64, name: &str, updated_at: &str) -> Valu
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": updated_at,
     })
-}
-
-/// A home for the `pivotal` binary: config, data and logs inside it, the
-/// test key in `PIVOTAL_API_KEY`.
-pub struct Home {
-    pub dir: TempDir,
-}
-
-/// What one run of the binary did.
-#[derive(Debug)]
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(output: Output) -> Run {
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    }
-}
-
-impl Home {
-    pub fn new() -> Home {
-        Home {
-            dir: tempfile::tempdir().expect("home"),
-        }
-    }
-
-    pub fn data_dir(&self) -> PathBuf {
-        self.dir.path().join(".local/share/pivotal-tui")
-    }
-
-    pub fn log_dir(&self) -> PathBuf {
-        self.dir.path().join(".local/state/pivotal-tui/logs")
-    }
-
-    /// Everything the log files hold.
-    pub fn logs(&self) -> String {
-        let Ok(entries) = std::fs::read_dir(self.log_dir()) else {
-            return String::new();
-        };
-        entries
-            .filter_map(Result::ok)
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
-            .collect()
-    }
-
-    /// Runs `pivotal --api-url URL args…`, for at most a minute.
-    pub async fn run(&self, url: &str, args: &[&str]) -> Run {
-        let home = self.dir.path();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_pivotal"))
-            .arg("--api-url")
-            .arg(url)
-            .args(args)
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("XDG_STATE_HOME", home.join(".local/state"))
-            .env("PIVOTAL_NO_KEYRING", "1")
-            .env("PIVOTAL_API_KEY", KEY)
-            .env_remove("PIVOTAL_API_URL")
-            .env_remove("PIVOTAL_LOG")
-            .env_remove("PIVOTAL_SHARE_URL_BASE")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("pivotal starts");
-        let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-            .await
-            .expect("pivotal finishes within a minute")
-            .expect("pivotal runs");
-        Run::from(output)
-    }
 }
