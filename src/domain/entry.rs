@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use time::OffsetDateTime;
 
 use super::host::duplicate_key;
-use crate::api::models::{Customer, Source};
+use crate::api::IdempotencyKey;
+use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;
 
 /// A customer as the app shows it.
@@ -42,6 +43,9 @@ pub struct Entry {
     /// A change made in this app that the server has not confirmed yet (a
     /// create or an edit waiting in the outbox).
     pub pending: bool,
+    /// For a create still waiting in the outbox: its item, which stands in
+    /// for the id and number Pivotal has not given it yet.
+    pub pending_create: Option<IdempotencyKey>,
     /// The lower-cased name, so that ordering compares without allocating.
     sort_key: String,
     /// The first eight bytes of `sort_key`, big-endian: most comparisons end
@@ -58,6 +62,27 @@ impl Entry {
     /// The first eight bytes of [`sort_key`](Self::sort_key), big-endian.
     pub(super) fn sort_prefix(&self) -> u64 {
         self.sort_prefix
+    }
+
+    /// A create waiting in the outbox, shown at once: it has no id or
+    /// number from Pivotal yet, so it is known by its outbox `key`.
+    #[must_use]
+    pub fn pending_create(
+        customer: &NewCustomer,
+        key: &IdempotencyKey,
+        at: OffsetDateTime,
+    ) -> Entry {
+        let row = customer.to_customer(Entry::pending_create_id(key), 0, at);
+        Entry {
+            pending_create: Some(key.clone()),
+            ..Entry::from(row).into_pending()
+        }
+    }
+
+    /// The set's key for the create waiting as `key` (never an id Pivotal
+    /// gives out; only [`Entry::pending_create`] and the set use it).
+    pub fn pending_create_id(key: &IdempotencyKey) -> String {
+        format!("pending:{key}")
     }
 
     /// The same entry, marked as waiting for the server.
@@ -100,6 +125,7 @@ impl From<Customer> for Entry {
             created_at: customer.created_at,
             updated_at: customer.updated_at,
             pending: false,
+            pending_create: None,
         }
     }
 }
@@ -158,6 +184,7 @@ impl Entry {
             created_at: fields.created_at,
             updated_at: fields.updated_at,
             pending: false,
+            pending_create: None,
         }
     }
 }

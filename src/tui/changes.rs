@@ -16,9 +16,9 @@ use crate::domain::{Draft, Entry, sanitize};
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::SyncCommand;
 
-/// The list id of a create that the server has not confirmed yet.
+/// The set's key of a create that the server has not confirmed yet.
 pub fn pending_id(key: &IdempotencyKey) -> String {
-    format!("pending:{key}")
+    Entry::pending_create_id(key)
 }
 
 /// Opens the form for a new customer.
@@ -230,10 +230,9 @@ pub fn reconcile(state: &mut State, pending: Vec<OutboxItem>) -> Vec<Command> {
 }
 
 fn show_pending_create(state: &mut State, key: &IdempotencyKey, customer: &NewCustomer) {
-    let row = customer.to_customer(pending_id(key), 0, state.now);
     state
         .customers
-        .apply_entries(vec![Entry::from(row).into_pending()]);
+        .apply_entries(vec![Entry::pending_create(customer, key, state.now)]);
 }
 
 fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPatch) {

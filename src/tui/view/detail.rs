@@ -16,7 +16,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     };
     let theme = state.theme;
-    let number = if entry.display_id == 0 {
+    let number = if entry.pending_create.is_some() {
         " ⋯ saving ".to_owned()
     } else {
         format!(" #{} ", entry.display_id)

@@ -345,7 +345,9 @@ fn cell<'a>(
     let matched = theme.matched();
     match column {
         // A create the server has not confirmed has no number yet.
-        Column::Id if entry.display_id == 0 => Cell::from(Span::styled("⋯", theme.warning())),
+        Column::Id if entry.pending_create.is_some() => {
+            Cell::from(Span::styled("⋯", theme.warning()))
+        }
         Column::Id if marks.any(FieldKind::DisplayId) => {
             Cell::from(Span::styled(format!("#{}", entry.display_id), matched))
         }
