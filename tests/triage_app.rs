@@ -60,7 +60,7 @@ impl App {
             keyboard,
             _store: dir,
         };
-        app.until("the first sync", |s, _| s.sync.last_synced.is_some())
+        app.until("the first sync", |s, _| s.model.sync.last_synced.is_some())
             .await;
         app
     }
@@ -129,14 +129,16 @@ impl App {
     fn badge(&self, display_id: u64) -> Option<usize> {
         let entry = self
             .state()
+            .model
             .customers
             .iter_ordered()
             .find(|e| e.display_id == display_id)?;
-        self.state().customers.badge(entry)
+        self.state().model.customers.badge(entry)
     }
 
     fn id_of(&self, display_id: u64) -> String {
         self.state()
+            .model
             .customers
             .iter_ordered()
             .find(|e| e.display_id == display_id)
@@ -217,7 +219,7 @@ async fn archive_asks_n_keeps_it_y_archives_on_the_server_and_u_restores_it() {
     app.press('a').await;
     app.press('y').await;
     assert_eq!(app.badge(1003), Some(2), "the badge drops at once");
-    app.until("the archive delivered", |s, _| s.outbox.is_empty())
+    app.until("the archive delivered", |s, _| s.model.outbox.is_empty())
         .await;
     let on_server = api.get_customer(&loser).await.expect("get");
     assert!(on_server.archived, "archived on the server");
@@ -225,7 +227,7 @@ async fn archive_asks_n_keeps_it_y_archives_on_the_server_and_u_restores_it() {
 
     app.press('u').await;
     assert_eq!(app.badge(1003), Some(3), "back at once");
-    app.until("the restore delivered", |s, _| s.outbox.is_empty())
+    app.until("the restore delivered", |s, _| s.model.outbox.is_empty())
         .await;
     let on_server = api.get_customer(&loser).await.expect("get");
     assert!(!on_server.archived, "live again on the server");
@@ -234,9 +236,9 @@ async fn archive_asks_n_keeps_it_y_archives_on_the_server_and_u_restores_it() {
     assert_eq!(&kinds[..2], ["restored", "archived"], "{kinds:?}");
 
     app.press('r').await;
-    let before = app.state().sync.last_synced;
+    let before = app.state().model.sync.last_synced;
     app.until("a sync after the restore", |s, _| {
-        s.sync.last_synced > before
+        s.model.sync.last_synced > before
     })
     .await;
     assert_eq!(app.badge(1052), Some(3), "a fresh sync agrees");

@@ -126,7 +126,7 @@ fn type_query(
     }
     rest.push(screen.press(state, KeyCode::Esc));
     ensure!(
-        state.finder.line.is_none() && state.row_count() == state.customers.len(),
+        state.finder.line.is_none() && state.row_count() == state.model.customers.len(),
         "Esc left {query:?} filtering the list"
     );
     Ok(Typed {
@@ -141,7 +141,7 @@ fn type_query(
 /// `D` and `m` turned on and off a few times, then `s` through every sort
 /// column (back to the first), on the unfiltered list.
 fn toggles(state: &mut State, screen: &mut Screen) -> anyhow::Result<Vec<Toggle>> {
-    let all = state.customers.len();
+    let all = state.model.customers.len();
     let mut figures = Vec::new();
     for (key, on_label, off_label) in [
         ('D', "D duplicates only, on", "D duplicates only, off"),
@@ -177,14 +177,14 @@ fn toggles(state: &mut State, screen: &mut Screen) -> anyhow::Result<Vec<Toggle>
 
 /// `s` through every sort column [`SORT_CYCLES`] times, ending where it began.
 fn sort_cycles(state: &mut State, screen: &mut Screen) -> anyhow::Result<Toggle> {
-    let start = state.customers.sort();
+    let start = state.model.customers.sort();
     let mut times = Vec::new();
     let mut slowest = (Duration::ZERO, String::new());
     for _ in 0..SORT_CYCLES {
         loop {
             let time = screen.press(state, KeyCode::Char('s'));
             times.push(time);
-            let sort = state.customers.sort();
+            let sort = state.model.customers.sort();
             if time > slowest.0 {
                 slowest = (time, sort.label());
             }
@@ -221,15 +221,22 @@ fn archives(state: &mut State, screen: &mut Screen) -> anyhow::Result<Archives> 
             "a did not ask about {id}"
         );
         confirm.push(screen.press(state, KeyCode::Char('y')));
-        ensure!(state.customers.get(id).is_none(), "y did not archive {id}");
+        ensure!(
+            state.model.customers.get(id).is_none(),
+            "y did not archive {id}"
+        );
     }
     screen.press(state, KeyCode::Char('D'));
 
     let mut bare = Vec::new();
     for (id, other) in bare_picks {
         let t = Instant::now();
-        let removed = state.customers.remove(id);
-        let badge = state.customers.get(other).map(|e| state.customers.badge(e));
+        let removed = state.model.customers.remove(id);
+        let badge = state
+            .model
+            .customers
+            .get(other)
+            .map(|e| state.model.customers.badge(e));
         bare.push(t.elapsed());
         ensure!(removed.is_some(), "{id} was not in the set");
         black_box(badge);
@@ -264,7 +271,10 @@ fn archive_filtered(state: &mut State, screen: &mut Screen) -> anyhow::Result<Ve
             .with_context(|| format!("nothing left matching {KEPT_FILTER:?}"))?;
         screen.press(state, KeyCode::Char('a'));
         times.push(screen.press(state, KeyCode::Char('y')));
-        ensure!(state.customers.get(&id).is_none(), "y did not archive {id}");
+        ensure!(
+            state.model.customers.get(&id).is_none(),
+            "y did not archive {id}"
+        );
     }
     screen.press(state, KeyCode::Esc);
     Ok(times)
@@ -273,7 +283,7 @@ fn archive_filtered(state: &mut State, screen: &mut Screen) -> anyhow::Result<Ve
 /// `count` pairs (a customer, another of the same domain) from different
 /// duplicate groups spread over all of them, the same on every run.
 fn pick_duplicates(state: &State, count: usize) -> anyhow::Result<Vec<(String, String)>> {
-    let mut groups: Vec<(&str, &[String])> = state.customers.duplicates().groups().collect();
+    let mut groups: Vec<(&str, &[String])> = state.model.customers.duplicates().groups().collect();
     groups.sort_unstable_by_key(|&(key, _)| key);
     ensure!(
         groups.len() >= count,
@@ -394,8 +404,8 @@ mod tests {
                 updated_at: OffsetDateTime::UNIX_EPOCH,
             }
         });
-        state.customers.apply(customers);
-        state.me = Some("usr_0".to_owned());
+        state.model.customers.apply(customers);
+        state.model.me = Some("usr_0".to_owned());
         state
     }
 
@@ -413,10 +423,10 @@ mod tests {
         assert_eq!(report.archives.bare.len(), ARCHIVES);
         assert_eq!(report.archives.filtered.len(), FILTERED_ARCHIVES);
         assert_eq!(
-            state.customers.len(),
+            state.model.customers.len(),
             3_000 - 2 * ARCHIVES - FILTERED_ARCHIVES
         );
-        assert_eq!(state.outbox.len(), ARCHIVES + FILTERED_ARCHIVES);
+        assert_eq!(state.model.outbox.len(), ARCHIVES + FILTERED_ARCHIVES);
         assert!(!state.finder.duplicates_only && state.finder.query().is_none());
     }
 }

@@ -103,9 +103,9 @@ async fn first_syncs(
         ms(apply_time)
     );
     anyhow::ensure!(
-        state.customers.len() == customers,
+        state.model.customers.len() == customers,
         "synced {} of {customers}",
-        state.customers.len()
+        state.model.customers.len()
     );
     if let Some(mib) = peak_rss_mib() {
         say!("  peak memory, first sync (VmHWM)     {mib:>9.1} MiB");

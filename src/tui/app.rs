@@ -86,10 +86,10 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         OffsetDateTime::now_utc(),
         (size.width, size.height),
     );
-    state.demo = config.demo;
-    state.share_url_base = config.share_url_base;
+    state.model.demo = config.demo;
+    state.model.share_url_base = config.share_url_base;
     state.store_problem = store_problem;
-    state.changes_blocked = changes_blocked;
+    state.model.changes_blocked = changes_blocked;
     state.config_problem = config.settings.problem().map(str::to_owned);
     match Keymap::with_overrides(&settings.keys) {
         Ok(keymap) => state.keymap = keymap,
@@ -100,7 +100,7 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
             ));
         }
     }
-    state.remember_api_url = config.remember_api_url;
+    state.model.remember_api_url = config.remember_api_url;
     state.apply_view(settings.view);
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();

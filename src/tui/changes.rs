@@ -26,7 +26,7 @@ pub fn open_create(state: &mut State) {
     if state.refuse_changes() {
         return;
     }
-    let form = Form::create(state.me.as_deref());
+    let form = Form::create(state.model.me.as_deref());
     open(state, form);
 }
 
@@ -48,12 +48,14 @@ pub fn open_edit(state: &mut State) {
 
 fn open(state: &mut State, form: Form) {
     let mut team: Vec<(String, String)> = state
+        .model
         .users
         .iter()
         .map(|(id, name)| (id.clone(), name.clone()))
         .collect();
     team.sort_by_key(|(_, name)| name.to_lowercase());
     let plans: BTreeSet<String> = state
+        .model
         .customers
         .iter_ordered()
         .filter_map(|e| e.plan.clone())
@@ -76,9 +78,9 @@ pub fn on_form_input(
     };
     let outcome = {
         let ctx = FormContext {
-            customers: &state.customers,
+            customers: &state.model.customers,
             team: &session.team,
-            me: state.me.as_deref(),
+            me: state.model.me.as_deref(),
             plans: &session.plans,
             keymap: &state.keymap,
         };
@@ -95,7 +97,7 @@ pub fn on_form_input(
             Vec::new()
         }
         FormOutcome::JumpTo(id) => {
-            if state.customers.get(&id).is_some() {
+            if state.model.customers.get(&id).is_some() {
                 finder::show(state, id);
                 state.modes.open_detail();
             }
@@ -117,20 +119,23 @@ pub fn on_form_input(
 
 fn submit_create(state: &mut State, draft: Draft, mut customer: NewCustomer) -> Vec<Command> {
     if customer.owner_id.is_none() {
-        customer.owner_id = state.me.clone();
+        customer.owner_id = state.model.me.clone();
     }
     let key = IdempotencyKey::new();
     show_pending_create(state, &key, &customer);
     finder::show(state, pending_id(&key));
-    state.submitted.insert(
+    state.model.submitted.insert(
         key.clone(),
         Submitted {
             draft,
             mode: FormMode::Create,
         },
     );
-    state.open_on_delivery = Some(key.clone());
-    state.outbox.insert(key.clone(), PendingChange::default());
+    state.model.open_on_delivery = Some(key.clone());
+    state
+        .model
+        .outbox
+        .insert(key.clone(), PendingChange::default());
     vec![Command::Sync(SyncCommand::Submit {
         key,
         op: OutboxOp::Create { customer },
@@ -147,7 +152,7 @@ fn submit_update(
     let key = IdempotencyKey::new();
     state.change_note = Some(format!("Saving #{}…", original.display_id));
     show_pending_update(state, &customer_id, &patch);
-    state.submitted.insert(
+    state.model.submitted.insert(
         key.clone(),
         Submitted {
             draft,
@@ -157,7 +162,10 @@ fn submit_update(
             },
         },
     );
-    state.outbox.insert(key.clone(), PendingChange::default());
+    state
+        .model
+        .outbox
+        .insert(key.clone(), PendingChange::default());
     vec![Command::Sync(SyncCommand::Submit {
         key,
         op: OutboxOp::Update { customer_id, patch },
@@ -174,7 +182,7 @@ pub fn restore_pending(state: &mut State, pending: Vec<OutboxItem>) {
             }
             OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {}
         }
-        state.outbox.insert(
+        state.model.outbox.insert(
             item.key,
             PendingChange {
                 reason: item.last_error.map(|r| sanitize(&r).into_owned()),
@@ -193,23 +201,24 @@ pub fn restore_pending(state: &mut State, pending: Vec<OutboxItem>) {
 pub fn reconcile(state: &mut State, pending: Vec<OutboxItem>) -> Vec<Command> {
     let queued: HashSet<&IdempotencyKey> = pending.iter().map(|item| &item.key).collect();
     let vanished: Vec<IdempotencyKey> = state
+        .model
         .outbox
         .iter()
         .filter(|(key, change)| change.stored && !queued.contains(key))
         .map(|(key, _)| key.clone())
         .collect();
     for key in &vanished {
-        state.outbox.remove(key);
-        state.submitted.remove(key);
-        state.customers.remove(&pending_id(key));
-        if state.open_on_delivery.as_ref() == Some(key) {
-            state.open_on_delivery = None;
+        state.model.outbox.remove(key);
+        state.model.submitted.remove(key);
+        state.model.customers.remove(&pending_id(key));
+        if state.model.open_on_delivery.as_ref() == Some(key) {
+            state.model.open_on_delivery = None;
         }
         triage::settled_elsewhere(state, key);
     }
     let mut new = Vec::new();
     for item in pending {
-        match state.outbox.get_mut(&item.key) {
+        match state.model.outbox.get_mut(&item.key) {
             Some(change) => {
                 if let Some(reason) = &item.last_error {
                     change.reason = Some(sanitize(reason).into_owned());
@@ -231,17 +240,19 @@ pub fn reconcile(state: &mut State, pending: Vec<OutboxItem>) -> Vec<Command> {
 
 fn show_pending_create(state: &mut State, key: &IdempotencyKey, customer: &NewCustomer) {
     state
+        .model
         .customers
         .apply_entries(vec![Entry::pending_create(customer, key, state.now)]);
 }
 
 fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPatch) {
-    let Some(entry) = state.customers.get(customer_id) else {
+    let Some(entry) = state.model.customers.get(customer_id) else {
         return;
     };
     let mut customer = to_customer(entry);
     patch.apply_to(&mut customer);
     state
+        .model
         .customers
         .apply_entries(vec![Entry::from(customer).into_pending()]);
 }
@@ -273,9 +284,9 @@ pub fn delivered(
     op: &OutboxOp,
     customer: Customer,
 ) -> bool {
-    state.submitted.remove(key);
+    state.model.submitted.remove(key);
     if matches!(op, OutboxOp::Create { .. }) {
-        state.customers.remove(&pending_id(key));
+        state.model.customers.remove(&pending_id(key));
     }
     if let OutboxOp::Update { patch, .. } = op {
         let what = what_changed(state, patch);
@@ -283,10 +294,10 @@ pub fn delivered(
     }
     let id = customer.id.clone();
     let display_id = customer.display_id;
-    state.customers.apply([customer]);
-    if state.open_on_delivery.as_ref() == Some(key) {
-        state.open_on_delivery = None;
-        if state.customers.get(&id).is_some() {
+    state.model.customers.apply([customer]);
+    if state.model.open_on_delivery.as_ref() == Some(key) {
+        state.model.open_on_delivery = None;
+        if state.model.customers.get(&id).is_some() {
             finder::show(state, id);
             state.modes.open_detail();
             state.flash = Some(format!(
@@ -308,7 +319,14 @@ fn what_changed(state: &State, patch: &CustomerPatch) -> String {
         Patch::Set(v) => Some(format!("{label}: {}", sanitize(v))),
     };
     let owner = match &patch.owner_id {
-        Patch::Set(id) => Patch::Set(state.users.get(id).cloned().unwrap_or_else(|| id.clone())),
+        Patch::Set(id) => Patch::Set(
+            state
+                .model
+                .users
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.clone()),
+        ),
         Patch::Clear => Patch::Clear,
         Patch::Keep => Patch::Keep,
     };
@@ -346,28 +364,30 @@ pub fn rejected(
     param: Option<&str>,
     message: &str,
 ) {
-    if state.open_on_delivery.as_ref() == Some(key) {
-        state.open_on_delivery = None;
+    if state.model.open_on_delivery.as_ref() == Some(key) {
+        state.model.open_on_delivery = None;
     }
     if matches!(op, OutboxOp::Update { .. }) {
         state.change_note = None;
     }
-    let submitted = state.submitted.remove(key);
+    let submitted = state.model.submitted.remove(key);
     let (draft, mode) = match (op, submitted) {
         (_, Some(Submitted { draft, mode })) => (draft, mode),
         (OutboxOp::Create { customer }, None) => {
             (Draft::from_new_customer(customer), FormMode::Create)
         }
-        (OutboxOp::Update { customer_id, .. }, None) => match state.customers.get(customer_id) {
-            Some(entry) => (
-                Draft::from_entry(entry),
-                FormMode::Edit {
-                    customer_id: customer_id.clone(),
-                    original: Box::new(entry.clone()),
-                },
-            ),
-            None => return,
-        },
+        (OutboxOp::Update { customer_id, .. }, None) => {
+            match state.model.customers.get(customer_id) {
+                Some(entry) => (
+                    Draft::from_entry(entry),
+                    FormMode::Edit {
+                        customer_id: customer_id.clone(),
+                        original: Box::new(entry.clone()),
+                    },
+                ),
+                None => return,
+            }
+        }
         (OutboxOp::Archive { .. } | OutboxOp::Restore { .. }, None) => {
             state.flash = Some(format!("The server refused the change: {message}"));
             return;
@@ -375,18 +395,18 @@ pub fn rejected(
     };
     match &mode {
         FormMode::Create => {
-            state.customers.remove(&pending_id(key));
+            state.model.customers.remove(&pending_id(key));
         }
         FormMode::Edit { original, .. } => {
             let mut original = (**original).clone();
             original.pending = false;
-            state.customers.apply_entries(vec![original]);
+            state.model.customers.apply_entries(vec![original]);
         }
     }
     let form = Form::reopen(draft, mode, param, message);
     if state.modes.form().is_some() {
         // Never replace what the user is typing now; this one opens next.
-        state.reopen_queue.push(form);
+        state.model.reopen_queue.push(form);
         state.flash = Some(format!("The server refused a change: {message}"));
     } else {
         open(state, form);
@@ -395,8 +415,8 @@ pub fn rejected(
 
 /// After a form closes, opens the next one the server sent back, if any.
 pub fn open_next_rejected(state: &mut State) {
-    if state.modes.form().is_none() && !state.reopen_queue.is_empty() {
-        let form = state.reopen_queue.remove(0);
+    if state.modes.form().is_none() && !state.model.reopen_queue.is_empty() {
+        let form = state.model.reopen_queue.remove(0);
         open(state, form);
     }
 }

@@ -27,8 +27,13 @@ pub fn open_line(state: &mut State) {
         .line
         .get_or_insert_with(FilterLine::default)
         .editing = true;
-    let key = (state.customers.version(), state.team_version);
-    current_index(&mut state.finder.index, &state.customers, &state.users, key);
+    let key = (state.model.customers.version(), state.model.team_version);
+    current_index(
+        &mut state.finder.index,
+        &state.model.customers,
+        &state.model.users,
+        key,
+    );
     state.mark_dirty();
 }
 
@@ -114,7 +119,7 @@ pub fn on_line_paste(state: &mut State, text: &str) {
 /// `m`: My customers on or off.
 pub fn toggle_mine(state: &mut State) {
     state.mark_dirty();
-    if state.me.is_none() && !state.finder.mine {
+    if state.model.me.is_none() && !state.finder.mine {
         state.flash = Some("My customers needs your user; it arrives with the first sync".into());
         return;
     }
@@ -131,7 +136,7 @@ pub fn toggle_duplicates(state: &mut State) {
 
 /// `s` and `S`: another sort. The selected customer stays selected.
 pub fn set_sort(state: &mut State, sort: Sort) {
-    state.customers.set_sort(sort);
+    state.model.customers.set_sort(sort);
     state.mark_dirty();
 }
 
@@ -153,15 +158,15 @@ pub fn show(state: &mut State, id: String) {
 /// The customer a `#1042` query names, if it exists.
 fn jump_target(state: &State) -> Option<String> {
     let line = state.finder.line.as_ref()?;
-    let position = line.filter.jump_target(&state.customers)?;
-    state.customers.at(position).map(|e| e.id.clone())
+    let position = line.filter.jump_target(&state.model.customers)?;
+    state.model.customers.at(position).map(|e| e.id.clone())
 }
 
 /// Recomputes the rows if anything they depend on changed, then puts the
 /// selection back on the selected customer (or, for a new query, on the
 /// first match, or on the customer a `#1042` names).
 pub fn refresh(state: &mut State) {
-    let key = (state.customers.version(), state.team_version);
+    let key = (state.model.customers.version(), state.model.team_version);
     let finder = &mut state.finder;
     if finder.rows_from == Some(key) {
         if state.reselect {
@@ -175,7 +180,12 @@ pub fn refresh(state: &mut State) {
     let ranked;
     let matches = match &mut finder.line {
         Some(line) if query != Query::Empty => {
-            let index = current_index(&mut finder.index, &state.customers, &state.users, key);
+            let index = current_index(
+                &mut finder.index,
+                &state.model.customers,
+                &state.model.users,
+                key,
+            );
             line.filter.refine(query.clone(), index);
             ranked = line.filter.list_order(index);
             match &ranked {
@@ -189,10 +199,12 @@ pub fn refresh(state: &mut State) {
         // My customers restored from the settings before the first sync
         // has said who "me" is: nobody matches yet, rather than everyone
         // under a header that says "My customers".
-        owner: finder.mine.then(|| state.me.as_deref().unwrap_or_default()),
+        owner: finder
+            .mine
+            .then(|| state.model.me.as_deref().unwrap_or_default()),
         duplicates_only: finder.duplicates_only,
     };
-    finder.rows = Rows::compute(&state.customers, matches, criteria);
+    finder.rows = Rows::compute(&state.model.customers, matches, criteria);
     finder.rows_from = Some(key);
     finder.applied = query;
     state.reselect = false;
@@ -216,7 +228,7 @@ fn reselect(state: &mut State) {
     let row = state
         .selected_id
         .as_deref()
-        .and_then(|id| state.customers.position_of(id))
+        .and_then(|id| state.model.customers.position_of(id))
         .and_then(|position| state.finder.rows.row_of(position));
     if let Some(row) = row {
         state.selected = row;

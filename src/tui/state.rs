@@ -28,12 +28,9 @@ pub const SIDE_PANE_MIN_WIDTH: u16 = 100;
 
 #[derive(Debug)]
 pub struct State {
-    pub customers: CustomerSet,
-    /// User id → display name (sanitised).
-    pub users: HashMap<String, String>,
-    /// The largest display id seen, so the `#` column never cuts one.
-    pub max_display_id: u64,
-    pub me: Option<String>,
+    /// What the whole app shares: the account's customers and team, the
+    /// sync status, the outbox bookkeeping and the settings in force.
+    pub model: Model,
     /// What the list shows: filters, sort and the resulting rows.
     pub finder: Finder,
     /// The keys in force (the table with the user's overrides).
@@ -48,19 +45,12 @@ pub struct State {
     /// Set by [`State::select`]: put the selection on `selected_id` at the
     /// next refresh of the rows.
     pub reselect: bool,
-    /// Counts changes to `users` and `me` (owner names are searched).
-    pub team_version: u64,
     pub width: u16,
     pub height: u16,
     /// The views open over the list, and where `Esc` goes back to.
     pub modes: Modes,
-    pub histories: HashMap<String, History>,
-    pub sync: SyncState,
-    /// False until the local cache has been read.
-    pub cache_loaded: bool,
     pub theme: Theme,
     pub now: OffsetDateTime,
-    pub demo: bool,
     /// A problem to show in the status line that is not about syncing.
     pub notice: Option<String>,
     /// How the latest edit stands (`Saving #1047…`, `Saved #1047 — plan:
@@ -69,15 +59,38 @@ pub struct State {
     /// What went wrong with the local store when the app opened it (moved
     /// aside as damaged, or not usable at all): shown for the whole session.
     pub store_problem: Option<String>,
-    /// Why changes cannot be made: the local store could not be opened for
-    /// writing, so nothing could be kept until it is sent. `None` normally.
-    pub changes_blocked: Option<String>,
     /// Why the settings file was not used (`config.toml line 12: …`);
     /// shown until the app quits.
     pub config_problem: Option<String>,
     /// A one-off message for the status line ("sent to clipboard"); cleared
     /// by the next key.
     pub flash: Option<String>,
+    pub quitting: bool,
+    dirty: bool,
+}
+
+/// What the whole app shares, whatever the screen: the account's customers
+/// and team, histories, the sync status, the changes on their way to the
+/// server and the settings in force. The modes (`tui/mode.rs`) hold only
+/// their own state and act on this.
+#[derive(Debug)]
+pub struct Model {
+    pub customers: CustomerSet,
+    /// User id → display name (sanitised).
+    pub users: HashMap<String, String>,
+    /// The largest display id seen, so the `#` column never cuts one.
+    pub max_display_id: u64,
+    pub me: Option<String>,
+    /// Counts changes to `users` and `me` (owner names are searched).
+    pub team_version: u64,
+    pub histories: HashMap<String, History>,
+    pub sync: SyncState,
+    /// False until the local cache has been read.
+    pub cache_loaded: bool,
+    pub demo: bool,
+    /// Why changes cannot be made: the local store could not be opened for
+    /// writing, so nothing could be kept until it is sent. `None` normally.
+    pub changes_blocked: Option<String>,
     /// Forms the server sent back (422) while another form was open.
     pub reopen_queue: Vec<Form>,
     /// Changes in the outbox, by key, with why they are still waiting.
@@ -97,8 +110,6 @@ pub struct State {
     /// Remember the API URL after the first sync that works (a run given
     /// `--api-url`).
     pub remember_api_url: bool,
-    pub quitting: bool,
-    dirty: bool,
 }
 
 /// An archive made in this session, newest last: what `u` undoes.
@@ -198,41 +209,43 @@ pub enum SyncPhase {
 impl State {
     pub fn new(theme: Theme, now: OffsetDateTime, (width, height): (u16, u16)) -> State {
         State {
-            customers: CustomerSet::default(),
-            users: HashMap::new(),
-            max_display_id: 0,
-            me: None,
+            model: Model {
+                customers: CustomerSet::default(),
+                users: HashMap::new(),
+                max_display_id: 0,
+                me: None,
+                team_version: 0,
+                histories: HashMap::new(),
+                sync: SyncState::default(),
+                cache_loaded: false,
+                demo: false,
+                changes_blocked: None,
+                reopen_queue: Vec::new(),
+                outbox: HashMap::new(),
+                submitted: HashMap::new(),
+                open_on_delivery: None,
+                archived: Vec::new(),
+                restoring: HashMap::new(),
+                share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
+                view_settings: ViewSettings::default(),
+                remember_api_url: false,
+            },
             finder: Finder::default(),
             keymap: Keymap::default(),
             selected: 0,
             offset: 0,
             selected_id: None,
             reselect: false,
-            team_version: 0,
             width,
             height,
             modes: Modes::default(),
-            histories: HashMap::new(),
-            sync: SyncState::default(),
-            cache_loaded: false,
             theme,
             now,
-            demo: false,
             notice: None,
             store_problem: None,
             change_note: None,
-            changes_blocked: None,
             config_problem: None,
             flash: None,
-            reopen_queue: Vec::new(),
-            outbox: HashMap::new(),
-            submitted: HashMap::new(),
-            open_on_delivery: None,
-            archived: Vec::new(),
-            restoring: HashMap::new(),
-            share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
-            view_settings: ViewSettings::default(),
-            remember_api_url: false,
             quitting: false,
             dirty: true,
         }
@@ -240,9 +253,9 @@ impl State {
 
     /// Applies saved view settings: sort, My customers, hidden columns.
     pub fn apply_view(&mut self, view: ViewSettings) {
-        self.customers.set_sort(view.sort());
+        self.model.customers.set_sort(view.sort());
         self.finder.mine = view.mine;
-        self.view_settings = view;
+        self.model.view_settings = view;
         self.mark_dirty();
     }
 
@@ -264,7 +277,7 @@ impl State {
         self.finder
             .rows
             .position(row)
-            .and_then(|p| self.customers.at(p))
+            .and_then(|p| self.model.customers.at(p))
     }
 
     /// How many rows the list shows.
@@ -323,13 +336,13 @@ impl State {
     /// The link teammates open for a customer: `<base>/customers/<display_id>`,
     /// sanitised (the base comes from the settings file).
     pub fn share_url(&self, display_id: u64) -> String {
-        crate::domain::share_url(&self.share_url_base, display_id)
+        crate::domain::share_url(&self.model.share_url_base, display_id)
     }
 
     /// Whether a change must be refused because nothing could keep it;
     /// says why where the user is looking.
     pub fn refuse_changes(&mut self) -> bool {
-        let Some(reason) = &self.changes_blocked else {
+        let Some(reason) = &self.model.changes_blocked else {
             return false;
         };
         self.flash = Some(format!("Changes cannot be made now: {reason}"));
@@ -339,11 +352,11 @@ impl State {
 
     /// What the status line says about changes waiting in the outbox.
     pub fn pending_status(&self) -> Option<String> {
-        let n = self.outbox.len();
+        let n = self.model.outbox.len();
         if n == 0 {
             return None;
         }
-        let reason = self.outbox.values().find_map(|p| p.reason.as_deref());
+        let reason = self.model.outbox.values().find_map(|p| p.reason.as_deref());
         Some(match reason {
             Some(reason) => format!("{n} pending ({reason})"),
             None => format!("{n} pending"),
@@ -364,11 +377,11 @@ impl State {
     /// raw id when the team does not know it).
     pub fn owner<'a>(&'a self, owner_id: Option<&'a str>) -> Option<Owner<'a>> {
         let id = owner_id?;
-        if self.me.as_deref() == Some(id) {
+        if self.model.me.as_deref() == Some(id) {
             return Some(Owner::Me);
         }
         Some(Owner::Teammate(
-            self.users.get(id).map_or(id, String::as_str),
+            self.model.users.get(id).map_or(id, String::as_str),
         ))
     }
 
@@ -379,12 +392,12 @@ impl State {
 
     /// Notes display ids now in the set, for the width of the `#` column.
     pub fn note_display_ids(&mut self, ids: impl IntoIterator<Item = u64>) {
-        self.max_display_id = ids.into_iter().fold(self.max_display_id, u64::max);
+        self.model.max_display_id = ids.into_iter().fold(self.model.max_display_id, u64::max);
     }
 
     /// What the status line says about syncing.
     pub fn sync_status(&self) -> SyncStatus {
-        match &self.sync.phase {
+        match &self.model.sync.phase {
             SyncPhase::Syncing { fetched, full } => {
                 let spinner = SPINNER[(self.now.millisecond() / 125) as usize % SPINNER.len()];
                 let text = if *full && *fetched > 0 {
@@ -396,20 +409,20 @@ impl State {
             }
             SyncPhase::Offline { reason, retry_at } => {
                 let secs = (*retry_at - self.now).whole_seconds().max(0);
-                let cached = match self.sync.last_synced {
+                let cached = match self.model.sync.last_synced {
                     Some(at) => format!(" · showing cache from {}", format::ago(self.now, at)),
                     None => String::new(),
                 };
                 SyncStatus::Offline(format!("offline — retrying in {secs}s ({reason}){cached}"))
             }
-            SyncPhase::Idle => match self.sync.last_synced {
-                Some(at) if self.sync.skipped > 0 => SyncStatus::Offline(format!(
+            SyncPhase::Idle => match self.model.sync.last_synced {
+                Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
                     "synced {} · {}",
                     format::ago(self.now, at),
-                    unreadable(self.sync.skipped)
+                    unreadable(self.model.sync.skipped)
                 )),
                 Some(at) => SyncStatus::Fresh(format!("synced {}", format::ago(self.now, at))),
-                None if self.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
+                None if self.model.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
                 None => SyncStatus::Busy("reading cache…".to_owned()),
             },
         }
@@ -419,7 +432,7 @@ impl State {
     /// offline countdown, the staleness step of `synced … ago`. A tick that
     /// leaves it as it was draws nothing, and no text is formatted to tell.
     pub fn clock_face(&self) -> ClockFace {
-        match &self.sync.phase {
+        match &self.model.sync.phase {
             SyncPhase::Syncing { .. } => {
                 ClockFace::Spinner((self.now.millisecond() / 125) as usize % SPINNER.len())
             }
@@ -427,7 +440,8 @@ impl State {
                 ClockFace::Countdown((*retry_at - self.now).whole_seconds().max(0))
             }
             SyncPhase::Idle => ClockFace::Staleness(
-                self.sync
+                self.model
+                    .sync
                     .last_synced
                     .map(|at| format::ago_step((self.now - at).whole_seconds())),
             ),
@@ -440,10 +454,11 @@ impl State {
     /// a minute after the first, see [`until_staleness_changes`]). `None`
     /// means sleep until an event.
     pub fn next_wakeup(&self) -> Option<Duration> {
-        match self.sync.phase {
+        match self.model.sync.phase {
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
             SyncPhase::Idle => self
+                .model
                 .sync
                 .last_synced
                 .map(|at| until_staleness_changes(self.now, at)),

@@ -42,8 +42,8 @@ pub fn ask_archive(state: &mut State) -> Vec<Command> {
 /// The question `a` asks, naming the customer and how much history it has,
 /// in at most `width` columns: a long name is cut, never the `(y/N)`.
 pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String> {
-    let entry = state.customers.get(id)?;
-    let history = match state.histories.get(id) {
+    let entry = state.model.customers.get(id)?;
+    let history = match state.model.histories.get(id) {
         Some(History::Loaded { events, .. }) => match events.len() {
             1 => ", 1 history event".to_owned(),
             n => format!(", {n} history events"),
@@ -75,14 +75,17 @@ pub fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
 }
 
 fn archive(state: &mut State, id: &str) -> Vec<Command> {
-    let Some(entry) = state.customers.remove(id) else {
+    let Some(entry) = state.model.customers.remove(id) else {
         return Vec::new();
     };
     // The archive is now the latest change: its undo hint shows.
     state.change_note = None;
     let key = IdempotencyKey::new();
-    state.outbox.insert(key.clone(), PendingChange::default());
-    state.archived.push(Archived {
+    state
+        .model
+        .outbox
+        .insert(key.clone(), PendingChange::default());
+    state.model.archived.push(Archived {
         entry,
         key: key.clone(),
         delivered: false,
@@ -102,7 +105,7 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     if state.refuse_changes() {
         return Vec::new();
     }
-    let Some(archived) = state.archived.pop() else {
+    let Some(archived) = state.model.archived.pop() else {
         state.flash = Some("Nothing to undo".into());
         return Vec::new();
     };
@@ -110,14 +113,18 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     let display_id = archived.entry.display_id;
     let key = IdempotencyKey::new();
     state
+        .model
         .customers
         .reinstate(archived.entry.clone().into_pending());
-    state.restoring.insert(key.clone(), archived.entry);
-    state.outbox.insert(key.clone(), PendingChange::default());
+    state.model.restoring.insert(key.clone(), archived.entry);
+    state
+        .model
+        .outbox
+        .insert(key.clone(), PendingChange::default());
     if state.modes.compare().is_none() {
         finder::show(state, id.clone());
     }
-    state.flash = Some(match state.archived.last() {
+    state.flash = Some(match state.model.archived.last() {
         Some(next) => format!(
             "Restoring #{display_id} — u again restores #{}",
             next.entry.display_id
@@ -135,7 +142,7 @@ pub fn undo_status(state: &State) -> Option<String> {
     if state.change_note.is_some() {
         return None;
     }
-    let last = state.archived.last()?;
+    let last = state.model.archived.last()?;
     Some(format!("Archived #{} — u to undo", last.entry.display_id))
 }
 
@@ -143,18 +150,18 @@ pub fn undo_status(state: &State) -> Option<String> {
 pub fn delivered(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, customer: Customer) {
     match op {
         OutboxOp::Archive { .. } => {
-            if let Some(archived) = state.archived.iter_mut().find(|a| &a.key == key) {
+            if let Some(archived) = state.model.archived.iter_mut().find(|a| &a.key == key) {
                 archived.delivered = true;
             }
         }
         OutboxOp::Restore { .. } => {
-            if state.restoring.remove(key).is_some() {
+            if state.model.restoring.remove(key).is_some() {
                 state.flash = Some(format!("Restored #{}", customer.display_id));
             }
         }
         OutboxOp::Create { .. } | OutboxOp::Update { .. } => {}
     }
-    state.customers.apply([customer]);
+    state.model.customers.apply([customer]);
     reassert(state);
 }
 
@@ -162,10 +169,10 @@ pub fn delivered(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, custome
 /// settled this app's archive or restore: it is no longer held on screen
 /// against sync pages, which from now on show what the server has.
 pub fn settled_elsewhere(state: &mut State, key: &IdempotencyKey) {
-    if let Some(archived) = state.archived.iter_mut().find(|a| &a.key == key) {
+    if let Some(archived) = state.model.archived.iter_mut().find(|a| &a.key == key) {
         archived.delivered = true;
     }
-    state.restoring.remove(key);
+    state.model.restoring.remove(key);
 }
 
 /// The server refused an archive or a restore: the list goes back to what
@@ -173,22 +180,22 @@ pub fn settled_elsewhere(state: &mut State, key: &IdempotencyKey) {
 pub fn rejected(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, message: &str) {
     match op {
         OutboxOp::Archive { .. } => {
-            if let Some(at) = state.archived.iter().position(|a| &a.key == key) {
-                let archived = state.archived.remove(at);
+            if let Some(at) = state.model.archived.iter().position(|a| &a.key == key) {
+                let archived = state.model.archived.remove(at);
                 state.flash = Some(format!(
                     "Could not archive #{}: {message}",
                     archived.entry.display_id
                 ));
-                state.customers.reinstate(archived.entry);
+                state.model.customers.reinstate(archived.entry);
             }
         }
         OutboxOp::Restore { .. } => {
-            if let Some(entry) = state.restoring.remove(key) {
+            if let Some(entry) = state.model.restoring.remove(key) {
                 state.flash = Some(format!(
                     "Could not restore #{}: {message}",
                     entry.display_id
                 ));
-                state.customers.remove(&entry.id);
+                state.model.customers.remove(&entry.id);
             }
         }
         OutboxOp::Create { .. } | OutboxOp::Update { .. } => {}
@@ -201,9 +208,9 @@ pub fn rejected(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, message:
 pub fn restore_pending(state: &mut State, pending: &[OutboxItem]) {
     for item in pending {
         if let OutboxOp::Archive { customer_id } = &item.op
-            && let Some(entry) = state.customers.remove(customer_id)
+            && let Some(entry) = state.model.customers.remove(customer_id)
         {
-            state.archived.push(Archived {
+            state.model.archived.push(Archived {
                 entry,
                 key: item.key.clone(),
                 delivered: false,
@@ -216,14 +223,17 @@ pub fn restore_pending(state: &mut State, pending: &[OutboxItem]) {
 /// sync page says: a page read before the change was made would otherwise
 /// undo it on screen until the next sync.
 pub fn reassert(state: &mut State) {
-    for archived in state.archived.iter().filter(|a| !a.delivered) {
-        if state.customers.get(&archived.entry.id).is_some() {
-            state.customers.remove(&archived.entry.id);
+    for archived in state.model.archived.iter().filter(|a| !a.delivered) {
+        if state.model.customers.get(&archived.entry.id).is_some() {
+            state.model.customers.remove(&archived.entry.id);
         }
     }
-    for entry in state.restoring.values() {
-        if state.customers.get(&entry.id).is_none() {
-            state.customers.reinstate(entry.clone().into_pending());
+    for entry in state.model.restoring.values() {
+        if state.model.customers.get(&entry.id).is_none() {
+            state
+                .model
+                .customers
+                .reinstate(entry.clone().into_pending());
         }
     }
     clamp_compare(state);
@@ -236,12 +246,14 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
     let Some(entry) = state.selected_entry() else {
         return Vec::new();
     };
-    let (Some(key), Some(_)) = (entry.domain_key.clone(), state.customers.badge(entry)) else {
+    let (Some(key), Some(_)) = (entry.domain_key.clone(), state.model.customers.badge(entry))
+    else {
         state.flash = Some("No other customer shares this domain".into());
         return Vec::new();
     };
     let id = entry.id.clone();
     let group: Vec<String> = state
+        .model
         .customers
         .same_domain(&key)
         .iter()
@@ -261,7 +273,7 @@ pub fn compared(state: &State) -> Vec<&Entry> {
     state
         .modes
         .compare()
-        .map(|c| state.customers.same_domain(&c.key))
+        .map(|c| state.model.customers.same_domain(&c.key))
         .unwrap_or_default()
 }
 
@@ -269,7 +281,7 @@ pub fn compared(state: &State) -> Vec<&Entry> {
 /// shares with the list (archive, undo, help, sync).
 pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Command>> {
     let compare = state.modes.compare_mut()?;
-    let count = state.customers.same_domain(&compare.key).len().max(1);
+    let count = state.model.customers.same_domain(&compare.key).len().max(1);
     match action {
         Action::Close | Action::Compare | Action::Quit => {
             state.modes.pop();
@@ -311,7 +323,7 @@ fn target(state: &State) -> Option<&Entry> {
 /// Keeps the compare view's focus on a record, closing it when none is
 /// left.
 fn clamp_compare(state: &mut State) {
-    let customers = &state.customers;
+    let customers = &state.model.customers;
     for compare in state.modes.compares_mut() {
         let count = customers.same_domain(&compare.key).len();
         compare.focus = compare.focus.min(count.saturating_sub(1));
@@ -324,11 +336,11 @@ fn clamp_compare(state: &mut State) {
 /// Asks for the histories of `ids` that are not known yet.
 fn load_histories(state: &mut State, ids: impl IntoIterator<Item = String>) -> Vec<Command> {
     ids.into_iter()
-        .filter(|id| !state.histories.contains_key(id))
+        .filter(|id| !state.model.histories.contains_key(id))
         .collect::<Vec<_>>()
         .into_iter()
         .map(|id| {
-            state.histories.insert(id.clone(), History::Loading);
+            state.model.histories.insert(id.clone(), History::Loading);
             Command::Sync(SyncCommand::LoadHistory(id))
         })
         .collect()

@@ -32,10 +32,15 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
     let mut commands = dispatch(state, message);
     finder::refresh(state);
     remember_selection(state);
-    let (sort, mine) = (state.customers.sort(), state.finder.mine);
-    if (sort, mine) != (state.view_settings.sort(), state.view_settings.mine) {
-        let view = state.view_settings.with(sort, mine);
-        state.view_settings = view.clone();
+    let (sort, mine) = (state.model.customers.sort(), state.finder.mine);
+    if (sort, mine)
+        != (
+            state.model.view_settings.sort(),
+            state.model.view_settings.mine,
+        )
+    {
+        let view = state.model.view_settings.with(sort, mine);
+        state.model.view_settings = view.clone();
         commands.push(Command::SaveView(view));
     }
     commands
@@ -188,8 +193,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         Action::Compare => return triage::open_compare(state),
         Action::Archive => return triage::ask_archive(state),
         Action::Undo => return triage::undo(state),
-        Action::Sort => finder::set_sort(state, state.customers.sort().cycled()),
-        Action::Reverse => finder::set_sort(state, state.customers.sort().flipped()),
+        Action::Sort => finder::set_sort(state, state.model.customers.sort().cycled()),
+        Action::Reverse => finder::set_sort(state, state.model.customers.sort().flipped()),
         Action::Refresh => return refresh(state),
         Action::Help => {
             state.modes.push(Mode::Help { scroll: 0 });
@@ -236,12 +241,13 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
 fn refresh(state: &mut State) -> Vec<Command> {
     state.mark_dirty();
     let again = state
+        .model
         .sync
         .refresh_asked_at
         .replace(state.now)
         .is_some_and(|at| state.now - at <= FULL_REFRESH_WITHIN);
     let sync = if again {
-        state.sync.refresh_asked_at = None;
+        state.model.sync.refresh_asked_at = None;
         state.flash = Some("syncing every customer again".to_owned());
         SyncCommand::FullRefresh
     } else {
@@ -268,7 +274,7 @@ fn nothing_here(state: &mut State, key: &KeyEvent) {
 
 /// Quits, asking first when changes are not sent yet.
 fn quit_or_ask(state: &mut State) -> Vec<Command> {
-    if state.outbox.is_empty() {
+    if state.model.outbox.is_empty() {
         return quit(state);
     }
     state.modes.push(Mode::ConfirmQuit);
@@ -333,6 +339,7 @@ fn reload_history(state: &mut State) -> Vec<Command> {
         return Vec::new();
     };
     state
+        .model
         .histories
         .entry(id.clone())
         .or_insert(History::Loading);
@@ -348,10 +355,10 @@ fn follow_selection(state: &mut State) -> Vec<Command> {
     let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
         return Vec::new();
     };
-    if state.histories.contains_key(&id) {
+    if state.model.histories.contains_key(&id) {
         return Vec::new();
     }
-    state.histories.insert(id.clone(), History::Loading);
+    state.model.histories.insert(id.clone(), History::Loading);
     vec![Command::Sync(SyncCommand::LoadHistory(id))]
 }
 
@@ -369,12 +376,12 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             take_cache(state, customers);
             triage::restore_pending(state, &pending);
             changes::restore_pending(state, pending);
-            state.sync.last_synced = last_synced;
-            state.cache_loaded = true;
+            state.model.sync.last_synced = last_synced;
+            state.model.cache_loaded = true;
         }
         SyncEvent::Started { generation, full } => {
-            state.sync.generation = state.sync.generation.max(generation);
-            state.sync.phase = SyncPhase::Syncing { fetched: 0, full };
+            state.model.sync.generation = state.model.sync.generation.max(generation);
+            state.model.sync.phase = SyncPhase::Syncing { fetched: 0, full };
         }
         SyncEvent::Users { users, me } => set_users(state, users, Some(me)),
         SyncEvent::Page {
@@ -392,9 +399,9 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             reason,
             retry_in,
         } => {
-            if generation >= state.sync.generation {
+            if generation >= state.model.sync.generation {
                 let retry_at = state.now + retry_in;
-                state.sync.phase = SyncPhase::Offline { reason, retry_at };
+                state.model.sync.phase = SyncPhase::Offline { reason, retry_at };
             }
         }
         SyncEvent::History {
@@ -404,6 +411,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
         } => {
             let events = events.into_iter().map(|e| history_line(state, e)).collect();
             state
+                .model
                 .histories
                 .insert(customer_id, History::Loaded { events, fresh });
         }
@@ -413,10 +421,13 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
         } => {
             // Keep a cached history rather than replacing it with an error.
             if !matches!(
-                state.histories.get(&customer_id),
+                state.model.histories.get(&customer_id),
                 Some(History::Loaded { .. })
             ) {
-                state.histories.insert(customer_id, History::Failed(reason));
+                state
+                    .model
+                    .histories
+                    .insert(customer_id, History::Failed(reason));
             }
         }
         SyncEvent::StoreFailed { reason } => {
@@ -430,25 +441,33 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
 /// The engine's set, read from the cache: taken whole in the usual case (an
 /// empty list), merged otherwise.
 fn take_cache(state: &mut State, customers: CustomerSet) {
-    if state.customers.is_empty() {
-        let sort = state.customers.sort();
-        state.customers = customers;
-        state.customers.set_sort(sort);
+    if state.model.customers.is_empty() {
+        let sort = state.model.customers.sort();
+        state.model.customers = customers;
+        state.model.customers.set_sort(sort);
         set_owner_names(state);
     } else {
-        state.customers.apply_entries(customers.into_entries());
+        state
+            .model
+            .customers
+            .apply_entries(customers.into_entries());
     }
-    let largest = state.customers.iter_ordered().map(|e| e.display_id).max();
+    let largest = state
+        .model
+        .customers
+        .iter_ordered()
+        .map(|e| e.display_id)
+        .max();
     state.note_display_ids(largest);
 }
 
 /// A page of a sync run, unless a newer run replaced it.
 fn on_page(state: &mut State, generation: u64, customers: Vec<Entry>, fetched: usize) {
-    if generation < state.sync.generation {
+    if generation < state.model.sync.generation {
         tracing::debug!(generation, "dropped a page from a superseded sync");
         return;
     }
-    if let SyncPhase::Syncing { fetched: f, .. } = &mut state.sync.phase {
+    if let SyncPhase::Syncing { fetched: f, .. } = &mut state.model.sync.phase {
         *f = fetched;
     }
     apply_customers(state, customers);
@@ -460,13 +479,13 @@ fn on_finished(
     at: OffsetDateTime,
     skipped: usize,
 ) -> Vec<Command> {
-    if generation >= state.sync.generation {
-        state.sync.phase = SyncPhase::Idle;
-        state.sync.last_synced = Some(at);
-        state.sync.skipped = skipped;
+    if generation >= state.model.sync.generation {
+        state.model.sync.phase = SyncPhase::Idle;
+        state.model.sync.last_synced = Some(at);
+        state.model.sync.skipped = skipped;
         state.notice = None;
     }
-    if std::mem::take(&mut state.remember_api_url) {
+    if std::mem::take(&mut state.model.remember_api_url) {
         return vec![Command::RememberApiUrl];
     }
     Vec::new()
@@ -478,7 +497,7 @@ fn on_finished(
 fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
     match event {
         SyncEvent::Queued { key } => {
-            if let Some(change) = state.outbox.get_mut(&key) {
+            if let Some(change) = state.model.outbox.get_mut(&key) {
                 change.stored = true;
             }
         }
@@ -489,12 +508,12 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
             return commands;
         }
         SyncEvent::Waiting { key, reason, .. } => {
-            if let Some(change) = state.outbox.get_mut(&key) {
+            if let Some(change) = state.model.outbox.get_mut(&key) {
                 change.reason = Some(sanitize(&reason).into_owned());
             }
         }
         SyncEvent::Delivered { key, op, customer } => {
-            state.outbox.remove(&key);
+            state.model.outbox.remove(&key);
             return on_delivered(state, &key, &op, customer);
         }
         SyncEvent::Rejected {
@@ -504,7 +523,7 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
             param,
             ..
         } => {
-            state.outbox.remove(&key);
+            state.model.outbox.remove(&key);
             let message = sanitize(&message);
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
@@ -542,7 +561,7 @@ fn on_delivered(
     if state.selected_entry().is_some_and(|e| e.id == changed) {
         return reload_history(state);
     }
-    state.histories.remove(&changed);
+    state.model.histories.remove(&changed);
     follow_selection(state)
 }
 
@@ -550,31 +569,36 @@ fn on_delivered(
 /// follows the selected customer when the rows are refreshed.
 fn apply_customers(state: &mut State, customers: Vec<Entry>) {
     state.note_display_ids(customers.iter().map(|c| c.display_id));
-    state.customers.apply_entries(customers);
+    state.model.customers.apply_entries(customers);
     triage::reassert(state);
 }
 
 fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
     if let Some(me) = me {
-        state.me = Some(me.id.clone());
-        state.users.insert(me.id, sanitize(&me.name).into_owned());
+        state.model.me = Some(me.id.clone());
+        state
+            .model
+            .users
+            .insert(me.id, sanitize(&me.name).into_owned());
     }
     for user in users {
         state
+            .model
             .users
             .insert(user.id, sanitize(&user.name).into_owned());
     }
-    state.team_version += 1;
+    state.model.team_version += 1;
     set_owner_names(state);
 }
 
 /// Owners sort by the names the list shows.
 fn set_owner_names(state: &mut State) {
     let names = state
+        .model
         .users
         .iter()
         .map(|(id, name)| (id.as_str(), name.as_str()));
-    state.customers.set_owner_names(names);
+    state.model.customers.set_owner_names(names);
 }
 
 fn history_line(state: &State, event: HistoryEvent) -> HistoryLine {

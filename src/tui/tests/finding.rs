@@ -165,7 +165,7 @@ fn pasted_text_goes_into_the_filter_line() {
 fn my_customers_shows_only_mine_and_the_header_says_so() {
     let mut state = demo_app(80, 24);
     press(&mut state, KeyCode::Char('m'));
-    let me = state.me.clone().expect("me is known");
+    let me = state.model.me.clone().expect("me is known");
     assert!(state.row_count() > 0);
     for row in 0..state.row_count() {
         let entry = state.entry_at_row(row).unwrap();
@@ -193,7 +193,10 @@ fn duplicates_only_groups_each_domain_largest_group_first() {
         17,
         "8 shared domains: one triple and seven pairs"
     );
-    assert!(rows.iter().all(|e| state.customers.badge(e).is_some()));
+    assert!(
+        rows.iter()
+            .all(|e| state.model.customers.badge(e).is_some())
+    );
     assert_eq!(
         rows[..3].iter().map(|e| e.display_id).collect::<Vec<_>>(),
         [1003, 1052, 1036],
@@ -235,7 +238,7 @@ fn s_cycles_the_sort_and_keeps_the_selected_customer_selected() {
     press(&mut state, KeyCode::Enter);
     assert_eq!(selected_id(&state), 1042);
     press(&mut state, KeyCode::Char('s'));
-    assert_eq!(state.customers.sort().column, SortColumn::DisplayId);
+    assert_eq!(state.model.customers.sort().column, SortColumn::DisplayId);
     assert_eq!(
         selected_id(&state),
         1042,
@@ -255,7 +258,7 @@ fn s_cycles_the_sort_and_keeps_the_selected_customer_selected() {
         press(&mut state, KeyCode::Char('s'));
     }
     assert_eq!(
-        state.customers.sort().column,
+        state.model.customers.sort().column,
         SortColumn::Name,
         "round trip"
     );
@@ -290,7 +293,7 @@ fn the_view_is_saved_when_it_changes_and_only_then() {
 #[test]
 fn sorting_is_stable_ties_stay_in_name_order_either_way() {
     let mut state = demo_app(120, 30);
-    while state.customers.sort().column != SortColumn::Source {
+    while state.model.customers.sort().column != SortColumn::Source {
         press(&mut state, KeyCode::Char('s'));
     }
     for reversed in [false, true] {
@@ -307,7 +310,7 @@ fn sorting_is_stable_ties_stay_in_name_order_either_way() {
             }
         }
         press(&mut state, KeyCode::Char('S'));
-        assert_eq!(state.customers.sort().reversed, !reversed);
+        assert_eq!(state.model.customers.sort().reversed, !reversed);
     }
 }
 

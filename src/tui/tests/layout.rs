@@ -35,7 +35,7 @@ fn a_wide_screen_shows_long_values_whole_and_when_each_customer_changed() {
 #[test]
 fn the_updated_column_can_be_hidden_and_sorted_by() {
     let mut state = demo_app(200, 20);
-    while state.customers.sort().column != crate::domain::SortColumn::Updated {
+    while state.model.customers.sort().column != crate::domain::SortColumn::Updated {
         press(&mut state, KeyCode::Char('s'));
     }
     let shown = screen(&state);
@@ -43,7 +43,7 @@ fn the_updated_column_can_be_hidden_and_sorted_by() {
         shown.contains("Updated ↓") || shown.contains("Updated ↑"),
         "{shown}"
     );
-    state.view_settings.hidden_columns = vec!["updated".into()];
+    state.model.view_settings.hidden_columns = vec!["updated".into()];
     assert!(!screen(&state).contains("Updated"));
 }
 

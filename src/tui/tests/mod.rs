@@ -136,10 +136,10 @@ fn the_header_counts_customers_and_duplicate_domains() {
     let expected = format!(
         "Customers  {} · {} duplicate domains",
         live_demo_count(),
-        state.customers.duplicate_domains()
+        state.model.customers.duplicate_domains()
     );
     assert!(first_line.contains(&expected), "{first_line}");
-    assert!(state.customers.duplicate_domains() >= 6);
+    assert!(state.model.customers.duplicate_domains() >= 6);
 }
 
 #[test]
@@ -230,7 +230,7 @@ fn a_page_from_a_superseded_sync_is_ignored() {
             fetched: 1,
         }),
     );
-    assert_eq!(state.customers.len(), 1);
+    assert_eq!(state.model.customers.len(), 1);
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn moving_past_the_screen_scrolls_and_keeps_the_selection_visible() {
     assert_eq!(state.selected, rows + 3);
     assert!(state.offset > 0 && state.selected < state.offset + rows);
     press(&mut state, KeyCode::Char('G'));
-    assert_eq!(state.selected, state.customers.len() - 1);
+    assert_eq!(state.selected, state.model.customers.len() - 1);
     press(&mut state, KeyCode::Char('g'));
     assert_eq!((state.selected, state.offset), (0, 0));
     press(&mut state, KeyCode::Char('k'));
@@ -506,7 +506,7 @@ fn syncing_is_the_only_time_the_spinner_ticks() {
             full: false,
         }),
     );
-    assert!(matches!(state.sync.phase, SyncPhase::Syncing { .. }));
+    assert!(matches!(state.model.sync.phase, SyncPhase::Syncing { .. }));
     assert_eq!(state.next_wakeup(), Some(Duration::from_millis(125)));
     let fresh = State::new(Theme::colored(), NOW, (80, 24));
     assert_eq!(
@@ -575,7 +575,7 @@ fn a_new_customer_shows_as_pending_at_once_then_opens_at_its_display_id() {
     let entry = state.selected_entry().expect("selected");
     assert_eq!((entry.display_id, entry.pending), (1062, false));
     assert!(state.modes.detail_open(), "the new customer opens");
-    assert!(state.outbox.is_empty());
+    assert!(state.model.outbox.is_empty());
     let screen_now = screen(&state);
     assert!(screen_now.contains("https://app.pivotal.app/customers/1062"));
     assert_eq!(
@@ -669,7 +669,7 @@ fn a_422_reopens_the_form_as_typed_with_the_message_under_the_field() {
         "exactly as typed"
     );
     assert!(
-        state.customers.iter_ordered().all(|e| !e.pending),
+        state.model.customers.iter_ordered().all(|e| !e.pending),
         "the pending row is gone"
     );
     let screen_now = screen(&state);
@@ -722,6 +722,7 @@ fn changes_left_in_the_outbox_show_as_pending_on_start() {
         }),
     );
     let row = state
+        .model
         .customers
         .iter_ordered()
         .find(|e| e.name == "Left Behind Ltd");
@@ -755,7 +756,11 @@ fn editing_sends_only_the_changed_fields() {
         }
         other => panic!("expected an update, got {other:?}"),
     }
-    let row = state.customers.get(&original.id).expect("still listed");
+    let row = state
+        .model
+        .customers
+        .get(&original.id)
+        .expect("still listed");
     assert!(
         row.pending && row.plan.as_deref() == Some("Scale"),
         "shown at once, marked pending"

@@ -10,6 +10,7 @@ use super::*;
 /// The id of the demo customer `#display_id`.
 fn id_of(state: &State, display_id: u64) -> String {
     state
+        .model
         .customers
         .iter_ordered()
         .find(|e| e.display_id == display_id)
@@ -42,8 +43,8 @@ fn a_create_another_window_delivered_leaves_pending_and_a_sync_brings_it() {
 
     let commands = update(&mut state, outbox(Vec::new()));
     assert_eq!(commands, vec![Command::Sync(SyncCommand::Refresh)]);
-    assert!(state.outbox.is_empty());
-    assert!(state.customers.iter_ordered().all(|e| !e.pending));
+    assert!(state.model.outbox.is_empty());
+    assert!(state.model.customers.iter_ordered().all(|e| !e.pending));
     assert!(!screen(&state).contains("pending"));
 }
 
@@ -55,8 +56,8 @@ fn a_change_not_stored_yet_is_not_taken_for_delivered_by_an_older_report() {
     let (key, _) = submitted(&press(&mut state, KeyCode::Enter));
     // A report read before the engine stored the change.
     assert!(update(&mut state, outbox(Vec::new())).is_empty());
-    assert!(state.outbox.contains_key(&key));
-    assert!(state.customers.iter_ordered().any(|e| e.pending));
+    assert!(state.model.outbox.contains_key(&key));
+    assert!(state.model.customers.iter_ordered().any(|e| e.pending));
 }
 
 #[test]
@@ -67,10 +68,13 @@ fn an_archive_another_process_queued_shows_here_as_pending_and_undoable() {
         customer_id: id.clone(),
     });
     update(&mut state, outbox(vec![queued]));
-    assert!(state.customers.get(&id).is_none(), "it leaves the list");
+    assert!(
+        state.model.customers.get(&id).is_none(),
+        "it leaves the list"
+    );
     let shown = screen(&state);
     assert!(shown.contains("1 pending (connection refused)"), "{shown}");
-    assert_eq!(state.archived.len(), 1, "u can undo it");
+    assert_eq!(state.model.archived.len(), 1, "u can undo it");
 }
 
 #[test]
@@ -84,6 +88,7 @@ fn an_archive_settled_elsewhere_is_no_longer_held_off_the_list() {
     // The command line delivered it, then the user restored it there.
     update(&mut state, outbox(Vec::new()));
     let restored = state
+        .model
         .archived
         .first()
         .map(|a| a.entry.clone())
@@ -101,13 +106,16 @@ fn an_archive_settled_elsewhere_is_no_longer_held_off_the_list() {
             fetched: 1,
         }),
     );
-    assert!(state.customers.get(&id).is_some(), "a sync shows it again");
+    assert!(
+        state.model.customers.get(&id).is_some(),
+        "a sync shows it again"
+    );
 }
 
 #[test]
 fn with_nowhere_to_keep_a_change_none_is_accepted_and_the_user_is_told() {
     let mut state = demo_app(80, 24);
-    state.changes_blocked = Some("the local cache cannot be written (disk full)".into());
+    state.model.changes_blocked = Some("the local cache cannot be written (disk full)".into());
     assert!(press(&mut state, KeyCode::Char('n')).is_empty());
     assert!(state.modes.form().is_none());
     let shown = screen(&state);

@@ -61,10 +61,11 @@ fn delivered(key: &IdempotencyKey, op: &OutboxOp, archived: bool) -> Message {
 
 fn badge_of(state: &State, display_id: u64) -> Option<usize> {
     let entry = state
+        .model
         .customers
         .iter_ordered()
         .find(|e| e.display_id == display_id)?;
-    state.customers.badge(entry)
+    state.model.customers.badge(entry)
 }
 
 #[test]
@@ -160,7 +161,7 @@ fn archiving_asks_naming_the_customer_and_n_does_nothing() {
     insta::assert_snapshot!("archive_confirmation_at_80x24", screen_now);
     assert!(press(&mut state, KeyCode::Char('n')).is_empty());
     assert_eq!(badge_of(&state, 1052), Some(3), "nothing changed");
-    assert!(state.outbox.is_empty());
+    assert!(state.model.outbox.is_empty());
     assert!(screen(&state).contains("Not archived"));
 }
 
@@ -193,7 +194,7 @@ fn y_archives_through_the_outbox_and_the_badge_drops_at_once() {
     assert!(screen(&state).contains("Archived #1052 — u to undo"));
 
     update(&mut state, delivered(&key, &op, true));
-    assert!(state.outbox.is_empty());
+    assert!(state.model.outbox.is_empty());
     assert_eq!(badge_of(&state, 1003), Some(2));
     assert!(screen(&state).contains("Archived #1052 — u to undo"));
 }
@@ -226,7 +227,7 @@ fn u_undoes_archives_one_by_one_newest_first() {
     for (key, op) in &archives {
         update(&mut state, delivered(key, op, true));
     }
-    assert_eq!(state.customers.len(), live_demo_count() - 2);
+    assert_eq!(state.model.customers.len(), live_demo_count() - 2);
     assert!(screen(&state).contains("Archived #1056 — u to undo"));
 
     let (key, op) = submitted(&press(&mut state, KeyCode::Char('u')));
@@ -249,7 +250,7 @@ fn u_undoes_archives_one_by_one_newest_first() {
     assert!(!state.selected_entry().unwrap().pending);
 
     submitted(&press(&mut state, KeyCode::Char('u')));
-    assert_eq!(state.customers.len(), live_demo_count());
+    assert_eq!(state.model.customers.len(), live_demo_count());
     assert_eq!(badge_of(&state, 1003), Some(3));
     assert!(press(&mut state, KeyCode::Char('u')).is_empty());
     assert!(screen(&state).contains("Nothing to undo"));
@@ -273,7 +274,7 @@ fn a_refused_archive_brings_the_customer_back_with_the_reason() {
     );
     assert_eq!(badge_of(&state, 1052), Some(3));
     assert!(screen(&state).contains("Could not archive #1052: No customer"));
-    assert!(state.archived.is_empty(), "nothing left to undo");
+    assert!(state.model.archived.is_empty(), "nothing left to undo");
 }
 
 #[test]

@@ -141,7 +141,7 @@ fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
 }
 
 fn history_count(state: &State, entry: &Entry) -> String {
-    match state.histories.get(&entry.id) {
+    match state.model.histories.get(&entry.id) {
         Some(History::Loaded { events, .. }) if events.len() == 1 => "1 event".into(),
         Some(History::Loaded { events, .. }) => format!("{} events", events.len()),
         Some(History::Loading) => "loading…".into(),
@@ -152,7 +152,7 @@ fn history_count(state: &State, entry: &Entry) -> String {
 
 /// The latest few events of a record, newest first, one line each.
 fn latest_events(state: &State, entry: &Entry) -> Vec<String> {
-    match state.histories.get(&entry.id) {
+    match state.model.histories.get(&entry.id) {
         Some(History::Loaded { events, .. }) => events
             .iter()
             .take(LATEST_EVENTS)

@@ -81,7 +81,7 @@ fn record_lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Lin
         Some(d) => domain.push(Span::raw(cut(d))),
         None => domain.push(Span::styled("—", theme.dim())),
     }
-    if let Some(n) = state.customers.badge(entry) {
+    if let Some(n) = state.model.customers.badge(entry) {
         domain.push(Span::raw(" "));
         domain.push(Span::styled(theme.badge_text(n), theme.badge()));
     }
@@ -93,11 +93,12 @@ fn record_lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Lin
     }
     let owner = entry.owner_id.as_deref().map(|id| {
         let name = state
+            .model
             .users
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_owned());
-        if state.me.as_deref() == Some(id) {
+        if state.model.me.as_deref() == Some(id) {
             format!("{name} (me)")
         } else {
             name
@@ -160,7 +161,7 @@ fn custom_field_lines<'a>(state: &State, entry: &'a Entry, width: usize) -> Vec<
 fn history_lines<'a>(state: &'a State, entry: &Entry, width: usize) -> Vec<Line<'a>> {
     let theme = state.theme;
     let mut lines = Vec::new();
-    match state.histories.get(&entry.id) {
+    match state.model.histories.get(&entry.id) {
         None | Some(History::Loading) => {
             lines.push(Line::from(Span::styled("History", theme.title())));
             lines.push(Line::from(Span::styled("  loading…", theme.dim())));

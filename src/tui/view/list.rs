@@ -193,14 +193,14 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .filter_map(|row| state.entry_at_row(row).map(|e| (row, e)))
         .collect();
     let wants = |column: Column| want(state, &on_screen, column);
-    let id_width = id_width(state.max_display_id);
+    let id_width = id_width(state.model.max_display_id);
     let columns = columns_for(
         area.width,
         id_width,
-        &state.view_settings.hidden_columns,
+        &state.model.view_settings.hidden_columns,
         &wants,
     );
-    let sort = state.customers.sort();
+    let sort = state.model.customers.sort();
     let header = Row::new(columns.iter().map(|(c, _)| {
         if c.sort_column() == sort.column {
             let arrow = if sort.descending() { '↓' } else { '↑' };
@@ -257,6 +257,7 @@ fn want(state: &State, rows: &[(usize, &Entry)], column: Column) -> u16 {
             Column::Name => e.name.width(),
             Column::Domain => {
                 let badge = state
+                    .model
                     .customers
                     .badge(e)
                     .map_or(0, |n| state.theme.badge_text(n).width() + 1);
@@ -281,7 +282,7 @@ impl Marks {
         let Some(query) = query else {
             return Marks::default();
         };
-        let users = &state.users;
+        let users = &state.model.users;
         let spans = filter::matches(query, entry, |id| users.get(id).map(String::as_str));
         Marks(spans.unwrap_or_default())
     }
@@ -409,7 +410,11 @@ fn domain_line<'a>(
     let Some(domain) = entry.domain.as_deref() else {
         return Line::from(Span::styled("—", theme.dim()));
     };
-    let badge = state.customers.badge(entry).map(|n| theme.badge_text(n));
+    let badge = state
+        .model
+        .customers
+        .badge(entry)
+        .map(|n| theme.badge_text(n));
     let room = match &badge {
         Some(badge) => width.saturating_sub(badge.width() + 1),
         None => width,
@@ -437,8 +442,8 @@ fn domain_line<'a>(
 
 fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
-    let (text, style) = match (&state.sync.phase, state.cache_loaded) {
-        _ if state.finder.narrowed() && !state.customers.is_empty() => (
+    let (text, style) = match (&state.model.sync.phase, state.model.cache_loaded) {
+        _ if state.finder.narrowed() && !state.model.customers.is_empty() => (
             "No customer matches. Esc clears the filter; m and D switch My customers and \
              duplicates only off."
                 .to_owned(),
@@ -454,7 +459,7 @@ fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
                 .to_owned(),
             theme.warning(),
         ),
-        (SyncPhase::Idle, _) if state.sync.last_synced.is_some() => {
+        (SyncPhase::Idle, _) if state.model.sync.last_synced.is_some() => {
             ("No customers in this account yet.".to_owned(), Style::new())
         }
         (SyncPhase::Idle, _) => ("Connecting to Pivotal…".to_owned(), theme.dim()),

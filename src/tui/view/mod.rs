@@ -40,9 +40,9 @@ pub fn render(state: &State, frame: &mut Frame) {
     render_title(state, frame, title);
     if let Some(session) = state.modes.form() {
         let ctx = FormContext {
-            customers: &state.customers,
+            customers: &state.model.customers,
             team: &session.team,
-            me: state.me.as_deref(),
+            me: state.model.me.as_deref(),
             plans: &session.plans,
             keymap: &state.keymap,
         };
@@ -81,7 +81,7 @@ pub fn render(state: &State, frame: &mut Frame) {
 fn render_title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let finder = &state.finder;
-    let total = format::count(state.customers.len());
+    let total = format::count(state.model.customers.len());
     let mut spans = vec![Span::styled("Customers", theme.title()), Span::raw("  ")];
     if finder.narrowed() {
         spans.push(Span::raw(format!(
@@ -104,7 +104,7 @@ fn render_title(state: &State, frame: &mut Frame, area: Rect) {
         }
     } else {
         spans.push(Span::raw(total));
-        let dupes = state.customers.duplicate_domains();
+        let dupes = state.model.customers.duplicate_domains();
         if dupes > 0 {
             let noun = if dupes == 1 {
                 "duplicate domain"
@@ -118,8 +118,8 @@ fn render_title(state: &State, frame: &mut Frame, area: Rect) {
             ));
         }
     }
-    let mut right = format!("sort: {}", state.customers.sort().label());
-    if state.demo {
+    let mut right = format!("sort: {}", state.model.customers.sort().label());
+    if state.model.demo {
         right.push_str("  demo");
     }
     let left = Line::from(spans);
@@ -145,7 +145,7 @@ fn render_filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area:
     let count = format!(
         "  {} of {}",
         format::count(state.row_count()),
-        format::count(state.customers.len())
+        format::count(state.model.customers.len())
     );
     let value = line.input.value();
     let room = usize::from(area.width).saturating_sub(count.width() + 2);
@@ -174,7 +174,7 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         SyncStatus::Offline(_) => theme.warning(),
     };
     if state.modes.confirm_quit() {
-        let n = state.outbox.len();
+        let n = state.model.outbox.len();
         let text = format!(
             "{n} change{} not sent yet; they will be sent next time. Quit? ({}/N)",
             if n == 1 { " is" } else { "s are" },
