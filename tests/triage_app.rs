@@ -178,6 +178,8 @@ async fn compare_shows_a_triple_and_a_pair_with_their_histories_from_the_server(
         "Acme.com",
         "8 events",
         "2 events",
+        // The suggested keeper, from the histories Pivotal has.
+        "keep #1003: most history (8 events), from hubspot",
     ] {
         assert!(screen.contains(text), "{text}:\n{screen}");
     }

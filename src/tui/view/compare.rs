@@ -15,6 +15,7 @@ use super::super::mode::Compare;
 use super::super::state::{History, SIDE_PANE_MIN_WIDTH, State};
 use super::super::triage;
 use crate::domain::Entry;
+use crate::domain::keeper;
 
 /// Labels get the room of the longest, within these bounds.
 const LABEL_MIN: u16 = 9;
@@ -29,8 +30,14 @@ struct Field {
 }
 
 impl Field {
+    /// Two or more records hold different values; a value only some have
+    /// is a fill, not a conflict.
     fn differs(&self) -> bool {
-        self.values.windows(2).any(|w| w[0] != w[1])
+        let mut held = self.values.iter().flatten();
+        let Some(first) = held.next() else {
+            return false;
+        };
+        held.any(|value| value != first)
     }
 }
 
@@ -49,8 +56,17 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
         .borders(Borders::TOP)
         .border_style(theme.border())
         .title(Span::styled(title, theme.title()));
-    let inner = block.inner(area);
+    let mut inner = block.inner(area);
     frame.render_widget(block, area);
+    if let Some(suggestion) = suggest_keeper(state, &records) {
+        let line = format::truncate(&suggestion.reason, usize::from(inner.width)).into_owned();
+        frame.render_widget(
+            Paragraph::new(Span::styled(line, theme.ok())),
+            Rect { height: 1, ..inner },
+        );
+        inner.y = inner.y.saturating_add(1);
+        inner.height = inner.height.saturating_sub(1);
+    }
     let fields = fields(state, &records);
     let longest = fields.iter().map(|f| f.label.width()).max().unwrap_or(0);
     let label = u16::try_from(longest + 1)
@@ -66,6 +82,25 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
     } else {
         stacked(state, compare, &layout, frame, inner);
     }
+}
+
+/// The record the domain's rule would keep, with why, from what the view
+/// knows (histories still loading count as none yet).
+fn suggest_keeper(state: &State, records: &[&Entry]) -> Option<keeper::Suggestion> {
+    let candidates: Vec<keeper::Candidate<'_>> = records
+        .iter()
+        .map(|e| keeper::Candidate {
+            display_id: e.display_id,
+            history: match state.model.histories.get(&e.id) {
+                Some(History::Loaded { events, .. }) => Some(events.len()),
+                _ => None,
+            },
+            source: &e.source,
+            has_owner: e.owner_id.is_some(),
+            created_at: e.created_at,
+        })
+        .collect();
+    keeper::suggest(&candidates)
 }
 
 /// What both layouts draw.
@@ -345,4 +380,24 @@ fn record_blocks<'a>(
         lines.push(Line::default());
     }
     (lines, focus_line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(values: &[Option<&str>]) -> Field {
+        Field {
+            label: "plan".into(),
+            values: values.iter().map(|v| v.map(str::to_owned)).collect(),
+        }
+    }
+
+    #[test]
+    fn only_two_different_values_are_a_difference_a_blank_is_a_fill() {
+        assert!(!field(&[Some("US"), None, None]).differs());
+        assert!(!field(&[Some("US"), None, Some("US")]).differs());
+        assert!(!field(&[None, None]).differs());
+        assert!(field(&[Some("US"), None, Some("DE")]).differs());
+    }
 }
