@@ -604,7 +604,8 @@ fn set_owner_names(state: &mut State) {
 fn history_line(state: &State, event: HistoryEvent) -> HistoryLine {
     HistoryLine {
         at: event.at,
-        kind: sanitize(&event.kind).into_owned(),
+        // `contact_added` reads as `contact added`.
+        kind: sanitize(&event.kind).replace('_', " "),
         summary: sanitize(&event.summary).into_owned(),
         actor: event
             .actor

@@ -138,3 +138,32 @@ fn settings_that_cannot_be_saved_are_named_on_the_status_line() {
     );
     assert!(screen(&state).contains("settings not saved: read-only file system"));
 }
+
+#[test]
+fn event_kinds_read_as_words_in_compare() {
+    let mut state = demo_app(120, 30);
+    while state.selected_entry().map(|e| e.display_id) != Some(1003) {
+        press(&mut state, KeyCode::Down);
+    }
+    let id = state
+        .selected_entry()
+        .map(|e| e.id.clone())
+        .expect("selected");
+    press(&mut state, KeyCode::Char('c'));
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::History {
+            customer_id: id,
+            events: vec![HistoryEvent {
+                at: NOW,
+                kind: "contact_added".into(),
+                summary: "Met Priya".into(),
+                actor: None,
+            }],
+            fresh: true,
+        }),
+    );
+    let shown = screen(&state);
+    assert!(shown.contains("contact added Met"), "{shown}");
+    assert!(!shown.contains("contact_added"), "{shown}");
+}
