@@ -62,7 +62,8 @@ pub fn suggest(candidates: &[Candidate<'_>]) -> Option<Suggestion> {
     };
     let mut why = Vec::new();
     let most = keep.history.unwrap_or(0);
-    if others().all(|(_, o)| o.history.unwrap_or(0) < most) {
+    // Said only when every history is known: a loading one might be longer.
+    if keep.history.is_some() && others().all(|(_, o)| o.history.is_some_and(|h| h < most)) {
         let noun = if most == 1 { "event" } else { "events" };
         why.push(format!("most history ({most} {noun})"));
     }
@@ -145,6 +146,18 @@ mod tests {
                 index: 1,
                 reason: "keep #7: the oldest".to_owned()
             })
+        );
+    }
+
+    #[test]
+    fn most_history_is_not_claimed_while_another_history_is_still_loading() {
+        let records = [
+            record(1003, Some(8), &Source::Hubspot),
+            record(1036, None, &Source::Manual),
+        ];
+        assert_eq!(
+            suggest(&records).map(|s| s.reason),
+            Some("keep #1003: from hubspot".to_owned())
         );
     }
 
