@@ -65,6 +65,38 @@ pub fn date(t: OffsetDateTime) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
+/// `text` in lines of at most `width` columns, broken between words (a
+/// word longer than a line is cut where it must be).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let needed = if line.is_empty() { 0 } else { 1 } + word.width();
+        if line.width() + needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let mut rest = word;
+        while rest.width() > width {
+            let cut = truncate(rest, width + 1);
+            let head: String = cut.trim_end_matches('…').to_owned();
+            let taken = head
+                .len()
+                .max(rest.chars().next().map_or(1, char::len_utf8));
+            lines.push(rest[..taken].to_owned());
+            rest = &rest[taken..];
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(rest);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Cuts `s` to at most `width` columns, ending in `…` when cut.
 pub fn truncate(s: &str, width: usize) -> Cow<'_, str> {
     if s.width() <= width {
@@ -90,6 +122,18 @@ pub fn truncate(s: &str, width: usize) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrapping_breaks_between_words_and_never_passes_the_width() {
+        assert_eq!(
+            wrap("HubSpot sync: seats changed from 200 to 240", 16),
+            ["HubSpot sync:", "seats changed", "from 200 to 240"]
+        );
+        assert_eq!(wrap("", 10), [""]);
+        for line in wrap("a-very-long-unbroken-word then more", 7) {
+            assert!(line.width() <= 7, "{line}");
+        }
+    }
 
     #[test]
     fn the_step_of_ago_changes_exactly_when_its_text_does() {

@@ -64,6 +64,10 @@ pub enum Action {
     PreviousField,
     /// Remove the custom-field row in focus.
     RemoveRow,
+    /// Scroll the details down.
+    DetailDown,
+    /// Scroll the details up.
+    DetailUp,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -242,6 +246,20 @@ pub const BINDINGS: &[Binding] = &[
         label: "G / End",
         description: "last customer",
         modes: &[at(L), at(D)],
+    },
+    Binding {
+        action: Action::DetailDown,
+        keys: &[ch('J')],
+        label: "J",
+        description: "scroll the details down",
+        modes: &[hinted(D, "J/K", "scroll")],
+    },
+    Binding {
+        action: Action::DetailUp,
+        keys: &[ch('K')],
+        label: "K",
+        description: "scroll the details up",
+        modes: &[at(D)],
     },
     Binding {
         action: Action::Next,
@@ -534,6 +552,8 @@ impl Action {
             Action::NextField => "next_field",
             Action::PreviousField => "previous_field",
             Action::RemoveRow => "remove_row",
+            Action::DetailDown => "details_down",
+            Action::DetailUp => "details_up",
         }
     }
 

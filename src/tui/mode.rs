@@ -36,8 +36,8 @@ pub struct FormSession {
 #[derive(Debug)]
 pub enum Mode {
     /// The selected customer's details and history (beside the list on
-    /// wide screens).
-    Detail,
+    /// wide screens), scrolled by `scroll` lines.
+    Detail { scroll: u16 },
     /// Records sharing a domain, side by side.
     Compare(Compare),
     /// The create or edit form (boxed: it is far larger than the others).
@@ -90,7 +90,7 @@ impl Modes {
     }
 
     pub fn detail_open(&self) -> bool {
-        matches!(self.screen(), Some(Mode::Detail))
+        matches!(self.screen(), Some(Mode::Detail { .. }))
     }
 
     /// The compare view, when it is the screen showing.
@@ -179,6 +179,28 @@ impl Modes {
         matches!(self.top(), Some(Mode::ConfirmQuit))
     }
 
+    /// How far the details showing are scrolled.
+    pub fn detail_scroll(&self) -> u16 {
+        match self.screen() {
+            Some(Mode::Detail { scroll }) => *scroll,
+            _ => 0,
+        }
+    }
+
+    /// Scrolls the details showing by `lines` (negative: up).
+    pub fn scroll_detail(&mut self, lines: i32) {
+        if let Some(Mode::Detail { scroll }) = self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+            *scroll = u16::try_from((i32::from(*scroll) + lines).max(0)).unwrap_or(u16::MAX);
+        }
+    }
+
+    /// Back to the top of the details showing.
+    pub fn reset_detail_scroll(&mut self) {
+        if let Some(Mode::Detail { scroll }) = self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+            *scroll = 0;
+        }
+    }
+
     /// Which rows of the keymap apply now (the form and the filter line
     /// edit text and keep their own keys).
     pub fn key_mode(&self) -> KeyMode {
@@ -192,7 +214,7 @@ impl Modes {
     /// The keys of the screen showing, under any overlay: what help lists.
     pub fn screen_key_mode(&self) -> KeyMode {
         match self.screen() {
-            Some(Mode::Detail) => KeyMode::Detail,
+            Some(Mode::Detail { .. }) => KeyMode::Detail,
             Some(Mode::Compare(_)) => KeyMode::Compare,
             _ => KeyMode::List,
         }
@@ -202,7 +224,7 @@ impl Modes {
     /// the screen already.
     pub fn open_detail(&mut self) {
         if !self.detail_open() {
-            self.0.push(Mode::Detail);
+            self.0.push(Mode::Detail { scroll: 0 });
         }
     }
 }

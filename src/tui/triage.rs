@@ -303,7 +303,7 @@ pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Comman
             // Over the compare view, so that closing them comes back here.
             if let Some(id) = id {
                 finder::show(state, id);
-                state.modes.push(Mode::Detail);
+                state.modes.push(Mode::Detail { scroll: 0 });
             }
         }
         _ => return None,

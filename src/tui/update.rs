@@ -152,7 +152,7 @@ fn on_modal_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
         Mode::Form(_) => changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx)),
         Mode::ConfirmArchive { .. } => triage::on_confirm_key(state, key),
         Mode::Help { .. } => on_help_key(state, key),
-        Mode::Detail | Mode::Compare(_) => return None,
+        Mode::Detail { .. } | Mode::Compare(_) => return None,
     };
     Some(commands)
 }
@@ -160,6 +160,7 @@ fn on_modal_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
 /// An action in the list or the details (and those compare shares).
 fn on_action(state: &mut State, action: Action) -> Vec<Command> {
     let page = state.list_rows() as isize;
+    let before = state.selected;
     match action {
         Action::Down => state.move_by(1),
         Action::Up => state.move_by(-1),
@@ -219,6 +220,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Quit | Action::Exit => return quit_or_ask(state),
+        Action::DetailDown => state.modes.scroll_detail(1),
+        Action::DetailUp => state.modes.scroll_detail(-1),
         // Keys of other modes.
         Action::Next
         | Action::Previous
@@ -232,6 +235,10 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
         | Action::NextField
         | Action::PreviousField
         | Action::RemoveRow => return Vec::new(),
+    }
+    if state.selected != before {
+        // Another customer's details start at their top.
+        state.modes.reset_detail_scroll();
     }
     follow_selection(state)
 }
@@ -304,7 +311,7 @@ fn on_help_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
 
 /// Closes the details, back to the view they were opened from.
 fn close_detail(state: &mut State) {
-    if matches!(state.modes.top(), Some(Mode::Detail)) {
+    if matches!(state.modes.top(), Some(Mode::Detail { .. })) {
         state.modes.pop();
     }
 }

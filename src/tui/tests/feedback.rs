@@ -167,3 +167,48 @@ fn event_kinds_read_as_words_in_compare() {
     assert!(shown.contains("contact added Met"), "{shown}");
     assert!(!shown.contains("contact_added"), "{shown}");
 }
+
+#[test]
+fn the_details_scroll_with_shift_j_and_k_and_show_each_event_whole() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Enter);
+    let id = state
+        .selected_entry()
+        .map(|e| e.id.clone())
+        .expect("selected");
+    let long = "Renewal call: the customer asked for a second workspace, SSO for \\
+                their EMEA team and a quote before the end of the quarter";
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::History {
+            customer_id: id,
+            events: vec![HistoryEvent {
+                at: NOW,
+                kind: "note".into(),
+                summary: long.into(),
+                actor: None,
+            }],
+            fresh: true,
+        }),
+    );
+    let top = screen(&state);
+    assert!(top.contains("Name"), "{top}");
+    for _ in 0..12 {
+        press(&mut state, KeyCode::Char('J'));
+    }
+    let scrolled = screen(&state);
+    assert!(
+        !scrolled.contains("Name "),
+        "scrolled past the top:\n{scrolled}"
+    );
+    assert!(
+        scrolled.contains("end of the quarter"),
+        "the event whole:\n{scrolled}"
+    );
+    press(&mut state, KeyCode::Char('j'));
+    assert_eq!(
+        state.modes.detail_scroll(),
+        0,
+        "another customer starts at the top"
+    );
+}

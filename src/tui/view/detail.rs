@@ -32,7 +32,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
     let lines = lines(state, entry, width);
-    frame.render_widget(Paragraph::new(lines), inner);
+    let scroll = state
+        .modes
+        .detail_scroll()
+        .min(u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
 fn field<'a>(state: &State, label: &'a str, value: Option<String>) -> Line<'a> {
@@ -183,12 +187,18 @@ fn history_lines<'a>(state: &'a State, entry: &Entry, width: usize) -> Vec<Line<
             }
             lines.push(Line::from(title));
             for event in events {
+                // Every event whole: its text wrapped under its date.
                 let head = format!("  {}  ", format::date(event.at));
-                let room = width.saturating_sub(head.chars().count());
-                lines.push(Line::from(vec![
-                    Span::styled(head, theme.dim()),
-                    Span::raw(format::truncate(&event.summary, room).into_owned()),
-                ]));
+                let indent = head.chars().count();
+                let room = width.saturating_sub(indent);
+                for (i, part) in format::wrap(&event.summary, room).into_iter().enumerate() {
+                    let lead = if i == 0 {
+                        Span::styled(head.clone(), theme.dim())
+                    } else {
+                        Span::raw(" ".repeat(indent))
+                    };
+                    lines.push(Line::from(vec![lead, Span::raw(part)]));
+                }
             }
         }
     }
