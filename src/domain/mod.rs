@@ -17,6 +17,7 @@ pub mod host;
 pub mod keeper;
 pub mod limits;
 pub mod link;
+pub mod names;
 pub mod order;
 pub mod view;
 
