@@ -11,7 +11,6 @@ use std::borrow::Cow;
 use time::OffsetDateTime;
 
 use super::host::duplicate_key;
-use super::names::name_key;
 use crate::api::IdempotencyKey;
 use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;
@@ -32,8 +31,6 @@ pub struct Entry {
     /// The duplicate key of [`domain`](Self::domain) (see
     /// [`duplicate_key`]); `None` when the domain is missing or blank.
     pub domain_key: Option<String>,
-    /// The name's key for likely duplicates (see [`name_key`]).
-    pub name_key: Option<String>,
     pub owner_id: Option<String>,
     pub plan: Option<String>,
     pub tags: Vec<String>,
@@ -100,7 +97,6 @@ impl From<Customer> for Entry {
     fn from(customer: Customer) -> Self {
         let name = clean(customer.name);
         let sort_key = name.to_lowercase();
-        let name_key = name_key(&name);
         let domain = customer.domain.map(clean);
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
@@ -118,7 +114,6 @@ impl From<Customer> for Entry {
             sort_prefix: prefix_of(&sort_key),
             sort_key,
             name,
-            name_key,
             domain,
             domain_key,
             owner_id: customer.owner_id.map(clean),
@@ -164,7 +159,6 @@ impl Entry {
         let owned = |text: &str| sanitize(text).into_owned();
         let name = owned(fields.name);
         let sort_key = name.to_lowercase();
-        let name_key = name_key(&name);
         let domain = fields.domain.map(owned);
         let domain_key = duplicate_key(domain.as_deref());
         let mut custom_fields: Vec<(String, String)> = fields
@@ -179,7 +173,6 @@ impl Entry {
             sort_prefix: prefix_of(&sort_key),
             sort_key,
             name,
-            name_key,
             domain,
             domain_key,
             owner_id: fields.owner_id.map(owned),

@@ -17,7 +17,6 @@ pub mod host;
 pub mod keeper;
 pub mod limits;
 pub mod link;
-pub mod names;
 pub mod order;
 pub mod view;
 

@@ -190,16 +190,6 @@ impl Theme {
         }
     }
 
-    /// The likely-duplicate marker: `≈2`, or `[~2]` without colour (never
-    /// mistaken for the domain badge).
-    pub fn likely_text(self, n: usize) -> String {
-        if self.color {
-            format!("≈{n}")
-        } else {
-            format!("[~{n}]")
-        }
-    }
-
     /// Yellow on dark backgrounds; on light ones yellow text fades, so blue.
     pub fn warning(self) -> Style {
         self.text(|p| p.caution, Modifier::BOLD)

@@ -71,8 +71,6 @@ pub struct CustomerSet {
     /// Hashes ids for `slots`.
     hasher: DefaultHashBuilder,
     duplicates: DuplicateIndex,
-    /// The same for name keys: likely duplicates by name.
-    names: DuplicateIndex,
     /// Indexes into `entries`, in display order.
     order: Vec<u32>,
     /// Ids that were archived (or removed locally) and are not live now, with
@@ -130,7 +128,6 @@ impl Default for CustomerSet {
             slots: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             duplicates: DuplicateIndex::default(),
-            names: DuplicateIndex::default(),
             order: Vec::new(),
             gone: HashMap::new(),
             sort: Sort::default(),
@@ -181,7 +178,6 @@ impl CustomerSet {
     pub fn from_entries(entries: Vec<Entry>) -> CustomerSet {
         let mut set = CustomerSet {
             duplicates: DuplicateIndex::with_capacity(entries.len()),
-            names: DuplicateIndex::with_capacity(entries.len()),
             ..CustomerSet::default()
         };
         let hasher = &set.hasher;
@@ -205,9 +201,6 @@ impl CustomerSet {
             });
             if let Some(key) = &entry.domain_key {
                 set.duplicates.insert(key, id);
-            }
-            if let Some(key) = &entry.name_key {
-                set.names.insert(key, id);
             }
         }
         set.entries = entries;
@@ -494,27 +487,6 @@ impl CustomerSet {
         (count >= 2).then_some(count)
     }
 
-    /// How many live customers likely are the same company as `entry` by
-    /// name (see `domain::names`), when two or more are and the domain rule
-    /// does not already group them all; otherwise `None`.
-    #[must_use]
-    pub fn likely_badge(&self, entry: &Entry) -> Option<usize> {
-        let key = entry.name_key.as_deref()?;
-        let members = self.names.members(key);
-        if members.len() < 2 {
-            return None;
-        }
-        let domains: Vec<Option<&str>> = members
-            .iter()
-            .filter_map(|id| self.get(id))
-            .map(|e| e.domain_key.as_deref())
-            .collect();
-        let one_domain_group = domains
-            .first()
-            .is_some_and(|first| first.is_some() && domains.iter().all(|d| d == first));
-        (!one_domain_group).then_some(members.len())
-    }
-
     /// How many duplicate keys are shared by two or more live customers. O(1).
     #[must_use]
     pub fn duplicate_domains(&self) -> usize {
@@ -594,9 +566,6 @@ impl CustomerSet {
         if let Some(key) = &entry.domain_key {
             self.duplicates.insert(key, &entry.id);
         }
-        if let Some(key) = &entry.name_key {
-            self.names.insert(key, &entry.id);
-        }
         let hash = self.hasher.hash_one(entry.id.as_str());
         self.entries.push(entry);
         let (entries, hasher) = (&self.entries, &self.hasher);
@@ -620,14 +589,6 @@ impl CustomerSet {
             }
             if let Some(key) = &entry.domain_key {
                 self.duplicates.insert(key, &entry.id);
-            }
-        }
-        if old.name_key != entry.name_key {
-            if let Some(key) = &old.name_key {
-                self.names.remove(key, &old.id);
-            }
-            if let Some(key) = &entry.name_key {
-                self.names.insert(key, &entry.id);
             }
         }
         if let OrderUpkeep::Deferred { inserts_only, .. } = upkeep {
@@ -691,9 +652,6 @@ impl CustomerSet {
         }
         if let Some(key) = &entry.domain_key {
             self.duplicates.remove(key, &entry.id);
-        }
-        if let Some(key) = &entry.name_key {
-            self.names.remove(key, &entry.id);
         }
         entry
     }

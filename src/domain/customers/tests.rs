@@ -921,27 +921,3 @@ fn bulk_builds_pages_restores_and_resorts_match_a_brute_force_model() {
     }
     assert!(fallbacks >= 8);
 }
-
-#[test]
-fn records_named_alike_on_different_domains_are_likely_duplicates_until_one_goes() {
-    let mut set = CustomerSet::default();
-    set.apply([
-        fixtures::customer(1, "Atlasbridge Security", Some("atlasbridge.io")),
-        fixtures::customer(2, "ATLASBRIDGE SECURITY INC.", Some("atlasbridge-sec.com")),
-        fixtures::customer(3, "Acme Co", Some("acme.com")),
-        fixtures::customer(4, "ACME Company", Some("www.acme.com")),
-    ]);
-    let likely = |set: &CustomerSet, id: &str| set.get(id).and_then(|e| set.likely_badge(e));
-    assert_eq!(likely(&set, "cus_1"), Some(2));
-    assert_eq!(likely(&set, "cus_2"), Some(2));
-    assert_eq!(
-        likely(&set, "cus_3"),
-        None,
-        "one domain group already: the domain badge says it"
-    );
-    let mut archived = fixtures::customer(2, "ATLASBRIDGE SECURITY INC.", None);
-    archived.archived = true;
-    archived.updated_at = at(60);
-    set.apply([archived]);
-    assert_eq!(likely(&set, "cus_1"), None, "alone again");
-}

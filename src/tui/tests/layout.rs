@@ -87,19 +87,3 @@ fn the_status_line_drops_context_before_what_matters_and_never_overflows() {
         assert!(status.trim_end().ends_with('"'), "{width}: cut: {status}");
     }
 }
-
-#[test]
-fn a_likely_duplicate_by_name_is_marked_beside_the_name_in_words_without_colour() {
-    let customers = vec![
-        customer(1101, "Atlasbridge Security", Some("atlasbridge.io")),
-        customer(
-            1102,
-            "Atlasbridge Security Inc.",
-            Some("atlasbridge-sec.com"),
-        ),
-    ];
-    let shown = screen(&app(Theme::colored(), (100, 10), customers.clone()));
-    assert!(shown.contains("Atlasbridge Security ≈2"), "{shown}");
-    let plain = screen(&app(Theme::mono(), (100, 10), customers));
-    assert!(plain.contains("Atlasbridge Security [~2]"), "{plain}");
-}

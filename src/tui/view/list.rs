@@ -254,14 +254,7 @@ fn want(state: &State, rows: &[(usize, &Entry)], column: Column) -> u16 {
         .iter()
         .map(|(_, e)| match column {
             Column::Id | Column::Source | Column::Updated => 0,
-            Column::Name => {
-                let likely = state
-                    .model
-                    .customers
-                    .likely_badge(e)
-                    .map_or(0, |n| state.theme.likely_text(n).width() + 1);
-                e.name.width() + likely
-            }
+            Column::Name => e.name.width(),
             Column::Domain => {
                 let badge = state
                     .model
@@ -360,7 +353,13 @@ fn cell<'a>(
             Cell::from(Span::styled(format!("#{}", entry.display_id), matched))
         }
         Column::Id => Cell::from(Span::styled(format!("#{}", entry.display_id), theme.dim())),
-        Column::Name => Cell::from(name_line(state, theme, entry, marks, width)),
+        Column::Name => Cell::from(marked(
+            &entry.name,
+            width,
+            marks.ranges(FieldKind::Name),
+            matched,
+            Style::new(),
+        )),
         Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width)),
         Column::Owner => match state.owner(entry.owner_id.as_deref()) {
             // `me` is not the text searched (the name is), so no marks.
@@ -401,37 +400,6 @@ fn cell<'a>(
 }
 
 /// The stored domain, cut to leave room for its badge, and the badge.
-/// The name, cut to leave room for its likely-duplicate marker (`≈2`:
-/// other records are likely the same company by name), and the marker.
-fn name_line<'a>(
-    state: &State,
-    theme: Theme,
-    entry: &'a Entry,
-    marks: &Marks,
-    width: usize,
-) -> Line<'a> {
-    let likely = state
-        .model
-        .customers
-        .likely_badge(entry)
-        .map(|n| theme.likely_text(n));
-    let room = likely
-        .as_ref()
-        .map_or(width, |m| width.saturating_sub(m.width() + 1));
-    let mut line = marked(
-        &entry.name,
-        room,
-        marks.ranges(FieldKind::Name),
-        theme.matched(),
-        Style::new(),
-    );
-    if let Some(likely) = likely {
-        line.spans.push(Span::raw(" "));
-        line.spans.push(Span::styled(likely, theme.warning()));
-    }
-    line
-}
-
 fn domain_line<'a>(
     state: &State,
     theme: Theme,
