@@ -64,6 +64,10 @@ pub enum Action {
     PreviousField,
     /// Remove the custom-field row in focus.
     RemoveRow,
+    /// The next group of duplicates.
+    NextGroup,
+    /// The previous group of duplicates.
+    PreviousGroup,
     /// Scroll the details down.
     DetailDown,
     /// Scroll the details up.
@@ -246,6 +250,20 @@ pub const BINDINGS: &[Binding] = &[
         label: "G / End",
         description: "last customer",
         modes: &[at(L), at(D)],
+    },
+    Binding {
+        action: Action::NextGroup,
+        keys: &[ch(']')],
+        label: "]",
+        description: "the next group of duplicates",
+        modes: &[at(L), at(D), hinted(C, "[/]", "group")],
+    },
+    Binding {
+        action: Action::PreviousGroup,
+        keys: &[ch('[')],
+        label: "[",
+        description: "the previous group of duplicates",
+        modes: &[at(L), at(D), at(C)],
     },
     Binding {
         action: Action::DetailDown,
@@ -552,6 +570,8 @@ impl Action {
             Action::NextField => "next_field",
             Action::PreviousField => "previous_field",
             Action::RemoveRow => "remove_row",
+            Action::NextGroup => "next_group",
+            Action::PreviousGroup => "previous_group",
             Action::DetailDown => "details_down",
             Action::DetailUp => "details_up",
         }

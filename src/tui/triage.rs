@@ -80,6 +80,7 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
     };
     // The archive is now the latest change: its undo hint shows.
     state.change_note = None;
+    let comparing = state.modes.compare().is_some();
     let key = IdempotencyKey::new();
     state
         .model
@@ -91,12 +92,18 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
         delivered: false,
     });
     clamp_compare(state);
-    vec![Command::Sync(SyncCommand::Submit {
+    let mut commands = vec![Command::Sync(SyncCommand::Submit {
         key,
         op: OutboxOp::Archive {
             customer_id: id.to_owned(),
         },
-    })]
+    })];
+    // A group archived down to one record is done: on to the next.
+    if comparing && compared(state).len() <= 1 {
+        finder::refresh(state);
+        commands.extend(to_group(state, true));
+    }
+    commands
 }
 
 /// `u`: restores the newest archive of this session.
@@ -266,6 +273,62 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         scroll: 0,
     }));
     load_histories(state, group)
+}
+
+/// `]` and `[`: the selection moves to the first row of the next (or
+/// previous) group of customers sharing a domain, in list order; in
+/// compare, the view moves to that group. Says so when there is none.
+pub fn to_group(state: &mut State, forward: bool) -> Vec<Command> {
+    state.mark_dirty();
+    let comparing = state.modes.compare().map(|c| c.key.clone());
+    let current = comparing
+        .clone()
+        .or_else(|| state.selected_entry().and_then(|e| e.domain_key.clone()));
+    let Some(row) = group_row(state, forward, current.as_deref()) else {
+        state.flash = Some(if forward {
+            "No more groups of duplicates below".into()
+        } else {
+            "No more groups of duplicates above".into()
+        });
+        return Vec::new();
+    };
+    if comparing.is_some() {
+        state.modes.pop();
+    }
+    state.move_to(row);
+    if comparing.is_some() {
+        return open_compare(state);
+    }
+    Vec::new()
+}
+
+/// The first row of the next (or previous) duplicate group after the group
+/// `current` (where its rows are, else the selection): rows whose
+/// customer has a badge, with another duplicate key.
+fn group_row(state: &State, forward: bool, current: Option<&str>) -> Option<usize> {
+    let key_at = |row: usize| {
+        state
+            .entry_at_row(row)
+            .filter(|e| state.model.customers.badge(e).is_some())
+            .and_then(|e| e.domain_key.clone())
+    };
+    let other = |row: usize| key_at(row).is_some_and(|k| Some(k.as_str()) != current);
+    let anchor =
+        current.and_then(|k| (0..state.row_count()).find(|&r| key_at(r).as_deref() == Some(k)));
+    if forward {
+        // Past the group's rows, or from the selection when they are gone.
+        let from = anchor.map_or(state.selected, |a| a + 1);
+        return (from..state.row_count()).find(|&row| other(row));
+    }
+    let from = anchor.unwrap_or(state.selected);
+    let found = (0..from).rev().find(|&row| other(row))?;
+    // Up to where that group starts.
+    let key = key_at(found);
+    let mut start = found;
+    while start > 0 && key_at(start - 1) == key {
+        start -= 1;
+    }
+    Some(start)
 }
 
 /// The records the compare view shows, by `display_id`.

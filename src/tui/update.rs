@@ -220,6 +220,8 @@ fn on_action(state: &mut State, action: Action) -> Vec<Command> {
             return Vec::new();
         }
         Action::Quit | Action::Exit => return quit_or_ask(state),
+        Action::NextGroup => return triage::to_group(state, true),
+        Action::PreviousGroup => return triage::to_group(state, false),
         Action::DetailDown => state.modes.scroll_detail(1),
         Action::DetailUp => state.modes.scroll_detail(-1),
         // Keys of other modes.

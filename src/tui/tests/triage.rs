@@ -361,3 +361,37 @@ fn no_key_archives_without_asking() {
     press(&mut state, KeyCode::Char('a'));
     assert!(state.modes.confirm_archive().is_some(), "a asks");
 }
+
+#[test]
+fn brackets_move_between_groups_and_a_group_archived_down_to_one_opens_the_next() {
+    let mut state = demo_app(120, 40);
+    press(&mut state, KeyCode::Char('D'));
+    let first = state.selected_entry().and_then(|e| e.domain_key.clone());
+    press(&mut state, KeyCode::Char(']'));
+    let second = state.selected_entry().and_then(|e| e.domain_key.clone());
+    assert_ne!(first, second, "] goes to the next group");
+    press(&mut state, KeyCode::Char('['));
+    assert_eq!(
+        state.selected_entry().and_then(|e| e.domain_key.clone()),
+        first,
+        "[ comes back to the first row of the group before"
+    );
+
+    // A pair in compare: archive one, and compare moves on by itself.
+    press(&mut state, KeyCode::Char(']'));
+    let pair = state.modes.compare().map(|c| c.key.clone());
+    assert!(pair.is_none());
+    press(&mut state, KeyCode::Char('c'));
+    let pair = state
+        .modes
+        .compare()
+        .map(|c| c.key.clone())
+        .expect("compare");
+    let size = crate::tui::triage::compared(&state).len();
+    for _ in 1..size {
+        press(&mut state, KeyCode::Char('a'));
+        press(&mut state, KeyCode::Char('y'));
+    }
+    let now = state.modes.compare().map(|c| c.key.clone());
+    assert!(now.is_some() && now != Some(pair), "the next group opened");
+}
