@@ -99,9 +99,13 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
         },
     })];
     // A group archived down to one record is done: on to the next.
+    // When there is none, the undo hint stays where the user looks.
     if comparing && compared(state).len() <= 1 {
         finder::refresh(state);
-        commands.extend(to_group(state, true));
+        let key = state.modes.compare().map(|c| c.key.clone());
+        if group_row(state, true, key.as_deref()).is_some() {
+            commands.extend(to_group(state, true));
+        }
     }
     commands
 }
