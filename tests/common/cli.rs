@@ -57,12 +57,7 @@ impl Home {
             .kill_on_drop(true)
             .spawn()
             .expect("pivotal starts");
-        let output =
-            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-                .await
-                .expect("pivotal finishes within a minute")
-                .expect("pivotal runs");
-        Run::from(output)
+        finish(child).await
     }
 
     /// Starts `pivotal args…` without waiting for it.
@@ -115,12 +110,7 @@ impl Home {
             .await
             .expect("stdin written");
         drop(input);
-        let output =
-            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-                .await
-                .expect("pivotal finishes")
-                .expect("pivotal runs");
-        Run::from(output)
+        finish(child).await
     }
 
     /// Runs `pivotal args…` with a stdout whose reader is already gone,
@@ -136,12 +126,7 @@ impl Home {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("pivotal starts");
-        let output =
-            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-                .await
-                .expect("pivotal finishes")
-                .expect("pivotal runs");
-        Run::from(output)
+        finish(child).await
     }
 
     /// Runs `pivotal args…`, reads the first line it prints and closes the
@@ -156,12 +141,7 @@ impl Home {
             .await
             .expect("a line");
         // The reader is dropped here: the pipe is closed.
-        let output =
-            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
-                .await
-                .expect("pivotal finishes")
-                .expect("pivotal runs");
-        (line, Run::from(output))
+        (line, finish(child).await)
     }
 
     /// Signs in to `url` with the test key, as a user would.
@@ -188,4 +168,14 @@ impl From<Output> for Run {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+}
+
+/// Waits for a run of the binary, for at most a minute (a hang fails the
+/// test, not the suite), and says what it did.
+async fn finish(child: tokio::process::Child) -> Run {
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("pivotal finishes within a minute")
+        .expect("pivotal runs");
+    Run::from(output)
 }
