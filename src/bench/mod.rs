@@ -44,7 +44,7 @@ use crate::server::DEFAULT_API_KEY;
 use crate::store::Store;
 use crate::sync::{self, SyncConfig, SyncEvent};
 use crate::tui::theme::Theme;
-use crate::tui::{Message, State, update, view};
+use crate::tui::{Message, State, render, update};
 
 /// The bench's screen size: the common 120×40 case.
 const WIDTH: u16 = 120;
@@ -204,7 +204,7 @@ fn new_state() -> State {
 
 /// Draws `state` once.
 fn draw(terminal: &mut Terminal<TestBackend>, state: &State) -> anyhow::Result<()> {
-    terminal.draw(|frame| view::render(state, frame))?;
+    terminal.draw(|frame| render(state, frame))?;
     Ok(())
 }
 
@@ -243,7 +243,7 @@ async fn first_sync(
         update(&mut state, Message::Sync(event));
         if let Some((_, times)) = &mut filter {
             if state.take_dirty() {
-                let _ = screen.terminal.draw(|frame| view::render(&state, frame));
+                let _ = screen.terminal.draw(|frame| render(&state, frame));
             }
             if page {
                 times.push(t.elapsed());
@@ -427,7 +427,7 @@ impl Screen {
         let t = Instant::now();
         update(state, Message::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         if state.take_dirty() {
-            let _ = self.terminal.draw(|frame| view::render(state, frame));
+            let _ = self.terminal.draw(|frame| render(state, frame));
         }
         t.elapsed()
     }

@@ -10,7 +10,6 @@
 //! (customers, team, outbox bookkeeping) stays in `State`.
 
 use super::form::Form;
-use super::keymap::KeyMode;
 
 /// The compare view: the live records sharing one duplicate key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,30 +31,53 @@ pub struct FormSession {
     pub plans: Vec<String>,
 }
 
-/// One view or overlay on the stack.
+/// The selected customer's details and history (beside the list on wide
+/// screens).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// Lines scrolled off the top.
+    pub scroll: u16,
+}
+
+/// Every key of the screen below, over it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Help {
+    /// Lines scrolled off the top (on a short screen).
+    pub scroll: u16,
+}
+
+/// `Archive #1052 …? (y/N)`, on the status line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfirmArchive {
+    /// The customer asked about.
+    pub id: String,
+}
+
+/// `2 changes are not sent yet … Quit? (y/N)`, on the status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfirmQuit;
+
+/// One view or overlay on the stack. Each variant's data is its own; what
+/// it does with a key, its hints and how it draws are its
+/// [`Screen`](super::screens::Screen) implementation in `tui/screens/`.
 #[derive(Debug)]
 pub enum Mode {
-    /// The selected customer's details and history (beside the list on
-    /// wide screens), scrolled by `scroll` lines.
-    Detail { scroll: u16 },
+    Detail(Detail),
     /// Records sharing a domain, side by side.
     Compare(Compare),
     /// The create or edit form (boxed: it is far larger than the others).
     Form(Box<FormSession>),
-    /// Every key, over the screen; scrolled by `scroll` lines.
-    Help { scroll: u16 },
-    /// `Archive #1052 …? (y/N)` about the customer `id`.
-    ConfirmArchive { id: String },
-    /// Quit with changes unsent? (y/N)
-    ConfirmQuit,
+    Help(Help),
+    ConfirmArchive(ConfirmArchive),
+    ConfirmQuit(ConfirmQuit),
 }
 
 impl Mode {
     /// Whether this is drawn over a screen rather than being one.
-    fn is_overlay(&self) -> bool {
+    pub fn is_overlay(&self) -> bool {
         matches!(
             self,
-            Mode::Help { .. } | Mode::ConfirmArchive { .. } | Mode::ConfirmQuit
+            Mode::Help(_) | Mode::ConfirmArchive(_) | Mode::ConfirmQuit(_)
         )
     }
 }
@@ -90,7 +112,7 @@ impl Modes {
     }
 
     pub fn detail_open(&self) -> bool {
-        matches!(self.screen(), Some(Mode::Detail { .. }))
+        matches!(self.screen(), Some(Mode::Detail(_)))
     }
 
     /// The compare view, when it is the screen showing.
@@ -158,7 +180,7 @@ impl Modes {
     /// How far help is scrolled, while it is open.
     pub fn help_scroll(&self) -> Option<u16> {
         match self.top() {
-            Some(Mode::Help { scroll }) => Some(*scroll),
+            Some(Mode::Help(help)) => Some(help.scroll),
             _ => None,
         }
     }
@@ -170,53 +192,43 @@ impl Modes {
     /// The customer `a` asks about, while the question is open.
     pub fn confirm_archive(&self) -> Option<&str> {
         match self.top() {
-            Some(Mode::ConfirmArchive { id }) => Some(id),
+            Some(Mode::ConfirmArchive(question)) => Some(&question.id),
             _ => None,
         }
     }
 
     pub fn confirm_quit(&self) -> bool {
-        matches!(self.top(), Some(Mode::ConfirmQuit))
+        matches!(self.top(), Some(Mode::ConfirmQuit(_)))
+    }
+
+    /// The details showing, if they are the screen.
+    fn detail_mut(&mut self) -> Option<&mut Detail> {
+        match self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+            Some(Mode::Detail(detail)) => Some(detail),
+            _ => None,
+        }
     }
 
     /// How far the details showing are scrolled.
     pub fn detail_scroll(&self) -> u16 {
         match self.screen() {
-            Some(Mode::Detail { scroll }) => *scroll,
+            Some(Mode::Detail(detail)) => detail.scroll,
             _ => 0,
         }
     }
 
     /// Scrolls the details showing by `lines` (negative: up).
     pub fn scroll_detail(&mut self, lines: i32) {
-        if let Some(Mode::Detail { scroll }) = self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
-            *scroll = u16::try_from((i32::from(*scroll) + lines).max(0)).unwrap_or(u16::MAX);
+        if let Some(detail) = self.detail_mut() {
+            let scroll = (i32::from(detail.scroll) + lines).max(0);
+            detail.scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
         }
     }
 
     /// Back to the top of the details showing.
     pub fn reset_detail_scroll(&mut self) {
-        if let Some(Mode::Detail { scroll }) = self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
-            *scroll = 0;
-        }
-    }
-
-    /// Which rows of the keymap apply now (the form and the filter line
-    /// edit text and keep their own keys).
-    pub fn key_mode(&self) -> KeyMode {
-        match self.top() {
-            Some(Mode::Help { .. }) => KeyMode::Help,
-            Some(Mode::ConfirmArchive { .. } | Mode::ConfirmQuit) => KeyMode::Confirm,
-            _ => self.screen_key_mode(),
-        }
-    }
-
-    /// The keys of the screen showing, under any overlay: what help lists.
-    pub fn screen_key_mode(&self) -> KeyMode {
-        match self.screen() {
-            Some(Mode::Detail { .. }) => KeyMode::Detail,
-            Some(Mode::Compare(_)) => KeyMode::Compare,
-            _ => KeyMode::List,
+        if let Some(detail) = self.detail_mut() {
+            detail.scroll = 0;
         }
     }
 
@@ -224,7 +236,7 @@ impl Modes {
     /// the screen already.
     pub fn open_detail(&mut self) {
         if !self.detail_open() {
-            self.0.push(Mode::Detail { scroll: 0 });
+            self.0.push(Mode::Detail(Detail::default()));
         }
     }
 }
@@ -243,7 +255,7 @@ mod tests {
         }));
         modes.open_detail();
         assert!(modes.detail_open() && modes.compare().is_none());
-        modes.push(Mode::Help { scroll: 0 });
+        modes.push(Mode::Help(Help::default()));
         assert!(modes.detail_open(), "help is drawn over the details");
         modes.pop();
         modes.pop();

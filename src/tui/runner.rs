@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::message::{Command, Message};
 use super::state::State;
-use super::{terminal, update, view};
+use super::{screens, terminal, update};
 use crate::settings::SettingsFile;
 use crate::sync::{SyncEvent, SyncHandle};
 
@@ -161,7 +161,7 @@ where
         let (terminal, state) = (&mut self.terminal, &self.state);
         let drew = terminal::draw_frame(|| {
             terminal
-                .draw(|frame| view::render(state, frame))
+                .draw(|frame| screens::render(state, frame))
                 .map_err(|err| io::Error::other(err.to_string()))?;
             Ok(())
         })?;

@@ -12,7 +12,7 @@ use super::finder;
 use super::format;
 use super::keymap::{Action, KeyMode};
 use super::message::Command;
-use super::mode::{Compare, Mode};
+use super::mode::{Compare, ConfirmArchive, Detail, Mode};
 use super::state::{Archived, History, PendingChange, State};
 use crate::api::{Customer, IdempotencyKey};
 use crate::domain::Entry;
@@ -35,7 +35,9 @@ pub fn ask_archive(state: &mut State) -> Vec<Command> {
         return Vec::new();
     }
     let id = entry.id.clone();
-    state.modes.push(Mode::ConfirmArchive { id: id.clone() });
+    state
+        .modes
+        .push(Mode::ConfirmArchive(ConfirmArchive { id: id.clone() }));
     load_histories(state, [id])
 }
 
@@ -64,7 +66,7 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
 /// The answer to the archive question: only yes (`y`) archives.
 pub fn on_confirm_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     state.mark_dirty();
-    let Some(Mode::ConfirmArchive { id }) = state.modes.pop() else {
+    let Some(Mode::ConfirmArchive(ConfirmArchive { id })) = state.modes.pop() else {
         return Vec::new();
     };
     if state.keymap.action_for(KeyMode::Confirm, &key) != Some(Action::Yes) {
@@ -370,7 +372,7 @@ pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Comman
             // Over the compare view, so that closing them comes back here.
             if let Some(id) = id {
                 finder::show(state, id);
-                state.modes.push(Mode::Detail { scroll: 0 });
+                state.modes.push(Mode::Detail(Detail::default()));
             }
         }
         _ => return None,

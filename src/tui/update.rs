@@ -2,26 +2,23 @@
 //! [`Message`] into new state and a list of [`Command`]s for the outside
 //! world; it does no I/O and draws nothing.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEventKind};
 use time::OffsetDateTime;
 
 use super::changes;
 use super::finder;
 use super::form::FormOutcome;
-use super::keymap::{Action, KeyMode};
 use super::message::{Command, Message};
-use super::mode::Mode;
+use super::screens::{self, follow_selection, reload_history};
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
 use crate::api::{Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry, sanitize};
 use crate::store::OutboxOp;
-use crate::sync::{SyncCommand, SyncEvent};
+use crate::sync::SyncEvent;
 
 /// Rows moved per mouse-wheel notch.
 const WHEEL_ROWS: usize = 3;
-/// A second `r` this soon after the first syncs everything again.
-const FULL_REFRESH_WITHIN: time::Duration = time::Duration::seconds(2);
 
 /// Applies `message` to `state`, marks the state dirty when what is on
 /// screen changed, and returns the work to do.
@@ -104,6 +101,7 @@ fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
     }
 }
 
+/// A key goes to the mode on top (`screens`); any key ends a flash.
 fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if key.kind == KeyEventKind::Release {
         return Vec::new();
@@ -111,264 +109,7 @@ fn on_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
     if state.flash.take().is_some() {
         state.mark_dirty();
     }
-    if let Some(commands) = on_modal_key(state, key) {
-        return commands;
-    }
-    if state.finder.line.as_ref().is_some_and(|l| l.editing) {
-        finder::on_line_key(state, key);
-        return follow_selection(state);
-    }
-    let mode = state.modes.key_mode();
-    let Some(action) = state.keymap.action_for(mode, &key) else {
-        nothing_here(state, &key);
-        return Vec::new();
-    };
-    if action == Action::Exit {
-        return quit_or_ask(state);
-    }
-    if mode == KeyMode::Compare
-        && let Some(commands) = triage::on_compare_action(state, action)
-    {
-        return commands;
-    }
-    on_action(state, action)
-}
-
-/// Keys for the mode on top when it takes every key itself: a question,
-/// the form, help. `None` when the list's keymap applies.
-fn on_modal_key(state: &mut State, key: KeyEvent) -> Option<Vec<Command>> {
-    let commands = match state.modes.top()? {
-        Mode::ConfirmQuit => {
-            state.modes.pop();
-            state.mark_dirty();
-            if state.keymap.action_for(KeyMode::Confirm, &key) == Some(Action::Yes) {
-                quit(state)
-            } else {
-                Vec::new()
-            }
-        }
-        // The form's keys are the keymap's Form rows (Ctrl-c there is
-        // Esc: a reflex never throws away typing).
-        Mode::Form(_) => changes::on_form_input(state, |form, ctx| form.handle_key(key, ctx)),
-        Mode::ConfirmArchive { .. } => triage::on_confirm_key(state, key),
-        Mode::Help { .. } => on_help_key(state, key),
-        Mode::Detail { .. } | Mode::Compare(_) => return None,
-    };
-    Some(commands)
-}
-
-/// An action in the list or the details (and those compare shares).
-fn on_action(state: &mut State, action: Action) -> Vec<Command> {
-    let page = state.list_rows() as isize;
-    let before = state.selected;
-    match action {
-        Action::Down => state.move_by(1),
-        Action::Up => state.move_by(-1),
-        Action::PageDown => state.move_by(page),
-        Action::PageUp => state.move_by(-page),
-        Action::HalfPageDown => state.move_by(page / 2),
-        Action::HalfPageUp => state.move_by(-page / 2),
-        Action::Top => state.move_to(0),
-        Action::Bottom => state.move_to(usize::MAX),
-        Action::OpenDetail => {
-            if state.selected_entry().is_some() {
-                state.modes.open_detail();
-            }
-            state.mark_dirty();
-        }
-        Action::Close => {
-            if state.modes.detail_open() {
-                close_detail(state);
-            } else {
-                finder::clear_line(state);
-            }
-            state.mark_dirty();
-            return Vec::new();
-        }
-        Action::Filter => {
-            finder::open_line(state);
-            return Vec::new();
-        }
-        Action::Mine => finder::toggle_mine(state),
-        Action::Duplicates => finder::toggle_duplicates(state),
-        Action::Compare => return triage::open_compare(state),
-        Action::Archive => return triage::ask_archive(state),
-        Action::Undo => return triage::undo(state),
-        Action::Sort => finder::set_sort(state, state.model.customers.sort().cycled()),
-        Action::Reverse => finder::set_sort(state, state.model.customers.sort().flipped()),
-        Action::Refresh => return refresh(state),
-        Action::Help => {
-            state.modes.push(Mode::Help { scroll: 0 });
-            state.mark_dirty();
-            return Vec::new();
-        }
-        Action::NewCustomer => {
-            changes::open_create(state);
-            return Vec::new();
-        }
-        Action::Edit => {
-            changes::open_edit(state);
-            state.mark_dirty();
-            return Vec::new();
-        }
-        Action::CopyLink => return copy_link(state),
-        // As in less and k9s: `q` leaves a sub-view, and quits from the
-        // list.
-        Action::Quit if state.modes.detail_open() => {
-            close_detail(state);
-            state.mark_dirty();
-            return Vec::new();
-        }
-        Action::Quit | Action::Exit => return quit_or_ask(state),
-        Action::NextGroup => return triage::to_group(state, true),
-        Action::PreviousGroup => return triage::to_group(state, false),
-        Action::DetailDown => state.modes.scroll_detail(1),
-        Action::DetailUp => state.modes.scroll_detail(-1),
-        // Keys of other modes.
-        Action::Next
-        | Action::Previous
-        | Action::Yes
-        | Action::KeepFilter
-        | Action::ClearFilter
-        | Action::NextMatch
-        | Action::PreviousMatch
-        | Action::Submit
-        | Action::OpenDuplicate
-        | Action::NextField
-        | Action::PreviousField
-        | Action::RemoveRow => return Vec::new(),
-    }
-    if state.selected != before {
-        // Another customer's details start at their top.
-        state.modes.reset_detail_scroll();
-    }
-    follow_selection(state)
-}
-
-/// `r`: sync now, and the open customer's history; twice within
-/// [`FULL_REFRESH_WITHIN`], sync every customer again.
-fn refresh(state: &mut State) -> Vec<Command> {
-    state.mark_dirty();
-    let again = state
-        .model
-        .sync
-        .refresh_asked_at
-        .replace(state.now)
-        .is_some_and(|at| state.now - at <= FULL_REFRESH_WITHIN);
-    let sync = if again {
-        state.model.sync.refresh_asked_at = None;
-        state.flash = Some("syncing every customer again".to_owned());
-        SyncCommand::FullRefresh
-    } else {
-        SyncCommand::Refresh
-    };
-    let mut commands = vec![Command::Sync(sync)];
-    commands.extend(reload_history(state));
-    commands
-}
-
-/// A character key that means nothing where the user is: say so briefly,
-/// rather than nothing at all.
-fn nothing_here(state: &mut State, key: &KeyEvent) {
-    if let KeyCode::Char(c) = key.code
-        && !key
-            .modifiers
-            .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
-        let help = state.keymap.label(Action::Help).to_owned();
-        state.flash = Some(format!("{c} does nothing here · {help} for keys"));
-        state.mark_dirty();
-    }
-}
-
-/// Quits, asking first when changes are not sent yet.
-fn quit_or_ask(state: &mut State) -> Vec<Command> {
-    if state.model.outbox.is_empty() {
-        return quit(state);
-    }
-    state.modes.push(Mode::ConfirmQuit);
-    state.mark_dirty();
-    Vec::new()
-}
-
-/// Help is modal: any closing key closes it, back to the view below; the
-/// moving keys scroll it; Ctrl-C still quits.
-fn on_help_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
-    let action = state.keymap.action_for(KeyMode::Help, &key);
-    let Some(Mode::Help { scroll }) = state.modes.top_mut() else {
-        return Vec::new();
-    };
-    match action {
-        Some(Action::Exit) => return quit_or_ask(state),
-        Some(Action::Close | Action::Help | Action::Quit) => {
-            state.modes.pop();
-        }
-        Some(Action::Down | Action::PageDown) => *scroll = scroll.saturating_add(1),
-        Some(Action::Up | Action::PageUp) => *scroll = scroll.saturating_sub(1),
-        _ => return Vec::new(),
-    }
-    state.mark_dirty();
-    Vec::new()
-}
-
-/// Closes the details, back to the view they were opened from.
-fn close_detail(state: &mut State) {
-    if matches!(state.modes.top(), Some(Mode::Detail { .. })) {
-        state.modes.pop();
-    }
-}
-
-fn copy_link(state: &mut State) -> Vec<Command> {
-    let Some((pending, display_id)) = state.selected_entry().map(|e| (e.pending, e.display_id))
-    else {
-        return Vec::new();
-    };
-    state.mark_dirty();
-    if pending {
-        state.flash = Some("No link yet: the server has not confirmed this customer".into());
-        return Vec::new();
-    }
-    let url = state.share_url(display_id);
-    state.flash = Some(format!("{url} sent to clipboard"));
-    vec![Command::Copy(url)]
-}
-
-fn quit(state: &mut State) -> Vec<Command> {
-    state.quitting = true;
-    vec![Command::Quit]
-}
-
-/// With the detail pane open, asks for the selected customer's history
-/// again (the cached copy stays on screen until the fresh one comes).
-fn reload_history(state: &mut State) -> Vec<Command> {
-    if !state.modes.detail_open() {
-        return Vec::new();
-    }
-    let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
-        return Vec::new();
-    };
-    state
-        .model
-        .histories
-        .entry(id.clone())
-        .or_insert(History::Loading);
-    vec![Command::Sync(SyncCommand::LoadHistory(id))]
-}
-
-/// With the detail pane open, asks for the history of the customer that is
-/// now selected unless it is known already.
-fn follow_selection(state: &mut State) -> Vec<Command> {
-    if !state.modes.detail_open() {
-        return Vec::new();
-    }
-    let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
-        return Vec::new();
-    };
-    if state.model.histories.contains_key(&id) {
-        return Vec::new();
-    }
-    state.model.histories.insert(id.clone(), History::Loading);
-    vec![Command::Sync(SyncCommand::LoadHistory(id))]
+    screens::handle_key(state, key)
 }
 
 fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {

@@ -16,7 +16,7 @@ fn buffer(state: &State) -> Buffer {
     let backend = TestBackend::new(state.width, state.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
     terminal
-        .draw(|frame| view::render(state, frame))
+        .draw(|frame| crate::tui::render(state, frame))
         .expect("draws");
     terminal.backend().buffer().clone()
 }

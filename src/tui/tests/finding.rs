@@ -27,7 +27,7 @@ fn marked_text(state: &State) -> Vec<String> {
     let backend = TestBackend::new(state.width, state.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
     terminal
-        .draw(|frame| view::render(state, frame))
+        .draw(|frame| crate::tui::render(state, frame))
         .expect("draws");
     let buffer = terminal.backend().buffer();
     (2..state.height.saturating_sub(2))

@@ -22,7 +22,7 @@ use time::macros::datetime;
 use super::message::{Command, Message};
 use super::state::{State, SyncPhase};
 use super::theme::Theme;
-use super::{update, view};
+use super::update;
 use crate::api::{Customer, CustomerPatch, HistoryEvent, IdempotencyKey, NewCustomer, Source};
 use crate::domain::CustomerSet;
 use crate::server::{DEMO_CUSTOMERS, team};
@@ -87,7 +87,7 @@ fn screen(state: &State) -> String {
     let backend = TestBackend::new(state.width, state.height);
     let mut terminal = Terminal::new(backend).expect("test terminal");
     terminal
-        .draw(|frame| view::render(state, frame))
+        .draw(|frame| crate::tui::render(state, frame))
         .expect("draws");
     terminal.backend().to_string()
 }

@@ -121,7 +121,7 @@ fn differing_fields_are_marked_and_equal_ones_are_not() {
     press(&mut state, KeyCode::Char('c'));
     let backend = TestBackend::new(state.width, state.height);
     let mut terminal = Terminal::new(backend).unwrap();
-    terminal.draw(|f| view::render(&state, f)).unwrap();
+    terminal.draw(|f| crate::tui::render(&state, f)).unwrap();
     let buffer = terminal.backend().buffer();
     let row_style = |label: &str| {
         (0..state.height)

@@ -11,7 +11,7 @@ use crate::domain::Entry;
 
 const LABEL_WIDTH: usize = 9;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+pub fn render(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
     let Some(entry) = state.selected_entry() else {
         return;
     };
@@ -32,10 +32,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
     let lines = lines(state, entry, width);
-    let scroll = state
-        .modes
-        .detail_scroll()
-        .min(u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX));
+    let scroll = scroll.min(u16::try_from(lines.len().saturating_sub(1)).unwrap_or(u16::MAX));
     frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 

@@ -6,12 +6,11 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::super::keymap::KeyMode;
 use super::super::state::State;
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+pub fn render(state: &State, mode: KeyMode, scroll: u16, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
-    // The keys of the screen under the overlay.
-    let mode = state.modes.screen_key_mode();
     let label_width = state
         .keymap
         .help(mode)
@@ -37,7 +36,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let height = (lines.len() as u16 + 2).min(area.height);
     // On a short screen the list scrolls; the title says so.
     let overflow = (lines.len() as u16 + 2).saturating_sub(height);
-    let scroll = state.modes.help_scroll().unwrap_or(0).min(overflow);
+    let scroll = scroll.min(overflow);
     let title = if overflow > 0 {
         " Keys — j/k scroll, Esc closes "
     } else {

@@ -1,5 +1,6 @@
-//! Rendering: pure functions from `&State` to a frame. Views read state and
-//! draw; they never change state or start work.
+//! Rendering: pure functions from `&State` to a frame, one per part of the
+//! screen; `screens` decides which parts a mode draws. Views read state
+//! and draw; they never change state or start work.
 
 mod compare;
 mod detail;
@@ -11,13 +12,14 @@ mod status;
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::filters::FilterLine;
 use super::form::FormContext;
 use super::format;
 use super::keymap::{Action, KeyMode};
+use super::mode::{Compare, Detail, FormSession};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
 use status::{Part, Priority};
@@ -27,58 +29,94 @@ const FORM_WIDTH: u16 = 54;
 
 pub use list::{Column, columns_for};
 
-/// Draws the whole screen.
-pub fn render(state: &State, frame: &mut Frame) {
+/// Where things go on the screen: the title row, the main area the screen
+/// showing fills, the status line and the hint bar under it.
+#[derive(Debug, Clone, Copy)]
+pub struct Areas {
+    pub whole: Rect,
+    pub title: Rect,
+    pub main: Rect,
+    pub status: Rect,
+    pub hints: Rect,
+}
+
+pub fn areas(whole: Rect) -> Areas {
     let [title, main, status, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(1),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
-
-    render_title(state, frame, title);
-    if let Some(session) = state.modes.form() {
-        let ctx = FormContext {
-            customers: &state.model.customers,
-            team: &session.team,
-            me: state.model.me.as_deref(),
-            plans: &session.plans,
-            keymap: &state.keymap,
-        };
-        if state.width >= SIDE_PANE_MIN_WIDTH {
-            let [left, right] =
-                Layout::horizontal([Constraint::Min(40), Constraint::Length(FORM_WIDTH)])
-                    .areas(main);
-            list::render(state, frame, left);
-            frame.buffer_mut().set_style(left, state.theme.inactive());
-            form::render(&session.form, &ctx, state.theme, frame, right);
-        } else {
-            form::render(&session.form, &ctx, state.theme, frame, main);
-        }
-    } else if let Some(compare) = state.modes.compare() {
-        compare::render(state, compare, frame, main);
-    } else if state.modes.detail_open() && state.selected_entry().is_some() {
-        if state.detail_covers_list() {
-            detail::render(state, frame, main);
-        } else {
-            let [left, right] =
-                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
-                    .areas(main);
-            list::render(state, frame, left);
-            detail::render(state, frame, right);
-        }
-    } else {
-        list::render(state, frame, main);
-    }
-    render_status(state, frame, status);
-    render_hints(state, frame, hints);
-    if state.modes.help_open() {
-        help::render(state, frame, frame.area());
+    .areas(whole);
+    Areas {
+        whole,
+        title,
+        main,
+        status,
+        hints,
     }
 }
 
-fn render_title(state: &State, frame: &mut Frame, area: Rect) {
+/// The customers list, alone.
+pub fn list(state: &State, frame: &mut Frame, area: Rect) {
+    list::render(state, frame, area);
+}
+
+/// The details: beside the list on wide screens, over it on narrow ones.
+pub fn detail(state: &State, detail: &Detail, frame: &mut Frame, area: Rect) {
+    if state.selected_entry().is_none() {
+        list::render(state, frame, area);
+    } else if state.detail_covers_list() {
+        detail::render(state, detail.scroll, frame, area);
+    } else {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(area);
+        list::render(state, frame, left);
+        detail::render(state, detail.scroll, frame, right);
+    }
+}
+
+pub fn compare(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
+    compare::render(state, compare, frame, area);
+}
+
+/// The form: a side pane beside the dimmed list on wide screens, over the
+/// list on narrow ones.
+pub fn form_screen(state: &State, session: &FormSession, frame: &mut Frame, area: Rect) {
+    let ctx = FormContext {
+        customers: &state.model.customers,
+        team: &session.team,
+        me: state.model.me.as_deref(),
+        plans: &session.plans,
+        keymap: &state.keymap,
+    };
+    if state.width >= SIDE_PANE_MIN_WIDTH {
+        let [left, right] =
+            Layout::horizontal([Constraint::Min(40), Constraint::Length(FORM_WIDTH)]).areas(area);
+        list::render(state, frame, left);
+        frame.buffer_mut().set_style(left, state.theme.inactive());
+        form::render(&session.form, &ctx, state.theme, frame, right);
+    } else {
+        form::render(&session.form, &ctx, state.theme, frame, area);
+    }
+}
+
+/// The keys of `keys`' table, over the whole screen.
+pub fn help(state: &State, keys: KeyMode, scroll: u16, frame: &mut Frame, area: Rect) {
+    help::render(state, keys, scroll, frame, area);
+}
+
+/// A yes/no question, in place of the status line.
+pub fn question(state: &State, text: String, frame: &mut Frame, area: Rect) {
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(text, state.theme.warning())),
+        area,
+    );
+}
+
+pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let finder = &state.finder;
     let total = format::count(state.model.customers.len());
@@ -140,7 +178,7 @@ fn render_title(state: &State, frame: &mut Frame, area: Rect) {
 }
 
 /// The filter line, in place of the hints while it has the cursor.
-fn render_filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area: Rect) {
+pub fn filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let count = format!(
         "  {} of {}",
@@ -165,7 +203,7 @@ fn render_filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area:
     }
 }
 
-fn render_status(state: &State, frame: &mut Frame, area: Rect) {
+pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let status = state.sync_status();
     let style = match status {
@@ -173,27 +211,6 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
         SyncStatus::Busy(_) => theme.dim(),
         SyncStatus::Offline(_) => theme.warning(),
     };
-    if state.modes.confirm_quit() {
-        let n = state.model.outbox.len();
-        let text = format!(
-            "{n} change{} not sent yet; they will be sent next time. Quit? ({}/N)",
-            if n == 1 { " is" } else { "s are" },
-            state.keymap.label(Action::Yes)
-        );
-        frame.render_widget(Paragraph::new(Span::styled(text, theme.warning())), area);
-        return;
-    }
-    if let Some(question) = state
-        .modes
-        .confirm_archive()
-        .and_then(|id| triage::archive_question(state, id, usize::from(area.width)))
-    {
-        frame.render_widget(
-            Paragraph::new(Span::styled(question, theme.warning())),
-            area,
-        );
-        return;
-    }
     if let Some(flash) = &state.flash {
         frame.render_widget(
             Paragraph::new(Span::styled(flash.clone(), theme.ok())),
@@ -230,21 +247,11 @@ fn render_status(state: &State, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
-fn render_hints(state: &State, frame: &mut Frame, area: Rect) {
-    if state.modes.form().is_some() {
-        // The form shows its own keys; the list's would mislead.
+/// The hint bar: as many of `hints` as fit.
+pub fn hints(state: &State, mut hints: Vec<(String, &str)>, frame: &mut Frame, area: Rect) {
+    if hints.is_empty() {
         return;
     }
-    if let Some(line) = state.finder.line.as_ref().filter(|l| l.editing) {
-        render_filter_line(state, line, frame, area);
-        return;
-    }
-    let mode = state.modes.screen_key_mode();
-    let mut hints: Vec<(String, &str)> = Vec::new();
-    if state.finder.query().is_some() && mode == KeyMode::List {
-        hints.push((state.keymap.label(Action::Close).to_owned(), "clear filter"));
-    }
-    hints.extend(state.keymap.hints(mode));
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.
     let width = |hints: &[(String, &str)]| -> usize {
