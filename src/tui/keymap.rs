@@ -50,6 +50,8 @@ pub enum Action {
     KeepFilter,
     /// Clear the filter being typed (Ctrl-c there: a reflex never quits).
     ClearFilter,
+    /// Make the highlighted person the owner, in the owner picker.
+    Choose,
     /// The next match, while typing a filter.
     NextMatch,
     /// The previous match, while typing a filter.
@@ -88,6 +90,9 @@ pub enum KeyMode {
     FilterLine,
     /// The create/edit form (keys that edit text stay the inputs' own).
     Form,
+    /// The form's owner picker, open under the Owner field: typing
+    /// filters the team; keys it does not use close it and go to the form.
+    OwnerPicker,
 }
 
 /// A binding's place in one mode: the hint it shows in that mode's bar (if
@@ -139,6 +144,7 @@ const fn hinted_meaning(
 
 use KeyMode::{
     Compare as C, Confirm as Q, Detail as D, FilterLine as F, Form as E, Help as H, List as L,
+    OwnerPicker as P,
 };
 
 /// A key press a binding matches.
@@ -315,6 +321,7 @@ pub const BINDINGS: &[Binding] = &[
             hinted_meaning(C, "Esc", "back", "back to where compare was opened"),
             at(H),
             meaning(E, "cancel (asks first when something was typed)"),
+            hinted_meaning(P, "Esc", "close", "close the picker, keeping the owner"),
         ],
     },
     Binding {
@@ -444,6 +451,7 @@ pub const BINDINGS: &[Binding] = &[
             at(C),
             at(H),
             meaning(E, "as Esc: a reflex never throws away typing"),
+            meaning(P, "as Esc"),
         ],
     },
     Binding {
@@ -451,14 +459,14 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ctrl('s')],
         label: "Ctrl-s",
         description: "create or save",
-        modes: &[at(E)],
+        modes: &[at(E), at(P)],
     },
     Binding {
         action: Action::OpenDuplicate,
         keys: &[ctrl('o')],
         label: "Ctrl-o",
         description: "open the customer that already has this domain",
-        modes: &[at(E)],
+        modes: &[at(E), at(P)],
     },
     Binding {
         action: Action::NextField,
@@ -500,14 +508,21 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[plain(KeyCode::Down), ctrl('n')],
         label: "↓ / Ctrl-n",
         description: "next match",
-        modes: &[at(F)],
+        modes: &[at(F), hinted_meaning(P, "↑/↓", "choose", "next person")],
     },
     Binding {
         action: Action::PreviousMatch,
         keys: &[plain(KeyCode::Up), ctrl('p')],
         label: "↑ / Ctrl-p",
         description: "previous match",
-        modes: &[at(F)],
+        modes: &[at(F), meaning(P, "previous person")],
+    },
+    Binding {
+        action: Action::Choose,
+        keys: &[plain(KeyCode::Enter)],
+        label: "Enter",
+        description: "make the highlighted person the owner",
+        modes: &[hinted(P, "Enter", "pick")],
     },
     Binding {
         action: Action::Yes,
@@ -562,6 +577,7 @@ impl Action {
             Action::Previous => "previous",
             Action::Yes => "yes",
             Action::KeepFilter => "keep_filter",
+            Action::Choose => "choose",
             Action::ClearFilter => "clear_filter",
             Action::NextMatch => "next_match",
             Action::PreviousMatch => "previous_match",

@@ -18,15 +18,18 @@ impl Form {
             return self.answer(question, key, ctx);
         }
         self.notice = None;
+        if self.picker.is_some() {
+            match self.picker_key(key, ctx) {
+                Some(outcome) => return outcome,
+                // A key the picker does not use closed it; the form has it.
+                None => self.picker = None,
+            }
+        }
         let action = ctx.keymap.action_for(KeyMode::Form, &key);
         match action {
             Some(Action::Submit) => self.submit(ctx, false),
             Some(Action::OpenDuplicate) => self.jump_to_duplicate(ctx),
             Some(Action::Close | Action::Exit) => self.escape(),
-            _ if self.picker.is_some() => {
-                self.picker_key(key, ctx);
-                FormOutcome::Continue
-            }
             // Tab completes a plan that shows a completion (as in a
             // shell); the next Tab moves on.
             Some(Action::NextField) if key.code == KeyCode::Tab && self.completes_plan(ctx) => {
@@ -86,9 +89,6 @@ impl Form {
     }
 
     fn escape(&mut self) -> FormOutcome {
-        if self.picker.take().is_some() {
-            return FormOutcome::Continue;
-        }
         if self.is_dirty() {
             self.confirm = Some(Confirm::Discard);
             FormOutcome::Continue
@@ -272,22 +272,27 @@ impl Form {
         }
     }
 
-    fn picker_key(&mut self, key: KeyEvent, ctx: &FormContext) {
+    /// A key while the picker is open: its own table (`KeyMode::OwnerPicker`)
+    /// first, then typing into its query. `None` for a key it does not use
+    /// (Tab, Shift-Tab): the caller closes it and gives the key to the form.
+    fn picker_key(&mut self, key: KeyEvent, ctx: &FormContext) -> Option<FormOutcome> {
         let count = self.owner_choices(ctx).len();
-        let Some(picker) = &mut self.picker else {
-            return;
-        };
-        match key.code {
-            KeyCode::Up => picker.highlighted = picker.highlighted.saturating_sub(1),
-            KeyCode::Down => {
+        let picker = self.picker.as_mut()?;
+        match ctx.keymap.action_for(KeyMode::OwnerPicker, &key) {
+            Some(Action::Submit) => return Some(self.submit(ctx, false)),
+            Some(Action::OpenDuplicate) => return Some(self.jump_to_duplicate(ctx)),
+            Some(Action::Close | Action::Exit) => self.picker = None,
+            Some(Action::PreviousMatch) => {
+                picker.highlighted = picker.highlighted.saturating_sub(1);
+            }
+            Some(Action::NextMatch) => {
                 picker.highlighted = (picker.highlighted + 1).min(count.saturating_sub(1));
             }
-            KeyCode::Enter => self.pick_highlighted(ctx),
-            KeyCode::Tab | KeyCode::BackTab => {
+            Some(Action::Choose) => self.pick_highlighted(ctx),
+            _ if matches!(key.code, KeyCode::Tab | KeyCode::BackTab) => return None,
+            _ if key.code == KeyCode::Backspace && picker.query.value().is_empty() => {
                 self.picker = None;
-                self.move_focus(key.code == KeyCode::Tab);
             }
-            KeyCode::Backspace if picker.query.value().is_empty() => self.picker = None,
             _ => {
                 let changed = picker.query.handle_event(&Event::Key(key));
                 if changed.is_some_and(|c| c.value) {
@@ -295,6 +300,7 @@ impl Form {
                 }
             }
         }
+        Some(FormOutcome::Continue)
     }
 
     /// Makes the highlighted row the owner and closes the picker; with no

@@ -7,11 +7,13 @@
 //! does no I/O and no rendering: `view::form` draws a `&Form`, and the caller
 //! turns an outcome into an API call.
 //!
-//! Keys (see [`Form::handle_key`]): `Tab`/`↓` next field, `Shift-Tab`/`↑`
-//! previous; `Enter` submits from any text field, `Ctrl-S` from anywhere;
-//! `Esc` closes the owner picker, else cancels (asking first when dirty);
-//! `Ctrl-O` jumps to the first customer with the same domain; `Ctrl-D`
-//! removes a custom-field row. Everything else edits the focused input with
+//! Keys (see [`Form::handle_key`]) are the keymap's `Form` rows:
+//! `Tab`/`↓` next field, `Shift-Tab`/`↑` previous; `Enter` submits from any
+//! text field, `Ctrl-S` from anywhere; `Esc` cancels (asking first when
+//! dirty); `Ctrl-O` jumps to the first customer with the same domain;
+//! `Ctrl-D` removes a custom-field row. While the owner picker is open its
+//! own rows (`OwnerPicker`) come first: `↑`/`↓` choose, `Enter` picks, `Esc`
+//! closes it; a key it does not use (`Tab`) closes it and goes to the form. Everything else edits the focused input with
 //! readline keys (`Home`/`End`, `Ctrl-A`/`Ctrl-E`, `Ctrl-←`/`→` and
 //! `Alt-B`/`Alt-F` word jumps, `Ctrl-W`, `Ctrl-U`, `Ctrl-K`, `Ctrl-Y`).
 //!

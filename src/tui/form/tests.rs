@@ -456,6 +456,27 @@ mod behaviour {
     }
 
     #[test]
+    fn the_owner_picker_keys_are_the_keymaps_so_a_rebinding_moves_it() {
+        let mut demo = Demo::new();
+        let overrides =
+            std::collections::BTreeMap::from([("next_match".to_owned(), "ctrl-j".to_owned())]);
+        demo.keymap = crate::tui::keymap::Keymap::with_overrides(&overrides).unwrap();
+        let ctx = demo.ctx();
+        let mut form = Form::create(Some(ME));
+        tab(&mut form, &ctx, 2);
+        key(&mut form, &ctx, KeyCode::Enter);
+        ctrl(&mut form, &ctx, 'j');
+        assert_eq!(form.picker().map(OwnerPicker::highlighted), Some(1));
+        key(&mut form, &ctx, KeyCode::Tab);
+        assert!(
+            form.picker().is_none(),
+            "Tab is not the picker's: it closes"
+        );
+        assert_eq!(form.focus(), Focus::Plan, "and the form moves on");
+        assert_eq!(form.owner_id(), Some(ME), "nothing picked");
+    }
+
+    #[test]
     fn an_edit_can_clear_the_owner() {
         let demo = Demo::new();
         let ctx = demo.ctx();

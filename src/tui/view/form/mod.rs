@@ -8,7 +8,7 @@
 //! the form or decides what a key does. Server text (customer and user
 //! names) arrives sanitised; here it is only cut to width.
 
-use crate::tui::keymap::Action;
+use crate::tui::keymap::{Action, KeyMode};
 use std::borrow::Cow;
 
 use ratatui::Frame;
@@ -591,11 +591,11 @@ fn hints(form: &Form, ctx: &FormContext) -> Vec<(String, &'static str)> {
         ];
     }
     if form.picker().is_some() {
-        return vec![
-            ("↑↓".into(), "choose"),
-            ("Enter".into(), "pick"),
-            (key(Action::Close, "Esc"), "close"),
-        ];
+        // Esc last, as in the form's other hint lines.
+        let mut hints = ctx.keymap.hints(KeyMode::OwnerPicker);
+        let close = ctx.keymap.label(Action::Close);
+        hints.sort_by_key(|(keys, _)| keys == close);
+        return hints;
     }
     let submit = match form.mode() {
         FormMode::Create => "create",
