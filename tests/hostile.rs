@@ -370,7 +370,7 @@ async fn the_app_sees_changes_after_a_9999_record_and_a_full_refresh_fetches_eve
     let first = events.next_matching(finished, within).await;
     assert!(matches!(first, SyncEvent::Finished { .. }), "{first:?}");
 
-    let has = |id: &'static str| move |e: &SyncEvent| matches!(e, SyncEvent::Page { customers, .. } if customers.iter().any(|c| c.id == id));
+    let has = |id: &'static str| move |e: &SyncEvent| matches!(e, SyncEvent::Page { customers, .. } if customers.iter().any(|c| c.key == id));
     records.lock().expect("records").push(customer(
         "cus_b",
         3,

@@ -257,7 +257,7 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
     );
     let listed: Vec<&Entry> = pages.iter().flat_map(|(c, _)| c).collect();
     assert!(
-        listed.iter().any(|c| c.id == archived && c.archived),
+        listed.iter().any(|c| c.key == archived && c.archived),
         "the archived customer is listed as archived"
     );
 
@@ -315,7 +315,10 @@ async fn an_incremental_sync_fetches_only_a_change_and_an_archive_made_elsewhere
 
     assert!(!run.full, "a cache exists, so the run is incremental");
     assert!(run.generation > first.generation);
-    let seen: BTreeMap<&str, &Entry> = run.customers().map(|c| (c.id.as_str(), c)).collect();
+    let seen: BTreeMap<&str, &Entry> = run
+        .customers()
+        .map(|c| (c.id().unwrap_or_default(), c))
+        .collect();
     assert_eq!(
         seen.get(changed_id.as_str()),
         Some(&&Entry::from(changed.clone()))
@@ -367,7 +370,7 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
             let cached: BTreeMap<String, Entry> = customers
                 .into_entries()
                 .into_iter()
-                .map(|e| (e.id.clone(), e))
+                .map(|e| (e.id().unwrap_or_default().to_owned(), e))
                 .collect();
             let expected: BTreeMap<String, Entry> = live
                 .into_iter()

@@ -119,7 +119,7 @@ fn group(set: &CustomerSet, domain: &str) -> Vec<String> {
     let key = duplicate_key(Some(domain)).expect("a domain with a key");
     set.same_domain(&key)
         .into_iter()
-        .map(|e| e.id.clone())
+        .filter_map(|e| e.id().map(str::to_owned))
         .collect()
 }
 
@@ -202,7 +202,7 @@ async fn archiving_one_of_a_duplicate_pair_archives_it_on_the_server_and_drops_t
     // same thing.
     let records = resync(&handle, &mut events).await;
     assert!(
-        records.iter().any(|c| &c.id == loser && c.archived),
+        records.iter().any(|c| &c.key == loser && c.archived),
         "the re-sync carries the archive: {records:?}"
     );
     let mut resynced = never_saw_the_delivery;
@@ -255,7 +255,7 @@ async fn archiving_one_of_a_triple_leaves_a_badge_of_two_on_the_other_two() {
     // The `www.` spelling loses.
     let loser = triple
         .iter()
-        .find(|id| set.get(id).and_then(|e| e.domain.as_deref()) == Some("www.acme.com"))
+        .find(|id| set.get(*id).and_then(|e| e.domain.as_deref()) == Some("www.acme.com"))
         .expect("spelled with www.")
         .clone();
     let others: Vec<&String> = triple.iter().filter(|id| **id != loser).collect();

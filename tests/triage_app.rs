@@ -142,7 +142,7 @@ impl App {
             .customers
             .iter_ordered()
             .find(|e| e.display_id == display_id)
-            .map(|e| e.id.clone())
+            .and_then(|e| e.id().map(str::to_owned))
             .expect("a live customer")
     }
 

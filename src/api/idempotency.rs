@@ -16,7 +16,7 @@ use uuid::Uuid;
 /// instead of creating a second one.
 ///
 /// Serialises as the UUID's hyphenated string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IdempotencyKey(Uuid);
 
 impl IdempotencyKey {

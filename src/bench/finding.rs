@@ -16,6 +16,7 @@ use anyhow::{Context, ensure};
 use crossterm::event::KeyCode;
 
 use super::{Screen, ms, percentile};
+use crate::domain::CustomerKey;
 use crate::tui::State;
 use crate::tui::format;
 
@@ -214,7 +215,7 @@ fn archives(state: &mut State, screen: &mut Screen) -> anyhow::Result<Archives> 
     let (mut ask, mut confirm) = (Vec::new(), Vec::new());
     for (id, _) in through_app {
         // Setting up, untimed: the selection follows at the next key.
-        state.select(id.clone());
+        state.select(CustomerKey::from(id.as_str()));
         ask.push(screen.press(state, KeyCode::Char('a')));
         ensure!(
             state.modes.confirm_archive() == Some(id.as_str()),
@@ -267,7 +268,7 @@ fn archive_filtered(state: &mut State, screen: &mut Screen) -> anyhow::Result<Ve
     for _ in 0..FILTERED_ARCHIVES {
         let id = state
             .selected_entry()
-            .map(|e| e.id.clone())
+            .and_then(|e| e.id().map(str::to_owned))
             .with_context(|| format!("nothing left matching {KEPT_FILTER:?}"))?;
         screen.press(state, KeyCode::Char('a'));
         times.push(screen.press(state, KeyCode::Char('y')));
@@ -283,7 +284,8 @@ fn archive_filtered(state: &mut State, screen: &mut Screen) -> anyhow::Result<Ve
 /// `count` pairs (a customer, another of the same domain) from different
 /// duplicate groups spread over all of them, the same on every run.
 fn pick_duplicates(state: &State, count: usize) -> anyhow::Result<Vec<(String, String)>> {
-    let mut groups: Vec<(&str, &[String])> = state.model.customers.duplicates().groups().collect();
+    let mut groups: Vec<(&str, &[CustomerKey])> =
+        state.model.customers.duplicates().groups().collect();
     groups.sort_unstable_by_key(|&(key, _)| key);
     ensure!(
         groups.len() >= count,
@@ -295,7 +297,7 @@ fn pick_duplicates(state: &State, count: usize) -> anyhow::Result<Vec<(String, S
         .iter()
         .step_by(step)
         .take(count)
-        .map(|(_, ids)| (ids[0].clone(), ids[1].clone()))
+        .filter_map(|(_, ids)| Some((ids[0].id()?.to_owned(), ids[1].id()?.to_owned())))
         .collect())
 }
 

@@ -329,8 +329,8 @@ pub async fn show(
     let reference = CustomerRef::parse(reference)?;
     let (client, store_path) = connect(ctx).await?;
     let account = Account::open(&store_path, &client, false).await?;
-    let customer = match account.find(&reference) {
-        Some(entry) => client.get_customer(&entry.id).await?,
+    let customer = match account.find(&reference).and_then(Entry::id) {
+        Some(id) => client.get_customer(id).await?,
         None => lookup_anywhere(&client, &reference).await?,
     };
     let history = client.history(&customer.id).await?;
@@ -383,8 +383,8 @@ pub async fn archive_or_restore(
         CustomerRef::Id(id) => (open_store(&store_path)?, id),
         CustomerRef::DisplayId(_) => {
             let account = Account::open(&store_path, &client, false).await?;
-            let id = match account.find(&reference) {
-                Some(entry) => entry.id.clone(),
+            let id = match account.find(&reference).and_then(Entry::id) {
+                Some(id) => id.to_owned(),
                 None => lookup_anywhere(&client, &reference).await?.id,
             };
             (account.store, id)

@@ -65,7 +65,8 @@ impl<'a> From<&'a Listed> for JsonCustomer<'a> {
         let e = &listed.entry;
         let text = |s: &'a Option<String>| s.as_deref().map(sanitize);
         JsonCustomer {
-            id: sanitize(&e.id),
+            // The command line lists the store's customers: all have ids.
+            id: sanitize(e.id().unwrap_or_default()),
             display_id: e.display_id,
             name: sanitize(&e.name),
             domain: text(&e.domain),
@@ -192,7 +193,7 @@ fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
             e.archived.to_string(),
             rfc3339(e.created_at),
             rfc3339(e.updated_at),
-            e.id.clone(),
+            e.id().unwrap_or_default().to_owned(),
         ];
         let fields = keys.iter().map(|k| {
             e.custom_fields
@@ -327,7 +328,7 @@ pub fn customer(
         ),
         ("Created", format::timestamp(e.created_at)),
         ("Updated", format::timestamp(e.updated_at)),
-        ("Id", e.id.clone()),
+        ("Id", e.id().unwrap_or_default().to_owned()),
     ];
     for (label, value) in fields {
         writeln!(out, "{label:<9} {}", sanitize(&value))?;

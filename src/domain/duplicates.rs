@@ -3,12 +3,15 @@
 //! a time so that badges and the "N duplicate domains" header never need a
 //! recount.
 //!
-//! It knows keys and ids only; computing the key is [`super::host::duplicate_key`]'s
+//! It knows keys and members (customer keys in the set; any id in tests)
+//! only; computing the key is [`super::host::duplicate_key`]'s
 //! job, and deciding which customers are live is the caller's. No I/O, no UI.
+
+use std::borrow::Borrow;
 
 use hashbrown::{HashMap, HashSet};
 
-/// Duplicate key → the ids of the live customers that have it.
+/// Duplicate key → the members (ids) of the live customers that have it.
 ///
 /// Groups are tiny (almost always one or two ids), so each is a `Vec` kept in
 /// insertion order. A key is present only while its group is non-empty, and
@@ -16,14 +19,23 @@ use hashbrown::{HashMap, HashSet};
 /// [`duplicate_domains`](Self::duplicate_domains) is O(1) and
 /// [`groups`](Self::groups) visits only the shared domains (a few thousand
 /// of 100,000), not every key.
-#[derive(Debug, Default, Clone)]
-pub struct DuplicateIndex {
-    groups: HashMap<String, Vec<String>>,
+#[derive(Debug, Clone)]
+pub struct DuplicateIndex<M = String> {
+    groups: HashMap<String, Vec<M>>,
     /// The keys of the groups with at least two members.
     shared: HashSet<String>,
 }
 
-impl DuplicateIndex {
+impl<M> Default for DuplicateIndex<M> {
+    fn default() -> Self {
+        DuplicateIndex {
+            groups: HashMap::new(),
+            shared: HashSet::new(),
+        }
+    }
+}
+
+impl<M> DuplicateIndex<M> {
     /// An empty index with room for `keys` keys.
     #[must_use]
     pub fn with_capacity(keys: usize) -> Self {
@@ -35,9 +47,13 @@ impl DuplicateIndex {
 
     /// Records that the customer `id` has the duplicate key `key`. Inserting
     /// the same id under the same key again changes nothing.
-    pub fn insert(&mut self, key: &str, id: &str) {
+    pub fn insert<Q>(&mut self, key: &str, id: &Q)
+    where
+        M: Borrow<Q>,
+        Q: PartialEq + ToOwned<Owned = M> + ?Sized,
+    {
         match self.groups.get_mut(key) {
-            Some(members) if members.iter().any(|m| m == id) => {}
+            Some(members) if members.iter().any(|m| m.borrow() == id) => {}
             Some(members) => {
                 members.push(id.to_owned());
                 if members.len() == 2 {
@@ -52,11 +68,15 @@ impl DuplicateIndex {
 
     /// Forgets that the customer `id` has the key `key`, dropping the group
     /// once it is empty. Removing an id that is not there changes nothing.
-    pub fn remove(&mut self, key: &str, id: &str) {
+    pub fn remove<Q>(&mut self, key: &str, id: &Q)
+    where
+        M: Borrow<Q>,
+        Q: PartialEq + ?Sized,
+    {
         let Some(members) = self.groups.get_mut(key) else {
             return;
         };
-        let Some(index) = members.iter().position(|m| m == id) else {
+        let Some(index) = members.iter().position(|m| m.borrow() == id) else {
             return;
         };
         members.remove(index);
@@ -80,7 +100,7 @@ impl DuplicateIndex {
     /// The ids of the customers that have `key`, in insertion order; empty
     /// for an unknown key.
     #[must_use]
-    pub fn members(&self, key: &str) -> &[String] {
+    pub fn members(&self, key: &str) -> &[M] {
         self.groups.get(key).map_or(&[], Vec::as_slice)
     }
 
@@ -92,7 +112,7 @@ impl DuplicateIndex {
 
     /// The groups of two or more customers, as `(key, ids)`, in no
     /// particular order.
-    pub fn groups(&self) -> impl Iterator<Item = (&str, &[String])> {
+    pub fn groups(&self) -> impl Iterator<Item = (&str, &[M])> {
         self.shared
             .iter()
             .map(|key| (key.as_str(), self.members(key)))

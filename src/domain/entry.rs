@@ -15,14 +15,133 @@ use crate::api::IdempotencyKey;
 use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;
 
+/// Who a customer is to the app: Pivotal's id, or, for a create still
+/// waiting in the outbox, that item's key. The two can never be confused
+/// (a server id that happens to look like a key is still an `Id`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CustomerKey {
+    /// The opaque API id, kept verbatim for API calls; never displayed.
+    Id(String),
+    /// A create the server has not confirmed: no id or number yet.
+    Pending(IdempotencyKey),
+}
+
+/// A [`CustomerKey`], borrowed: what the set looks customers up by, so a
+/// lookup by an id at hand (`&str`) allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyRef<'a> {
+    Id(&'a str),
+    Pending(&'a IdempotencyKey),
+}
+
+impl CustomerKey {
+    /// Pivotal's id, once the server has given one.
+    #[must_use]
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            CustomerKey::Id(id) => Some(id),
+            CustomerKey::Pending(_) => None,
+        }
+    }
+
+    #[must_use]
+    pub fn as_ref(&self) -> KeyRef<'_> {
+        match self {
+            CustomerKey::Id(id) => KeyRef::Id(id),
+            CustomerKey::Pending(key) => KeyRef::Pending(key),
+        }
+    }
+}
+
+/// Hashes as its [`KeyRef`] does, so that either finds the other in a
+/// table.
+impl std::hash::Hash for CustomerKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_ref().hash(state);
+    }
+}
+
+/// A key is an id at hand when it is that confirmed customer's.
+impl PartialEq<str> for CustomerKey {
+    fn eq(&self, id: &str) -> bool {
+        self.id() == Some(id)
+    }
+}
+
+impl PartialEq<&str> for CustomerKey {
+    fn eq(&self, id: &&str) -> bool {
+        self.id() == Some(*id)
+    }
+}
+
+impl PartialEq<String> for CustomerKey {
+    fn eq(&self, id: &String) -> bool {
+        self.id() == Some(id.as_str())
+    }
+}
+
+impl PartialEq<CustomerKey> for String {
+    fn eq(&self, key: &CustomerKey) -> bool {
+        key == self
+    }
+}
+
+/// The id, or `pending create <key>`: for logs and test messages; the
+/// screen never shows either.
+impl std::fmt::Display for CustomerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CustomerKey::Id(id) => f.write_str(id),
+            CustomerKey::Pending(key) => write!(f, "pending create {key}"),
+        }
+    }
+}
+
+impl<'a> From<&'a CustomerKey> for KeyRef<'a> {
+    fn from(key: &'a CustomerKey) -> Self {
+        key.as_ref()
+    }
+}
+
+/// An id at hand is a confirmed customer's.
+impl<'a> From<&'a str> for KeyRef<'a> {
+    fn from(id: &'a str) -> Self {
+        KeyRef::Id(id)
+    }
+}
+
+impl<'a> From<&'a &str> for KeyRef<'a> {
+    fn from(id: &'a &str) -> Self {
+        KeyRef::Id(id)
+    }
+}
+
+impl<'a> From<&'a String> for KeyRef<'a> {
+    fn from(id: &'a String) -> Self {
+        KeyRef::Id(id)
+    }
+}
+
+impl From<String> for CustomerKey {
+    fn from(id: String) -> Self {
+        CustomerKey::Id(id)
+    }
+}
+
+impl From<&str> for CustomerKey {
+    fn from(id: &str) -> Self {
+        CustomerKey::Id(id.to_owned())
+    }
+}
+
 /// A customer as the app shows it.
 ///
 /// Built only from a [`Customer`], which passes every server string through
 /// [`sanitize`] once, so that nothing here can print a control character.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// The opaque API id, kept verbatim for API calls; never displayed.
-    pub id: String,
+    /// Who it is: its id, or the outbox key of its pending create.
+    pub key: CustomerKey,
     /// The number shown to users and used in shared URLs.
     pub display_id: u64,
     pub name: String,
@@ -43,9 +162,6 @@ pub struct Entry {
     /// A change made in this app that the server has not confirmed yet (a
     /// create or an edit waiting in the outbox).
     pub pending: bool,
-    /// For a create still waiting in the outbox: its item, which stands in
-    /// for the id and number Pivotal has not given it yet.
-    pub pending_create: Option<IdempotencyKey>,
     /// The lower-cased name, so that ordering compares without allocating.
     sort_key: String,
     /// The first eight bytes of `sort_key`, big-endian: most comparisons end
@@ -72,17 +188,27 @@ impl Entry {
         key: &IdempotencyKey,
         at: OffsetDateTime,
     ) -> Entry {
-        let row = customer.to_customer(Entry::pending_create_id(key), 0, at);
+        let row = customer.to_customer(String::new(), 0, at);
         Entry {
-            pending_create: Some(key.clone()),
+            key: CustomerKey::Pending(key.clone()),
             ..Entry::from(row).into_pending()
         }
     }
 
-    /// The set's key for the create waiting as `key` (never an id Pivotal
-    /// gives out; only [`Entry::pending_create`] and the set use it).
-    pub fn pending_create_id(key: &IdempotencyKey) -> String {
-        format!("pending:{key}")
+    /// Pivotal's id, once the server has given one (`None` for a create
+    /// still waiting in the outbox).
+    #[must_use]
+    pub fn id(&self) -> Option<&str> {
+        self.key.id()
+    }
+
+    /// The outbox key of the create this entry stands for, while it waits.
+    #[must_use]
+    pub fn pending_create_key(&self) -> Option<&IdempotencyKey> {
+        match &self.key {
+            CustomerKey::Pending(key) => Some(key),
+            CustomerKey::Id(_) => None,
+        }
     }
 
     /// The same entry, marked as waiting for the server.
@@ -109,7 +235,7 @@ impl From<Customer> for Entry {
         // Sanitising can change how keys compare, so sort again.
         custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
         Entry {
-            id: customer.id,
+            key: CustomerKey::Id(customer.id),
             display_id: customer.display_id,
             sort_prefix: prefix_of(&sort_key),
             sort_key,
@@ -125,7 +251,6 @@ impl From<Customer> for Entry {
             created_at: customer.created_at,
             updated_at: customer.updated_at,
             pending: false,
-            pending_create: None,
         }
     }
 }
@@ -168,7 +293,7 @@ impl Entry {
             .collect();
         custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
         Entry {
-            id: fields.id.to_owned(),
+            key: CustomerKey::Id(fields.id.to_owned()),
             display_id: fields.display_id,
             sort_prefix: prefix_of(&sort_key),
             sort_key,
@@ -184,7 +309,6 @@ impl Entry {
             created_at: fields.created_at,
             updated_at: fields.updated_at,
             pending: false,
-            pending_create: None,
         }
     }
 }

@@ -308,7 +308,7 @@ fn name_order(a: &Entry, b: &Entry) -> Ordering {
         .cmp(&b.sort_prefix())
         .then_with(|| a.sort_key().cmp(b.sort_key()))
         .then(a.display_id.cmp(&b.display_id))
-        .then_with(|| a.id.cmp(&b.id))
+        .then_with(|| a.key.cmp(&b.key))
 }
 
 /// Compares two optional values that are both present; `None` when one (or

@@ -9,7 +9,7 @@
 
 use std::cmp::Reverse;
 
-use super::customers::{CustomerSet, Entry};
+use super::customers::{CustomerKey, CustomerSet, Entry};
 
 /// The toggles that narrow the list besides the text filter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -111,12 +111,12 @@ impl Rows {
             Matches::Ordered(ps) => Some(ps),
             Matches::All | Matches::Ranked(_) => None,
         };
-        let members: Vec<(usize, &str, &str)> = set
+        let members: Vec<(usize, &str, &CustomerKey)> = set
             .duplicates()
             .groups()
-            .flat_map(|(key, ids)| ids.iter().map(move |id| (ids.len(), key, id.as_str())))
+            .flat_map(|(key, ids)| ids.iter().map(move |id| (ids.len(), key, id)))
             .collect();
-        let ids: Vec<&str> = members.iter().map(|&(_, _, id)| id).collect();
+        let ids: Vec<&CustomerKey> = members.iter().map(|&(_, _, id)| id).collect();
         let mut rows: Vec<(Reverse<usize>, &str, u32)> = Vec::new();
         for (&(size, key, _), position) in members.iter().zip(set.positions_of(&ids)) {
             let Some(position) = position else {

@@ -12,13 +12,13 @@ use super::mode::Mode;
 use super::state::{PendingChange, State, Submitted};
 use super::{finder, triage};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
-use crate::domain::{Draft, Entry, sanitize};
+use crate::domain::{CustomerKey, Draft, Entry, KeyRef, sanitize};
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::SyncCommand;
 
 /// The set's key of a create that the server has not confirmed yet.
-pub fn pending_id(key: &IdempotencyKey) -> String {
-    Entry::pending_create_id(key)
+fn pending_create(key: &IdempotencyKey) -> KeyRef<'_> {
+    KeyRef::Pending(key)
 }
 
 /// Opens the form for a new customer.
@@ -42,7 +42,9 @@ pub fn open_edit(state: &mut State) {
         state.flash = Some("This customer is still being saved; edit it once it is.".into());
         return;
     }
-    let form = Form::edit(entry);
+    let Some(form) = Form::edit(entry) else {
+        return;
+    };
     open(state, form);
 }
 
@@ -123,7 +125,7 @@ fn submit_create(state: &mut State, draft: Draft, mut customer: NewCustomer) -> 
     }
     let key = IdempotencyKey::new();
     show_pending_create(state, &key, &customer);
-    finder::show(state, pending_id(&key));
+    finder::show(state, CustomerKey::Pending(key.clone()));
     state.model.submitted.insert(
         key.clone(),
         Submitted {
@@ -210,7 +212,7 @@ pub fn reconcile(state: &mut State, pending: Vec<OutboxItem>) -> Vec<Command> {
     for key in &vanished {
         state.model.outbox.remove(key);
         state.model.submitted.remove(key);
-        state.model.customers.remove(&pending_id(key));
+        state.model.customers.remove(pending_create(key));
         if state.model.open_on_delivery.as_ref() == Some(key) {
             state.model.open_on_delivery = None;
         }
@@ -249,18 +251,19 @@ fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPat
     let Some(entry) = state.model.customers.get(customer_id) else {
         return;
     };
+    let key = entry.key.clone();
     let mut customer = to_customer(entry);
     patch.apply_to(&mut customer);
-    state
-        .model
-        .customers
-        .apply_entries(vec![Entry::from(customer).into_pending()]);
+    let mut changed = Entry::from(customer).into_pending();
+    changed.key = key;
+    state.model.customers.apply_entries(vec![changed]);
 }
 
-/// The customer an entry shows, to rebuild it with changes.
+/// The customer an entry shows, to rebuild it with changes (the id is the
+/// caller's to keep: the entry's key).
 fn to_customer(entry: &Entry) -> Customer {
     Customer {
-        id: entry.id.clone(),
+        id: String::new(),
         display_id: entry.display_id,
         name: entry.name.clone(),
         domain: entry.domain.clone(),
@@ -286,13 +289,13 @@ pub fn delivered(
 ) -> bool {
     state.model.submitted.remove(key);
     if matches!(op, OutboxOp::Create { .. }) {
-        state.model.customers.remove(&pending_id(key));
+        state.model.customers.remove(pending_create(key));
     }
     if let OutboxOp::Update { patch, .. } = op {
         let what = what_changed(state, patch);
         state.change_note = Some(format!("Saved #{} — {what}", customer.display_id));
     }
-    let id = customer.id.clone();
+    let id = CustomerKey::Id(customer.id.clone());
     let display_id = customer.display_id;
     state.model.customers.apply([customer]);
     if state.model.open_on_delivery.as_ref() == Some(key) {
@@ -395,7 +398,7 @@ pub fn rejected(
     };
     match &mode {
         FormMode::Create => {
-            state.model.customers.remove(&pending_id(key));
+            state.model.customers.remove(pending_create(key));
         }
         FormMode::Edit { original, .. } => {
             let mut original = (**original).clone();

@@ -16,7 +16,9 @@ use std::collections::HashMap;
 use super::filters::FilterLine;
 use super::keymap::{Action, KeyMode};
 use super::state::State;
-use crate::domain::{Criteria, CustomerSet, Matches, Query, Rows, SearchIndex, Sort, sanitize};
+use crate::domain::{
+    Criteria, CustomerKey, CustomerSet, Matches, Query, Rows, SearchIndex, Sort, sanitize,
+};
 
 /// `/`: opens the filter line (keeping a query already there), and makes
 /// the search index ready so that the first character typed is as quick
@@ -140,11 +142,11 @@ pub fn set_sort(state: &mut State, sort: Sort) {
     state.mark_dirty();
 }
 
-/// Selects the customer with this id, clearing the filters if they hide it.
-pub fn show(state: &mut State, id: String) {
+/// Selects this customer, clearing the filters if they hide it.
+pub fn show(state: &mut State, id: CustomerKey) {
     state.select(id.clone());
     refresh(state);
-    if state.selected_entry().is_some_and(|e| e.id == id) {
+    if state.selected_entry().is_some_and(|e| e.key == id) {
         return;
     }
     state.finder.line = None;
@@ -156,10 +158,10 @@ pub fn show(state: &mut State, id: String) {
 }
 
 /// The customer a `#1042` query names, if it exists.
-fn jump_target(state: &State) -> Option<String> {
+fn jump_target(state: &State) -> Option<CustomerKey> {
     let line = state.finder.line.as_ref()?;
     let position = line.filter.jump_target(&state.model.customers)?;
-    state.model.customers.at(position).map(|e| e.id.clone())
+    state.model.customers.at(position).map(|e| e.key.clone())
 }
 
 /// Recomputes the rows if anything they depend on changed, then puts the
@@ -227,7 +229,7 @@ pub fn refresh(state: &mut State) {
 fn reselect(state: &mut State) {
     let row = state
         .selected_id
-        .as_deref()
+        .as_ref()
         .and_then(|id| state.model.customers.position_of(id))
         .and_then(|position| state.finder.rows.row_of(position));
     if let Some(row) = row {

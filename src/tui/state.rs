@@ -13,7 +13,7 @@ use super::keymap::Keymap;
 use super::mode::Modes;
 use super::theme::Theme;
 use crate::api::IdempotencyKey;
-use crate::domain::{CustomerSet, Draft, Entry};
+use crate::domain::{CustomerKey, CustomerSet, Draft, Entry};
 use crate::settings::ViewSettings;
 
 /// Where shared customer links point unless configured otherwise.
@@ -41,7 +41,7 @@ pub struct State {
     pub offset: usize,
     /// The id of the selected customer, so that the selection follows it
     /// when the rows change under it.
-    pub selected_id: Option<String>,
+    pub selected_id: Option<CustomerKey>,
     /// Set by [`State::select`]: put the selection on `selected_id` at the
     /// next refresh of the rows.
     pub reselect: bool,
@@ -287,7 +287,7 @@ impl State {
 
     /// Selects the customer with this id, wherever it is once the rows are
     /// next refreshed (at the end of this update at the latest).
-    pub fn select(&mut self, id: String) {
+    pub fn select(&mut self, id: CustomerKey) {
         self.selected_id = Some(id);
         self.reselect = true;
         self.mark_dirty();

@@ -15,7 +15,7 @@ use super::message::Command;
 use super::mode::{Compare, ConfirmArchive, Detail, Mode};
 use super::state::{Archived, History, PendingChange, State};
 use crate::api::{Customer, IdempotencyKey};
-use crate::domain::Entry;
+use crate::domain::{CustomerKey, Entry};
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::SyncCommand;
 
@@ -30,11 +30,10 @@ pub fn ask_archive(state: &mut State) -> Vec<Command> {
     let Some(entry) = target(state) else {
         return Vec::new();
     };
-    if entry.pending {
+    let Some(id) = entry.id().filter(|_| !entry.pending).map(str::to_owned) else {
         state.flash = Some("This customer is still being saved; archive it once it is.".into());
         return Vec::new();
-    }
-    let id = entry.id.clone();
+    };
     state
         .modes
         .push(Mode::ConfirmArchive(ConfirmArchive { id: id.clone() }));
@@ -122,7 +121,9 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         state.flash = Some("Nothing to undo".into());
         return Vec::new();
     };
-    let id = archived.entry.id.clone();
+    let id = archived.entry.key.clone();
+    // Only confirmed customers are archived (`a` refuses a pending one).
+    let customer_id = id.id().unwrap_or_default().to_owned();
     let display_id = archived.entry.display_id;
     let key = IdempotencyKey::new();
     state
@@ -135,7 +136,7 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         .outbox
         .insert(key.clone(), PendingChange::default());
     if state.modes.compare().is_none() {
-        finder::show(state, id.clone());
+        finder::show(state, id);
     }
     state.flash = Some(match state.model.archived.last() {
         Some(next) => format!(
@@ -146,7 +147,7 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     });
     vec![Command::Sync(SyncCommand::Submit {
         key,
-        op: OutboxOp::Restore { customer_id: id },
+        op: OutboxOp::Restore { customer_id },
     })]
 }
 
@@ -208,7 +209,7 @@ pub fn rejected(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, message:
                     "Could not restore #{}: {message}",
                     entry.display_id
                 ));
-                state.model.customers.remove(&entry.id);
+                state.model.customers.remove(&entry.key);
             }
         }
         OutboxOp::Create { .. } | OutboxOp::Update { .. } => {}
@@ -237,12 +238,12 @@ pub fn restore_pending(state: &mut State, pending: &[OutboxItem]) {
 /// undo it on screen until the next sync.
 pub fn reassert(state: &mut State) {
     for archived in state.model.archived.iter().filter(|a| !a.delivered) {
-        if state.model.customers.get(&archived.entry.id).is_some() {
-            state.model.customers.remove(&archived.entry.id);
+        if state.model.customers.get(&archived.entry.key).is_some() {
+            state.model.customers.remove(&archived.entry.key);
         }
     }
     for entry in state.model.restoring.values() {
-        if state.model.customers.get(&entry.id).is_none() {
+        if state.model.customers.get(&entry.key).is_none() {
             state
                 .model
                 .customers
@@ -264,13 +265,13 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         state.flash = Some("No other customer shares this domain".into());
         return Vec::new();
     };
-    let id = entry.id.clone();
-    let group: Vec<String> = state
+    let id = entry.key.clone();
+    let group: Vec<CustomerKey> = state
         .model
         .customers
         .same_domain(&key)
         .iter()
-        .map(|e| e.id.clone())
+        .map(|e| e.key.clone())
         .collect();
     let focus = group.iter().position(|g| *g == id).unwrap_or(0);
     state.modes.push(Mode::Compare(Compare {
@@ -278,7 +279,12 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         focus,
         scroll: 0,
     }));
-    load_histories(state, group)
+    let ids: Vec<String> = group
+        .iter()
+        .filter_map(CustomerKey::id)
+        .map(str::to_owned)
+        .collect();
+    load_histories(state, ids)
 }
 
 /// `]` and `[`: the selection moves to the first row of the next (or
@@ -368,7 +374,7 @@ pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Comman
         Action::PageDown => compare.scroll = compare.scroll.saturating_add(10),
         Action::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
         Action::OpenDetail => {
-            let id = target(state).map(|e| e.id.clone());
+            let id = target(state).map(|e| e.key.clone());
             // Over the compare view, so that closing them comes back here.
             if let Some(id) = id {
                 finder::show(state, id);

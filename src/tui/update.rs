@@ -46,9 +46,9 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
 /// Notes which customer is selected, so the selection follows it when the
 /// rows change; allocates only when the selection moved.
 fn remember_selection(state: &mut State) {
-    let current = state.selected_entry().map(|e| e.id.as_str());
-    if current != state.selected_id.as_deref() {
-        state.selected_id = current.map(str::to_owned);
+    let current = state.selected_entry().map(|e| &e.key);
+    if current != state.selected_id.as_ref() {
+        state.selected_id = current.cloned();
     }
 }
 
@@ -308,7 +308,7 @@ fn on_delivered(
         }
     }
     finder::refresh(state);
-    if state.selected_entry().is_some_and(|e| e.id == changed) {
+    if state.selected_entry().and_then(Entry::id) == Some(changed.as_str()) {
         return reload_history(state);
     }
     state.model.histories.remove(&changed);

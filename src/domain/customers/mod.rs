@@ -18,7 +18,7 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use time::OffsetDateTime;
 
 use super::duplicates::DuplicateIndex;
-pub use super::entry::{Entry, Fields};
+pub use super::entry::{CustomerKey, Entry, Fields, KeyRef};
 use super::order::{
     OwnerNames, Sort, SortColumn, compare, name_ranks, ranks_from_order, sort_slots_ranked,
 };
@@ -70,13 +70,13 @@ pub struct CustomerSet {
     slots: HashTable<u32>,
     /// Hashes ids for `slots`.
     hasher: DefaultHashBuilder,
-    duplicates: DuplicateIndex,
+    duplicates: DuplicateIndex<CustomerKey>,
     /// Indexes into `entries`, in display order.
     order: Vec<u32>,
     /// Ids that were archived (or removed locally) and are not live now, with
     /// the `updated_at` of that state, so that an older live copy arriving
     /// late does not bring them back.
-    gone: HashMap<String, OffsetDateTime>,
+    gone: HashMap<CustomerKey, OffsetDateTime>,
     /// The order `order` follows.
     sort: Sort,
     /// Each slot's rank in name order (see [`name_ranks`]), which every
@@ -105,9 +105,9 @@ pub enum Change {
     /// The customer at this position left; those after it moved up one.
     Removed(usize),
     /// The customer `id` arrived at this position; those from it moved down.
-    Inserted { position: usize, id: String },
+    Inserted { position: usize, id: CustomerKey },
     /// The customer `id` at this position changed but kept its place.
-    Replaced { position: usize, id: String },
+    Replaced { position: usize, id: CustomerKey },
 }
 
 /// Hands out set versions.
@@ -182,14 +182,14 @@ impl CustomerSet {
         };
         let hasher = &set.hasher;
         set.slots.reserve(entries.len(), |&slot| {
-            hasher.hash_one(entries[slot as usize].id.as_str())
+            hasher.hash_one(&entries[slot as usize].key)
         });
         for (at, entry) in entries.iter().enumerate() {
-            let id = entry.id.as_str();
+            let id = &entry.key;
             let hash = hasher.hash_one(id);
             let known = set
                 .slots
-                .find(hash, |&slot| entries[slot as usize].id == id)
+                .find(hash, |&slot| entries[slot as usize].key == *id)
                 .is_some();
             if known || entry.archived {
                 let mut set = CustomerSet::default();
@@ -197,7 +197,7 @@ impl CustomerSet {
                 return set;
             }
             set.slots.insert_unique(hash, slot_number(at), |&slot| {
-                hasher.hash_one(entries[slot as usize].id.as_str())
+                hasher.hash_one(&entries[slot as usize].key)
             });
             if let Some(key) = &entry.domain_key {
                 set.duplicates.insert(key, id);
@@ -249,7 +249,7 @@ impl CustomerSet {
             let landed = self.rebuild_order(&origin);
             if inserts_only {
                 for (slot, position) in landed {
-                    let id = self.entry(slot).id.clone();
+                    let id = self.entry(slot).key.clone();
                     self.record(Change::Inserted { position, id });
                 }
             } else {
@@ -266,8 +266,8 @@ impl CustomerSet {
     /// though the set has since heard of a newer archived copy. The server's
     /// answer to the restore replaces it in turn.
     pub fn reinstate(&mut self, entry: Entry) {
-        self.gone.remove(&entry.id);
-        if let Some(slot) = self.slot_of(&entry.id) {
+        self.gone.remove(&entry.key);
+        if let Some(slot) = self.slot_of(entry.key.as_ref()) {
             self.replace_slot(slot, entry, &mut OrderUpkeep::InPlace);
         } else {
             self.push(entry, &mut OrderUpkeep::InPlace);
@@ -397,10 +397,10 @@ impl CustomerSet {
     ///
     /// Applying its record again (with the same or a newer `updated_at`)
     /// brings it back; an older copy stays out.
-    pub fn remove(&mut self, id: &str) -> Option<Entry> {
-        let slot = self.slot_of(id)?;
+    pub fn remove<'k>(&mut self, id: impl Into<KeyRef<'k>>) -> Option<Entry> {
+        let slot = self.slot_of(id.into())?;
         let entry = self.remove_slot(slot, &mut OrderUpkeep::InPlace);
-        self.gone.insert(entry.id.clone(), entry.updated_at);
+        self.gone.insert(entry.key.clone(), entry.updated_at);
         self.bump();
         Some(entry)
     }
@@ -419,8 +419,8 @@ impl CustomerSet {
 
     /// The live customer with this id.
     #[must_use]
-    pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.slot_of(id).map(|slot| &self.entries[slot])
+    pub fn get<'k>(&self, id: impl Into<KeyRef<'k>>) -> Option<&Entry> {
+        self.slot_of(id.into()).map(|slot| &self.entries[slot])
     }
 
     /// The customer at `position` in display order. O(1).
@@ -432,8 +432,8 @@ impl CustomerSet {
     /// Where the customer with this id is in display order. O(log n): a
     /// binary search by its sort key.
     #[must_use]
-    pub fn position_of(&self, id: &str) -> Option<usize> {
-        self.slot_of(id)
+    pub fn position_of<'k>(&self, id: impl Into<KeyRef<'k>>) -> Option<usize> {
+        self.slot_of(id.into())
             .and_then(|slot| self.position_of_slot(slot_number(slot)))
     }
 
@@ -441,10 +441,10 @@ impl CustomerSet {
     /// one pass over the order: for many ids at once this beats a binary
     /// search each, whose comparisons jump around the entries.
     #[must_use]
-    pub fn positions_of(&self, ids: &[&str]) -> Vec<Option<usize>> {
+    pub fn positions_of(&self, ids: &[&CustomerKey]) -> Vec<Option<usize>> {
         let mut wanted = vec![u32::MAX; self.entries.len()];
         for (i, id) in ids.iter().enumerate() {
-            if let Some(slot) = self.slot_of(id) {
+            if let Some(slot) = self.slot_of(id.as_ref()) {
                 wanted[slot] = slot_number(i);
             }
         }
@@ -495,7 +495,7 @@ impl CustomerSet {
 
     /// The duplicate-domain index of the live customers.
     #[must_use]
-    pub fn duplicates(&self) -> &DuplicateIndex {
+    pub fn duplicates(&self) -> &DuplicateIndex<CustomerKey> {
         &self.duplicates
     }
 
@@ -508,13 +508,13 @@ impl CustomerSet {
             .iter()
             .filter_map(|id| self.get(id))
             .collect();
-        group.sort_by(|a, b| a.display_id.cmp(&b.display_id).then(a.id.cmp(&b.id)));
+        group.sort_by(|a, b| a.display_id.cmp(&b.display_id).then(a.key.cmp(&b.key)));
         group
     }
 
     /// Applies one record: stale check, then insert, replace or remove.
     fn apply_one(&mut self, customer: Entry, upkeep: &mut OrderUpkeep, stats: &mut ApplyStats) {
-        match self.slot_of(&customer.id) {
+        match self.slot_of(customer.key.as_ref()) {
             Some(slot) => self.apply_to_live(slot, customer, upkeep, stats),
             None => self.apply_to_absent(customer, upkeep, stats),
         }
@@ -532,7 +532,7 @@ impl CustomerSet {
             stats.stale += 1;
         } else if customer.archived {
             let entry = self.remove_slot(slot, upkeep);
-            self.gone.insert(entry.id, customer.updated_at);
+            self.gone.insert(entry.key, customer.updated_at);
             stats.removed += 1;
         } else {
             self.replace_slot(slot, customer, upkeep);
@@ -548,13 +548,13 @@ impl CustomerSet {
         upkeep: &mut OrderUpkeep,
         stats: &mut ApplyStats,
     ) {
-        let gone_at = self.gone.get(&customer.id);
+        let gone_at = self.gone.get(&customer.key);
         if gone_at.is_some_and(|&at| customer.updated_at < at) {
             stats.stale += 1;
         } else if customer.archived {
-            self.gone.insert(customer.id, customer.updated_at);
+            self.gone.insert(customer.key, customer.updated_at);
         } else {
-            self.gone.remove(&customer.id);
+            self.gone.remove(&customer.key);
             self.push(customer, upkeep);
             stats.inserted += 1;
         }
@@ -564,13 +564,13 @@ impl CustomerSet {
     fn push(&mut self, entry: Entry, upkeep: &mut OrderUpkeep) {
         let slot = self.entries.len();
         if let Some(key) = &entry.domain_key {
-            self.duplicates.insert(key, &entry.id);
+            self.duplicates.insert(key, &entry.key);
         }
-        let hash = self.hasher.hash_one(entry.id.as_str());
+        let hash = self.hasher.hash_one(&entry.key);
         self.entries.push(entry);
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.slots.insert_unique(hash, slot_number(slot), |&other| {
-            hasher.hash_one(entries[other as usize].id.as_str())
+            hasher.hash_one(&entries[other as usize].key)
         });
         self.ranks_valid = false;
         match upkeep {
@@ -585,10 +585,10 @@ impl CustomerSet {
         let old = &self.entries[slot];
         if old.domain_key != entry.domain_key {
             if let Some(key) = &old.domain_key {
-                self.duplicates.remove(key, &old.id);
+                self.duplicates.remove(key, &old.key);
             }
             if let Some(key) = &entry.domain_key {
-                self.duplicates.insert(key, &entry.id);
+                self.duplicates.insert(key, &entry.key);
             }
         }
         if let OrderUpkeep::Deferred { inserts_only, .. } = upkeep {
@@ -599,7 +599,7 @@ impl CustomerSet {
             if let OrderUpkeep::InPlace = upkeep
                 && let Some(position) = self.position_of_slot(slot_number(slot))
             {
-                let id = self.entries[slot].id.clone();
+                let id = self.entries[slot].key.clone();
                 self.record(Change::Replaced { position, id });
             }
             return;
@@ -639,19 +639,19 @@ impl CustomerSet {
             }
         }
         self.ranks_valid = false;
-        let hash = self.hasher.hash_one(self.entries[slot].id.as_str());
+        let hash = self.hasher.hash_one(&self.entries[slot].key);
         if let Ok(found) = self.slots.find_entry(hash, |&other| other as usize == slot) {
             found.remove();
         }
         let entry = self.entries.swap_remove(slot);
         if let Some(moved) = self.entries.get(slot) {
-            let hash = self.hasher.hash_one(moved.id.as_str());
+            let hash = self.hasher.hash_one(&moved.key);
             if let Some(moved_slot) = self.slots.find_mut(hash, |&other| other as usize == last) {
                 *moved_slot = slot_number(slot);
             }
         }
         if let Some(key) = &entry.domain_key {
-            self.duplicates.remove(key, &entry.id);
+            self.duplicates.remove(key, &entry.key);
         }
         entry
     }
@@ -662,7 +662,7 @@ impl CustomerSet {
             .order
             .partition_point(|&other| self.compare_slots(other, slot).is_lt());
         self.order.insert(position, slot);
-        let id = self.entry(slot).id.clone();
+        let id = self.entry(slot).key.clone();
         self.record(Change::Inserted { position, id });
     }
 
@@ -752,10 +752,10 @@ impl CustomerSet {
     }
 
     /// The slot of the live customer `id`.
-    fn slot_of(&self, id: &str) -> Option<usize> {
+    fn slot_of(&self, id: KeyRef<'_>) -> Option<usize> {
         let hash = self.hasher.hash_one(id);
         self.slots
-            .find(hash, |&slot| self.entries[slot as usize].id == id)
+            .find(hash, |&slot| self.entries[slot as usize].key.as_ref() == id)
             .map(|&slot| slot as usize)
     }
 }

@@ -79,11 +79,11 @@ fn assert_order_is_consistent(set: &CustomerSet) {
         );
     }
     for (position, entry) in entries.iter().enumerate() {
-        assert_eq!(set.position_of(&entry.id), Some(position), "{}", entry.id);
-        assert_eq!(set.at(position).map(|e| &e.id), Some(&entry.id));
+        assert_eq!(set.position_of(&entry.key), Some(position), "{}", entry.key);
+        assert_eq!(set.at(position).map(|e| &e.key), Some(&entry.key));
         assert_eq!(
-            set.slot_of(&entry.id).map(|s| &set.entries[s].id),
-            Some(&entry.id)
+            set.slot_of(entry.key.as_ref()).map(|s| &set.entries[s].key),
+            Some(&entry.key)
         );
     }
     // One table row per live entry, each pointing at a distinct slot.
@@ -125,7 +125,7 @@ fn a_local_removal_drops_the_badge_and_applying_the_record_brings_it_back() {
     let mut set = set_of([acme.clone(), customer(2, "Acme Inc", Some("acme.com"))]);
 
     let removed = set.remove("cus_1").expect("was live");
-    assert_eq!(removed.id, "cus_1");
+    assert_eq!(removed.key, "cus_1");
     assert_eq!(badge_of(&set, "cus_2"), None);
     assert_eq!(set.remove("cus_1"), None);
 
@@ -414,7 +414,7 @@ fn clean_text_is_kept_as_is() {
     acme.custom_fields = BTreeMap::from([("b".into(), "2".into()), ("a".into(), "1".into())]);
     acme.tags = vec!["beta".into()];
     let entry = Entry::from(acme.clone());
-    assert_eq!(entry.id, "cus_7");
+    assert_eq!(entry.key, "cus_7");
     assert_eq!(entry.display_id, 7);
     assert_eq!(entry.name, "Café Zoë");
     assert_eq!(entry.sort_key(), "café zoë");
@@ -681,7 +681,7 @@ fn assert_matches_model(set: &CustomerSet, model: &Model, keys: &Keys, context: 
     let mut expected_order = live;
     expected_order.sort_by(|a, b| expected_order_of(set.sort(), keys, a, b));
     let expected_ids: Vec<&str> = expected_order.iter().map(|c| c.id.as_str()).collect();
-    let actual_ids: Vec<&str> = set.iter_ordered().map(|e| e.id.as_str()).collect();
+    let actual_ids: Vec<&str> = set.iter_ordered().filter_map(Entry::id).collect();
     assert_eq!(actual_ids, expected_ids, "{context}");
     assert_order_is_consistent(set);
 }
@@ -767,9 +767,10 @@ fn random_operations_match_a_brute_force_model() {
 #[test]
 fn positions_of_many_ids_agree_with_position_of_each() {
     let set = set_of((1..=50).map(|n| customer(n, &format!("C{}", (n * 7) % 13), None)));
-    let ids = ["cus_3", "cus_missing", "cus_50", "cus_1"];
+    let ids = ["cus_3", "cus_missing", "cus_50", "cus_1"].map(CustomerKey::from);
     let expected: Vec<Option<usize>> = ids.iter().map(|id| set.position_of(id)).collect();
-    assert_eq!(set.positions_of(&ids), expected);
+    let keys: Vec<&CustomerKey> = ids.iter().collect();
+    assert_eq!(set.positions_of(&keys), expected);
     assert_eq!(expected[1], None);
 }
 
@@ -789,14 +790,14 @@ fn positions_where_agree_with_a_walk_in_display_order() {
 /// A list of ids by position kept up to date only through
 /// [`CustomerSet::changes_since`], as a view would keep it.
 struct Mirror {
-    ids: Vec<String>,
+    ids: Vec<CustomerKey>,
     version: u64,
 }
 
 impl Mirror {
     fn of(set: &CustomerSet) -> Mirror {
         Mirror {
-            ids: set.iter_ordered().map(|e| e.id.clone()).collect(),
+            ids: set.iter_ordered().map(|e| e.key.clone()).collect(),
             version: set.version(),
         }
     }
@@ -819,8 +820,9 @@ impl Mirror {
                         }
                     }
                 }
-                let actual: Vec<&str> = set.iter_ordered().map(|e| e.id.as_str()).collect();
-                assert_eq!(self.ids, actual, "{context}: replayed changes");
+                let actual: Vec<&CustomerKey> = set.iter_ordered().map(|e| &e.key).collect();
+                let mirrored: Vec<&CustomerKey> = self.ids.iter().collect();
+                assert_eq!(mirrored, actual, "{context}: replayed changes");
                 self.version = set.version();
                 counts.0 += 1;
             }
@@ -899,7 +901,7 @@ fn bulk_builds_pages_restores_and_resorts_match_a_brute_force_model() {
                     if let Some(entry) = removed.pop() {
                         let record = model
                             .records
-                            .get_mut(&entry.id)
+                            .get_mut(entry.id().expect("a confirmed customer"))
                             .expect("a removed record is known");
                         record.archived = false;
                         record.name.clone_from(&entry.name);
@@ -920,4 +922,31 @@ fn bulk_builds_pages_restores_and_resorts_match_a_brute_force_model() {
         }
     }
     assert!(fallbacks >= 8);
+}
+
+#[test]
+fn a_pending_create_is_its_own_key_whatever_ids_the_server_sends() {
+    let key = crate::api::IdempotencyKey::new();
+    let draft = crate::api::models::NewCustomer {
+        name: "Acme Co".into(),
+        domain: Some("acme.com".into()),
+        ..Default::default()
+    };
+    let pending = Entry::pending_create(&draft, &key, time::OffsetDateTime::UNIX_EPOCH);
+    assert_eq!(pending.id(), None, "no id until Pivotal gives one");
+    assert_eq!(pending.pending_create_key(), Some(&key));
+
+    let mut set = CustomerSet::default();
+    set.apply_entries(vec![pending]);
+    // A server id spelled like the old in-band marker is just an id.
+    let mut lookalike = fixtures::customer(7, "Acme Co", Some("acme.com"));
+    lookalike.id = format!("pending:{key}");
+    set.apply([lookalike]);
+    assert_eq!(set.len(), 2);
+    assert_eq!(set.same_domain("acme.com").len(), 2, "both in the group");
+
+    let mine = CustomerKey::Pending(key.clone());
+    assert!(set.remove(&mine).is_some());
+    assert_eq!(set.len(), 1);
+    assert!(set.get(format!("pending:{key}").as_str()).is_some());
 }

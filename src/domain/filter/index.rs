@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{
     Needle, SEP, Scorer, byte_bits, fold, for_each_field, owner_text, push_folded, to_u32,
 };
-use crate::domain::customers::{Change, CustomerSet, Entry};
+use crate::domain::customers::{Change, CustomerKey, CustomerSet, Entry};
 
 /// How many customers [`SearchIndex::scan`] searches as one text.
 const SCAN_RUN: usize = 32;
@@ -416,12 +416,12 @@ const BULK_FROM: usize = 8;
 
 /// The leading inserts of `changes` whose positions rise strictly, as
 /// (position, id).
-fn ascending_inserts<'c>(changes: &[&'c Change]) -> Vec<(usize, &'c str)> {
-    let mut run: Vec<(usize, &str)> = Vec::new();
+fn ascending_inserts<'c>(changes: &[&'c Change]) -> Vec<(usize, &'c CustomerKey)> {
+    let mut run: Vec<(usize, &CustomerKey)> = Vec::new();
     for change in changes {
         match change {
             Change::Inserted { position, id } if run.last().is_none_or(|&(p, _)| p < *position) => {
-                run.push((*position, id.as_str()));
+                run.push((*position, id));
             }
             _ => break,
         }

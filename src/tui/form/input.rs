@@ -99,7 +99,7 @@ impl Form {
 
     fn jump_to_duplicate(&mut self, ctx: &FormContext) -> FormOutcome {
         match self.duplicates(ctx).first() {
-            Some(entry) => FormOutcome::JumpTo(entry.id.clone()),
+            Some(entry) => FormOutcome::JumpTo(entry.key.clone()),
             None => FormOutcome::Continue,
         }
     }

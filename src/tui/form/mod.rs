@@ -28,7 +28,7 @@ use crate::domain::draft::{
     DraftErrors, custom_field_errors, parse_domain, parse_plan, parse_tags, validate_name,
 };
 use crate::domain::limits::input_cap;
-use crate::domain::{CustomerSet, Draft, Entry, Field, sanitize};
+use crate::domain::{CustomerKey, CustomerSet, Draft, Entry, Field, sanitize};
 
 mod fields;
 mod input;
@@ -147,7 +147,7 @@ pub enum FormOutcome {
         patch: CustomerPatch,
     },
     /// Close the form and select this customer (a possible duplicate).
-    JumpTo(String),
+    JumpTo(CustomerKey),
 }
 
 /// A message from the server's `422`, shown under `field` (or at the top
@@ -195,15 +195,16 @@ impl Form {
         Form::from_draft(FormMode::Create, draft.clone(), draft)
     }
 
-    /// A form filled with `entry`, for editing it.
+    /// A form filled with `entry`, for editing it; `None` for a create the
+    /// server has not confirmed (it has no id to send the edit to yet).
     #[must_use]
-    pub fn edit(entry: &Entry) -> Form {
+    pub fn edit(entry: &Entry) -> Option<Form> {
         let draft = Draft::from_entry(entry);
         let mode = FormMode::Edit {
-            customer_id: entry.id.clone(),
+            customer_id: entry.id()?.to_owned(),
             original: Box::new(entry.clone()),
         };
-        Form::from_draft(mode, draft.clone(), draft)
+        Some(Form::from_draft(mode, draft.clone(), draft))
     }
 
     /// The form again after the server refused it with a `422`: everything
@@ -378,7 +379,7 @@ impl Form {
         ctx.customers
             .same_domain(&key)
             .into_iter()
-            .filter(|entry| Some(entry.id.as_str()) != editing)
+            .filter(|entry| entry.id().is_none_or(|id| Some(id) != editing))
             .collect()
     }
 

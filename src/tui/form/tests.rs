@@ -243,7 +243,7 @@ mod behaviour {
         let demo = Demo::new();
         let ctx = demo.ctx();
         let umbrella = demo.entry(1018);
-        let mut form = Form::edit(umbrella);
+        let mut form = Form::edit(umbrella).expect("a confirmed customer");
         assert_eq!(umbrella.domain.as_deref(), Some("umbrella-health.com:443"));
         assert_eq!(form.normalized_domain(), None, "stored as is, not sent");
         tab(&mut form, &ctx, 1);
@@ -303,7 +303,7 @@ mod behaviour {
         );
         tab(&mut form, &ctx, 1);
         type_text(&mut form, &ctx, "acme.com");
-        let first = demo.entry(1003).id.clone();
+        let first = demo.entry(1003).key.clone();
         assert_eq!(ctrl(&mut form, &ctx, 'o'), FormOutcome::JumpTo(first));
     }
 
@@ -311,7 +311,7 @@ mod behaviour {
     fn editing_a_customer_does_not_warn_about_itself() {
         let demo = Demo::new();
         let ctx = demo.ctx();
-        let form = Form::edit(demo.entry(1042));
+        let form = Form::edit(demo.entry(1042)).expect("a confirmed customer");
         let ids: Vec<u64> = form.duplicates(&ctx).iter().map(|e| e.display_id).collect();
         assert_eq!(ids, [1008], "Globex's other record, not itself");
     }
@@ -338,7 +338,7 @@ mod behaviour {
             FormOutcome::Cancelled
         );
 
-        let mut edit = Form::edit(demo.entry(1003));
+        let mut edit = Form::edit(demo.entry(1003)).expect("a confirmed customer");
         assert_eq!(key(&mut edit, &ctx, KeyCode::Esc), FormOutcome::Cancelled);
     }
 
@@ -480,7 +480,7 @@ mod behaviour {
     fn an_edit_can_clear_the_owner() {
         let demo = Demo::new();
         let ctx = demo.ctx();
-        let mut form = Form::edit(demo.entry(1003));
+        let mut form = Form::edit(demo.entry(1003)).expect("a confirmed customer");
         tab(&mut form, &ctx, 2);
         key(&mut form, &ctx, KeyCode::Char(' '));
         assert_eq!(form.owner_choices(&ctx)[0], OwnerChoice::Nobody);
@@ -520,7 +520,7 @@ mod behaviour {
         let demo = Demo::new();
         let ctx = demo.ctx();
         let acme = demo.entry(1003);
-        let mut form = Form::edit(acme);
+        let mut form = Form::edit(acme).expect("a confirmed customer");
         tab(&mut form, &ctx, 3);
         assert_eq!(value(&form, Focus::Plan), "Enterprise");
         ctrl(&mut form, &ctx, 'u');
@@ -532,7 +532,7 @@ mod behaviour {
         else {
             panic!("expected an update, got {outcome:?}");
         };
-        assert_eq!(customer_id, acme.id);
+        assert_eq!(customer_id, acme.key);
         assert_eq!(
             patch,
             CustomerPatch {
@@ -546,7 +546,7 @@ mod behaviour {
     fn an_unchanged_edit_says_nothing_changed_and_stays_open() {
         let demo = Demo::new();
         let ctx = demo.ctx();
-        let mut form = Form::edit(demo.entry(1018));
+        let mut form = Form::edit(demo.entry(1018)).expect("a confirmed customer");
         assert_eq!(key(&mut form, &ctx, KeyCode::Enter), FormOutcome::Continue);
         assert_eq!(form.notice(), Some("Nothing changed"));
         key(&mut form, &ctx, KeyCode::Tab);

@@ -11,6 +11,7 @@ use super::super::mode::{Detail, Mode};
 use super::super::state::{History, State};
 use super::super::view::{self, Areas};
 use super::{Screen, list, quit_or_ask};
+use crate::domain::Entry;
 use crate::sync::SyncCommand;
 
 impl Screen for Detail {
@@ -53,7 +54,11 @@ pub fn reload_history(state: &mut State) -> Vec<Command> {
     if !state.modes.detail_open() {
         return Vec::new();
     }
-    let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
+    let Some(id) = state
+        .selected_entry()
+        .and_then(Entry::id)
+        .map(str::to_owned)
+    else {
         return Vec::new();
     };
     state
@@ -70,7 +75,11 @@ pub fn follow_selection(state: &mut State) -> Vec<Command> {
     if !state.modes.detail_open() {
         return Vec::new();
     }
-    let Some(id) = state.selected_entry().map(|e| e.id.clone()) else {
+    let Some(id) = state
+        .selected_entry()
+        .and_then(Entry::id)
+        .map(str::to_owned)
+    else {
         return Vec::new();
     };
     if state.model.histories.contains_key(&id) {

@@ -50,7 +50,7 @@ fn an_edit_says_saving_then_saved_with_what_changed_after_an_archive_hint() {
 
     let mut customer = demo_customers()
         .into_iter()
-        .find(|c| c.id == selected.id)
+        .find(|c| c.id == selected.key)
         .expect("demo");
     customer.plan = Some("Enterprise Plus".into());
     customer.updated_at = NOW;
@@ -74,7 +74,7 @@ fn open_details_fetch_the_history_again_after_a_change_and_on_r() {
     press(&mut state, KeyCode::Enter);
     let id = state
         .selected_entry()
-        .map(|e| e.id.clone())
+        .and_then(|e| e.id().map(str::to_owned))
         .expect("selected");
     update(
         &mut state,
@@ -147,7 +147,7 @@ fn event_kinds_read_as_words_in_compare() {
     }
     let id = state
         .selected_entry()
-        .map(|e| e.id.clone())
+        .and_then(|e| e.id().map(str::to_owned))
         .expect("selected");
     press(&mut state, KeyCode::Char('c'));
     update(
@@ -174,7 +174,7 @@ fn the_details_scroll_with_shift_j_and_k_and_show_each_event_whole() {
     press(&mut state, KeyCode::Enter);
     let id = state
         .selected_entry()
-        .map(|e| e.id.clone())
+        .and_then(|e| e.id().map(str::to_owned))
         .expect("selected");
     let long = "Renewal call: the customer asked for a second workspace, SSO for \\
                 their EMEA team and a quote before the end of the quarter";

@@ -50,7 +50,10 @@ fn the_updated_column_can_be_hidden_and_sorted_by() {
 #[test]
 fn the_status_line_drops_context_before_what_matters_and_never_overflows() {
     let mut state = demo_app(120, 24);
-    let id = state.selected_entry().map(|e| e.id.clone()).expect("a row");
+    let id = state
+        .selected_entry()
+        .and_then(|e| e.id().map(str::to_owned))
+        .expect("a row");
     press(&mut state, KeyCode::Char('a'));
     let (key, _) = submitted(&press(&mut state, KeyCode::Char('y')));
     update(

@@ -276,7 +276,7 @@ fn enter_opens_the_detail_pane_and_asks_for_history_once() {
     let commands = press(&mut state, KeyCode::Enter);
     let id = state
         .selected_entry()
-        .map(|e| e.id.clone())
+        .and_then(|e| e.id().map(str::to_owned))
         .expect("selected");
     assert_eq!(
         commands,
@@ -745,7 +745,7 @@ fn editing_sends_only_the_changed_fields() {
     let (_, op) = submitted(&press(&mut state, KeyCode::Enter));
     match op {
         OutboxOp::Update { customer_id, patch } => {
-            assert_eq!(customer_id, original.id);
+            assert_eq!(customer_id, original.key);
             assert_eq!(
                 patch,
                 CustomerPatch {
@@ -759,7 +759,7 @@ fn editing_sends_only_the_changed_fields() {
     let row = state
         .model
         .customers
-        .get(&original.id)
+        .get(&original.key)
         .expect("still listed");
     assert!(
         row.pending && row.plan.as_deref() == Some("Scale"),

@@ -14,7 +14,7 @@ fn id_of(state: &State, display_id: u64) -> String {
         .customers
         .iter_ordered()
         .find(|e| e.display_id == display_id)
-        .map(|e| e.id.clone())
+        .and_then(|e| e.id().map(str::to_owned))
         .expect("in the demo")
 }
 

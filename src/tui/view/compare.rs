@@ -91,7 +91,7 @@ fn suggest_keeper(state: &State, records: &[&Entry]) -> Option<keeper::Suggestio
         .iter()
         .map(|e| keeper::Candidate {
             display_id: e.display_id,
-            history: match state.model.histories.get(&e.id) {
+            history: match e.id().and_then(|id| state.model.histories.get(id)) {
                 Some(History::Loaded { events, .. }) => Some(events.len()),
                 _ => None,
             },
@@ -176,7 +176,7 @@ fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
 }
 
 fn history_count(state: &State, entry: &Entry) -> String {
-    match state.model.histories.get(&entry.id) {
+    match entry.id().and_then(|id| state.model.histories.get(id)) {
         Some(History::Loaded { events, .. }) if events.len() == 1 => "1 event".into(),
         Some(History::Loaded { events, .. }) => format!("{} events", events.len()),
         Some(History::Loading) => "loading…".into(),
@@ -187,7 +187,7 @@ fn history_count(state: &State, entry: &Entry) -> String {
 
 /// The latest few events of a record, newest first, one line each.
 fn latest_events(state: &State, entry: &Entry) -> Vec<String> {
-    match state.model.histories.get(&entry.id) {
+    match entry.id().and_then(|id| state.model.histories.get(id)) {
         Some(History::Loaded { events, .. }) => events
             .iter()
             .take(LATEST_EVENTS)

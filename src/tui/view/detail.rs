@@ -16,7 +16,7 @@ pub fn render(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
         return;
     };
     let theme = state.theme;
-    let number = if entry.pending_create.is_some() {
+    let number = if entry.pending_create_key().is_some() {
         " ⋯ saving ".to_owned()
     } else {
         format!(" #{} ", entry.display_id)
@@ -162,7 +162,7 @@ fn custom_field_lines<'a>(state: &State, entry: &'a Entry, width: usize) -> Vec<
 fn history_lines<'a>(state: &'a State, entry: &Entry, width: usize) -> Vec<Line<'a>> {
     let theme = state.theme;
     let mut lines = Vec::new();
-    match state.model.histories.get(&entry.id) {
+    match entry.id().and_then(|id| state.model.histories.get(id)) {
         None | Some(History::Loading) => {
             lines.push(Line::from(Span::styled("History", theme.title())));
             lines.push(Line::from(Span::styled("  loading…", theme.dim())));

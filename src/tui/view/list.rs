@@ -346,7 +346,7 @@ fn cell<'a>(
     let matched = theme.matched();
     match column {
         // A create the server has not confirmed has no number yet.
-        Column::Id if entry.pending_create.is_some() => {
+        Column::Id if entry.pending_create_key().is_some() => {
             Cell::from(Span::styled("⋯", theme.warning()))
         }
         Column::Id if marks.any(FieldKind::DisplayId) => {

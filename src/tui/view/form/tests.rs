@@ -169,7 +169,7 @@ fn a_filled_form_at_80x24_scrolls_to_the_focused_field() {
 #[test]
 fn an_edit_taller_than_the_screen_scrolls_to_the_focused_row() {
     let demo = Demo::new();
-    let mut form = Form::edit(demo.entry(1003));
+    let mut form = Form::edit(demo.entry(1003)).expect("a confirmed customer");
     tab(&mut form, &demo, 4);
     press(&mut form, &demo, KeyCode::Enter);
     tab(&mut form, &demo, 7);
@@ -247,7 +247,7 @@ fn an_edit_reopened_after_a_422_at_80x24() {
     let demo = Demo::new();
     let entry = demo.entry(1042);
     let mode = FormMode::Edit {
-        customer_id: entry.id.clone(),
+        customer_id: entry.id().expect("confirmed").to_owned(),
         original: Box::new(entry.clone()),
     };
     let draft = Draft {
