@@ -1,10 +1,11 @@
 //! The terminal UI: state, `update`, views, keymap and theme, and the event
 //! loop that ties them to the terminal and the sync engine.
 //!
-//! The screen is a stack of modes over the list ([`mode`]); keys are rows
-//! of one table with the modes they work in ([`keymap`]); the loop
-//! ([`runner`]) is generic over the backend and the input, so tests drive
-//! it as the app does.
+//! The screen is a stack of modes over the list ([`mode`]); each mode
+//! offers one interface (`screens::Screen`: its keymap table, how it handles
+//! a key, its hints, how it draws); keys are rows of one table with the
+//! modes they work in ([`keymap`]); the loop ([`runner`]) is generic over
+//! the backend and the input, so tests drive it as the app does.
 //!
 //! Data flows one way: terminal events and sync events become [`Message`]s,
 //! [`update`] changes the [`State`] and returns [`Command`]s, and the views
