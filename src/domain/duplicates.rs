@@ -91,6 +91,21 @@ impl<M> DuplicateIndex<M> {
         }
     }
 
+    /// Renames the member `from` of `key`'s group to `to`, in place (for a
+    /// member whose handle changed, such as a set slot that moved).
+    pub fn rename(&mut self, key: &str, from: &M, to: M)
+    where
+        M: PartialEq,
+    {
+        if let Some(member) = self
+            .groups
+            .get_mut(key)
+            .and_then(|members| members.iter_mut().find(|m| *m == from))
+        {
+            *member = to;
+        }
+    }
+
     /// How many customers have `key` (0 for an unknown key).
     #[must_use]
     pub fn count(&self, key: &str) -> usize {

@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use time::OffsetDateTime;
 
 use super::host::duplicate_key;
+use super::intern::{self, FieldList, TagList, Text};
 use crate::api::IdempotencyKey;
 use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;
@@ -150,11 +151,13 @@ pub struct Entry {
     /// The duplicate key of [`domain`](Self::domain) (see
     /// [`duplicate_key`]); `None` when the domain is missing or blank.
     pub domain_key: Option<String>,
-    pub owner_id: Option<String>,
-    pub plan: Option<String>,
-    pub tags: Vec<String>,
+    /// Owner, plan, tags and custom fields repeat across customers: each
+    /// distinct value (and list) is held once, shared ([`intern`]).
+    pub owner_id: Option<Text>,
+    pub plan: Option<Text>,
+    pub tags: TagList,
     /// Custom fields, sorted by key.
-    pub custom_fields: Vec<(String, String)>,
+    pub custom_fields: FieldList,
     pub source: Source,
     pub archived: bool,
     pub created_at: OffsetDateTime,
@@ -163,7 +166,7 @@ pub struct Entry {
     /// create or an edit waiting in the outbox).
     pub pending: bool,
     /// The lower-cased name, so that ordering compares without allocating.
-    sort_key: String,
+    sort_key: Box<str>,
     /// The first eight bytes of `sort_key`, big-endian: most comparisons end
     /// here, without following the string to another cache line.
     sort_prefix: u64,
@@ -238,14 +241,14 @@ impl From<Customer> for Entry {
             key: CustomerKey::Id(customer.id),
             display_id: customer.display_id,
             sort_prefix: prefix_of(&sort_key),
-            sort_key,
+            sort_key: sort_key.into_boxed_str(),
             name,
             domain,
             domain_key,
-            owner_id: customer.owner_id.map(clean),
-            plan: customer.plan.map(clean),
-            tags: customer.tags.into_iter().map(clean).collect(),
-            custom_fields,
+            owner_id: customer.owner_id.as_deref().map(shared),
+            plan: customer.plan.as_deref().map(shared),
+            tags: intern::tags(&customer.tags.into_iter().map(clean).collect::<Vec<_>>()),
+            custom_fields: intern::fields(&custom_fields),
             source: clean_source(customer.source),
             archived: customer.archived,
             created_at: customer.created_at,
@@ -296,14 +299,14 @@ impl Entry {
             key: CustomerKey::Id(fields.id.to_owned()),
             display_id: fields.display_id,
             sort_prefix: prefix_of(&sort_key),
-            sort_key,
+            sort_key: sort_key.into_boxed_str(),
             name,
             domain,
             domain_key,
-            owner_id: fields.owner_id.map(owned),
-            plan: fields.plan.map(owned),
-            tags: fields.tags.into_iter().map(clean).collect(),
-            custom_fields,
+            owner_id: fields.owner_id.map(shared),
+            plan: fields.plan.map(shared),
+            tags: intern::tags(&fields.tags.into_iter().map(clean).collect::<Vec<_>>()),
+            custom_fields: intern::fields(&custom_fields),
             source: clean_source(Source::parse(fields.source)),
             archived: fields.archived,
             created_at: fields.created_at,
@@ -320,6 +323,11 @@ fn prefix_of(key: &str) -> u64 {
     let n = key.len().min(8);
     bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
     u64::from_be_bytes(bytes)
+}
+
+/// The shared copy of `text`, sanitised.
+fn shared(text: &str) -> Text {
+    intern::text(&sanitize(text))
 }
 
 /// [`sanitize`] for an owned string, reusing it when it is already clean.

@@ -14,6 +14,7 @@ pub mod duplicates;
 pub mod entry;
 pub mod filter;
 pub mod host;
+pub mod intern;
 pub mod keeper;
 pub mod limits;
 pub mod link;

@@ -56,17 +56,16 @@ fn open(state: &mut State, form: Form) {
         .map(|(id, name)| (id.clone(), name.clone()))
         .collect();
     team.sort_by_key(|(_, name)| name.to_lowercase());
-    let plans: BTreeSet<String> = state
+    let plans: BTreeSet<&str> = state
         .model
         .customers
         .iter_ordered()
-        .filter_map(|e| e.plan.clone())
+        .filter_map(|e| e.plan.as_deref())
         .collect();
-    state.modes.push(Mode::Form(Box::new(FormSession {
-        form,
-        team,
-        plans: plans.into_iter().collect(),
-    })));
+    let plans: Vec<String> = plans.into_iter().map(str::to_owned).collect();
+    state
+        .modes
+        .push(Mode::Form(Box::new(FormSession { form, team, plans })));
     state.mark_dirty();
 }
 
@@ -267,10 +266,14 @@ fn to_customer(entry: &Entry) -> Customer {
         display_id: entry.display_id,
         name: entry.name.clone(),
         domain: entry.domain.clone(),
-        owner_id: entry.owner_id.clone(),
-        plan: entry.plan.clone(),
-        tags: entry.tags.clone(),
-        custom_fields: entry.custom_fields.iter().cloned().collect(),
+        owner_id: entry.owner_id.as_deref().map(str::to_owned),
+        plan: entry.plan.as_deref().map(str::to_owned),
+        tags: entry.tags.iter().map(|t| t.to_string()).collect(),
+        custom_fields: entry
+            .custom_fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         source: entry.source.clone(),
         archived: entry.archived,
         created_at: entry.created_at,

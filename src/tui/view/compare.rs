@@ -130,7 +130,7 @@ fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
         },
         Field {
             label: "Plan".into(),
-            values: each(&|e| e.plan.clone()),
+            values: each(&|e| e.plan.as_deref().map(str::to_owned)),
         },
         Field {
             label: "Tags".into(),
@@ -139,7 +139,7 @@ fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
     ];
     let mut keys: Vec<&str> = records
         .iter()
-        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| k.as_str()))
+        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| &**k))
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -149,8 +149,8 @@ fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
             values: each(&|e| {
                 e.custom_fields
                     .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v.clone())
+                    .find(|(k, _)| &**k == key)
+                    .map(|(_, v)| v.to_string())
             }),
         });
     }
