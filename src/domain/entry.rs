@@ -318,7 +318,7 @@ impl Entry {
 
 /// The first eight bytes of `key` as a big-endian number, zero-padded, so
 /// that comparing two prefixes orders like comparing the strings' bytes.
-fn prefix_of(key: &str) -> u64 {
+pub(super) fn prefix_of(key: &str) -> u64 {
     let mut bytes = [0u8; 8];
     let n = key.len().min(8);
     bytes[..n].copy_from_slice(&key.as_bytes()[..n]);

@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use super::entry::Entry;
+use super::entry::{Entry, prefix_of};
 
 /// A column the list can be sorted by, in the order `s` cycles through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -244,23 +244,38 @@ fn widen(ranks: Vec<u32>) -> Vec<u128> {
 }
 
 /// Each entry's rank among the distinct values of a column of mostly
-/// distinct values (domains), [`BLANK`] for none: one sort of (value, slot)
-/// pairs, with no hashing of 100,000 strings.
+/// distinct values (domains), [`BLANK`] for none, with no hashing of
+/// 100,000 strings: one sort of compact (8-byte prefix, slot) pairs, read
+/// in memory order, then only the runs that share a prefix sorted by the
+/// whole value (as [`name_ranks`] does for names).
 fn ranks_by_sorting<'a>(
     entries: &'a [Entry],
     value: impl Fn(&'a Entry) -> Option<&'a str>,
 ) -> Vec<u32> {
-    let mut present: Vec<(&str, u32)> = entries
+    let value_of = |slot: u32| value(&entries[slot as usize]).unwrap_or_default();
+    let mut keyed: Vec<(u64, u32)> = entries
         .iter()
         .zip(0..slot_count(entries))
-        .filter_map(|(e, slot)| value(e).map(|v| (v, slot)))
+        .filter_map(|(e, slot)| value(e).map(|v| (prefix_of(v), slot)))
         .collect();
-    present.sort_unstable();
+    keyed.sort_unstable_by_key(|&(prefix, _)| prefix);
+    let mut start = 0;
+    while start < keyed.len() {
+        let prefix = keyed[start].0;
+        let end = start + keyed[start..].partition_point(|&(p, _)| p == prefix);
+        if end - start > 1 {
+            keyed[start..end].sort_unstable_by(|a, b| value_of(a.1).cmp(value_of(b.1)));
+        }
+        start = end;
+    }
     let mut ranks = vec![BLANK; entries.len()];
     let mut rank = 0u32;
-    for (i, &(v, slot)) in present.iter().enumerate() {
-        if i > 0 && present[i - 1].0 != v {
-            rank += 1;
+    for (i, &(prefix, slot)) in keyed.iter().enumerate() {
+        if i > 0 {
+            let (before, other) = keyed[i - 1];
+            if before != prefix || value_of(other) != value_of(slot) {
+                rank += 1;
+            }
         }
         ranks[slot as usize] = rank;
     }
