@@ -69,8 +69,8 @@ impl<'a> From<&'a Listed> for JsonCustomer<'a> {
             id: sanitize(e.id().unwrap_or_default()),
             display_id: e.display_id,
             name: sanitize(&e.name),
-            domain: text(&e.domain),
-            normalized_domain: text(&e.domain_key),
+            domain: e.domain.as_deref().map(sanitize),
+            normalized_domain: e.domain_key.as_deref().map(sanitize),
             duplicates: listed.badge.unwrap_or(0),
             owner_id: e.owner_id.as_deref().map(sanitize),
             owner: text(&listed.owner),
@@ -182,8 +182,8 @@ fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
         let fixed = [
             e.display_id.to_string(),
             e.name.clone(),
-            e.domain.clone().unwrap_or_default(),
-            e.domain_key.clone().unwrap_or_default(),
+            e.domain.as_deref().unwrap_or_default().to_owned(),
+            e.domain_key.as_deref().unwrap_or_default().to_owned(),
             row.badge.unwrap_or(0).to_string(),
             row.owner.clone().unwrap_or_default(),
             e.owner_id.as_deref().unwrap_or_default().to_owned(),
@@ -234,7 +234,7 @@ fn table(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
         .iter()
         .map(|row| {
             let e = &row.entry;
-            let mut domain = e.domain.clone().unwrap_or_else(|| "—".into());
+            let mut domain = e.domain.as_deref().unwrap_or("—").to_owned();
             if let Some(n) = row.badge {
                 domain = format!("{} [{n}]", format::truncate(&domain, MAX_CELL - 4));
             }
@@ -300,7 +300,7 @@ pub fn customer(
     let domain = match (&e.domain, &e.domain_key, listed.badge) {
         (Some(d), Some(k), Some(n)) => format!("{d}  ({k}, shared by {n} customers)"),
         (Some(d), Some(k), None) if d != k => format!("{d}  ({k})"),
-        (Some(d), _, _) => d.clone(),
+        (Some(d), _, _) => d.to_string(),
         (None, _, _) => dash(),
     };
     let fields = [

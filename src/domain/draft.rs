@@ -280,7 +280,7 @@ impl Draft {
     pub fn from_entry(entry: &Entry) -> Draft {
         Draft {
             name: entry.name.clone(),
-            domain: entry.domain.clone().unwrap_or_default(),
+            domain: entry.domain.as_deref().unwrap_or_default().to_owned(),
             owner_id: entry.owner_id.as_deref().map(str::to_owned),
             plan: entry.plan.as_deref().unwrap_or_default().to_owned(),
             tags: entry.tags.join(", "),

@@ -147,10 +147,10 @@ pub struct Entry {
     pub display_id: u64,
     pub name: String,
     /// The domain as stored on the server (sanitised, not normalised).
-    pub domain: Option<String>,
+    pub domain: Option<Text>,
     /// The duplicate key of [`domain`](Self::domain) (see
     /// [`duplicate_key`]); `None` when the domain is missing or blank.
-    pub domain_key: Option<String>,
+    pub domain_key: Option<Text>,
     /// Owner, plan, tags and custom fields repeat across customers: each
     /// distinct value (and list) is held once, shared ([`intern`]).
     pub owner_id: Option<Text>,
@@ -226,10 +226,10 @@ impl From<Customer> for Entry {
     fn from(customer: Customer) -> Self {
         let name = clean(customer.name);
         let sort_key = name.to_lowercase();
-        let domain = customer.domain.map(clean);
+        let domain = customer.domain.map(|d| Text::from(clean(d)));
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
-        let domain_key = duplicate_key(domain.as_deref());
+        let domain_key = key_of(domain.as_ref());
         let mut custom_fields: Vec<_> = customer
             .custom_fields
             .into_iter()
@@ -287,8 +287,8 @@ impl Entry {
         let owned = |text: &str| sanitize(text).into_owned();
         let name = owned(fields.name);
         let sort_key = name.to_lowercase();
-        let domain = fields.domain.map(owned);
-        let domain_key = duplicate_key(domain.as_deref());
+        let domain = fields.domain.map(|d| Text::from(sanitize(d)));
+        let domain_key = key_of(domain.as_ref());
         let mut custom_fields: Vec<(String, String)> = fields
             .custom_fields
             .into_iter()
@@ -323,6 +323,16 @@ pub(super) fn prefix_of(key: &str) -> u64 {
     let n = key.len().min(8);
     bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
     u64::from_be_bytes(bytes)
+}
+
+/// The duplicate key of `domain`, sharing its text when they are the same
+/// (most domains are stored already normalised).
+fn key_of(domain: Option<&Text>) -> Option<Text> {
+    let key = duplicate_key(domain.map(|d| &**d))?;
+    Some(match domain {
+        Some(domain) if **domain == *key => Text::clone(domain),
+        _ => Text::from(key),
+    })
 }
 
 /// The shared copy of `text`, sanitised.

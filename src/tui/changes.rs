@@ -265,7 +265,7 @@ fn to_customer(entry: &Entry) -> Customer {
         id: String::new(),
         display_id: entry.display_id,
         name: entry.name.clone(),
-        domain: entry.domain.clone(),
+        domain: entry.domain.as_deref().map(str::to_owned),
         owner_id: entry.owner_id.as_deref().map(str::to_owned),
         plan: entry.plan.as_deref().map(str::to_owned),
         tags: entry.tags.iter().map(|t| t.to_string()).collect(),

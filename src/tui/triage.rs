@@ -275,7 +275,7 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         .collect();
     let focus = group.iter().position(|g| *g == id).unwrap_or(0);
     state.modes.push(Mode::Compare(Compare {
-        key,
+        key: key.to_string(),
         focus,
         scroll: 0,
     }));
@@ -293,9 +293,11 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
 pub fn to_group(state: &mut State, forward: bool) -> Vec<Command> {
     state.mark_dirty();
     let comparing = state.modes.compare().map(|c| c.key.clone());
-    let current = comparing
-        .clone()
-        .or_else(|| state.selected_entry().and_then(|e| e.domain_key.clone()));
+    let current = comparing.clone().or_else(|| {
+        state
+            .selected_entry()
+            .and_then(|e| e.domain_key.as_deref().map(str::to_owned))
+    });
     let Some(row) = group_row(state, forward, current.as_deref()) else {
         state.flash = Some(if forward {
             "No more groups of duplicates below".into()
@@ -324,7 +326,7 @@ fn group_row(state: &State, forward: bool, current: Option<&str>) -> Option<usiz
             .filter(|e| state.model.customers.badge(e).is_some())
             .and_then(|e| e.domain_key.clone())
     };
-    let other = |row: usize| key_at(row).is_some_and(|k| Some(k.as_str()) != current);
+    let other = |row: usize| key_at(row).is_some_and(|k| Some(&*k) != current);
     let anchor =
         current.and_then(|k| (0..state.row_count()).find(|&r| key_at(r).as_deref() == Some(k)));
     if forward {

@@ -118,7 +118,7 @@ fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
     let mut fields = vec![
         Field {
             label: "Domain".into(),
-            values: each(&|e| e.domain.clone()),
+            values: each(&|e| e.domain.as_deref().map(str::to_owned)),
         },
         Field {
             label: "Source".into(),
