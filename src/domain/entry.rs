@@ -165,20 +165,42 @@ pub struct Entry {
     /// A change made in this app that the server has not confirmed yet (a
     /// create or an edit waiting in the outbox).
     pub pending: bool,
-    /// The lower-cased name, so that ordering compares without allocating.
-    sort_key: Box<str>,
-    /// The first eight bytes of `sort_key`, big-endian: most comparisons end
+    /// The lower-cased name, so that ordering compares without allocating,
+    /// for a name that is not plain ASCII; an ASCII name (most) is folded
+    /// as it is compared, and keeps no second copy.
+    folded: Option<Box<str>>,
+    /// The first eight bytes of the lower-cased name, big-endian: most comparisons end
     /// here, without following the string to another cache line.
     sort_prefix: u64,
 }
 
 impl Entry {
     /// The lower-cased name.
-    pub(super) fn sort_key(&self) -> &str {
-        &self.sort_key
+    #[cfg(test)]
+    pub(super) fn sort_key(&self) -> std::borrow::Cow<'_, str> {
+        match &self.folded {
+            Some(folded) => std::borrow::Cow::Borrowed(folded),
+            None => std::borrow::Cow::Owned(self.name.to_ascii_lowercase()),
+        }
     }
 
-    /// The first eight bytes of [`sort_key`](Self::sort_key), big-endian.
+    /// Compares the lower-cased names, byte by byte, as comparing the
+    /// strings `name.to_lowercase()` would.
+    pub(super) fn cmp_sort_key(&self, other: &Entry) -> std::cmp::Ordering {
+        let lower = |c: u8| c.to_ascii_lowercase();
+        match (&self.folded, &other.folded) {
+            (Some(a), Some(b)) => a.cmp(b),
+            (Some(a), None) => a.bytes().cmp(other.name.bytes().map(lower)),
+            (None, Some(b)) => self.name.bytes().map(lower).cmp(b.bytes()),
+            (None, None) => self
+                .name
+                .bytes()
+                .map(lower)
+                .cmp(other.name.bytes().map(lower)),
+        }
+    }
+
+    /// The first eight bytes of the lower-cased name, big-endian.
     pub(super) fn sort_prefix(&self) -> u64 {
         self.sort_prefix
     }
@@ -225,7 +247,7 @@ impl Entry {
 impl From<Customer> for Entry {
     fn from(customer: Customer) -> Self {
         let name = clean(customer.name);
-        let sort_key = name.to_lowercase();
+        let (sort_prefix, folded) = fold_name(&name);
         let domain = customer.domain.map(|d| Text::from(clean(d)));
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
@@ -240,8 +262,8 @@ impl From<Customer> for Entry {
         Entry {
             key: CustomerKey::Id(customer.id),
             display_id: customer.display_id,
-            sort_prefix: prefix_of(&sort_key),
-            sort_key: sort_key.into_boxed_str(),
+            sort_prefix,
+            folded,
             name,
             domain,
             domain_key,
@@ -286,7 +308,7 @@ impl Entry {
     pub fn from_fields(fields: Fields<'_>) -> Entry {
         let owned = |text: &str| sanitize(text).into_owned();
         let name = owned(fields.name);
-        let sort_key = name.to_lowercase();
+        let (sort_prefix, folded) = fold_name(&name);
         let domain = fields.domain.map(|d| Text::from(sanitize(d)));
         let domain_key = key_of(domain.as_ref());
         let mut custom_fields: Vec<(String, String)> = fields
@@ -298,8 +320,8 @@ impl Entry {
         Entry {
             key: CustomerKey::Id(fields.id.to_owned()),
             display_id: fields.display_id,
-            sort_prefix: prefix_of(&sort_key),
-            sort_key: sort_key.into_boxed_str(),
+            sort_prefix,
+            folded,
             name,
             domain,
             domain_key,
@@ -323,6 +345,20 @@ pub(super) fn prefix_of(key: &str) -> u64 {
     let n = key.len().min(8);
     bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
     u64::from_be_bytes(bytes)
+}
+
+/// The sort prefix of a name, and its lower-cased copy when the name is
+/// not ASCII (see [`Entry::cmp_sort_key`]).
+fn fold_name(name: &str) -> (u64, Option<Box<str>>) {
+    if name.is_ascii() {
+        let mut head = [0u8; 8];
+        for (to, from) in head.iter_mut().zip(name.bytes()) {
+            *to = from.to_ascii_lowercase();
+        }
+        return (u64::from_be_bytes(head), None);
+    }
+    let folded = name.to_lowercase();
+    (prefix_of(&folded), Some(folded.into_boxed_str()))
 }
 
 /// The duplicate key of `domain`, sharing its text when they are the same

@@ -321,7 +321,7 @@ fn owner_name<'a>(owners: &'a OwnerNames, entry: &'a Entry) -> Option<&'a str> {
 fn name_order(a: &Entry, b: &Entry) -> Ordering {
     a.sort_prefix()
         .cmp(&b.sort_prefix())
-        .then_with(|| a.sort_key().cmp(b.sort_key()))
+        .then_with(|| a.cmp_sort_key(b))
         .then(a.display_id.cmp(&b.display_id))
         .then_with(|| a.key.cmp(&b.key))
 }
@@ -453,6 +453,44 @@ mod tests {
                     compare(sort, &owners, &entries[a as usize], &entries[b as usize])
                 });
                 assert_eq!(fast, plain, "{sort:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_compare_as_their_lower_case_whether_ascii_or_not() {
+        let names = [
+            "Émile",
+            "emma",
+            "Zoë",
+            "zoe",
+            "ÉMILE B",
+            "apple",
+            "Apple",
+            "ß",
+            "SS",
+            "İstanbul",
+            "istanbul",
+            "",
+        ];
+        let entries: Vec<Entry> = names
+            .iter()
+            .map(|n| Entry::from(crate::domain::fixtures::customer(1, n, None)))
+            .collect();
+        for (a, x) in names.iter().zip(&entries) {
+            for (b, y) in names.iter().zip(&entries) {
+                assert_eq!(
+                    x.cmp_sort_key(y),
+                    a.to_lowercase().cmp(&b.to_lowercase()),
+                    "{a} vs {b}"
+                );
+                assert_eq!(
+                    x.sort_prefix()
+                        .cmp(&y.sort_prefix())
+                        .then(x.cmp_sort_key(y)),
+                    a.to_lowercase().cmp(&b.to_lowercase()),
+                    "{a} vs {b}, prefix first"
+                );
             }
         }
     }
