@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use super::message::{Command, Message};
 use super::state::State;
 use super::{screens, terminal, update};
+use crate::domain::FOLLOWABLE_BATCH;
 use crate::settings::SettingsFile;
 use crate::sync::{SyncEvent, SyncHandle};
 
@@ -308,8 +309,9 @@ fn copy_to_clipboard(text: &str) {
 }
 
 /// The engine's events in order, with each run of consecutive pages of
-/// one sync run merged into one page: the set, the search index and an
-/// open filter then follow a backlog once instead of once a page.
+/// one sync run merged into one page (up to [`FOLLOWABLE_BATCH`] records,
+/// which views still follow change by change): the set, the search index
+/// and an open filter then follow a backlog once instead of once a page.
 fn merge_pages(events: Vec<SyncEvent>) -> Vec<SyncEvent> {
     let mut merged: Vec<SyncEvent> = Vec::with_capacity(events.len());
     for event in events {
@@ -325,7 +327,7 @@ fn merge_pages(events: Vec<SyncEvent>) -> Vec<SyncEvent> {
                     customers: more,
                     fetched: now,
                 },
-            ) if *run == generation => {
+            ) if *run == generation && customers.len() + more.len() <= FOLLOWABLE_BATCH => {
                 customers.extend(more);
                 *fetched = now;
             }
@@ -434,6 +436,17 @@ mod tests {
                 (2, vec![5, 6], 6),
             ],
             "a newer run and any other event break a run of pages"
+        );
+    }
+
+    #[test]
+    fn a_merged_page_stays_small_enough_for_views_to_follow() {
+        let many: Vec<u64> = (1..=FOLLOWABLE_BATCH as u64).collect();
+        let merged = merge_pages(vec![page(1, &many), page(1, &[0])]);
+        assert_eq!(
+            merged.len(),
+            2,
+            "one more record would make views recompute"
         );
     }
 }

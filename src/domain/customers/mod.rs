@@ -118,6 +118,11 @@ static VERSIONS: AtomicU64 = AtomicU64::new(1);
 /// recompute.
 const LOG_MAX: usize = 4_096;
 
+/// The most records one batch may hold and still be followed by views
+/// through the change log (a larger one makes them recompute, which for
+/// the search index costs a rebuild).
+pub const FOLLOWABLE_BATCH: usize = LOG_MAX;
+
 /// `log_from` while the log is not kept (during a large batch).
 const UNKNOWN: u64 = u64::MAX;
 
