@@ -46,6 +46,10 @@ pub struct Cli {
     /// [env: PIVOTAL_LOG].
     #[arg(long, global = true, value_name = "LEVEL", help_heading = GLOBAL)]
     pub log_level: Option<String>,
+    /// Draw only ASCII (borders, arrows, markers), as on a terminal whose
+    /// locale is not UTF-8; the same as `ascii = true` in the settings.
+    #[arg(long)]
+    pub ascii: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -148,12 +148,12 @@ async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunEr
                     .clone()
                     .or_else(|| settings.settings().share_url_base.clone())
                     .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
-                demo_screen(demo, base, settings).await?;
+                demo_screen(demo, base, settings, cli.ascii).await?;
             }
             None => {
                 let ctx = context()?;
                 let base = share_url_base(&ctx);
-                customers_screen(ctx, base).await?;
+                customers_screen(ctx, base, cli.ascii).await?;
             }
         },
         Some(Command::Customers(command)) => {
@@ -217,7 +217,11 @@ fn install_panic_message(log: Option<std::path::PathBuf>) {
 }
 
 /// The Customers screen against a real account.
-async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), RunError> {
+async fn customers_screen(
+    ctx: Context,
+    share_url_base: String,
+    ascii: bool,
+) -> Result<(), RunError> {
     let (key, source) = ctx.key().await?;
     tracing::info!(api_url = %ctx.api_url, key = %key, from = %source, "opening the Customers screen");
     let store_path = ctx.store_path(&key);
@@ -238,6 +242,7 @@ async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), Ru
         share_url_base,
         remember_api_url: ctx.api_url_from_flag,
         settings: ctx.settings,
+        ascii,
     })
     .await
     .map_err(|err| match err {
@@ -253,6 +258,7 @@ async fn demo_screen(
     demo: &Demo,
     share_url_base: String,
     settings: SettingsFile,
+    ascii: bool,
 ) -> Result<(), RunError> {
     let result = tui::run(TuiConfig {
         api_url: demo.url(),
@@ -263,6 +269,7 @@ async fn demo_screen(
         share_url_base,
         settings,
         remember_api_url: false,
+        ascii,
     })
     .await;
     match result {

@@ -130,6 +130,8 @@ pub async fn config_show(ctx: &Context, out: &mut impl Write) -> Result<(), Comm
         ThemeChoice::Mono => "mono",
     };
     writeln!(out, "theme = {theme:?}")?;
+    writeln!(out, "ascii = {}", settings.ascii)?;
+    writeln!(out, "mouse = {}", settings.mouse())?;
     writeln!(out, "\n[view]")?;
     let view = &settings.view;
     writeln!(out, "sort = {:?}", view.sort.as_deref().unwrap_or("name"))?;

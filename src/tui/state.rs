@@ -399,31 +399,42 @@ impl State {
     pub fn sync_status(&self) -> SyncStatus {
         match &self.model.sync.phase {
             SyncPhase::Syncing { fetched, full } => {
-                let spinner = SPINNER[(self.now.millisecond() / 125) as usize % SPINNER.len()];
+                let g = self.theme.glyphs;
+                let spinner = g.spinner_frame(self.spinner_step());
+                let ellipsis = g.ellipsis;
                 let text = if *full && *fetched > 0 {
-                    format!("{spinner} syncing {}…", format::count(*fetched))
+                    format!("{spinner} syncing {}{ellipsis}", format::count(*fetched))
                 } else {
-                    format!("{spinner} syncing…")
+                    format!("{spinner} syncing{ellipsis}")
                 };
                 SyncStatus::Busy(text)
             }
             SyncPhase::Offline { reason, retry_at } => {
                 let secs = (*retry_at - self.now).whole_seconds().max(0);
+                let g = self.theme.glyphs;
                 let cached = match self.model.sync.last_synced {
-                    Some(at) => format!(" · showing cache from {}", format::ago(self.now, at)),
+                    Some(at) => {
+                        format!("{}showing cache from {}", g.dot, format::ago(self.now, at))
+                    }
                     None => String::new(),
                 };
-                SyncStatus::Offline(format!("offline — retrying in {secs}s ({reason}){cached}"))
+                SyncStatus::Offline(format!(
+                    "offline{}retrying in {secs}s ({reason}){cached}",
+                    g.dash
+                ))
             }
             SyncPhase::Idle => match self.model.sync.last_synced {
                 Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
-                    "synced {} · {}",
+                    "synced {}{}{}",
                     format::ago(self.now, at),
+                    self.theme.glyphs.dot,
                     unreadable(self.model.sync.skipped)
                 )),
                 Some(at) => SyncStatus::Fresh(format!("synced {}", format::ago(self.now, at))),
-                None if self.model.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
-                None => SyncStatus::Busy("reading cache…".to_owned()),
+                None if self.model.cache_loaded => {
+                    SyncStatus::Busy(format!("connecting{}", self.theme.glyphs.ellipsis))
+                }
+                None => SyncStatus::Busy(format!("reading cache{}", self.theme.glyphs.ellipsis)),
             },
         }
     }
@@ -434,7 +445,7 @@ impl State {
     pub fn clock_face(&self) -> ClockFace {
         match &self.model.sync.phase {
             SyncPhase::Syncing { .. } => {
-                ClockFace::Spinner((self.now.millisecond() / 125) as usize % SPINNER.len())
+                ClockFace::Spinner(self.spinner_step() % self.theme.glyphs.spinner.len())
             }
             SyncPhase::Offline { retry_at, .. } => {
                 ClockFace::Countdown((*retry_at - self.now).whole_seconds().max(0))
@@ -446,6 +457,11 @@ impl State {
                     .map(|at| format::ago_step((self.now - at).whole_seconds())),
             ),
         }
+    }
+
+    /// Which frame of the spinner the clock shows: one every 125 ms.
+    fn spinner_step(&self) -> usize {
+        (self.now.millisecond() / 125) as usize
     }
 
     /// When the screen next changes by itself, if nothing else happens: the
@@ -497,8 +513,6 @@ fn unreadable(skipped: usize) -> String {
         n => format!("{} records could not be read", format::count(n)),
     }
 }
-
-const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 /// The sync part of the status line, with how it should look.
 #[derive(Debug, Clone, PartialEq, Eq)]

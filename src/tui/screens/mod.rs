@@ -109,7 +109,8 @@ fn action(state: &mut State, mode: KeyMode, key: &KeyEvent) -> Option<Action> {
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
     {
         let help = state.keymap.label(Action::Help).to_owned();
-        state.flash = Some(format!("{c} does nothing here · {help} for keys"));
+        let dot = state.theme.glyphs.dot;
+        state.flash = Some(format!("{c} does nothing here{dot}{help} for keys"));
         state.mark_dirty();
     }
     action

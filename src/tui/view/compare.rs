@@ -43,23 +43,27 @@ impl Field {
 
 pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
+    let g = theme.glyphs;
     let records = triage::compared(state);
     let domain = records
         .first()
         .and_then(|e| e.domain_key.as_deref())
         .unwrap_or(&compare.key);
     let title = match records.len() {
-        1 => format!(" {domain} · 1 record left, no duplicate "),
-        n => format!(" {domain} · {n} records share this domain "),
+        1 => format!(" {domain}{}1 record left, no duplicate ", g.dot),
+        n => format!(" {domain}{}{n} records share this domain ", g.dot),
     };
     let block = Block::default()
         .borders(Borders::TOP)
+        .border_set(g.border)
         .border_style(theme.border())
         .title(Span::styled(title, theme.title()));
     let mut inner = block.inner(area);
     frame.render_widget(block, area);
     if let Some(suggestion) = suggest_keeper(state, &records) {
-        let line = format::truncate(&suggestion.reason, usize::from(inner.width)).into_owned();
+        let line = g
+            .truncate(&suggestion.reason, usize::from(inner.width))
+            .into_owned();
         frame.render_widget(
             Paragraph::new(Span::styled(line, theme.ok())),
             Rect { height: 1, ..inner },
@@ -179,9 +183,9 @@ fn history_count(state: &State, entry: &Entry) -> String {
     match entry.id().and_then(|id| state.model.histories.get(id)) {
         Some(History::Loaded { events, .. }) if events.len() == 1 => "1 event".into(),
         Some(History::Loaded { events, .. }) => format!("{} events", events.len()),
-        Some(History::Loading) => "loading…".into(),
+        Some(History::Loading) => format!("loading{}", state.theme.glyphs.ellipsis),
         Some(History::Failed(reason)) => format!("unavailable ({reason})"),
-        None => "—".into(),
+        None => state.theme.glyphs.blank.into(),
     }
 }
 
@@ -203,6 +207,7 @@ fn heading(entry: &Entry) -> String {
 
 fn value_span(state: &State, value: Option<&str>, width: usize, differs: bool) -> Span<'static> {
     let theme = state.theme;
+    let g = theme.glyphs;
     match value {
         Some(v) => {
             let style = if differs {
@@ -210,10 +215,10 @@ fn value_span(state: &State, value: Option<&str>, width: usize, differs: bool) -
             } else {
                 Style::new()
             };
-            Span::styled(format::truncate(v, width).into_owned(), style)
+            Span::styled(g.truncate(v, width).into_owned(), style)
         }
-        None if differs => Span::styled("—", theme.differs()),
-        None => Span::styled("—", theme.dim()),
+        None if differs => Span::styled(g.blank, theme.differs()),
+        None => Span::styled(g.blank, theme.dim()),
     }
 }
 
@@ -231,7 +236,7 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
                 theme.title()
             };
             Cell::from(Span::styled(
-                format::truncate(&heading(e), width).into_owned(),
+                theme.glyphs.truncate(&heading(e), width).into_owned(),
                 style,
             ))
         })),
@@ -240,7 +245,10 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
         .iter()
         .map(|field| {
             let differs = field.differs();
-            let label = format::truncate(&field.label, usize::from(label_width)).into_owned();
+            let label = theme
+                .glyphs
+                .truncate(&field.label, usize::from(label_width))
+                .into_owned();
             let label = Span::styled(label, theme.dim());
             Row::new(
                 std::iter::once(Cell::from(label)).chain(
@@ -259,7 +267,7 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
             events.iter().map(|lines| {
                 let text = lines.get(line).map_or("", String::as_str);
                 Cell::from(Span::styled(
-                    format::truncate(text, width).into_owned(),
+                    theme.glyphs.truncate(text, width).into_owned(),
                     theme.dim(),
                 ))
             }),
@@ -312,7 +320,10 @@ fn summary_lines<'a>(
             };
             let count = history_count(state, entry);
             Span::styled(
-                format!("#{} {} · {count}", entry.display_id, entry.source),
+                format!(
+                    "#{} {}{}{count}",
+                    entry.display_id, entry.source, theme.glyphs.dot
+                ),
                 style,
             )
         })
@@ -324,7 +335,7 @@ fn summary_lines<'a>(
     let mut spans = Vec::new();
     for (i, name) in names.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" │ ", theme.dim()));
+            spans.push(Span::styled(theme.glyphs.rule, theme.dim()));
         }
         spans.push(name);
     }
@@ -340,6 +351,7 @@ fn record_blocks<'a>(
     width: usize,
 ) -> (Vec<Line<'a>>, usize) {
     let theme = state.theme;
+    let g = theme.glyphs;
     let label_width = usize::from(layout.label);
     let room = width.saturating_sub(label_width + 2);
     let mut lines: Vec<Line> = Vec::new();
@@ -350,12 +362,13 @@ fn record_blocks<'a>(
             focus_line = lines.len();
         }
         let (marker, style) = if focused {
-            ("▸ ", theme.selected())
+            (g.marker, theme.selected())
         } else {
             ("  ", theme.title())
         };
         lines.push(Line::from(Span::styled(
-            format::truncate(&format!("{marker}{}", heading(entry)), width).into_owned(),
+            g.truncate(&format!("{marker}{}", heading(entry)), width)
+                .into_owned(),
             style,
         )));
         for field in layout.fields {
@@ -364,7 +377,7 @@ fn record_blocks<'a>(
                 Span::styled(
                     format!(
                         "  {:<label_width$}",
-                        format::truncate(&field.label, label_width - 1)
+                        g.truncate(&field.label, label_width - 1)
                     ),
                     theme.dim(),
                 ),
@@ -373,7 +386,7 @@ fn record_blocks<'a>(
         }
         for event in latest_events(state, entry) {
             lines.push(Line::from(Span::styled(
-                format!("  {:<label_width$}{}", "", format::truncate(&event, room)),
+                format!("  {:<label_width$}{}", "", g.truncate(&event, room)),
                 theme.dim(),
             )));
         }

@@ -203,7 +203,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let sort = state.model.customers.sort();
     let header = Row::new(columns.iter().map(|(c, _)| {
         if c.sort_column() == sort.column {
-            let arrow = if sort.descending() { '↓' } else { '↑' };
+            let arrow = theme.glyphs.sort_arrow(sort.descending());
             Cell::from(format!("{} {arrow}", c.title()))
         } else {
             Cell::from(c.title())
@@ -299,18 +299,19 @@ impl Marks {
     }
 }
 
-/// `text` cut to `width` columns, with the byte `ranges` styled as matches.
+/// `text` cut to `width` columns (ending in `ellipsis`), with the byte
+/// `ranges` styled as matches.
 fn marked<'a>(
     text: &'a str,
-    width: usize,
+    (width, ellipsis): (usize, &'static str),
     ranges: impl Iterator<Item = Range<usize>>,
     style: Style,
     base: Style,
 ) -> Line<'a> {
-    let shown = format::truncate(text, width);
-    let (visible, ellipsis) = match &shown {
+    let shown = format::cut(text, width, ellipsis);
+    let (visible, cut) = match &shown {
         Cow::Borrowed(s) => (s.len(), false),
-        Cow::Owned(s) => (s.len() - '…'.len_utf8(), true),
+        Cow::Owned(s) => (s.len().saturating_sub(ellipsis.len()), true),
     };
     let mut spans = Vec::new();
     let mut at = 0;
@@ -328,8 +329,8 @@ fn marked<'a>(
     if at < visible {
         spans.push(Span::styled(&text[at..visible], base));
     }
-    if ellipsis {
-        spans.push(Span::styled("…", base));
+    if cut {
+        spans.push(Span::styled(ellipsis, base));
     }
     Line::from(spans)
 }
@@ -342,12 +343,13 @@ fn cell<'a>(
     column: Column,
     width: u16,
 ) -> Cell<'a> {
-    let width = usize::from(width);
+    let g = theme.glyphs;
+    let width = (usize::from(width), g.ellipsis);
     let matched = theme.matched();
     match column {
         // A create the server has not confirmed has no number yet.
         Column::Id if entry.pending_create_key().is_some() => {
-            Cell::from(Span::styled("⋯", theme.warning()))
+            Cell::from(Span::styled(g.pending, theme.warning()))
         }
         Column::Id if marks.any(FieldKind::DisplayId) => {
             Cell::from(Span::styled(format!("#{}", entry.display_id), matched))
@@ -360,7 +362,7 @@ fn cell<'a>(
             matched,
             Style::new(),
         )),
-        Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width)),
+        Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width.0)),
         Column::Owner => match state.owner(entry.owner_id.as_deref()) {
             // `me` is not the text searched (the name is), so no marks.
             Some(Owner::Me) => Cell::from(Owner::Me.label()),
@@ -379,7 +381,7 @@ fn cell<'a>(
                     .collect();
                 Cell::from(Line::from(spans))
             }
-            None => Cell::from(Span::styled("—", theme.dim())),
+            None => Cell::from(Span::styled(g.blank, theme.dim())),
         },
         Column::Plan => match &entry.plan {
             Some(plan) => Cell::from(marked(
@@ -389,7 +391,7 @@ fn cell<'a>(
                 matched,
                 Style::new(),
             )),
-            None => Cell::from(Span::styled("—", theme.dim())),
+            None => Cell::from(Span::styled(g.blank, theme.dim())),
         },
         Column::Source => Cell::from(Span::styled(entry.source.as_str().to_owned(), theme.dim())),
         Column::Updated => Cell::from(Span::styled(
@@ -408,7 +410,7 @@ fn domain_line<'a>(
     width: usize,
 ) -> Line<'a> {
     let Some(domain) = entry.domain.as_deref() else {
-        return Line::from(Span::styled("—", theme.dim()));
+        return Line::from(Span::styled(theme.glyphs.blank, theme.dim()));
     };
     let badge = state
         .model
@@ -428,7 +430,7 @@ fn domain_line<'a>(
     };
     let mut line = marked(
         domain,
-        room,
+        (room, theme.glyphs.ellipsis),
         marks.ranges(FieldKind::Domain),
         theme.matched(),
         base,
@@ -442,6 +444,7 @@ fn domain_line<'a>(
 
 fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
+    let ellipsis = theme.glyphs.ellipsis;
     let (text, style) = match (&state.model.sync.phase, state.model.cache_loaded) {
         _ if state.finder.narrowed() && !state.model.customers.is_empty() => (
             "No customer matches. Esc clears the filter; m and D switch My customers and \
@@ -449,10 +452,11 @@ fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
                 .to_owned(),
             theme.dim(),
         ),
-        (_, false) => ("Reading the local cache…".to_owned(), theme.dim()),
-        (SyncPhase::Syncing { .. }, _) => {
-            ("Fetching customers from Pivotal…".to_owned(), theme.dim())
-        }
+        (_, false) => (format!("Reading the local cache{ellipsis}"), theme.dim()),
+        (SyncPhase::Syncing { .. }, _) => (
+            format!("Fetching customers from Pivotal{ellipsis}"),
+            theme.dim(),
+        ),
         (SyncPhase::Offline { .. }, _) => (
             "Pivotal can't be reached and nothing is cached yet. The app keeps retrying; \
              see the status line below."
@@ -462,7 +466,7 @@ fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
         (SyncPhase::Idle, _) if state.model.sync.last_synced.is_some() => {
             ("No customers in this account yet.".to_owned(), Style::new())
         }
-        (SyncPhase::Idle, _) => ("Connecting to Pivotal…".to_owned(), theme.dim()),
+        (SyncPhase::Idle, _) => (format!("Connecting to Pivotal{ellipsis}"), theme.dim()),
     };
     let paragraph = Paragraph::new(text)
         .style(style)

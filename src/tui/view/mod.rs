@@ -118,6 +118,7 @@ pub fn question(state: &State, text: String, frame: &mut Frame, area: Rect) {
 
 pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
+    let g = theme.glyphs;
     let finder = &state.finder;
     let total = format::count(state.model.customers.len());
     let mut spans = vec![Span::styled("Customers", theme.title()), Span::raw("  ")];
@@ -137,7 +138,7 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
             names.push(format!("filter: {}", line.input.value().trim()));
         }
         for name in names {
-            spans.push(Span::raw(" · "));
+            spans.push(Span::raw(g.dot));
             spans.push(Span::styled(name, theme.key()));
         }
     } else {
@@ -149,14 +150,16 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
             } else {
                 "duplicate domains"
             };
-            spans.push(Span::raw(" · "));
+            spans.push(Span::raw(g.dot));
             spans.push(Span::styled(
                 format!("{} {noun}", format::count(dupes)),
                 theme.warning(),
             ));
         }
     }
-    let mut right = format!("sort: {}", state.model.customers.sort().label());
+    let sort = state.model.customers.sort();
+    let arrow = g.sort_arrow(sort.descending());
+    let mut right = format!("sort: {} {arrow}", sort.column.name());
     if state.model.demo {
         right.push_str("  demo");
     }
@@ -189,7 +192,7 @@ pub fn filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area: Re
     let room = usize::from(area.width).saturating_sub(count.width() + 2);
     let scroll = line.input.visual_scroll(room);
     let shown: String = value.chars().skip(scroll).collect();
-    let shown = format::truncate(&shown, room).into_owned();
+    let shown = theme.glyphs.truncate(&shown, room).into_owned();
     let cursor = line.input.visual_cursor().saturating_sub(scroll);
     let spans = vec![
         Span::styled("/", theme.key()),
@@ -232,7 +235,7 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     };
     // The first clause says what is going on; the rest (`showing cache from
     // 2m ago`) is context.
-    for (i, clause) in status.text().split(" · ").enumerate() {
+    for (i, clause) in status.text().split(theme.glyphs.dot).enumerate() {
         let priority = if i == 0 { priority } else { Priority::Aside };
         parts.push(Part::new(clause, style, priority));
     }
@@ -241,17 +244,23 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     }
     let problems = [&state.store_problem, &state.notice, &state.config_problem];
     for problem in problems.into_iter().flatten() {
-        parts.push(Part::new(problem.clone(), theme.error(), Priority::Vital));
+        let problem = theme.glyphs.text(problem).into_owned();
+        parts.push(Part::new(problem, theme.error(), Priority::Vital));
     }
-    let line = status::fit(parts, usize::from(area.width));
+    let line = status::fit(parts, usize::from(area.width), theme.glyphs);
     frame.render_widget(Paragraph::new(line), area);
 }
 
 /// The hint bar: as many of `hints` as fit.
-pub fn hints(state: &State, mut hints: Vec<(String, &str)>, frame: &mut Frame, area: Rect) {
+pub fn hints(state: &State, hints: Vec<(String, &str)>, frame: &mut Frame, area: Rect) {
     if hints.is_empty() {
         return;
     }
+    let g = state.theme.glyphs;
+    let mut hints: Vec<(String, &str)> = hints
+        .into_iter()
+        .map(|(k, w)| (g.text(&k).into_owned(), w))
+        .collect();
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.
     let width = |hints: &[(String, &str)]| -> usize {
