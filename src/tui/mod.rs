@@ -21,6 +21,7 @@ pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod mode;
+mod pointer;
 pub mod runner;
 mod screens;
 pub mod state;

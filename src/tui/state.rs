@@ -65,8 +65,17 @@ pub struct State {
     /// A one-off message for the status line ("sent to clipboard"); cleared
     /// by the next key.
     pub flash: Option<String>,
+    /// The last click on a row of the list, to tell a double click.
+    pub last_click: Option<Click>,
     pub quitting: bool,
     dirty: bool,
+}
+
+/// A click on a row of the list: which row, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Click {
+    pub row: usize,
+    pub at: OffsetDateTime,
 }
 
 /// What the whole app shares, whatever the screen: the account's customers
@@ -246,6 +255,7 @@ impl State {
             change_note: None,
             config_problem: None,
             flash: None,
+            last_click: None,
             quitting: false,
             dirty: true,
         }

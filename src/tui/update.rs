@@ -2,13 +2,14 @@
 //! [`Message`] into new state and a list of [`Command`]s for the outside
 //! world; it does no I/O and draws nothing.
 
-use crossterm::event::{KeyEvent, KeyEventKind, MouseEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind};
 use time::OffsetDateTime;
 
 use super::changes;
 use super::finder;
 use super::form::FormOutcome;
 use super::message::{Command, Message};
+use super::pointer;
 use super::screens::{self, follow_selection, reload_history};
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
@@ -16,9 +17,6 @@ use crate::api::{Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry, sanitize};
 use crate::store::OutboxOp;
 use crate::sync::SyncEvent;
-
-/// Rows moved per mouse-wheel notch.
-const WHEEL_ROWS: usize = 3;
 
 /// Applies `message` to `state`, marks the state dirty when what is on
 /// screen changed, and returns the work to do.
@@ -55,14 +53,7 @@ fn remember_selection(state: &mut State) {
 fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
     match message {
         Message::Key(key) => on_key(state, key),
-        Message::Mouse(mouse) => {
-            match mouse.kind {
-                MouseEventKind::ScrollDown => state.move_by(WHEEL_ROWS as isize),
-                MouseEventKind::ScrollUp => state.move_by(-(WHEEL_ROWS as isize)),
-                _ => return Vec::new(),
-            }
-            follow_selection(state)
-        }
+        Message::Mouse(mouse) => pointer::on_mouse(state, mouse),
         Message::Resize { width, height } => {
             state.width = width;
             state.height = height;

@@ -25,7 +25,7 @@ use super::state::State;
 use super::view::{self, Areas};
 
 pub use detail::{follow_selection, reload_history};
-pub use list::List;
+pub use list::{List, on_action};
 
 /// What each mode offers. A mode's own data is its value on the stack;
 /// the model and the list's selection are the app's, in [`State`].

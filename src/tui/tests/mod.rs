@@ -7,6 +7,7 @@ mod contrast;
 mod feedback;
 mod finding;
 mod layout;
+mod mouse;
 mod navigation;
 mod plain;
 mod queue;

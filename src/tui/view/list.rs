@@ -6,7 +6,7 @@
 //! and Name stops at a readable width.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
@@ -181,25 +181,68 @@ fn grow(cols: &mut [(Column, u16)], mut extra: u16, wants: Wants<'_>) {
     }
 }
 
-pub fn render(state: &State, frame: &mut Frame, area: Rect) {
-    if state.row_count() == 0 {
-        render_empty(state, frame, area);
-        return;
-    }
-    let theme = state.theme;
+/// What a point of the list is: a column's header, or a customer's row
+/// (its index among the list's rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListHit {
+    Header(SortColumn),
+    Row(usize),
+}
+
+/// The customers on screen, each with its index among the list's rows.
+type OnScreen<'a> = Vec<(usize, &'a Entry)>;
+
+/// The rows on screen in `area` and the columns they are drawn in: what
+/// [`render`] draws and [`hit`] finds, computed the same way for both.
+fn layout(state: &State, area: Rect) -> (OnScreen<'_>, Vec<(Column, u16)>) {
     let visible = usize::from(area.height.saturating_sub(1));
     let offset = state.offset.min(state.row_count().saturating_sub(1));
     let on_screen: Vec<(usize, &Entry)> = (offset..offset + visible)
         .filter_map(|row| state.entry_at_row(row).map(|e| (row, e)))
         .collect();
     let wants = |column: Column| want(state, &on_screen, column);
-    let id_width = id_width(state.model.max_display_id);
     let columns = columns_for(
         area.width,
-        id_width,
+        id_width(state.model.max_display_id),
         &state.model.view_settings.hidden_columns,
         &wants,
     );
+    (on_screen, columns)
+}
+
+/// What is at `(x, y)` of the list drawn in `area`: the header row names
+/// columns (the space after a column counts as its own), the rows under it
+/// customers.
+pub fn hit(state: &State, area: Rect, (x, y): (u16, u16)) -> Option<ListHit> {
+    if state.row_count() == 0 || !area.contains(Position::new(x, y)) {
+        return None;
+    }
+    let (on_screen, columns) = layout(state, area);
+    if y == area.y {
+        let mut left = area.x;
+        for (column, width) in columns {
+            let right = left.saturating_add(width).saturating_add(COLUMN_SPACING);
+            if x < right {
+                return Some(ListHit::Header(column.sort_column()));
+            }
+            left = right;
+        }
+        return None;
+    }
+    let index = usize::from(y - area.y - 1);
+    on_screen.get(index).map(|(row, _)| ListHit::Row(*row))
+}
+
+/// Between two columns.
+const COLUMN_SPACING: u16 = 1;
+
+pub fn render(state: &State, frame: &mut Frame, area: Rect) {
+    if state.row_count() == 0 {
+        render_empty(state, frame, area);
+        return;
+    }
+    let theme = state.theme;
+    let (on_screen, columns) = layout(state, area);
     let sort = state.model.customers.sort();
     let header = Row::new(columns.iter().map(|(c, _)| {
         if c.sort_column() == sort.column {
@@ -236,7 +279,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         }
     });
     let widths = columns.iter().map(|(_, w)| Constraint::Length(*w));
-    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(COLUMN_SPACING);
     frame.render_widget(table, area);
 }
 

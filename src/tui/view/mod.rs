@@ -27,7 +27,7 @@ use status::{Part, Priority};
 /// Width of the form's side pane on wide screens.
 const FORM_WIDTH: u16 = 54;
 
-pub use list::{Column, columns_for};
+pub use list::{Column, ListHit, columns_for};
 
 /// Where things go on the screen: the title row, the main area the screen
 /// showing fills, the status line and the hint bar under it.
@@ -64,16 +64,69 @@ pub fn list(state: &State, frame: &mut Frame, area: Rect) {
 
 /// The details: beside the list on wide screens, over it on narrow ones.
 pub fn detail(state: &State, detail: &Detail, frame: &mut Frame, area: Rect) {
+    let (list_area, detail_area) = detail_split(state, area);
+    if let Some(list_area) = list_area {
+        list::render(state, frame, list_area);
+    }
+    if let Some(detail_area) = detail_area {
+        detail::render(state, detail.scroll, frame, detail_area);
+    }
+}
+
+/// Where the details screen puts the list and the details in `area`: the
+/// list alone while nothing is selected, the details alone on narrow
+/// screens, else both side by side.
+fn detail_split(state: &State, area: Rect) -> (Option<Rect>, Option<Rect>) {
     if state.selected_entry().is_none() {
-        list::render(state, frame, area);
+        (Some(area), None)
     } else if state.detail_covers_list() {
-        detail::render(state, detail.scroll, frame, area);
+        (None, Some(area))
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(area);
-        list::render(state, frame, left);
-        detail::render(state, detail.scroll, frame, right);
+        (Some(left), Some(right))
+    }
+}
+
+/// What the pointer is over at `(x, y)`, found with the layout the screen
+/// is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Under {
+    /// A header or a row of the list, where the list takes clicks.
+    List(Option<ListHit>),
+    Detail,
+    Compare,
+    /// The help overlay, wherever the pointer is.
+    Help,
+    /// A part that takes no pointer (the title, the status line, a form).
+    Other,
+}
+
+pub fn under(state: &State, (x, y): (u16, u16)) -> Under {
+    let main = areas(Rect::new(0, 0, state.width, state.height)).main;
+    let inside = |area: Rect| area.contains(Position::new(x, y));
+    if state.modes.help_open() {
+        return Under::Help;
+    }
+    if state.modes.top().is_some_and(super::mode::Mode::is_overlay) || !inside(main) {
+        return Under::Other;
+    }
+    let list_area = match state.modes.screen() {
+        None => Some(main),
+        Some(super::mode::Mode::Detail(_)) => {
+            let (list_area, detail_area) = detail_split(state, main);
+            if detail_area.is_some_and(inside) {
+                return Under::Detail;
+            }
+            list_area
+        }
+        Some(super::mode::Mode::Compare(_)) => return Under::Compare,
+        Some(_) => None,
+    };
+    match list_area {
+        Some(area) if inside(area) => Under::List(list::hit(state, area, (x, y))),
+        _ => Under::Other,
     }
 }
 
