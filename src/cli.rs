@@ -50,6 +50,10 @@ pub struct Cli {
     /// locale is not UTF-8; the same as `ascii = true` in the settings.
     #[arg(long)]
     pub ascii: bool,
+    /// Draw for a screen reader: the cursor on what has focus, words for
+    /// what colour shows, nothing animated [env: PIVOTAL_SCREEN_READER=1].
+    #[arg(long)]
+    pub screen_reader: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

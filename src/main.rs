@@ -13,6 +13,7 @@ use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
 use pivotal_tui::settings::{MAX_REFRESH_SECS, MIN_REFRESH_SECS, SettingsFile};
 use pivotal_tui::sync::SyncConfig;
+use pivotal_tui::tui::theme::Asked;
 use pivotal_tui::tui::{self, TuiConfig, TuiError};
 
 fn main() -> ExitCode {
@@ -148,12 +149,12 @@ async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunEr
                     .clone()
                     .or_else(|| settings.settings().share_url_base.clone())
                     .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
-                demo_screen(demo, base, settings, cli.ascii).await?;
+                demo_screen(demo, base, settings, asked(&cli)).await?;
             }
             None => {
                 let ctx = context()?;
                 let base = share_url_base(&ctx);
-                customers_screen(ctx, base, cli.ascii).await?;
+                customers_screen(ctx, base, asked(&cli)).await?;
             }
         },
         Some(Command::Customers(command)) => {
@@ -216,11 +217,20 @@ fn install_panic_message(log: Option<std::path::PathBuf>) {
     }));
 }
 
+/// What the command line asks of the screen (`--ascii`,
+/// `--screen-reader`).
+fn asked(cli: &Cli) -> Asked {
+    Asked {
+        ascii: cli.ascii,
+        screen_reader: cli.screen_reader,
+    }
+}
+
 /// The Customers screen against a real account.
 async fn customers_screen(
     ctx: Context,
     share_url_base: String,
-    ascii: bool,
+    asked: Asked,
 ) -> Result<(), RunError> {
     let (key, source) = ctx.key().await?;
     tracing::info!(api_url = %ctx.api_url, key = %key, from = %source, "opening the Customers screen");
@@ -242,7 +252,7 @@ async fn customers_screen(
         share_url_base,
         remember_api_url: ctx.api_url_from_flag,
         settings: ctx.settings,
-        ascii,
+        asked,
     })
     .await
     .map_err(|err| match err {
@@ -258,7 +268,7 @@ async fn demo_screen(
     demo: &Demo,
     share_url_base: String,
     settings: SettingsFile,
-    ascii: bool,
+    asked: Asked,
 ) -> Result<(), RunError> {
     let result = tui::run(TuiConfig {
         api_url: demo.url(),
@@ -269,7 +279,7 @@ async fn demo_screen(
         share_url_base,
         settings,
         remember_api_url: false,
-        ascii,
+        asked,
     })
     .await;
     match result {

@@ -112,3 +112,38 @@ fn outside_a_utf_8_locale_the_app_draws_ascii() {
     app.press(b"q");
     assert!(app.wait_exit().success());
 }
+
+#[test]
+fn for_a_screen_reader_the_cursor_is_on_the_selected_row_and_nothing_spins() {
+    let home = Rc::new(tempfile::tempdir().expect("home"));
+    let mut app = PtyApp::spawn_with_env(home, &["--demo"], &[("PIVOTAL_SCREEN_READER", "1")]);
+    let spun = std::cell::Cell::new(false);
+    let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    app.wait_for("the list, synced", |text| {
+        if text.contains(frames) {
+            spun.set(true);
+        }
+        shows_list(text) && text.contains("synced")
+    });
+    assert!(!spun.get(), "no spinner frame was drawn");
+    app.wait_for_screen("the cursor shown on the first row", |screen| {
+        !screen.hide_cursor() && screen.cursor_position() == (2, 0)
+    });
+
+    app.press(b"j");
+    app.press(b"j");
+    app.press(b"\r");
+    app.wait_for_screen("the cursor on the third row, details beside", |screen| {
+        screen.contents().contains(" #1036 Acme Corporation") && screen.cursor_position() == (4, 0)
+    });
+    app.press_escape();
+
+    app.press(b"/");
+    app.press(b"acme");
+    app.wait_for_screen("the cursor after `/acme`", |screen| {
+        screen.contents().contains("/acme") && screen.cursor_position().1 == 5
+    });
+    app.press_escape();
+    app.press(b"q");
+    assert!(app.wait_exit().success());
+}

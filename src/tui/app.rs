@@ -14,7 +14,7 @@ use super::keymap::Keymap;
 use super::runner::{Runner, SettingsWriter};
 use super::state::State;
 use super::terminal;
-use super::theme::{Caps, Theme};
+use super::theme::{Asked, Caps, Theme};
 use crate::api::{ApiError, ApiKey, Client, RetryPolicy};
 use crate::settings::SettingsFile;
 use crate::store::{Store, StoreError};
@@ -34,8 +34,8 @@ pub struct TuiConfig {
     pub settings: SettingsFile,
     /// Remember `api_url` in the settings after the first sync that works.
     pub remember_api_url: bool,
-    /// `--ascii`: draw only ASCII whatever the terminal can show.
-    pub ascii: bool,
+    /// `--ascii` and `--screen-reader`.
+    pub asked: Asked,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +83,10 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     let terminal = terminal::enter(settings.mouse())?;
     let _guard = TerminalGuard;
     let size = terminal.size()?;
-    let caps = Caps::from_env(config.ascii || settings.ascii);
+    let caps = Caps::from_env(Asked {
+        ascii: config.asked.ascii || settings.ascii,
+        screen_reader: config.asked.screen_reader || settings.screen_reader,
+    });
     let mut state = State::new(
         Theme::for_terminal(settings.theme, caps),
         OffsetDateTime::now_utc(),

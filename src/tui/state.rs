@@ -67,6 +67,9 @@ pub struct State {
     pub flash: Option<String>,
     /// The last click on a row of the list, to tell a double click.
     pub last_click: Option<Click>,
+    /// For a screen reader: the sync progress the status line says, and
+    /// since when; it changes at most every [`SPOKEN_PROGRESS_EVERY`].
+    pub spoken_progress: Option<(usize, OffsetDateTime)>,
     pub quitting: bool,
     dirty: bool,
 }
@@ -256,6 +259,7 @@ impl State {
             config_problem: None,
             flash: None,
             last_click: None,
+            spoken_progress: None,
             quitting: false,
             dirty: true,
         }
@@ -408,6 +412,14 @@ impl State {
     /// What the status line says about syncing.
     pub fn sync_status(&self) -> SyncStatus {
         match &self.model.sync.phase {
+            SyncPhase::Syncing { full, .. } if self.theme.screen_reader => {
+                SyncStatus::Busy(match self.spoken_progress {
+                    Some((n, _)) if *full && n > 0 => {
+                        format!("syncing, {} customers so far", format::count(n))
+                    }
+                    _ => "syncing".to_owned(),
+                })
+            }
             SyncPhase::Syncing { fetched, full } => {
                 let g = self.theme.glyphs;
                 let spinner = g.spinner_frame(self.spinner_step());
@@ -454,6 +466,8 @@ impl State {
     /// leaves it as it was draws nothing, and no text is formatted to tell.
     pub fn clock_face(&self) -> ClockFace {
         match &self.model.sync.phase {
+            // Nothing animates for a screen reader.
+            SyncPhase::Syncing { .. } if self.theme.screen_reader => ClockFace::Spinner(0),
             SyncPhase::Syncing { .. } => {
                 ClockFace::Spinner(self.spinner_step() % self.theme.glyphs.spinner.len())
             }
@@ -469,6 +483,28 @@ impl State {
         }
     }
 
+    /// For a screen reader: takes the sync's progress into what the status
+    /// line says when it has not changed for [`SPOKEN_PROGRESS_EVERY`], so
+    /// the words change at most that often.
+    pub fn note_progress(&mut self) {
+        if !self.theme.screen_reader {
+            return;
+        }
+        let SyncPhase::Syncing { fetched, .. } = self.model.sync.phase else {
+            self.spoken_progress = None;
+            return;
+        };
+        let every = time::Duration::try_from(SPOKEN_PROGRESS_EVERY).unwrap_or_default();
+        let due = match self.spoken_progress {
+            None => true,
+            Some((said, at)) => said != fetched && self.now - at >= every,
+        };
+        if due {
+            self.spoken_progress = Some((fetched, self.now));
+            self.mark_dirty();
+        }
+    }
+
     /// Which frame of the spinner the clock shows: one every 125 ms.
     fn spinner_step(&self) -> usize {
         (self.now.millisecond() / 125) as usize
@@ -481,6 +517,7 @@ impl State {
     /// means sleep until an event.
     pub fn next_wakeup(&self) -> Option<Duration> {
         match self.model.sync.phase {
+            SyncPhase::Syncing { .. } if self.theme.screen_reader => Some(SPOKEN_PROGRESS_EVERY),
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
             SyncPhase::Idle => self
@@ -507,6 +544,9 @@ fn until_staleness_changes(now: OffsetDateTime, at: OffsetDateTime) -> Duration 
     let next = (secs / step + 1) * step;
     Duration::from_secs(u64::try_from(next - secs).unwrap_or(60).max(1))
 }
+
+/// How often, at most, a screen reader hears the sync's progress change.
+pub const SPOKEN_PROGRESS_EVERY: Duration = Duration::from_secs(3);
 
 /// What a tick may change on screen (see [`State::clock_face`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ mod glyphs;
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::settings::ThemeChoice;
-pub use caps::Caps;
+pub use caps::{Asked, Caps};
 pub use glyphs::{ASCII, Glyphs, UNICODE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,9 @@ pub struct Theme {
     in_selection: bool,
     /// The characters the app draws itself.
     pub glyphs: &'static Glyphs,
+    /// For a screen reader: meaning in words, never in colour or a glyph
+    /// alone (badges, unsaved rows, differences), and nothing animated.
+    pub screen_reader: bool,
 }
 
 /// The colours of one coloured theme. Text colours are measured against the
@@ -124,6 +127,7 @@ impl Theme {
         };
         let theme = Theme {
             sixteen: caps.sixteen,
+            screen_reader: caps.screen_reader,
             ..theme
         };
         if caps.ascii { theme.ascii() } else { theme }
@@ -179,6 +183,7 @@ impl Theme {
             sixteen: false,
             in_selection: false,
             glyphs: &UNICODE,
+            screen_reader: false,
         }
     }
 
@@ -189,6 +194,16 @@ impl Theme {
             sixteen: false,
             in_selection: false,
             glyphs: &UNICODE,
+            screen_reader: false,
+        }
+    }
+
+    /// The same theme for a screen reader.
+    #[must_use]
+    pub fn for_screen_reader(self) -> Theme {
+        Theme {
+            screen_reader: true,
+            ..self
         }
     }
 
@@ -265,13 +280,31 @@ impl Theme {
     }
 
     /// The badge text for `n` records sharing a domain: a pill in colour,
-    /// brackets without.
+    /// brackets without, words for a screen reader.
     pub fn badge_text(self, n: usize) -> String {
-        if self.color {
+        if self.screen_reader {
+            format!("({n} share this domain)")
+        } else if self.color {
             format!(" {n} ")
         } else {
             format!("[{n}]")
         }
+    }
+
+    /// The id column of a customer not saved yet: a mark, or a word for a
+    /// screen reader.
+    pub fn pending_id(self) -> &'static str {
+        if self.screen_reader {
+            "new"
+        } else {
+            self.glyphs.pending
+        }
+    }
+
+    /// After a compared value that differs from another record's: nothing
+    /// (its colour says so), or words for a screen reader.
+    pub fn differs_note(self) -> &'static str {
+        if self.screen_reader { " (differs)" } else { "" }
     }
 
     /// Yellow on dark backgrounds; on light ones yellow text fades, so blue.
@@ -439,6 +472,7 @@ mod tests {
             sixteen: true,
             light_background: true,
             no_color: false,
+            screen_reader: false,
         };
         let auto = Theme::for_terminal(ThemeChoice::Auto, caps);
         assert!(auto.light && auto.sixteen && auto.glyphs.ascii);

@@ -25,6 +25,7 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
     // before a message is handled and made current again after it.
     finder::refresh(state);
     let mut commands = dispatch(state, message);
+    state.note_progress();
     finder::refresh(state);
     remember_selection(state);
     let (sort, mine) = (state.model.customers.sort(), state.finder.mine);

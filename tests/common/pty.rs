@@ -135,9 +135,16 @@ impl PtyApp {
     /// as output arrives. Panics with the screen after `TIMEOUT`.
     #[track_caller]
     pub fn wait_for(&mut self, what: &str, done: impl Fn(&str) -> bool) {
+        self.wait_for_screen(what, |screen| done(&screen.contents()));
+    }
+
+    /// [`wait_for`](Self::wait_for) on the whole screen (the cursor, its
+    /// modes), not only its text.
+    #[track_caller]
+    pub fn wait_for_screen(&mut self, what: &str, done: impl Fn(&vt100::Screen) -> bool) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            if done(&self.screen().contents()) {
+            if done(self.screen()) {
                 return;
             }
             let now = Instant::now();

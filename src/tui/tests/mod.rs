@@ -11,6 +11,7 @@ mod mouse;
 mod navigation;
 mod plain;
 mod queue;
+mod reader;
 mod triage;
 
 use std::time::Duration;

@@ -1,8 +1,9 @@
 //! What the terminal can show, read once at start from the environment:
 //! whether it can draw more than ASCII, whether it has more than the 16
-//! base colours, whether its background is light, and whether the user
-//! asked for no colour. Pure: it reads variables through a function it is
-//! given, so tests never touch the process environment.
+//! base colours, whether its background is light, whether the user asked
+//! for no colour, and whether a screen reader reads it. Pure: it reads
+//! variables through a function it is given, so tests never touch the
+//! process environment.
 
 /// What the terminal the app runs in can show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,27 +17,39 @@ pub struct Caps {
     pub light_background: bool,
     /// `NO_COLOR` is set to something.
     pub no_color: bool,
+    /// A screen reader reads the screen: `PIVOTAL_SCREEN_READER=1`,
+    /// `--screen-reader` or `screen_reader = true`.
+    pub screen_reader: bool,
+}
+
+/// What the user asked for on the command line or in the settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Asked {
+    pub ascii: bool,
+    pub screen_reader: bool,
 }
 
 impl Caps {
-    /// From the process environment, with `ascii` forced on when the user
-    /// asked for it.
-    pub fn from_env(ascii: bool) -> Caps {
-        Caps::read(|name| std::env::var(name).ok(), ascii)
+    /// From the process environment, with what the user `asked` for.
+    pub fn from_env(asked: Asked) -> Caps {
+        Caps::read(|name| std::env::var(name).ok(), asked)
     }
 
     /// From the variables `var` gives.
-    pub fn read(var: impl Fn(&str) -> Option<String>, ascii: bool) -> Caps {
+    pub fn read(var: impl Fn(&str) -> Option<String>, asked: Asked) -> Caps {
         let term = var("TERM").unwrap_or_default().to_ascii_lowercase();
         let colorterm = var("COLORTERM").unwrap_or_default().to_ascii_lowercase();
         let many_colours = matches!(colorterm.as_str(), "truecolor" | "24bit")
             || term.contains("256color")
             || term.contains("direct");
+        let reader = var("PIVOTAL_SCREEN_READER")
+            .is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes" | "on"));
         Caps {
-            ascii: ascii || !utf8_locale(&var) || plain_terminal(&term),
+            ascii: asked.ascii || !utf8_locale(&var) || plain_terminal(&term),
             sixteen: !many_colours && sixteen_colours(&term),
             light_background: var("COLORFGBG").is_some_and(|v| light_background(&v)),
             no_color: var("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            screen_reader: asked.screen_reader || reader,
         }
     }
 }
@@ -89,7 +102,7 @@ mod tests {
             .collect();
         Caps::read(
             |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
-            false,
+            Asked::default(),
         )
     }
 
@@ -120,8 +133,12 @@ mod tests {
         }
         let xterm = caps(&[("LANG", "en_US.UTF-8"), ("TERM", "xterm-256color")]);
         assert!(!xterm.ascii && !xterm.sixteen);
+        let asked = Asked {
+            ascii: true,
+            screen_reader: false,
+        };
         assert!(
-            Caps::read(|_| Some("en_US.UTF-8".into()), true).ascii,
+            Caps::read(|_| Some("en_US.UTF-8".into()), asked).ascii,
             "asked for"
         );
     }
@@ -142,6 +159,8 @@ mod tests {
         assert!(!caps(&[("COLORFGBG", "15;0")]).light_background);
         assert!(!caps(&[("COLORFGBG", "7;8")]).light_background);
         assert!(caps(&[("NO_COLOR", "1")]).no_color);
+        assert!(caps(&[("PIVOTAL_SCREEN_READER", "1")]).screen_reader);
+        assert!(!caps(&[("PIVOTAL_SCREEN_READER", "0")]).screen_reader);
         assert!(!caps(&[("NO_COLOR", "")]).no_color);
     }
 }

@@ -209,14 +209,11 @@ fn value_span(state: &State, value: Option<&str>, width: usize, differs: bool) -
     let theme = state.theme;
     let g = theme.glyphs;
     match value {
-        Some(v) => {
-            let style = if differs {
-                theme.differs()
-            } else {
-                Style::new()
-            };
-            Span::styled(g.truncate(v, width).into_owned(), style)
+        Some(v) if differs => {
+            let v = format!("{v}{}", theme.differs_note());
+            Span::styled(g.truncate(&v, width).into_owned(), theme.differs())
         }
+        Some(v) => Span::styled(g.truncate(v, width).into_owned(), Style::new()),
         None if differs => Span::styled(g.blank, theme.differs()),
         None => Span::styled(g.blank, theme.dim()),
     }
@@ -281,6 +278,18 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
         .header(header.bottom_margin(1))
         .column_spacing(1);
     frame.render_widget(table, area);
+    if theme.screen_reader {
+        let x = label_width + 1 + (column + 1) * u16::try_from(compare.focus).unwrap_or(0);
+        place_cursor(frame, area, x, 0);
+    }
+}
+
+/// For a screen reader, which follows it: the terminal cursor on the
+/// focused record's heading, `(x, y)` into `area`.
+fn place_cursor(frame: &mut Frame, area: Rect, x: u16, y: u16) {
+    if x < area.width && y < area.height {
+        frame.set_cursor_position(ratatui::layout::Position::new(area.x + x, area.y + y));
+    }
 }
 
 fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame, area: Rect) {
@@ -297,6 +306,9 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
     let top = (focus_line + usize::from(compare.scroll)).min(lines.len().saturating_sub(1));
     let lines: Vec<Line> = lines.into_iter().skip(top).collect();
     frame.render_widget(Paragraph::new(lines), area);
+    if state.theme.screen_reader && compare.scroll == 0 {
+        place_cursor(frame, area, 0, 0);
+    }
 }
 
 /// Every record named with its source and history, so the choice is visible

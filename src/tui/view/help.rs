@@ -12,11 +12,14 @@ use super::super::state::State;
 pub fn render(state: &State, mode: KeyMode, scroll: u16, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let g = theme.glyphs;
-    let keys: Vec<(String, &str)> = state
+    let mut keys: Vec<(String, &str)> = state
         .keymap
         .help(mode)
         .map(|(keys, description)| (g.text(keys).into_owned(), description))
         .collect();
+    if theme.screen_reader {
+        keys = one_key_per_line(keys);
+    }
     let label_width = keys
         .iter()
         .map(|(keys, _)| keys.chars().count())
@@ -58,8 +61,27 @@ pub fn render(state: &State, mode: KeyMode, scroll: u16, frame: &mut Frame, area
         .border_style(theme.border())
         .title(Span::styled(title, theme.title()));
     frame.render_widget(Clear, popup);
+    if theme.screen_reader {
+        // The reader starts at the first key.
+        let cursor = ratatui::layout::Position::new(popup.x + 2, popup.y + 1);
+        if popup.contains(cursor) {
+            frame.set_cursor_position(cursor);
+        }
+    }
     frame.render_widget(
         Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
+}
+
+/// `j / Down  next customer` as one line per key, for a screen reader.
+fn one_key_per_line(keys: Vec<(String, &str)>) -> Vec<(String, &str)> {
+    keys.into_iter()
+        .flat_map(|(label, description)| {
+            label
+                .split(" / ")
+                .map(|key| (key.trim().to_owned(), description))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }

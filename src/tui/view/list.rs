@@ -283,6 +283,21 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         .header(header)
         .column_spacing(COLUMN_SPACING);
     frame.render_widget(table, area);
+    if theme.screen_reader {
+        place_cursor(state, frame, area);
+    }
+}
+
+/// For a screen reader, which follows it: the terminal cursor at the start
+/// of the selected row.
+fn place_cursor(state: &State, frame: &mut Frame, area: Rect) {
+    let offset = state.offset.min(state.row_count().saturating_sub(1));
+    if let Some(line) = state.selected.checked_sub(offset)
+        && let Ok(line) = u16::try_from(line + 1)
+        && line < area.height
+    {
+        frame.set_cursor_position(Position::new(area.x, area.y + line));
+    }
 }
 
 /// The width of `#` and the largest display id.
@@ -394,7 +409,7 @@ fn cell<'a>(
     match column {
         // A create the server has not confirmed has no number yet.
         Column::Id if entry.pending_create_key().is_some() => {
-            Cell::from(Span::styled(g.pending, theme.warning()))
+            Cell::from(Span::styled(theme.pending_id(), theme.warning()))
         }
         Column::Id if marks.any(FieldKind::DisplayId) => {
             Cell::from(Span::styled(format!("#{}", entry.display_id), matched))
