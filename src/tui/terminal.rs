@@ -23,9 +23,7 @@ use std::sync::{Mutex, MutexGuard, Once, OnceLock, TryLockError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::DefaultTerminal;
 use ratatui::backend::CrosstermBackend;
@@ -66,7 +64,7 @@ pub(super) fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
         .and_then(|()| {
             MOUSE.store(mouse, Ordering::SeqCst);
             if mouse {
-                crossterm::execute!(io::stdout(), EnableMouseCapture)?;
+                crossterm::execute!(io::stdout(), EnableClicks)?;
             }
             Ok(())
         })
@@ -75,6 +73,23 @@ pub(super) fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
         restore();
     }
     entered
+}
+
+/// Asks the terminal for clicks and the wheel, reported in SGR form
+/// (modes 1000 and 1006), and not for the motion reports crossterm's
+/// `EnableMouseCapture` adds (1002, 1003), which would send bytes for every
+/// move of the pointer, over SSH too. `DisableMouseCapture` turns all off.
+struct EnableClicks;
+
+impl crossterm::Command for EnableClicks {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+
+    #[cfg(windows)]
+    fn execute_winapi(&self) -> io::Result<()> {
+        crossterm::event::EnableMouseCapture.execute_winapi()
+    }
 }
 
 /// Gives the terminal back as it was: cooked mode, the main screen, the

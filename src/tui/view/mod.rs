@@ -19,7 +19,7 @@ use super::filters::FilterLine;
 use super::form::FormContext;
 use super::format;
 use super::keymap::{Action, KeyMode};
-use super::mode::{Compare, Detail, FormSession};
+use super::mode::{Compare, Detail, FormSession, Mode};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
 use status::{Part, Priority};
@@ -109,19 +109,19 @@ pub fn under(state: &State, (x, y): (u16, u16)) -> Under {
     if state.modes.help_open() {
         return Under::Help;
     }
-    if state.modes.top().is_some_and(super::mode::Mode::is_overlay) || !inside(main) {
+    if state.modes.top().is_some_and(Mode::is_overlay) || !inside(main) {
         return Under::Other;
     }
     let list_area = match state.modes.screen() {
         None => Some(main),
-        Some(super::mode::Mode::Detail(_)) => {
+        Some(Mode::Detail(_)) => {
             let (list_area, detail_area) = detail_split(state, main);
             if detail_area.is_some_and(inside) {
                 return Under::Detail;
             }
             list_area
         }
-        Some(super::mode::Mode::Compare(_)) => return Under::Compare,
+        Some(Mode::Compare(_)) => return Under::Compare,
         Some(_) => None,
     };
     match list_area {
