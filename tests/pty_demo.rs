@@ -184,7 +184,7 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
     });
     app.press(b"c");
     app.wait_for("the compare view with both histories", |text| {
-        text.contains("globex.io · 2 records share this domain")
+        text.contains("globex.io · 2 records ")
             && text.contains("6 events")
             && text.contains("1 event")
     });

@@ -439,6 +439,7 @@ async fn send(store: Store, client: &Client, op: OutboxOp) -> Result<Customer, C
                 status,
                 message,
                 param,
+                dropped,
             } => {
                 let err = ApiError::Api {
                     status,
@@ -446,8 +447,14 @@ async fn send(store: Store, client: &Client, op: OutboxOp) -> Result<Customer, C
                     message,
                     param,
                 };
-                if item.key == key {
+                if item.key == key || dropped.iter().any(|d| d.key == key) {
                     return Err(CommandError::Api(err));
+                }
+                for other in &dropped {
+                    eprintln!(
+                        "pivotal: not sent, as the change before it was refused: {}",
+                        what(&other.op)
+                    );
                 }
                 eprintln!(
                     "pivotal: Pivotal refused a change saved earlier, so it was dropped: {}: {}",

@@ -22,6 +22,7 @@ mod schema;
 mod sync_state;
 #[cfg(test)]
 mod testing;
+mod units;
 mod users;
 
 use std::io;
@@ -35,6 +36,7 @@ use time::OffsetDateTime;
 
 pub use account::account_file;
 pub use outbox::{Claim, Claimant, OutboxItem, OutboxOp};
+pub use units::{MergedInto, Unit};
 
 /// The local cache of one account, over one SQLite connection (WAL,
 /// `synchronous=NORMAL`, foreign keys on).

@@ -119,6 +119,24 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     ALTER TABLE outbox ADD COLUMN claimed_at INTEGER;  -- unix microseconds
     "#,
     ),
+    // 5: units of outbox items (a merge: the keeper's edit, then each
+    // archive), queued in one transaction; a refused edit drops the rest
+    // of its unit (see `outbox.rs`). And which record each merged loser
+    // went into, kept from the moment the merge is queued. Builds before
+    // this migration deliver a unit's items one by one, in order, as
+    // before.
+    Migration::sql(
+        r#"
+    ALTER TABLE outbox ADD COLUMN unit TEXT;  -- the unit's key, hyphenated
+    CREATE TABLE merged_into (
+        customer_id TEXT PRIMARY KEY,         -- the archived loser
+        keeper_id TEXT NOT NULL,
+        keeper_display_id INTEGER NOT NULL,
+        unit TEXT NOT NULL,                   -- the outbox unit of the merge
+        merged_at INTEGER NOT NULL            -- unix microseconds
+    );
+    "#,
+    ),
 ];
 
 /// Applies the `migrations` that `conn` has not run yet, each in its own

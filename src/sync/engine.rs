@@ -125,6 +125,12 @@ impl Engine {
                 }
                 delivery.wake();
             }
+            SyncCommand::SubmitUnit(unit) => {
+                if let Err(Stopped) = self.courier.submit_unit(unit).await {
+                    return false;
+                }
+                delivery.wake();
+            }
         }
         true
     }

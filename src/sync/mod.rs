@@ -39,7 +39,7 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
-pub use crate::store::{OutboxItem, OutboxOp};
+pub use crate::store::{MergedInto, OutboxItem, OutboxOp, Unit};
 
 /// What the UI asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +59,11 @@ pub enum SyncCommand {
     /// for another change: for a create it is the `Idempotency-Key`, and a
     /// key already waiting keeps the op it was first submitted with.
     Submit { key: IdempotencyKey, op: OutboxOp },
+    /// Send changes that belong together (a merge: the keeper's edit, then
+    /// each archive) through the outbox, stored in one transaction and
+    /// delivered in order like `Submit`'s; a refused edit drops the rest
+    /// of its unit (each reported [`SyncEvent::Rejected`], status 0).
+    SubmitUnit(Unit),
 }
 
 /// What the engine reports.

@@ -74,6 +74,13 @@ pub enum Action {
     DetailDown,
     /// Scroll the details up.
     DetailUp,
+    /// Make the record in focus the keeper (compare).
+    MakeKeeper,
+    /// Take the focused record's value of the field under the cursor into
+    /// the merge's result (compare).
+    Take,
+    /// Merge the group into its keeper (asks first).
+    Merge,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -204,7 +211,7 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[
             hinted(L, "j/k", "move"),
             hinted(D, "j/k", "move"),
-            hinted_meaning(C, "j/k", "scroll", "scroll down"),
+            hinted_meaning(C, "j/k", "field", "the field cursor down"),
             at(H),
         ],
     },
@@ -213,21 +220,31 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('k'), plain(KeyCode::Up)],
         label: "k / ↑",
         description: "previous customer",
-        modes: &[at(L), at(D), meaning(C, "scroll up"), at(H)],
+        modes: &[at(L), at(D), meaning(C, "the field cursor up"), at(H)],
     },
     Binding {
         action: Action::PageDown,
         keys: &[plain(KeyCode::PageDown)],
         label: "PgDn",
         description: "one screen down",
-        modes: &[at(L), at(D), meaning(C, "scroll a page down"), at(H)],
+        modes: &[
+            at(L),
+            at(D),
+            meaning(C, "the field cursor ten rows down"),
+            at(H),
+        ],
     },
     Binding {
         action: Action::PageUp,
         keys: &[plain(KeyCode::PageUp)],
         label: "PgUp",
         description: "one screen up",
-        modes: &[at(L), at(D), meaning(C, "scroll a page up"), at(H)],
+        modes: &[
+            at(L),
+            at(D),
+            meaning(C, "the field cursor ten rows up"),
+            at(H),
+        ],
     },
     Binding {
         action: Action::HalfPageDown,
@@ -298,6 +315,27 @@ pub const BINDINGS: &[Binding] = &[
         label: "← / h / S-Tab",
         description: "the previous record",
         modes: &[at(C)],
+    },
+    Binding {
+        action: Action::Merge,
+        keys: &[ch('M')],
+        label: "M",
+        description: "merge the group into the keeper (asks first, naming everything)",
+        modes: &[hinted(C, "M", "merge")],
+    },
+    Binding {
+        action: Action::MakeKeeper,
+        keys: &[ch('K')],
+        label: "K",
+        description: "make the record in focus the keeper",
+        modes: &[hinted(C, "K", "keep")],
+    },
+    Binding {
+        action: Action::Take,
+        keys: &[ch(' ')],
+        label: "Space",
+        description: "take the focused record's value of the field under the cursor (again: undo)",
+        modes: &[hinted(C, "Spc", "take")],
     },
     Binding {
         action: Action::OpenDetail,
@@ -590,6 +628,9 @@ impl Action {
             Action::PreviousGroup => "previous_group",
             Action::DetailDown => "details_down",
             Action::DetailUp => "details_up",
+            Action::MakeKeeper => "keeper",
+            Action::Take => "take",
+            Action::Merge => "merge",
         }
     }
 

@@ -19,6 +19,7 @@ mod finder;
 pub mod form;
 pub mod format;
 pub mod keymap;
+mod merge;
 pub mod message;
 pub mod mode;
 pub mod runner;

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use super::changes;
 use super::finder;
 use super::form::FormOutcome;
+use super::merge;
 use super::message::{Command, Message};
 use super::screens::{self, follow_selection, reload_history};
 use super::state::{History, HistoryLine, State, SyncPhase};
@@ -275,6 +276,9 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
         } => {
             state.model.outbox.remove(&key);
             let message = sanitize(&message);
+            if merge::rejected(state, &key, &message) {
+                return Vec::new();
+            }
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
                     triage::rejected(state, &key, &op, &message);
@@ -302,6 +306,9 @@ fn on_delivered(
     match op {
         OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
             triage::delivered(state, key, op, customer);
+        }
+        OutboxOp::Update { .. } if merge::is_edit(state, key) => {
+            merge::edit_delivered(state, key, customer);
         }
         OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
             changes::delivered(state, key, op, customer);
