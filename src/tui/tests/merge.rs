@@ -306,3 +306,33 @@ fn k_makes_the_focused_record_the_keeper() {
         screen(&state)
     );
 }
+
+#[test]
+fn in_d_each_group_opens_with_a_header_and_the_selection_stays_in_sight() {
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Char('D'));
+    for key in [KeyCode::Char('G'), KeyCode::Char('k'), KeyCode::Char('g')] {
+        press(&mut state, key);
+        let selected = state.selected_entry().expect("a row").display_id;
+        let shown = screen(&state);
+        assert!(
+            shown.contains(&format!("#{selected} ")),
+            "{selected}\n{shown}"
+        );
+        let first = shown.lines().nth(2).expect("a first row");
+        assert!(
+            first.contains(" records"),
+            "the top row names its group: {shown}"
+        );
+    }
+}
+
+#[test]
+fn the_queue_counts_the_groups_done() {
+    let mut state = comparing_acme(120, 40);
+    press(&mut state, KeyCode::Char('M'));
+    press(&mut state, KeyCode::Char('y'));
+    let shown = screen(&state);
+    assert!(shown.contains("8 groups · 1 done"), "{shown}");
+    assert!(shown.contains("· group 2 of 8"), "{shown}");
+}
