@@ -169,6 +169,7 @@ pub async fn list(
     let criteria = Criteria {
         owner: args.mine.then_some(account.me.id.as_str()),
         duplicates_only: args.duplicates,
+        ..Criteria::default()
     };
     let mut filter = FilterState::default();
     let (ranked, exact);

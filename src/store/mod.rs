@@ -16,6 +16,7 @@
 
 mod account;
 mod customers;
+mod dismissed;
 mod history;
 mod outbox;
 mod schema;
@@ -35,6 +36,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use account::account_file;
+pub use dismissed::Dismissed;
 pub use outbox::{Claim, Claimant, OutboxItem, OutboxOp};
 pub use units::{MergedInto, Unit};
 

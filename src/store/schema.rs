@@ -121,8 +121,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     ),
     // 5: units of outbox items (a merge: the keeper's edit, then each
     // archive), queued in one transaction; a refused edit drops the rest
-    // of its unit (see `outbox.rs`). And which record each merged loser
-    // went into, kept from the moment the merge is queued. Builds before
+    // of its unit (see `units.rs`). And which record each merged loser
+    // went into, kept from the moment the merge is queued, and the groups
+    // dismissed as not duplicates (see `dismissed.rs`). Builds before
     // this migration deliver a unit's items one by one, in order, as
     // before.
     Migration::sql(
@@ -134,6 +135,13 @@ pub(super) const MIGRATIONS: &[Migration] = &[
         keeper_display_id INTEGER NOT NULL,
         unit TEXT NOT NULL,                   -- the outbox unit of the merge
         merged_at INTEGER NOT NULL            -- unix microseconds
+    );
+    -- Groups of duplicates marked "not a duplicate", with the members they
+    -- had then: a group that gains a member comes back.
+    CREATE TABLE dismissed (
+        key TEXT PRIMARY KEY,                 -- the duplicate key (domain)
+        members TEXT NOT NULL,                -- JSON array of customer ids
+        dismissed_at INTEGER NOT NULL         -- unix microseconds
     );
     "#,
     ),

@@ -39,7 +39,7 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
-pub use crate::store::{MergedInto, OutboxItem, OutboxOp, Unit};
+pub use crate::store::{Dismissed, MergedInto, OutboxItem, OutboxOp, Unit};
 
 /// What the UI asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,10 @@ pub enum SyncCommand {
     /// delivered in order like `Submit`'s; a refused edit drops the rest
     /// of its unit (each reported [`SyncEvent::Rejected`], status 0).
     SubmitUnit(Unit),
+    /// Keep a group of duplicates marked "not a duplicate" in the store.
+    Dismiss(Dismissed),
+    /// Forget that mark (undo).
+    Undismiss(String),
 }
 
 /// What the engine reports.
@@ -79,6 +83,11 @@ pub enum SyncEvent {
         me: Option<User>,
         last_synced: Option<OffsetDateTime>,
         pending: Vec<OutboxItem>,
+    },
+    /// The groups marked "not a duplicate" on this account, read from the
+    /// store right after the cache (sent only when there are some).
+    Dismissed {
+        groups: Vec<Dismissed>,
     },
     /// A sync run began. `full` when nothing was cached before.
     Started {

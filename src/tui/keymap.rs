@@ -81,6 +81,8 @@ pub enum Action {
     Take,
     /// Merge the group into its keeper (asks first).
     Merge,
+    /// Mark the group as not a duplicate.
+    Dismiss,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -338,6 +340,13 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[hinted(C, "Spc", "take")],
     },
     Binding {
+        action: Action::Dismiss,
+        keys: &[ch('x')],
+        label: "x",
+        description: "not a duplicate: the group leaves duplicates only (u undoes)",
+        modes: &[at(L), hinted(C, "x", "not dup")],
+    },
+    Binding {
         action: Action::OpenDetail,
         keys: &[plain(KeyCode::Enter)],
         label: "Enter",
@@ -428,7 +437,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Undo,
         keys: &[ch('u')],
         label: "u",
-        description: "undo the last archive (again for the one before)",
+        description: "undo the last archive, merge or not-a-duplicate",
         modes: &[at(L), at(D), hinted(C, "u", "undo")],
     },
     Binding {
@@ -631,6 +640,7 @@ impl Action {
             Action::MakeKeeper => "keeper",
             Action::Take => "take",
             Action::Merge => "merge",
+            Action::Dismiss => "not_duplicate",
         }
     }
 
@@ -981,9 +991,9 @@ mod tests {
 
     #[test]
     fn a_rebound_key_changes_in_every_mode_its_hint_and_its_help() {
-        let overrides = BTreeMap::from([("archive".to_owned(), "x".to_owned())]);
+        let overrides = BTreeMap::from([("archive".to_owned(), "z".to_owned())]);
         let keymap = Keymap::with_overrides(&overrides).unwrap();
-        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        let x = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE);
         let a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE);
         for mode in [KeyMode::List, KeyMode::Detail, KeyMode::Compare] {
             assert_eq!(
@@ -995,7 +1005,7 @@ mod tests {
             assert!(
                 keymap
                     .help(mode)
-                    .any(|(keys, d)| keys == "x" && d.contains("archive")),
+                    .any(|(keys, d)| keys == "z" && d.contains("archive")),
                 "{mode:?}"
             );
         }
@@ -1004,7 +1014,7 @@ mod tests {
                 keymap
                     .hints(mode)
                     .iter()
-                    .any(|(keys, w)| keys == "x" && w.contains("archive")),
+                    .any(|(keys, w)| keys == "z" && w.contains("archive")),
                 "{mode:?}"
             );
         }

@@ -323,6 +323,7 @@ fn execute(state: &mut State, plan: ConfirmMerge) -> Vec<Command> {
             key: key.clone(),
             delivered: false,
             merge: Some(unit.clone()),
+            stamp: state.model.undo_stamp,
         });
         merged.push(MergedInto {
             customer_id: id.clone(),
@@ -340,6 +341,7 @@ fn execute(state: &mut State, plan: ConfirmMerge) -> Vec<Command> {
             .insert(key.clone(), PendingChange::default());
     }
     state.change_note = None;
+    state.model.undo_stamp += 1;
     state.model.merges.push(MergeDone {
         unit: unit.clone(),
         keeper: plan.keeper,

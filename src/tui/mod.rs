@@ -14,6 +14,7 @@
 
 mod app;
 mod changes;
+mod dismiss;
 mod filters;
 mod finder;
 pub mod form;

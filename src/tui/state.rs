@@ -106,6 +106,14 @@ pub struct Model {
     pub restoring: HashMap<IdempotencyKey, Entry>,
     /// This session's merges, newest last.
     pub merges: Vec<MergeDone>,
+    /// Groups of duplicates marked "not a duplicate" (kept in the store),
+    /// by duplicate key, with their members' ids then.
+    pub dismissed: HashMap<String, Vec<String>>,
+    /// This session's dismissals, newest last, for `u`: (key, stamp).
+    pub dismissals: Vec<(String, u64)>,
+    /// Counts the changes `u` can undo, so it undoes the newest first
+    /// (archives and merges carry their stamp too).
+    pub undo_stamp: u64,
     /// Duplicate groups finished this session (merged or archived down to
     /// one record), by duplicate key: the queue counts them as done.
     pub groups_done: std::collections::BTreeSet<String>,
@@ -129,6 +137,8 @@ pub struct Archived {
     /// The merge it is part of (the unit's key): `u` undoes the merge
     /// whole.
     pub merge: Option<IdempotencyKey>,
+    /// When it was made, in `Model::undo_stamp` counts.
+    pub stamp: u64,
 }
 
 /// A merge made in this session, for `u` and for the server's answers.
@@ -255,6 +265,9 @@ impl State {
                 restoring: HashMap::new(),
                 merges: Vec::new(),
                 groups_done: std::collections::BTreeSet::new(),
+                dismissed: HashMap::new(),
+                dismissals: Vec::new(),
+                undo_stamp: 0,
                 share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
                 view_settings: ViewSettings::default(),
                 remember_api_url: false,

@@ -11,10 +11,10 @@ use unicode_width::UnicodeWidthStr;
 use super::finder;
 use super::format;
 use super::keymap::{Action, KeyMode};
-use super::merge;
 use super::message::Command;
 use super::mode::{Compare, ConfirmArchive, Detail, Mode};
 use super::state::{Archived, History, PendingChange, State};
+use super::{dismiss, merge};
 use crate::api::{Customer, IdempotencyKey};
 use crate::domain::{CustomerKey, Entry};
 use crate::store::{OutboxItem, OutboxOp};
@@ -93,7 +93,9 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
         key: key.clone(),
         delivered: false,
         merge: None,
+        stamp: state.model.undo_stamp,
     });
+    state.model.undo_stamp += 1;
     clamp_compare(state);
     let mut commands = vec![Command::Sync(SyncCommand::Submit {
         key,
@@ -130,6 +132,12 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     state.mark_dirty();
     if state.refuse_changes() {
         return Vec::new();
+    }
+    let archived_at = state.model.archived.last().map(|a| a.stamp);
+    if let Some((_, at)) = state.model.dismissals.last()
+        && archived_at.is_none_or(|a| a < *at)
+    {
+        return dismiss::undo(state);
     }
     if let Some(unit) = state.model.archived.last().and_then(|a| a.merge.clone()) {
         return merge::undo(state, &unit);
@@ -172,6 +180,12 @@ pub fn undo(state: &mut State) -> Vec<Command> {
 pub fn undo_status(state: &State) -> Option<String> {
     if state.change_note.is_some() {
         return None;
+    }
+    let archived_at = state.model.archived.last().map(|a| a.stamp);
+    if let Some((key, at)) = state.model.dismissals.last()
+        && archived_at.is_none_or(|a| a < *at)
+    {
+        return Some(format!("{key}: not a duplicate — u to undo"));
     }
     let last = state.model.archived.last()?;
     if let Some(unit) = &last.merge {
@@ -249,6 +263,7 @@ pub fn restore_pending(state: &mut State, pending: &[OutboxItem]) {
                 key: item.key.clone(),
                 delivered: false,
                 merge: None,
+                stamp: 0,
             });
         }
     }

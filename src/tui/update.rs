@@ -6,6 +6,7 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseEventKind};
 use time::OffsetDateTime;
 
 use super::changes;
+use super::dismiss;
 use super::finder;
 use super::form::FormOutcome;
 use super::merge;
@@ -181,6 +182,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                     .insert(customer_id, History::Failed(reason));
             }
         }
+        SyncEvent::Dismissed { groups } => dismiss::loaded(state, groups),
         SyncEvent::StoreFailed { reason } => {
             state.notice = Some(sanitize(&reason).into_owned());
         }

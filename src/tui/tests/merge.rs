@@ -336,3 +336,73 @@ fn the_queue_counts_the_groups_done() {
     assert!(shown.contains("8 groups · 1 done"), "{shown}");
     assert!(shown.contains("· group 2 of 8"), "{shown}");
 }
+
+fn in_rows(state: &State, display_id: u64) -> bool {
+    (0..state.row_count()).any(|row| {
+        state
+            .entry_at_row(row)
+            .is_some_and(|e| e.display_id == display_id)
+    })
+}
+
+#[test]
+fn x_dismisses_a_group_it_leaves_d_and_comes_back_on_u_or_with_a_new_member() {
+    let mut state = comparing_acme(120, 40);
+    let commands = press(&mut state, KeyCode::Char('x'));
+    assert!(
+        commands.iter().any(|c| matches!(
+            c,
+            Command::Sync(SyncCommand::Dismiss(group)) if group.key == "acme.com" && group.members.len() == 3
+        )),
+        "{commands:?}"
+    );
+    let next = state.modes.compare().map(|c| c.key.clone());
+    assert!(next.as_deref().is_some_and(|k| k != "acme.com"), "{next:?}");
+    assert!(!in_rows(&state, 1003), "out of D");
+    assert_eq!(badge_of(&state, 1003), Some(3), "the count stays, dimmed");
+    assert!(
+        screen(&state).contains("8 groups · 1 done"),
+        "{}",
+        screen(&state)
+    );
+
+    let commands = press(&mut state, KeyCode::Char('u'));
+    assert!(commands.contains(&Command::Sync(SyncCommand::Undismiss("acme.com".into()))));
+    update(&mut state, Message::Tick(NOW));
+    assert!(in_rows(&state, 1003), "back in D");
+
+    // Dismissed in an earlier session, read from the store at start.
+    let members: Vec<String> = ["1003", "1036", "1052"]
+        .iter()
+        .map(|d| {
+            entry(&state, d.parse().expect("id"))
+                .id()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Dismissed {
+            groups: vec![crate::store::Dismissed {
+                key: "acme.com".into(),
+                members,
+            }],
+        }),
+    );
+    assert!(!in_rows(&state, 1003), "dismissed across restarts");
+    // A new member brings the group back.
+    let newcomer = customer(1099, "Acme Holdings", Some("acme.com"));
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Page {
+            generation: 0,
+            customers: vec![newcomer.into()],
+            fetched: 1,
+        }),
+    );
+    assert!(
+        in_rows(&state, 1003) && in_rows(&state, 1099),
+        "it has a new member"
+    );
+}

@@ -527,8 +527,14 @@ fn domain_line<'a>(
         base,
     );
     if let Some(badge) = badge {
+        // A group dismissed as not a duplicate keeps its count, dimmed.
+        let style = if state.finder.is_hidden(entry.domain_key.as_deref()) {
+            theme.dim()
+        } else {
+            theme.badge()
+        };
         line.spans.push(Span::raw(" "));
-        line.spans.push(Span::styled(badge, theme.badge()));
+        line.spans.push(Span::styled(badge, style));
     }
     line
 }

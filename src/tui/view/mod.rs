@@ -160,7 +160,8 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         if finder.duplicates_only {
             names.push("duplicates only".to_owned());
             let done = state.model.groups_done.len();
-            let groups = state.model.customers.duplicate_domains() + done;
+            let groups = (state.model.customers.duplicate_domains() + done)
+                .saturating_sub(state.finder.hidden.len());
             names.push(format!("{groups} groups · {done} done"));
         }
         if let Some(line) = finder.line.as_ref().filter(|_| finder.query().is_some()) {
