@@ -216,6 +216,12 @@ pub fn refresh(state: &mut State) {
         _ => Matches::All,
     };
     finder.hidden = hidden_groups(&state.model);
+    // A group undone or refused back to two records is not done.
+    let model = &mut state.model;
+    let (customers, hidden) = (&model.customers, &finder.hidden);
+    model
+        .groups_done
+        .retain(|k| customers.same_domain(k).len() < 2 || hidden.contains(k));
     let criteria = Criteria {
         // My customers restored from the settings before the first sync
         // has said who "me" is: nobody matches yet, rather than everyone

@@ -206,6 +206,11 @@ fn a_merge_is_one_unit_shown_at_once_then_the_next_group_opens_and_u_undoes_it()
     assert_eq!(undo.unmerged.len(), 2);
     assert_eq!(badge_of(&state, 1003), Some(3));
     assert_eq!(entry(&state, 1003).plan.as_deref(), Some("Enterprise"));
+    assert!(
+        screen(&state).contains("8 groups · 0 done"),
+        "{}",
+        screen(&state)
+    );
 }
 
 #[test]
