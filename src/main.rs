@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use pivotal_tui::cli::{Cli, Command, ConfigCommand, CustomersCommand, ServeArgs};
 use pivotal_tui::commands::demo::Demo;
-use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers};
+use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers, merge};
 use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
 use pivotal_tui::settings::{MAX_REFRESH_SECS, MIN_REFRESH_SECS, SettingsFile};
@@ -172,6 +172,25 @@ async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunEr
                 }
                 CustomersCommand::Restore { customer } => {
                     customers::archive_or_restore(&mut ctx, &customer, false, &mut out).await?;
+                }
+                CustomersCommand::Duplicates { json } => {
+                    merge::duplicates(&mut ctx, json, &mut out).await?;
+                }
+                CustomersCommand::Merge {
+                    keeper,
+                    others,
+                    takes,
+                    dry_run,
+                    yes,
+                } => {
+                    let request = merge::MergeRequest {
+                        keeper: &keeper,
+                        others: &others,
+                        takes: &takes,
+                        dry_run,
+                        yes,
+                    };
+                    merge::merge(&mut ctx, &request, &mut out).await?;
                 }
             }
         }
