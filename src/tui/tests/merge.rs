@@ -129,6 +129,27 @@ fn a_merge_asks_once_naming_everything_and_only_y_merges() {
     assert!(screen(&state).contains("Not merged"));
 }
 
+/// The server's answer to the merge's edit of #1003 (`plan` set), at NOW.
+fn edit_applied(state: &mut State, unit: &Unit, plan: Option<&str>) -> Customer {
+    let mut answer = demo_customers()
+        .into_iter()
+        .find(|c| c.display_id == 1003)
+        .expect("demo");
+    if let Some(plan) = plan {
+        answer.plan = Some(plan.into());
+    }
+    answer.updated_at = NOW;
+    update(
+        state,
+        Message::Sync(SyncEvent::Delivered {
+            key: unit.items[0].0.clone(),
+            op: unit.items[0].1.clone(),
+            customer: answer.clone(),
+        }),
+    );
+    answer
+}
+
 #[test]
 fn a_merge_is_one_unit_shown_at_once_then_the_next_group_opens_and_u_undoes_it() {
     let mut state = comparing_acme(80, 24);
@@ -173,22 +194,8 @@ fn a_merge_is_one_unit_shown_at_once_then_the_next_group_opens_and_u_undoes_it()
     );
     assert!(screen(&state).contains("Merged into #1003 — u to undo"));
 
-    // The server applies the edit, then the archives.
-    let (edit_key, _) = &unit.items[0];
-    let mut answer = demo_customers()
-        .into_iter()
-        .find(|c| c.display_id == 1003)
-        .expect("demo");
-    answer.plan = Some("Growth".into());
-    answer.updated_at = NOW;
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Delivered {
-            key: edit_key.clone(),
-            op: unit.items[0].1.clone(),
-            customer: answer,
-        }),
-    );
+    // The server applies the edit.
+    edit_applied(&mut state, &unit, Some("Growth"));
     assert!(!entry(&state, 1003).pending);
 
     // u puts everything back: both records and the keeper's fields.
@@ -218,19 +225,7 @@ fn undo_leaves_the_keeper_alone_when_someone_changed_it_since() {
     let mut state = comparing_acme(120, 40);
     press(&mut state, KeyCode::Char('M'));
     let unit = unit_of(&press(&mut state, KeyCode::Char('y')));
-    let mut answer = demo_customers()
-        .into_iter()
-        .find(|c| c.display_id == 1003)
-        .expect("demo");
-    answer.updated_at = NOW;
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Delivered {
-            key: unit.items[0].0.clone(),
-            op: unit.items[0].1.clone(),
-            customer: answer.clone(),
-        }),
-    );
+    let mut answer = edit_applied(&mut state, &unit, None);
     // Someone renames the keeper; a sync brings it.
     answer.name = "Acme Company".into();
     answer.updated_at = NOW + time::Duration::minutes(5);

@@ -187,30 +187,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         return;
     }
     let theme = state.theme;
-    let visible = usize::from(area.height.saturating_sub(1));
-    let offset = state.offset.min(state.row_count().saturating_sub(1));
-    let grouped = state.finder.duplicates_only;
-    let offset = if grouped {
-        grouped_offset(state, offset, visible)
-    } else {
-        offset
-    };
-    let mut on_screen: Vec<(usize, &Entry)> = Vec::new();
-    let mut lines = 0;
-    // The first row on screen always opens with its group's header.
-    let mut previous = None;
-    for row in offset..state.row_count() {
-        let Some(entry) = state.entry_at_row(row) else {
-            break;
-        };
-        let opens = grouped && (on_screen.is_empty() || entry.domain_key.as_deref() != previous);
-        lines += 1 + usize::from(opens);
-        if lines > visible && !on_screen.is_empty() {
-            break;
-        }
-        previous = entry.domain_key.as_deref();
-        on_screen.push((row, entry));
-    }
+    let on_screen = on_screen(state, usize::from(area.height.saturating_sub(1)));
     let wants = |column: Column| want(state, &on_screen, column);
     let id_width = id_width(state.model.max_display_id);
     let columns = columns_for(
@@ -266,7 +243,47 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     let widths = columns.iter().map(|(_, w)| Constraint::Length(*w));
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, area);
-    for (line, text) in header_lines(&headers, &shown_rows) {
+    draw_group_headers(state, &headers, &shown_rows, frame, area);
+}
+
+/// The rows that fit in `visible` lines, with their customers: in `D`,
+/// each group's header takes a line too, and the first row always opens
+/// with its group's header.
+fn on_screen(state: &State, visible: usize) -> Vec<(usize, &Entry)> {
+    let offset = state.offset.min(state.row_count().saturating_sub(1));
+    let grouped = state.finder.duplicates_only;
+    let offset = if grouped {
+        grouped_offset(state, offset, visible)
+    } else {
+        offset
+    };
+    let mut on_screen: Vec<(usize, &Entry)> = Vec::new();
+    let mut lines = 0;
+    let mut previous = None;
+    for row in offset..state.row_count() {
+        let Some(entry) = state.entry_at_row(row) else {
+            break;
+        };
+        let opens = grouped && (on_screen.is_empty() || entry.domain_key.as_deref() != previous);
+        lines += 1 + usize::from(opens);
+        if lines > visible && !on_screen.is_empty() {
+            break;
+        }
+        previous = entry.domain_key.as_deref();
+        on_screen.push((row, entry));
+    }
+    on_screen
+}
+
+/// Writes each group's header over the blank line the table left for it.
+fn draw_group_headers(
+    state: &State,
+    headers: &[(usize, String)],
+    rows: &[usize],
+    frame: &mut Frame,
+    area: Rect,
+) {
+    for (line, text) in header_lines(headers, rows) {
         let y = area.y + 1 + u16::try_from(line).unwrap_or(u16::MAX);
         if y < area.y + area.height {
             let at = Rect {
@@ -274,7 +291,7 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
                 height: 1,
                 ..area
             };
-            frame.render_widget(Paragraph::new(Span::styled(text, theme.title())), at);
+            frame.render_widget(Paragraph::new(Span::styled(text, state.theme.title())), at);
         }
     }
 }
