@@ -22,8 +22,6 @@ pub struct Compare {
     /// The record `a`, `K`, `Space` and `Enter` act on, as an index into
     /// the group.
     pub focus: usize,
-    /// Lines scrolled off the top (stacked layout).
-    pub scroll: u16,
     /// The field row under the cursor (`j`/`k`); the view keeps it in
     /// sight.
     pub cursor: usize,
@@ -37,7 +35,6 @@ impl Compare {
         Compare {
             key,
             focus,
-            scroll: 0,
             cursor: 0,
             choices: Choices::default(),
         }

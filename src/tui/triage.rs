@@ -1,6 +1,8 @@
 //! Duplicate triage: the compare view of every record sharing a domain,
-//! archiving with a confirmation that names the customer, and undoing
-//! archives one by one. Archives and restores go through the outbox like
+//! moving between groups and where a group stands in the queue, archiving
+//! with a confirmation that names the customer, and undoing one change at
+//! a time, newest first (an archive here; a merge or a dismissal through
+//! `merge` and `dismiss`). Archives and restores go through the outbox like
 //! every other change; the list changes at once and follows the server's
 //! answer. State updates only, called from `update`; no I/O.
 
@@ -420,11 +422,9 @@ pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Comman
         }
         Action::Next => {
             compare.focus = (compare.focus + 1) % count;
-            compare.scroll = 0;
         }
         Action::Previous => {
             compare.focus = (compare.focus + count - 1) % count;
-            compare.scroll = 0;
         }
         Action::OpenDetail => {
             let id = target(state).map(|e| e.key.clone());
