@@ -15,7 +15,7 @@ use common::engine::{
 use common::{TestServer, all_customers, client_for, fast_retry, faults};
 use pivotal_tui::api::{Client, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
 use pivotal_tui::store::Store;
-use pivotal_tui::sync::{MergedInto, OutboxOp, SyncCommand, SyncEvent, Unit};
+use pivotal_tui::sync::{Dismissed, MergedInto, OutboxOp, SyncCommand, SyncEvent, Unit};
 use time::OffsetDateTime;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -225,4 +225,52 @@ async fn a_merge_queued_while_offline_is_delivered_once_by_the_next_start() {
     assert_eq!(on_server.iter().filter(|c| c.archived).count(), 2);
     let k = on_server.iter().find(|c| c.id == keeper).expect("keeper");
     assert_eq!(k.plan.as_deref(), Some("Growth"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_dismissed_as_not_a_duplicate_is_read_back_by_the_next_start() {
+    let server = TestServer::start().await;
+    let (_dir, store_path) = store_file();
+    let (handle, mut rx) = start_engine(&server.url(), &store_path);
+    rx.next_matching(|e| matches!(e, SyncEvent::CacheLoaded { .. }), WAIT)
+        .await;
+    let group = Dismissed {
+        key: "acme.com".into(),
+        members: vec!["cus_a".into(), "cus_b".into()],
+    };
+    handle.send(SyncCommand::Dismiss(group.clone()));
+    let deadline = std::time::Instant::now() + WAIT;
+    while Store::open(&store_path)
+        .expect("store")
+        .dismissed()
+        .expect("read")
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "never written");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    handle.stop().await;
+
+    let (handle, mut rx) = start_engine(&server.url(), &store_path);
+    let event = rx
+        .next_matching(|e| matches!(e, SyncEvent::Dismissed { .. }), WAIT)
+        .await;
+    assert_eq!(
+        event,
+        SyncEvent::Dismissed {
+            groups: vec![group]
+        }
+    );
+    handle.send(SyncCommand::Undismiss("acme.com".into()));
+    let deadline = std::time::Instant::now() + WAIT;
+    while !Store::open(&store_path)
+        .expect("store")
+        .dismissed()
+        .expect("read")
+        .is_empty()
+    {
+        assert!(std::time::Instant::now() < deadline, "never forgotten");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    handle.stop().await;
 }
