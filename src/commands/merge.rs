@@ -6,7 +6,8 @@
 //!
 //! Histories are the ones the account's store has cached (the app fetches
 //! them); none are fetched here, so a group of thousands costs no request
-//! per record.
+//! per record. The rules live in `domain` and delivery in `sync::deliver`;
+//! this only asks, prints and queues.
 
 use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
