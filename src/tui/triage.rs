@@ -385,6 +385,20 @@ pub fn group_place(state: &State, key: &str) -> Option<(usize, usize)> {
         return None;
     }
     let done = state.model.groups_done.len();
+    let queue = queue_keys(state);
+    let at = queue.iter().position(|k| *k == key)?;
+    Some((done + at + 1, done + queue.len()))
+}
+
+/// How many groups the queue holds, the done ones included, and how many
+/// are done: `(8, 3)` for `8 groups · 3 done`.
+pub fn queue_count(state: &State) -> (usize, usize) {
+    let done = state.model.groups_done.len();
+    (done + queue_keys(state).len(), done)
+}
+
+/// The duplicate keys of the groups the list shows, in row order.
+fn queue_keys(state: &State) -> Vec<&str> {
     let mut seen: Vec<&str> = Vec::new();
     for row in 0..state.row_count() {
         let Some(k) = state
@@ -394,12 +408,12 @@ pub fn group_place(state: &State, key: &str) -> Option<(usize, usize)> {
         else {
             continue;
         };
-        if seen.last() != Some(&k) && !seen.contains(&k) {
+        // A group's rows are adjacent in duplicates only.
+        if seen.last() != Some(&k) {
             seen.push(k);
         }
     }
-    let at = seen.iter().position(|k| *k == key)?;
-    Some((done + at + 1, done + seen.len()))
+    seen
 }
 
 /// The records the compare view shows, by `display_id`.

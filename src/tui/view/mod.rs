@@ -159,10 +159,9 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         }
         if finder.duplicates_only {
             names.push("duplicates only".to_owned());
-            let done = state.model.groups_done.len();
-            let groups = (state.model.customers.duplicate_domains() + done)
-                .saturating_sub(state.finder.hidden.len());
-            names.push(format!("{groups} groups · {done} done"));
+            let (groups, done) = triage::queue_count(state);
+            let noun = if groups == 1 { "group" } else { "groups" };
+            names.push(format!("{groups} {noun} · {done} done"));
         }
         if let Some(line) = finder.line.as_ref().filter(|_| finder.query().is_some()) {
             names.push(format!("filter: {}", line.input.value().trim()));
