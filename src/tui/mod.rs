@@ -21,6 +21,7 @@ pub mod keymap;
 pub mod message;
 pub mod mode;
 pub mod runner;
+pub mod scrolling;
 pub mod state;
 mod terminal;
 pub mod theme;
