@@ -23,7 +23,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{self, Write};
 
-use ratatui::backend::{Backend, ClearType, WindowSize};
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::{Buffer, Cell, CellWidth};
 use ratatui::layout::{Position, Rect, Size};
 
@@ -43,7 +43,7 @@ pub struct ScrollingBackend<W: Write> {
     /// What ratatui wants shown: `shown` plus this frame's changes.
     wanted: Buffer,
     cursor: CursorState,
-    /// Off: ratatui's plain diff, for comparing.
+    /// Off: ratatui's plain diff and crossterm's encoding, as before.
     scrolling: bool,
 }
 
@@ -107,7 +107,8 @@ impl<W: Write> ScrollingBackend<W> {
         }
     }
 
-    /// With `false`, writes what ratatui's plain diff would (for comparing).
+    /// With `false`, writes the cells ratatui's plain diff and crossterm
+    /// write: no scrolling, no shorter encoding (for comparing).
     #[must_use]
     pub fn scrolling(mut self, on: bool) -> Self {
         self.scrolling = on;
@@ -141,8 +142,8 @@ impl<W: Write> ScrollingBackend<W> {
         self.cursor.shown_position = None;
     }
 
-    /// Builds the frame's bytes: scrolling or not, whichever is shorter,
-    /// then the cells that differ, then the cursor.
+    /// Builds the frame's bytes: the cells (scrolling first or not,
+    /// whichever is shorter), then the cursor.
     fn frame_bytes(&mut self) -> io::Result<Vec<u8>> {
         let mut frame = Vec::new();
         let shown = match self.shown.take() {
@@ -152,24 +153,12 @@ impl<W: Write> ScrollingBackend<W> {
                 Buffer::empty(self.wanted.area)
             }
         };
-        let plain = encode_cells(&shown, &self.wanted);
-        let worth_a_look = self.scrolling && plain.len() > SMALL_FRAME;
-        let shift = worth_a_look
-            .then(|| find_shift(&shown, &self.wanted))
-            .flatten();
-        let scrolled = match shift {
-            Some(shift) => {
-                let mut moved = shown.clone();
-                scroll(&mut moved, shift);
-                let mut bytes = scroll_bytes(shift);
-                bytes.extend(encode_cells(&moved, &self.wanted));
-                Some(bytes).filter(|bytes| bytes.len() < plain.len())
-            }
-            None => None,
-        };
-        let wrote_cells = scrolled.is_some() || !plain.is_empty();
-        frame.extend(scrolled.unwrap_or(plain));
-        if wrote_cells {
+        if self.scrolling {
+            frame.extend(cells(&shown, &self.wanted));
+        } else {
+            CrosstermBackend::new(&mut frame).draw(shown.diff_iter(&self.wanted))?;
+        }
+        if !frame.is_empty() {
             self.cursor.shown_position = None;
         }
         self.cursor_bytes(&mut frame)?;
@@ -314,6 +303,28 @@ fn covering(screen: &Buffer, x: u16, y: u16) -> Option<u16> {
         .rev()
         .take(3)
         .find(|&left| left + screen[(left, y)].cell_width() > x)
+}
+
+/// The bytes that make the terminal showing `shown` show `wanted`: the
+/// cells that differ, or, when it is shorter, a scroll and then the cells
+/// that still differ.
+fn cells(shown: &Buffer, wanted: &Buffer) -> Vec<u8> {
+    let plain = encode_cells(shown, wanted);
+    if plain.len() <= SMALL_FRAME {
+        return plain;
+    }
+    let Some(shift) = find_shift(shown, wanted) else {
+        return plain;
+    };
+    let mut moved = shown.clone();
+    scroll(&mut moved, shift);
+    let mut scrolled = scroll_bytes(shift);
+    scrolled.extend(encode_cells(&moved, wanted));
+    if scrolled.len() < plain.len() {
+        scrolled
+    } else {
+        plain
+    }
 }
 
 /// The cells of `wanted` that differ from `shown`, as the terminal's bytes.
