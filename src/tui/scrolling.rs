@@ -10,9 +10,11 @@
 //! it moves that text with the terminal's own scrolling (a scroll region,
 //! line feeds at its bottom or reverse index at its top, the region reset),
 //! shifts its model the same way, and then writes only the cells that still
-//! differ, whichever of the two ways writes fewer bytes. After each flush the
-//! model equals ratatui's previous frame, so ratatui's own diffing stays
-//! right. A clear (ratatui clears on every resize) starts the model over.
+//! differ, whichever of the two ways writes fewer bytes (`encode` writes
+//! them). After each flush the model equals ratatui's previous frame in
+//! every cell a terminal shows, so ratatui's own diffing stays right. A
+//! clear (ratatui clears on every resize) or a failed write starts the
+//! model over: the next frame is drawn whole.
 //!
 //! It owns the model, the choice to scroll, and the cursor's shown state (a
 //! frame's cursor changes go out after its cells). It must not decide what
@@ -70,10 +72,10 @@ struct CursorState {
 /// Moving rows `top..=bottom` by `rows`: up when positive (the text of row
 /// `y + rows` ends at row `y`), down when negative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shift {
-    pub top: u16,
-    pub bottom: u16,
-    pub rows: i32,
+struct Shift {
+    top: u16,
+    bottom: u16,
+    rows: i32,
 }
 
 impl<W: Write> ScrollingBackend<W> {
@@ -217,6 +219,7 @@ impl<W: Write> Backend for ScrollingBackend<W> {
         Ok(())
     }
 
+    /// Where ratatui last put the cursor (the terminal is not asked).
     fn get_cursor_position(&mut self) -> io::Result<Position> {
         Ok(self.cursor.position)
     }
@@ -270,10 +273,17 @@ impl<W: Write> Backend for ScrollingBackend<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         let frame = self.frame_bytes()?;
-        if !frame.is_empty() {
-            self.out.write_all(&frame)?;
+        let written = if frame.is_empty() {
+            Ok(())
+        } else {
+            self.out.write_all(&frame)
+        };
+        let flushed = written.and_then(|()| self.out.flush());
+        if flushed.is_err() {
+            // Some of the frame may be on screen: draw it all next time.
+            self.shown = None;
         }
-        self.out.flush()
+        flushed
     }
 }
 
@@ -357,7 +367,7 @@ fn changes<'a>(shown: &Buffer, wanted: &'a Buffer) -> Vec<(u16, u16, &'a Cell)> 
 /// The largest block of full-width rows of `wanted` that `shown` holds
 /// elsewhere, all moved by the same number of rows, counted by the rows
 /// that would otherwise be rewritten. `None` when nothing moved.
-pub fn find_shift(shown: &Buffer, wanted: &Buffer) -> Option<Shift> {
+fn find_shift(shown: &Buffer, wanted: &Buffer) -> Option<Shift> {
     if shown.area != wanted.area || shown.area.height < 2 {
         return None;
     }
@@ -427,7 +437,7 @@ fn row_hashes(screen: &Buffer) -> Vec<u64> {
 
 /// Moves the rows of `screen` as the terminal does for `shift`: the rows
 /// that come into the region are blank, in the default style.
-pub fn scroll(screen: &mut Buffer, shift: Shift) {
+fn scroll(screen: &mut Buffer, shift: Shift) {
     let width = usize::from(screen.area.width);
     let (top, bottom) = (usize::from(shift.top), usize::from(shift.bottom));
     let rows = usize::try_from(shift.rows.unsigned_abs()).unwrap_or(usize::MAX);

@@ -148,45 +148,48 @@ impl<'a> Writer<'a> {
     /// Moves the cursor to `(x, y)` the shortest way.
     fn move_to(&mut self, x: u16, y: u16) {
         let at = self.at;
-        match at {
-            Some(at) if at == (x, y) => {}
-            Some((ax, ay)) if ay == y && ax < x && self.rewrite_gap(ax, x, y) => {}
+        let gap = |from: u16| self.gap_text(from, x, y);
+        let (step, gap) = match at {
+            Some(at) if at == (x, y) => ("", None),
+            Some((ax, ay)) if ay == y && ax < x && gap(ax).is_some() => ("", gap(ax)),
+            Some((_, ay)) if ay + 1 == y && gap(0).is_some() => ("\r\n", gap(0)),
+            Some((_, ay)) if ay == y && gap(0).is_some() => ("\r", gap(0)),
             Some((ax, ay)) if ay == y && ax < x && ax < self.wanted.area.right() => {
                 let _ = match x - ax {
                     1 => write!(self.out, "\x1b[C"),
                     n => write!(self.out, "\x1b[{n}C"),
                 };
+                ("", None)
             }
-            Some((_, ay)) if x == 0 && ay + 1 == y => self.out.push_str("\r\n"),
-            Some((_, ay)) if x == 0 && ay == y => self.out.push('\r'),
             _ if x == 0 => {
                 let _ = write!(self.out, "\x1b[{}H", y + 1);
+                ("", None)
             }
             _ => {
                 let _ = write!(self.out, "\x1b[{};{}H", y + 1, x + 1);
+                ("", None)
             }
-        }
+        };
+        self.out.push_str(step);
+        self.out.push_str(&gap.unwrap_or_default());
         self.at = Some((x, y));
     }
 
-    /// Writes cells `from..to` of row `y` again, when they are narrow, in
-    /// the pen's style, and few bytes; false (nothing written) otherwise.
-    fn rewrite_gap(&mut self, from: u16, to: u16, y: u16) -> bool {
-        let cells = (from..to).map(|x| &self.wanted[(x, y)]);
-        let mut len = 0;
-        for cell in cells.clone() {
+    /// Cells `from..to` of row `y`, to write again rather than jump over
+    /// them: when they are narrow, in the pen's style, and few bytes.
+    fn gap_text(&self, from: u16, to: u16, y: u16) -> Option<String> {
+        let mut text = String::new();
+        for x in from..to {
+            let cell = &self.wanted[(x, y)];
             if Pen::of(cell) != self.pen || cell.cell_width() != 1 {
-                return false;
+                return None;
             }
-            len += cell.symbol().len();
-            if len > MOST_REWRITTEN {
-                return false;
+            text.push_str(cell.symbol());
+            if text.len() > MOST_REWRITTEN {
+                return None;
             }
         }
-        for cell in cells {
-            self.out.push_str(cell.symbol());
-        }
-        true
+        Some(text)
     }
 
     /// Prints `cell` at `(x, y)`, where the cursor is.
@@ -325,13 +328,13 @@ mod tests {
     }
 
     #[test]
-    fn the_blank_rest_of_a_row_is_erased() {
+    fn the_blank_rest_of_a_row_is_erased_and_the_next_row_reached_by_cr_lf() {
         let wanted = Buffer::with_lines(["x        ", "yy       "]);
         let shown = Buffer::with_lines(["x abcdefg", "yyabcdefg"]);
         let bytes = encode(&shown.diff(&wanted), &shown, &wanted);
         assert_eq!(
             String::from_utf8_lossy(&bytes),
-            "\x1b[1;3H\x1b[K\x1b[2;3H\x1b[K"
+            "\x1b[1;3H\x1b[K\r\nyy\x1b[K"
         );
     }
 }
