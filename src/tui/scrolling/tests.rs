@@ -299,3 +299,44 @@ fn wide_characters_replaced_by_narrow_ones_leave_nothing_behind() {
     screen.draw(text("abcdefgh\n\n☕☕"));
     screen.draw(text("\nabcdefgh\n"));
 }
+
+/// A terminal that refuses writes while `broken` is set.
+#[derive(Default)]
+struct Flaky {
+    bytes: Vec<u8>,
+    broken: bool,
+}
+
+impl Write for Flaky {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.broken {
+            return Err(io::Error::other("the link dropped"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn after_a_failed_write_the_next_frame_is_drawn_whole() {
+    let mut terminal = Terminal::new(ScrollingBackend::fixed(Flaky::default(), 60, 20))
+        .expect("a terminal in memory");
+    terminal.draw(list(0, 0, 17)).expect("draws");
+    terminal.backend_mut().writer_mut().broken = true;
+    assert!(terminal.draw(list(0, 1, 17)).is_err());
+    let writer = terminal.backend_mut().writer_mut();
+    writer.broken = false;
+    writer.bytes.clear();
+    let frame = terminal.draw(list(0, 2, 17)).expect("draws").buffer.clone();
+    let bytes = std::mem::take(&mut terminal.backend_mut().writer_mut().bytes);
+    assert!(bytes.starts_with(b"\x1b[m\x1b[2J"), "cleared first");
+    // Whatever the terminal showed, the frame is all there.
+    let mut parser = vt100::Parser::new(non_zero(20), non_zero(60), 0);
+    parser.process(b"garbage everywhere");
+    parser.process(&bytes);
+    assert_shows(parser.screen(), &frame);
+}
