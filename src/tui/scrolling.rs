@@ -21,13 +21,13 @@
 //! the screen shows, read input, or write anything but whole frames.
 
 use std::cell::Cell as Shared;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::io::{self, Write};
 
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::{Buffer, Cell, CellWidth};
 use ratatui::layout::{Position, Rect, Size};
+use ratatui::style::Color;
 
 /// A frame this short is written as it is: scrolling saves nothing.
 const SMALL_FRAME: usize = 160;
@@ -148,7 +148,7 @@ impl<W: Write> ScrollingBackend<W> {
     /// whichever is shorter), then the cursor.
     fn frame_bytes(&mut self) -> io::Result<Vec<u8>> {
         let mut frame = Vec::new();
-        let shown = match self.shown.take() {
+        let mut shown = match self.shown.take() {
             Some(shown) if shown.area == self.wanted.area => shown,
             _ => {
                 frame.extend_from_slice(b"\x1b[m\x1b[2J");
@@ -156,7 +156,7 @@ impl<W: Write> ScrollingBackend<W> {
             }
         };
         if self.scrolling {
-            frame.extend(cells(&shown, &self.wanted));
+            frame.extend(cells(&mut shown, &self.wanted));
         } else {
             CrosstermBackend::new(&mut frame).draw(shown.diff_iter(&self.wanted))?;
         }
@@ -164,7 +164,6 @@ impl<W: Write> ScrollingBackend<W> {
             self.cursor.shown_position = None;
         }
         self.cursor_bytes(&mut frame)?;
-        let mut shown = shown;
         shown.clone_from(&self.wanted);
         self.shown = Some(shown);
         Ok(frame)
@@ -318,7 +317,8 @@ fn covering(screen: &Buffer, x: u16, y: u16) -> Option<u16> {
 /// The bytes that make the terminal showing `shown` show `wanted`: the
 /// cells that differ, or, when it is shorter, a scroll and then the cells
 /// that still differ.
-fn cells(shown: &Buffer, wanted: &Buffer) -> Vec<u8> {
+/// `shown` is spent: the caller makes it `wanted` next.
+fn cells(shown: &mut Buffer, wanted: &Buffer) -> Vec<u8> {
     let plain = encode_cells(shown, wanted);
     if plain.len() <= SMALL_FRAME {
         return plain;
@@ -326,10 +326,9 @@ fn cells(shown: &Buffer, wanted: &Buffer) -> Vec<u8> {
     let Some(shift) = find_shift(shown, wanted) else {
         return plain;
     };
-    let mut moved = shown.clone();
-    scroll(&mut moved, shift);
+    scroll(shown, shift);
     let mut scrolled = scroll_bytes(shift);
-    scrolled.extend(encode_cells(&moved, wanted));
+    scrolled.extend(encode_cells(shown, wanted));
     if scrolled.len() < plain.len() {
         scrolled
     } else {
@@ -428,11 +427,47 @@ fn row_hashes(screen: &Buffer) -> Vec<u64> {
         .content
         .chunks(width)
         .map(|row| {
-            let mut hasher = DefaultHasher::new();
-            row.hash(&mut hasher);
+            let mut hasher = RowHasher(0);
+            for cell in row {
+                hasher.write(cell.symbol().as_bytes());
+                let fg = u64::from(color_key(cell.fg));
+                let bg = u64::from(color_key(cell.bg));
+                hasher.write_u64(fg << 32 | bg);
+                let underline = u64::from(color_key(cell.underline_color));
+                hasher.write_u64(underline << 32 | u64::from(cell.modifier.bits()));
+            }
             hasher.finish()
         })
         .collect()
+}
+
+/// A number for each colour as the terminal is told it.
+fn color_key(color: Color) -> u32 {
+    match color {
+        Color::Reset => 0,
+        Color::Rgb(r, g, b) => 1 << 24 | u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b),
+        other => 1 << 25 | u32::from(encode::palette_index(other).unwrap_or(0)),
+    }
+}
+
+/// A quick hash (as rustc's `FxHasher`): rows are compared for equality
+/// by it, and a collision costs only bytes, never a wrong screen (the
+/// cells written are found by comparing cells).
+struct RowHasher(u64);
+
+impl Hasher for RowHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Moves the rows of `screen` as the terminal does for `shift`: the rows

@@ -263,6 +263,22 @@ fn color(color: Color, base: u8) -> String {
     let index = match color {
         Color::Reset => return format!("{base}9"),
         Color::Rgb(r, g, b) => return format!("{base}8;2;{r};{g};{b}"),
+        other => palette_index(other).unwrap_or(0),
+    };
+    match (base, index) {
+        // A background of the first sixteen in its short form: bold does
+        // not brighten backgrounds, so it looks the same.
+        (4, 0..=7) => format!("4{index}"),
+        (4, 8..=15) => format!("10{}", index - 8),
+        _ => format!("{base}8;5;{index}"),
+    }
+}
+
+/// The terminal palette's number for `color`, as crossterm sends it
+/// (`Red` is 1, `LightRed` 9); `None` for reset and RGB colours.
+pub(super) fn palette_index(color: Color) -> Option<u8> {
+    Some(match color {
+        Color::Reset | Color::Rgb(..) => return None,
         Color::Indexed(index) => index,
         Color::Black => 0,
         Color::Red => 1,
@@ -280,14 +296,7 @@ fn color(color: Color, base: u8) -> String {
         Color::LightMagenta => 13,
         Color::LightCyan => 14,
         Color::White => 15,
-    };
-    match (base, index) {
-        // A background of the first sixteen in its short form: bold does
-        // not brighten backgrounds, so it looks the same.
-        (4, 0..=7) => format!("4{index}"),
-        (4, 8..=15) => format!("10{}", index - 8),
-        _ => format!("{base}8;5;{index}"),
-    }
+    })
 }
 
 #[cfg(test)]
