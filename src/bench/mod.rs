@@ -12,6 +12,8 @@
 //! - what freeing the state one allocation at a time would cost on quit
 //!   (the app skips it), and the warm start's build in thread CPU time,
 //!   next to the way it was built before;
+//! - the bytes written to the terminal per move, per row scrolled and per
+//!   page, before and after the scrolling layer ([`bytes`]);
 //! - finding and triage at scale ([`finding`]): filter keystrokes, the
 //!   `D`/`m`/`s` toggles and archiving a duplicate.
 
@@ -25,6 +27,7 @@ macro_rules! say {
     }};
 }
 
+mod bytes;
 mod finding;
 
 use std::io::{BufRead, BufReader};
@@ -76,6 +79,7 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     let mut state = warm_start_figures(&client, &store_path).await?;
     let mut screen = Screen::new();
     scroll_figures(&mut state, &mut screen, keystrokes, reset)?;
+    bytes::run(&mut state)?;
     finding::run(&mut state, &mut screen)?;
     if let Some(mib) = peak_rss_mib() {
         say!("  peak memory after finding + triage  {mib:>9.1} MiB");

@@ -23,6 +23,7 @@ pub mod message;
 pub mod mode;
 pub mod runner;
 mod screens;
+pub mod scrolling;
 pub mod state;
 mod terminal;
 pub mod theme;

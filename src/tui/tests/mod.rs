@@ -9,6 +9,7 @@ mod finding;
 mod layout;
 mod navigation;
 mod queue;
+mod slow_links;
 mod triage;
 
 use std::time::Duration;
