@@ -53,7 +53,51 @@ pub struct Entry {
     sort_prefix: u64,
 }
 
+/// The key the list sorts names by, from the name as the server sent it:
+/// sanitised (as [`Entry::name`] is), then lower-cased. The local store
+/// keeps it beside each row (`customers_v2.sort_key`) so that the first
+/// screen can be read from an index; both come from here, so they can
+/// never disagree.
+#[must_use]
+pub fn name_sort_key(raw_name: &str) -> String {
+    fold_name(&sanitize(raw_name))
+}
+
+/// The duplicate key of a domain as the server sent it: sanitised (as
+/// [`Entry::domain`] is), then [`duplicate_key`]. Kept by the local store
+/// beside each row (`customers_v2.domain_key`), from here.
+#[must_use]
+pub fn domain_key_of(raw_domain: Option<&str>) -> Option<String> {
+    duplicate_key(raw_domain.map(sanitize).as_deref())
+}
+
+/// The name order's key of a name already sanitised.
+fn fold_name(clean_name: &str) -> String {
+    clean_name.to_lowercase()
+}
+
+/// Where an entry stands in name order (A→Z): its sort key, then its
+/// number, then its id. Comparing two positions orders exactly as the
+/// list's name order does (see `order`), so a page can be read after one
+/// (keyset paging) and merged with entries held in memory.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NamePosition {
+    pub sort_key: String,
+    pub display_id: u64,
+    pub id: String,
+}
+
 impl Entry {
+    /// Where this entry stands in name order.
+    #[must_use]
+    pub fn name_position(&self) -> NamePosition {
+        NamePosition {
+            sort_key: self.sort_key.clone(),
+            display_id: self.display_id,
+            id: self.id.clone(),
+        }
+    }
+
     /// The lower-cased name.
     pub(super) fn sort_key(&self) -> &str {
         &self.sort_key
@@ -85,6 +129,27 @@ impl Entry {
         format!("pending:{key}")
     }
 
+    /// The customer this entry shows, to rebuild it with changes (an edit
+    /// waiting in the outbox is laid over it this way, in the app and in
+    /// the preview alike).
+    #[must_use]
+    pub fn to_customer(&self) -> Customer {
+        Customer {
+            id: self.id.clone(),
+            display_id: self.display_id,
+            name: self.name.clone(),
+            domain: self.domain.clone(),
+            owner_id: self.owner_id.clone(),
+            plan: self.plan.clone(),
+            tags: self.tags.clone(),
+            custom_fields: self.custom_fields.iter().cloned().collect(),
+            source: self.source.clone(),
+            archived: self.archived,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     /// The same entry, marked as waiting for the server.
     #[must_use]
     pub fn into_pending(mut self) -> Entry {
@@ -96,7 +161,7 @@ impl Entry {
 impl From<Customer> for Entry {
     fn from(customer: Customer) -> Self {
         let name = clean(customer.name);
-        let sort_key = name.to_lowercase();
+        let sort_key = fold_name(&name);
         let domain = customer.domain.map(clean);
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
@@ -158,7 +223,7 @@ impl Entry {
     pub fn from_fields(fields: Fields<'_>) -> Entry {
         let owned = |text: &str| sanitize(text).into_owned();
         let name = owned(fields.name);
-        let sort_key = name.to_lowercase();
+        let sort_key = fold_name(&name);
         let domain = fields.domain.map(owned);
         let domain_key = duplicate_key(domain.as_deref());
         let mut custom_fields: Vec<(String, String)> = fields

@@ -29,7 +29,7 @@ pub use crate::text::{has_forbidden_chars, sanitize};
 pub use customers::{ApplyStats, Change, CustomerSet};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
-pub use entry::{Entry, Fields};
+pub use entry::{Entry, Fields, NamePosition, domain_key_of, name_sort_key};
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
 pub use link::share_url;

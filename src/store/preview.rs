@@ -1,0 +1,315 @@
+//! The first screen of the list, read from indexes: how many customers
+//! there are, how many domains are shared, and pages of customers in name
+//! order after (or before) a given one (keyset paging), each page a few
+//! index steps however large the cache.
+//!
+//! Owns the SQL over `customers_v2`'s list keys (migration 5). What the
+//! preview shows (pending changes laid over it, badges) is the sync
+//! engine's (`sync/preview.rs`); the keys themselves are the domain's.
+
+use rusqlite::{ToSql, params_from_iter};
+
+use super::customers::{read_customer, read_entry};
+use super::{Store, StoreError};
+use crate::api::Customer;
+use crate::domain::{Entry, NamePosition};
+
+/// The columns [`read_entry`] reads, in its order.
+const COLUMNS: &str = "id, display_id, name, domain, owner_id, plan, tags, custom_fields,
+                       source, archived, created_at, updated_at";
+
+/// Which customers a preview lists, and which way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameView {
+    /// Only the customers this user owns (My customers); `None` for all.
+    pub owner: Option<String>,
+    /// Z→A instead of A→Z.
+    pub descending: bool,
+}
+
+/// What the cache holds, counted from its indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StoreCounts {
+    /// Live customers.
+    pub total: usize,
+    /// Live customers in the view (all of them without an owner).
+    pub in_view: usize,
+    /// Duplicate keys shared by two or more live customers.
+    pub duplicate_domains: usize,
+    /// The largest display id of a live customer (0 for none).
+    pub max_display_id: u64,
+}
+
+impl Store {
+    /// The counts of the first screen, for `view`.
+    pub fn preview_counts(&self, view: &NameView) -> Result<StoreCounts, StoreError> {
+        let count = |sql: &str, owner: Option<&str>| -> Result<usize, StoreError> {
+            let mut statement = self.conn.prepare_cached(sql)?;
+            let n: i64 = match owner {
+                Some(owner) => statement.query_row([owner], |row| row.get(0))?,
+                None => statement.query_row([], |row| row.get(0))?,
+            };
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        let total = count(
+            "SELECT COUNT(*) FROM customers_v2 INDEXED BY customers_v2_by_name
+             WHERE archived = 0",
+            None,
+        )?;
+        let in_view = match &view.owner {
+            Some(owner) => count(
+                "SELECT COUNT(*) FROM customers_v2 WHERE archived = 0 AND owner_id = ?1",
+                Some(owner),
+            )?,
+            None => total,
+        };
+        let duplicate_domains = count(
+            "SELECT COUNT(*) FROM (
+                 SELECT 1 FROM customers_v2 INDEXED BY customers_v2_by_domain_key
+                 WHERE archived = 0 AND domain_key IS NOT NULL
+                 GROUP BY domain_key HAVING COUNT(*) > 1)",
+            None,
+        )?;
+        let max: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT MAX(display_id) FROM customers_v2 WHERE archived = 0")?
+            .query_row([], |row| row.get(0))?;
+        Ok(StoreCounts {
+            total,
+            in_view,
+            duplicate_domains,
+            max_display_id: max.map_or(0, i64::cast_unsigned),
+        })
+    }
+
+    /// Up to `limit` customers of `view` in its order, starting just after
+    /// `after` (from the first without one); `backward` reads the other
+    /// way (the customers before `after`, nearest first; the last ones
+    /// without it). The order is the list's name order exactly (see
+    /// [`NamePosition`]) for display ids below 2⁶³, which SQLite compares as
+    /// signed numbers.
+    pub fn name_page(
+        &self,
+        view: &NameView,
+        after: Option<&NamePosition>,
+        backward: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let descending = view.descending != backward;
+        let (cmp, dir) = if descending {
+            ("<", "DESC")
+        } else {
+            (">", "ASC")
+        };
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM customers_v2 INDEXED BY customers_v2_by_name
+             WHERE archived = 0"
+        );
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        if let Some(owner) = &view.owner {
+            sql.push_str(" AND owner_id = ?");
+            args.push(Box::new(owner.clone()));
+        }
+        if let Some(after) = after {
+            sql.push_str(&format!(" AND (sort_key, display_id, id) {cmp} (?, ?, ?)"));
+            args.push(Box::new(after.sort_key.clone()));
+            args.push(Box::new(after.display_id.cast_signed()));
+            args.push(Box::new(after.id.clone()));
+        }
+        sql.push_str(&format!(
+            " ORDER BY sort_key {dir}, display_id {dir}, id {dir} LIMIT ?"
+        ));
+        args.push(Box::new(i64::try_from(limit).unwrap_or(i64::MAX)));
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let mut rows = statement.query(params_from_iter(args.iter()))?;
+        let mut entries = Vec::with_capacity(limit.min(1024));
+        while let Some(row) = rows.next()? {
+            entries.push(read_entry(row)?);
+        }
+        Ok(entries)
+    }
+
+    /// How many live customers have each of `keys`, in order.
+    pub fn domain_key_counts(&self, keys: &[&str]) -> Result<Vec<usize>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT COUNT(*) FROM customers_v2 INDEXED BY customers_v2_by_domain_key
+             WHERE archived = 0 AND domain_key = ?1",
+        )?;
+        keys.iter()
+            .map(|key| {
+                let n: i64 = statement.query_row([key], |row| row.get(0))?;
+                Ok(usize::try_from(n).unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// The cached customer `id` (live), as the API type, if there is one.
+    pub fn customer_by_id(&self, id: &str) -> Result<Option<Customer>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM customers_v2 WHERE id = ?1 AND archived = 0"
+        ))?;
+        let mut rows = statement.query([id])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(read_customer(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The cached customer `id` (live) as the list shows it, if there is one.
+    pub fn entry_by_id(&self, id: &str) -> Result<Option<Entry>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM customers_v2 WHERE id = ?1 AND archived = 0"
+        ))?;
+        let mut rows = statement.query([id])?;
+        match rows.next()? {
+            Some(row) => Ok(Some(read_entry(row)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The path of the store's file; `None` for a store in memory.
+    #[must_use]
+    pub fn file_path(&self) -> Option<std::path::PathBuf> {
+        self.conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{Connection, params};
+
+    use super::*;
+    use crate::domain::{domain_key_of, name_sort_key};
+    use crate::store::schema::{MIGRATIONS, migrate};
+    use crate::store::testing::customer;
+
+    /// The keys each cached row holds, by id.
+    fn stored_keys(store: &Store) -> Vec<(String, Option<String>, Option<String>)> {
+        store
+            .conn
+            .prepare("SELECT id, sort_key, domain_key FROM customers_v2 ORDER BY id")
+            .expect("prepare")
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    }
+
+    /// The keys the list computes for each cached row, by id.
+    fn list_keys(store: &Store) -> Vec<(String, Option<String>, Option<String>)> {
+        let mut keys: Vec<_> = store
+            .load_customers()
+            .expect("load")
+            .into_iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    Some(name_sort_key(&c.name)),
+                    domain_key_of(c.domain.as_deref()),
+                )
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn odd_customers() -> Vec<Customer> {
+        let names = ["Ärzte", "ZOË", "Acme\u{1b}[31m", "İstanbul", "  Padded"];
+        let domains = [
+            Some("WWW.Acme.com/x"),
+            Some("bücher.de"),
+            None,
+            Some("  "),
+            Some("a.io"),
+        ];
+        (0..5)
+            .map(|i| Customer {
+                name: names[i].to_owned(),
+                domain: domains[i].map(str::to_owned),
+                ..customer(&format!("cus_{i}"), 100, false)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_written_row_holds_the_keys_the_list_computes() {
+        let mut store = Store::open_in_memory().expect("store");
+        store.apply_page(&odd_customers()).expect("apply");
+        let mut renamed = odd_customers()[1].clone();
+        renamed.name = "Émile".to_owned();
+        renamed.domain = Some("Globex.io".to_owned());
+        renamed.updated_at += time::Duration::SECOND;
+        store.apply_page(&[renamed]).expect("apply");
+        assert_eq!(stored_keys(&store), list_keys(&store));
+    }
+
+    #[test]
+    fn migration_5_fills_in_the_keys_of_rows_already_cached() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.sqlite3");
+        let mut conn = Connection::open(&path).expect("open");
+        migrate(&mut conn, &MIGRATIONS[..4]).expect("migrate to v4");
+        for c in odd_customers() {
+            conn.execute(
+                "INSERT INTO customers_v2 (id, display_id, name, domain, owner_id, plan, tags,
+                     custom_fields, source, archived, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, NULL, NULL, NULL, NULL, 'api', 0, 1, 2)",
+                params![c.id, 7, c.name, c.domain],
+            )
+            .expect("insert");
+        }
+        drop(conn);
+        let store = Store::open(&path).expect("migrate");
+        assert_eq!(stored_keys(&store), list_keys(&store));
+    }
+
+    /// A build before migration 5 writes rows without keys, or renames a
+    /// customer leaving its old key: opening the store puts them right.
+    #[test]
+    fn keys_an_older_build_left_missing_or_stale_are_put_right_at_open() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.sqlite3");
+        let mut store = Store::open(&path).expect("open");
+        store.apply_page(&odd_customers()).expect("apply");
+        // What an older build's own SQL does (it knows no keys).
+        store
+            .conn
+            .execute_batch(
+                "INSERT INTO customers_v2 (id, display_id, name, domain, owner_id, plan, tags,
+                     custom_fields, source, archived, created_at, updated_at)
+                 VALUES ('cus_old', 9, 'Written Before', 'old.example', NULL, NULL, NULL, NULL,
+                         'api', 0, 1, 2);
+                 UPDATE customers_v2 SET name = 'Renamed Elsewhere', domain = 'new.example'
+                 WHERE id = 'cus_0';",
+            )
+            .expect("older build");
+        drop(store);
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(stored_keys(&store), list_keys(&store));
+    }
+
+    #[test]
+    fn pages_are_read_from_the_name_index() {
+        let store = Store::open_in_memory().expect("store");
+        let plan: Vec<String> = store
+            .conn
+            .prepare(
+                "EXPLAIN QUERY PLAN
+                 SELECT id FROM customers_v2 INDEXED BY customers_v2_by_name
+                 WHERE archived = 0 AND (sort_key, display_id, id) > ('a', 1, 'x')
+                 ORDER BY sort_key, display_id, id LIMIT 5",
+            )
+            .expect("prepare")
+            .query_map([], |row| row.get(3))
+            .expect("plan")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        let plan = plan.join("; ");
+        assert!(plan.starts_with("SEARCH"), "a seek, not a scan: {plan}");
+        assert!(plan.contains("customers_v2_by_name"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+    }
+}
