@@ -59,7 +59,17 @@ impl Engine {
         }
     }
 
-    pub(super) async fn run(self, mut inbox: mpsc::UnboundedReceiver<SyncCommand>) {
+    /// The loop. With `first_preview`, the set is read only once the
+    /// preview's first screen is on its way, so that the UI has it first.
+    pub(super) async fn run(
+        self,
+        mut inbox: mpsc::UnboundedReceiver<SyncCommand>,
+        first_preview: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) {
+        if let Some(first) = first_preview {
+            // An error is a preview that could not be made: go on without.
+            let _ = first.await;
+        }
         self.send_cache().await;
         let mut runs = Runs::default();
         let mut histories: JoinSet<()> = JoinSet::new();
@@ -117,6 +127,8 @@ impl Engine {
             SyncCommand::LoadHistory(id) => {
                 histories.spawn(self.clone().load_history(id));
             }
+            // The handle gives these to the preview.
+            SyncCommand::PreviewPage(_) | SyncCommand::EndPreview => {}
             SyncCommand::Submit { key, op } => {
                 // Here, not in a task: items enter the outbox in the order
                 // they were submitted.

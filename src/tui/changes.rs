@@ -249,30 +249,12 @@ fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPat
     let Some(entry) = state.model.customers.get(customer_id) else {
         return;
     };
-    let mut customer = to_customer(entry);
+    let mut customer = entry.to_customer();
     patch.apply_to(&mut customer);
     state
         .model
         .customers
         .apply_entries(vec![Entry::from(customer).into_pending()]);
-}
-
-/// The customer an entry shows, to rebuild it with changes.
-fn to_customer(entry: &Entry) -> Customer {
-    Customer {
-        id: entry.id.clone(),
-        display_id: entry.display_id,
-        name: entry.name.clone(),
-        domain: entry.domain.clone(),
-        owner_id: entry.owner_id.clone(),
-        plan: entry.plan.clone(),
-        tags: entry.tags.clone(),
-        custom_fields: entry.custom_fields.iter().cloned().collect(),
-        source: entry.source.clone(),
-        archived: entry.archived,
-        created_at: entry.created_at,
-        updated_at: entry.updated_at,
-    }
 }
 
 /// The server accepted a change: its record replaces the optimistic row,

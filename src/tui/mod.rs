@@ -20,6 +20,7 @@ pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod mode;
+mod preview;
 pub mod runner;
 pub mod state;
 mod terminal;

@@ -11,6 +11,7 @@ use super::form::{Form, FormMode};
 use super::format;
 use super::keymap::Keymap;
 use super::mode::Modes;
+use super::preview::PreviewWindow;
 use super::theme::Theme;
 use crate::api::IdempotencyKey;
 use crate::domain::{CustomerSet, Draft, Entry};
@@ -66,6 +67,8 @@ pub struct State {
     /// by the next key.
     pub flash: Option<String>,
     pub quitting: bool,
+    /// The first screen, shown until the set arrives (see `preview.rs`).
+    pub preview: Option<PreviewWindow>,
     dirty: bool,
 }
 
@@ -247,6 +250,7 @@ impl State {
             config_problem: None,
             flash: None,
             quitting: false,
+            preview: None,
             dirty: true,
         }
     }
@@ -272,8 +276,12 @@ impl State {
         self.entry_at_row(self.selected)
     }
 
-    /// The customer shown at list row `row`.
+    /// The customer shown at list row `row` (from the preview until the set
+    /// arrives: `None` for a row it has not read yet).
     pub fn entry_at_row(&self, row: usize) -> Option<&Entry> {
+        if let Some(preview) = &self.preview {
+            return preview.entry_at(row);
+        }
         self.finder
             .rows
             .position(row)
@@ -282,7 +290,35 @@ impl State {
 
     /// How many rows the list shows.
     pub fn row_count(&self) -> usize {
-        self.finder.rows.len()
+        match &self.preview {
+            Some(preview) => preview.counts.in_view,
+            None => self.finder.rows.len(),
+        }
+    }
+
+    /// How many live customers there are.
+    pub fn customer_total(&self) -> usize {
+        match &self.preview {
+            Some(preview) => preview.counts.total,
+            None => self.model.customers.len(),
+        }
+    }
+
+    /// How many domains two or more live customers share.
+    pub fn duplicate_domains(&self) -> usize {
+        match &self.preview {
+            Some(preview) => preview.counts.duplicate_domains,
+            None => self.model.customers.duplicate_domains(),
+        }
+    }
+
+    /// The badge of a customer on screen: how many live customers share its
+    /// domain, when two or more do.
+    pub fn badge(&self, entry: &Entry) -> Option<usize> {
+        match &self.preview {
+            Some(preview) => preview.badge(entry),
+            None => self.model.customers.badge(entry),
+        }
     }
 
     /// Selects the customer with this id, wherever it is once the rows are
@@ -397,6 +433,9 @@ impl State {
 
     /// What the status line says about syncing.
     pub fn sync_status(&self) -> SyncStatus {
+        if self.preview.is_some() {
+            return SyncStatus::Busy(self.loading());
+        }
         match &self.model.sync.phase {
             SyncPhase::Syncing { fetched, full } => {
                 let spinner = SPINNER[(self.now.millisecond() / 125) as usize % SPINNER.len()];
@@ -426,6 +465,21 @@ impl State {
                 None => SyncStatus::Busy("reading cache…".to_owned()),
             },
         }
+    }
+
+    /// `loading 100,000…`, while the preview is shown, and how many keys
+    /// wait for the set.
+    fn loading(&self) -> String {
+        let Some(preview) = &self.preview else {
+            return String::new();
+        };
+        let mut text = format!("loading {}…", format::count(preview.counts.total));
+        match preview.waiting() {
+            0 => {}
+            1 => text.push_str(" · 1 key waits for it"),
+            n => text.push_str(&format!(" · {n} keys wait for it")),
+        }
+        text
     }
 
     /// What on screen moves with the clock alone: the spinner's frame, the

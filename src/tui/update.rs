@@ -11,6 +11,7 @@ use super::form::FormOutcome;
 use super::keymap::{Action, KeyMode};
 use super::message::{Command, Message};
 use super::mode::Mode;
+use super::preview;
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
 use crate::api::{Customer, HistoryEvent, IdempotencyKey, User};
@@ -26,6 +27,10 @@ const FULL_REFRESH_WITHIN: time::Duration = time::Duration::seconds(2);
 /// Applies `message` to `state`, marks the state dirty when what is on
 /// screen changed, and returns the work to do.
 pub fn update(state: &mut State, message: Message) -> Vec<Command> {
+    let (message, handed_over) = match preview::intercept(state, message) {
+        preview::Step::Done(commands) => return commands,
+        preview::Step::Apply(message, handed_over) => (message, handed_over),
+    };
     // Rows are derived from the set and the filters; they are current
     // before a message is handled and made current again after it.
     finder::refresh(state);
@@ -43,6 +48,7 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
         state.model.view_settings = view.clone();
         commands.push(Command::SaveView(view));
     }
+    commands.extend(preview::after(state, handed_over));
     commands
 }
 
@@ -582,7 +588,7 @@ fn apply_customers(state: &mut State, customers: Vec<Entry>) {
     triage::reassert(state);
 }
 
-fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
+pub(super) fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
     if let Some(me) = me {
         state.model.me = Some(me.id.clone());
         state

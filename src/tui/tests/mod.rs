@@ -8,6 +8,7 @@ mod feedback;
 mod finding;
 mod layout;
 mod navigation;
+mod preview;
 mod queue;
 mod triage;
 
