@@ -193,7 +193,14 @@ pub struct SyncState {
     /// When `r` last asked for a sync: a second `r` soon after asks for a
     /// full one.
     pub refresh_asked_at: Option<OffsetDateTime>,
+    /// When the sync in progress started, if it runs in the background
+    /// (periodic, incremental, not asked for): it stays off the status line
+    /// for its first [`QUIET_SYNC`] unless it brings changes.
+    pub quiet_since: Option<OffsetDateTime>,
 }
+
+/// How long a background sync stays off the status line.
+pub const QUIET_SYNC: time::Duration = time::Duration::seconds(1);
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum SyncPhase {
@@ -437,6 +444,7 @@ impl State {
             return SyncStatus::Busy(self.loading());
         }
         match &self.model.sync.phase {
+            _ if self.quiet_for().is_some() => self.idle_status(),
             SyncPhase::Syncing { fetched, full } => {
                 let spinner = SPINNER[(self.now.millisecond() / 125) as usize % SPINNER.len()];
                 let text = if *full && *fetched > 0 {
@@ -454,17 +462,39 @@ impl State {
                 };
                 SyncStatus::Offline(format!("offline — retrying in {secs}s ({reason}){cached}"))
             }
-            SyncPhase::Idle => match self.model.sync.last_synced {
-                Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
-                    "synced {} · {}",
-                    format::ago(self.now, at),
-                    unreadable(self.model.sync.skipped)
-                )),
-                Some(at) => SyncStatus::Fresh(format!("synced {}", format::ago(self.now, at))),
-                None if self.model.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
-                None => SyncStatus::Busy("reading cache…".to_owned()),
-            },
+            SyncPhase::Idle => self.idle_status(),
         }
+    }
+
+    /// The status line between syncs: how old the cache is.
+    fn idle_status(&self) -> SyncStatus {
+        match self.model.sync.last_synced {
+            Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
+                "synced {} · {}",
+                format::staleness(self.now, at),
+                unreadable(self.model.sync.skipped)
+            )),
+            Some(at) => SyncStatus::Fresh(format!("synced {}", format::staleness(self.now, at))),
+            None if self.model.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
+            None => SyncStatus::Busy("reading cache…".to_owned()),
+        }
+    }
+
+    /// While a background sync that nobody asked for has brought nothing
+    /// yet and started less than [`QUIET_SYNC`] ago: how much longer it
+    /// stays off the status line. Most finish well within it, so the idle
+    /// screen does not flicker a spinner every minute.
+    fn quiet_for(&self) -> Option<Duration> {
+        let SyncPhase::Syncing {
+            fetched: 0,
+            full: false,
+        } = self.model.sync.phase
+        else {
+            return None;
+        };
+        let started = self.model.sync.quiet_since?;
+        let left = QUIET_SYNC - (self.now - started);
+        left.is_positive().then(|| left.unsigned_abs())
     }
 
     /// `loading 100,000…`, while the preview is shown, and how many keys
@@ -487,19 +517,24 @@ impl State {
     /// leaves it as it was draws nothing, and no text is formatted to tell.
     pub fn clock_face(&self) -> ClockFace {
         match &self.model.sync.phase {
+            _ if self.quiet_for().is_some() => self.staleness_face(),
             SyncPhase::Syncing { .. } => {
                 ClockFace::Spinner((self.now.millisecond() / 125) as usize % SPINNER.len())
             }
             SyncPhase::Offline { retry_at, .. } => {
                 ClockFace::Countdown((*retry_at - self.now).whole_seconds().max(0))
             }
-            SyncPhase::Idle => ClockFace::Staleness(
-                self.model
-                    .sync
-                    .last_synced
-                    .map(|at| format::ago_step((self.now - at).whole_seconds())),
-            ),
+            SyncPhase::Idle => self.staleness_face(),
         }
+    }
+
+    fn staleness_face(&self) -> ClockFace {
+        ClockFace::Staleness(
+            self.model
+                .sync
+                .last_synced
+                .map(|at| format::staleness_step((self.now - at).whole_seconds()).0),
+        )
     }
 
     /// When the screen next changes by itself, if nothing else happens: the
@@ -508,30 +543,29 @@ impl State {
     /// a minute after the first, see [`until_staleness_changes`]). `None`
     /// means sleep until an event.
     pub fn next_wakeup(&self) -> Option<Duration> {
+        let staleness = || {
+            self.model
+                .sync
+                .last_synced
+                .map(|at| until_staleness_changes(self.now, at))
+        };
+        if let Some(quiet) = self.quiet_for() {
+            return Some(staleness().map_or(quiet, |s| s.min(quiet)));
+        }
         match self.model.sync.phase {
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
-            SyncPhase::Idle => self
-                .model
-                .sync
-                .last_synced
-                .map(|at| until_staleness_changes(self.now, at)),
+            SyncPhase::Idle => staleness(),
         }
     }
 }
 
-/// How long until the "synced … ago" text ([`format::ago`]) reads
-/// differently: the next ten seconds in the first minute, then the next
-/// whole minute, hour or day since `at`, so an idle screen wakes at most
-/// once a minute after the first.
+/// How long until the "synced … ago" text ([`format::staleness`]) reads
+/// differently: the next whole minute, hour or day since `at`, so an idle
+/// screen wakes at most once a minute (`just now` lasts the first minute).
 fn until_staleness_changes(now: OffsetDateTime, at: OffsetDateTime) -> Duration {
     let secs = (now - at).whole_seconds().max(0);
-    let step = match secs {
-        0..60 => 10,
-        60..3600 => 60,
-        3600..86_400 => 3600,
-        _ => 86_400,
-    };
+    let (_, step) = format::staleness_step(secs);
     let next = (secs / step + 1) * step;
     Duration::from_secs(u64::try_from(next - secs).unwrap_or(60).max(1))
 }

@@ -21,6 +21,8 @@ use crate::sync::{SyncCommand, SyncEvent};
 
 /// Rows moved per mouse-wheel notch.
 const WHEEL_ROWS: usize = 3;
+/// A sync starting this soon after `r` was asked for: shown at once.
+const QUIET_UNLESS_ASKED_WITHIN: time::Duration = time::Duration::seconds(5);
 /// A second `r` this soon after the first syncs everything again.
 const FULL_REFRESH_WITHIN: time::Duration = time::Duration::seconds(2);
 
@@ -397,6 +399,9 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
         SyncEvent::Started { generation, full } => {
             state.model.sync.generation = state.model.sync.generation.max(generation);
             state.model.sync.phase = SyncPhase::Syncing { fetched: 0, full };
+            let asked = (state.model.sync.refresh_asked_at)
+                .is_some_and(|at| state.now - at <= QUIET_UNLESS_ASKED_WITHIN);
+            state.model.sync.quiet_since = (!full && !asked).then_some(state.now);
         }
         SyncEvent::Users { users, me } => set_users(state, users, Some(me)),
         SyncEvent::Page {
