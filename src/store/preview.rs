@@ -58,7 +58,8 @@ impl Store {
         )?;
         let in_view = match &view.owner {
             Some(owner) => count(
-                "SELECT COUNT(*) FROM customers_v2 WHERE archived = 0 AND owner_id = ?1",
+                "SELECT COUNT(*) FROM customers_v2 INDEXED BY customers_v2_by_owner
+                 WHERE archived = 0 AND owner_id = ?1",
                 Some(owner),
             )?,
             None => total,
@@ -72,7 +73,10 @@ impl Store {
         )?;
         let max: Option<i64> = self
             .conn
-            .prepare_cached("SELECT MAX(display_id) FROM customers_v2 WHERE archived = 0")?
+            .prepare_cached(
+                "SELECT MAX(display_id) FROM customers_v2 INDEXED BY customers_v2_by_display_id
+                 WHERE archived = 0",
+            )?
             .query_row([], |row| row.get(0))?;
         Ok(StoreCounts {
             total,
@@ -101,8 +105,13 @@ impl Store {
         } else {
             (">", "ASC")
         };
+        // My customers read their own index, in the same order.
+        let index = match view.owner {
+            Some(_) => "customers_v2_by_owner",
+            None => "customers_v2_by_name",
+        };
         let mut sql = format!(
-            "SELECT {COLUMNS} FROM customers_v2 INDEXED BY customers_v2_by_name
+            "SELECT {COLUMNS} FROM customers_v2 INDEXED BY {index}
              WHERE archived = 0"
         );
         let mut args: Vec<Box<dyn ToSql>> = Vec::new();
@@ -311,5 +320,73 @@ mod tests {
         assert!(plan.starts_with("SEARCH"), "a seek, not a scan: {plan}");
         assert!(plan.contains("customers_v2_by_name"), "{plan}");
         assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::store::testing::customer;
+
+    /// Not a pass/fail test: prints what each preview query costs at
+    /// 100,000 customers. Run with `cargo test --release --lib
+    /// store::preview::timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing, not a check"]
+    fn time_the_preview_queries_at_100k() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("big.sqlite3");
+        let mut store = Store::open(&path).expect("open");
+        let page: Vec<Customer> = (0..100_000)
+            .map(|i| Customer {
+                name: format!("Name {}", (i * 7919) % 100_000),
+                domain: Some(format!("d{}.example", i % 90_000)),
+                display_id: 1000 + u64::try_from(i).unwrap_or(0),
+                ..customer(&format!("cus_{i:026}"), 1_800_000_000 + i, false)
+            })
+            .collect();
+        store.apply_page(&page).expect("apply");
+        drop(store);
+        let t = Instant::now();
+        let store = Store::open(&path).expect("reopen");
+        println!("open {:?}", t.elapsed());
+        let view = NameView {
+            owner: None,
+            descending: false,
+        };
+        for sql in [
+            "SELECT COUNT(*) FROM customers_v2 INDEXED BY customers_v2_by_name WHERE archived = 0",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM customers_v2 INDEXED BY customers_v2_by_domain_key
+             WHERE archived = 0 AND domain_key IS NOT NULL GROUP BY domain_key HAVING COUNT(*) > 1)",
+            "SELECT MAX(display_id) FROM customers_v2 INDEXED BY customers_v2_by_display_id
+             WHERE archived = 0",
+        ] {
+            let t = Instant::now();
+            let n: i64 = store.conn.query_row(sql, [], |row| row.get(0)).expect("query");
+            println!("{n} in {:?}: {sql}", t.elapsed());
+        }
+        let t = Instant::now();
+        let counts = store.preview_counts(&view).expect("counts");
+        println!("counts {:?} {counts:?}", t.elapsed());
+        let t = Instant::now();
+        let rows = store.name_page(&view, None, false, 36).expect("page");
+        println!("first page {:?}", t.elapsed());
+        let keys: Vec<&str> = rows
+            .iter()
+            .filter_map(|e| e.domain_key.as_deref())
+            .collect();
+        let t = Instant::now();
+        store.domain_key_counts(&keys).expect("badges");
+        println!("badges {:?}", t.elapsed());
+        let mine = NameView {
+            owner: Some("usr_1".to_owned()),
+            descending: true,
+        };
+        let t = Instant::now();
+        store.preview_counts(&mine).expect("counts");
+        store.name_page(&mine, None, false, 36).expect("page");
+        println!("mine {:?}", t.elapsed());
     }
 }

@@ -148,7 +148,9 @@ pub(super) const MIGRATIONS: &[Migration] = &[
 /// Migration 5, after its SQL: fills in the keys, then indexes them (an
 /// index built once over filled columns is quicker than one kept up to
 /// date row by row), and adds the trigger that marks keys an older build
-/// made stale. The indexes hold live rows only (`archived = 0`; the cache
+/// made stale. Besides name order and the duplicate key, My customers in
+/// name order and the largest display id (the width of the `#` column)
+/// are read from indexes. The indexes hold live rows only (`archived = 0`; the cache
 /// keeps no others, but a row that says otherwise is never shown), so
 /// counting them never reads the table.
 fn keys_and_their_indexes(conn: &Connection) -> rusqlite::Result<()> {
@@ -158,6 +160,10 @@ fn keys_and_their_indexes(conn: &Connection) -> rusqlite::Result<()> {
     CREATE INDEX customers_v2_by_name ON customers_v2 (sort_key, display_id, id)
         WHERE archived = 0;
     CREATE INDEX customers_v2_by_domain_key ON customers_v2 (domain_key)
+        WHERE archived = 0;
+    CREATE INDEX customers_v2_by_owner ON customers_v2 (owner_id, sort_key, display_id, id)
+        WHERE archived = 0;
+    CREATE INDEX customers_v2_by_display_id ON customers_v2 (display_id)
         WHERE archived = 0;
     CREATE TRIGGER customers_v2_keys_stale
     AFTER UPDATE OF name, domain ON customers_v2

@@ -306,3 +306,91 @@ pub(super) fn spawn(
     }
     (requests, first)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::api::{ApiKey, Client, Customer};
+    use crate::domain::fixtures::customer;
+    use crate::sync::{SyncCommand, SyncConfig};
+
+    async fn next(rx: &mut mpsc::UnboundedReceiver<SyncEvent>) -> SyncEvent {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("an event in time")
+            .expect("the engine runs")
+    }
+
+    /// The engine over a real store file: the preview comes first, before
+    /// the set, and pages are answered while the engine goes on.
+    #[tokio::test]
+    async fn the_engine_sends_the_preview_before_the_set_and_answers_pages() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("account.sqlite3");
+        let mut store = Store::open(&path).expect("open");
+        let cached: Vec<Customer> = (0..30_u64)
+            .map(|i| customer(100 + i, &format!("Customer {:02}", 29 - i), None))
+            .collect();
+        store.apply_page(&cached).expect("cache");
+        let key = ApiKey::new(crate::server::DEFAULT_API_KEY.to_owned()).expect("key");
+        // Nothing listens there: the sync fails, the cache still loads.
+        let client = Client::new("http://127.0.0.1:9", key).expect("client");
+        let config = SyncConfig {
+            preview: Some(PreviewSpec {
+                descending: false,
+                mine: false,
+                rows: 5,
+            }),
+            ..SyncConfig::default()
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let engine = crate::sync::spawn(client, store, config, tx);
+
+        let SyncEvent::Preview(preview) = next(&mut rx).await else {
+            panic!("the preview comes first");
+        };
+        assert_eq!(preview.counts.total, 30);
+        let names: Vec<&str> = preview.rows.iter().map(|r| r.entry.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Customer 00",
+                "Customer 01",
+                "Customer 02",
+                "Customer 03",
+                "Customer 04"
+            ]
+        );
+
+        let request = PageRequest {
+            after: preview.rows.last().map(|r| r.entry.name_position()),
+            backward: false,
+            limit: 2,
+        };
+        engine.send(SyncCommand::PreviewPage(request.clone()));
+        let mut answered = None;
+        let mut loaded = false;
+        while answered.is_none() || !loaded {
+            match next(&mut rx).await {
+                SyncEvent::PreviewPage { request: r, rows } if r == request => {
+                    answered = Some(rows)
+                }
+                SyncEvent::CacheLoaded { customers, .. } => {
+                    assert_eq!(customers.len(), 30);
+                    loaded = true;
+                }
+                _ => {}
+            }
+        }
+        let names: Vec<String> = answered
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| r.entry.name)
+            .collect();
+        assert_eq!(names, ["Customer 05", "Customer 06"]);
+        engine.send(SyncCommand::EndPreview);
+        engine.stop().await;
+    }
+}
