@@ -128,6 +128,8 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn, schema::MIGRATIONS)?;
         fill_keys_an_older_build_left(&mut conn)?;
+        // A first sync that stopped part-way left them out.
+        conn.execute_batch(preview::LIST_INDEXES)?;
         Ok(Store { conn })
     }
 }

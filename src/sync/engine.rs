@@ -229,7 +229,26 @@ impl Engine {
             generation,
             full: since.is_none(),
         });
+        // Filling an empty cache: the list's indexes are built once at the
+        // end rather than row by row (see `Store::suspend_list_indexes_if_empty`).
+        let bulk = matches!(
+            self.store.with(Store::suspend_list_indexes_if_empty).await,
+            Ok(true)
+        );
+        let result = self.fetch_all(generation, since).await;
+        if bulk {
+            self.write(Store::ensure_list_indexes).await?;
+        }
+        result
+    }
 
+    /// The team, then every customer changed since `since` (all without
+    /// it), page by page into the store and to the UI.
+    async fn fetch_all(
+        &self,
+        generation: u64,
+        since: Option<OffsetDateTime>,
+    ) -> Result<(), RunError> {
         let (users, me) =
             tokio::try_join!(self.client.users(), self.client.me()).map_err(RunError::Api)?;
         let (saved_users, saved_me) = (users.clone(), me.clone());
