@@ -126,10 +126,14 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         return Err(TuiError::Crashed);
     }
     let state = stopped.await;
-    // Quitting: the engine has closed the store and the settings are
-    // written, so nothing is left to save. The state's memory (about a
-    // million small allocations at 100,000 customers, ~250 ms to free one by
-    // one) is left to the OS, which takes it back at exit in one go.
+    // Quitting: the engine has delivered or kept the outbox and closed the
+    // store (SQLite checkpoints it), and the settings writer has written
+    // its last change, so nothing in the state is left to save. Its memory
+    // (about a million small allocations at 100,000 customers, ~250 ms to
+    // free one by one) is left to the OS, which takes it back at exit in one
+    // go. Nothing else is skipped: the terminal is restored when `_guard`
+    // drops just below, and the log is flushed when the binary drops its
+    // log guard after this returns.
     std::mem::forget(state);
     result.map_err(TuiError::from)
 }
