@@ -26,6 +26,9 @@ pub struct PreviewWindow {
     rows: Vec<PreviewRow>,
     /// The page asked for and not answered yet.
     asked: Option<PageRequest>,
+    /// A page came back empty although the counts promised more rows (the
+    /// cache changed under the preview): ask no more, the set is coming.
+    dry: bool,
     /// Messages that wait for the set, in the order they came.
     waiting: Vec<Message>,
 }
@@ -37,6 +40,7 @@ impl PreviewWindow {
             start: 0,
             rows: preview.rows,
             asked: None,
+            dry: false,
             waiting: Vec::new(),
         }
     }
@@ -73,6 +77,7 @@ impl PreviewWindow {
             return;
         }
         self.asked = None;
+        self.dry |= rows.is_empty();
         if request.backward {
             rows.reverse();
         }
@@ -102,7 +107,8 @@ impl PreviewWindow {
         need_end: usize,
         screen: usize,
     ) -> Option<PageRequest> {
-        if self.asked.is_some() || (need_start >= self.start && need_end <= self.end()) {
+        if self.dry || self.asked.is_some() || (need_start >= self.start && need_end <= self.end())
+        {
             return None;
         }
         let first = self.rows.first().map(|r| r.entry.name_position());

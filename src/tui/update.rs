@@ -396,13 +396,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             state.model.sync.last_synced = last_synced;
             state.model.cache_loaded = true;
         }
-        SyncEvent::Started { generation, full } => {
-            state.model.sync.generation = state.model.sync.generation.max(generation);
-            state.model.sync.phase = SyncPhase::Syncing { fetched: 0, full };
-            let asked = (state.model.sync.refresh_asked_at)
-                .is_some_and(|at| state.now - at <= QUIET_UNLESS_ASKED_WITHIN);
-            state.model.sync.quiet_since = (!full && !asked).then_some(state.now);
-        }
+        SyncEvent::Started { generation, full } => on_started(state, generation, full),
         SyncEvent::Users { users, me } => set_users(state, users, Some(me)),
         SyncEvent::Page {
             generation,
@@ -479,6 +473,17 @@ fn take_cache(state: &mut State, customers: CustomerSet) {
         .map(|e| e.display_id)
         .max();
     state.note_display_ids(largest);
+}
+
+/// A sync run began: a background one (periodic, incremental, not asked
+/// for with `r`) stays off the status line for a while (see
+/// `State::quiet_for`).
+fn on_started(state: &mut State, generation: u64, full: bool) {
+    state.model.sync.generation = state.model.sync.generation.max(generation);
+    state.model.sync.phase = SyncPhase::Syncing { fetched: 0, full };
+    let asked = (state.model.sync.refresh_asked_at)
+        .is_some_and(|at| state.now - at <= QUIET_UNLESS_ASKED_WITHIN);
+    state.model.sync.quiet_since = (!full && !asked).then_some(state.now);
 }
 
 /// A page of a sync run, unless a newer run replaced it.

@@ -491,3 +491,28 @@ fn custom_fields_survive_an_edit_laid_over_the_preview() {
     let first = source.first(&store, 30).expect("preview");
     assert_eq!(as_pairs(first.rows), expected);
 }
+
+/// The cache changed under the preview (another window archived
+/// customers): a page comes back empty, and the app stops asking rather
+/// than asking again and again until the set arrives.
+#[test]
+fn a_page_that_comes_back_empty_is_not_asked_for_again() {
+    let (_dir, store) = store_with(&varied_customers(20), &[]);
+    let spec = SPECS[0];
+    let mut state = State::new(Theme::colored(), NOW, (100, 10));
+    state.apply_view(view(spec));
+    let source = PreviewSource::new(&store, spec, NOW).expect("source");
+    let mut preview = source.first(&store, state.list_rows()).expect("preview");
+    preview.counts.in_view += 50;
+    update(&mut state, Message::Sync(SyncEvent::Preview(preview)));
+    let commands = press(&mut state, KeyCode::Char('G'));
+    let [Command::Sync(SyncCommand::PreviewPage(request))] = commands.as_slice() else {
+        panic!("G asks for the last page: {commands:?}");
+    };
+    let answer = Message::Sync(SyncEvent::PreviewPage {
+        request: request.clone(),
+        rows: Vec::new(),
+    });
+    assert_eq!(update(&mut state, answer), Vec::new());
+    assert_eq!(press(&mut state, KeyCode::PageUp), Vec::new());
+}
