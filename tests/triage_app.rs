@@ -55,6 +55,7 @@ impl App {
             page_size: 100,
             retry_min: Duration::from_millis(50),
             retry_max: Duration::from_millis(200),
+            preview: None,
         };
         let client = client_for(&server.url()).with_retry(fast_retry(2));
         let engine = sync::spawn(client, store, config, tx);

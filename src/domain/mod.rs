@@ -30,7 +30,7 @@ pub use crate::text::{has_forbidden_chars, sanitize};
 pub use customers::{ApplyStats, Change, CustomerSet, FOLLOWABLE_BATCH};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
-pub use entry::{CustomerKey, Entry, Fields, KeyRef};
+pub use entry::{CustomerKey, Entry, Fields, KeyRef, NamePosition, domain_key_of, name_sort_key};
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
 pub use link::share_url;

@@ -21,6 +21,7 @@ pub mod format;
 pub mod keymap;
 pub mod message;
 pub mod mode;
+mod preview;
 pub mod runner;
 mod screens;
 pub mod scrolling;
