@@ -37,7 +37,15 @@ struct App {
 }
 
 impl App {
-    async fn start(server: &TestServer, (width, height): (u16, u16)) -> App {
+    async fn start(server: &TestServer, size: (u16, u16)) -> App {
+        let mut app = App::starting(server, size);
+        app.until("the first sync", |s, _| s.model.sync.last_synced.is_some())
+            .await;
+        app
+    }
+
+    /// The app as it starts: the first sync has not run yet.
+    fn starting(server: &TestServer, (width, height): (u16, u16)) -> App {
         let dir = tempfile::tempdir().expect("store dir");
         let path: PathBuf = dir.path().join("accounts").join("app.sqlite3");
         let store = Store::open(&path).expect("open the store");
@@ -47,6 +55,7 @@ impl App {
             page_size: 100,
             retry_min: Duration::from_millis(50),
             retry_max: Duration::from_millis(200),
+            preview: None,
         };
         let client = client_for(&server.url()).with_retry(fast_retry(2));
         let engine = sync::spawn(client, store, config, tx);
@@ -55,14 +64,11 @@ impl App {
         let (keyboard, mut keys) = mpsc::unbounded_channel();
         let input: Input = Box::new(futures_util::stream::poll_fn(move |cx| keys.poll_recv(cx)));
         let runner = Runner::new(terminal, input, state, engine, events).on_copy(|_| {});
-        let mut app = App {
+        App {
             runner,
             keyboard,
             _store: dir,
-        };
-        app.until("the first sync", |s, _| s.model.sync.last_synced.is_some())
-            .await;
-        app
+        }
     }
 
     fn state(&self) -> &State {
@@ -308,4 +314,48 @@ async fn d_then_a_merge_taking_a_field_from_a_loser_lands_on_the_next_group_and_
     for loser in &losers {
         assert!(!api.get_customer(loser).await.expect("get").archived);
     }
+}
+
+#[tokio::test]
+async fn keys_typed_while_the_first_sync_pours_in_are_all_taken_in_order() {
+    let server = TestServer::start_with(|c| c.generate = Some(3_000)).await;
+    let mut app = App::starting(&server, (100, 30));
+    // Typed before the loop has taken a single page, and more between
+    // pages: none may be lost or swapped however the pages queue up.
+    for c in "/.c".chars() {
+        let key = Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        app.keyboard.send(Ok(key)).expect("the loop listens");
+    }
+    app.step().await;
+    for c in "om".chars() {
+        app.press(c).await;
+    }
+    app.until("the first sync", |s, _| s.model.sync.last_synced.is_some())
+        .await;
+    let typed = app
+        .state()
+        .finder
+        .line
+        .as_ref()
+        .map(|l| l.input.value().to_owned());
+    assert_eq!(typed.as_deref(), Some(".com"));
+    let total = app.state().model.customers.len();
+    assert_eq!(total, 3_000, "every page arrived");
+    let shown = app.state().row_count();
+    let expected = app
+        .state()
+        .model
+        .customers
+        .iter_ordered()
+        .filter(|e| {
+            [Some(e.name.as_str()), e.domain.as_deref()]
+                .into_iter()
+                .flatten()
+                .any(|text| text.to_lowercase().contains(".com"))
+        })
+        .count();
+    assert!(
+        shown >= expected && shown > 0,
+        "{shown} rows for {expected} names and domains"
+    );
 }

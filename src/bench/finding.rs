@@ -284,8 +284,8 @@ fn archive_filtered(state: &mut State, screen: &mut Screen) -> anyhow::Result<Ve
 /// `count` pairs (a customer, another of the same domain) from different
 /// duplicate groups spread over all of them, the same on every run.
 fn pick_duplicates(state: &State, count: usize) -> anyhow::Result<Vec<(String, String)>> {
-    let mut groups: Vec<(&str, &[CustomerKey])> =
-        state.model.customers.duplicates().groups().collect();
+    let mut groups: Vec<(&str, Vec<&crate::domain::Entry>)> =
+        state.model.customers.duplicate_groups().collect();
     groups.sort_unstable_by_key(|&(key, _)| key);
     ensure!(
         groups.len() >= count,
@@ -297,7 +297,7 @@ fn pick_duplicates(state: &State, count: usize) -> anyhow::Result<Vec<(String, S
         .iter()
         .step_by(step)
         .take(count)
-        .filter_map(|(_, ids)| Some((ids[0].id()?.to_owned(), ids[1].id()?.to_owned())))
+        .filter_map(|(_, group)| Some((group[0].id()?.to_owned(), group[1].id()?.to_owned())))
         .collect())
 }
 

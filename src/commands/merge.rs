@@ -80,7 +80,7 @@ pub async fn duplicates(
                 "id": e.id(),
                 "display_id": e.display_id,
                 "name": e.name,
-                "domain": e.domain,
+                "domain": e.domain.as_deref(),
                 "source": e.source.as_str(),
             })).collect::<Vec<_>>(),
             "keep": suggestion.as_ref().map(|s| records[s.index].display_id),

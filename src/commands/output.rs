@@ -69,12 +69,12 @@ impl<'a> From<&'a Listed> for JsonCustomer<'a> {
             id: sanitize(e.id().unwrap_or_default()),
             display_id: e.display_id,
             name: sanitize(&e.name),
-            domain: text(&e.domain),
-            normalized_domain: text(&e.domain_key),
+            domain: e.domain.as_deref().map(sanitize),
+            normalized_domain: e.domain_key.as_deref().map(sanitize),
             duplicates: listed.badge.unwrap_or(0),
-            owner_id: text(&e.owner_id),
+            owner_id: e.owner_id.as_deref().map(sanitize),
             owner: text(&listed.owner),
-            plan: text(&e.plan),
+            plan: e.plan.as_deref().map(sanitize),
             tags: e.tags.iter().map(|t| sanitize(t)).collect(),
             custom_fields: e
                 .custom_fields
@@ -168,7 +168,7 @@ fn rfc3339(at: time::OffsetDateTime) -> String {
 fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
     let keys: BTreeSet<&str> = listed
         .iter()
-        .flat_map(|row| row.entry.custom_fields.iter().map(|(k, _)| k.as_str()))
+        .flat_map(|row| row.entry.custom_fields.iter().map(|(k, _)| &**k))
         .collect();
     let mut csv = csv::Writer::from_writer(out);
     let header = CSV_HEADER
@@ -182,12 +182,12 @@ fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
         let fixed = [
             e.display_id.to_string(),
             e.name.clone(),
-            e.domain.clone().unwrap_or_default(),
-            e.domain_key.clone().unwrap_or_default(),
+            e.domain.as_deref().unwrap_or_default().to_owned(),
+            e.domain_key.as_deref().unwrap_or_default().to_owned(),
             row.badge.unwrap_or(0).to_string(),
             row.owner.clone().unwrap_or_default(),
-            e.owner_id.clone().unwrap_or_default(),
-            e.plan.clone().unwrap_or_default(),
+            e.owner_id.as_deref().unwrap_or_default().to_owned(),
+            e.plan.as_deref().unwrap_or_default().to_owned(),
             e.source.as_str().to_owned(),
             e.tags.join(";"),
             e.archived.to_string(),
@@ -198,8 +198,8 @@ fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
         let fields = keys.iter().map(|k| {
             e.custom_fields
                 .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, value)| value.clone())
+                .find(|(key, _)| &**key == *k)
+                .map(|(_, value)| value.to_string())
                 .unwrap_or_default()
         });
         let cells = fixed
@@ -234,7 +234,7 @@ fn table(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
         .iter()
         .map(|row| {
             let e = &row.entry;
-            let mut domain = e.domain.clone().unwrap_or_else(|| "—".into());
+            let mut domain = e.domain.as_deref().unwrap_or("—").to_owned();
             if let Some(n) = row.badge {
                 domain = format!("{} [{n}]", format::truncate(&domain, MAX_CELL - 4));
             }
@@ -251,7 +251,7 @@ fn table(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
                 } else {
                     row.owner.clone().unwrap_or_else(|| "—".into())
                 },
-                e.plan.clone().unwrap_or_else(|| "—".into()),
+                e.plan.as_deref().unwrap_or("—").to_owned(),
                 e.source.to_string(),
             ]
         })
@@ -300,7 +300,7 @@ pub fn customer(
     let domain = match (&e.domain, &e.domain_key, listed.badge) {
         (Some(d), Some(k), Some(n)) => format!("{d}  ({k}, shared by {n} customers)"),
         (Some(d), Some(k), None) if d != k => format!("{d}  ({k})"),
-        (Some(d), _, _) => d.clone(),
+        (Some(d), _, _) => d.to_string(),
         (None, _, _) => dash(),
     };
     let fields = [
@@ -308,7 +308,7 @@ pub fn customer(
         ("Link", link.to_owned()),
         ("Domain", domain),
         ("Owner", listed.owner.clone().unwrap_or_else(dash)),
-        ("Plan", e.plan.clone().unwrap_or_else(dash)),
+        ("Plan", e.plan.as_deref().map_or_else(dash, str::to_owned)),
         (
             "Tags",
             if e.tags.is_empty() {
@@ -333,7 +333,7 @@ pub fn customer(
     for (label, value) in fields {
         writeln!(out, "{label:<9} {}", sanitize(&value))?;
     }
-    for (key, value) in &e.custom_fields {
+    for (key, value) in e.custom_fields.iter() {
         writeln!(
             out,
             "{:<9} {} = {}",

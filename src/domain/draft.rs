@@ -280,9 +280,9 @@ impl Draft {
     pub fn from_entry(entry: &Entry) -> Draft {
         Draft {
             name: entry.name.clone(),
-            domain: entry.domain.clone().unwrap_or_default(),
-            owner_id: entry.owner_id.clone(),
-            plan: entry.plan.clone().unwrap_or_default(),
+            domain: entry.domain.as_deref().unwrap_or_default().to_owned(),
+            owner_id: entry.owner_id.as_deref().map(str::to_owned),
+            plan: entry.plan.as_deref().unwrap_or_default().to_owned(),
             tags: entry.tags.join(", "),
             custom_fields: entry
                 .custom_fields
@@ -339,7 +339,7 @@ impl Draft {
         let base = Draft::from_entry(original);
         let mut errors = Vec::new();
         let mut patch = CustomerPatch {
-            owner_id: optional_patch(self.owner_id.clone(), original.owner_id.as_ref()),
+            owner_id: optional_patch(self.owner_id.clone(), original.owner_id.as_deref()),
             ..CustomerPatch::default()
         };
         if self.name != base.name
@@ -350,24 +350,29 @@ impl Draft {
         if self.domain.trim() != base.domain.trim()
             && let Some(domain) = collect(Field::Domain, parse_domain(&self.domain), &mut errors)
         {
-            patch.domain = optional_patch(domain, original.domain.as_ref());
+            patch.domain = optional_patch(domain, original.domain.as_deref());
         }
         if self.plan.trim() != base.plan.trim()
             && let Some(plan) = collect(Field::Plan, parse_plan(&self.plan), &mut errors)
         {
-            patch.plan = optional_patch(plan, original.plan.as_ref());
+            patch.plan = optional_patch(plan, original.plan.as_deref());
         }
         if self.tags != base.tags
             && let Some(tags) = collect(Field::Tags, parse_tags(&self.tags), &mut errors)
         {
-            patch.tags = (tags != original.tags).then_some(tags);
+            let same = tags
+                .iter()
+                .map(String::as_str)
+                .eq(original.tags.iter().map(|t| &**t));
+            patch.tags = (!same).then_some(tags);
         }
         if non_blank(&self.custom_fields) != non_blank(&base.custom_fields) {
             let parsed = parse_custom_fields(&self.custom_fields).map_err(|(_, e)| e);
             if let Some(fields) = collect(Field::CustomFields, parsed, &mut errors) {
                 let unchanged = fields
                     .iter()
-                    .eq(original.custom_fields.iter().map(|(k, v)| (k, v)));
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .eq(original.custom_fields.iter().map(|(k, v)| (&**k, &**v)));
                 patch.custom_fields = (!unchanged).then_some(fields);
             }
         }
@@ -397,9 +402,9 @@ fn non_blank(rows: &[String]) -> Vec<&str> {
 }
 
 /// `Keep` when `new` equals `old`, otherwise `Set` or `Clear`.
-fn optional_patch(new: Option<String>, old: Option<&String>) -> Patch<String> {
+fn optional_patch(new: Option<String>, old: Option<&str>) -> Patch<String> {
     match new {
-        _ if new.as_ref() == old => Patch::Keep,
+        _ if new.as_deref() == old => Patch::Keep,
         Some(value) => Patch::Set(value),
         None => Patch::Clear,
     }

@@ -11,19 +11,101 @@ use std::borrow::Borrow;
 
 use hashbrown::{HashMap, HashSet};
 
+use super::intern::Text;
+
 /// Duplicate key → the members (ids) of the live customers that have it.
 ///
-/// Groups are tiny (almost always one or two ids), so each is a `Vec` kept in
-/// insertion order. A key is present only while its group is non-empty, and
+/// Groups are tiny (almost always one member), so a group of one is held
+/// inline and larger ones in a `Vec` kept in insertion order. Keys are
+/// shared text: the set hands in its entries' own key, so the index holds
+/// no copy of it. A key is present only while its group is non-empty, and
 /// the keys with two or more members are kept apart on every change, so
 /// [`duplicate_domains`](Self::duplicate_domains) is O(1) and
 /// [`groups`](Self::groups) visits only the shared domains (a few thousand
 /// of 100,000), not every key.
 #[derive(Debug, Clone)]
 pub struct DuplicateIndex<M = String> {
-    groups: HashMap<String, Vec<M>>,
+    groups: HashMap<Text, Members<M>>,
     /// The keys of the groups with at least two members.
-    shared: HashSet<String>,
+    shared: HashSet<Text>,
+}
+
+/// One group's members: one inline (the usual case, no allocation), or
+/// several.
+#[derive(Debug, Clone)]
+enum Members<M> {
+    One(M),
+    Many(Vec<M>),
+}
+
+impl<M> Members<M> {
+    fn as_slice(&self) -> &[M] {
+        match self {
+            Members::One(member) => std::slice::from_ref(member),
+            Members::Many(members) => members,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [M] {
+        match self {
+            Members::One(member) => std::slice::from_mut(member),
+            Members::Many(members) => members,
+        }
+    }
+
+    fn push(&mut self, member: M) {
+        let members = match std::mem::replace(self, Members::Many(Vec::new())) {
+            Members::One(first) => vec![first, member],
+            Members::Many(mut members) => {
+                members.push(member);
+                members
+            }
+        };
+        *self = Members::Many(members);
+    }
+
+    /// Takes out the member at `index`; `false` when none is left.
+    fn remove(&mut self, index: usize) -> bool {
+        match self {
+            Members::One(_) => false,
+            Members::Many(members) => {
+                members.remove(index);
+                if members.len() == 1
+                    && let Some(last) = members.pop()
+                {
+                    *self = Members::One(last);
+                }
+                true
+            }
+        }
+    }
+}
+
+/// A key the index can store: shared text is kept as it is, other text is
+/// copied once, when its group starts.
+pub trait GroupKey {
+    fn as_str(&self) -> &str;
+    fn to_text(&self) -> Text;
+}
+
+impl GroupKey for &str {
+    fn as_str(&self) -> &str {
+        self
+    }
+
+    fn to_text(&self) -> Text {
+        Text::from(*self)
+    }
+}
+
+impl GroupKey for &Text {
+    fn as_str(&self) -> &str {
+        self
+    }
+
+    fn to_text(&self) -> Text {
+        Text::clone(self)
+    }
 }
 
 impl<M> Default for DuplicateIndex<M> {
@@ -47,21 +129,22 @@ impl<M> DuplicateIndex<M> {
 
     /// Records that the customer `id` has the duplicate key `key`. Inserting
     /// the same id under the same key again changes nothing.
-    pub fn insert<Q>(&mut self, key: &str, id: &Q)
+    pub fn insert<Q>(&mut self, key: impl GroupKey, id: &Q)
     where
         M: Borrow<Q>,
         Q: PartialEq + ToOwned<Owned = M> + ?Sized,
     {
-        match self.groups.get_mut(key) {
-            Some(members) if members.iter().any(|m| m.borrow() == id) => {}
+        match self.groups.get_mut(key.as_str()) {
+            Some(members) if members.as_slice().iter().any(|m| m.borrow() == id) => {}
             Some(members) => {
                 members.push(id.to_owned());
-                if members.len() == 2 {
-                    self.shared.insert(key.to_owned());
+                if members.as_slice().len() == 2 {
+                    self.shared.insert(key.to_text());
                 }
             }
             None => {
-                self.groups.insert(key.to_owned(), vec![id.to_owned()]);
+                self.groups
+                    .insert(key.to_text(), Members::One(id.to_owned()));
             }
         }
     }
@@ -76,18 +159,28 @@ impl<M> DuplicateIndex<M> {
         let Some(members) = self.groups.get_mut(key) else {
             return;
         };
-        let Some(index) = members.iter().position(|m| m.borrow() == id) else {
+        let Some(index) = members.as_slice().iter().position(|m| m.borrow() == id) else {
             return;
         };
-        members.remove(index);
-        match members.len() {
-            0 => {
-                self.groups.remove(key);
-            }
-            1 => {
-                self.shared.remove(key);
-            }
-            _ => {}
+        if !members.remove(index) {
+            self.groups.remove(key);
+        } else if members.as_slice().len() == 1 {
+            self.shared.remove(key);
+        }
+    }
+
+    /// Renames the member `from` of `key`'s group to `to`, in place (for a
+    /// member whose handle changed, such as a set slot that moved).
+    pub fn rename(&mut self, key: &str, from: &M, to: M)
+    where
+        M: PartialEq,
+    {
+        if let Some(member) = self
+            .groups
+            .get_mut(key)
+            .and_then(|members| members.as_mut_slice().iter_mut().find(|m| *m == from))
+        {
+            *member = to;
         }
     }
 
@@ -101,7 +194,7 @@ impl<M> DuplicateIndex<M> {
     /// for an unknown key.
     #[must_use]
     pub fn members(&self, key: &str) -> &[M] {
-        self.groups.get(key).map_or(&[], Vec::as_slice)
+        self.groups.get(key).map_or(&[], Members::as_slice)
     }
 
     /// How many keys are shared by two or more customers. O(1).
@@ -113,9 +206,7 @@ impl<M> DuplicateIndex<M> {
     /// The groups of two or more customers, as `(key, ids)`, in no
     /// particular order.
     pub fn groups(&self) -> impl Iterator<Item = (&str, &[M])> {
-        self.shared
-            .iter()
-            .map(|key| (key.as_str(), self.members(key)))
+        self.shared.iter().map(|key| (&**key, self.members(key)))
     }
 }
 

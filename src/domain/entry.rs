@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use time::OffsetDateTime;
 
 use super::host::duplicate_key;
+use super::intern::{self, FieldList, TagList, Text};
 use crate::api::IdempotencyKey;
 use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;
@@ -146,15 +147,17 @@ pub struct Entry {
     pub display_id: u64,
     pub name: String,
     /// The domain as stored on the server (sanitised, not normalised).
-    pub domain: Option<String>,
+    pub domain: Option<Text>,
     /// The duplicate key of [`domain`](Self::domain) (see
     /// [`duplicate_key`]); `None` when the domain is missing or blank.
-    pub domain_key: Option<String>,
-    pub owner_id: Option<String>,
-    pub plan: Option<String>,
-    pub tags: Vec<String>,
+    pub domain_key: Option<Text>,
+    /// Owner, plan, tags and custom fields repeat across customers: each
+    /// distinct value (and list) is held once, shared ([`intern`]).
+    pub owner_id: Option<Text>,
+    pub plan: Option<Text>,
+    pub tags: TagList,
     /// Custom fields, sorted by key.
-    pub custom_fields: Vec<(String, String)>,
+    pub custom_fields: FieldList,
     pub source: Source,
     pub archived: bool,
     pub created_at: OffsetDateTime,
@@ -162,20 +165,85 @@ pub struct Entry {
     /// A change made in this app that the server has not confirmed yet (a
     /// create or an edit waiting in the outbox).
     pub pending: bool,
-    /// The lower-cased name, so that ordering compares without allocating.
-    sort_key: String,
-    /// The first eight bytes of `sort_key`, big-endian: most comparisons end
+    /// The lower-cased name, so that ordering compares without allocating,
+    /// for a name that is not plain ASCII; an ASCII name (most) is folded
+    /// as it is compared, and keeps no second copy.
+    folded: Option<Box<str>>,
+    /// The first eight bytes of the lower-cased name, big-endian: most comparisons end
     /// here, without following the string to another cache line.
     sort_prefix: u64,
 }
 
+/// The key the list sorts names by, from the name as the server sent it:
+/// sanitised (as [`Entry::name`] is), then lower-cased. The local store
+/// keeps it beside each row (`customers_v2.sort_key`) so that the first
+/// screen can be read from an index; both come from here, so they can
+/// never disagree.
+#[must_use]
+pub fn name_sort_key(raw_name: &str) -> String {
+    sanitize(raw_name).to_lowercase()
+}
+
+/// The duplicate key of a domain as the server sent it: sanitised (as
+/// [`Entry::domain`] is), then [`duplicate_key`]. Kept by the local store
+/// beside each row (`customers_v2.domain_key`), from here.
+#[must_use]
+pub fn domain_key_of(raw_domain: Option<&str>) -> Option<String> {
+    duplicate_key(raw_domain.map(sanitize).as_deref())
+}
+
+/// Where an entry stands in name order (A→Z): its sort key, then its
+/// number, then its key. Comparing two positions orders exactly as the
+/// list's name order does (see `order`), so a page can be read after one
+/// (keyset paging) and merged with entries held in memory. A pending
+/// create (number 0) comes before the confirmed customers of its name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NamePosition {
+    pub sort_key: String,
+    pub display_id: u64,
+    pub key: CustomerKey,
+}
+
 impl Entry {
-    /// The lower-cased name.
-    pub(super) fn sort_key(&self) -> &str {
-        &self.sort_key
+    /// Where this entry stands in name order.
+    #[must_use]
+    pub fn name_position(&self) -> NamePosition {
+        NamePosition {
+            sort_key: match &self.folded {
+                Some(folded) => folded.to_string(),
+                None => self.name.to_ascii_lowercase(),
+            },
+            display_id: self.display_id,
+            key: self.key.clone(),
+        }
     }
 
-    /// The first eight bytes of [`sort_key`](Self::sort_key), big-endian.
+    /// The lower-cased name.
+    #[cfg(test)]
+    pub(super) fn sort_key(&self) -> std::borrow::Cow<'_, str> {
+        match &self.folded {
+            Some(folded) => std::borrow::Cow::Borrowed(folded),
+            None => std::borrow::Cow::Owned(self.name.to_ascii_lowercase()),
+        }
+    }
+
+    /// Compares the lower-cased names, byte by byte, as comparing the
+    /// strings `name.to_lowercase()` would.
+    pub(super) fn cmp_sort_key(&self, other: &Entry) -> std::cmp::Ordering {
+        let lower = |c: u8| c.to_ascii_lowercase();
+        match (&self.folded, &other.folded) {
+            (Some(a), Some(b)) => a.cmp(b),
+            (Some(a), None) => a.bytes().cmp(other.name.bytes().map(lower)),
+            (None, Some(b)) => self.name.bytes().map(lower).cmp(b.bytes()),
+            (None, None) => self
+                .name
+                .bytes()
+                .map(lower)
+                .cmp(other.name.bytes().map(lower)),
+        }
+    }
+
+    /// The first eight bytes of the lower-cased name, big-endian.
     pub(super) fn sort_prefix(&self) -> u64 {
         self.sort_prefix
     }
@@ -211,6 +279,33 @@ impl Entry {
         }
     }
 
+    /// The customer this entry shows, to rebuild it with changes (an edit
+    /// waiting in the outbox is laid over it this way, in the app and in
+    /// the preview alike).
+    #[must_use]
+    pub fn to_customer(&self) -> Customer {
+        Customer {
+            // A pending create has no id yet; whoever rebuilds an entry
+            // from this keeps the entry's key.
+            id: self.id().unwrap_or_default().to_owned(),
+            display_id: self.display_id,
+            name: self.name.clone(),
+            domain: self.domain.as_deref().map(str::to_owned),
+            owner_id: self.owner_id.as_deref().map(str::to_owned),
+            plan: self.plan.as_deref().map(str::to_owned),
+            tags: self.tags.iter().map(|t| t.to_string()).collect(),
+            custom_fields: self
+                .custom_fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            source: self.source.clone(),
+            archived: self.archived,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     /// The same entry, marked as waiting for the server.
     #[must_use]
     pub fn into_pending(mut self) -> Entry {
@@ -222,11 +317,11 @@ impl Entry {
 impl From<Customer> for Entry {
     fn from(customer: Customer) -> Self {
         let name = clean(customer.name);
-        let sort_key = name.to_lowercase();
-        let domain = customer.domain.map(clean);
+        let (sort_prefix, folded) = fold_name(&name);
+        let domain = customer.domain.map(|d| Text::from(clean(d)));
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
-        let domain_key = duplicate_key(domain.as_deref());
+        let domain_key = key_of(domain.as_ref());
         let mut custom_fields: Vec<_> = customer
             .custom_fields
             .into_iter()
@@ -237,15 +332,15 @@ impl From<Customer> for Entry {
         Entry {
             key: CustomerKey::Id(customer.id),
             display_id: customer.display_id,
-            sort_prefix: prefix_of(&sort_key),
-            sort_key,
+            sort_prefix,
+            folded,
             name,
             domain,
             domain_key,
-            owner_id: customer.owner_id.map(clean),
-            plan: customer.plan.map(clean),
-            tags: customer.tags.into_iter().map(clean).collect(),
-            custom_fields,
+            owner_id: customer.owner_id.as_deref().map(shared),
+            plan: customer.plan.as_deref().map(shared),
+            tags: intern::tags(&customer.tags.into_iter().map(clean).collect::<Vec<_>>()),
+            custom_fields: intern::fields(&custom_fields),
             source: clean_source(customer.source),
             archived: customer.archived,
             created_at: customer.created_at,
@@ -283,9 +378,9 @@ impl Entry {
     pub fn from_fields(fields: Fields<'_>) -> Entry {
         let owned = |text: &str| sanitize(text).into_owned();
         let name = owned(fields.name);
-        let sort_key = name.to_lowercase();
-        let domain = fields.domain.map(owned);
-        let domain_key = duplicate_key(domain.as_deref());
+        let (sort_prefix, folded) = fold_name(&name);
+        let domain = fields.domain.map(|d| Text::from(sanitize(d)));
+        let domain_key = key_of(domain.as_ref());
         let mut custom_fields: Vec<(String, String)> = fields
             .custom_fields
             .into_iter()
@@ -295,15 +390,15 @@ impl Entry {
         Entry {
             key: CustomerKey::Id(fields.id.to_owned()),
             display_id: fields.display_id,
-            sort_prefix: prefix_of(&sort_key),
-            sort_key,
+            sort_prefix,
+            folded,
             name,
             domain,
             domain_key,
-            owner_id: fields.owner_id.map(owned),
-            plan: fields.plan.map(owned),
-            tags: fields.tags.into_iter().map(clean).collect(),
-            custom_fields,
+            owner_id: fields.owner_id.map(shared),
+            plan: fields.plan.map(shared),
+            tags: intern::tags(&fields.tags.into_iter().map(clean).collect::<Vec<_>>()),
+            custom_fields: intern::fields(&custom_fields),
             source: clean_source(Source::parse(fields.source)),
             archived: fields.archived,
             created_at: fields.created_at,
@@ -315,11 +410,40 @@ impl Entry {
 
 /// The first eight bytes of `key` as a big-endian number, zero-padded, so
 /// that comparing two prefixes orders like comparing the strings' bytes.
-fn prefix_of(key: &str) -> u64 {
+pub(super) fn prefix_of(key: &str) -> u64 {
     let mut bytes = [0u8; 8];
     let n = key.len().min(8);
     bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
     u64::from_be_bytes(bytes)
+}
+
+/// The sort prefix of a name, and its lower-cased copy when the name is
+/// not ASCII (see [`Entry::cmp_sort_key`]).
+fn fold_name(name: &str) -> (u64, Option<Box<str>>) {
+    if name.is_ascii() {
+        let mut head = [0u8; 8];
+        for (to, from) in head.iter_mut().zip(name.bytes()) {
+            *to = from.to_ascii_lowercase();
+        }
+        return (u64::from_be_bytes(head), None);
+    }
+    let folded = name.to_lowercase();
+    (prefix_of(&folded), Some(folded.into_boxed_str()))
+}
+
+/// The duplicate key of `domain`, sharing its text when they are the same
+/// (most domains are stored already normalised).
+fn key_of(domain: Option<&Text>) -> Option<Text> {
+    let key = duplicate_key(domain.map(|d| &**d))?;
+    Some(match domain {
+        Some(domain) if **domain == *key => Text::clone(domain),
+        _ => Text::from(key),
+    })
+}
+
+/// The shared copy of `text`, sanitised.
+fn shared(text: &str) -> Text {
+    intern::text(&sanitize(text))
 }
 
 /// [`sanitize`] for an owned string, reusing it when it is already clean.

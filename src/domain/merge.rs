@@ -49,15 +49,15 @@ impl MergeField {
     pub fn value_of(&self, entry: &Entry) -> Option<String> {
         match self {
             MergeField::Name => Some(entry.name.clone()),
-            MergeField::Domain => entry.domain.clone(),
-            MergeField::Owner => entry.owner_id.clone(),
-            MergeField::Plan => entry.plan.clone(),
+            MergeField::Domain => entry.domain.as_deref().map(str::to_owned),
+            MergeField::Owner => entry.owner_id.as_deref().map(str::to_owned),
+            MergeField::Plan => entry.plan.as_deref().map(str::to_owned),
             MergeField::Tags => (!entry.tags.is_empty()).then(|| entry.tags.join(", ")),
             MergeField::Custom(key) => entry
                 .custom_fields
                 .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone()),
+                .find(|(k, _)| **k == **key)
+                .map(|(_, v)| v.to_string()),
         }
     }
 }
@@ -136,16 +136,16 @@ pub fn merge(records: &[&Entry], order: &[usize], choices: &Choices) -> Option<M
     let resolve = |field: &MergeField| resolve(records, keeper, &others, choices, field);
     let mut keys: Vec<&str> = records
         .iter()
-        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| k.as_str()))
+        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| &**k))
         .collect();
     keys.sort_unstable();
     keys.dedup();
     let mut tags: Vec<(String, Option<u64>)> = Vec::new();
     for &i in std::iter::once(&keeper).chain(&others) {
         let from = (i != keeper).then_some(records[i].display_id);
-        for tag in &records[i].tags {
-            if !tags.iter().any(|(t, _)| t == tag) {
-                tags.push((tag.clone(), from));
+        for tag in records[i].tags.iter() {
+            if !tags.iter().any(|(t, _)| **t == **tag) {
+                tags.push((tag.to_string(), from));
             }
         }
     }
@@ -272,13 +272,17 @@ impl Merged {
     /// The `PATCH` that turns `keeper` into the result: only the fields
     /// that change (empty when none does).
     pub fn patch(&self, keeper: &Entry) -> CustomerPatch {
-        let scalar = |merged: &Valued, own: &Option<String>| match &merged.value {
-            v if v == own => Patch::Keep,
+        let scalar = |merged: &Valued, own: Option<&str>| match &merged.value {
+            v if v.as_deref() == own => Patch::Keep,
             Some(v) => Patch::Set(v.clone()),
             None => Patch::Clear,
         };
         let tags: Vec<String> = self.tags.iter().map(|(t, _)| t.clone()).collect();
-        let own_fields: BTreeMap<String, String> = keeper.custom_fields.iter().cloned().collect();
+        let own_fields: BTreeMap<String, String> = keeper
+            .custom_fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let fields = self.custom_map();
         CustomerPatch {
             name: self
@@ -286,10 +290,14 @@ impl Merged {
                 .value
                 .clone()
                 .filter(|n| *n != keeper.name && !n.trim().is_empty()),
-            domain: scalar(&self.domain, &keeper.domain),
-            owner_id: scalar(&self.owner, &keeper.owner_id),
-            plan: scalar(&self.plan, &keeper.plan),
-            tags: (tags != keeper.tags).then_some(tags),
+            domain: scalar(&self.domain, keeper.domain.as_deref()),
+            owner_id: scalar(&self.owner, keeper.owner_id.as_deref()),
+            plan: scalar(&self.plan, keeper.plan.as_deref()),
+            tags: (!tags
+                .iter()
+                .map(String::as_str)
+                .eq(keeper.tags.iter().map(|t| &**t)))
+            .then_some(tags),
             custom_fields: (fields != own_fields).then_some(fields),
         }
     }
@@ -324,7 +332,7 @@ impl Merged {
         let added: Vec<String> = self
             .tags
             .iter()
-            .filter(|(t, _)| !keeper.tags.contains(t))
+            .filter(|(t, _)| !keeper.tags.iter().any(|k| **k == **t))
             .map(|(t, _)| t.clone())
             .collect();
         if !added.is_empty() {
@@ -347,21 +355,27 @@ impl std::fmt::Display for Change {
 /// The `PATCH` that puts back what `patch` changed on `before`, the keeper
 /// as it was before the merge.
 pub fn undo_patch(before: &Entry, patch: &CustomerPatch) -> CustomerPatch {
-    let back = |changed: &Patch<String>, own: &Option<String>| match (changed, own) {
+    let back = |changed: &Patch<String>, own: Option<&str>| match (changed, own) {
         (Patch::Keep, _) => Patch::Keep,
-        (_, Some(v)) => Patch::Set(v.clone()),
+        (_, Some(v)) => Patch::Set(v.to_owned()),
         (_, None) => Patch::Clear,
     };
     CustomerPatch {
         name: patch.name.as_ref().map(|_| before.name.clone()),
-        domain: back(&patch.domain, &before.domain),
-        owner_id: back(&patch.owner_id, &before.owner_id),
-        plan: back(&patch.plan, &before.plan),
-        tags: patch.tags.as_ref().map(|_| before.tags.clone()),
-        custom_fields: patch
-            .custom_fields
+        domain: back(&patch.domain, before.domain.as_deref()),
+        owner_id: back(&patch.owner_id, before.owner_id.as_deref()),
+        plan: back(&patch.plan, before.plan.as_deref()),
+        tags: patch
+            .tags
             .as_ref()
-            .map(|_| before.custom_fields.iter().cloned().collect()),
+            .map(|_| before.tags.iter().map(|t| t.to_string()).collect()),
+        custom_fields: patch.custom_fields.as_ref().map(|_| {
+            before
+                .custom_fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        }),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod duplicates;
 pub mod entry;
 pub mod filter;
 pub mod host;
+pub mod intern;
 pub mod keeper;
 pub mod limits;
 pub mod link;
@@ -28,10 +29,10 @@ pub(crate) mod fixtures;
 /// Sanitising lives in its own module ([`crate::text`]) so that the API
 /// client can use it without depending on the domain.
 pub use crate::text::{has_forbidden_chars, sanitize};
-pub use customers::{ApplyStats, Change, CustomerSet};
+pub use customers::{ApplyStats, Change, CustomerSet, FOLLOWABLE_BATCH};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
-pub use entry::{CustomerKey, Entry, Fields, KeyRef};
+pub use entry::{CustomerKey, Entry, Fields, KeyRef, NamePosition, domain_key_of, name_sort_key};
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
 pub use link::share_url;

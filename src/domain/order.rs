@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use super::entry::Entry;
+use super::entry::{Entry, prefix_of};
 
 /// A column the list can be sorted by, in the order `s` cycles through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -244,23 +244,38 @@ fn widen(ranks: Vec<u32>) -> Vec<u128> {
 }
 
 /// Each entry's rank among the distinct values of a column of mostly
-/// distinct values (domains), [`BLANK`] for none: one sort of (value, slot)
-/// pairs, with no hashing of 100,000 strings.
+/// distinct values (domains), [`BLANK`] for none, with no hashing of
+/// 100,000 strings: one sort of compact (8-byte prefix, slot) pairs, read
+/// in memory order, then only the runs that share a prefix sorted by the
+/// whole value (as [`name_ranks`] does for names).
 fn ranks_by_sorting<'a>(
     entries: &'a [Entry],
     value: impl Fn(&'a Entry) -> Option<&'a str>,
 ) -> Vec<u32> {
-    let mut present: Vec<(&str, u32)> = entries
+    let value_of = |slot: u32| value(&entries[slot as usize]).unwrap_or_default();
+    let mut keyed: Vec<(u64, u32)> = entries
         .iter()
         .zip(0..slot_count(entries))
-        .filter_map(|(e, slot)| value(e).map(|v| (v, slot)))
+        .filter_map(|(e, slot)| value(e).map(|v| (prefix_of(v), slot)))
         .collect();
-    present.sort_unstable();
+    keyed.sort_unstable_by_key(|&(prefix, _)| prefix);
+    let mut start = 0;
+    while start < keyed.len() {
+        let prefix = keyed[start].0;
+        let end = start + keyed[start..].partition_point(|&(p, _)| p == prefix);
+        if end - start > 1 {
+            keyed[start..end].sort_unstable_by(|a, b| value_of(a.1).cmp(value_of(b.1)));
+        }
+        start = end;
+    }
     let mut ranks = vec![BLANK; entries.len()];
     let mut rank = 0u32;
-    for (i, &(v, slot)) in present.iter().enumerate() {
-        if i > 0 && present[i - 1].0 != v {
-            rank += 1;
+    for (i, &(prefix, slot)) in keyed.iter().enumerate() {
+        if i > 0 {
+            let (before, other) = keyed[i - 1];
+            if before != prefix || value_of(other) != value_of(slot) {
+                rank += 1;
+            }
         }
         ranks[slot as usize] = rank;
     }
@@ -306,7 +321,7 @@ fn owner_name<'a>(owners: &'a OwnerNames, entry: &'a Entry) -> Option<&'a str> {
 fn name_order(a: &Entry, b: &Entry) -> Ordering {
     a.sort_prefix()
         .cmp(&b.sort_prefix())
-        .then_with(|| a.sort_key().cmp(b.sort_key()))
+        .then_with(|| a.cmp_sort_key(b))
         .then(a.display_id.cmp(&b.display_id))
         .then_with(|| a.key.cmp(&b.key))
 }
@@ -438,6 +453,44 @@ mod tests {
                     compare(sort, &owners, &entries[a as usize], &entries[b as usize])
                 });
                 assert_eq!(fast, plain, "{sort:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn names_compare_as_their_lower_case_whether_ascii_or_not() {
+        let names = [
+            "Émile",
+            "emma",
+            "Zoë",
+            "zoe",
+            "ÉMILE B",
+            "apple",
+            "Apple",
+            "ß",
+            "SS",
+            "İstanbul",
+            "istanbul",
+            "",
+        ];
+        let entries: Vec<Entry> = names
+            .iter()
+            .map(|n| Entry::from(crate::domain::fixtures::customer(1, n, None)))
+            .collect();
+        for (a, x) in names.iter().zip(&entries) {
+            for (b, y) in names.iter().zip(&entries) {
+                assert_eq!(
+                    x.cmp_sort_key(y),
+                    a.to_lowercase().cmp(&b.to_lowercase()),
+                    "{a} vs {b}"
+                );
+                assert_eq!(
+                    x.sort_prefix()
+                        .cmp(&y.sort_prefix())
+                        .then(x.cmp_sort_key(y)),
+                    a.to_lowercase().cmp(&b.to_lowercase()),
+                    "{a} vs {b}, prefix first"
+                );
             }
         }
     }

@@ -9,7 +9,7 @@
 
 use std::cmp::Reverse;
 
-use super::customers::{CustomerKey, CustomerSet, Entry};
+use super::customers::{CustomerSet, Entry};
 
 /// The toggles that narrow the list besides the text filter.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -123,17 +123,8 @@ impl Rows {
             Matches::Ordered(ps) => Some(ps),
             Matches::All | Matches::Ranked(_) => None,
         };
-        let members: Vec<(usize, &str, &CustomerKey)> = set
-            .duplicates()
-            .groups()
-            .flat_map(|(key, ids)| ids.iter().map(move |id| (ids.len(), key, id)))
-            .collect();
-        let ids: Vec<&CustomerKey> = members.iter().map(|&(_, _, id)| id).collect();
         let mut rows: Vec<(Reverse<usize>, &str, u32)> = Vec::new();
-        for (&(size, key, _), position) in members.iter().zip(set.positions_of(&ids)) {
-            let Some(position) = position else {
-                continue;
-            };
+        for (size, key, position) in set.duplicate_positions() {
             let position = to_u32(position);
             let matches = matched.is_none_or(|ps| ps.binary_search(&position).is_ok());
             let mine = criteria.owner.is_none_or(|owner| {

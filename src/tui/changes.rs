@@ -56,17 +56,16 @@ fn open(state: &mut State, form: Form) {
         .map(|(id, name)| (id.clone(), name.clone()))
         .collect();
     team.sort_by_key(|(_, name)| name.to_lowercase());
-    let plans: BTreeSet<String> = state
+    let plans: BTreeSet<&str> = state
         .model
         .customers
         .iter_ordered()
-        .filter_map(|e| e.plan.clone())
+        .filter_map(|e| e.plan.as_deref())
         .collect();
-    state.modes.push(Mode::Form(Box::new(FormSession {
-        form,
-        team,
-        plans: plans.into_iter().collect(),
-    })));
+    let plans: Vec<String> = plans.into_iter().map(str::to_owned).collect();
+    state
+        .modes
+        .push(Mode::Form(Box::new(FormSession { form, team, plans })));
     state.mark_dirty();
 }
 
@@ -252,30 +251,11 @@ pub(super) fn show_pending_update(state: &mut State, customer_id: &str, patch: &
         return;
     };
     let key = entry.key.clone();
-    let mut customer = to_customer(entry);
+    let mut customer = entry.to_customer();
     patch.apply_to(&mut customer);
     let mut changed = Entry::from(customer).into_pending();
     changed.key = key;
     state.model.customers.apply_entries(vec![changed]);
-}
-
-/// The customer an entry shows, to rebuild it with changes (the id is the
-/// caller's to keep: the entry's key).
-fn to_customer(entry: &Entry) -> Customer {
-    Customer {
-        id: String::new(),
-        display_id: entry.display_id,
-        name: entry.name.clone(),
-        domain: entry.domain.clone(),
-        owner_id: entry.owner_id.clone(),
-        plan: entry.plan.clone(),
-        tags: entry.tags.clone(),
-        custom_fields: entry.custom_fields.iter().cloned().collect(),
-        source: entry.source.clone(),
-        archived: entry.archived,
-        created_at: entry.created_at,
-        updated_at: entry.updated_at,
-    }
 }
 
 /// The server accepted a change: its record replaces the optimistic row,

@@ -23,7 +23,7 @@ pub fn dismiss(state: &mut State) -> Vec<Command> {
         state
             .selected_entry()
             .filter(|e| state.model.customers.badge(e).is_some())
-            .and_then(|e| e.domain_key.clone())
+            .and_then(|e| e.domain_key.as_deref().map(str::to_owned))
     });
     let Some(key) = key else {
         state.flash = Some("No other customer shares this domain".into());

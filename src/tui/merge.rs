@@ -71,7 +71,7 @@ pub fn rows(records: &[&Entry]) -> Vec<Row> {
     ];
     let mut keys: Vec<&str> = records
         .iter()
-        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| k.as_str()))
+        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| &**k))
         .collect();
     keys.sort_unstable();
     keys.dedup();

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use super::message::{Command, Message};
 use super::state::State;
 use super::{screens, terminal, update};
+use crate::domain::FOLLOWABLE_BATCH;
 use crate::settings::SettingsFile;
 use crate::sync::{SyncEvent, SyncHandle};
 
@@ -103,7 +104,10 @@ where
     }
 
     /// One pass: draws if the state changed, waits for the next input,
-    /// engine event, signal or timer, then applies everything waiting.
+    /// engine event, signal or timer, then applies everything waiting:
+    /// the input first, drawn at once when engine events wait too (a key
+    /// is answered before a backlog of sync pages is merged), then the
+    /// engine's events, consecutive pages merged into one.
     ///
     /// # Errors
     ///
@@ -115,27 +119,39 @@ where
         let Some(first) = self.next_message().await? else {
             return Ok(Flow::Stop);
         };
-        // Take everything that is already waiting, then draw once.
         let mut messages = vec![Message::Tick(OffsetDateTime::now_utc())];
-        messages.extend(first);
+        let mut events = Vec::new();
+        match first {
+            Some(Message::Sync(event)) => events.push(event),
+            other => messages.extend(other),
+        }
         // `poll_immediate` polls with this task's real waker: crossterm only
         // remembers the first waker it sees, so a no-op waker would hang input.
         while let Some(Some(Ok(event))) = poll_immediate(self.input.next()).await {
             messages.extend(translate(event));
         }
         while let Ok(event) = self.sync_events.try_recv() {
-            messages.push(Message::Sync(event));
+            events.push(event);
         }
-        for message in messages {
-            for command in update(&mut self.state, message) {
-                self.perform(command);
-            }
+        let typed = messages.len() > 1;
+        self.apply(messages);
+        if typed && !events.is_empty() && !self.state.quitting && !self.draw()? {
+            return Ok(Flow::Stop);
         }
+        self.apply(merge_pages(events).into_iter().map(Message::Sync));
         if self.state.quitting {
             self.draw()?;
             return Ok(Flow::Stop);
         }
         Ok(Flow::Continue)
+    }
+
+    fn apply(&mut self, messages: impl IntoIterator<Item = Message>) {
+        for message in messages {
+            for command in update(&mut self.state, message) {
+                self.perform(command);
+            }
+        }
     }
 
     /// Stops the engine and the settings writer, letting their last work
@@ -292,6 +308,35 @@ fn copy_to_clipboard(text: &str) {
     }
 }
 
+/// The engine's events in order, with each run of consecutive pages of
+/// one sync run merged into one page (up to [`FOLLOWABLE_BATCH`] records,
+/// which views still follow change by change): the set, the search index
+/// and an open filter then follow a backlog once instead of once a page.
+fn merge_pages(events: Vec<SyncEvent>) -> Vec<SyncEvent> {
+    let mut merged: Vec<SyncEvent> = Vec::with_capacity(events.len());
+    for event in events {
+        match (merged.last_mut(), event) {
+            (
+                Some(SyncEvent::Page {
+                    generation: run,
+                    customers,
+                    fetched,
+                }),
+                SyncEvent::Page {
+                    generation,
+                    customers: more,
+                    fetched: now,
+                },
+            ) if *run == generation && customers.len() + more.len() <= FOLLOWABLE_BATCH => {
+                customers.extend(more);
+                *fetched = now;
+            }
+            (_, event) => merged.push(event),
+        }
+    }
+    merged
+}
+
 fn translate(event: Event) -> Option<Message> {
     match event {
         Event::Paste(text) => Some(Message::Paste(text)),
@@ -332,5 +377,76 @@ impl Signals {
         }
         #[cfg(not(unix))]
         std::future::pending::<()>().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Entry, fixtures};
+
+    fn page(generation: u64, ids: &[u64]) -> SyncEvent {
+        SyncEvent::Page {
+            generation,
+            customers: ids
+                .iter()
+                .map(|&n| Entry::from(fixtures::customer(n, "Acme", None)))
+                .collect(),
+            fetched: ids.last().copied().unwrap_or(0) as usize,
+        }
+    }
+
+    fn shape(events: &[SyncEvent]) -> Vec<(u64, Vec<u64>, usize)> {
+        events
+            .iter()
+            .map(|e| match e {
+                SyncEvent::Page {
+                    generation,
+                    customers,
+                    fetched,
+                } => (
+                    *generation,
+                    customers.iter().map(|c| c.display_id).collect(),
+                    *fetched,
+                ),
+                _ => (0, Vec::new(), 0),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_backlog_of_pages_of_one_run_is_merged_in_order() {
+        let events = vec![
+            page(1, &[1, 2]),
+            page(1, &[3]),
+            page(2, &[4]),
+            SyncEvent::Started {
+                generation: 2,
+                full: false,
+            },
+            page(2, &[5]),
+            page(2, &[6]),
+        ];
+        assert_eq!(
+            shape(&merge_pages(events)),
+            [
+                (1, vec![1, 2, 3], 3),
+                (2, vec![4], 4),
+                (0, vec![], 0),
+                (2, vec![5, 6], 6),
+            ],
+            "a newer run and any other event break a run of pages"
+        );
+    }
+
+    #[test]
+    fn a_merged_page_stays_small_enough_for_views_to_follow() {
+        let many: Vec<u64> = (1..=FOLLOWABLE_BATCH as u64).collect();
+        let merged = merge_pages(vec![page(1, &many), page(1, &[0])]);
+        assert_eq!(
+            merged.len(),
+            2,
+            "one more record would make views recompute"
+        );
     }
 }

@@ -11,6 +11,7 @@ use super::form::{Form, FormMode};
 use super::format;
 use super::keymap::Keymap;
 use super::mode::Modes;
+use super::preview::PreviewWindow;
 use super::theme::Theme;
 use crate::api::{CustomerPatch, IdempotencyKey};
 use crate::domain::{CustomerKey, CustomerSet, Draft, Entry};
@@ -66,6 +67,8 @@ pub struct State {
     /// by the next key.
     pub flash: Option<String>,
     pub quitting: bool,
+    /// The first screen, shown until the set arrives (see `preview.rs`).
+    pub preview: Option<PreviewWindow>,
     dirty: bool,
 }
 
@@ -227,7 +230,14 @@ pub struct SyncState {
     /// When `r` last asked for a sync: a second `r` soon after asks for a
     /// full one.
     pub refresh_asked_at: Option<OffsetDateTime>,
+    /// When the sync in progress started, if it runs in the background
+    /// (periodic, incremental, not asked for): it stays off the status line
+    /// for its first [`QUIET_SYNC`] unless it brings changes.
+    pub quiet_since: Option<OffsetDateTime>,
 }
+
+/// How long a background sync stays off the status line.
+pub const QUIET_SYNC: time::Duration = time::Duration::seconds(1);
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum SyncPhase {
@@ -289,6 +299,7 @@ impl State {
             config_problem: None,
             flash: None,
             quitting: false,
+            preview: None,
             dirty: true,
         }
     }
@@ -314,8 +325,12 @@ impl State {
         self.entry_at_row(self.selected)
     }
 
-    /// The customer shown at list row `row`.
+    /// The customer shown at list row `row` (from the preview until the set
+    /// arrives: `None` for a row it has not read yet).
     pub fn entry_at_row(&self, row: usize) -> Option<&Entry> {
+        if let Some(preview) = &self.preview {
+            return preview.entry_at(row);
+        }
         self.finder
             .rows
             .position(row)
@@ -324,7 +339,35 @@ impl State {
 
     /// How many rows the list shows.
     pub fn row_count(&self) -> usize {
-        self.finder.rows.len()
+        match &self.preview {
+            Some(preview) => preview.counts.in_view,
+            None => self.finder.rows.len(),
+        }
+    }
+
+    /// How many live customers there are.
+    pub fn customer_total(&self) -> usize {
+        match &self.preview {
+            Some(preview) => preview.counts.total,
+            None => self.model.customers.len(),
+        }
+    }
+
+    /// How many domains two or more live customers share.
+    pub fn duplicate_domains(&self) -> usize {
+        match &self.preview {
+            Some(preview) => preview.counts.duplicate_domains,
+            None => self.model.customers.duplicate_domains(),
+        }
+    }
+
+    /// The badge of a customer on screen: how many live customers share its
+    /// domain, when two or more do.
+    pub fn badge(&self, entry: &Entry) -> Option<usize> {
+        match &self.preview {
+            Some(preview) => preview.badge(entry),
+            None => self.model.customers.badge(entry),
+        }
     }
 
     /// Selects the customer with this id, wherever it is once the rows are
@@ -439,7 +482,11 @@ impl State {
 
     /// What the status line says about syncing.
     pub fn sync_status(&self) -> SyncStatus {
+        if self.preview.is_some() {
+            return SyncStatus::Busy(self.loading());
+        }
         match &self.model.sync.phase {
+            _ if self.quiet_for().is_some() => self.idle_status(),
             SyncPhase::Syncing { fetched, full } => {
                 let spinner = SPINNER[(self.now.millisecond() / 125) as usize % SPINNER.len()];
                 let text = if *full && *fetched > 0 {
@@ -457,17 +504,54 @@ impl State {
                 };
                 SyncStatus::Offline(format!("offline — retrying in {secs}s ({reason}){cached}"))
             }
-            SyncPhase::Idle => match self.model.sync.last_synced {
-                Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
-                    "synced {} · {}",
-                    format::ago(self.now, at),
-                    unreadable(self.model.sync.skipped)
-                )),
-                Some(at) => SyncStatus::Fresh(format!("synced {}", format::ago(self.now, at))),
-                None if self.model.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
-                None => SyncStatus::Busy("reading cache…".to_owned()),
-            },
+            SyncPhase::Idle => self.idle_status(),
         }
+    }
+
+    /// The status line between syncs: how old the cache is.
+    fn idle_status(&self) -> SyncStatus {
+        match self.model.sync.last_synced {
+            Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
+                "synced {} · {}",
+                format::staleness(self.now, at),
+                unreadable(self.model.sync.skipped)
+            )),
+            Some(at) => SyncStatus::Fresh(format!("synced {}", format::staleness(self.now, at))),
+            None if self.model.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
+            None => SyncStatus::Busy("reading cache…".to_owned()),
+        }
+    }
+
+    /// While a background sync that nobody asked for has brought nothing
+    /// yet and started less than [`QUIET_SYNC`] ago: how much longer it
+    /// stays off the status line. Most finish well within it, so the idle
+    /// screen does not flicker a spinner every minute.
+    fn quiet_for(&self) -> Option<Duration> {
+        let SyncPhase::Syncing {
+            fetched: 0,
+            full: false,
+        } = self.model.sync.phase
+        else {
+            return None;
+        };
+        let started = self.model.sync.quiet_since?;
+        let left = QUIET_SYNC - (self.now - started);
+        left.is_positive().then(|| left.unsigned_abs())
+    }
+
+    /// `loading 100,000…`, while the preview is shown, and how many keys
+    /// wait for the set.
+    fn loading(&self) -> String {
+        let Some(preview) = &self.preview else {
+            return String::new();
+        };
+        let mut text = format!("loading {}…", format::count(preview.counts.total));
+        match preview.waiting() {
+            0 => {}
+            1 => text.push_str(" · 1 key waits for it"),
+            n => text.push_str(&format!(" · {n} keys wait for it")),
+        }
+        text
     }
 
     /// What on screen moves with the clock alone: the spinner's frame, the
@@ -475,19 +559,24 @@ impl State {
     /// leaves it as it was draws nothing, and no text is formatted to tell.
     pub fn clock_face(&self) -> ClockFace {
         match &self.model.sync.phase {
+            _ if self.quiet_for().is_some() => self.staleness_face(),
             SyncPhase::Syncing { .. } => {
                 ClockFace::Spinner((self.now.millisecond() / 125) as usize % SPINNER.len())
             }
             SyncPhase::Offline { retry_at, .. } => {
                 ClockFace::Countdown((*retry_at - self.now).whole_seconds().max(0))
             }
-            SyncPhase::Idle => ClockFace::Staleness(
-                self.model
-                    .sync
-                    .last_synced
-                    .map(|at| format::ago_step((self.now - at).whole_seconds())),
-            ),
+            SyncPhase::Idle => self.staleness_face(),
         }
+    }
+
+    fn staleness_face(&self) -> ClockFace {
+        ClockFace::Staleness(
+            self.model
+                .sync
+                .last_synced
+                .map(|at| format::staleness_step((self.now - at).whole_seconds()).0),
+        )
     }
 
     /// When the screen next changes by itself, if nothing else happens: the
@@ -496,30 +585,29 @@ impl State {
     /// a minute after the first, see [`until_staleness_changes`]). `None`
     /// means sleep until an event.
     pub fn next_wakeup(&self) -> Option<Duration> {
+        let staleness = || {
+            self.model
+                .sync
+                .last_synced
+                .map(|at| until_staleness_changes(self.now, at))
+        };
+        if let Some(quiet) = self.quiet_for() {
+            return Some(staleness().map_or(quiet, |s| s.min(quiet)));
+        }
         match self.model.sync.phase {
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
-            SyncPhase::Idle => self
-                .model
-                .sync
-                .last_synced
-                .map(|at| until_staleness_changes(self.now, at)),
+            SyncPhase::Idle => staleness(),
         }
     }
 }
 
-/// How long until the "synced … ago" text ([`format::ago`]) reads
-/// differently: the next ten seconds in the first minute, then the next
-/// whole minute, hour or day since `at`, so an idle screen wakes at most
-/// once a minute after the first.
+/// How long until the "synced … ago" text ([`format::staleness`]) reads
+/// differently: the next whole minute, hour or day since `at`, so an idle
+/// screen wakes at most once a minute (`just now` lasts the first minute).
 fn until_staleness_changes(now: OffsetDateTime, at: OffsetDateTime) -> Duration {
     let secs = (now - at).whole_seconds().max(0);
-    let step = match secs {
-        0..60 => 10,
-        60..3600 => 60,
-        3600..86_400 => 3600,
-        _ => 86_400,
-    };
+    let (_, step) = format::staleness_step(secs);
     let next = (secs / step + 1) * step;
     Duration::from_secs(u64::try_from(next - secs).unwrap_or(60).max(1))
 }

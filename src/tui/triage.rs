@@ -312,7 +312,9 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         .map(|e| e.key.clone())
         .collect();
     let focus = group.iter().position(|g| *g == id).unwrap_or(0);
-    state.modes.push(Mode::Compare(Compare::new(key, focus)));
+    state
+        .modes
+        .push(Mode::Compare(Compare::new(key.to_string(), focus)));
     let ids: Vec<String> = group
         .iter()
         .filter_map(CustomerKey::id)
@@ -327,9 +329,11 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
 pub fn to_group(state: &mut State, forward: bool) -> Vec<Command> {
     state.mark_dirty();
     let comparing = state.modes.compare().map(|c| c.key.clone());
-    let current = comparing
-        .clone()
-        .or_else(|| state.selected_entry().and_then(|e| e.domain_key.clone()));
+    let current = comparing.clone().or_else(|| {
+        state
+            .selected_entry()
+            .and_then(|e| e.domain_key.as_deref().map(str::to_owned))
+    });
     let Some(row) = group_row(state, forward, current.as_deref()) else {
         state.flash = Some(if forward {
             "No more groups of duplicates below".into()
@@ -358,7 +362,7 @@ fn group_row(state: &State, forward: bool, current: Option<&str>) -> Option<usiz
             .filter(|e| state.model.customers.badge(e).is_some())
             .and_then(|e| e.domain_key.clone())
     };
-    let other = |row: usize| key_at(row).is_some_and(|k| Some(k.as_str()) != current);
+    let other = |row: usize| key_at(row).is_some_and(|k| Some(&*k) != current);
     let anchor =
         current.and_then(|k| (0..state.row_count()).find(|&r| key_at(r).as_deref() == Some(k)));
     if forward {

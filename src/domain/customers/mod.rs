@@ -70,7 +70,8 @@ pub struct CustomerSet {
     slots: HashTable<u32>,
     /// Hashes ids for `slots`.
     hasher: DefaultHashBuilder,
-    duplicates: DuplicateIndex<CustomerKey>,
+    /// Duplicate key → the slots of the live entries that have it.
+    duplicates: DuplicateIndex<u32>,
     /// Indexes into `entries`, in display order.
     order: Vec<u32>,
     /// Ids that were archived (or removed locally) and are not live now, with
@@ -116,6 +117,11 @@ static VERSIONS: AtomicU64 = AtomicU64::new(1);
 /// Past this many changes the log starts over; views older than that
 /// recompute.
 const LOG_MAX: usize = 4_096;
+
+/// The most records one batch may hold and still be followed by views
+/// through the change log (a larger one makes them recompute, which for
+/// the search index costs a rebuild).
+pub const FOLLOWABLE_BATCH: usize = LOG_MAX;
 
 /// `log_from` while the log is not kept (during a large batch).
 const UNKNOWN: u64 = u64::MAX;
@@ -200,7 +206,7 @@ impl CustomerSet {
                 hasher.hash_one(&entries[slot as usize].key)
             });
             if let Some(key) = &entry.domain_key {
-                set.duplicates.insert(key, id);
+                set.duplicates.insert(key, &slot_number(at));
             }
         }
         set.entries = entries;
@@ -495,7 +501,7 @@ impl CustomerSet {
 
     /// The duplicate-domain index of the live customers.
     #[must_use]
-    pub fn duplicates(&self) -> &DuplicateIndex<CustomerKey> {
+    pub fn duplicates(&self) -> &DuplicateIndex<u32> {
         &self.duplicates
     }
 
@@ -506,10 +512,38 @@ impl CustomerSet {
             .duplicates
             .members(key)
             .iter()
-            .filter_map(|id| self.get(id))
+            .map(|&slot| self.entry(slot))
             .collect();
         group.sort_by(|a, b| a.display_id.cmp(&b.display_id).then(a.key.cmp(&b.key)));
         group
+    }
+
+    /// Every customer in a group of two or more, as (group size, duplicate
+    /// key, position in display order), in no particular order: one pass
+    /// over the order.
+    #[must_use]
+    pub fn duplicate_positions(&self) -> Vec<(usize, &str, usize)> {
+        let mut wanted: Vec<Option<(usize, &str)>> = vec![None; self.entries.len()];
+        for (key, slots) in self.duplicates.groups() {
+            for &slot in slots {
+                wanted[slot as usize] = Some((slots.len(), key));
+            }
+        }
+        self.order
+            .iter()
+            .enumerate()
+            .filter_map(|(position, &slot)| {
+                wanted[slot as usize].map(|(size, key)| (size, key, position))
+            })
+            .collect()
+    }
+
+    /// The groups of two or more live customers sharing a duplicate key, as
+    /// (key, its customers by `display_id`), in no particular order.
+    pub fn duplicate_groups(&self) -> impl Iterator<Item = (&str, Vec<&Entry>)> {
+        self.duplicates
+            .groups()
+            .map(|(key, _)| (key, self.same_domain(key)))
     }
 
     /// Applies one record: stale check, then insert, replace or remove.
@@ -564,7 +598,7 @@ impl CustomerSet {
     fn push(&mut self, entry: Entry, upkeep: &mut OrderUpkeep) {
         let slot = self.entries.len();
         if let Some(key) = &entry.domain_key {
-            self.duplicates.insert(key, &entry.key);
+            self.duplicates.insert(key, &slot_number(slot));
         }
         let hash = self.hasher.hash_one(&entry.key);
         self.entries.push(entry);
@@ -585,10 +619,10 @@ impl CustomerSet {
         let old = &self.entries[slot];
         if old.domain_key != entry.domain_key {
             if let Some(key) = &old.domain_key {
-                self.duplicates.remove(key, &old.key);
+                self.duplicates.remove(key, &slot_number(slot));
             }
             if let Some(key) = &entry.domain_key {
-                self.duplicates.insert(key, &entry.key);
+                self.duplicates.insert(key, &slot_number(slot));
             }
         }
         if let OrderUpkeep::Deferred { inserts_only, .. } = upkeep {
@@ -643,15 +677,19 @@ impl CustomerSet {
         if let Ok(found) = self.slots.find_entry(hash, |&other| other as usize == slot) {
             found.remove();
         }
+        if let Some(key) = &self.entries[slot].domain_key {
+            self.duplicates.remove(key, &slot_number(slot));
+        }
         let entry = self.entries.swap_remove(slot);
         if let Some(moved) = self.entries.get(slot) {
             let hash = self.hasher.hash_one(&moved.key);
             if let Some(moved_slot) = self.slots.find_mut(hash, |&other| other as usize == last) {
                 *moved_slot = slot_number(slot);
             }
-        }
-        if let Some(key) = &entry.domain_key {
-            self.duplicates.remove(key, &entry.key);
+            if let Some(key) = &moved.domain_key {
+                self.duplicates
+                    .rename(key, &slot_number(last), slot_number(slot));
+            }
         }
         entry
     }

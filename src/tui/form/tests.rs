@@ -37,7 +37,7 @@ pub(crate) mod fixtures {
             team.sort_by(|a, b| a.1.cmp(&b.1));
             let mut plans: Vec<String> = customers
                 .iter_ordered()
-                .filter_map(|e| e.plan.clone())
+                .filter_map(|e| e.plan.as_deref().map(str::to_owned))
                 .collect();
             plans.sort();
             plans.dedup();

@@ -151,7 +151,7 @@ fn custom_field_lines<'a>(state: &State, entry: &'a Entry, width: usize) -> Vec<
         .max()
         .unwrap_or(0)
         .min(20);
-    for (k, v) in &entry.custom_fields {
+    for (k, v) in entry.custom_fields.iter() {
         let text = format!("  {:<key_width$}  {v}", format::truncate(k, key_width));
         lines.push(Line::raw(format::truncate(&text, width).into_owned()));
     }

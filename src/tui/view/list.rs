@@ -367,8 +367,6 @@ fn want(state: &State, rows: &[(usize, &Entry)], column: Column) -> u16 {
             Column::Name => e.name.width(),
             Column::Domain => {
                 let badge = state
-                    .model
-                    .customers
                     .badge(e)
                     .map_or(0, |n| state.theme.badge_text(n).width() + 1);
                 e.domain.as_deref().map_or(1, UnicodeWidthStr::width) + badge
@@ -520,11 +518,7 @@ fn domain_line<'a>(
     let Some(domain) = entry.domain.as_deref() else {
         return Line::from(Span::styled("—", theme.dim()));
     };
-    let badge = state
-        .model
-        .customers
-        .badge(entry)
-        .map(|n| theme.badge_text(n));
+    let badge = state.badge(entry).map(|n| theme.badge_text(n));
     let room = match &badge {
         Some(badge) => width.saturating_sub(badge.width() + 1),
         None => width,

@@ -146,7 +146,7 @@ pub fn plan(state: &State, text: &str, frame: &mut Frame, area: Rect) {
 pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let finder = &state.finder;
-    let total = format::count(state.model.customers.len());
+    let total = format::count(state.customer_total());
     let mut spans = vec![Span::styled("Customers", theme.title()), Span::raw("  ")];
     if finder.narrowed() {
         spans.push(Span::raw(format!(
@@ -172,7 +172,7 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         }
     } else {
         spans.push(Span::raw(total));
-        let dupes = state.model.customers.duplicate_domains();
+        let dupes = state.duplicate_domains();
         if dupes > 0 {
             let noun = if dupes == 1 {
                 "duplicate domain"
@@ -213,7 +213,7 @@ pub fn filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area: Re
     let count = format!(
         "  {} of {}",
         format::count(state.row_count()),
-        format::count(state.model.customers.len())
+        format::count(state.customer_total())
     );
     let value = line.input.value();
     let room = usize::from(area.width).saturating_sub(count.width() + 2);
