@@ -4,7 +4,8 @@
 //! kept duplicate-domain index ([`duplicates`]), its sort orders ([`order`]),
 //! the text filter ([`filter`]) and the rows a list shows ([`view`]), and
 //! the create/edit form's rules ([`draft`]) with the contract's field
-//! limits ([`limits`]).
+//! limits ([`limits`]), and triage's rules: which record to keep
+//! ([`keeper`]) and what merging a group into it makes ([`merge`]).
 //!
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 
@@ -18,6 +19,7 @@ pub mod intern;
 pub mod keeper;
 pub mod limits;
 pub mod link;
+pub mod merge;
 pub mod order;
 pub mod view;
 

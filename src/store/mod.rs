@@ -16,6 +16,7 @@
 
 mod account;
 mod customers;
+mod dismissed;
 mod history;
 mod outbox;
 mod preview;
@@ -23,6 +24,7 @@ mod schema;
 mod sync_state;
 #[cfg(test)]
 mod testing;
+mod units;
 mod users;
 
 use std::io;
@@ -35,8 +37,10 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use account::account_file;
+pub use dismissed::Dismissed;
 pub use outbox::{Claim, Claimant, OutboxItem, OutboxOp};
 pub use preview::{NameView, StoreCounts};
+pub use units::{MergedInto, Unit};
 
 /// The local cache of one account, over one SQLite connection (WAL,
 /// `synchronous=NORMAL`, foreign keys on).

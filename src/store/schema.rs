@@ -143,6 +143,32 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     "#,
         then: Some(keys_and_their_indexes),
     },
+    // 6: units of outbox items (a merge: the keeper's edit, then each
+    // archive), queued in one transaction; a refused edit drops the rest
+    // of its unit (see `units.rs`). And which record each merged loser
+    // went into, kept from the moment the merge is queued, and the groups
+    // dismissed as not duplicates (see `dismissed.rs`). Builds before
+    // this migration deliver a unit's items one by one, in order, as
+    // before.
+    Migration::sql(
+        r#"
+    ALTER TABLE outbox ADD COLUMN unit TEXT;  -- the unit's key, hyphenated
+    CREATE TABLE merged_into (
+        customer_id TEXT PRIMARY KEY,         -- the archived loser
+        keeper_id TEXT NOT NULL,
+        keeper_display_id INTEGER NOT NULL,
+        unit TEXT NOT NULL,                   -- the outbox unit of the merge
+        merged_at INTEGER NOT NULL            -- unix microseconds
+    );
+    -- Groups of duplicates marked "not a duplicate", with the members they
+    -- had then: a group that gains a member comes back.
+    CREATE TABLE dismissed (
+        key TEXT PRIMARY KEY,                 -- the duplicate key (domain)
+        members TEXT NOT NULL,                -- JSON array of customer ids
+        dismissed_at INTEGER NOT NULL         -- unix microseconds
+    );
+    "#,
+    ),
 ];
 
 /// Migration 5, after its SQL: fills in the keys, then indexes them (an

@@ -137,6 +137,21 @@ impl Engine {
                 }
                 delivery.wake();
             }
+            SyncCommand::SubmitUnit(unit) => {
+                if let Err(Stopped) = self.courier.submit_unit(unit).await {
+                    return false;
+                }
+                delivery.wake();
+            }
+            SyncCommand::Dismiss(group) => {
+                let at = OffsetDateTime::now_utc();
+                let written = self.write(move |s| s.dismiss(&group, at)).await;
+                return !matches!(written, Err(RunError::Stopped));
+            }
+            SyncCommand::Undismiss(key) => {
+                let written = self.write(move |s| s.undismiss(&key)).await;
+                return !matches!(written, Err(RunError::Stopped));
+            }
         }
         true
     }
@@ -209,6 +224,11 @@ impl Engine {
             }
         };
         self.emit(event);
+        match self.store.with(|s| s.dismissed()).await {
+            Ok(groups) if !groups.is_empty() => self.emit(SyncEvent::Dismissed { groups }),
+            Ok(_) | Err(StoreFailure::Closed) => {}
+            Err(StoreFailure::Failed(err)) => self.report_store(err),
+        }
     }
 
     /// One sync run: the team, then every customer changed since the

@@ -41,7 +41,7 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
-pub use crate::store::{OutboxItem, OutboxOp};
+pub use crate::store::{Dismissed, MergedInto, OutboxItem, OutboxOp, Unit};
 
 /// What the UI asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +61,15 @@ pub enum SyncCommand {
     /// for another change: for a create it is the `Idempotency-Key`, and a
     /// key already waiting keeps the op it was first submitted with.
     Submit { key: IdempotencyKey, op: OutboxOp },
+    /// Send changes that belong together (a merge: the keeper's edit, then
+    /// each archive) through the outbox, stored in one transaction and
+    /// delivered in order like `Submit`'s; a refused edit drops the rest
+    /// of its unit (each reported [`SyncEvent::Rejected`], status 0).
+    SubmitUnit(Unit),
+    /// Keep a group of duplicates marked "not a duplicate" in the store.
+    Dismiss(Dismissed),
+    /// Forget that mark (undo).
+    Undismiss(String),
     /// A further page of the preview (see [`SyncEvent::Preview`]),
     /// answered with [`SyncEvent::PreviewPage`]; nothing without a preview.
     PreviewPage(PageRequest),
@@ -91,6 +100,11 @@ pub enum SyncEvent {
         me: Option<User>,
         last_synced: Option<OffsetDateTime>,
         pending: Vec<OutboxItem>,
+    },
+    /// The groups marked "not a duplicate" on this account, read from the
+    /// store right after the cache (sent only when there are some).
+    Dismissed {
+        groups: Vec<Dismissed>,
     },
     /// A sync run began. `full` when nothing was cached before.
     Started {

@@ -246,7 +246,7 @@ fn show_pending_create(state: &mut State, key: &IdempotencyKey, customer: &NewCu
         .apply_entries(vec![Entry::pending_create(customer, key, state.now)]);
 }
 
-fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPatch) {
+pub(super) fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPatch) {
     let Some(entry) = state.model.customers.get(customer_id) else {
         return;
     };

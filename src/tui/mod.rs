@@ -14,11 +14,13 @@
 
 mod app;
 mod changes;
+mod dismiss;
 mod filters;
 mod finder;
 pub mod form;
 pub mod format;
 pub mod keymap;
+mod merge;
 pub mod message;
 pub mod mode;
 mod preview;

@@ -13,7 +13,7 @@ use super::keymap::Keymap;
 use super::mode::Modes;
 use super::preview::PreviewWindow;
 use super::theme::Theme;
-use crate::api::IdempotencyKey;
+use crate::api::{CustomerPatch, IdempotencyKey};
 use crate::domain::{CustomerKey, CustomerSet, Draft, Entry};
 use crate::settings::ViewSettings;
 
@@ -107,6 +107,19 @@ pub struct Model {
     pub archived: Vec<Archived>,
     /// Restores in flight, with the customer as it was before its archive.
     pub restoring: HashMap<IdempotencyKey, Entry>,
+    /// This session's merges, newest last.
+    pub merges: Vec<MergeDone>,
+    /// Groups of duplicates marked "not a duplicate" (kept in the store),
+    /// by duplicate key, with their members' ids then.
+    pub dismissed: HashMap<String, Vec<String>>,
+    /// This session's dismissals, newest last, for `u`: (key, stamp).
+    pub dismissals: Vec<(String, u64)>,
+    /// Counts the changes `u` can undo, so it undoes the newest first
+    /// (archives and merges carry their stamp too).
+    pub undo_stamp: u64,
+    /// Duplicate groups finished this session (merged or archived down to
+    /// one record), by duplicate key: the queue counts them as done.
+    pub groups_done: std::collections::BTreeSet<String>,
     pub share_url_base: String,
     /// The view as last saved; a change to sort or My customers saves it.
     pub view_settings: ViewSettings,
@@ -124,6 +137,30 @@ pub struct Archived {
     pub key: IdempotencyKey,
     /// The server has confirmed it.
     pub delivered: bool,
+    /// The merge it is part of (the unit's key): `u` undoes the merge
+    /// whole.
+    pub merge: Option<IdempotencyKey>,
+    /// When it was made, in `Model::undo_stamp` counts.
+    pub stamp: u64,
+}
+
+/// A merge made in this session, for `u` and for the server's answers.
+#[derive(Debug, Clone)]
+pub struct MergeDone {
+    /// The unit that carries it in the outbox.
+    pub unit: IdempotencyKey,
+    /// The keeper as it was before the merge.
+    pub keeper: Entry,
+    /// The keeper's edit and its outbox key; `None` when the merge changed
+    /// no field.
+    pub edit: Option<(IdempotencyKey, CustomerPatch)>,
+    /// When the server last changed the keeper by the edit (its answer's
+    /// `updated_at`): a later change was made by someone else.
+    pub edited_at: Option<OffsetDateTime>,
+    /// The losers' archives.
+    pub archives: Vec<IdempotencyKey>,
+    /// The server refused the edit: nothing was archived.
+    pub refused: bool,
 }
 
 /// A customer's owner, resolved against the team; `me` is decided here,
@@ -236,6 +273,11 @@ impl State {
                 open_on_delivery: None,
                 archived: Vec::new(),
                 restoring: HashMap::new(),
+                merges: Vec::new(),
+                groups_done: std::collections::BTreeSet::new(),
+                dismissed: HashMap::new(),
+                dismissals: Vec::new(),
+                undo_stamp: 0,
                 share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
                 view_settings: ViewSettings::default(),
                 remember_api_url: false,

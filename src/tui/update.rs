@@ -6,8 +6,10 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseEventKind};
 use time::OffsetDateTime;
 
 use super::changes;
+use super::dismiss;
 use super::finder;
 use super::form::FormOutcome;
+use super::merge;
 use super::message::{Command, Message};
 use super::preview;
 use super::screens::{self, follow_selection, reload_history};
@@ -185,6 +187,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                     .insert(customer_id, History::Failed(reason));
             }
         }
+        SyncEvent::Dismissed { groups } => dismiss::loaded(state, groups),
         SyncEvent::StoreFailed { reason } => {
             state.notice = Some(sanitize(&reason).into_owned());
         }
@@ -291,6 +294,9 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
         } => {
             state.model.outbox.remove(&key);
             let message = sanitize(&message);
+            if merge::rejected(state, &key, &message) {
+                return Vec::new();
+            }
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
                     triage::rejected(state, &key, &op, &message);
@@ -318,6 +324,9 @@ fn on_delivered(
     match op {
         OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
             triage::delivered(state, key, op, customer);
+        }
+        OutboxOp::Update { .. } if merge::is_edit(state, key) => {
+            merge::edit_delivered(state, key, customer);
         }
         OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
             changes::delivered(state, key, op, customer);

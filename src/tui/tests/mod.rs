@@ -7,6 +7,7 @@ mod contrast;
 mod feedback;
 mod finding;
 mod layout;
+mod merge;
 mod navigation;
 mod preview;
 mod queue;

@@ -116,6 +116,33 @@ pub fn question(state: &State, text: String, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// A question's whole text, wrapped in a box at the foot of `area`: the
+/// status line holds only what fits.
+pub fn plan(state: &State, text: &str, frame: &mut Frame, area: Rect) {
+    let inner = area.width.saturating_sub(2).max(1);
+    let lines = u16::try_from(text.width().div_ceil(usize::from(inner)))
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(area.height);
+    let at = Rect {
+        y: area.y + area.height - lines,
+        height: lines,
+        ..area
+    };
+    frame.render_widget(Clear, at);
+    frame.render_widget(
+        Paragraph::new(text.to_owned())
+            .style(state.theme.warning())
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                ratatui::widgets::Block::bordered()
+                    .border_style(state.theme.border())
+                    .title(" merge "),
+            ),
+        at,
+    );
+}
+
 pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let finder = &state.finder;
@@ -132,6 +159,9 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         }
         if finder.duplicates_only {
             names.push("duplicates only".to_owned());
+            let (groups, done) = triage::queue_count(state);
+            let noun = if groups == 1 { "group" } else { "groups" };
+            names.push(format!("{groups} {noun} · {done} done"));
         }
         if let Some(line) = finder.line.as_ref().filter(|_| finder.query().is_some()) {
             names.push(format!("filter: {}", line.input.value().trim()));
