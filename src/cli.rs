@@ -114,6 +114,31 @@ pub enum CustomersCommand {
         /// `cus_…` or `#1042`.
         customer: String,
     },
+    /// The groups of duplicates, largest first, each with the suggested
+    /// keeper and why (groups marked "not a duplicate" are left out).
+    Duplicates {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge records into a keeper: its blanks filled from the others,
+    /// tags joined, every custom field kept; the others archived.
+    Merge {
+        /// The record to keep: `cus_…` or `#1003`.
+        keeper: String,
+        /// The records to merge into it and archive.
+        #[arg(required = true)]
+        others: Vec<String>,
+        /// Take a field from one of the records: `plan=#1036`; repeat.
+        #[arg(long = "take", value_name = "FIELD=ID")]
+        takes: Vec<String>,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Merge without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use pivotal_tui::cli::{Cli, Command, ConfigCommand, CustomersCommand, ServeArgs};
 use pivotal_tui::commands::demo::Demo;
-use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers};
+use pivotal_tui::commands::{CommandError, Context, Dirs, account, customers, merge};
 use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
 use pivotal_tui::settings::{MAX_REFRESH_SECS, MIN_REFRESH_SECS, SettingsFile};
@@ -160,21 +160,7 @@ async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunEr
         Some(Command::Customers(command)) => {
             let mut ctx = context()?;
             let base = share_url_base(&ctx);
-            match command {
-                CustomersCommand::List(args) => customers::list(&mut ctx, &args, &mut out).await?,
-                CustomersCommand::Create(args) => {
-                    customers::create(&mut ctx, &args, &base, &mut out).await?;
-                }
-                CustomersCommand::Show { customer, json } => {
-                    customers::show(&mut ctx, &customer, json, &base, &mut out).await?;
-                }
-                CustomersCommand::Archive { customer } => {
-                    customers::archive_or_restore(&mut ctx, &customer, true, &mut out).await?;
-                }
-                CustomersCommand::Restore { customer } => {
-                    customers::archive_or_restore(&mut ctx, &customer, false, &mut out).await?;
-                }
-            }
+            customers_command(&mut ctx, command, &base, &mut out).await?;
         }
         Some(Command::Login) => {
             let mut ctx = context()?;
@@ -198,6 +184,45 @@ async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunEr
     }
     out.flush().map_err(CommandError::Output)?;
     Ok(())
+}
+
+/// One `pivotal customers …` command.
+async fn customers_command(
+    ctx: &mut Context,
+    command: CustomersCommand,
+    base: &str,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    match command {
+        CustomersCommand::List(args) => customers::list(ctx, &args, out).await,
+        CustomersCommand::Create(args) => customers::create(ctx, &args, base, out).await,
+        CustomersCommand::Show { customer, json } => {
+            customers::show(ctx, &customer, json, base, out).await
+        }
+        CustomersCommand::Archive { customer } => {
+            customers::archive_or_restore(ctx, &customer, true, out).await
+        }
+        CustomersCommand::Restore { customer } => {
+            customers::archive_or_restore(ctx, &customer, false, out).await
+        }
+        CustomersCommand::Duplicates { json } => merge::duplicates(ctx, json, out).await,
+        CustomersCommand::Merge {
+            keeper,
+            others,
+            takes,
+            dry_run,
+            yes,
+        } => {
+            let request = merge::MergeRequest {
+                keeper: &keeper,
+                others: &others,
+                takes: &takes,
+                dry_run,
+                yes,
+            };
+            merge::merge(ctx, &request, out).await
+        }
+    }
 }
 
 /// After the terminal is restored (the TUI's hook runs first and chains to

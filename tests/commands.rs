@@ -803,3 +803,99 @@ async fn every_command_runs_on_a_fresh_demo_account_with_no_key_and_no_settings_
     );
     assert!(!home.data_dir().exists(), "no cache kept");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicates_lists_the_groups_and_merge_plans_asks_and_merges_through_the_outbox() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+
+    let groups = home.run(&["customers", "duplicates", "--json"], "").await;
+    assert_eq!(groups.code, 0, "{groups:?}");
+    let parsed: Vec<serde_json::Value> = serde_json::from_str(&groups.stdout).expect("json");
+    assert_eq!(parsed.len(), 8, "{}", groups.stdout);
+    assert_eq!(parsed[0]["shares"], "acme.com", "largest first");
+    assert_eq!(parsed[0]["records"].as_array().map(Vec::len), Some(3));
+    let table = home.run(&["customers", "duplicates"], "").await;
+    assert!(
+        table.stdout.contains("acme.com · 3 records"),
+        "{}",
+        table.stdout
+    );
+
+    let plan = [
+        "customers",
+        "merge",
+        "#1003",
+        "#1036",
+        "#1052",
+        "--take",
+        "plan=#1036",
+    ];
+    let dry = home.run(&[&plan[..], &["--dry-run"]].concat(), "").await;
+    assert_eq!(dry.code, 0, "{dry:?}");
+    assert!(
+        dry.stdout.contains(
+            "Merge into #1003 Acme Co: set plan=Growth, set billing_country=US, add tag self-serve; archive #1036, #1052"
+        ),
+        "{}",
+        dry.stdout
+    );
+    let id_1036 = find_id(&home, 1036).await;
+    assert!(
+        !server
+            .client()
+            .get_customer(&id_1036)
+            .await
+            .unwrap()
+            .archived,
+        "a dry run changes nothing"
+    );
+    let unasked = home.run(&plan, "").await;
+    assert_eq!(unasked.code, 2, "no terminal to ask on: {unasked:?}");
+
+    let merged = home.run(&[&plan[..], &["--yes"]].concat(), "").await;
+    assert_eq!(merged.code, 0, "{merged:?}");
+    assert!(
+        merged.stdout.contains("Merged into #1003"),
+        "{}",
+        merged.stdout
+    );
+    let keeper = server
+        .client()
+        .get_customer(&find_id(&home, 1003).await)
+        .await
+        .unwrap();
+    assert_eq!(keeper.plan.as_deref(), Some("Growth"));
+    assert!(keeper.tags.contains(&"self-serve".to_owned()));
+    assert!(
+        server
+            .client()
+            .get_customer(&id_1036)
+            .await
+            .unwrap()
+            .archived
+    );
+    let show = home.run(&["customers", "show", "#1036"], "").await;
+    assert!(
+        show.stdout.contains("merged into #1003 on "),
+        "{}",
+        show.stdout
+    );
+
+    let bad = home
+        .run(
+            &[
+                "customers",
+                "merge",
+                "#1008",
+                "#1042",
+                "--take",
+                "tags=#1042",
+                "--yes",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(bad.code, 2, "{bad:?}");
+}

@@ -185,11 +185,11 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
     app.press(b"globex");
     app.press(b"\r");
     app.wait_for("the Globex pair", |text| {
-        text.contains("2 of 59 · duplicates only · filter: globex")
+        text.contains("2 of 59 · duplicates only · 1 group · 0 done · filter: globex")
     });
     app.press(b"c");
     app.wait_for("the compare view with both histories", |text| {
-        text.contains("globex.io · 2 records share this domain")
+        text.contains("globex.io · 2 records ")
             && text.contains("6 events")
             && text.contains("1 event")
     });
@@ -208,7 +208,7 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
 
     app.press_escape();
     app.wait_for("the list without the pair", |text| {
-        text.contains("0 of 58 · duplicates only · filter: globex")
+        text.contains("0 of 58 · duplicates only · 1 group · 1 done · filter: globex")
     });
     app.press(b"u");
     app.wait_for("the pair restored and confirmed", |text| {

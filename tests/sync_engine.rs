@@ -44,6 +44,7 @@ fn fast_config() -> SyncConfig {
         page_size: PAGE_SIZE,
         retry_min: Duration::from_millis(50),
         retry_max: Duration::from_millis(200),
+        preview: None,
     }
 }
 

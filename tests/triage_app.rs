@@ -55,6 +55,7 @@ impl App {
             page_size: 100,
             retry_min: Duration::from_millis(50),
             retry_max: Duration::from_millis(200),
+            preview: None,
         };
         let client = client_for(&server.url()).with_retry(fast_retry(2));
         let engine = sync::spawn(client, store, config, tx);
@@ -175,7 +176,7 @@ async fn compare_shows_a_triple_and_a_pair_with_their_histories_from_the_server(
     .await;
     let screen = app.drawn();
     for text in [
-        "acme.com · 3 records share this domain",
+        "acme.com · 3 records ",
         "#1003 Acme Co",
         "#1036 Acme Corporation",
         "#1052 ACME Co.",
@@ -198,7 +199,7 @@ async fn compare_shows_a_triple_and_a_pair_with_their_histories_from_the_server(
     .await;
     let screen = app.drawn();
     for text in [
-        "globex.io · 2 records share this domain",
+        "globex.io · 2 records ",
         "https://globex.io/",
         "6 events",
         "1 event",
@@ -249,6 +250,70 @@ async fn archive_asks_n_keeps_it_y_archives_on_the_server_and_u_restores_it() {
     })
     .await;
     assert_eq!(app.badge(1052), Some(3), "a fresh sync agrees");
+}
+
+#[tokio::test]
+async fn d_then_a_merge_taking_a_field_from_a_loser_lands_on_the_next_group_and_u_undoes_it() {
+    let server = demo_server().await;
+    let api = server.client();
+    let mut app = App::start(&server, (120, 40)).await;
+    let (keeper, losers) = (app.id_of(1003), [app.id_of(1036), app.id_of(1052)]);
+
+    app.press('D').await;
+    app.press('c').await;
+    app.until("the suggested keeper", |_, screen| {
+        screen.contains("keep #1003: most history (8 events)")
+    })
+    .await;
+    assert!(app.drawn().contains("acme.com · 3 records · group 1 of 8"));
+    // #1036's plan, under the field cursor, into the result.
+    app.key(KeyCode::Right).await;
+    for _ in 0..4 {
+        app.press('j').await;
+    }
+    app.press(' ').await;
+    app.press('M').await;
+    let screen = app.drawn();
+    assert!(
+        screen.contains(
+            "Merge into #1003 Acme Co: set plan=Growth, set billing_country=US, add tag self-serve; archive #1036, #1052? (y/N)"
+        ),
+        "{screen}"
+    );
+    app.press('y').await;
+    assert_eq!(app.badge(1003), None, "the badge goes at once");
+    let next = app.state().modes.compare().map(|c| c.key.clone());
+    assert!(
+        next.as_deref().is_some_and(|k| k != "acme.com"),
+        "the next group opens by itself: {next:?}"
+    );
+    app.until("the merge delivered", |s, _| s.model.outbox.is_empty())
+        .await;
+    let on_server = api.get_customer(&keeper).await.expect("get");
+    assert_eq!(on_server.plan.as_deref(), Some("Growth"));
+    assert!(on_server.tags.contains(&"self-serve".to_owned()));
+    assert_eq!(
+        on_server
+            .custom_fields
+            .get("billing_country")
+            .map(String::as_str),
+        Some("US")
+    );
+    for loser in &losers {
+        assert!(api.get_customer(loser).await.expect("get").archived);
+    }
+
+    app.press('u').await;
+    assert_eq!(app.badge(1003), Some(3), "back at once");
+    app.until("the undo delivered", |s, _| s.model.outbox.is_empty())
+        .await;
+    let on_server = api.get_customer(&keeper).await.expect("get");
+    assert_eq!(on_server.plan.as_deref(), Some("Enterprise"));
+    assert!(!on_server.tags.contains(&"self-serve".to_owned()));
+    assert!(!on_server.custom_fields.contains_key("billing_country"));
+    for loser in &losers {
+        assert!(!api.get_customer(loser).await.expect("get").archived);
+    }
 }
 
 #[tokio::test]

@@ -12,6 +12,8 @@
 //! - what freeing the state one allocation at a time would cost on quit
 //!   (the app skips it), and the warm start's build in thread CPU time,
 //!   next to the way it was built before;
+//! - the bytes written to the terminal per move, per row scrolled and per
+//!   page, before and after the scrolling layer ([`bytes`]);
 //! - finding and triage at scale ([`finding`]): filter keystrokes, the
 //!   `D`/`m`/`s` toggles and archiving a duplicate.
 
@@ -25,6 +27,7 @@ macro_rules! say {
     }};
 }
 
+mod bytes;
 mod finding;
 
 use std::io::{BufRead, BufReader};
@@ -42,9 +45,9 @@ use tokio::sync::mpsc;
 use crate::api::{ApiKey, Client, RetryPolicy};
 use crate::server::DEFAULT_API_KEY;
 use crate::store::Store;
-use crate::sync::{self, SyncConfig, SyncEvent};
+use crate::sync::{self, PreviewSpec, SyncConfig, SyncEvent};
 use crate::tui::theme::Theme;
-use crate::tui::{Message, State, render, update};
+use crate::tui::{Command as UiCommand, Message, State, render, update};
 
 /// The bench's screen size: the common 120×40 case.
 const WIDTH: u16 = 120;
@@ -76,6 +79,8 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     let mut state = warm_start_figures(&client, &store_path).await?;
     let mut screen = Screen::new();
     scroll_figures(&mut state, &mut screen, keystrokes, reset)?;
+    bytes::run(&mut state)?;
+    idle_figures(&mut state)?;
     finding::run(&mut state, &mut screen)?;
     if let Some(mib) = peak_rss_mib() {
         say!("  peak memory after finding + triage  {mib:>9.1} MiB");
@@ -142,11 +147,16 @@ async fn warm_start_figures(
 ) -> anyhow::Result<State> {
     let (warm, state) = warm_start(client, store_path).await?;
     say!(
-        "  first frame from a warm cache       {:>9.1} ms",
-        ms(warm.total)
+        "  first frame from a warm cache       {:>9.1} ms  ({})",
+        ms(warm.total),
+        if warm.from_preview {
+            "from the preview"
+        } else {
+            "from the set: no preview"
+        }
     );
     say!(
-        "    reading the cache (sync task)     {:>9.1} ms",
+        "    reading it (preview thread)       {:>9.1} ms",
         ms(warm.read)
     );
     say!(
@@ -156,6 +166,20 @@ async fn warm_start_figures(
     say!(
         "    drawing the first frame           {:>9.1} ms",
         ms(warm.draw)
+    );
+    if let Some(page) = warm.preview_page {
+        say!(
+            "  PgDn while the set is built         {:>9.1} ms  (keyset page, asked to drawn)",
+            ms(page)
+        );
+    }
+    say!(
+        "  whole set ready (applied, drawn)    {:>9.1} ms",
+        ms(warm.set_ready)
+    );
+    say!(
+        "  quit: engine stopped, store closed  {:>9.1} ms  (the set is then left to the OS)",
+        ms(warm.stop)
     );
 
     Ok(state)
@@ -180,6 +204,23 @@ fn scroll_figures(
         Some(mib) => say!("  peak memory (VmHWM, client only)    {mib:>9.1} MiB"),
         None => say!("  peak memory                         (not available on this OS)"),
     }
+    Ok(())
+}
+
+/// Draws of an idle screen over ten simulated minutes.
+fn idle_figures(state: &mut State) -> anyhow::Result<()> {
+    let (draws, cells) = idle_redraws(state, 10, false)?;
+    say!(
+        "  idle redraws per minute (no sync)   {:>9.1}     ({:.1} cells changed a minute)",
+        draws as f64 / 10.0,
+        cells as f64 / 10.0
+    );
+    let (draws, cells) = idle_redraws(state, 10, true)?;
+    say!(
+        "  idle redraws per minute (60 s sync) {:>9.1}     ({:.1} cells changed a minute)",
+        draws as f64 / 10.0,
+        cells as f64 / 10.0
+    );
     Ok(())
 }
 
@@ -343,45 +384,189 @@ fn thread_cpu() -> Duration {
 
 /// Where the time to the first frame goes.
 struct WarmStart {
+    /// Launch (store opened) to the first frame with names on screen.
     total: Duration,
+    /// Until the preview (or, without one, the set) reached the UI.
     read: Duration,
     apply: Duration,
     draw: Duration,
+    /// Whether the first frame came from the preview.
+    from_preview: bool,
+    /// A page down through the preview while the set is built: asked to
+    /// answered and drawn.
+    preview_page: Option<Duration>,
+    /// Launch to the whole set applied and drawn.
+    set_ready: Duration,
+    /// Stopping the engine (store closed) once the set is there.
+    stop: Duration,
 }
 
-/// A fresh engine on the synced store: the time until the cached list is on
-/// screen.
+/// A fresh engine on the synced store, asked for the preview as the app
+/// asks for it (name order, the screen's rows): the time until names are
+/// on screen, a page down while the set is built, and the time until the
+/// whole set is there.
 async fn warm_start(client: &Client, store_path: &Path) -> anyhow::Result<(WarmStart, State)> {
     let started = Instant::now();
     let store = Store::open(store_path)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let engine = sync::spawn(client.clone(), store, SyncConfig::default(), tx);
+    let config = SyncConfig {
+        preview: Some(PreviewSpec {
+            descending: false,
+            mine: false,
+            rows: usize::from(HEIGHT - 4),
+        }),
+        ..SyncConfig::default()
+    };
+    let engine = sync::spawn(client.clone(), store, config, tx);
     let mut state = new_state();
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT))?;
-    let (read, apply) = loop {
-        let event = rx.recv().await.context("the sync engine stopped")?;
-        let cached = matches!(event, SyncEvent::CacheLoaded { .. });
-        let read = started.elapsed();
-        let t = Instant::now();
-        update(&mut state, Message::Sync(event));
-        if cached {
-            break (read, t.elapsed());
-        }
-    };
+    let (read, apply, from_preview) = first_screen(&mut rx, &mut state, started).await?;
     let t = Instant::now();
     draw(&mut terminal, &state)?;
     let draw_time = t.elapsed();
     let total = started.elapsed();
+    let preview_page =
+        until_the_set(&mut rx, &mut state, &engine, &mut terminal, from_preview).await?;
+    draw(&mut terminal, &state)?;
+    let set_ready = started.elapsed();
+    let t = Instant::now();
     engine.stop().await;
+    let stop = t.elapsed();
     Ok((
         WarmStart {
             total,
             read,
             apply,
             draw: draw_time,
+            from_preview,
+            preview_page,
+            set_ready,
+            stop,
         },
         state,
     ))
+}
+
+/// Applies the engine's events until the first screen can be drawn: the
+/// time that took, the time applying it took, and whether it is the
+/// preview's.
+async fn first_screen(
+    rx: &mut mpsc::UnboundedReceiver<SyncEvent>,
+    state: &mut State,
+    started: Instant,
+) -> anyhow::Result<(Duration, Duration, bool)> {
+    loop {
+        let event = rx.recv().await.context("the sync engine stopped")?;
+        let first = match &event {
+            SyncEvent::Preview(_) => Some(true),
+            SyncEvent::CacheLoaded { .. } => Some(false),
+            _ => None,
+        };
+        let read = started.elapsed();
+        let t = Instant::now();
+        update(state, Message::Sync(event));
+        if let Some(from_preview) = first {
+            return Ok((read, t.elapsed(), from_preview));
+        }
+    }
+}
+
+/// With the preview on screen, a page down (answered by the preview while
+/// the set is built), then the events until the set is applied: how long
+/// the page took to be drawn.
+async fn until_the_set(
+    rx: &mut mpsc::UnboundedReceiver<SyncEvent>,
+    state: &mut State,
+    engine: &sync::SyncHandle,
+    terminal: &mut Terminal<TestBackend>,
+    from_preview: bool,
+) -> anyhow::Result<Option<Duration>> {
+    let mut asked_at = None;
+    let mut preview_page = None;
+    if from_preview {
+        let t = Instant::now();
+        let key = KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE);
+        for command in update(state, Message::Key(key)) {
+            if let UiCommand::Sync(command) = command {
+                engine.send(command);
+                asked_at = Some(t);
+            }
+        }
+    }
+    loop {
+        let event = rx.recv().await.context("the sync engine stopped")?;
+        let cached = matches!(event, SyncEvent::CacheLoaded { .. });
+        let page = matches!(event, SyncEvent::PreviewPage { .. });
+        for command in update(state, Message::Sync(event)) {
+            if let UiCommand::Sync(command) = command {
+                engine.send(command);
+            }
+        }
+        if page && let Some(at) = asked_at.take() {
+            draw(terminal, state)?;
+            preview_page = Some(at.elapsed());
+        }
+        if cached {
+            return Ok(preview_page);
+        }
+    }
+}
+
+/// Draws over `minutes` simulated minutes of an idle app that wakes only
+/// when its clock says the screen changes, with (`with_sync`) or without a
+/// background sync that finds nothing each minute: how many draws, and how
+/// many cells they changed.
+fn idle_redraws(
+    state: &mut State,
+    minutes: u32,
+    with_sync: bool,
+) -> anyhow::Result<(usize, usize)> {
+    let mut screen = Screen::new();
+    let start = OffsetDateTime::now_utc();
+    update(state, Message::Tick(start));
+    state.model.sync.last_synced = Some(start);
+    state.model.sync.phase = crate::tui::state::SyncPhase::Idle;
+    draw(&mut screen.terminal, state)?;
+    state.take_dirty();
+    let end = start + Duration::from_secs(u64::from(minutes) * 60);
+    let mut now = start;
+    let mut next_sync = start + Duration::from_secs(60);
+    let (mut draws, mut cells) = (0, 0);
+    let mut generation = state.model.sync.generation;
+    while now < end {
+        let wake = state.next_wakeup().unwrap_or(Duration::from_secs(3600));
+        let mut events = Vec::new();
+        if with_sync && now + wake >= next_sync {
+            now = next_sync;
+            generation += 1;
+            events.push(SyncEvent::Started {
+                generation,
+                full: false,
+            });
+            events.push(SyncEvent::Finished {
+                generation,
+                at: now + Duration::from_millis(80),
+                skipped: 0,
+            });
+            next_sync = now + Duration::from_secs(60);
+        } else {
+            now += wake;
+        }
+        let mut messages = vec![Message::Tick(now)];
+        messages.extend(events.into_iter().map(Message::Sync));
+        // Each event is its own pass of the loop, drawn when dirty.
+        for message in messages {
+            update(state, message);
+            if state.take_dirty() {
+                let before = screen.terminal.backend().buffer().clone();
+                draw(&mut screen.terminal, state)?;
+                let after = screen.terminal.backend().buffer();
+                cells += before.diff(after).len();
+                draws += 1;
+            }
+        }
+    }
+    Ok((draws, cells))
 }
 
 /// Update + render per keystroke over a realistic mix of moves.

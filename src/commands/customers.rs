@@ -1,4 +1,5 @@
-//! `pivotal customers list|create|show|archive|restore`.
+//! `pivotal customers list|create|show|archive|restore` (and the account
+//! as the commands see it, shared with `merge.rs`).
 //!
 //! Listing first brings the account's local store up to date (the same
 //! store, high-water mark and sanitising as the TUI), then filters with the
@@ -30,18 +31,22 @@ const PAGE_SIZE: u32 = 1000;
 
 /// The account as the commands see it: the live customers (from the
 /// store, just brought up to date), the team, and who the key belongs to.
-struct Account {
-    set: CustomerSet,
+pub(super) struct Account {
+    pub(super) set: CustomerSet,
     users: HashMap<String, User>,
     me: User,
-    store: Store,
+    pub(super) store: Store,
 }
 
 impl Account {
     /// Opens the account's store and syncs it: incrementally, or from the
     /// start when `full`. Records the client cannot read are left out and
     /// counted on stderr (each is named in the log).
-    async fn open(store_path: &Path, client: &Client, full: bool) -> Result<Account, CommandError> {
+    pub(super) async fn open(
+        store_path: &Path,
+        client: &Client,
+        full: bool,
+    ) -> Result<Account, CommandError> {
         let mut store = open_store(store_path)?;
         let since = store
             .sync_since(OffsetDateTime::now_utc())?
@@ -75,7 +80,7 @@ impl Account {
     }
 
     /// An owner id's name, as the server sent it.
-    fn owner_name(&self, id: &str) -> Option<&str> {
+    pub(super) fn owner_name(&self, id: &str) -> Option<&str> {
         self.users.get(id).map(|u| u.name.as_str())
     }
 
@@ -95,7 +100,7 @@ impl Account {
     }
 
     /// The live customer a reference names.
-    fn find(&self, reference: &CustomerRef) -> Option<&Entry> {
+    pub(super) fn find(&self, reference: &CustomerRef) -> Option<&Entry> {
         match reference {
             CustomerRef::Id(id) => self.set.get(id),
             CustomerRef::DisplayId(n) => self.set.iter_ordered().find(|e| e.display_id == *n),
@@ -117,7 +122,7 @@ fn open_store(path: &Path) -> Result<Store, CommandError> {
 }
 
 /// The client for the user's key and the account's store file.
-async fn connect(ctx: &Context) -> Result<(Client, PathBuf), CommandError> {
+pub(super) async fn connect(ctx: &Context) -> Result<(Client, PathBuf), CommandError> {
     let (key, _) = ctx.key().await?;
     let store_path = ctx.store_path(&key);
     Ok((ctx.client(key)?, store_path))
@@ -169,6 +174,7 @@ pub async fn list(
     let criteria = Criteria {
         owner: args.mine.then_some(account.me.id.as_str()),
         duplicates_only: args.duplicates,
+        ..Criteria::default()
     };
     let mut filter = FilterState::default();
     let (ranked, exact);
@@ -335,9 +341,25 @@ pub async fn show(
     };
     let history = client.history(&customer.id).await?;
     ctx.remember_api_url();
+    let merged = if customer.archived {
+        account.store.merged_into(&customer.id)?
+    } else {
+        None
+    };
     let listed = account.listed(Entry::from(customer));
     let link = share_url(share_url_base, listed.entry.display_id);
     output::customer(&listed, &history, &link, json, out)?;
+    if let Some(merged) = merged.filter(|_| !json) {
+        let d = merged.at.date();
+        writeln!(
+            out,
+            "merged into #{} on {:04}-{:02}-{:02}",
+            merged.keeper_display_id,
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )?;
+    }
     Ok(())
 }
 
@@ -439,6 +461,7 @@ async fn send(store: Store, client: &Client, op: OutboxOp) -> Result<Customer, C
                 status,
                 message,
                 param,
+                dropped,
             } => {
                 let err = ApiError::Api {
                     status,
@@ -446,8 +469,14 @@ async fn send(store: Store, client: &Client, op: OutboxOp) -> Result<Customer, C
                     message,
                     param,
                 };
-                if item.key == key {
+                if item.key == key || dropped.iter().any(|d| d.key == key) {
                     return Err(CommandError::Api(err));
+                }
+                for other in &dropped {
+                    eprintln!(
+                        "pivotal: not sent, as the change before it was refused: {}",
+                        what(&other.op)
+                    );
                 }
                 eprintln!(
                     "pivotal: Pivotal refused a change saved earlier, so it was dropped: {}: {}",
@@ -524,7 +553,7 @@ async fn settled_elsewhere(
     }
 }
 
-fn store_failure(failure: StoreFailure) -> CommandError {
+pub(super) fn store_failure(failure: StoreFailure) -> CommandError {
     match failure {
         StoreFailure::Failed(err) => CommandError::Store(err),
         StoreFailure::Closed => CommandError::Usage("the local store was closed".into()),

@@ -10,6 +10,7 @@
 pub mod account;
 pub mod customers;
 pub mod demo;
+pub mod merge;
 mod output;
 
 use std::path::PathBuf;

@@ -174,7 +174,50 @@ pub struct Entry {
     sort_prefix: u64,
 }
 
+/// The key the list sorts names by, from the name as the server sent it:
+/// sanitised (as [`Entry::name`] is), then lower-cased. The local store
+/// keeps it beside each row (`customers_v2.sort_key`) so that the first
+/// screen can be read from an index; both come from here, so they can
+/// never disagree.
+#[must_use]
+pub fn name_sort_key(raw_name: &str) -> String {
+    sanitize(raw_name).to_lowercase()
+}
+
+/// The duplicate key of a domain as the server sent it: sanitised (as
+/// [`Entry::domain`] is), then [`duplicate_key`]. Kept by the local store
+/// beside each row (`customers_v2.domain_key`), from here.
+#[must_use]
+pub fn domain_key_of(raw_domain: Option<&str>) -> Option<String> {
+    duplicate_key(raw_domain.map(sanitize).as_deref())
+}
+
+/// Where an entry stands in name order (A→Z): its sort key, then its
+/// number, then its key. Comparing two positions orders exactly as the
+/// list's name order does (see `order`), so a page can be read after one
+/// (keyset paging) and merged with entries held in memory. A pending
+/// create (number 0) comes before the confirmed customers of its name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NamePosition {
+    pub sort_key: String,
+    pub display_id: u64,
+    pub key: CustomerKey,
+}
+
 impl Entry {
+    /// Where this entry stands in name order.
+    #[must_use]
+    pub fn name_position(&self) -> NamePosition {
+        NamePosition {
+            sort_key: match &self.folded {
+                Some(folded) => folded.to_string(),
+                None => self.name.to_ascii_lowercase(),
+            },
+            display_id: self.display_id,
+            key: self.key.clone(),
+        }
+    }
+
     /// The lower-cased name.
     #[cfg(test)]
     pub(super) fn sort_key(&self) -> std::borrow::Cow<'_, str> {
@@ -233,6 +276,33 @@ impl Entry {
         match &self.key {
             CustomerKey::Pending(key) => Some(key),
             CustomerKey::Id(_) => None,
+        }
+    }
+
+    /// The customer this entry shows, to rebuild it with changes (an edit
+    /// waiting in the outbox is laid over it this way, in the app and in
+    /// the preview alike).
+    #[must_use]
+    pub fn to_customer(&self) -> Customer {
+        Customer {
+            // A pending create has no id yet; whoever rebuilds an entry
+            // from this keeps the entry's key.
+            id: self.id().unwrap_or_default().to_owned(),
+            display_id: self.display_id,
+            name: self.name.clone(),
+            domain: self.domain.as_deref().map(str::to_owned),
+            owner_id: self.owner_id.as_deref().map(str::to_owned),
+            plan: self.plan.as_deref().map(str::to_owned),
+            tags: self.tags.iter().map(|t| t.to_string()).collect(),
+            custom_fields: self
+                .custom_fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            source: self.source.clone(),
+            archived: self.archived,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         }
     }
 

@@ -46,6 +46,14 @@ fn rank(a: &Candidate<'_>, b: &Candidate<'_>) -> Ordering {
         .then_with(|| a.display_id.cmp(&b.display_id))
 }
 
+/// Every candidate's place, best first: the order in which a merge fills
+/// the keeper's blanks from the others.
+pub fn ranked(candidates: &[Candidate<'_>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by(|&a, &b| rank(&candidates[a], &candidates[b]));
+    order
+}
+
 /// The suggested keeper of a group of two or more records, or `None` for
 /// fewer.
 pub fn suggest(candidates: &[Candidate<'_>]) -> Option<Suggestion> {
@@ -173,5 +181,19 @@ mod tests {
         let keep = |r: &[Candidate<'_>]| suggest(r).map(|s| r[s.index].display_id);
         assert_eq!(keep(&records), keep(&reversed));
         assert_eq!(suggest(&records[..1]), None, "one record is no group");
+    }
+
+    #[test]
+    fn ranked_puts_the_suggested_keeper_first_and_the_rest_in_rule_order() {
+        let records = [
+            record(1052, Some(2), &Source::Manual),
+            record(1003, Some(8), &Source::Hubspot),
+            record(1036, Some(2), &Source::Stripe),
+        ];
+        assert_eq!(ranked(&records), vec![1, 2, 0]);
+        assert_eq!(
+            suggest(&records).map(|s| s.index),
+            Some(ranked(&records)[0])
+        );
     }
 }

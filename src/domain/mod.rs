@@ -4,7 +4,8 @@
 //! kept duplicate-domain index ([`duplicates`]), its sort orders ([`order`]),
 //! the text filter ([`filter`]) and the rows a list shows ([`view`]), and
 //! the create/edit form's rules ([`draft`]) with the contract's field
-//! limits ([`limits`]).
+//! limits ([`limits`]), and triage's rules: which record to keep
+//! ([`keeper`]) and what merging a group into it makes ([`merge`]).
 //!
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 
@@ -18,6 +19,7 @@ pub mod intern;
 pub mod keeper;
 pub mod limits;
 pub mod link;
+pub mod merge;
 pub mod order;
 pub mod view;
 
@@ -30,7 +32,7 @@ pub use crate::text::{has_forbidden_chars, sanitize};
 pub use customers::{ApplyStats, Change, CustomerSet, FOLLOWABLE_BATCH};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
-pub use entry::{CustomerKey, Entry, Fields, KeyRef};
+pub use entry::{CustomerKey, Entry, Fields, KeyRef, NamePosition, domain_key_of, name_sort_key};
 pub use filter::{FieldKind, FilterState, Highlight, Query, Scan, SearchIndex};
 pub use host::{DomainError, duplicate_key, normalize_domain, validate_host};
 pub use link::share_url;

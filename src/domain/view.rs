@@ -18,12 +18,24 @@ pub struct Criteria<'a> {
     pub owner: Option<&'a str>,
     /// Only customers whose domain badge is 2 or more, grouped by domain.
     pub duplicates_only: bool,
+    /// Duplicate keys of groups marked "not a duplicate", sorted: left out
+    /// of "duplicates only".
+    pub hidden_groups: &'a [String],
 }
 
 impl Criteria<'_> {
     fn keeps(&self, set: &CustomerSet, entry: &Entry) -> bool {
         (self.owner.is_none() || entry.owner_id.as_deref() == self.owner)
-            && (!self.duplicates_only || set.badge(entry).is_some())
+            && (!self.duplicates_only
+                || (set.badge(entry).is_some() && !self.hides(entry.domain_key.as_deref())))
+    }
+
+    fn hides(&self, key: Option<&str>) -> bool {
+        key.is_some_and(|k| {
+            self.hidden_groups
+                .binary_search_by(|h| h.as_str().cmp(k))
+                .is_ok()
+        })
     }
 
     fn narrows(&self) -> bool {
@@ -120,7 +132,7 @@ impl Rows {
                     .and_then(|e| e.owner_id.as_deref())
                     == Some(owner)
             });
-            if matches && mine {
+            if matches && mine && !criteria.hides(Some(key)) {
                 rows.push((Reverse(size), key, position));
             }
         }
@@ -257,6 +269,18 @@ mod tests {
         assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8]);
         let zeta = set.position_of("cus_8").unwrap();
         assert_eq!(rows.row_of(zeta), Some(6));
+        // A group marked "not a duplicate" leaves, however the rows are made.
+        let hidden = ["bolt.io".to_owned()];
+        let without_bolt = Criteria {
+            duplicates_only: true,
+            hidden_groups: &hidden,
+            ..Criteria::default()
+        };
+        let rows = Rows::compute(&set, Matches::All, without_bolt);
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 7, 8]);
+        let all: Vec<u32> = (0..set.len()).map(|p| p as u32).collect();
+        let rows = Rows::compute(&set, Matches::Ordered(&all), without_bolt);
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 7, 8]);
     }
 
     #[test]
@@ -272,6 +296,7 @@ mod tests {
         let both = Criteria {
             owner: Some("me"),
             duplicates_only: true,
+            ..Criteria::default()
         };
         let rows = Rows::compute(&set, Matches::Ordered(&matched), both);
         assert_eq!(ids(&set, &rows), [5]);

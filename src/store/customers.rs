@@ -17,8 +17,8 @@ use super::{
     timestamp,
 };
 use crate::api::{Customer, Source};
-use crate::domain::Entry;
 use crate::domain::customers::Fields;
+use crate::domain::{Entry, domain_key_of, name_sort_key};
 
 const TABLE: &str = "customers";
 
@@ -139,7 +139,7 @@ impl Store {
 /// order. Text that is only looked at is borrowed, not copied; an empty
 /// `tags` or `custom_fields` (NULL or '') needs no JSON parse, and the common
 /// non-empty one needs no `serde_json` (see [`each_plain_json_string`]).
-fn read_customer(row: &Row<'_>) -> Result<Customer, StoreError> {
+pub(super) fn read_customer(row: &Row<'_>) -> Result<Customer, StoreError> {
     let id: String = row.get(0)?;
     let tags = read_tags(row, &id)?;
     let custom_fields: BTreeMap<String, String> =
@@ -162,7 +162,7 @@ fn read_customer(row: &Row<'_>) -> Result<Customer, StoreError> {
 
 /// [`read_customer`] made straight into an [`Entry`]: the text columns are
 /// borrowed from SQLite and copied once, sanitised, by the domain.
-fn read_entry(row: &Row<'_>) -> Result<Entry, StoreError> {
+pub(super) fn read_entry(row: &Row<'_>) -> Result<Entry, StoreError> {
     let id = text(row, 0)?;
     Ok(Entry::from_fields(Fields {
         id,
@@ -269,14 +269,16 @@ fn each_plain_json_string<'a>(json: &'a str, object: bool, mut each: impl FnMut(
 pub(super) fn upsert_if_newer(conn: &Connection, c: &Customer) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO customers_v2 (id, display_id, name, domain, owner_id, plan, tags,
-                                   custom_fields, source, archived, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                   custom_fields, source, archived, created_at, updated_at,
+                                   sort_key, domain_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (id) DO UPDATE SET
              display_id = excluded.display_id, name = excluded.name,
              domain = excluded.domain, owner_id = excluded.owner_id, plan = excluded.plan,
              tags = excluded.tags, custom_fields = excluded.custom_fields,
              source = excluded.source, archived = excluded.archived,
-             created_at = excluded.created_at, updated_at = excluded.updated_at
+             created_at = excluded.created_at, updated_at = excluded.updated_at,
+             sort_key = excluded.sort_key, domain_key = excluded.domain_key
          WHERE excluded.updated_at > customers_v2.updated_at",
     )?
     .execute(params![
@@ -293,6 +295,10 @@ pub(super) fn upsert_if_newer(conn: &Connection, c: &Customer) -> rusqlite::Resu
         c.archived,
         micros(c.created_at),
         micros(c.updated_at),
+        // The list's own keys (see `preview.rs`), from the one place the
+        // list computes them.
+        name_sort_key(&c.name),
+        domain_key_of(c.domain.as_deref()),
     ])?;
     Ok(())
 }

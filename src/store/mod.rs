@@ -16,12 +16,15 @@
 
 mod account;
 mod customers;
+mod dismissed;
 mod history;
 mod outbox;
+mod preview;
 mod schema;
 mod sync_state;
 #[cfg(test)]
 mod testing;
+mod units;
 mod users;
 
 use std::io;
@@ -34,7 +37,10 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use account::account_file;
+pub use dismissed::Dismissed;
 pub use outbox::{Claim, Claimant, OutboxItem, OutboxOp};
+pub use preview::{NameView, StoreCounts};
+pub use units::{MergedInto, Unit};
 
 /// The local cache of one account, over one SQLite connection (WAL,
 /// `synchronous=NORMAL`, foreign keys on).
@@ -125,8 +131,32 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         schema::migrate(&mut conn, schema::MIGRATIONS)?;
+        fill_keys_an_older_build_left(&mut conn)?;
+        // A first sync that stopped part-way left them out.
+        conn.execute_batch(preview::LIST_INDEXES)?;
         Ok(Store { conn })
     }
+}
+
+/// Fills in the list's keys of rows an older build wrote (see migration 5):
+/// one index probe when there are none, which is always but after a
+/// downgrade.
+fn fill_keys_an_older_build_left(conn: &mut Connection) -> rusqlite::Result<()> {
+    let missing: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM customers_v2 WHERE sort_key IS NULL AND archived = 0)",
+        )?
+        .query_row([], |row| row.get(0))?;
+    if missing {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let filled = schema::fill_missing_keys(&tx)?;
+        tx.commit()?;
+        tracing::info!(
+            filled,
+            "filled in the list keys of rows an older build wrote"
+        );
+    }
+    Ok(())
 }
 
 /// How long a statement waits for another process's write lock before it

@@ -280,7 +280,7 @@ impl Store {
 /// attempts, last_error), or `None`, with a warning, when this build cannot
 /// read it (written by a newer build, say): it is left in the file for that
 /// build and cannot hold up the rest.
-fn read_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<OutboxItem>> {
+pub(super) fn read_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<OutboxItem>> {
     let key = text(row, 0)?;
     let (Ok(parsed), Ok(op)) = (key.parse(), serde_json::from_str(text(row, 1)?)) else {
         tracing::warn!(key, "skipped an outbox item this build cannot read");

@@ -14,6 +14,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::{decode, encode_unless_empty, micros, text};
 use crate::api::Customer;
+use crate::domain::{domain_key_of, name_sort_key};
 
 /// One migration: `sql`, then `then` (for what SQL cannot do exactly), in
 /// one transaction.
@@ -119,7 +120,111 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     ALTER TABLE outbox ADD COLUMN claimed_at INTEGER;  -- unix microseconds
     "#,
     ),
+    // 5: the list's keys beside each customer, so that the first screen
+    // (count, first rows in name order, badges, duplicate domains) is read
+    // from indexes at start instead of after building the whole set (see
+    // `preview.rs`). `sort_key` is the name folded as the list sorts it,
+    // `domain_key` the duplicate key of the domain (NULL without one); both
+    // come from the domain's functions, written with every row
+    // (`customers.rs`) and filled in here for the rows already cached.
+    //
+    // A build before this migration leaves the columns alone: a row it
+    // inserts has no `sort_key`, and the trigger clears the `sort_key` of a
+    // row whose name or domain it changes (it never sets the keys). Opening
+    // the store fills in every row without a `sort_key`
+    // ([`fill_missing_keys`]), so after a downgrade and an upgrade the keys
+    // are whole again. (This build's own writes set the keys in the same
+    // statement; the trigger may clear one whose fold did not change, which
+    // costs that row a recomputation at the next open, nothing more.)
+    Migration {
+        sql: r#"
+    ALTER TABLE customers_v2 ADD COLUMN sort_key TEXT;   -- see `name_sort_key`
+    ALTER TABLE customers_v2 ADD COLUMN domain_key TEXT; -- see `domain_key_of`
+    "#,
+        then: Some(keys_and_their_indexes),
+    },
+    // 6: units of outbox items (a merge: the keeper's edit, then each
+    // archive), queued in one transaction; a refused edit drops the rest
+    // of its unit (see `units.rs`). And which record each merged loser
+    // went into, kept from the moment the merge is queued, and the groups
+    // dismissed as not duplicates (see `dismissed.rs`). Builds before
+    // this migration deliver a unit's items one by one, in order, as
+    // before.
+    Migration::sql(
+        r#"
+    ALTER TABLE outbox ADD COLUMN unit TEXT;  -- the unit's key, hyphenated
+    CREATE TABLE merged_into (
+        customer_id TEXT PRIMARY KEY,         -- the archived loser
+        keeper_id TEXT NOT NULL,
+        keeper_display_id INTEGER NOT NULL,
+        unit TEXT NOT NULL,                   -- the outbox unit of the merge
+        merged_at INTEGER NOT NULL            -- unix microseconds
+    );
+    -- Groups of duplicates marked "not a duplicate", with the members they
+    -- had then: a group that gains a member comes back.
+    CREATE TABLE dismissed (
+        key TEXT PRIMARY KEY,                 -- the duplicate key (domain)
+        members TEXT NOT NULL,                -- JSON array of customer ids
+        dismissed_at INTEGER NOT NULL         -- unix microseconds
+    );
+    "#,
+    ),
 ];
+
+/// Migration 5, after its SQL: fills in the keys, then indexes them (an
+/// index built once over filled columns is quicker than one kept up to
+/// date row by row), and adds the trigger that marks keys an older build
+/// made stale. Besides name order and the duplicate key, My customers in
+/// name order and the largest display id (the width of the `#` column)
+/// are read from indexes. The indexes hold live rows only (`archived = 0`; the cache
+/// keeps no others, but a row that says otherwise is never shown), so
+/// counting them never reads the table.
+fn keys_and_their_indexes(conn: &Connection) -> rusqlite::Result<()> {
+    fill_missing_keys(conn)?;
+    conn.execute_batch(
+        r#"
+    CREATE INDEX customers_v2_by_name ON customers_v2 (sort_key, display_id, id)
+        WHERE archived = 0;
+    CREATE INDEX customers_v2_by_domain_key ON customers_v2 (domain_key)
+        WHERE archived = 0;
+    CREATE INDEX customers_v2_by_owner ON customers_v2 (owner_id, sort_key, display_id, id)
+        WHERE archived = 0;
+    CREATE INDEX customers_v2_by_display_id ON customers_v2 (display_id)
+        WHERE archived = 0;
+    CREATE TRIGGER customers_v2_keys_stale
+    AFTER UPDATE OF name, domain ON customers_v2
+    WHEN NEW.sort_key IS OLD.sort_key AND NEW.domain_key IS OLD.domain_key
+         AND (NEW.name IS NOT OLD.name OR NEW.domain IS NOT OLD.domain)
+    BEGIN
+        UPDATE customers_v2 SET sort_key = NULL WHERE id = NEW.id;
+    END;
+    "#,
+    )
+}
+
+/// Computes `sort_key` and `domain_key` for every cached customer that has
+/// no `sort_key` (all of them during migration 5; afterwards, the rows an
+/// older build wrote). Cheap when there are none: one index probe.
+pub(super) fn fill_missing_keys(conn: &Connection) -> rusqlite::Result<usize> {
+    // Read first, then written: rows whose `sort_key` changes move in the
+    // index the query walks.
+    let missing: Vec<(String, String, Option<String>)> = conn
+        .prepare(
+            "SELECT id, name, domain FROM customers_v2 WHERE sort_key IS NULL AND archived = 0",
+        )?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update =
+        conn.prepare("UPDATE customers_v2 SET sort_key = ?2, domain_key = ?3 WHERE id = ?1")?;
+    for (id, name, domain) in &missing {
+        update.execute(params![
+            id,
+            name_sort_key(name),
+            domain_key_of(domain.as_deref())
+        ])?;
+    }
+    Ok(missing.len())
+}
 
 /// Applies the `migrations` that `conn` has not run yet, each in its own
 /// immediate transaction together with the new `user_version`.

@@ -11,7 +11,9 @@
 //!   the cache, in one transaction;
 //! - refused for good, only a definite refusal of that change itself
 //!   (`400`, `404`, `422`, or the client refusing to send it at all): the
-//!   item leaves the outbox, and the caller says so;
+//!   item leaves the outbox, and the caller says so; a refused edit of a
+//!   unit (a merge's `PATCH`) takes the rest of its unit with it, so a
+//!   merge Pivotal refused archives nothing;
 //! - anything else (network, time-out, `429`, `5xx`, a refused or
 //!   insufficient API key, an idempotency `409`, an answer the client
 //!   cannot read): the item stays at the head with its key, unclaimed, and
@@ -45,12 +47,15 @@ pub enum Step {
         customer: Customer,
     },
     /// The server (or the client) refused the head for good; it has left
-    /// the outbox. `status` is 0 when the client refused to send it.
+    /// the outbox. `status` is 0 when the client refused to send it. When
+    /// the head was the edit of a unit (a merge), the items of that unit
+    /// behind it left too, unsent: `dropped`.
     Rejected {
         item: OutboxItem,
         status: u16,
         message: String,
         param: Option<String>,
+        dropped: Vec<OutboxItem>,
     },
     /// The head could not be delivered now and stays; delivery stops.
     Waiting { item: OutboxItem, error: ApiError },
@@ -135,12 +140,13 @@ where
                     message,
                     param,
                 } => {
-                    s.outbox_remove(&item.key)?;
+                    let dropped = s.outbox_refused(&item.key)?;
                     Step::Rejected {
                         item,
                         status,
                         message,
                         param,
+                        dropped,
                     }
                 }
                 Verdict::Wait(error) => {

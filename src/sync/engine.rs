@@ -59,7 +59,17 @@ impl Engine {
         }
     }
 
-    pub(super) async fn run(self, mut inbox: mpsc::UnboundedReceiver<SyncCommand>) {
+    /// The loop. With `first_preview`, the set is read only once the
+    /// preview's first screen is on its way, so that the UI has it first.
+    pub(super) async fn run(
+        self,
+        mut inbox: mpsc::UnboundedReceiver<SyncCommand>,
+        first_preview: Option<tokio::sync::oneshot::Receiver<()>>,
+    ) {
+        if let Some(first) = first_preview {
+            // An error is a preview that could not be made: go on without.
+            let _ = first.await;
+        }
         self.send_cache().await;
         let mut runs = Runs::default();
         let mut histories: JoinSet<()> = JoinSet::new();
@@ -117,6 +127,8 @@ impl Engine {
             SyncCommand::LoadHistory(id) => {
                 histories.spawn(self.clone().load_history(id));
             }
+            // The handle gives these to the preview.
+            SyncCommand::PreviewPage(_) | SyncCommand::EndPreview => {}
             SyncCommand::Submit { key, op } => {
                 // Here, not in a task: items enter the outbox in the order
                 // they were submitted.
@@ -124,6 +136,21 @@ impl Engine {
                     return false;
                 }
                 delivery.wake();
+            }
+            SyncCommand::SubmitUnit(unit) => {
+                if let Err(Stopped) = self.courier.submit_unit(unit).await {
+                    return false;
+                }
+                delivery.wake();
+            }
+            SyncCommand::Dismiss(group) => {
+                let at = OffsetDateTime::now_utc();
+                let written = self.write(move |s| s.dismiss(&group, at)).await;
+                return !matches!(written, Err(RunError::Stopped));
+            }
+            SyncCommand::Undismiss(key) => {
+                let written = self.write(move |s| s.undismiss(&key)).await;
+                return !matches!(written, Err(RunError::Stopped));
             }
         }
         true
@@ -197,6 +224,11 @@ impl Engine {
             }
         };
         self.emit(event);
+        match self.store.with(|s| s.dismissed()).await {
+            Ok(groups) if !groups.is_empty() => self.emit(SyncEvent::Dismissed { groups }),
+            Ok(_) | Err(StoreFailure::Closed) => {}
+            Err(StoreFailure::Failed(err)) => self.report_store(err),
+        }
     }
 
     /// One sync run: the team, then every customer changed since the
@@ -217,7 +249,26 @@ impl Engine {
             generation,
             full: since.is_none(),
         });
+        // Filling an empty cache: the list's indexes are built once at the
+        // end rather than row by row (see `Store::suspend_list_indexes_if_empty`).
+        let bulk = matches!(
+            self.store.with(Store::suspend_list_indexes_if_empty).await,
+            Ok(true)
+        );
+        let result = self.fetch_all(generation, since).await;
+        if bulk {
+            self.write(Store::ensure_list_indexes).await?;
+        }
+        result
+    }
 
+    /// The team, then every customer changed since `since` (all without
+    /// it), page by page into the store and to the UI.
+    async fn fetch_all(
+        &self,
+        generation: u64,
+        since: Option<OffsetDateTime>,
+    ) -> Result<(), RunError> {
         let (users, me) =
             tokio::try_join!(self.client.users(), self.client.me()).map_err(RunError::Api)?;
         let (saved_users, saved_me) = (users.clone(), me.clone());

@@ -25,9 +25,11 @@
 mod deliver;
 mod engine;
 mod outbox;
+mod preview;
 mod shared;
 
 pub use deliver::{Step, deliver_head, send_change};
+pub use preview::{PageRequest, Preview, PreviewRow, PreviewSource, PreviewSpec};
 pub use shared::{SharedStore, StoreFailure};
 
 use std::time::Duration;
@@ -39,7 +41,7 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
-pub use crate::store::{OutboxItem, OutboxOp};
+pub use crate::store::{Dismissed, MergedInto, OutboxItem, OutboxOp, Unit};
 
 /// What the UI asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,11 +61,35 @@ pub enum SyncCommand {
     /// for another change: for a create it is the `Idempotency-Key`, and a
     /// key already waiting keeps the op it was first submitted with.
     Submit { key: IdempotencyKey, op: OutboxOp },
+    /// Send changes that belong together (a merge: the keeper's edit, then
+    /// each archive) through the outbox, stored in one transaction and
+    /// delivered in order like `Submit`'s; a refused edit drops the rest
+    /// of its unit (each reported [`SyncEvent::Rejected`], status 0).
+    SubmitUnit(Unit),
+    /// Keep a group of duplicates marked "not a duplicate" in the store.
+    Dismiss(Dismissed),
+    /// Forget that mark (undo).
+    Undismiss(String),
+    /// A further page of the preview (see [`SyncEvent::Preview`]),
+    /// answered with [`SyncEvent::PreviewPage`]; nothing without a preview.
+    PreviewPage(PageRequest),
+    /// The preview is no longer needed (the set has arrived): its thread
+    /// and connection end.
+    EndPreview,
 }
 
 /// What the engine reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
+    /// The first screen of the saved view, read from the cache's indexes
+    /// before the set is built (only when [`SyncConfig::preview`] asks for
+    /// one and the store is a file); [`SyncEvent::CacheLoaded`] follows.
+    Preview(Preview),
+    /// The rows a [`SyncCommand::PreviewPage`] asked for.
+    PreviewPage {
+        request: PageRequest,
+        rows: Vec<PreviewRow>,
+    },
     /// The local cache, read before any network access, and the changes
     /// still waiting in the outbox from an earlier run, in queue order (the
     /// engine delivers them next).
@@ -74,6 +100,11 @@ pub enum SyncEvent {
         me: Option<User>,
         last_synced: Option<OffsetDateTime>,
         pending: Vec<OutboxItem>,
+    },
+    /// The groups marked "not a duplicate" on this account, read from the
+    /// store right after the cache (sent only when there are some).
+    Dismissed {
+        groups: Vec<Dismissed>,
     },
     /// A sync run began. `full` when nothing was cached before.
     Started {
@@ -176,6 +207,9 @@ pub struct SyncConfig {
     /// doubles from `min` up to `max`.
     pub retry_min: Duration,
     pub retry_max: Duration,
+    /// The first screen to send before the set is built, if the saved view
+    /// is one the preview serves.
+    pub preview: Option<PreviewSpec>,
 }
 
 impl SyncConfig {
@@ -194,6 +228,7 @@ impl Default for SyncConfig {
             page_size: 1000,
             retry_min: Duration::from_secs(2),
             retry_max: Duration::from_secs(60),
+            preview: None,
         }
     }
 }
@@ -202,12 +237,25 @@ impl Default for SyncConfig {
 pub struct SyncHandle {
     commands: mpsc::UnboundedSender<SyncCommand>,
     task: JoinHandle<()>,
+    /// The preview's requests, while it runs (see [`SyncEvent::Preview`]).
+    preview: std::sync::Mutex<Option<mpsc::UnboundedSender<PageRequest>>>,
 }
 
 impl SyncHandle {
     /// Sends a command; a stopped engine ignores it.
     pub fn send(&self, command: SyncCommand) {
-        let _ = self.commands.send(command);
+        let mut preview = self.preview.lock().unwrap_or_else(|p| p.into_inner());
+        match command {
+            SyncCommand::PreviewPage(request) => {
+                if let Some(preview) = preview.as_ref() {
+                    let _ = preview.send(request);
+                }
+            }
+            SyncCommand::EndPreview => *preview = None,
+            command => {
+                let _ = self.commands.send(command);
+            }
+        }
     }
 
     /// Stops the engine and waits for it to let go of the store. Commands
@@ -227,9 +275,22 @@ pub fn spawn(
     events: mpsc::UnboundedSender<SyncEvent>,
 ) -> SyncHandle {
     let (commands, inbox) = mpsc::unbounded_channel();
+    // The preview reads over a connection of its own, so its pages never
+    // wait for the set the engine builds meanwhile.
+    let (preview, first_preview) = match (config.preview, store.file_path()) {
+        (Some(spec), Some(path)) => {
+            let (requests, first) = preview::spawn(path, spec, events.clone());
+            (Some(requests), Some(first))
+        }
+        _ => (None, None),
+    };
     let engine = engine::Engine::new(client, store, config, events);
-    let task = tokio::spawn(engine.run(inbox));
-    SyncHandle { commands, task }
+    let task = tokio::spawn(engine.run(inbox, first_preview));
+    SyncHandle {
+        commands,
+        task,
+        preview: std::sync::Mutex::new(preview),
+    }
 }
 
 /// The longest wait the engine schedules: about a year. Longer waits (a

@@ -26,7 +26,7 @@ use super::deliver::{Step, deliver_head};
 use super::shared::{SharedStore, StoreFailure};
 use super::{SyncConfig, SyncEvent, after, short_reason};
 use crate::api::{Client, IdempotencyKey};
-use crate::store::{Claimant, OutboxItem, OutboxOp};
+use crate::store::{Claimant, OutboxItem, OutboxOp, Unit};
 
 /// The engine's collaborator for its outbox: what submitting, delivering
 /// and reporting need, and nothing of the engine's loop.
@@ -246,6 +246,42 @@ impl Courier {
         }
     }
 
+    /// Puts a unit of changes (a merge) into the outbox in one
+    /// transaction, then reports each item [`SyncEvent::Queued`]; a store
+    /// that cannot take it refuses every item (status 0), as
+    /// [`Courier::submit`] does.
+    pub(super) async fn submit_unit(&self, unit: Unit) -> Result<(), Stopped> {
+        let events = self.events.clone();
+        let saved = unit.clone();
+        let stored = self
+            .store
+            .with(move |s| {
+                s.outbox_push_unit(&saved, OffsetDateTime::now_utc())?;
+                for (key, _) in &saved.items {
+                    let _ = events.send(SyncEvent::Queued { key: key.clone() });
+                }
+                Ok(())
+            })
+            .await;
+        match stored {
+            Ok(()) => Ok(()),
+            Err(StoreFailure::Closed) => Err(Stopped),
+            Err(StoreFailure::Failed(err)) => {
+                tracing::warn!(error = %err, "could not save a merge to the outbox");
+                for (key, op) in unit.items {
+                    self.emit(SyncEvent::Rejected {
+                        key,
+                        op,
+                        status: 0,
+                        message: format!("not saved, so not sent: {err}"),
+                        param: None,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Delivers the queue from its head until it is empty, the head must
     /// wait, or another delivery holds it; then reports the queue as the
     /// store has it.
@@ -254,7 +290,7 @@ impl Courier {
         let end = loop {
             let events = self.events.clone();
             let step = deliver_head(&self.store, &self.client, &self.claimant, move |step| {
-                if let Some(event) = event_of(step) {
+                for event in events_of(step) {
                     let _ = events.send(event);
                 }
             })
@@ -342,26 +378,38 @@ impl Reported {
     }
 }
 
-/// The event that tells the UI about a settled step.
-fn event_of(step: &Step) -> Option<SyncEvent> {
+/// The events that tell the UI about a settled step: a refused edit of a
+/// unit also reports each item of the unit it took with it, unsent.
+fn events_of(step: &Step) -> Vec<SyncEvent> {
     match step {
-        Step::Delivered { item, customer } => Some(SyncEvent::Delivered {
+        Step::Delivered { item, customer } => vec![SyncEvent::Delivered {
             key: item.key.clone(),
             op: item.op.clone(),
             customer: customer.clone(),
-        }),
+        }],
         Step::Rejected {
             item,
             status,
             message,
             param,
-        } => Some(SyncEvent::Rejected {
-            key: item.key.clone(),
-            op: item.op.clone(),
-            status: *status,
-            message: message.clone(),
-            param: param.clone(),
-        }),
-        Step::Waiting { .. } | Step::Empty | Step::Busy => None,
+            dropped,
+        } => {
+            let mut events = vec![SyncEvent::Rejected {
+                key: item.key.clone(),
+                op: item.op.clone(),
+                status: *status,
+                message: message.clone(),
+                param: param.clone(),
+            }];
+            events.extend(dropped.iter().map(|other| SyncEvent::Rejected {
+                key: other.key.clone(),
+                op: other.op.clone(),
+                status: 0,
+                message: format!("not sent, as the change before it was refused: {message}"),
+                param: None,
+            }));
+            events
+        }
+        Step::Waiting { .. } | Step::Empty | Step::Busy => Vec::new(),
     }
 }

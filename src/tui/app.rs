@@ -16,9 +16,10 @@ use super::state::State;
 use super::terminal;
 use super::theme::{Asked, Caps, Theme};
 use crate::api::{ApiError, ApiKey, Client, RetryPolicy};
+use crate::domain::SortColumn;
 use crate::settings::SettingsFile;
 use crate::store::{Store, StoreError};
-use crate::sync::{self, SyncConfig};
+use crate::sync::{self, PreviewSpec, SyncConfig};
 
 /// What the TUI needs to start.
 pub struct TuiConfig {
@@ -110,7 +111,11 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
     state.apply_view(settings.view);
 
     let (events_tx, events_rx) = mpsc::unbounded_channel();
-    let engine = sync::spawn(client, store, config.sync, events_tx);
+    let sync_config = SyncConfig {
+        preview: preview_spec(&state),
+        ..config.sync
+    };
+    let engine = sync::spawn(client, store, sync_config, events_tx);
     let settings = SettingsWriter::spawn(config.settings, config.api_url);
     let mut runner = Runner::new(terminal, EventStream::new(), state, engine, events_rx)
         .with_settings(settings)
@@ -127,12 +132,28 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         return Err(TuiError::Crashed);
     }
     let state = stopped.await;
-    // Quitting: the engine has closed the store and the settings are
-    // written, so nothing is left to save. The state's memory (about a
-    // million small allocations at 100,000 customers, ~250 ms to free one by
-    // one) is left to the OS, which takes it back at exit in one go.
+    // Quitting: the engine has delivered or kept the outbox and closed the
+    // store (SQLite checkpoints it), and the settings writer has written
+    // its last change, so nothing in the state is left to save. Its memory
+    // (about a million small allocations at 100,000 customers, ~250 ms to
+    // free one by one) is left to the OS, which takes it back at exit in one
+    // go. Nothing else is skipped: the terminal is restored when `_guard`
+    // drops just below, and the log is flushed when the binary drops its
+    // log guard after this returns.
     std::mem::forget(state);
     result.map_err(TuiError::from)
+}
+
+/// The first screen to ask the engine for while it builds the set: the
+/// saved view, if the preview serves it (name order, either way, with or
+/// without My customers); other sorts start as before, from the set.
+fn preview_spec(state: &State) -> Option<PreviewSpec> {
+    let sort = state.model.customers.sort();
+    (sort.column == SortColumn::Name).then(|| PreviewSpec {
+        descending: sort.descending(),
+        mine: state.finder.mine,
+        rows: state.list_rows(),
+    })
 }
 
 /// Opens the account's store. A damaged one is moved aside and a fresh one

@@ -247,39 +247,16 @@ fn show_pending_create(state: &mut State, key: &IdempotencyKey, customer: &NewCu
         .apply_entries(vec![Entry::pending_create(customer, key, state.now)]);
 }
 
-fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPatch) {
+pub(super) fn show_pending_update(state: &mut State, customer_id: &str, patch: &CustomerPatch) {
     let Some(entry) = state.model.customers.get(customer_id) else {
         return;
     };
     let key = entry.key.clone();
-    let mut customer = to_customer(entry);
+    let mut customer = entry.to_customer();
     patch.apply_to(&mut customer);
     let mut changed = Entry::from(customer).into_pending();
     changed.key = key;
     state.model.customers.apply_entries(vec![changed]);
-}
-
-/// The customer an entry shows, to rebuild it with changes (the id is the
-/// caller's to keep: the entry's key).
-fn to_customer(entry: &Entry) -> Customer {
-    Customer {
-        id: String::new(),
-        display_id: entry.display_id,
-        name: entry.name.clone(),
-        domain: entry.domain.as_deref().map(str::to_owned),
-        owner_id: entry.owner_id.as_deref().map(str::to_owned),
-        plan: entry.plan.as_deref().map(str::to_owned),
-        tags: entry.tags.iter().map(|t| t.to_string()).collect(),
-        custom_fields: entry
-            .custom_fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        source: entry.source.clone(),
-        archived: entry.archived,
-        created_at: entry.created_at,
-        updated_at: entry.updated_at,
-    }
 }
 
 /// The server accepted a change: its record replaces the optimistic row,

@@ -25,6 +25,10 @@ pub struct Finder {
     pub(super) index: Option<(SearchIndex, (u64, u64))>,
     /// The query the last refresh applied, to notice a new one.
     pub(super) applied: Query,
+    /// Duplicate keys of the groups dismissed as "not a duplicate" that
+    /// have gained no member since, sorted: left out of duplicates only,
+    /// their badges dimmed.
+    pub hidden: Vec<String>,
 }
 
 /// The filter line under the list.
@@ -58,5 +62,10 @@ impl Finder {
     /// Forces the rows to be recomputed at the next `finder::refresh`.
     pub(super) fn invalidate(&mut self) {
         self.rows_from = None;
+    }
+
+    /// Whether the group sharing `key` is dismissed.
+    pub fn is_hidden(&self, key: Option<&str>) -> bool {
+        key.is_some_and(|k| self.hidden.binary_search_by(|h| h.as_str().cmp(k)).is_ok())
     }
 }

@@ -157,6 +157,24 @@ pub fn show(state: &mut State, id: CustomerKey) {
     refresh(state);
 }
 
+/// The dismissed groups that have gained no member since, sorted.
+fn hidden_groups(model: &super::state::Model) -> Vec<String> {
+    let mut hidden: Vec<String> = model
+        .dismissed
+        .iter()
+        .filter(|(key, members)| {
+            let group = model.customers.same_domain(key);
+            group.len() >= 2
+                && group
+                    .iter()
+                    .all(|e| e.id().is_some_and(|id| members.iter().any(|m| m == id)))
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    hidden.sort_unstable();
+    hidden
+}
+
 /// The customer a `#1042` query names, if it exists.
 fn jump_target(state: &State) -> Option<CustomerKey> {
     let line = state.finder.line.as_ref()?;
@@ -197,6 +215,13 @@ pub fn refresh(state: &mut State) {
         }
         _ => Matches::All,
     };
+    finder.hidden = hidden_groups(&state.model);
+    // A group undone or refused back to two records is not done.
+    let model = &mut state.model;
+    let (customers, hidden) = (&model.customers, &finder.hidden);
+    model
+        .groups_done
+        .retain(|k| customers.same_domain(k).len() < 2 || hidden.contains(k));
     let criteria = Criteria {
         // My customers restored from the settings before the first sync
         // has said who "me" is: nobody matches yet, rather than everyone
@@ -205,6 +230,7 @@ pub fn refresh(state: &mut State) {
             .mine
             .then(|| state.model.me.as_deref().unwrap_or_default()),
         duplicates_only: finder.duplicates_only,
+        hidden_groups: &finder.hidden,
     };
     finder.rows = Rows::compute(&state.model.customers, matches, criteria);
     finder.rows_from = Some(key);

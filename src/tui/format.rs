@@ -46,6 +46,32 @@ pub fn ago_step(secs: i64) -> (u8, i64) {
     }
 }
 
+/// How long ago the last sync was, for the status line: `just now` for
+/// the whole first minute, then `3 min ago`, `2 h ago`, `4 d ago`, so an
+/// idle screen changes at most once a minute (the list's `40s ago` would
+/// change every ten seconds).
+pub fn staleness(now: OffsetDateTime, then: OffsetDateTime) -> String {
+    match staleness_step((now - then).whole_seconds()).0 {
+        (0, _) => "just now".to_owned(),
+        (1, minutes) => format!("{minutes} min ago"),
+        (2, hours) => format!("{hours} h ago"),
+        (_, days) => format!("{days} d ago"),
+    }
+}
+
+/// Which text [`staleness`] shows for `secs` seconds, as (unit, count),
+/// and the length of that unit in seconds: the text changes exactly when
+/// the step does.
+pub fn staleness_step(secs: i64) -> ((u8, i64), i64) {
+    let secs = secs.max(0);
+    match secs {
+        0..60 => ((0, 0), 60),
+        60..3600 => ((1, secs / 60), 60),
+        3600..86_400 => ((2, secs / 3600), 3600),
+        _ => ((3, secs / 86_400), 86_400),
+    }
+}
+
 /// A timestamp as `2026-11-26 10:00 UTC`.
 pub fn timestamp(t: OffsetDateTime) -> String {
     let d = t.date();

@@ -74,6 +74,15 @@ pub enum Action {
     DetailDown,
     /// Scroll the details up.
     DetailUp,
+    /// Make the record in focus the keeper (compare).
+    MakeKeeper,
+    /// Take the focused record's value of the field under the cursor into
+    /// the merge's result (compare).
+    Take,
+    /// Merge the group into its keeper (asks first).
+    Merge,
+    /// Mark the group as not a duplicate.
+    Dismiss,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -204,7 +213,7 @@ pub const BINDINGS: &[Binding] = &[
         modes: &[
             hinted(L, "j/k", "move"),
             hinted(D, "j/k", "move"),
-            hinted_meaning(C, "j/k", "scroll", "scroll down"),
+            hinted_meaning(C, "j/k", "field", "the field cursor down"),
             at(H),
         ],
     },
@@ -213,21 +222,31 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('k'), plain(KeyCode::Up)],
         label: "k / ↑",
         description: "previous customer",
-        modes: &[at(L), at(D), meaning(C, "scroll up"), at(H)],
+        modes: &[at(L), at(D), meaning(C, "the field cursor up"), at(H)],
     },
     Binding {
         action: Action::PageDown,
         keys: &[plain(KeyCode::PageDown)],
         label: "PgDn",
         description: "one screen down",
-        modes: &[at(L), at(D), meaning(C, "scroll a page down"), at(H)],
+        modes: &[
+            at(L),
+            at(D),
+            meaning(C, "the field cursor ten rows down"),
+            at(H),
+        ],
     },
     Binding {
         action: Action::PageUp,
         keys: &[plain(KeyCode::PageUp)],
         label: "PgUp",
         description: "one screen up",
-        modes: &[at(L), at(D), meaning(C, "scroll a page up"), at(H)],
+        modes: &[
+            at(L),
+            at(D),
+            meaning(C, "the field cursor ten rows up"),
+            at(H),
+        ],
     },
     Binding {
         action: Action::HalfPageDown,
@@ -298,6 +317,34 @@ pub const BINDINGS: &[Binding] = &[
         label: "← / h / S-Tab",
         description: "the previous record",
         modes: &[at(C)],
+    },
+    Binding {
+        action: Action::Merge,
+        keys: &[ch('M')],
+        label: "M",
+        description: "merge the group into the keeper (asks first, naming everything)",
+        modes: &[hinted(C, "M", "merge")],
+    },
+    Binding {
+        action: Action::MakeKeeper,
+        keys: &[ch('K')],
+        label: "K",
+        description: "make the record in focus the keeper",
+        modes: &[hinted(C, "K", "keep")],
+    },
+    Binding {
+        action: Action::Take,
+        keys: &[ch(' ')],
+        label: "Space",
+        description: "take the focused record's value of the field under the cursor (again: undo)",
+        modes: &[hinted(C, "Spc", "take")],
+    },
+    Binding {
+        action: Action::Dismiss,
+        keys: &[ch('x')],
+        label: "x",
+        description: "not a duplicate: the group leaves duplicates only (u undoes)",
+        modes: &[at(L), hinted(C, "x", "not dup")],
     },
     Binding {
         action: Action::OpenDetail,
@@ -390,7 +437,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Undo,
         keys: &[ch('u')],
         label: "u",
-        description: "undo the last archive (again for the one before)",
+        description: "undo the last archive, merge or not-a-duplicate",
         modes: &[at(L), at(D), hinted(C, "u", "undo")],
     },
     Binding {
@@ -590,6 +637,10 @@ impl Action {
             Action::PreviousGroup => "previous_group",
             Action::DetailDown => "details_down",
             Action::DetailUp => "details_up",
+            Action::MakeKeeper => "keeper",
+            Action::Take => "take",
+            Action::Merge => "merge",
+            Action::Dismiss => "not_duplicate",
         }
     }
 
@@ -940,9 +991,9 @@ mod tests {
 
     #[test]
     fn a_rebound_key_changes_in_every_mode_its_hint_and_its_help() {
-        let overrides = BTreeMap::from([("archive".to_owned(), "x".to_owned())]);
+        let overrides = BTreeMap::from([("archive".to_owned(), "z".to_owned())]);
         let keymap = Keymap::with_overrides(&overrides).unwrap();
-        let x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE);
+        let x = KeyEvent::new(KeyCode::Char('z'), KeyModifiers::NONE);
         let a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE);
         for mode in [KeyMode::List, KeyMode::Detail, KeyMode::Compare] {
             assert_eq!(
@@ -954,7 +1005,7 @@ mod tests {
             assert!(
                 keymap
                     .help(mode)
-                    .any(|(keys, d)| keys == "x" && d.contains("archive")),
+                    .any(|(keys, d)| keys == "z" && d.contains("archive")),
                 "{mode:?}"
             );
         }
@@ -963,7 +1014,7 @@ mod tests {
                 keymap
                     .hints(mode)
                     .iter()
-                    .any(|(keys, w)| keys == "x" && w.contains("archive")),
+                    .any(|(keys, w)| keys == "z" && w.contains("archive")),
                 "{mode:?}"
             );
         }

@@ -14,16 +14,20 @@
 
 mod app;
 mod changes;
+mod dismiss;
 mod filters;
 mod finder;
 pub mod form;
 pub mod format;
 pub mod keymap;
+mod merge;
 pub mod message;
 pub mod mode;
 mod pointer;
+mod preview;
 pub mod runner;
 mod screens;
+pub mod scrolling;
 pub mod state;
 mod terminal;
 pub mod theme;

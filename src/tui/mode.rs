@@ -10,16 +10,51 @@
 //! (customers, team, outbox bookkeeping) stays in `State`.
 
 use super::form::Form;
+use crate::api::CustomerPatch;
+use crate::domain::Entry;
+use crate::domain::merge::Choices;
 
 /// The compare view: the live records sharing one duplicate key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compare {
     /// The duplicate key the records share.
     pub key: String,
-    /// The record `a` and `Enter` act on, as an index into the group.
+    /// The record `a`, `K`, `Space` and `Enter` act on, as an index into
+    /// the group.
     pub focus: usize,
-    /// Lines scrolled off the top (stacked layout).
-    pub scroll: u16,
+    /// The field row under the cursor (`j`/`k`); the view keeps it in
+    /// sight.
+    pub cursor: usize,
+    /// The keeper chosen with `K` and the fields taken with `Space`.
+    pub choices: Choices,
+}
+
+impl Compare {
+    /// The group sharing `key`, with `focus` on one record.
+    pub fn new(key: String, focus: usize) -> Compare {
+        Compare {
+            key,
+            focus,
+            cursor: 0,
+            choices: Choices::default(),
+        }
+    }
+}
+
+/// `Merge into #1003 Acme Co: set …; archive #1036, #1052? (y/N)`: the
+/// whole plan, fixed when `M` asked, so `y` does exactly what was named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfirmMerge {
+    /// The group's duplicate key (its compare view).
+    pub group: String,
+    /// The keeper as it is now.
+    pub keeper: Entry,
+    /// The records to archive, in suggestion order.
+    pub losers: Vec<Entry>,
+    /// The keeper's edit: only the fields that change.
+    pub patch: CustomerPatch,
+    /// What the edit does, in words (`set billing_country=US`).
+    pub changes: Vec<String>,
 }
 
 /// An open form and what it offers: the team and the plans in use, taken
@@ -69,6 +104,7 @@ pub enum Mode {
     Form(Box<FormSession>),
     Help(Help),
     ConfirmArchive(ConfirmArchive),
+    ConfirmMerge(Box<ConfirmMerge>),
     ConfirmQuit(ConfirmQuit),
 }
 
@@ -77,7 +113,7 @@ impl Mode {
     pub fn is_overlay(&self) -> bool {
         matches!(
             self,
-            Mode::Help(_) | Mode::ConfirmArchive(_) | Mode::ConfirmQuit(_)
+            Mode::Help(_) | Mode::ConfirmArchive(_) | Mode::ConfirmMerge(_) | Mode::ConfirmQuit(_)
         )
     }
 }
@@ -248,11 +284,7 @@ mod tests {
     #[test]
     fn each_view_returns_to_the_one_it_was_opened_from() {
         let mut modes = Modes::default();
-        modes.push(Mode::Compare(Compare {
-            key: "acme.com".into(),
-            focus: 0,
-            scroll: 0,
-        }));
+        modes.push(Mode::Compare(Compare::new("acme.com".into(), 0)));
         modes.open_detail();
         assert!(modes.detail_open() && modes.compare().is_none());
         modes.push(Mode::Help(Help::default()));

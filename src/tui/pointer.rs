@@ -14,6 +14,7 @@ use time::Duration;
 
 use super::finder;
 use super::keymap::Action;
+use super::merge;
 use super::message::Command;
 use super::mode::Mode;
 use super::screens::{self, follow_selection};
@@ -55,8 +56,10 @@ fn wheel(state: &mut State, at: (u16, u16), down: bool) -> Vec<Command> {
         }
         Under::Detail => state.modes.scroll_detail(lines),
         Under::Compare => {
-            if let Some(compare) = state.modes.compare_mut() {
-                compare.scroll = scrolled(compare.scroll, lines);
+            // The wheel moves compare's field cursor, as j/k do.
+            let action = if lines > 0 { Action::Down } else { Action::Up };
+            for _ in 0..lines.unsigned_abs() {
+                merge::on_compare_action(state, action);
             }
         }
         Under::List(_) => {

@@ -11,8 +11,9 @@ use super::form::{Form, FormMode};
 use super::format;
 use super::keymap::Keymap;
 use super::mode::Modes;
+use super::preview::PreviewWindow;
 use super::theme::Theme;
-use crate::api::IdempotencyKey;
+use crate::api::{CustomerPatch, IdempotencyKey};
 use crate::domain::{CustomerKey, CustomerSet, Draft, Entry};
 use crate::settings::ViewSettings;
 
@@ -71,6 +72,8 @@ pub struct State {
     /// since when; it changes at most every [`SPOKEN_PROGRESS_EVERY`].
     pub spoken_progress: Option<(usize, OffsetDateTime)>,
     pub quitting: bool,
+    /// The first screen, shown until the set arrives (see `preview.rs`).
+    pub preview: Option<PreviewWindow>,
     dirty: bool,
 }
 
@@ -116,6 +119,19 @@ pub struct Model {
     pub archived: Vec<Archived>,
     /// Restores in flight, with the customer as it was before its archive.
     pub restoring: HashMap<IdempotencyKey, Entry>,
+    /// This session's merges, newest last.
+    pub merges: Vec<MergeDone>,
+    /// Groups of duplicates marked "not a duplicate" (kept in the store),
+    /// by duplicate key, with their members' ids then.
+    pub dismissed: HashMap<String, Vec<String>>,
+    /// This session's dismissals, newest last, for `u`: (key, stamp).
+    pub dismissals: Vec<(String, u64)>,
+    /// Counts the changes `u` can undo, so it undoes the newest first
+    /// (archives and merges carry their stamp too).
+    pub undo_stamp: u64,
+    /// Duplicate groups finished this session (merged or archived down to
+    /// one record), by duplicate key: the queue counts them as done.
+    pub groups_done: std::collections::BTreeSet<String>,
     pub share_url_base: String,
     /// The view as last saved; a change to sort or My customers saves it.
     pub view_settings: ViewSettings,
@@ -133,6 +149,30 @@ pub struct Archived {
     pub key: IdempotencyKey,
     /// The server has confirmed it.
     pub delivered: bool,
+    /// The merge it is part of (the unit's key): `u` undoes the merge
+    /// whole.
+    pub merge: Option<IdempotencyKey>,
+    /// When it was made, in `Model::undo_stamp` counts.
+    pub stamp: u64,
+}
+
+/// A merge made in this session, for `u` and for the server's answers.
+#[derive(Debug, Clone)]
+pub struct MergeDone {
+    /// The unit that carries it in the outbox.
+    pub unit: IdempotencyKey,
+    /// The keeper as it was before the merge.
+    pub keeper: Entry,
+    /// The keeper's edit and its outbox key; `None` when the merge changed
+    /// no field.
+    pub edit: Option<(IdempotencyKey, CustomerPatch)>,
+    /// When the server last changed the keeper by the edit (its answer's
+    /// `updated_at`): a later change was made by someone else.
+    pub edited_at: Option<OffsetDateTime>,
+    /// The losers' archives.
+    pub archives: Vec<IdempotencyKey>,
+    /// The server refused the edit: nothing was archived.
+    pub refused: bool,
 }
 
 /// A customer's owner, resolved against the team; `me` is decided here,
@@ -202,7 +242,14 @@ pub struct SyncState {
     /// When `r` last asked for a sync: a second `r` soon after asks for a
     /// full one.
     pub refresh_asked_at: Option<OffsetDateTime>,
+    /// When the sync in progress started, if it runs in the background
+    /// (periodic, incremental, not asked for): it stays off the status line
+    /// for its first [`QUIET_SYNC`] unless it brings changes.
+    pub quiet_since: Option<OffsetDateTime>,
 }
+
+/// How long a background sync stays off the status line.
+pub const QUIET_SYNC: time::Duration = time::Duration::seconds(1);
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum SyncPhase {
@@ -238,6 +285,11 @@ impl State {
                 open_on_delivery: None,
                 archived: Vec::new(),
                 restoring: HashMap::new(),
+                merges: Vec::new(),
+                groups_done: std::collections::BTreeSet::new(),
+                dismissed: HashMap::new(),
+                dismissals: Vec::new(),
+                undo_stamp: 0,
                 share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),
                 view_settings: ViewSettings::default(),
                 remember_api_url: false,
@@ -261,6 +313,7 @@ impl State {
             last_click: None,
             spoken_progress: None,
             quitting: false,
+            preview: None,
             dirty: true,
         }
     }
@@ -286,8 +339,12 @@ impl State {
         self.entry_at_row(self.selected)
     }
 
-    /// The customer shown at list row `row`.
+    /// The customer shown at list row `row` (from the preview until the set
+    /// arrives: `None` for a row it has not read yet).
     pub fn entry_at_row(&self, row: usize) -> Option<&Entry> {
+        if let Some(preview) = &self.preview {
+            return preview.entry_at(row);
+        }
         self.finder
             .rows
             .position(row)
@@ -296,7 +353,35 @@ impl State {
 
     /// How many rows the list shows.
     pub fn row_count(&self) -> usize {
-        self.finder.rows.len()
+        match &self.preview {
+            Some(preview) => preview.counts.in_view,
+            None => self.finder.rows.len(),
+        }
+    }
+
+    /// How many live customers there are.
+    pub fn customer_total(&self) -> usize {
+        match &self.preview {
+            Some(preview) => preview.counts.total,
+            None => self.model.customers.len(),
+        }
+    }
+
+    /// How many domains two or more live customers share.
+    pub fn duplicate_domains(&self) -> usize {
+        match &self.preview {
+            Some(preview) => preview.counts.duplicate_domains,
+            None => self.model.customers.duplicate_domains(),
+        }
+    }
+
+    /// The badge of a customer on screen: how many live customers share its
+    /// domain, when two or more do.
+    pub fn badge(&self, entry: &Entry) -> Option<usize> {
+        match &self.preview {
+            Some(preview) => preview.badge(entry),
+            None => self.model.customers.badge(entry),
+        }
     }
 
     /// Selects the customer with this id, wherever it is once the rows are
@@ -411,7 +496,11 @@ impl State {
 
     /// What the status line says about syncing.
     pub fn sync_status(&self) -> SyncStatus {
+        if self.preview.is_some() {
+            return SyncStatus::Busy(self.loading());
+        }
         match &self.model.sync.phase {
+            _ if self.quiet_for().is_some() => self.idle_status(),
             SyncPhase::Syncing { full, .. } if self.theme.screen_reader => {
                 SyncStatus::Busy(match self.spoken_progress {
                     Some((n, _)) if *full && n > 0 => {
@@ -445,20 +534,57 @@ impl State {
                     g.dash
                 ))
             }
-            SyncPhase::Idle => match self.model.sync.last_synced {
-                Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
-                    "synced {}{}{}",
-                    format::ago(self.now, at),
-                    self.theme.glyphs.dot,
-                    unreadable(self.model.sync.skipped)
-                )),
-                Some(at) => SyncStatus::Fresh(format!("synced {}", format::ago(self.now, at))),
-                None if self.model.cache_loaded => {
-                    SyncStatus::Busy(format!("connecting{}", self.theme.glyphs.ellipsis))
-                }
-                None => SyncStatus::Busy(format!("reading cache{}", self.theme.glyphs.ellipsis)),
-            },
+            SyncPhase::Idle => self.idle_status(),
         }
+    }
+
+    /// The status line between syncs: how old the cache is.
+    fn idle_status(&self) -> SyncStatus {
+        match self.model.sync.last_synced {
+            Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
+                "synced {}{}{}",
+                format::staleness(self.now, at),
+                self.theme.glyphs.dot,
+                unreadable(self.model.sync.skipped)
+            )),
+            Some(at) => SyncStatus::Fresh(format!("synced {}", format::staleness(self.now, at))),
+            None if self.model.cache_loaded => {
+                SyncStatus::Busy(format!("connecting{}", self.theme.glyphs.ellipsis))
+            }
+            None => SyncStatus::Busy(format!("reading cache{}", self.theme.glyphs.ellipsis)),
+        }
+    }
+
+    /// While a background sync that nobody asked for has brought nothing
+    /// yet and started less than [`QUIET_SYNC`] ago: how much longer it
+    /// stays off the status line. Most finish well within it, so the idle
+    /// screen does not flicker a spinner every minute.
+    fn quiet_for(&self) -> Option<Duration> {
+        let SyncPhase::Syncing {
+            fetched: 0,
+            full: false,
+        } = self.model.sync.phase
+        else {
+            return None;
+        };
+        let started = self.model.sync.quiet_since?;
+        let left = QUIET_SYNC - (self.now - started);
+        left.is_positive().then(|| left.unsigned_abs())
+    }
+
+    /// `loading 100,000…`, while the preview is shown, and how many keys
+    /// wait for the set.
+    fn loading(&self) -> String {
+        let Some(preview) = &self.preview else {
+            return String::new();
+        };
+        let mut text = format!("loading {}…", format::count(preview.counts.total));
+        match preview.waiting() {
+            0 => {}
+            1 => text.push_str(" · 1 key waits for it"),
+            n => text.push_str(&format!(" · {n} keys wait for it")),
+        }
+        text
     }
 
     /// What on screen moves with the clock alone: the spinner's frame, the
@@ -466,6 +592,7 @@ impl State {
     /// leaves it as it was draws nothing, and no text is formatted to tell.
     pub fn clock_face(&self) -> ClockFace {
         match &self.model.sync.phase {
+            _ if self.quiet_for().is_some() => self.staleness_face(),
             // Nothing animates for a screen reader.
             SyncPhase::Syncing { .. } if self.theme.screen_reader => ClockFace::Spinner(0),
             SyncPhase::Syncing { .. } => {
@@ -474,12 +601,7 @@ impl State {
             SyncPhase::Offline { retry_at, .. } => {
                 ClockFace::Countdown((*retry_at - self.now).whole_seconds().max(0))
             }
-            SyncPhase::Idle => ClockFace::Staleness(
-                self.model
-                    .sync
-                    .last_synced
-                    .map(|at| format::ago_step((self.now - at).whole_seconds())),
-            ),
+            SyncPhase::Idle => self.staleness_face(),
         }
     }
 
@@ -510,37 +632,45 @@ impl State {
         (self.now.millisecond() / 125) as usize
     }
 
+    fn staleness_face(&self) -> ClockFace {
+        ClockFace::Staleness(
+            self.model
+                .sync
+                .last_synced
+                .map(|at| format::staleness_step((self.now - at).whole_seconds()).0),
+        )
+    }
+
     /// When the screen next changes by itself, if nothing else happens: the
     /// spinner while syncing, the countdown while offline, the "synced …
     /// ago" text otherwise, woken only when that text changes (at most once
     /// a minute after the first, see [`until_staleness_changes`]). `None`
     /// means sleep until an event.
     pub fn next_wakeup(&self) -> Option<Duration> {
+        let staleness = || {
+            self.model
+                .sync
+                .last_synced
+                .map(|at| until_staleness_changes(self.now, at))
+        };
+        if let Some(quiet) = self.quiet_for() {
+            return Some(staleness().map_or(quiet, |s| s.min(quiet)));
+        }
         match self.model.sync.phase {
             SyncPhase::Syncing { .. } if self.theme.screen_reader => Some(SPOKEN_PROGRESS_EVERY),
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
-            SyncPhase::Idle => self
-                .model
-                .sync
-                .last_synced
-                .map(|at| until_staleness_changes(self.now, at)),
+            SyncPhase::Idle => staleness(),
         }
     }
 }
 
-/// How long until the "synced … ago" text ([`format::ago`]) reads
-/// differently: the next ten seconds in the first minute, then the next
-/// whole minute, hour or day since `at`, so an idle screen wakes at most
-/// once a minute after the first.
+/// How long until the "synced … ago" text ([`format::staleness`]) reads
+/// differently: the next whole minute, hour or day since `at`, so an idle
+/// screen wakes at most once a minute (`just now` lasts the first minute).
 fn until_staleness_changes(now: OffsetDateTime, at: OffsetDateTime) -> Duration {
     let secs = (now - at).whole_seconds().max(0);
-    let step = match secs {
-        0..60 => 10,
-        60..3600 => 60,
-        3600..86_400 => 3600,
-        _ => 86_400,
-    };
+    let (_, step) = format::staleness_step(secs);
     let next = (secs / step + 1) * step;
     Duration::from_secs(u64::try_from(next - secs).unwrap_or(60).max(1))
 }

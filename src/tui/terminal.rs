@@ -25,9 +25,14 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
-use ratatui::DefaultTerminal;
-use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
 use tokio::sync::Notify;
+
+use super::scrolling::ScrollingBackend;
+
+/// The app's terminal: ratatui over the layer that scrolls rows that moved
+/// instead of writing them again ([`super::scrolling`]).
+pub(super) type AppTerminal = Terminal<ScrollingBackend<io::Stdout>>;
 
 /// True while the terminal is raw and on the alternate screen.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -55,7 +60,7 @@ const FRAME_WAIT: Duration = Duration::from_secs(1);
 /// # Errors
 ///
 /// When the terminal refuses; it is restored first.
-pub(super) fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
+pub(super) fn enter(mouse: bool) -> io::Result<AppTerminal> {
     let _ = UI_THREAD.set(std::thread::current().id());
     install_panic_hook();
     crossterm::terminal::enable_raw_mode()?;
@@ -68,11 +73,19 @@ pub(super) fn enter(mouse: bool) -> io::Result<DefaultTerminal> {
             }
             Ok(())
         })
-        .and_then(|()| ratatui::Terminal::new(CrosstermBackend::new(io::stdout())));
+        .and_then(|()| ScrollingBackend::new(io::stdout()))
+        .map(|backend| backend.scrolling(!plain_drawing()))
+        .and_then(Terminal::new);
     if entered.is_err() {
         restore();
     }
     entered
+}
+
+/// `PIVOTAL_PLAIN_DRAWING=1`: write frames as ratatui alone does (no
+/// scrolling, crossterm's encoding), to compare when a screen looks wrong.
+fn plain_drawing() -> bool {
+    std::env::var_os("PIVOTAL_PLAIN_DRAWING").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Asks the terminal for clicks and the wheel, reported in SGR form

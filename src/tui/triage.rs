@@ -1,6 +1,8 @@
 //! Duplicate triage: the compare view of every record sharing a domain,
-//! archiving with a confirmation that names the customer, and undoing
-//! archives one by one. Archives and restores go through the outbox like
+//! moving between groups and where a group stands in the queue, archiving
+//! with a confirmation that names the customer, and undoing one change at
+//! a time, newest first (an archive here; a merge or a dismissal through
+//! `merge` and `dismiss`). Archives and restores go through the outbox like
 //! every other change; the list changes at once and follows the server's
 //! answer. State updates only, called from `update`; no I/O.
 
@@ -13,6 +15,7 @@ use super::keymap::{Action, KeyMode};
 use super::message::Command;
 use super::mode::{Compare, ConfirmArchive, Detail, Mode};
 use super::state::{Archived, History, PendingChange, State};
+use super::{dismiss, merge};
 use crate::api::{Customer, IdempotencyKey};
 use crate::domain::{CustomerKey, Entry};
 use crate::store::{OutboxItem, OutboxOp};
@@ -90,7 +93,10 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
         entry,
         key: key.clone(),
         delivered: false,
+        merge: None,
+        stamp: state.model.undo_stamp,
     });
+    state.model.undo_stamp += 1;
     clamp_compare(state);
     let mut commands = vec![Command::Sync(SyncCommand::Submit {
         key,
@@ -98,16 +104,28 @@ fn archive(state: &mut State, id: &str) -> Vec<Command> {
             customer_id: id.to_owned(),
         },
     })];
-    // A group archived down to one record is done: on to the next.
-    // When there is none, the undo hint stays where the user looks.
-    if comparing && compared(state).len() <= 1 {
-        finder::refresh(state);
-        let key = state.modes.compare().map(|c| c.key.clone());
-        if group_row(state, true, key.as_deref()).is_some() {
-            commands.extend(to_group(state, true));
-        }
+    if comparing {
+        commands.extend(advance_if_done(state));
     }
     commands
+}
+
+/// A group archived or merged down to one record is done: compare moves
+/// on to the next. When there is none, the undo hint stays where the user
+/// looks.
+pub(super) fn advance_if_done(state: &mut State) -> Vec<Command> {
+    if state.modes.compare().is_none() || compared(state).len() > 1 {
+        return Vec::new();
+    }
+    if let Some(compare) = state.modes.compare() {
+        state.model.groups_done.insert(compare.key.clone());
+    }
+    finder::refresh(state);
+    let key = state.modes.compare().map(|c| c.key.clone());
+    if group_row(state, true, key.as_deref()).is_some() {
+        return to_group(state, true);
+    }
+    Vec::new()
 }
 
 /// `u`: restores the newest archive of this session.
@@ -115,6 +133,15 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     state.mark_dirty();
     if state.refuse_changes() {
         return Vec::new();
+    }
+    let archived_at = state.model.archived.last().map(|a| a.stamp);
+    if let Some((_, at)) = state.model.dismissals.last()
+        && archived_at.is_none_or(|a| a < *at)
+    {
+        return dismiss::undo(state);
+    }
+    if let Some(unit) = state.model.archived.last().and_then(|a| a.merge.clone()) {
+        return merge::undo(state, &unit);
     }
     let Some(archived) = state.model.archived.pop() else {
         state.flash = Some("Nothing to undo".into());
@@ -155,7 +182,16 @@ pub fn undo_status(state: &State) -> Option<String> {
     if state.change_note.is_some() {
         return None;
     }
+    let archived_at = state.model.archived.last().map(|a| a.stamp);
+    if let Some((key, at)) = state.model.dismissals.last()
+        && archived_at.is_none_or(|a| a < *at)
+    {
+        return Some(format!("{key}: not a duplicate — u to undo"));
+    }
     let last = state.model.archived.last()?;
+    if let Some(unit) = &last.merge {
+        return merge::undo_status(state, unit);
+    }
     Some(format!(
         "Archived #{}{}u to undo",
         last.entry.display_id, state.theme.glyphs.dash
@@ -230,6 +266,8 @@ pub fn restore_pending(state: &mut State, pending: &[OutboxItem]) {
                 entry,
                 key: item.key.clone(),
                 delivered: false,
+                merge: None,
+                stamp: 0,
             });
         }
     }
@@ -276,11 +314,9 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
         .map(|e| e.key.clone())
         .collect();
     let focus = group.iter().position(|g| *g == id).unwrap_or(0);
-    state.modes.push(Mode::Compare(Compare {
-        key: key.to_string(),
-        focus,
-        scroll: 0,
-    }));
+    state
+        .modes
+        .push(Mode::Compare(Compare::new(key.to_string(), focus)));
     let ids: Vec<String> = group
         .iter()
         .filter_map(CustomerKey::id)
@@ -347,6 +383,45 @@ fn group_row(state: &State, forward: bool, current: Option<&str>) -> Option<usiz
     Some(start)
 }
 
+/// Where the group sharing `key` is in the queue, counting the groups done
+/// this session first: `(2, 8)` for group 2 of 8. Only while the list
+/// shows duplicates only (its rows are then the groups, in order).
+pub fn group_place(state: &State, key: &str) -> Option<(usize, usize)> {
+    if !state.finder.duplicates_only {
+        return None;
+    }
+    let done = state.model.groups_done.len();
+    let queue = queue_keys(state);
+    let at = queue.iter().position(|k| *k == key)?;
+    Some((done + at + 1, done + queue.len()))
+}
+
+/// How many groups the queue holds, the done ones included, and how many
+/// are done: `(8, 3)` for `8 groups · 3 done`.
+pub fn queue_count(state: &State) -> (usize, usize) {
+    let done = state.model.groups_done.len();
+    (done + queue_keys(state).len(), done)
+}
+
+/// The duplicate keys of the groups the list shows, in row order.
+fn queue_keys(state: &State) -> Vec<&str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for row in 0..state.row_count() {
+        let Some(k) = state
+            .entry_at_row(row)
+            .filter(|e| state.model.customers.badge(e).is_some())
+            .and_then(|e| e.domain_key.as_deref())
+        else {
+            continue;
+        };
+        // A group's rows are adjacent in duplicates only.
+        if seen.last() != Some(&k) {
+            seen.push(k);
+        }
+    }
+    seen
+}
+
 /// The records the compare view shows, by `display_id`.
 pub fn compared(state: &State) -> Vec<&Entry> {
     state
@@ -367,16 +442,10 @@ pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Comman
         }
         Action::Next => {
             compare.focus = (compare.focus + 1) % count;
-            compare.scroll = 0;
         }
         Action::Previous => {
             compare.focus = (compare.focus + count - 1) % count;
-            compare.scroll = 0;
         }
-        Action::Down => compare.scroll = compare.scroll.saturating_add(1),
-        Action::Up => compare.scroll = compare.scroll.saturating_sub(1),
-        Action::PageDown => compare.scroll = compare.scroll.saturating_add(10),
-        Action::PageUp => compare.scroll = compare.scroll.saturating_sub(10),
         Action::OpenDetail => {
             let id = target(state).map(|e| e.key.clone());
             // Over the compare view, so that closing them comes back here.
@@ -401,7 +470,7 @@ fn target(state: &State) -> Option<&Entry> {
 
 /// Keeps the compare view's focus on a record, closing it when none is
 /// left.
-fn clamp_compare(state: &mut State) {
+pub(super) fn clamp_compare(state: &mut State) {
     let customers = &state.model.customers;
     for compare in state.modes.compares_mut() {
         let count = customers.same_domain(&compare.key).len();
@@ -413,7 +482,10 @@ fn clamp_compare(state: &mut State) {
 }
 
 /// Asks for the histories of `ids` that are not known yet.
-fn load_histories(state: &mut State, ids: impl IntoIterator<Item = String>) -> Vec<Command> {
+pub(super) fn load_histories(
+    state: &mut State,
+    ids: impl IntoIterator<Item = String>,
+) -> Vec<Command> {
     ids.into_iter()
         .filter(|id| !state.model.histories.contains_key(id))
         .collect::<Vec<_>>()

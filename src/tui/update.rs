@@ -6,10 +6,13 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 use time::OffsetDateTime;
 
 use super::changes;
+use super::dismiss;
 use super::finder;
 use super::form::FormOutcome;
+use super::merge;
 use super::message::{Command, Message};
 use super::pointer;
+use super::preview;
 use super::screens::{self, follow_selection, reload_history};
 use super::state::{History, HistoryLine, State, SyncPhase};
 use super::triage;
@@ -18,9 +21,16 @@ use crate::domain::{CustomerSet, Entry, sanitize};
 use crate::store::OutboxOp;
 use crate::sync::SyncEvent;
 
+/// A sync starting this soon after `r` was asked for: shown at once.
+const QUIET_UNLESS_ASKED_WITHIN: time::Duration = time::Duration::seconds(5);
+
 /// Applies `message` to `state`, marks the state dirty when what is on
 /// screen changed, and returns the work to do.
 pub fn update(state: &mut State, message: Message) -> Vec<Command> {
+    let (message, handed_over) = match preview::intercept(state, message) {
+        preview::Step::Done(commands) => return commands,
+        preview::Step::Apply(message, handed_over) => (message, handed_over),
+    };
     // Rows are derived from the set and the filters; they are current
     // before a message is handled and made current again after it.
     finder::refresh(state);
@@ -39,6 +49,7 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
         state.model.view_settings = view.clone();
         commands.push(Command::SaveView(view));
     }
+    commands.extend(preview::after(state, handed_over));
     commands
 }
 
@@ -121,10 +132,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             state.model.sync.last_synced = last_synced;
             state.model.cache_loaded = true;
         }
-        SyncEvent::Started { generation, full } => {
-            state.model.sync.generation = state.model.sync.generation.max(generation);
-            state.model.sync.phase = SyncPhase::Syncing { fetched: 0, full };
-        }
+        SyncEvent::Started { generation, full } => on_started(state, generation, full),
         SyncEvent::Users { users, me } => set_users(state, users, Some(me)),
         SyncEvent::Page {
             generation,
@@ -172,6 +180,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                     .insert(customer_id, History::Failed(reason));
             }
         }
+        SyncEvent::Dismissed { groups } => dismiss::loaded(state, groups),
         SyncEvent::StoreFailed { reason } => {
             state.notice = Some(sanitize(&reason).into_owned());
         }
@@ -201,6 +210,17 @@ fn take_cache(state: &mut State, customers: CustomerSet) {
         .map(|e| e.display_id)
         .max();
     state.note_display_ids(largest);
+}
+
+/// A sync run began: a background one (periodic, incremental, not asked
+/// for with `r`) stays off the status line for a while (see
+/// `State::quiet_for`).
+fn on_started(state: &mut State, generation: u64, full: bool) {
+    state.model.sync.generation = state.model.sync.generation.max(generation);
+    state.model.sync.phase = SyncPhase::Syncing { fetched: 0, full };
+    let asked = (state.model.sync.refresh_asked_at)
+        .is_some_and(|at| state.now - at <= QUIET_UNLESS_ASKED_WITHIN);
+    state.model.sync.quiet_since = (!full && !asked).then_some(state.now);
 }
 
 /// A page of a sync run, unless a newer run replaced it.
@@ -267,6 +287,9 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
         } => {
             state.model.outbox.remove(&key);
             let message = sanitize(&message);
+            if merge::rejected(state, &key, &message) {
+                return Vec::new();
+            }
             match op {
                 OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
                     triage::rejected(state, &key, &op, &message);
@@ -295,6 +318,9 @@ fn on_delivered(
         OutboxOp::Archive { .. } | OutboxOp::Restore { .. } => {
             triage::delivered(state, key, op, customer);
         }
+        OutboxOp::Update { .. } if merge::is_edit(state, key) => {
+            merge::edit_delivered(state, key, customer);
+        }
         OutboxOp::Create { .. } | OutboxOp::Update { .. } => {
             changes::delivered(state, key, op, customer);
         }
@@ -315,7 +341,7 @@ fn apply_customers(state: &mut State, customers: Vec<Entry>) {
     triage::reassert(state);
 }
 
-fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
+pub(super) fn set_users(state: &mut State, users: Vec<User>, me: Option<User>) {
     if let Some(me) = me {
         state.model.me = Some(me.id.clone());
         state

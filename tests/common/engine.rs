@@ -35,6 +35,7 @@ pub fn config() -> SyncConfig {
         page_size: 100,
         retry_min: Duration::from_millis(50),
         retry_max: Duration::from_millis(200),
+        preview: None,
     }
 }
 

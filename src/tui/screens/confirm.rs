@@ -1,5 +1,5 @@
-//! The two questions asked on the status line: archive this customer, and
-//! quit with changes unsent. Only yes (`y`) goes ahead; any other key is
+//! The questions asked on the status line: archive this customer, merge
+//! this group, and quit with changes unsent. Only yes (`y`) goes ahead; any other key is
 //! no.
 
 use crossterm::event::KeyEvent;
@@ -7,10 +7,10 @@ use ratatui::Frame;
 
 use super::super::keymap::{Action, KeyMode};
 use super::super::message::Command;
-use super::super::mode::{ConfirmArchive, ConfirmQuit};
+use super::super::mode::{ConfirmArchive, ConfirmMerge, ConfirmQuit};
 use super::super::state::State;
-use super::super::triage;
 use super::super::view::{self, Areas};
+use super::super::{merge, triage};
 use super::{Screen, quit};
 
 impl Screen for ConfirmArchive {
@@ -27,6 +27,28 @@ impl Screen for ConfirmArchive {
         if let Some(question) = triage::archive_question(state, &self.id, width) {
             view::question(state, question, frame, areas.status);
         }
+    }
+}
+
+impl Screen for ConfirmMerge {
+    fn keys(&self, _: &State) -> KeyMode {
+        KeyMode::Confirm
+    }
+
+    fn handle(state: &mut State, key: KeyEvent) -> Vec<Command> {
+        merge::on_confirm_key(state, key)
+    }
+
+    /// The status line asks; when the whole plan does not fit there, it
+    /// is also written out in full just above it.
+    fn render(&self, state: &State, frame: &mut Frame, areas: &Areas) {
+        let width = usize::from(areas.status.width);
+        let short = merge::short_question(state, self, width);
+        let whole = merge::question(state, self);
+        if short != whole {
+            view::plan(state, &whole, frame, areas.main);
+        }
+        view::question(state, short, frame, areas.status);
     }
 }
 

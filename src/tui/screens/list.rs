@@ -10,7 +10,7 @@ use super::super::message::Command;
 use super::super::mode::{Help, Mode};
 use super::super::state::State;
 use super::super::view::{self, Areas};
-use super::super::{changes, finder, triage};
+use super::super::{changes, dismiss, finder, triage};
 use super::{Screen, follow_selection, quit_or_ask, reload_history};
 use crate::sync::SyncCommand;
 
@@ -114,6 +114,7 @@ fn open_or_act(state: &mut State, action: Action) -> Vec<Command> {
         Action::Compare => triage::open_compare(state),
         Action::Archive => triage::ask_archive(state),
         Action::Undo => triage::undo(state),
+        Action::Dismiss => dismiss::dismiss(state),
         Action::Refresh => refresh(state),
         Action::Help => {
             state.modes.push(Mode::Help(Help::default()));

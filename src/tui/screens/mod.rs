@@ -20,7 +20,7 @@ use ratatui::Frame;
 
 use super::keymap::{Action, KeyMode};
 use super::message::Command;
-use super::mode::{ConfirmArchive, ConfirmQuit, Detail, Help, Mode, Modes};
+use super::mode::{ConfirmArchive, ConfirmMerge, ConfirmQuit, Detail, Help, Mode, Modes};
 use super::state::State;
 use super::view::{self, Areas};
 
@@ -60,6 +60,7 @@ pub fn handle_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Some(Mode::Form(_)) => super::mode::FormSession::handle(state, key),
         Some(Mode::Help(_)) => Help::handle(state, key),
         Some(Mode::ConfirmArchive(_)) => ConfirmArchive::handle(state, key),
+        Some(Mode::ConfirmMerge(_)) => ConfirmMerge::handle(state, key),
         Some(Mode::ConfirmQuit(_)) => ConfirmQuit::handle(state, key),
     }
 }
@@ -94,6 +95,7 @@ fn as_screen(mode: &Mode) -> &dyn Screen {
         Mode::Form(session) => session.as_ref(),
         Mode::Help(help) => help,
         Mode::ConfirmArchive(question) => question,
+        Mode::ConfirmMerge(question) => question.as_ref(),
         Mode::ConfirmQuit(question) => question,
     }
 }

@@ -163,6 +163,9 @@ fn event_kinds_read_as_words_in_compare() {
             fresh: true,
         }),
     );
+    // The field cursor on History: every record's latest events, whole.
+    press(&mut state, KeyCode::PageDown);
+    press(&mut state, KeyCode::PageDown);
     let shown = screen(&state);
     assert!(shown.contains("contact added Met"), "{shown}");
     assert!(!shown.contains("contact_added"), "{shown}");

@@ -224,7 +224,8 @@ fn filters_combine_and_the_header_names_each() {
     press(&mut state, KeyCode::Enter);
     assert_eq!(shown(&state), [1003], "mine, duplicated and matching acme");
     assert!(
-        screen(&state).contains("1 of 59 · My customers · duplicates only · filter: acme"),
+        screen(&state)
+            .contains("1 of 59 · My customers · duplicates only · 1 group · 0 done · filter: acme"),
         "{}",
         screen(&state)
     );

@@ -7,11 +7,14 @@ mod contrast;
 mod feedback;
 mod finding;
 mod layout;
+mod merge;
 mod mouse;
 mod navigation;
 mod plain;
+mod preview;
 mod queue;
 mod reader;
+mod slow_links;
 mod triage;
 
 use std::time::Duration;
@@ -453,7 +456,7 @@ fn nothing_is_redrawn_when_nothing_changed() {
     press(&mut state, KeyCode::Char('k'));
     assert!(!state.take_dirty(), "already at the top");
     update(&mut state, Message::Tick(NOW + Duration::from_secs(60)));
-    assert!(state.take_dirty(), "\"synced 1m ago\" is new text");
+    assert!(state.take_dirty(), "\"synced 1 min ago\" is new text");
     // Synced 72 s ago: the text next changes at two minutes, and nothing
     // wakes the app before then.
     assert_eq!(state.next_wakeup(), Some(Duration::from_secs(48)));
@@ -461,9 +464,19 @@ fn nothing_is_redrawn_when_nothing_changed() {
 
 #[test]
 fn after_the_first_minute_the_idle_app_wakes_at_most_once_a_minute() {
-    // `demo_app` synced 12 s before NOW.
+    // `demo_app` synced 12 s before NOW: `just now` for the whole first
+    // minute, then one change a minute.
     let mut state = demo_app(80, 24);
-    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(8)));
+    assert!(screen(&state).contains("synced just now"));
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(48)));
+    state.take_dirty();
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(47)));
+    assert!(!state.take_dirty(), "still just now");
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(48)));
+    assert!(screen(&state).contains("synced 1 min ago"));
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(3 * 60)));
+    assert!(screen(&state).contains("synced 3 min ago"));
+    let mut state = demo_app(80, 24);
     let mut woken = 0;
     let mut at = NOW;
     while at < NOW + Duration::from_secs(3 * 3600) {
@@ -476,8 +489,8 @@ fn after_the_first_minute_the_idle_app_wakes_at_most_once_a_minute() {
         assert!(state.take_dirty(), "woken at {at} for a text that changed");
         woken += 1;
     }
-    // 4 in the first minute, 58 minutes, then hours.
-    assert!(woken <= 4 + 60 + 3, "{woken} wakeups");
+    // Once at the first minute, each minute up to the hour, then hours.
+    assert!(woken <= 1 + 59 + 3, "{woken} wakeups");
 }
 
 #[test]
@@ -501,7 +514,7 @@ fn resizing_relays_out_at_once() {
 #[test]
 fn syncing_is_the_only_time_the_spinner_ticks() {
     let mut state = demo_app(80, 24);
-    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(8)));
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(48)));
     update(
         &mut state,
         Message::Sync(SyncEvent::Started {
@@ -510,6 +523,9 @@ fn syncing_is_the_only_time_the_spinner_ticks() {
         }),
     );
     assert!(matches!(state.model.sync.phase, SyncPhase::Syncing { .. }));
+    // A background sync stays off the status line for its first second.
+    assert_eq!(state.next_wakeup(), Some(Duration::from_secs(1)));
+    update(&mut state, Message::Tick(NOW + Duration::from_secs(1)));
     assert_eq!(state.next_wakeup(), Some(Duration::from_millis(125)));
     let fresh = State::new(Theme::colored(), NOW, (80, 24));
     assert_eq!(
@@ -517,6 +533,43 @@ fn syncing_is_the_only_time_the_spinner_ticks() {
         None,
         "idle with nothing to count: sleep"
     );
+}
+
+#[test]
+fn a_background_sync_that_brings_nothing_leaves_the_idle_screen_alone() {
+    let mut state = demo_app(80, 24);
+    let before = screen(&state);
+    let started = |generation| {
+        Message::Sync(SyncEvent::Started {
+            generation,
+            full: false,
+        })
+    };
+    update(&mut state, started(1));
+    update(&mut state, Message::Tick(NOW + Duration::from_millis(400)));
+    assert_eq!(screen(&state), before, "no spinner for a quick sync");
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Finished {
+            generation: 1,
+            at: NOW - Duration::from_secs(12),
+            skipped: 0,
+        }),
+    );
+    assert_eq!(screen(&state), before);
+
+    // One that takes longer than a second says so, and so does one the
+    // user asked for, at once.
+    update(&mut state, started(2));
+    update(
+        &mut state,
+        Message::Tick(NOW + Duration::from_millis(1_500)),
+    );
+    assert!(screen(&state).contains("syncing…"), "{}", screen(&state));
+    let mut state = demo_app(80, 24);
+    press(&mut state, KeyCode::Char('r'));
+    update(&mut state, started(1));
+    assert!(screen(&state).contains("syncing…"), "{}", screen(&state));
 }
 
 // --- Creating and editing customers -------------------------------------

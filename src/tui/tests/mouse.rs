@@ -185,10 +185,14 @@ fn the_wheel_scrolls_compare_and_help() {
     let mut state = demo_app(80, 24);
     press(&mut state, KeyCode::Char('c'));
     mouse(&mut state, MouseEventKind::ScrollDown, (10, 10));
-    assert_eq!(state.modes.compare().map(|c| c.scroll), Some(3));
+    assert_eq!(
+        state.modes.compare().map(|c| c.cursor),
+        Some(3),
+        "the field cursor"
+    );
     mouse(&mut state, MouseEventKind::ScrollUp, (10, 0));
     assert_eq!(
-        state.modes.compare().map(|c| c.scroll),
+        state.modes.compare().map(|c| c.cursor),
         Some(0),
         "over the title, the screen showing scrolls"
     );

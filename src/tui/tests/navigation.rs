@@ -103,17 +103,17 @@ fn a_key_that_does_nothing_in_this_view_says_so_and_help_shows_this_views_keys()
 
 #[test]
 fn a_rebound_archive_key_works_and_is_shown_in_compare_too() {
-    let overrides = std::collections::BTreeMap::from([("archive".to_owned(), "x".to_owned())]);
+    let overrides = std::collections::BTreeMap::from([("archive".to_owned(), "z".to_owned())]);
     let mut state = on_acme();
     state.keymap = super::super::keymap::Keymap::with_overrides(&overrides).expect("keymap");
     press(&mut state, KeyCode::Char('c'));
     assert!(
-        screen(&state).contains("x archive it"),
+        screen(&state).contains("z archive it"),
         "{}",
         screen(&state)
     );
-    press(&mut state, KeyCode::Char('x'));
-    assert!(state.modes.confirm_archive().is_some(), "x asks in compare");
+    press(&mut state, KeyCode::Char('z'));
+    assert!(state.modes.confirm_archive().is_some(), "z asks in compare");
 }
 
 #[test]

@@ -85,9 +85,12 @@ fn the_cursor_follows_the_filter_line_the_form_and_compare() {
 
     let mut compare = reader_app(80, 24);
     press(&mut compare, KeyCode::Char('c'));
-    assert!(at_cursor(&compare).starts_with("▸ #1003 Acme Co"));
+    // The suggested keeper is marked ✓.
+    let here = at_cursor(&compare);
+    assert!(here.starts_with("▸ ✓ #1003 Acme Co"), "{here}");
     press(&mut compare, KeyCode::Right);
-    assert!(at_cursor(&compare).starts_with("▸ #1036 Acme Corporation"));
+    let here = at_cursor(&compare);
+    assert!(here.starts_with("▸ #1036 Acme Corporation"), "{here}");
 
     let mut wide = reader_app(120, 40);
     press(&mut wide, KeyCode::Char('c'));

@@ -43,6 +43,13 @@ pub struct Glyphs {
     pub pending: &'static str,
     /// Before the form's question: `›` or `>`.
     pub prompt: &'static str,
+    /// Before the record a merge keeps, two columns: `✓ ` or `+ `.
+    pub keeper: &'static str,
+    /// "Comes from", before the record a merged value is taken from: `←`
+    /// or `<-`.
+    pub from: &'static str,
+    /// A rule before a heading: `─` or `-`.
+    pub line: &'static str,
     /// The frames of the sync spinner.
     pub spinner: &'static [&'static str],
     pub border: border::Set<'static>,
@@ -63,6 +70,9 @@ pub const UNICODE: Glyphs = Glyphs {
     right: "→",
     pending: "⋯",
     prompt: "›",
+    keeper: "✓ ",
+    from: "←",
+    line: "─",
     spinner: &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"],
     border: border::PLAIN,
 };
@@ -82,6 +92,9 @@ pub const ASCII: Glyphs = Glyphs {
     right: "->",
     pending: "*",
     prompt: ">",
+    keeper: "+ ",
+    from: "<-",
+    line: "-",
     spinner: &["|", "/", "-", "\\"],
     border: border::Set {
         top_left: "+",
@@ -110,6 +123,8 @@ const PLAIN: &[(char, &str)] = &[
     ('→', "->"),
     ('⋯', "*"),
     ('›', ">"),
+    ('✓', "+"),
+    ('─', "-"),
 ];
 
 impl Glyphs {

@@ -1,32 +1,42 @@
-//! The compare view: every live record sharing a domain, side by side on
-//! wide screens and stacked below 100 columns, with the fields that differ
-//! picked out and each record's history (count and latest events) so the
-//! CSM can see which one has the cleaner history.
+//! The compare view: every live record sharing a domain, with the merge's
+//! result, side by side on wide screens and stacked below 100 columns (the
+//! focused record beside the result, every record named above). Fields
+//! where two records hold different values are picked out, each record's
+//! history is counted (and its latest events shown when wide), the field
+//! cursor's row is marked and kept in sight, and every record's full value
+//! of that field is written out below the table, so nothing cut is out of
+//! reach.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 use unicode_width::UnicodeWidthStr;
 
 use super::super::format;
+use super::super::merge::{self, Row as Kind};
 use super::super::mode::Compare;
 use super::super::state::{History, SIDE_PANE_MIN_WIDTH, State};
+use super::super::theme::Glyphs;
 use super::super::triage;
 use crate::domain::Entry;
-use crate::domain::keeper;
+use crate::domain::merge::{MergeField, Merged, Valued};
 
 /// Labels get the room of the longest, within these bounds.
 const LABEL_MIN: u16 = 9;
-const LABEL_MAX: u16 = 16;
+const LABEL_MAX: u16 = 18;
 /// How many of each record's latest history events are shown.
 const LATEST_EVENTS: usize = 3;
+/// At most this share of the view (1/n) goes to the full values below.
+const PANEL_SHARE: u16 = 3;
 
-/// One compared field: its label and each record's value.
+/// One compared field: its label, each record's value and the result's.
 struct Field {
     label: String,
     values: Vec<Option<String>>,
+    /// What the merge makes of it (`None`: not merged, e.g. Source).
+    result: Option<Valued>,
 }
 
 impl Field {
@@ -43,26 +53,28 @@ impl Field {
 
 pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
-    let g = theme.glyphs;
     let records = triage::compared(state);
-    let domain = records
-        .first()
-        .and_then(|e| e.domain_key.as_deref())
-        .unwrap_or(&compare.key);
-    let title = match records.len() {
-        1 => format!(" {domain}{}1 record left, no duplicate ", g.dot),
-        n => format!(" {domain}{}{n} records share this domain ", g.dot),
-    };
     let block = Block::default()
         .borders(Borders::TOP)
-        .border_set(g.border)
+        .border_set(theme.glyphs.border)
         .border_style(theme.border())
-        .title(Span::styled(title, theme.title()));
+        .title(Span::styled(title(state, compare, &records), theme.title()));
     let mut inner = block.inner(area);
     frame.render_widget(block, area);
-    if let Some(suggestion) = suggest_keeper(state, &records) {
-        let line = g
-            .truncate(&suggestion.reason, usize::from(inner.width))
+    let merged = merge::result(state, compare, &records);
+    if let Some(suggestion) = merge::suggestion(state, &records) {
+        let text = match (&merged, compare.choices.keeper) {
+            (Some(m), Some(_)) if m.keeper != suggestion.index => format!(
+                "keep #{} (your choice; suggested: {})",
+                records[m.keeper].display_id,
+                suggestion.reason.trim_start_matches("keep ")
+            ),
+            _ => suggestion.reason,
+        };
+        let line = state
+            .theme
+            .glyphs
+            .truncate(&text, usize::from(inner.width))
             .into_owned();
         frame.render_widget(
             Paragraph::new(Span::styled(line, theme.ok())),
@@ -71,40 +83,46 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
         inner.y = inner.y.saturating_add(1);
         inner.height = inner.height.saturating_sub(1);
     }
-    let fields = fields(state, &records);
+    let fields = fields(state, &records, merged.as_ref());
     let longest = fields.iter().map(|f| f.label.width()).max().unwrap_or(0);
-    let label = u16::try_from(longest + 1)
+    let label = u16::try_from(longest + 3)
         .unwrap_or(LABEL_MAX)
         .clamp(LABEL_MIN, LABEL_MAX);
     let layout = Layout {
         records: &records,
         fields: &fields,
         label,
+        merged: merged.as_ref(),
+        glyphs: state.theme.glyphs,
     };
+    let panel = panel_lines(state, compare, &layout);
+    let panel_height = wrapped_height(&panel, inner.width).min(inner.height / PANEL_SHARE);
+    let [table_area, panel_area] =
+        ratatui::layout::Layout::vertical([Constraint::Min(0), Constraint::Length(panel_height)])
+            .areas(inner);
     if area.width >= SIDE_PANE_MIN_WIDTH {
-        side_by_side(state, compare, &layout, frame, inner);
+        side_by_side(state, compare, &layout, frame, table_area);
     } else {
-        stacked(state, compare, &layout, frame, inner);
+        stacked(state, compare, &layout, frame, table_area);
     }
+    frame.render_widget(Paragraph::new(panel).wrap(Wrap { trim: false }), panel_area);
 }
 
-/// The record the domain's rule would keep, with why, from what the view
-/// knows (histories still loading count as none yet).
-fn suggest_keeper(state: &State, records: &[&Entry]) -> Option<keeper::Suggestion> {
-    let candidates: Vec<keeper::Candidate<'_>> = records
-        .iter()
-        .map(|e| keeper::Candidate {
-            display_id: e.display_id,
-            history: match e.id().and_then(|id| state.model.histories.get(id)) {
-                Some(History::Loaded { events, .. }) => Some(events.len()),
-                _ => None,
-            },
-            source: &e.source,
-            has_owner: e.owner_id.is_some(),
-            created_at: e.created_at,
-        })
-        .collect();
-    keeper::suggest(&candidates)
+/// `acme.com · 3 records · group 2 of 8`.
+fn title(state: &State, compare: &Compare, records: &[&Entry]) -> String {
+    let domain = records
+        .first()
+        .and_then(|e| e.domain_key.as_deref())
+        .unwrap_or(&compare.key);
+    let dot = state.theme.glyphs.dot;
+    let group = match triage::group_place(state, &compare.key) {
+        Some((at, of)) => format!("{dot}group {at} of {of}"),
+        None => String::new(),
+    };
+    match records.len() {
+        1 => format!(" {domain}{dot}1 record left, no duplicate "),
+        n => format!(" {domain}{dot}{n} records{group} "),
+    }
 }
 
 /// What both layouts draw.
@@ -113,70 +131,63 @@ struct Layout<'a> {
     fields: &'a [Field],
     /// Width of the label column.
     label: u16,
+    merged: Option<&'a Merged>,
+    glyphs: &'static Glyphs,
 }
 
-/// Every field worth comparing, in reading order. Custom fields are the
-/// union of the records' keys.
-fn fields(state: &State, records: &[&Entry]) -> Vec<Field> {
-    let each = |f: &dyn Fn(&Entry) -> Option<String>| records.iter().map(|e| f(e)).collect();
-    let mut fields = vec![
-        Field {
-            label: "Domain".into(),
-            values: each(&|e| e.domain.as_deref().map(str::to_owned)),
-        },
-        Field {
-            label: "Source".into(),
-            values: each(&|e| Some(e.source.to_string())),
-        },
-        Field {
-            label: "Owner".into(),
-            values: each(&|e| state.owner_label(e.owner_id.as_deref())),
-        },
-        Field {
-            label: "Plan".into(),
-            values: each(&|e| e.plan.as_deref().map(str::to_owned)),
-        },
-        Field {
-            label: "Tags".into(),
-            values: each(&|e| (!e.tags.is_empty()).then(|| e.tags.join(", "))),
-        },
-    ];
-    let mut keys: Vec<&str> = records
-        .iter()
-        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| &**k))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    for key in keys {
-        fields.push(Field {
-            label: key.to_owned(),
-            values: each(&|e| {
-                e.custom_fields
-                    .iter()
-                    .find(|(k, _)| &**k == key)
-                    .map(|(_, v)| v.to_string())
-            }),
-        });
+impl Layout<'_> {
+    fn is_keeper(&self, i: usize) -> bool {
+        self.merged.is_some_and(|m| m.keeper == i)
     }
-    fields.push(Field {
-        label: "Created".into(),
-        values: each(&|e| Some(format::date(e.created_at))),
-    });
-    fields.push(Field {
-        label: "Updated".into(),
-        values: each(&|e| {
-            Some(format!(
-                "{} ({})",
-                format::date(e.updated_at),
-                format::ago(state.now, e.updated_at)
-            ))
-        }),
-    });
-    fields.push(Field {
-        label: "History".into(),
-        values: each(&|e| Some(history_count(state, e))),
-    });
-    fields
+
+    fn result_heading(&self) -> String {
+        match self.merged {
+            Some(m) => format!(
+                "Result {} #{}",
+                self.glyphs.right, self.records[m.keeper].display_id
+            ),
+            None => "Result".to_owned(),
+        }
+    }
+}
+
+/// Every row compare shows, in reading order, with each record's value
+/// and the result's.
+fn fields(state: &State, records: &[&Entry], merged: Option<&Merged>) -> Vec<Field> {
+    merge::rows(records)
+        .into_iter()
+        .map(|row| {
+            let values = records.iter().map(|e| info(state, &row, e)).collect();
+            let result = match &row {
+                Kind::Merge(field) => merged.and_then(|m| m.get(field)).map(|v| Valued {
+                    value: merge::shown(state, field, v.value.clone()),
+                    ..v
+                }),
+                _ => None,
+            };
+            Field {
+                label: row.label().to_owned(),
+                values,
+                result,
+            }
+        })
+        .collect()
+}
+
+/// One record's value of one row, as compare writes it.
+fn info(state: &State, row: &Kind, e: &Entry) -> Option<String> {
+    match row {
+        Kind::Merge(MergeField::Owner) => state.owner_label(e.owner_id.as_deref()),
+        Kind::Merge(field) => field.value_of(e),
+        Kind::Source => Some(e.source.to_string()),
+        Kind::Created => Some(format::date(e.created_at)),
+        Kind::Updated => Some(format!(
+            "{} ({})",
+            format::date(e.updated_at),
+            format::ago(state.now, e.updated_at)
+        )),
+        Kind::History => Some(history_count(state, e)),
+    }
 }
 
 fn history_count(state: &State, entry: &Entry) -> String {
@@ -201,8 +212,10 @@ fn latest_events(state: &State, entry: &Entry) -> Vec<String> {
     }
 }
 
-fn heading(entry: &Entry) -> String {
-    format!("#{} {}", entry.display_id, entry.name)
+/// `✓ #1003 Acme Co` for the keeper, `#1036 Acme Corporation` otherwise.
+fn heading(g: &Glyphs, entry: &Entry, keeper: bool) -> String {
+    let mark = if keeper { g.keeper } else { "" };
+    format!("{mark}#{} {}", entry.display_id, entry.name)
 }
 
 fn value_span(state: &State, value: Option<&str>, width: usize, differs: bool) -> Span<'static> {
@@ -219,41 +232,94 @@ fn value_span(state: &State, value: Option<&str>, width: usize, differs: bool) -
     }
 }
 
+/// The result's value, marked `←#1036` when it comes from another record.
+fn result_span(state: &State, result: Option<&Valued>, width: usize) -> Span<'static> {
+    let theme = state.theme;
+    let Some(result) = result else {
+        return Span::styled("", theme.dim());
+    };
+    let g = theme.glyphs;
+    let value = result.value.as_deref().unwrap_or(g.blank);
+    match result.from {
+        Some(from) => {
+            let mark = format!(" {}#{from}", g.from);
+            let room = width.saturating_sub(mark.width()).max(1);
+            Span::styled(format!("{}{mark}", g.truncate(value, room)), theme.ok())
+        }
+        None if result.value.is_none() => Span::styled(g.blank, theme.dim()),
+        None => Span::raw(g.truncate(value, width).into_owned()),
+    }
+}
+
+/// The row's label, marked `▸` under the cursor.
+fn label_cell(state: &State, field: &Field, width: usize, cursor: bool) -> Span<'static> {
+    let g = state.theme.glyphs;
+    let text = g
+        .truncate(&field.label, width.saturating_sub(2))
+        .into_owned();
+    if cursor {
+        Span::styled(format!("{}{text}", g.marker), state.theme.selected())
+    } else {
+        Span::styled(format!("  {text}"), state.theme.dim())
+    }
+}
+
+/// Rows to skip so the cursor's row is in sight among `visible` rows.
+fn skip_for(cursor: usize, visible: usize) -> usize {
+    (cursor + 2).saturating_sub(visible.max(1))
+}
+
 fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let (records, fields, label_width) = (layout.records, layout.fields, layout.label);
-    let n = u16::try_from(records.len().max(1)).unwrap_or(u16::MAX);
+    let n = u16::try_from(records.len() + 1).unwrap_or(u16::MAX);
     let column = area.width.saturating_sub(label_width + n) / n;
     let width = usize::from(column);
     let header = Row::new(
-        std::iter::once(Cell::from("")).chain(records.iter().enumerate().map(|(i, e)| {
-            let style = if i == compare.focus {
-                theme.selected()
-            } else {
-                theme.title()
-            };
-            Cell::from(Span::styled(
-                theme.glyphs.truncate(&heading(e), width).into_owned(),
-                style,
-            ))
-        })),
+        std::iter::once(Cell::from(""))
+            .chain(records.iter().enumerate().map(|(i, e)| {
+                let style = if i == compare.focus {
+                    theme.selected()
+                } else {
+                    theme.title()
+                };
+                Cell::from(Span::styled(
+                    state
+                        .theme
+                        .glyphs
+                        .truncate(&heading(theme.glyphs, e, layout.is_keeper(i)), width)
+                        .into_owned(),
+                    style,
+                ))
+            }))
+            .chain(std::iter::once(Cell::from(Span::styled(
+                state
+                    .theme
+                    .glyphs
+                    .truncate(&layout.result_heading(), width)
+                    .into_owned(),
+                theme.title(),
+            )))),
     );
     let mut rows: Vec<Row> = fields
         .iter()
-        .map(|field| {
+        .enumerate()
+        .map(|(at, field)| {
             let differs = field.differs();
-            let label = theme
-                .glyphs
-                .truncate(&field.label, usize::from(label_width))
-                .into_owned();
-            let label = Span::styled(label, theme.dim());
+            let label = label_cell(state, field, usize::from(label_width), at == compare.cursor);
             Row::new(
-                std::iter::once(Cell::from(label)).chain(
-                    field
-                        .values
-                        .iter()
-                        .map(|v| Cell::from(value_span(state, v.as_deref(), width, differs))),
-                ),
+                std::iter::once(Cell::from(label))
+                    .chain(
+                        field
+                            .values
+                            .iter()
+                            .map(|v| Cell::from(value_span(state, v.as_deref(), width, differs))),
+                    )
+                    .chain(std::iter::once(Cell::from(result_span(
+                        state,
+                        field.result.as_ref(),
+                        width,
+                    )))),
             )
         })
         .collect();
@@ -264,16 +330,17 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
             events.iter().map(|lines| {
                 let text = lines.get(line).map_or("", String::as_str);
                 Cell::from(Span::styled(
-                    theme.glyphs.truncate(text, width).into_owned(),
+                    state.theme.glyphs.truncate(text, width).into_owned(),
                     theme.dim(),
                 ))
             }),
         )));
     }
-    let skip = usize::from(compare.scroll).min(rows.len().saturating_sub(1));
+    let visible = usize::from(area.height.saturating_sub(2));
+    let skip = skip_for(compare.cursor, visible).min(rows.len().saturating_sub(1));
     let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
     let widths = std::iter::once(Constraint::Length(label_width))
-        .chain(records.iter().map(|_| Constraint::Length(column)));
+        .chain((0..=records.len()).map(|_| Constraint::Length(column)));
     let table = Table::new(rows, widths)
         .header(header.bottom_margin(1))
         .column_spacing(1);
@@ -292,8 +359,11 @@ fn place_cursor(frame: &mut Frame, area: Rect, x: u16, y: u16) {
     }
 }
 
+/// Below 100 columns: every record named on top, then the focused record
+/// beside the result, one row per field.
 fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame, area: Rect) {
-    let summary = summary_lines(state, compare, layout.records, usize::from(area.width));
+    let theme = state.theme;
+    let summary = summary_lines(state, compare, layout, usize::from(area.width));
     let height = u16::try_from(summary.len()).unwrap_or(u16::MAX);
     let [summary_area, area] = ratatui::layout::Layout::vertical([
         Constraint::Length(height.saturating_add(1)),
@@ -301,27 +371,90 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(summary), summary_area);
-    let (lines, focus_line) = record_blocks(state, compare, layout, usize::from(area.width));
-    // Scrolling counts from the focused record, so Tab brings it to the top.
-    let top = (focus_line + usize::from(compare.scroll)).min(lines.len().saturating_sub(1));
-    let lines: Vec<Line> = lines.into_iter().skip(top).collect();
-    frame.render_widget(Paragraph::new(lines), area);
-    if state.theme.screen_reader && compare.scroll == 0 {
-        place_cursor(frame, area, 0, 0);
+    let label_width = layout.label;
+    let column = area.width.saturating_sub(label_width + 2) / 2;
+    let width = usize::from(column);
+    let focus = compare.focus.min(layout.records.len().saturating_sub(1));
+    let Some(entry) = layout.records.get(focus) else {
+        return;
+    };
+    let header = Row::new([
+        Cell::from(""),
+        Cell::from(Span::styled(
+            theme
+                .glyphs
+                .truncate(
+                    &format!(
+                        "{}{}",
+                        theme.glyphs.marker,
+                        heading(theme.glyphs, entry, layout.is_keeper(focus))
+                    ),
+                    width,
+                )
+                .into_owned(),
+            theme.selected(),
+        )),
+        Cell::from(Span::styled(
+            state
+                .theme
+                .glyphs
+                .truncate(&layout.result_heading(), width)
+                .into_owned(),
+            theme.title(),
+        )),
+    ]);
+    let rows: Vec<Row> = layout
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(at, field)| {
+            let differs = field.differs();
+            Row::new([
+                Cell::from(label_cell(
+                    state,
+                    field,
+                    usize::from(label_width),
+                    at == compare.cursor,
+                )),
+                Cell::from(value_span(
+                    state,
+                    field.values.get(focus).and_then(Option::as_deref),
+                    width,
+                    differs,
+                )),
+                Cell::from(result_span(state, field.result.as_ref(), width)),
+            ])
+        })
+        .collect();
+    let visible = usize::from(area.height.saturating_sub(2));
+    let skip = skip_for(compare.cursor, visible).min(rows.len().saturating_sub(1));
+    let rows: Vec<Row> = rows.into_iter().skip(skip).collect();
+    let widths = [
+        Constraint::Length(label_width),
+        Constraint::Length(column),
+        Constraint::Length(column),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header.bottom_margin(1))
+        .column_spacing(1);
+    frame.render_widget(table, area);
+    if theme.screen_reader {
+        place_cursor(frame, area, label_width + 1, 0);
     }
 }
 
-/// Every record named with its source and history, so the choice is visible
-/// at a glance while only one record's block fits: on one line when they
-/// fit in `width`, else one line each.
+/// Every record named with its source and history (the keeper marked `✓`),
+/// so the choice is visible at a glance while only one record is shown: on
+/// one line when they fit in `width`, else one line each.
 fn summary_lines<'a>(
     state: &State,
     compare: &Compare,
-    records: &[&Entry],
+    layout: &Layout,
     width: usize,
 ) -> Vec<Line<'a>> {
     let theme = state.theme;
-    let names: Vec<Span> = records
+    let names: Vec<Span> = layout
+        .records
         .iter()
         .enumerate()
         .map(|(i, entry)| {
@@ -331,16 +464,18 @@ fn summary_lines<'a>(
                 Style::new()
             };
             let count = history_count(state, entry);
+            let g = theme.glyphs;
+            let mark = if layout.is_keeper(i) { g.keeper } else { "" };
             Span::styled(
                 format!(
-                    "#{} {}{}{count}",
-                    entry.display_id, entry.source, theme.glyphs.dot
+                    "{mark}#{} {}{}{count}",
+                    entry.display_id, entry.source, g.dot
                 ),
                 style,
             )
         })
         .collect();
-    let one_line = names.iter().map(Span::width).sum::<usize>() + 3 * names.len();
+    let one_line = names.iter().map(Span::width).sum::<usize>() + 3 * names.len().saturating_sub(1);
     if one_line > width {
         return names.into_iter().map(Line::from).collect();
     }
@@ -354,57 +489,63 @@ fn summary_lines<'a>(
     vec![Line::from(spans)]
 }
 
-/// One block per record (heading, every field, latest events), and the
-/// line where the focused record's block starts.
-fn record_blocks<'a>(
-    state: &'a State,
-    compare: &Compare,
-    layout: &'a Layout,
-    width: usize,
-) -> (Vec<Line<'a>>, usize) {
+/// The field under the cursor, every record's value in full, and the
+/// result's with where it comes from.
+fn panel_lines<'a>(state: &State, compare: &Compare, layout: &Layout) -> Vec<Line<'a>> {
     let theme = state.theme;
-    let g = theme.glyphs;
-    let label_width = usize::from(layout.label);
-    let room = width.saturating_sub(label_width + 2);
-    let mut lines: Vec<Line> = Vec::new();
-    let mut focus_line = 0;
+    let Some(field) = layout.fields.get(compare.cursor) else {
+        return Vec::new();
+    };
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{} {} ", theme.glyphs.line, field.label),
+        theme.border(),
+    ))];
     for (i, entry) in layout.records.iter().enumerate() {
-        let focused = i == compare.focus;
-        if focused {
-            focus_line = lines.len();
+        let mut value = field.values[i]
+            .clone()
+            .unwrap_or_else(|| theme.glyphs.blank.to_owned());
+        if field.label == Kind::History.label() {
+            // The latest events, whole.
+            for event in latest_events(state, entry) {
+                value.push_str(theme.glyphs.dot);
+                value.push_str(&event);
+            }
         }
-        let (marker, style) = if focused {
-            (g.marker, theme.selected())
+        let style = if i == compare.focus {
+            theme.title()
         } else {
-            ("  ", theme.title())
+            theme.dim()
         };
-        lines.push(Line::from(Span::styled(
-            g.truncate(&format!("{marker}{}", heading(entry)), width)
-                .into_owned(),
-            style,
-        )));
-        for field in layout.fields {
-            let differs = field.differs();
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!(
-                        "  {:<label_width$}",
-                        g.truncate(&field.label, label_width - 1)
-                    ),
-                    theme.dim(),
-                ),
-                value_span(state, field.values[i].as_deref(), room, differs),
-            ]));
-        }
-        for event in latest_events(state, entry) {
-            lines.push(Line::from(Span::styled(
-                format!("  {:<label_width$}{}", "", g.truncate(&event, room)),
-                theme.dim(),
-            )));
-        }
-        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            Span::styled(format!("#{:<6} ", entry.display_id), style),
+            Span::raw(value),
+        ]));
     }
-    (lines, focus_line)
+    if let Some(result) = &field.result {
+        let whence = match (result.from, result.taken) {
+            (Some(from), true) => format!("  (taken from #{from})"),
+            (Some(from), false) => format!("  (filled from #{from})"),
+            (None, _) => String::new(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled("Result  ", theme.title()),
+            Span::raw(
+                result
+                    .value
+                    .clone()
+                    .unwrap_or_else(|| theme.glyphs.blank.to_owned()),
+            ),
+            Span::styled(whence, theme.ok()),
+        ]));
+    }
+    lines
+}
+
+/// How many rows `lines` take wrapped at `width`.
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
 }
 
 #[cfg(test)]
@@ -415,6 +556,7 @@ mod tests {
         Field {
             label: "plan".into(),
             values: values.iter().map(|v| v.map(str::to_owned)).collect(),
+            result: None,
         }
     }
 
@@ -424,5 +566,13 @@ mod tests {
         assert!(!field(&[Some("US"), None, Some("US")]).differs());
         assert!(!field(&[None, None]).differs());
         assert!(field(&[Some("US"), None, Some("DE")]).differs());
+    }
+
+    #[test]
+    fn the_cursor_row_stays_in_sight() {
+        assert_eq!(skip_for(0, 10), 0);
+        assert_eq!(skip_for(8, 10), 0);
+        assert_eq!(skip_for(9, 10), 1);
+        assert_eq!(skip_for(20, 10), 12);
     }
 }

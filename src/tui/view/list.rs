@@ -195,11 +195,7 @@ type OnScreen<'a> = Vec<(usize, &'a Entry)>;
 /// The rows on screen in `area` and the columns they are drawn in: what
 /// [`render`] draws and [`hit`] finds, computed the same way for both.
 fn layout(state: &State, area: Rect) -> (OnScreen<'_>, Vec<(Column, u16)>) {
-    let visible = usize::from(area.height.saturating_sub(1));
-    let offset = state.offset.min(state.row_count().saturating_sub(1));
-    let on_screen: Vec<(usize, &Entry)> = (offset..offset + visible)
-        .filter_map(|row| state.entry_at_row(row).map(|e| (row, e)))
-        .collect();
+    let on_screen = on_screen(state, usize::from(area.height.saturating_sub(1)));
     let wants = |column: Column| want(state, &on_screen, column);
     let columns = columns_for(
         area.width,
@@ -229,8 +225,26 @@ pub fn hit(state: &State, area: Rect, (x, y): (u16, u16)) -> Option<ListHit> {
         }
         return None;
     }
-    let index = usize::from(y - area.y - 1);
-    on_screen.get(index).map(|(row, _)| ListHit::Row(*row))
+    let line = usize::from(y - area.y - 1);
+    row_lines(state, &on_screen)
+        .get(line)
+        .copied()
+        .flatten()
+        .map(ListHit::Row)
+}
+
+/// What each line under the column titles shows: a customer's row, or
+/// (`None`) a group's header in `D`.
+fn row_lines(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<Option<usize>> {
+    let headers = group_headers(state, on_screen);
+    let mut lines = Vec::with_capacity(on_screen.len() + headers.len());
+    for (row, _) in on_screen {
+        if headers.iter().any(|(at, _)| at == row) {
+            lines.push(None);
+        }
+        lines.push(Some(*row));
+    }
+    lines
 }
 
 /// Between two columns.
@@ -254,7 +268,9 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     }))
     .style(theme.column_header());
     let query = state.finder.query();
-    let rows = on_screen.into_iter().map(|(position, entry)| {
+    let headers = group_headers(state, &on_screen);
+    let shown_rows: Vec<usize> = on_screen.iter().map(|(row, _)| *row).collect();
+    let rows = on_screen.into_iter().flat_map(|(position, entry)| {
         let marks = Marks::of(state, query.as_ref(), entry);
         // The selected row is one bar: its cells take the selection's look.
         let cell_theme = if position == state.selected {
@@ -272,17 +288,25 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         } else {
             row
         };
-        if position == state.selected {
+        let row = if position == state.selected {
             row.style(theme.selected())
         } else {
             row
-        }
+        };
+        // A group's header is drawn over the blank row before it, across
+        // every column (a table cell cannot span them).
+        let header = headers
+            .iter()
+            .any(|(at, _)| *at == position)
+            .then(|| Row::new(Vec::<Cell>::new()));
+        header.into_iter().chain(std::iter::once(row))
     });
     let widths = columns.iter().map(|(_, w)| Constraint::Length(*w));
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(COLUMN_SPACING);
     frame.render_widget(table, area);
+    draw_group_headers(state, &headers, &shown_rows, frame, area);
     if theme.screen_reader {
         place_cursor(state, frame, area);
     }
@@ -291,13 +315,121 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
 /// For a screen reader, which follows it: the terminal cursor at the start
 /// of the selected row.
 fn place_cursor(state: &State, frame: &mut Frame, area: Rect) {
-    let offset = state.offset.min(state.row_count().saturating_sub(1));
-    if let Some(line) = state.selected.checked_sub(offset)
+    let on_screen = on_screen(state, usize::from(area.height.saturating_sub(1)));
+    let line = row_lines(state, &on_screen)
+        .iter()
+        .position(|row| *row == Some(state.selected));
+    if let Some(line) = line
         && let Ok(line) = u16::try_from(line + 1)
         && line < area.height
     {
         frame.set_cursor_position(Position::new(area.x, area.y + line));
     }
+}
+
+/// The rows that fit in `visible` lines, with their customers: in `D`,
+/// each group's header takes a line too, and the first row always opens
+/// with its group's header.
+fn on_screen(state: &State, visible: usize) -> Vec<(usize, &Entry)> {
+    let offset = state.offset.min(state.row_count().saturating_sub(1));
+    let grouped = state.finder.duplicates_only;
+    let offset = if grouped {
+        grouped_offset(state, offset, visible)
+    } else {
+        offset
+    };
+    let mut on_screen: Vec<(usize, &Entry)> = Vec::new();
+    let mut lines = 0;
+    let mut previous = None;
+    for row in offset..state.row_count() {
+        let Some(entry) = state.entry_at_row(row) else {
+            break;
+        };
+        let opens = grouped && (on_screen.is_empty() || entry.domain_key.as_deref() != previous);
+        lines += 1 + usize::from(opens);
+        if lines > visible && !on_screen.is_empty() {
+            break;
+        }
+        previous = entry.domain_key.as_deref();
+        on_screen.push((row, entry));
+    }
+    on_screen
+}
+
+/// Writes each group's header over the blank line the table left for it.
+fn draw_group_headers(
+    state: &State,
+    headers: &[(usize, String)],
+    rows: &[usize],
+    frame: &mut Frame,
+    area: Rect,
+) {
+    for (line, text) in header_lines(headers, rows) {
+        let y = area.y + 1 + u16::try_from(line).unwrap_or(u16::MAX);
+        if y < area.y + area.height {
+            let at = Rect {
+                y,
+                height: 1,
+                ..area
+            };
+            frame.render_widget(Paragraph::new(Span::styled(text, state.theme.title())), at);
+        }
+    }
+}
+
+/// Each header's line below the column titles, given the rows drawn.
+fn header_lines(headers: &[(usize, String)], rows: &[usize]) -> Vec<(usize, String)> {
+    let mut line = 0;
+    let mut out = Vec::new();
+    for row in rows {
+        if let Some((_, text)) = headers.iter().find(|(at, _)| at == row) {
+            out.push((line, text.clone()));
+            line += 1;
+        }
+        line += 1;
+    }
+    out
+}
+
+/// In `D`, the first row to draw so that the selection stays in sight
+/// below the group headers: the list's own offset counts rows only.
+fn grouped_offset(state: &State, offset: usize, visible: usize) -> usize {
+    let mut start = offset.min(state.selected);
+    loop {
+        let mut lines = 0;
+        let mut previous = None;
+        for row in start..=state.selected {
+            let key = state.entry_at_row(row).and_then(|e| e.domain_key.clone());
+            lines += 1 + usize::from(row == start || key != previous);
+            previous = key;
+        }
+        if lines <= visible || start >= state.selected {
+            return start;
+        }
+        start += 1;
+    }
+}
+
+/// `acme.com · 3 records`, before the first row of each group on screen
+/// (the group cut at the top is named too), by row.
+fn group_headers(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<(usize, String)> {
+    if !state.finder.duplicates_only {
+        return Vec::new();
+    }
+    let mut headers = Vec::new();
+    for (i, (row, entry)) in on_screen.iter().enumerate() {
+        let key = entry.domain_key.as_deref();
+        let previous = i
+            .checked_sub(1)
+            .and_then(|p| on_screen[p].1.domain_key.as_deref());
+        if i == 0 || key != previous {
+            let count = state.model.customers.badge(entry).unwrap_or(1);
+            let g = state.theme.glyphs;
+            let name = key.unwrap_or(g.blank);
+            headers.push((*row, format!("{name}{}{count} records", g.dot)));
+        }
+    }
+    headers
 }
 
 /// The width of `#` and the largest display id.
@@ -317,8 +449,6 @@ fn want(state: &State, rows: &[(usize, &Entry)], column: Column) -> u16 {
             Column::Name => e.name.width(),
             Column::Domain => {
                 let badge = state
-                    .model
-                    .customers
                     .badge(e)
                     .map_or(0, |n| state.theme.badge_text(n).width() + 1);
                 e.domain.as_deref().map_or(1, UnicodeWidthStr::width) + badge
@@ -472,11 +602,7 @@ fn domain_line<'a>(
     let Some(domain) = entry.domain.as_deref() else {
         return Line::from(Span::styled(theme.glyphs.blank, theme.dim()));
     };
-    let badge = state
-        .model
-        .customers
-        .badge(entry)
-        .map(|n| theme.badge_text(n));
+    let badge = state.badge(entry).map(|n| theme.badge_text(n));
     let room = match &badge {
         Some(badge) => width.saturating_sub(badge.width() + 1),
         None => width,
@@ -496,8 +622,14 @@ fn domain_line<'a>(
         base,
     );
     if let Some(badge) = badge {
+        // A group dismissed as not a duplicate keeps its count, dimmed.
+        let style = if state.finder.is_hidden(entry.domain_key.as_deref()) {
+            theme.dim()
+        } else {
+            theme.badge()
+        };
         line.spans.push(Span::raw(" "));
-        line.spans.push(Span::styled(badge, theme.badge()));
+        line.spans.push(Span::styled(badge, style));
     }
     line
 }

@@ -169,11 +169,38 @@ pub fn question(state: &State, text: String, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// A question's whole text, wrapped in a box at the foot of `area`: the
+/// status line holds only what fits.
+pub fn plan(state: &State, text: &str, frame: &mut Frame, area: Rect) {
+    let inner = area.width.saturating_sub(2).max(1);
+    let lines = u16::try_from(text.width().div_ceil(usize::from(inner)))
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(area.height);
+    let at = Rect {
+        y: area.y + area.height - lines,
+        height: lines,
+        ..area
+    };
+    frame.render_widget(Clear, at);
+    frame.render_widget(
+        Paragraph::new(text.to_owned())
+            .style(state.theme.warning())
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                ratatui::widgets::Block::bordered()
+                    .border_style(state.theme.border())
+                    .title(" merge "),
+            ),
+        at,
+    );
+}
+
 pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
     let g = theme.glyphs;
     let finder = &state.finder;
-    let total = format::count(state.model.customers.len());
+    let total = format::count(state.customer_total());
     let mut spans = vec![Span::styled("Customers", theme.title()), Span::raw("  ")];
     if finder.narrowed() {
         spans.push(Span::raw(format!(
@@ -186,6 +213,9 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         }
         if finder.duplicates_only {
             names.push("duplicates only".to_owned());
+            let (groups, done) = triage::queue_count(state);
+            let noun = if groups == 1 { "group" } else { "groups" };
+            names.push(format!("{groups} {noun} · {done} done"));
         }
         if let Some(line) = finder.line.as_ref().filter(|_| finder.query().is_some()) {
             names.push(format!("filter: {}", line.input.value().trim()));
@@ -196,7 +226,7 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         }
     } else {
         spans.push(Span::raw(total));
-        let dupes = state.model.customers.duplicate_domains();
+        let dupes = state.duplicate_domains();
         if dupes > 0 {
             let noun = if dupes == 1 {
                 "duplicate domain"
@@ -239,7 +269,7 @@ pub fn filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area: Re
     let count = format!(
         "  {} of {}",
         format::count(state.row_count()),
-        format::count(state.model.customers.len())
+        format::count(state.customer_total())
     );
     let value = line.input.value();
     let room = usize::from(area.width).saturating_sub(count.width() + 2);

@@ -1,0 +1,349 @@
+//! `pivotal customers duplicates` and `pivotal customers merge`: the groups
+//! of duplicates with their suggested keeper and why, and merging records
+//! into a keeper by the app's own rules (`domain::keeper`, `domain::merge`)
+//! through the same outbox unit: the keeper's edit, then each archive,
+//! queued in one transaction and delivered in order by `deliver_head`.
+//!
+//! Histories are the ones the account's store has cached (the app fetches
+//! them); none are fetched here, so a group of thousands costs no request
+//! per record. The rules live in `domain` and delivery in `sync::deliver`;
+//! this only asks, prints and queues.
+
+use std::collections::HashSet;
+use std::io::{BufRead, IsTerminal, Write};
+
+use time::OffsetDateTime;
+
+use super::customers::{Account, connect};
+use super::{CommandError, Context, CustomerRef};
+use crate::api::{Client, IdempotencyKey};
+use crate::domain::keeper::{self, Candidate};
+use crate::domain::merge::{self, Choices, MergeField, Merged};
+use crate::domain::{Entry, sanitize};
+use crate::store::{MergedInto, OutboxOp, Store, Unit};
+use crate::sync::{SharedStore, Step, deliver_head};
+
+/// What the keeper rule sees of `records`, with the cached histories.
+fn candidates<'a>(store: &Store, records: &[&'a Entry]) -> Vec<Candidate<'a>> {
+    records
+        .iter()
+        .map(|e| Candidate {
+            display_id: e.display_id,
+            history: e
+                .id()
+                .and_then(|id| store.load_history(id).ok().flatten())
+                .map(|h| h.len()),
+            source: &e.source,
+            has_owner: e.owner_id.is_some(),
+            created_at: e.created_at,
+        })
+        .collect()
+}
+
+/// `customers duplicates [--json]`: every group not dismissed, largest
+/// first, each record with the suggested keeper and why.
+///
+/// # Errors
+///
+/// The API unreachable or refusing, the store failing.
+pub async fn duplicates(
+    ctx: &mut Context,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let (client, store_path) = connect(ctx).await?;
+    let account = Account::open(&store_path, &client, false).await?;
+    ctx.remember_api_url();
+    let dismissed = account.store.dismissed()?;
+    let mut groups: Vec<(&str, Vec<&Entry>)> = account
+        .set
+        .duplicates()
+        .groups()
+        .map(|(key, _)| (key, account.set.same_domain(key)))
+        .filter(|(key, records)| {
+            records.len() >= 2
+                && !dismissed.iter().any(|d| {
+                    d.key == *key
+                        && records
+                            .iter()
+                            .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
+                })
+        })
+        .collect();
+    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let mut listed = Vec::new();
+    for (key, records) in &groups {
+        let suggestion = keeper::suggest(&candidates(&account.store, records));
+        listed.push(serde_json::json!({
+            "shares": sanitize(key),
+            "records": records.iter().map(|e| serde_json::json!({
+                "id": e.id(),
+                "display_id": e.display_id,
+                "name": e.name,
+                "domain": e.domain.as_deref(),
+                "source": e.source.as_str(),
+            })).collect::<Vec<_>>(),
+            "keep": suggestion.as_ref().map(|s| records[s.index].display_id),
+            "why": suggestion.as_ref().map(|s| s.reason.clone()),
+        }));
+        if json {
+            continue;
+        }
+        writeln!(out, "{} · {} records", sanitize(key), records.len())?;
+        for (i, e) in records.iter().enumerate() {
+            let mark = if suggestion.as_ref().is_some_and(|s| s.index == i) {
+                "✓"
+            } else {
+                " "
+            };
+            writeln!(out, "  {mark} #{} {} ({})", e.display_id, e.name, e.source)?;
+        }
+        if let Some(s) = &suggestion {
+            writeln!(out, "  {}", s.reason)?;
+        }
+    }
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &listed).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// What `customers merge` was asked.
+pub struct MergeRequest<'a> {
+    pub keeper: &'a str,
+    pub others: &'a [String],
+    /// `FIELD=ID`: take that record's value of the field.
+    pub takes: &'a [String],
+    pub dry_run: bool,
+    pub yes: bool,
+}
+
+/// `customers merge KEEPER OTHER... [--take FIELD=ID]... [--dry-run]
+/// [--yes]`: prints the plan the app's question names, then (asked on a
+/// terminal, or with `--yes`) queues and delivers it.
+///
+/// # Errors
+///
+/// Unknown or repeated records or fields (exit 2), no answer (exit 2), the
+/// edit refused (nothing archived), the API unreachable (the merge stays
+/// queued for the next command or the app).
+pub async fn merge(
+    ctx: &mut Context,
+    request: &MergeRequest<'_>,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let (client, store_path) = connect(ctx).await?;
+    let account = Account::open(&store_path, &client, false).await?;
+    ctx.remember_api_url();
+    let mut records: Vec<&Entry> = Vec::new();
+    for reference in
+        std::iter::once(request.keeper).chain(request.others.iter().map(String::as_str))
+    {
+        let entry = account
+            .find(&CustomerRef::parse(reference)?)
+            .filter(|e| e.id().is_some())
+            .ok_or_else(|| {
+                CommandError::Usage(format!("{}: no live customer", sanitize(reference)))
+            })?;
+        if records.iter().any(|r| r.key == entry.key) {
+            return Err(CommandError::Usage(format!(
+                "#{} is named twice",
+                entry.display_id
+            )));
+        }
+        records.push(entry);
+    }
+    if records.len() < 2 {
+        return Err(CommandError::Usage(
+            "name the keeper and at least one other".into(),
+        ));
+    }
+    let choices = Choices {
+        keeper: Some(records[0].display_id),
+        takes: parse_takes(request.takes, &records)?,
+    };
+    let order = keeper::ranked(&candidates(&account.store, &records));
+    let merged = merge::merge(&records, &order, &choices)
+        .ok_or_else(|| CommandError::Usage("nothing to merge".into()))?;
+    let plan = describe(&account, &records, &merged);
+    writeln!(out, "{plan}")?;
+    if request.dry_run {
+        return Ok(());
+    }
+    if !request.yes && !confirm()? {
+        writeln!(out, "Not merged")?;
+        return Ok(());
+    }
+    let unit = unit_of(&records, &merged);
+    let keeper = records[0].display_id;
+    let Account { store, .. } = account;
+    send_unit(store, &client, unit).await?;
+    writeln!(out, "Merged into #{keeper}")?;
+    Ok(())
+}
+
+/// `plan=1036`, `billing_country=#1036`: which record each field comes
+/// from.
+fn parse_takes(
+    takes: &[String],
+    records: &[&Entry],
+) -> Result<std::collections::BTreeMap<MergeField, u64>, CommandError> {
+    let mut parsed = std::collections::BTreeMap::new();
+    for take in takes {
+        let (field, reference) = take.split_once('=').ok_or_else(|| {
+            CommandError::Usage(format!("--take {}: write FIELD=ID", sanitize(take)))
+        })?;
+        let field = match field.trim() {
+            "name" => MergeField::Name,
+            "domain" => MergeField::Domain,
+            "owner" => MergeField::Owner,
+            "plan" => MergeField::Plan,
+            "tags" => {
+                return Err(CommandError::Usage(
+                    "--take tags: tags are always the union".into(),
+                ));
+            }
+            key => MergeField::Custom(key.to_owned()),
+        };
+        let from = match CustomerRef::parse(reference)? {
+            CustomerRef::DisplayId(n) => records.iter().find(|e| e.display_id == n),
+            CustomerRef::Id(id) => records.iter().find(|e| e.id() == Some(id.as_str())),
+        }
+        .ok_or_else(|| {
+            CommandError::Usage(format!(
+                "--take {}: that record is not in the merge",
+                sanitize(take)
+            ))
+        })?;
+        if merge::is_blank(field.value_of(from).as_deref()) {
+            return Err(CommandError::Usage(format!(
+                "--take {}: #{} has no {}",
+                sanitize(take),
+                from.display_id,
+                sanitize(field.label())
+            )));
+        }
+        parsed.insert(field, from.display_id);
+    }
+    Ok(parsed)
+}
+
+/// `Merge into #1003 Acme Co: set …; archive #1036, #1052`.
+fn describe(account: &Account, records: &[&Entry], merged: &Merged) -> String {
+    let keeper = records[merged.keeper];
+    let owner = |id: &str| sanitize(account.owner_name(id).unwrap_or(id)).into_owned();
+    let changes: Vec<String> = merged
+        .describe(keeper, &owner)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let losers: Vec<String> = merged
+        .losers
+        .iter()
+        .map(|&i| format!("#{}", records[i].display_id))
+        .collect();
+    let changes = if changes.is_empty() {
+        String::new()
+    } else {
+        format!("{}; ", changes.join(", "))
+    };
+    format!(
+        "Merge into #{} {}: {changes}archive {}",
+        keeper.display_id,
+        keeper.name,
+        losers.join(", ")
+    )
+}
+
+/// Asks `Merge? (y/N)` on a terminal; refuses without one.
+fn confirm() -> Result<bool, CommandError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CommandError::Usage(
+            "not a terminal to ask on: add --yes to merge, or --dry-run to only look".into(),
+        ));
+    }
+    eprint!("Merge? (y/N) ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y"))
+}
+
+/// The outbox unit of the merge: the keeper's edit (if any field changes),
+/// then each archive.
+fn unit_of(records: &[&Entry], merged: &Merged) -> Unit {
+    let keeper = records[merged.keeper];
+    let keeper_id = keeper.id().unwrap_or_default().to_owned();
+    let patch = merged.patch(keeper);
+    let mut items = Vec::new();
+    if !patch.is_empty() {
+        items.push((
+            IdempotencyKey::new(),
+            OutboxOp::Update {
+                customer_id: keeper_id.clone(),
+                patch,
+            },
+        ));
+    }
+    let mut merged_into = Vec::new();
+    for &i in &merged.losers {
+        let id = records[i].id().unwrap_or_default().to_owned();
+        merged_into.push(MergedInto {
+            customer_id: id.clone(),
+            keeper_id: keeper_id.clone(),
+            keeper_display_id: keeper.display_id,
+            at: OffsetDateTime::now_utc(),
+        });
+        items.push((IdempotencyKey::new(), OutboxOp::Archive { customer_id: id }));
+    }
+    Unit {
+        id: IdempotencyKey::new(),
+        items,
+        merged: merged_into,
+        unmerged: Vec::new(),
+    }
+}
+
+/// Queues `unit` and delivers the outbox until every item of it is settled,
+/// by the same path as the app ([`deliver_head`]).
+async fn send_unit(mut store: Store, client: &Client, unit: Unit) -> Result<(), CommandError> {
+    store.outbox_push_unit(&unit, OffsetDateTime::now_utc())?;
+    let mut left: HashSet<IdempotencyKey> = unit.items.iter().map(|(k, _)| k.clone()).collect();
+    let shared = SharedStore::new(store);
+    let who = crate::store::Claimant::new();
+    let mut busy = 0;
+    while !left.is_empty() {
+        let step = deliver_head(&shared, client, &who, |_| {})
+            .await
+            .map_err(super::customers::store_failure)?;
+        match step {
+            Step::Delivered { item, .. } => {
+                left.remove(&item.key);
+            }
+            Step::Rejected { item, message, .. } if left.contains(&item.key) => {
+                return Err(CommandError::Usage(format!(
+                    "Pivotal refused the merge, so nothing was archived: {}",
+                    sanitize(&message)
+                )));
+            }
+            Step::Rejected { .. } => {}
+            Step::Waiting { error, .. } => {
+                eprintln!(
+                    "pivotal: the merge is saved and will be sent by the next command or when the app opens"
+                );
+                return Err(CommandError::Api(error));
+            }
+            Step::Empty => return Ok(()),
+            Step::Busy => {
+                busy += 1;
+                if busy > 150 {
+                    return Err(CommandError::Usage(
+                        "not sent yet: another pivotal process is busy with the queue; it will be sent".into(),
+                    ));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! "Not a duplicate": `x` on a group (in compare, or on a row of the list)
+//! dismisses it. It leaves duplicates only and its badges are dimmed; the
+//! mark is kept in the account's store with the group's members then, so
+//! it lasts across restarts and a group that gains a member comes back.
+//! `u` undoes the newest dismissal like any other change.
+//!
+//! State updates only, called from the screens and `update`; the store
+//! write is the engine's (`SyncCommand::Dismiss`).
+
+use super::message::Command;
+use super::mode::Mode;
+use super::state::State;
+use super::{finder, triage};
+use crate::store::Dismissed;
+use crate::sync::SyncCommand;
+
+/// `x`: dismisses the group in compare, else the selected row's group;
+/// compare moves on to the next group by itself.
+pub fn dismiss(state: &mut State) -> Vec<Command> {
+    state.mark_dirty();
+    let comparing = state.modes.compare().map(|c| c.key.clone());
+    let key = comparing.clone().or_else(|| {
+        state
+            .selected_entry()
+            .filter(|e| state.model.customers.badge(e).is_some())
+            .and_then(|e| e.domain_key.as_deref().map(str::to_owned))
+    });
+    let Some(key) = key else {
+        state.flash = Some("No other customer shares this domain".into());
+        return Vec::new();
+    };
+    let members: Vec<String> = state
+        .model
+        .customers
+        .same_domain(&key)
+        .iter()
+        .filter_map(|e| e.id().map(str::to_owned))
+        .collect();
+    state.model.dismissed.insert(key.clone(), members.clone());
+    state
+        .model
+        .dismissals
+        .push((key.clone(), state.model.undo_stamp));
+    state.model.undo_stamp += 1;
+    state.model.groups_done.insert(key.clone());
+    state.change_note = None;
+    state.finder.invalidate();
+    let mut commands = vec![Command::Sync(SyncCommand::Dismiss(Dismissed {
+        key: key.clone(),
+        members,
+    }))];
+    if comparing.is_some() {
+        commands.extend(next_group(state, &key));
+    } else {
+        finder::refresh(state);
+    }
+    commands
+}
+
+/// After a dismissal in compare: the next group, or back to the list when
+/// there is none.
+fn next_group(state: &mut State, key: &str) -> Vec<Command> {
+    finder::refresh(state);
+    let commands = triage::to_group(state, true);
+    if state.modes.compare().map(|c| c.key.as_str()) == Some(key) {
+        // No group below: the list, where the undo hint shows.
+        state.flash = None;
+        if matches!(state.modes.top(), Some(Mode::Compare(_))) {
+            state.modes.pop();
+        }
+    }
+    commands
+}
+
+/// `u` on a dismissal: the group is a duplicate again.
+pub fn undo(state: &mut State) -> Vec<Command> {
+    let Some((key, _)) = state.model.dismissals.pop() else {
+        return Vec::new();
+    };
+    state.model.dismissed.remove(&key);
+    state.model.groups_done.remove(&key);
+    state.finder.invalidate();
+    state.flash = Some(format!("{key} is a duplicate group again"));
+    vec![Command::Sync(SyncCommand::Undismiss(key))]
+}
+
+/// The dismissed groups the store kept, at start.
+pub fn loaded(state: &mut State, groups: Vec<Dismissed>) {
+    for group in groups {
+        state.model.dismissed.insert(group.key, group.members);
+    }
+    state.finder.invalidate();
+}
