@@ -46,6 +46,14 @@ pub struct Cli {
     /// [env: PIVOTAL_LOG].
     #[arg(long, global = true, value_name = "LEVEL", help_heading = GLOBAL)]
     pub log_level: Option<String>,
+    /// Draw only ASCII (borders, arrows, markers), as on a terminal whose
+    /// locale is not UTF-8; the same as `ascii = true` in the settings.
+    #[arg(long)]
+    pub ascii: bool,
+    /// Draw for a screen reader: the cursor on what has focus, words for
+    /// what colour shows, nothing animated [env: PIVOTAL_SCREEN_READER=1].
+    #[arg(long)]
+    pub screen_reader: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -13,6 +13,7 @@ use pivotal_tui::logs;
 use pivotal_tui::server::{self, Faults, ServerConfig};
 use pivotal_tui::settings::{MAX_REFRESH_SECS, MIN_REFRESH_SECS, SettingsFile};
 use pivotal_tui::sync::SyncConfig;
+use pivotal_tui::tui::theme::Asked;
 use pivotal_tui::tui::{self, TuiConfig, TuiError};
 
 fn main() -> ExitCode {
@@ -148,12 +149,12 @@ async fn run_with(cli: Cli, dirs: Dirs, demo: Option<&Demo>) -> Result<(), RunEr
                     .clone()
                     .or_else(|| settings.settings().share_url_base.clone())
                     .unwrap_or_else(|| tui::DEFAULT_SHARE_URL_BASE.to_owned());
-                demo_screen(demo, base, settings).await?;
+                demo_screen(demo, base, settings, asked(&cli)).await?;
             }
             None => {
                 let ctx = context()?;
                 let base = share_url_base(&ctx);
-                customers_screen(ctx, base).await?;
+                customers_screen(ctx, base, asked(&cli)).await?;
             }
         },
         Some(Command::Customers(command)) => {
@@ -241,8 +242,21 @@ fn install_panic_message(log: Option<std::path::PathBuf>) {
     }));
 }
 
+/// What the command line asks of the screen (`--ascii`,
+/// `--screen-reader`).
+fn asked(cli: &Cli) -> Asked {
+    Asked {
+        ascii: cli.ascii,
+        screen_reader: cli.screen_reader,
+    }
+}
+
 /// The Customers screen against a real account.
-async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), RunError> {
+async fn customers_screen(
+    ctx: Context,
+    share_url_base: String,
+    asked: Asked,
+) -> Result<(), RunError> {
     let (key, source) = ctx.key().await?;
     tracing::info!(api_url = %ctx.api_url, key = %key, from = %source, "opening the Customers screen");
     let store_path = ctx.store_path(&key);
@@ -263,6 +277,7 @@ async fn customers_screen(ctx: Context, share_url_base: String) -> Result<(), Ru
         share_url_base,
         remember_api_url: ctx.api_url_from_flag,
         settings: ctx.settings,
+        asked,
     })
     .await
     .map_err(|err| match err {
@@ -278,6 +293,7 @@ async fn demo_screen(
     demo: &Demo,
     share_url_base: String,
     settings: SettingsFile,
+    asked: Asked,
 ) -> Result<(), RunError> {
     let result = tui::run(TuiConfig {
         api_url: demo.url(),
@@ -288,6 +304,7 @@ async fn demo_screen(
         share_url_base,
         settings,
         remember_api_url: false,
+        asked,
     })
     .await;
     match result {

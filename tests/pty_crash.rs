@@ -25,6 +25,11 @@ fn crash(on: &str) {
     assert!(!screen.alternate_screen(), "alternate screen left");
     assert!(!screen.hide_cursor(), "cursor visible again");
     assert!(!screen.bracketed_paste(), "bracketed paste off again");
+    assert_eq!(
+        screen.mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "the mouse given back"
+    );
     let text = screen.contents();
     assert!(
         text.contains("pivotal crashed; the terminal was restored. Details are in"),

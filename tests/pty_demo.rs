@@ -94,6 +94,11 @@ fn sigterm_ends_the_demo_and_restores_the_terminal() {
     let status = app.wait_exit();
     assert!(status.success(), "SIGTERM is a clean exit, got {status:?}");
     assert!(!app.screen().alternate_screen(), "alternate screen left");
+    assert_eq!(
+        app.screen().mouse_protocol_mode(),
+        vt100::MouseProtocolMode::None,
+        "the mouse given back"
+    );
     assert!(!app.screen().hide_cursor(), "cursor visible again");
 }
 

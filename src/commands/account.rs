@@ -130,6 +130,9 @@ pub async fn config_show(ctx: &Context, out: &mut impl Write) -> Result<(), Comm
         ThemeChoice::Mono => "mono",
     };
     writeln!(out, "theme = {theme:?}")?;
+    writeln!(out, "ascii = {}", settings.ascii)?;
+    writeln!(out, "mouse = {}", settings.mouse())?;
+    writeln!(out, "screen_reader = {}", settings.screen_reader)?;
     writeln!(out, "\n[view]")?;
     let view = &settings.view;
     writeln!(out, "sort = {:?}", view.sort.as_deref().unwrap_or("name"))?;

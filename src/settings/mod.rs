@@ -117,12 +117,24 @@ pub struct Settings {
     pub share_url_base: Option<String>,
     pub refresh_interval_secs: Option<u64>,
     pub theme: ThemeChoice,
+    /// Draw only ASCII, whatever the terminal says it can show.
+    pub ascii: bool,
+    /// Take the mouse (wheel, clicks); on unless set to false.
+    pub mouse: Option<bool>,
+    /// Draw for a screen reader: the cursor on what has focus, words
+    /// instead of colour and glyphs, nothing animated.
+    pub screen_reader: bool,
     pub view: ViewSettings,
     /// Action name → key, e.g. `archive = "A"`.
     pub keys: BTreeMap<String, String>,
 }
 
 impl Settings {
+    /// Whether the app takes the mouse: yes unless `mouse = false`.
+    pub fn mouse(&self) -> bool {
+        self.mouse.unwrap_or(true)
+    }
+
     /// Parses the file's text, checking what serde cannot.
     ///
     /// # Errors
@@ -331,7 +343,9 @@ impl SettingsFile {
     }
 
     /// Sets one setting from text, as `pivotal config set` does: `api_url`,
-    /// `share_url_base`, `refresh_interval_secs`, `theme`, `view.sort`,
+    /// `share_url_base`, `refresh_interval_secs`, `theme`, `ascii`, `mouse`,
+    /// `screen_reader`,
+    /// `view.sort`,
     /// `view.sort_reversed`, `view.mine`, `view.hidden_columns`
     /// (comma-separated) or `keys.<action>`.
     ///
@@ -350,7 +364,7 @@ impl SettingsFile {
                 })?;
                 secs.into()
             }
-            "view.sort_reversed" | "view.mine" => {
+            "view.sort_reversed" | "view.mine" | "ascii" | "mouse" | "screen_reader" => {
                 let on: bool = text.trim().parse().map_err(|_| SettingsError::Invalid {
                     key: key.to_owned(),
                     message: format!("`{text}` is not true or false"),

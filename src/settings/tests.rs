@@ -204,3 +204,22 @@ fn the_documented_example_is_a_valid_file() {
     assert_eq!(settings.refresh_interval_secs, Some(60));
     assert_eq!(settings.theme, ThemeChoice::Auto);
 }
+
+#[test]
+fn ascii_mouse_and_screen_reader_are_settings_with_the_documented_defaults() {
+    let defaults = Settings::default();
+    assert!(defaults.mouse(), "the mouse is on unless turned off");
+    assert!(!defaults.ascii && !defaults.screen_reader);
+    let example = Settings::parse(EXAMPLE).expect("the example parses");
+    assert!(example.mouse() && !example.ascii && !example.screen_reader);
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = SettingsFile::load(file_in(&dir));
+    file.set("mouse", "false").unwrap();
+    file.set("ascii", "true").unwrap();
+    file.set("screen_reader", "true").unwrap();
+    let read = SettingsFile::load(file_in(&dir));
+    let settings = read.settings();
+    assert!(!settings.mouse() && settings.ascii && settings.screen_reader);
+    assert!(file.set("mouse", "sometimes").is_err());
+}

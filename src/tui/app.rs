@@ -14,7 +14,7 @@ use super::keymap::Keymap;
 use super::runner::{Runner, SettingsWriter};
 use super::state::State;
 use super::terminal;
-use super::theme::Theme;
+use super::theme::{Asked, Caps, Theme};
 use crate::api::{ApiError, ApiKey, Client, RetryPolicy};
 use crate::domain::SortColumn;
 use crate::settings::SettingsFile;
@@ -35,6 +35,8 @@ pub struct TuiConfig {
     pub settings: SettingsFile,
     /// Remember `api_url` in the settings after the first sync that works.
     pub remember_api_url: bool,
+    /// `--ascii` and `--screen-reader`.
+    pub asked: Asked,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,12 +80,16 @@ pub async fn run(config: TuiConfig) -> Result<(), TuiError> {
         .with_timeout(Duration::from_secs(15));
     let (store, store_problem, changes_blocked) = open_store(config.store_path).await?;
 
-    let terminal = terminal::enter()?;
+    let settings = config.settings.settings().clone();
+    let terminal = terminal::enter(settings.mouse())?;
     let _guard = TerminalGuard;
     let size = terminal.size()?;
-    let settings = config.settings.settings().clone();
+    let caps = Caps::from_env(Asked {
+        ascii: config.asked.ascii || settings.ascii,
+        screen_reader: config.asked.screen_reader || settings.screen_reader,
+    });
     let mut state = State::new(
-        Theme::choose(settings.theme),
+        Theme::for_terminal(settings.theme, caps),
         OffsetDateTime::now_utc(),
         (size.width, size.height),
     );

@@ -151,7 +151,8 @@ fn submit_update(
     patch: CustomerPatch,
 ) -> Vec<Command> {
     let key = IdempotencyKey::new();
-    state.change_note = Some(format!("Saving #{}…", original.display_id));
+    let ellipsis = state.theme.glyphs.ellipsis;
+    state.change_note = Some(format!("Saving #{}{ellipsis}", original.display_id));
     show_pending_update(state, &customer_id, &patch);
     state.model.submitted.insert(
         key.clone(),
@@ -273,7 +274,8 @@ pub fn delivered(
     }
     if let OutboxOp::Update { patch, .. } = op {
         let what = what_changed(state, patch);
-        state.change_note = Some(format!("Saved #{} — {what}", customer.display_id));
+        let dash = state.theme.glyphs.dash;
+        state.change_note = Some(format!("Saved #{}{dash}{what}", customer.display_id));
     }
     let id = CustomerKey::Id(customer.id.clone());
     let display_id = customer.display_id;
@@ -284,7 +286,8 @@ pub fn delivered(
             finder::show(state, id);
             state.modes.open_detail();
             state.flash = Some(format!(
-                "Created #{display_id} · y copies {}",
+                "Created #{display_id}{}y copies {}",
+                state.theme.glyphs.dot,
                 state.share_url(display_id)
             ));
             return true;

@@ -125,23 +125,33 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 
 /// Cuts `s` to at most `width` columns, ending in `…` when cut.
 pub fn truncate(s: &str, width: usize) -> Cow<'_, str> {
+    cut(s, width, "…")
+}
+
+/// Cuts `s` to at most `width` columns, ending in `ellipsis` when cut (or
+/// in as much of it as fits, when even that is too wide).
+pub fn cut<'a>(s: &'a str, width: usize, ellipsis: &str) -> Cow<'a, str> {
     if s.width() <= width {
         return Cow::Borrowed(s);
     }
     if width == 0 {
         return Cow::Borrowed("");
     }
+    let room = match width.checked_sub(ellipsis.width()) {
+        Some(room) => room,
+        None => return Cow::Owned(ellipsis.chars().take(width).collect()),
+    };
     let mut out = String::new();
     let mut used = 0;
     for c in s.chars() {
         let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
+        if used + w > room {
             break;
         }
         out.push(c);
         used += w;
     }
-    out.push('…');
+    out.push_str(ellipsis);
     Cow::Owned(out)
 }
 

@@ -23,6 +23,7 @@ pub mod keymap;
 mod merge;
 pub mod message;
 pub mod mode;
+mod pointer;
 mod preview;
 pub mod runner;
 mod screens;

@@ -66,10 +66,22 @@ pub struct State {
     /// A one-off message for the status line ("sent to clipboard"); cleared
     /// by the next key.
     pub flash: Option<String>,
+    /// The last click on a row of the list, to tell a double click.
+    pub last_click: Option<Click>,
+    /// For a screen reader: the sync progress the status line says, and
+    /// since when; it changes at most every [`SPOKEN_PROGRESS_EVERY`].
+    pub spoken_progress: Option<(usize, OffsetDateTime)>,
     pub quitting: bool,
     /// The first screen, shown until the set arrives (see `preview.rs`).
     pub preview: Option<PreviewWindow>,
     dirty: bool,
+}
+
+/// A click on a row of the list: which row, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Click {
+    pub row: usize,
+    pub at: OffsetDateTime,
 }
 
 /// What the whole app shares, whatever the screen: the account's customers
@@ -298,6 +310,8 @@ impl State {
             change_note: None,
             config_problem: None,
             flash: None,
+            last_click: None,
+            spoken_progress: None,
             quitting: false,
             preview: None,
             dirty: true,
@@ -487,22 +501,38 @@ impl State {
         }
         match &self.model.sync.phase {
             _ if self.quiet_for().is_some() => self.idle_status(),
+            SyncPhase::Syncing { full, .. } if self.theme.screen_reader => {
+                SyncStatus::Busy(match self.spoken_progress {
+                    Some((n, _)) if *full && n > 0 => {
+                        format!("syncing, {} customers so far", format::count(n))
+                    }
+                    _ => "syncing".to_owned(),
+                })
+            }
             SyncPhase::Syncing { fetched, full } => {
-                let spinner = SPINNER[(self.now.millisecond() / 125) as usize % SPINNER.len()];
+                let g = self.theme.glyphs;
+                let spinner = g.spinner_frame(self.spinner_step());
+                let ellipsis = g.ellipsis;
                 let text = if *full && *fetched > 0 {
-                    format!("{spinner} syncing {}…", format::count(*fetched))
+                    format!("{spinner} syncing {}{ellipsis}", format::count(*fetched))
                 } else {
-                    format!("{spinner} syncing…")
+                    format!("{spinner} syncing{ellipsis}")
                 };
                 SyncStatus::Busy(text)
             }
             SyncPhase::Offline { reason, retry_at } => {
                 let secs = (*retry_at - self.now).whole_seconds().max(0);
+                let g = self.theme.glyphs;
                 let cached = match self.model.sync.last_synced {
-                    Some(at) => format!(" · showing cache from {}", format::ago(self.now, at)),
+                    Some(at) => {
+                        format!("{}showing cache from {}", g.dot, format::ago(self.now, at))
+                    }
                     None => String::new(),
                 };
-                SyncStatus::Offline(format!("offline — retrying in {secs}s ({reason}){cached}"))
+                SyncStatus::Offline(format!(
+                    "offline{}retrying in {secs}s ({reason}){cached}",
+                    g.dash
+                ))
             }
             SyncPhase::Idle => self.idle_status(),
         }
@@ -512,13 +542,16 @@ impl State {
     fn idle_status(&self) -> SyncStatus {
         match self.model.sync.last_synced {
             Some(at) if self.model.sync.skipped > 0 => SyncStatus::Offline(format!(
-                "synced {} · {}",
+                "synced {}{}{}",
                 format::staleness(self.now, at),
+                self.theme.glyphs.dot,
                 unreadable(self.model.sync.skipped)
             )),
             Some(at) => SyncStatus::Fresh(format!("synced {}", format::staleness(self.now, at))),
-            None if self.model.cache_loaded => SyncStatus::Busy("connecting…".to_owned()),
-            None => SyncStatus::Busy("reading cache…".to_owned()),
+            None if self.model.cache_loaded => {
+                SyncStatus::Busy(format!("connecting{}", self.theme.glyphs.ellipsis))
+            }
+            None => SyncStatus::Busy(format!("reading cache{}", self.theme.glyphs.ellipsis)),
         }
     }
 
@@ -560,14 +593,43 @@ impl State {
     pub fn clock_face(&self) -> ClockFace {
         match &self.model.sync.phase {
             _ if self.quiet_for().is_some() => self.staleness_face(),
+            // Nothing animates for a screen reader.
+            SyncPhase::Syncing { .. } if self.theme.screen_reader => ClockFace::Spinner(0),
             SyncPhase::Syncing { .. } => {
-                ClockFace::Spinner((self.now.millisecond() / 125) as usize % SPINNER.len())
+                ClockFace::Spinner(self.spinner_step() % self.theme.glyphs.spinner.len())
             }
             SyncPhase::Offline { retry_at, .. } => {
                 ClockFace::Countdown((*retry_at - self.now).whole_seconds().max(0))
             }
             SyncPhase::Idle => self.staleness_face(),
         }
+    }
+
+    /// For a screen reader: takes the sync's progress into what the status
+    /// line says when it has not changed for [`SPOKEN_PROGRESS_EVERY`], so
+    /// the words change at most that often.
+    pub fn note_progress(&mut self) {
+        if !self.theme.screen_reader {
+            return;
+        }
+        let SyncPhase::Syncing { fetched, .. } = self.model.sync.phase else {
+            self.spoken_progress = None;
+            return;
+        };
+        let every = time::Duration::try_from(SPOKEN_PROGRESS_EVERY).unwrap_or_default();
+        let due = match self.spoken_progress {
+            None => true,
+            Some((said, at)) => said != fetched && self.now - at >= every,
+        };
+        if due {
+            self.spoken_progress = Some((fetched, self.now));
+            self.mark_dirty();
+        }
+    }
+
+    /// Which frame of the spinner the clock shows: one every 125 ms.
+    fn spinner_step(&self) -> usize {
+        (self.now.millisecond() / 125) as usize
     }
 
     fn staleness_face(&self) -> ClockFace {
@@ -595,6 +657,7 @@ impl State {
             return Some(staleness().map_or(quiet, |s| s.min(quiet)));
         }
         match self.model.sync.phase {
+            SyncPhase::Syncing { .. } if self.theme.screen_reader => Some(SPOKEN_PROGRESS_EVERY),
             SyncPhase::Syncing { .. } => Some(Duration::from_millis(125)),
             SyncPhase::Offline { .. } => Some(Duration::from_secs(1)),
             SyncPhase::Idle => staleness(),
@@ -612,6 +675,9 @@ fn until_staleness_changes(now: OffsetDateTime, at: OffsetDateTime) -> Duration 
     Duration::from_secs(u64::try_from(next - secs).unwrap_or(60).max(1))
 }
 
+/// How often, at most, a screen reader hears the sync's progress change.
+pub const SPOKEN_PROGRESS_EVERY: Duration = Duration::from_secs(3);
+
 /// What a tick may change on screen (see [`State::clock_face`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockFace {
@@ -627,8 +693,6 @@ fn unreadable(skipped: usize) -> String {
         n => format!("{} records could not be read", format::count(n)),
     }
 }
-
-const SPINNER: &[&str] = &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 /// The sync part of the status line, with how it should look.
 #[derive(Debug, Clone, PartialEq, Eq)]

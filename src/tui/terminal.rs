@@ -1,6 +1,7 @@
-//! The terminal while the app owns it: raw mode, the alternate screen and
-//! bracketed paste on the way in, and one way back out that works from any
-//! thread, exactly once, even from a panic on another thread.
+//! The terminal while the app owns it: raw mode, the alternate screen, the
+//! mouse (unless turned off) and bracketed paste on the way in, and one way
+//! back out that works from any thread, exactly once, even from a panic on
+//! another thread.
 //!
 //! Not ratatui's `init`/`restore`: its panic hook restores through
 //! `std::io::stdout()`, whose lock another thread may hold for as long as
@@ -22,7 +23,7 @@ use std::sync::{Mutex, MutexGuard, Once, OnceLock, TryLockError};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste};
 use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::Terminal;
 use tokio::sync::Notify;
@@ -35,6 +36,8 @@ pub(super) type AppTerminal = Terminal<ScrollingBackend<io::Stdout>>;
 
 /// True while the terminal is raw and on the alternate screen.
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// True while the terminal reports the mouse to the app.
+static MOUSE: AtomicBool = AtomicBool::new(false);
 /// True once any thread panicked while the hook was installed.
 static CRASHED: AtomicBool = AtomicBool::new(false);
 /// Wakes the event loop after a panic elsewhere.
@@ -50,18 +53,26 @@ static UI_THREAD: OnceLock<ThreadId> = OnceLock::new();
 const FRAME_WAIT: Duration = Duration::from_secs(1);
 
 /// Takes the terminal over: raw mode, the alternate screen, bracketed paste
-/// (pasted text arrives whole, so a newline in it cannot submit a form).
+/// (pasted text arrives whole, so a newline in it cannot submit a form),
+/// and with `mouse` the mouse (given back by [`restore`] like the rest).
 /// Installs the panic hook first, so that nothing can leave it raw.
 ///
 /// # Errors
 ///
 /// When the terminal refuses; it is restored first.
-pub(super) fn enter() -> io::Result<AppTerminal> {
+pub(super) fn enter(mouse: bool) -> io::Result<AppTerminal> {
     let _ = UI_THREAD.set(std::thread::current().id());
     install_panic_hook();
     crossterm::terminal::enable_raw_mode()?;
     ACTIVE.store(true, Ordering::SeqCst);
     let entered = crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)
+        .and_then(|()| {
+            MOUSE.store(mouse, Ordering::SeqCst);
+            if mouse {
+                crossterm::execute!(io::stdout(), EnableClicks)?;
+            }
+            Ok(())
+        })
         .and_then(|()| ScrollingBackend::new(io::stdout()))
         .map(|backend| backend.scrolling(!plain_drawing()))
         .and_then(Terminal::new);
@@ -77,6 +88,23 @@ fn plain_drawing() -> bool {
     std::env::var_os("PIVOTAL_PLAIN_DRAWING").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
+/// Asks the terminal for clicks and the wheel, reported in SGR form
+/// (modes 1000 and 1006), and not for the motion reports crossterm's
+/// `EnableMouseCapture` adds (1002, 1003), which would send bytes for every
+/// move of the pointer, over SSH too. `DisableMouseCapture` turns all off.
+struct EnableClicks;
+
+impl crossterm::Command for EnableClicks {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+
+    #[cfg(windows)]
+    fn execute_winapi(&self) -> io::Result<()> {
+        crossterm::event::EnableMouseCapture.execute_winapi()
+    }
+}
+
 /// Gives the terminal back as it was: cooked mode, the main screen, the
 /// cursor shown. Only the first call does anything; safe from any thread
 /// and from a panic hook.
@@ -87,6 +115,9 @@ pub(super) fn restore() {
     // Raw mode first, as ratatui does: it matters more than the screen.
     let _ = crossterm::terminal::disable_raw_mode();
     let mut out = unlocked_stdout();
+    if MOUSE.swap(false, Ordering::SeqCst) {
+        let _ = crossterm::execute!(out, DisableMouseCapture);
+    }
     let _ = crossterm::execute!(
         out,
         DisableBracketedPaste,

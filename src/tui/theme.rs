@@ -4,19 +4,34 @@
 //! xterm palette (see `contrast`). Secondary text is a grey of its own, not
 //! the terminal's dim attribute, which xterm draws at half intensity and
 //! below 4.5:1. With `NO_COLOR` set there is no colour at all: selection is
-//! reverse video and badges are bracketed.
+//! reverse video and badges are bracketed. On a terminal with only the 16
+//! base colours each theme keeps to those (and reverse video), measured
+//! the same way. The theme also carries the characters the app draws
+//! ([`Glyphs`]): Unicode, or ASCII where the terminal cannot show more.
+
+mod caps;
+mod glyphs;
 
 use ratatui::style::{Color, Modifier, Style};
 
 use crate::settings::ThemeChoice;
+pub use caps::{Asked, Caps};
+pub use glyphs::{ASCII, Glyphs, UNICODE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
     /// Colours picked to read on a light background (no yellow text).
     pub light: bool,
+    /// Only the 16 base colours, for terminals that have no more.
+    pub sixteen: bool,
     /// Styles for text inside the selected row (see `in_selected_row`).
     in_selection: bool,
+    /// The characters the app draws itself.
+    pub glyphs: &'static Glyphs,
+    /// For a screen reader: meaning in words, never in colour or a glyph
+    /// alone (badges, unsaved rows, differences), and nothing animated.
+    pub screen_reader: bool,
 }
 
 /// The colours of one coloured theme. Text colours are measured against the
@@ -68,7 +83,74 @@ const LIGHT: Palette = Palette {
     badge_bg: Color::Yellow,
 };
 
+/// On black with the 16 base colours only: a grey and cyan in place of
+/// the cube's (dark grey is 5.24:1 in xterm, cyan 10.6:1).
+const DARK_16: Palette = Palette {
+    dim: Color::DarkGray,
+    caution: Color::Yellow,
+    error: Color::LightRed,
+    ok: Color::Green,
+    key: Color::Cyan,
+    matched: Color::LightMagenta,
+    border: Color::Cyan,
+    badge_fg: Color::Black,
+    badge_bg: Color::Yellow,
+};
+
+/// On white with the 16 base colours only: no grey reads 4.5:1 there
+/// (dark grey is 4.0:1) and neither green nor cyan does, so secondary text
+/// and success are the terminal's own text colour; keys and matches are
+/// magenta (4.69:1), warnings and borders blue (9.4:1), errors red (5.84:1).
+const LIGHT_16: Palette = Palette {
+    dim: Color::Reset,
+    caution: Color::Blue,
+    error: Color::Red,
+    ok: Color::Reset,
+    key: Color::Magenta,
+    matched: Color::Magenta,
+    border: Color::Blue,
+    badge_fg: Color::Black,
+    badge_bg: Color::Yellow,
+};
+
 impl Theme {
+    /// The theme the settings ask for on the terminal `caps` describes:
+    /// `auto` is `mono` under `NO_COLOR`, `light` on a background the
+    /// terminal says is light, else `dark`; the 16 base colours only where
+    /// the terminal has no more; ASCII where it cannot show Unicode.
+    pub fn for_terminal(choice: ThemeChoice, caps: Caps) -> Theme {
+        let theme = match choice {
+            ThemeChoice::Auto if caps.no_color => Theme::mono(),
+            ThemeChoice::Auto if caps.light_background => Theme::choose(ThemeChoice::Light),
+            ThemeChoice::Auto => Theme::colored(),
+            other => Theme::choose(other),
+        };
+        let theme = Theme {
+            sixteen: caps.sixteen,
+            screen_reader: caps.screen_reader,
+            ..theme
+        };
+        if caps.ascii { theme.ascii() } else { theme }
+    }
+
+    /// The same theme drawing only ASCII.
+    #[must_use]
+    pub fn ascii(self) -> Theme {
+        Theme {
+            glyphs: &ASCII,
+            ..self
+        }
+    }
+
+    /// The same theme in the 16 base colours.
+    #[must_use]
+    pub fn sixteen_colours(self) -> Theme {
+        Theme {
+            sixteen: true,
+            ..self
+        }
+    }
+
     /// Colour unless `NO_COLOR` is set to a non-empty value (no-color.org).
     pub fn from_env() -> Theme {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -98,7 +180,10 @@ impl Theme {
         Theme {
             color: false,
             light: false,
+            sixteen: false,
             in_selection: false,
+            glyphs: &UNICODE,
+            screen_reader: false,
         }
     }
 
@@ -106,7 +191,19 @@ impl Theme {
         Theme {
             color: true,
             light: false,
+            sixteen: false,
             in_selection: false,
+            glyphs: &UNICODE,
+            screen_reader: false,
+        }
+    }
+
+    /// The same theme for a screen reader.
+    #[must_use]
+    pub fn for_screen_reader(self) -> Theme {
+        Theme {
+            screen_reader: true,
+            ..self
         }
     }
 
@@ -122,10 +219,12 @@ impl Theme {
     }
 
     fn palette(self) -> Option<Palette> {
-        match (self.color, self.light) {
-            (false, _) => None,
-            (true, false) => Some(DARK),
-            (true, true) => Some(LIGHT),
+        match (self.color, self.light, self.sixteen) {
+            (false, _, _) => None,
+            (true, false, false) => Some(DARK),
+            (true, true, false) => Some(LIGHT),
+            (true, false, true) => Some(DARK_16),
+            (true, true, true) => Some(LIGHT_16),
         }
     }
 
@@ -181,13 +280,31 @@ impl Theme {
     }
 
     /// The badge text for `n` records sharing a domain: a pill in colour,
-    /// brackets without.
+    /// brackets without, words for a screen reader.
     pub fn badge_text(self, n: usize) -> String {
-        if self.color {
+        if self.screen_reader {
+            format!("({n} share this domain)")
+        } else if self.color {
             format!(" {n} ")
         } else {
             format!("[{n}]")
         }
+    }
+
+    /// The id column of a customer not saved yet: a mark, or a word for a
+    /// screen reader.
+    pub fn pending_id(self) -> &'static str {
+        if self.screen_reader {
+            "new"
+        } else {
+            self.glyphs.pending
+        }
+    }
+
+    /// After a compared value that differs from another record's: nothing
+    /// (its colour says so), or words for a screen reader.
+    pub fn differs_note(self) -> &'static str {
+        if self.screen_reader { " (differs)" } else { "" }
     }
 
     /// Yellow on dark backgrounds; on light ones yellow text fades, so blue.
@@ -264,10 +381,20 @@ mod tests {
 
     /// Each theme with the screen it is made for; without colour the
     /// terminal may be either, so both.
-    fn themes() -> [(&'static str, Theme, Screen); 4] {
+    fn themes() -> [(&'static str, Theme, Screen); 6] {
         [
             ("dark", Theme::choose(ThemeChoice::Dark), DARK_SCREEN),
             ("light", Theme::choose(ThemeChoice::Light), LIGHT_SCREEN),
+            (
+                "dark in 16 colours",
+                Theme::choose(ThemeChoice::Dark).sixteen_colours(),
+                DARK_SCREEN,
+            ),
+            (
+                "light in 16 colours",
+                Theme::choose(ThemeChoice::Light).sixteen_colours(),
+                LIGHT_SCREEN,
+            ),
             (
                 "mono on dark",
                 Theme::choose(ThemeChoice::Mono),
@@ -318,6 +445,47 @@ mod tests {
             failures.is_empty(),
             "below {MINIMUM}:1:\n{}",
             failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn sixteen_colour_themes_use_only_the_16_base_colours() {
+        for (theme_name, theme, _) in themes() {
+            if !theme.sixteen {
+                continue;
+            }
+            for (name, style) in drawn(theme) {
+                for colour in [style.fg, style.bg].into_iter().flatten() {
+                    assert!(
+                        !matches!(colour, Color::Indexed(_) | Color::Rgb(..)),
+                        "{theme_name}: {name} is {colour:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_terminal_decides_colours_and_characters_the_settings_leave_open() {
+        let caps = Caps {
+            ascii: true,
+            sixteen: true,
+            light_background: true,
+            no_color: false,
+            screen_reader: false,
+        };
+        let auto = Theme::for_terminal(ThemeChoice::Auto, caps);
+        assert!(auto.light && auto.sixteen && auto.glyphs.ascii);
+        let dark = Theme::for_terminal(ThemeChoice::Dark, caps);
+        assert!(!dark.light, "a chosen theme stays chosen");
+        let no_color = Caps {
+            no_color: true,
+            ..Caps::default()
+        };
+        assert!(!Theme::for_terminal(ThemeChoice::Auto, no_color).color);
+        assert_eq!(
+            Theme::for_terminal(ThemeChoice::Auto, Caps::default()),
+            Theme::colored()
         );
     }
 

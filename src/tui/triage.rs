@@ -11,7 +11,6 @@ use crossterm::event::KeyEvent;
 use unicode_width::UnicodeWidthStr;
 
 use super::finder;
-use super::format;
 use super::keymap::{Action, KeyMode};
 use super::message::Command;
 use super::mode::{Compare, ConfirmArchive, Detail, Mode};
@@ -52,7 +51,7 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
             1 => ", 1 history event".to_owned(),
             n => format!(", {n} history events"),
         },
-        Some(History::Loading) => ", history loading…".to_owned(),
+        Some(History::Loading) => format!(", history loading{}", state.theme.glyphs.ellipsis),
         Some(History::Failed(_)) | None => String::new(),
     };
     let head = format!("Archive #{} ", entry.display_id);
@@ -61,7 +60,7 @@ pub fn archive_question(state: &State, id: &str, width: usize) -> Option<String>
     let room = width.saturating_sub(head.width() + tail.width()).max(8);
     Some(format!(
         "{head}{}{tail}",
-        format::truncate(&entry.name, room)
+        state.theme.glyphs.truncate(&entry.name, room)
     ))
 }
 
@@ -167,8 +166,8 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     }
     state.flash = Some(match state.model.archived.last() {
         Some(next) => format!(
-            "Restoring #{display_id} — u again restores #{}",
-            next.entry.display_id
+            "Restoring #{display_id}{}u again restores #{}",
+            state.theme.glyphs.dash, next.entry.display_id
         ),
         None => format!("Restoring #{display_id}"),
     });
@@ -193,7 +192,10 @@ pub fn undo_status(state: &State) -> Option<String> {
     if let Some(unit) = &last.merge {
         return merge::undo_status(state, unit);
     }
-    Some(format!("Archived #{} — u to undo", last.entry.display_id))
+    Some(format!(
+        "Archived #{}{}u to undo",
+        last.entry.display_id, state.theme.glyphs.dash
+    ))
 }
 
 /// The server confirmed an archive or a restore.

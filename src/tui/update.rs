@@ -2,7 +2,7 @@
 //! [`Message`] into new state and a list of [`Command`]s for the outside
 //! world; it does no I/O and draws nothing.
 
-use crossterm::event::{KeyEvent, KeyEventKind, MouseEventKind};
+use crossterm::event::{KeyEvent, KeyEventKind};
 use time::OffsetDateTime;
 
 use super::changes;
@@ -11,6 +11,7 @@ use super::finder;
 use super::form::FormOutcome;
 use super::merge;
 use super::message::{Command, Message};
+use super::pointer;
 use super::preview;
 use super::screens::{self, follow_selection, reload_history};
 use super::state::{History, HistoryLine, State, SyncPhase};
@@ -20,8 +21,6 @@ use crate::domain::{CustomerSet, Entry, sanitize};
 use crate::store::OutboxOp;
 use crate::sync::SyncEvent;
 
-/// Rows moved per mouse-wheel notch.
-const WHEEL_ROWS: usize = 3;
 /// A sync starting this soon after `r` was asked for: shown at once.
 const QUIET_UNLESS_ASKED_WITHIN: time::Duration = time::Duration::seconds(5);
 
@@ -36,6 +35,7 @@ pub fn update(state: &mut State, message: Message) -> Vec<Command> {
     // before a message is handled and made current again after it.
     finder::refresh(state);
     let mut commands = dispatch(state, message);
+    state.note_progress();
     finder::refresh(state);
     remember_selection(state);
     let (sort, mine) = (state.model.customers.sort(), state.finder.mine);
@@ -65,14 +65,7 @@ fn remember_selection(state: &mut State) {
 fn dispatch(state: &mut State, message: Message) -> Vec<Command> {
     match message {
         Message::Key(key) => on_key(state, key),
-        Message::Mouse(mouse) => {
-            match mouse.kind {
-                MouseEventKind::ScrollDown => state.move_by(WHEEL_ROWS as isize),
-                MouseEventKind::ScrollUp => state.move_by(-(WHEEL_ROWS as isize)),
-                _ => return Vec::new(),
-            }
-            follow_selection(state)
-        }
+        Message::Mouse(mouse) => pointer::on_mouse(state, mouse),
         Message::Resize { width, height } => {
             state.width = width;
             state.height = height;

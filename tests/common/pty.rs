@@ -35,8 +35,9 @@ pub struct PtyApp {
 }
 
 impl PtyApp {
-    /// Starts `pivotal` with `args`, `TERM=xterm-256color`, no `NO_COLOR`,
-    /// no API key, and `HOME`, `XDG_*` and `TMPDIR` in a fresh temp dir.
+    /// Starts `pivotal` with `args`, `TERM=xterm-256color`, `LANG=C.UTF-8`,
+    /// no `NO_COLOR`, no API key, and `HOME`, `XDG_*` and `TMPDIR` in a
+    /// fresh temp dir.
     pub fn spawn(args: &[&str]) -> PtyApp {
         PtyApp::spawn_in(Rc::new(tempfile::tempdir().expect("temp home")), args)
     }
@@ -62,7 +63,15 @@ impl PtyApp {
         cmd.args(args);
         cmd.cwd(home.path());
         cmd.env("TERM", "xterm-256color");
-        for var in ["NO_COLOR", "PIVOTAL_API_KEY", "PIVOTAL_API_URL"] {
+        // A UTF-8 locale whatever the machine's, so the app draws Unicode.
+        cmd.env("LANG", "C.UTF-8");
+        for var in [
+            "NO_COLOR",
+            "PIVOTAL_API_KEY",
+            "PIVOTAL_API_URL",
+            "LC_ALL",
+            "LC_CTYPE",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("HOME", home.path());
@@ -126,9 +135,16 @@ impl PtyApp {
     /// as output arrives. Panics with the screen after `TIMEOUT`.
     #[track_caller]
     pub fn wait_for(&mut self, what: &str, done: impl Fn(&str) -> bool) {
+        self.wait_for_screen(what, |screen| done(&screen.contents()));
+    }
+
+    /// [`wait_for`](Self::wait_for) on the whole screen (the cursor, its
+    /// modes), not only its text.
+    #[track_caller]
+    pub fn wait_for_screen(&mut self, what: &str, done: impl Fn(&vt100::Screen) -> bool) {
         let deadline = Instant::now() + TIMEOUT;
         loop {
-            if done(&self.screen().contents()) {
+            if done(self.screen()) {
                 return;
             }
             let now = Instant::now();

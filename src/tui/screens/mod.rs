@@ -25,7 +25,7 @@ use super::state::State;
 use super::view::{self, Areas};
 
 pub use detail::{follow_selection, reload_history};
-pub use list::List;
+pub use list::{List, on_action};
 
 /// What each mode offers. A mode's own data is its value on the stack;
 /// the model and the list's selection are the app's, in [`State`].
@@ -111,7 +111,8 @@ fn action(state: &mut State, mode: KeyMode, key: &KeyEvent) -> Option<Action> {
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
     {
         let help = state.keymap.label(Action::Help).to_owned();
-        state.flash = Some(format!("{c} does nothing here · {help} for keys"));
+        let dot = state.theme.glyphs.dot;
+        state.flash = Some(format!("{c} does nothing here{dot}{help} for keys"));
         state.mark_dirty();
     }
     action

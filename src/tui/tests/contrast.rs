@@ -157,6 +157,15 @@ fn every_screen_of_the_light_theme_reads_at_4_5_to_1_on_white() {
 }
 
 #[test]
+fn every_screen_in_16_colours_reads_at_4_5_to_1_dark_on_black_and_light_on_white() {
+    assert_every_screen_reads(Theme::colored().sixteen_colours(), DARK_SCREEN);
+    assert_every_screen_reads(
+        Theme::choose(crate::settings::ThemeChoice::Light).sixteen_colours(),
+        LIGHT_SCREEN,
+    );
+}
+
+#[test]
 fn every_screen_without_colour_reads_on_black_and_on_white() {
     assert_every_screen_reads(Theme::mono(), DARK_SCREEN);
     assert_every_screen_reads(Theme::mono(), LIGHT_SCREEN);

@@ -8,9 +8,12 @@ mod feedback;
 mod finding;
 mod layout;
 mod merge;
+mod mouse;
 mod navigation;
+mod plain;
 mod preview;
 mod queue;
+mod reader;
 mod slow_links;
 mod triage;
 

@@ -18,6 +18,7 @@ use super::super::format;
 use super::super::merge::{self, Row as Kind};
 use super::super::mode::Compare;
 use super::super::state::{History, SIDE_PANE_MIN_WIDTH, State};
+use super::super::theme::Glyphs;
 use super::super::triage;
 use crate::domain::Entry;
 use crate::domain::merge::{MergeField, Merged, Valued};
@@ -55,6 +56,7 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
     let records = triage::compared(state);
     let block = Block::default()
         .borders(Borders::TOP)
+        .border_set(theme.glyphs.border)
         .border_style(theme.border())
         .title(Span::styled(title(state, compare, &records), theme.title()));
     let mut inner = block.inner(area);
@@ -69,7 +71,11 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
             ),
             _ => suggestion.reason,
         };
-        let line = format::truncate(&text, usize::from(inner.width)).into_owned();
+        let line = state
+            .theme
+            .glyphs
+            .truncate(&text, usize::from(inner.width))
+            .into_owned();
         frame.render_widget(
             Paragraph::new(Span::styled(line, theme.ok())),
             Rect { height: 1, ..inner },
@@ -87,6 +93,7 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
         fields: &fields,
         label,
         merged: merged.as_ref(),
+        glyphs: state.theme.glyphs,
     };
     let panel = panel_lines(state, compare, &layout);
     let panel_height = wrapped_height(&panel, inner.width).min(inner.height / PANEL_SHARE);
@@ -107,13 +114,14 @@ fn title(state: &State, compare: &Compare, records: &[&Entry]) -> String {
         .first()
         .and_then(|e| e.domain_key.as_deref())
         .unwrap_or(&compare.key);
+    let dot = state.theme.glyphs.dot;
     let group = match triage::group_place(state, &compare.key) {
-        Some((at, of)) => format!(" · group {at} of {of}"),
+        Some((at, of)) => format!("{dot}group {at} of {of}"),
         None => String::new(),
     };
     match records.len() {
-        1 => format!(" {domain} · 1 record left, no duplicate "),
-        n => format!(" {domain} · {n} records{group} "),
+        1 => format!(" {domain}{dot}1 record left, no duplicate "),
+        n => format!(" {domain}{dot}{n} records{group} "),
     }
 }
 
@@ -124,6 +132,7 @@ struct Layout<'a> {
     /// Width of the label column.
     label: u16,
     merged: Option<&'a Merged>,
+    glyphs: &'static Glyphs,
 }
 
 impl Layout<'_> {
@@ -133,7 +142,10 @@ impl Layout<'_> {
 
     fn result_heading(&self) -> String {
         match self.merged {
-            Some(m) => format!("Result → #{}", self.records[m.keeper].display_id),
+            Some(m) => format!(
+                "Result {} #{}",
+                self.glyphs.right, self.records[m.keeper].display_id
+            ),
             None => "Result".to_owned(),
         }
     }
@@ -182,9 +194,9 @@ fn history_count(state: &State, entry: &Entry) -> String {
     match entry.id().and_then(|id| state.model.histories.get(id)) {
         Some(History::Loaded { events, .. }) if events.len() == 1 => "1 event".into(),
         Some(History::Loaded { events, .. }) => format!("{} events", events.len()),
-        Some(History::Loading) => "loading…".into(),
+        Some(History::Loading) => format!("loading{}", state.theme.glyphs.ellipsis),
         Some(History::Failed(reason)) => format!("unavailable ({reason})"),
-        None => "—".into(),
+        None => state.theme.glyphs.blank.into(),
     }
 }
 
@@ -201,24 +213,22 @@ fn latest_events(state: &State, entry: &Entry) -> Vec<String> {
 }
 
 /// `✓ #1003 Acme Co` for the keeper, `#1036 Acme Corporation` otherwise.
-fn heading(entry: &Entry, keeper: bool) -> String {
-    let mark = if keeper { "✓ " } else { "" };
+fn heading(g: &Glyphs, entry: &Entry, keeper: bool) -> String {
+    let mark = if keeper { g.keeper } else { "" };
     format!("{mark}#{} {}", entry.display_id, entry.name)
 }
 
 fn value_span(state: &State, value: Option<&str>, width: usize, differs: bool) -> Span<'static> {
     let theme = state.theme;
+    let g = theme.glyphs;
     match value {
-        Some(v) => {
-            let style = if differs {
-                theme.differs()
-            } else {
-                Style::new()
-            };
-            Span::styled(format::truncate(v, width).into_owned(), style)
+        Some(v) if differs => {
+            let v = format!("{v}{}", theme.differs_note());
+            Span::styled(g.truncate(&v, width).into_owned(), theme.differs())
         }
-        None if differs => Span::styled("—", theme.differs()),
-        None => Span::styled("—", theme.dim()),
+        Some(v) => Span::styled(g.truncate(v, width).into_owned(), Style::new()),
+        None if differs => Span::styled(g.blank, theme.differs()),
+        None => Span::styled(g.blank, theme.dim()),
     }
 }
 
@@ -228,26 +238,27 @@ fn result_span(state: &State, result: Option<&Valued>, width: usize) -> Span<'st
     let Some(result) = result else {
         return Span::styled("", theme.dim());
     };
-    let value = result.value.as_deref().unwrap_or("—");
+    let g = theme.glyphs;
+    let value = result.value.as_deref().unwrap_or(g.blank);
     match result.from {
         Some(from) => {
-            let mark = format!(" ←#{from}");
+            let mark = format!(" {}#{from}", g.from);
             let room = width.saturating_sub(mark.width()).max(1);
-            Span::styled(
-                format!("{}{mark}", format::truncate(value, room)),
-                theme.ok(),
-            )
+            Span::styled(format!("{}{mark}", g.truncate(value, room)), theme.ok())
         }
-        None if result.value.is_none() => Span::styled("—", theme.dim()),
-        None => Span::raw(format::truncate(value, width).into_owned()),
+        None if result.value.is_none() => Span::styled(g.blank, theme.dim()),
+        None => Span::raw(g.truncate(value, width).into_owned()),
     }
 }
 
 /// The row's label, marked `▸` under the cursor.
 fn label_cell(state: &State, field: &Field, width: usize, cursor: bool) -> Span<'static> {
-    let text = format::truncate(&field.label, width.saturating_sub(2)).into_owned();
+    let g = state.theme.glyphs;
+    let text = g
+        .truncate(&field.label, width.saturating_sub(2))
+        .into_owned();
     if cursor {
-        Span::styled(format!("▸ {text}"), state.theme.selected())
+        Span::styled(format!("{}{text}", g.marker), state.theme.selected())
     } else {
         Span::styled(format!("  {text}"), state.theme.dim())
     }
@@ -273,12 +284,20 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
                     theme.title()
                 };
                 Cell::from(Span::styled(
-                    format::truncate(&heading(e, layout.is_keeper(i)), width).into_owned(),
+                    state
+                        .theme
+                        .glyphs
+                        .truncate(&heading(theme.glyphs, e, layout.is_keeper(i)), width)
+                        .into_owned(),
                     style,
                 ))
             }))
             .chain(std::iter::once(Cell::from(Span::styled(
-                format::truncate(&layout.result_heading(), width).into_owned(),
+                state
+                    .theme
+                    .glyphs
+                    .truncate(&layout.result_heading(), width)
+                    .into_owned(),
                 theme.title(),
             )))),
     );
@@ -311,7 +330,7 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
             events.iter().map(|lines| {
                 let text = lines.get(line).map_or("", String::as_str);
                 Cell::from(Span::styled(
-                    format::truncate(text, width).into_owned(),
+                    state.theme.glyphs.truncate(text, width).into_owned(),
                     theme.dim(),
                 ))
             }),
@@ -326,6 +345,18 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
         .header(header.bottom_margin(1))
         .column_spacing(1);
     frame.render_widget(table, area);
+    if theme.screen_reader {
+        let x = label_width + 1 + (column + 1) * u16::try_from(compare.focus).unwrap_or(0);
+        place_cursor(frame, area, x, 0);
+    }
+}
+
+/// For a screen reader, which follows it: the terminal cursor on the
+/// focused record's heading, `(x, y)` into `area`.
+fn place_cursor(frame: &mut Frame, area: Rect, x: u16, y: u16) {
+    if x < area.width && y < area.height {
+        frame.set_cursor_position(ratatui::layout::Position::new(area.x + x, area.y + y));
+    }
 }
 
 /// Below 100 columns: every record named on top, then the focused record
@@ -350,15 +381,25 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
     let header = Row::new([
         Cell::from(""),
         Cell::from(Span::styled(
-            format::truncate(
-                &format!("▸ {}", heading(entry, layout.is_keeper(focus))),
-                width,
-            )
-            .into_owned(),
+            theme
+                .glyphs
+                .truncate(
+                    &format!(
+                        "{}{}",
+                        theme.glyphs.marker,
+                        heading(theme.glyphs, entry, layout.is_keeper(focus))
+                    ),
+                    width,
+                )
+                .into_owned(),
             theme.selected(),
         )),
         Cell::from(Span::styled(
-            format::truncate(&layout.result_heading(), width).into_owned(),
+            state
+                .theme
+                .glyphs
+                .truncate(&layout.result_heading(), width)
+                .into_owned(),
             theme.title(),
         )),
     ]);
@@ -397,6 +438,9 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
         .header(header.bottom_margin(1))
         .column_spacing(1);
     frame.render_widget(table, area);
+    if theme.screen_reader {
+        place_cursor(frame, area, label_width + 1, 0);
+    }
 }
 
 /// Every record named with its source and history (the keeper marked `✓`),
@@ -420,9 +464,13 @@ fn summary_lines<'a>(
                 Style::new()
             };
             let count = history_count(state, entry);
-            let mark = if layout.is_keeper(i) { "✓ " } else { "" };
+            let g = theme.glyphs;
+            let mark = if layout.is_keeper(i) { g.keeper } else { "" };
             Span::styled(
-                format!("{mark}#{} {} · {count}", entry.display_id, entry.source),
+                format!(
+                    "{mark}#{} {}{}{count}",
+                    entry.display_id, entry.source, g.dot
+                ),
                 style,
             )
         })
@@ -434,7 +482,7 @@ fn summary_lines<'a>(
     let mut spans = Vec::new();
     for (i, name) in names.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" │ ", theme.dim()));
+            spans.push(Span::styled(theme.glyphs.rule, theme.dim()));
         }
         spans.push(name);
     }
@@ -449,15 +497,17 @@ fn panel_lines<'a>(state: &State, compare: &Compare, layout: &Layout) -> Vec<Lin
         return Vec::new();
     };
     let mut lines = vec![Line::from(Span::styled(
-        format!("─ {} ", field.label),
+        format!("{} {} ", theme.glyphs.line, field.label),
         theme.border(),
     ))];
     for (i, entry) in layout.records.iter().enumerate() {
-        let mut value = field.values[i].clone().unwrap_or_else(|| "—".to_owned());
+        let mut value = field.values[i]
+            .clone()
+            .unwrap_or_else(|| theme.glyphs.blank.to_owned());
         if field.label == Kind::History.label() {
             // The latest events, whole.
             for event in latest_events(state, entry) {
-                value.push_str(" · ");
+                value.push_str(theme.glyphs.dot);
                 value.push_str(&event);
             }
         }
@@ -479,7 +529,12 @@ fn panel_lines<'a>(state: &State, compare: &Compare, layout: &Layout) -> Vec<Lin
         };
         lines.push(Line::from(vec![
             Span::styled("Result  ", theme.title()),
-            Span::raw(result.value.clone().unwrap_or_else(|| "—".to_owned())),
+            Span::raw(
+                result
+                    .value
+                    .clone()
+                    .unwrap_or_else(|| theme.glyphs.blank.to_owned()),
+            ),
             Span::styled(whence, theme.ok()),
         ]));
     }

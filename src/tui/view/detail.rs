@@ -17,12 +17,13 @@ pub fn render(state: &State, scroll: u16, frame: &mut Frame, area: Rect) {
     };
     let theme = state.theme;
     let number = if entry.pending_create_key().is_some() {
-        " ⋯ saving ".to_owned()
+        format!(" {} saving ", theme.glyphs.pending)
     } else {
         format!(" #{} ", entry.display_id)
     };
     let block = Block::default()
         .borders(Borders::LEFT | Borders::TOP)
+        .border_set(theme.glyphs.border)
         .border_style(theme.border())
         .title(Line::from(vec![
             Span::styled(number, theme.dim()),
@@ -41,7 +42,7 @@ fn field<'a>(state: &State, label: &'a str, value: Option<String>) -> Line<'a> {
     let label = Span::styled(format!("{label:<LABEL_WIDTH$}"), theme.dim());
     match value {
         Some(v) => Line::from(vec![label, Span::raw(v)]),
-        None => Line::from(vec![label, Span::styled("—", theme.dim())]),
+        None => Line::from(vec![label, Span::styled(theme.glyphs.blank, theme.dim())]),
     }
 }
 
@@ -60,8 +61,9 @@ fn lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> 
 /// to), owner, plan, source, tags and dates.
 fn record_lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Line<'a>> {
     let theme = state.theme;
+    let g = theme.glyphs;
     let room = width.saturating_sub(LABEL_WIDTH);
-    let cut = |s: &str| format::truncate(s, room).into_owned();
+    let cut = |s: &str| g.truncate(s, room).into_owned();
     let mut lines = vec![field(state, "Name", Some(cut(&entry.name)))];
     if entry.pending {
         lines.push(field(
@@ -80,7 +82,7 @@ fn record_lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Lin
     )];
     match &entry.domain {
         Some(d) => domain.push(Span::raw(cut(d))),
-        None => domain.push(Span::styled("—", theme.dim())),
+        None => domain.push(Span::styled(g.blank, theme.dim())),
     }
     if let Some(n) = state.model.customers.badge(entry) {
         domain.push(Span::raw(" "));
@@ -90,7 +92,7 @@ fn record_lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Lin
     if let (Some(key), Some(stored)) = (&entry.domain_key, &entry.domain)
         && key != stored
     {
-        lines.push(field(state, "", Some(format!("→ {}", cut(key)))));
+        lines.push(field(state, "", Some(format!("{} {}", g.right, cut(key)))));
     }
     let owner = entry.owner_id.as_deref().map(|id| {
         let name = state
@@ -152,8 +154,9 @@ fn custom_field_lines<'a>(state: &State, entry: &'a Entry, width: usize) -> Vec<
         .unwrap_or(0)
         .min(20);
     for (k, v) in entry.custom_fields.iter() {
-        let text = format!("  {:<key_width$}  {v}", format::truncate(k, key_width));
-        lines.push(Line::raw(format::truncate(&text, width).into_owned()));
+        let g = state.theme.glyphs;
+        let text = format!("  {:<key_width$}  {v}", g.truncate(k, key_width));
+        lines.push(Line::raw(g.truncate(&text, width).into_owned()));
     }
     lines
 }
@@ -161,11 +164,15 @@ fn custom_field_lines<'a>(state: &State, entry: &'a Entry, width: usize) -> Vec<
 /// `History (n)` and its events, newest first, or why there are none yet.
 fn history_lines<'a>(state: &'a State, entry: &Entry, width: usize) -> Vec<Line<'a>> {
     let theme = state.theme;
+    let ellipsis = theme.glyphs.ellipsis;
     let mut lines = Vec::new();
     match entry.id().and_then(|id| state.model.histories.get(id)) {
         None | Some(History::Loading) => {
             lines.push(Line::from(Span::styled("History", theme.title())));
-            lines.push(Line::from(Span::styled("  loading…", theme.dim())));
+            lines.push(Line::from(Span::styled(
+                format!("  loading{ellipsis}"),
+                theme.dim(),
+            )));
         }
         Some(History::Failed(reason)) => {
             lines.push(Line::from(Span::styled("History", theme.title())));
@@ -180,7 +187,10 @@ fn history_lines<'a>(state: &'a State, entry: &Entry, width: usize) -> Vec<Line<
                 theme.title(),
             )];
             if !fresh {
-                title.push(Span::styled("  cached, refreshing…", theme.dim()));
+                title.push(Span::styled(
+                    format!("  cached, refreshing{ellipsis}"),
+                    theme.dim(),
+                ));
             }
             lines.push(Line::from(title));
             for event in events {

@@ -6,7 +6,7 @@
 //! and Name stops at a readable width.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
@@ -181,25 +181,86 @@ fn grow(cols: &mut [(Column, u16)], mut extra: u16, wants: Wants<'_>) {
     }
 }
 
+/// What a point of the list is: a column's header, or a customer's row
+/// (its index among the list's rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListHit {
+    Header(SortColumn),
+    Row(usize),
+}
+
+/// The customers on screen, each with its index among the list's rows.
+type OnScreen<'a> = Vec<(usize, &'a Entry)>;
+
+/// The rows on screen in `area` and the columns they are drawn in: what
+/// [`render`] draws and [`hit`] finds, computed the same way for both.
+fn layout(state: &State, area: Rect) -> (OnScreen<'_>, Vec<(Column, u16)>) {
+    let on_screen = on_screen(state, usize::from(area.height.saturating_sub(1)));
+    let wants = |column: Column| want(state, &on_screen, column);
+    let columns = columns_for(
+        area.width,
+        id_width(state.model.max_display_id),
+        &state.model.view_settings.hidden_columns,
+        &wants,
+    );
+    (on_screen, columns)
+}
+
+/// What is at `(x, y)` of the list drawn in `area`: the header row names
+/// columns (the space after a column counts as its own), the rows under it
+/// customers.
+pub fn hit(state: &State, area: Rect, (x, y): (u16, u16)) -> Option<ListHit> {
+    if state.row_count() == 0 || !area.contains(Position::new(x, y)) {
+        return None;
+    }
+    let (on_screen, columns) = layout(state, area);
+    if y == area.y {
+        let mut left = area.x;
+        for (column, width) in columns {
+            let right = left.saturating_add(width).saturating_add(COLUMN_SPACING);
+            if x < right {
+                return Some(ListHit::Header(column.sort_column()));
+            }
+            left = right;
+        }
+        return None;
+    }
+    let line = usize::from(y - area.y - 1);
+    row_lines(state, &on_screen)
+        .get(line)
+        .copied()
+        .flatten()
+        .map(ListHit::Row)
+}
+
+/// What each line under the column titles shows: a customer's row, or
+/// (`None`) a group's header in `D`.
+fn row_lines(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<Option<usize>> {
+    let headers = group_headers(state, on_screen);
+    let mut lines = Vec::with_capacity(on_screen.len() + headers.len());
+    for (row, _) in on_screen {
+        if headers.iter().any(|(at, _)| at == row) {
+            lines.push(None);
+        }
+        lines.push(Some(*row));
+    }
+    lines
+}
+
+/// Between two columns.
+const COLUMN_SPACING: u16 = 1;
+
 pub fn render(state: &State, frame: &mut Frame, area: Rect) {
     if state.row_count() == 0 {
         render_empty(state, frame, area);
         return;
     }
     let theme = state.theme;
-    let on_screen = on_screen(state, usize::from(area.height.saturating_sub(1)));
-    let wants = |column: Column| want(state, &on_screen, column);
-    let id_width = id_width(state.model.max_display_id);
-    let columns = columns_for(
-        area.width,
-        id_width,
-        &state.model.view_settings.hidden_columns,
-        &wants,
-    );
+    let (on_screen, columns) = layout(state, area);
     let sort = state.model.customers.sort();
     let header = Row::new(columns.iter().map(|(c, _)| {
         if c.sort_column() == sort.column {
-            let arrow = if sort.descending() { '↓' } else { '↑' };
+            let arrow = theme.glyphs.sort_arrow(sort.descending());
             Cell::from(format!("{} {arrow}", c.title()))
         } else {
             Cell::from(c.title())
@@ -241,9 +302,29 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         header.into_iter().chain(std::iter::once(row))
     });
     let widths = columns.iter().map(|(_, w)| Constraint::Length(*w));
-    let table = Table::new(rows, widths).header(header).column_spacing(1);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(COLUMN_SPACING);
     frame.render_widget(table, area);
     draw_group_headers(state, &headers, &shown_rows, frame, area);
+    if theme.screen_reader {
+        place_cursor(state, frame, area);
+    }
+}
+
+/// For a screen reader, which follows it: the terminal cursor at the start
+/// of the selected row.
+fn place_cursor(state: &State, frame: &mut Frame, area: Rect) {
+    let on_screen = on_screen(state, usize::from(area.height.saturating_sub(1)));
+    let line = row_lines(state, &on_screen)
+        .iter()
+        .position(|row| *row == Some(state.selected));
+    if let Some(line) = line
+        && let Ok(line) = u16::try_from(line + 1)
+        && line < area.height
+    {
+        frame.set_cursor_position(Position::new(area.x, area.y + line));
+    }
 }
 
 /// The rows that fit in `visible` lines, with their customers: in `D`,
@@ -343,8 +424,9 @@ fn group_headers(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<(usize, St
             .and_then(|p| on_screen[p].1.domain_key.as_deref());
         if i == 0 || key != previous {
             let count = state.model.customers.badge(entry).unwrap_or(1);
-            let name = key.unwrap_or("—");
-            headers.push((*row, format!("{name} · {count} records")));
+            let g = state.theme.glyphs;
+            let name = key.unwrap_or(g.blank);
+            headers.push((*row, format!("{name}{}{count} records", g.dot)));
         }
     }
     headers
@@ -407,18 +489,19 @@ impl Marks {
     }
 }
 
-/// `text` cut to `width` columns, with the byte `ranges` styled as matches.
+/// `text` cut to `width` columns (ending in `ellipsis`), with the byte
+/// `ranges` styled as matches.
 fn marked<'a>(
     text: &'a str,
-    width: usize,
+    (width, ellipsis): (usize, &'static str),
     ranges: impl Iterator<Item = Range<usize>>,
     style: Style,
     base: Style,
 ) -> Line<'a> {
-    let shown = format::truncate(text, width);
-    let (visible, ellipsis) = match &shown {
+    let shown = format::cut(text, width, ellipsis);
+    let (visible, cut) = match &shown {
         Cow::Borrowed(s) => (s.len(), false),
-        Cow::Owned(s) => (s.len() - '…'.len_utf8(), true),
+        Cow::Owned(s) => (s.len().saturating_sub(ellipsis.len()), true),
     };
     let mut spans = Vec::new();
     let mut at = 0;
@@ -436,8 +519,8 @@ fn marked<'a>(
     if at < visible {
         spans.push(Span::styled(&text[at..visible], base));
     }
-    if ellipsis {
-        spans.push(Span::styled("…", base));
+    if cut {
+        spans.push(Span::styled(ellipsis, base));
     }
     Line::from(spans)
 }
@@ -450,12 +533,13 @@ fn cell<'a>(
     column: Column,
     width: u16,
 ) -> Cell<'a> {
-    let width = usize::from(width);
+    let g = theme.glyphs;
+    let width = (usize::from(width), g.ellipsis);
     let matched = theme.matched();
     match column {
         // A create the server has not confirmed has no number yet.
         Column::Id if entry.pending_create_key().is_some() => {
-            Cell::from(Span::styled("⋯", theme.warning()))
+            Cell::from(Span::styled(theme.pending_id(), theme.warning()))
         }
         Column::Id if marks.any(FieldKind::DisplayId) => {
             Cell::from(Span::styled(format!("#{}", entry.display_id), matched))
@@ -468,7 +552,7 @@ fn cell<'a>(
             matched,
             Style::new(),
         )),
-        Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width)),
+        Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width.0)),
         Column::Owner => match state.owner(entry.owner_id.as_deref()) {
             // `me` is not the text searched (the name is), so no marks.
             Some(Owner::Me) => Cell::from(Owner::Me.label()),
@@ -487,7 +571,7 @@ fn cell<'a>(
                     .collect();
                 Cell::from(Line::from(spans))
             }
-            None => Cell::from(Span::styled("—", theme.dim())),
+            None => Cell::from(Span::styled(g.blank, theme.dim())),
         },
         Column::Plan => match &entry.plan {
             Some(plan) => Cell::from(marked(
@@ -497,7 +581,7 @@ fn cell<'a>(
                 matched,
                 Style::new(),
             )),
-            None => Cell::from(Span::styled("—", theme.dim())),
+            None => Cell::from(Span::styled(g.blank, theme.dim())),
         },
         Column::Source => Cell::from(Span::styled(entry.source.as_str().to_owned(), theme.dim())),
         Column::Updated => Cell::from(Span::styled(
@@ -516,7 +600,7 @@ fn domain_line<'a>(
     width: usize,
 ) -> Line<'a> {
     let Some(domain) = entry.domain.as_deref() else {
-        return Line::from(Span::styled("—", theme.dim()));
+        return Line::from(Span::styled(theme.glyphs.blank, theme.dim()));
     };
     let badge = state.badge(entry).map(|n| theme.badge_text(n));
     let room = match &badge {
@@ -532,7 +616,7 @@ fn domain_line<'a>(
     };
     let mut line = marked(
         domain,
-        room,
+        (room, theme.glyphs.ellipsis),
         marks.ranges(FieldKind::Domain),
         theme.matched(),
         base,
@@ -552,6 +636,7 @@ fn domain_line<'a>(
 
 fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
+    let ellipsis = theme.glyphs.ellipsis;
     let (text, style) = match (&state.model.sync.phase, state.model.cache_loaded) {
         _ if state.finder.narrowed() && !state.model.customers.is_empty() => (
             "No customer matches. Esc clears the filter; m and D switch My customers and \
@@ -559,10 +644,11 @@ fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
                 .to_owned(),
             theme.dim(),
         ),
-        (_, false) => ("Reading the local cache…".to_owned(), theme.dim()),
-        (SyncPhase::Syncing { .. }, _) => {
-            ("Fetching customers from Pivotal…".to_owned(), theme.dim())
-        }
+        (_, false) => (format!("Reading the local cache{ellipsis}"), theme.dim()),
+        (SyncPhase::Syncing { .. }, _) => (
+            format!("Fetching customers from Pivotal{ellipsis}"),
+            theme.dim(),
+        ),
         (SyncPhase::Offline { .. }, _) => (
             "Pivotal can't be reached and nothing is cached yet. The app keeps retrying; \
              see the status line below."
@@ -572,7 +658,7 @@ fn render_empty(state: &State, frame: &mut Frame, area: Rect) {
         (SyncPhase::Idle, _) if state.model.sync.last_synced.is_some() => {
             ("No customers in this account yet.".to_owned(), Style::new())
         }
-        (SyncPhase::Idle, _) => ("Connecting to Pivotal…".to_owned(), theme.dim()),
+        (SyncPhase::Idle, _) => (format!("Connecting to Pivotal{ellipsis}"), theme.dim()),
     };
     let paragraph = Paragraph::new(text)
         .style(style)

@@ -19,7 +19,7 @@ use super::filters::FilterLine;
 use super::form::FormContext;
 use super::format;
 use super::keymap::{Action, KeyMode};
-use super::mode::{Compare, Detail, FormSession};
+use super::mode::{Compare, Detail, FormSession, Mode};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
 use status::{Part, Priority};
@@ -27,7 +27,7 @@ use status::{Part, Priority};
 /// Width of the form's side pane on wide screens.
 const FORM_WIDTH: u16 = 54;
 
-pub use list::{Column, columns_for};
+pub use list::{Column, ListHit, columns_for};
 
 /// Where things go on the screen: the title row, the main area the screen
 /// showing fills, the status line and the hint bar under it.
@@ -64,16 +64,69 @@ pub fn list(state: &State, frame: &mut Frame, area: Rect) {
 
 /// The details: beside the list on wide screens, over it on narrow ones.
 pub fn detail(state: &State, detail: &Detail, frame: &mut Frame, area: Rect) {
+    let (list_area, detail_area) = detail_split(state, area);
+    if let Some(list_area) = list_area {
+        list::render(state, frame, list_area);
+    }
+    if let Some(detail_area) = detail_area {
+        detail::render(state, detail.scroll, frame, detail_area);
+    }
+}
+
+/// Where the details screen puts the list and the details in `area`: the
+/// list alone while nothing is selected, the details alone on narrow
+/// screens, else both side by side.
+fn detail_split(state: &State, area: Rect) -> (Option<Rect>, Option<Rect>) {
     if state.selected_entry().is_none() {
-        list::render(state, frame, area);
+        (Some(area), None)
     } else if state.detail_covers_list() {
-        detail::render(state, detail.scroll, frame, area);
+        (None, Some(area))
     } else {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(area);
-        list::render(state, frame, left);
-        detail::render(state, detail.scroll, frame, right);
+        (Some(left), Some(right))
+    }
+}
+
+/// What the pointer is over at `(x, y)`, found with the layout the screen
+/// is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Under {
+    /// A header or a row of the list, where the list takes clicks.
+    List(Option<ListHit>),
+    Detail,
+    Compare,
+    /// The help overlay, wherever the pointer is.
+    Help,
+    /// A part that takes no pointer (the title, the status line, a form).
+    Other,
+}
+
+pub fn under(state: &State, (x, y): (u16, u16)) -> Under {
+    let main = areas(Rect::new(0, 0, state.width, state.height)).main;
+    let inside = |area: Rect| area.contains(Position::new(x, y));
+    if state.modes.help_open() {
+        return Under::Help;
+    }
+    if state.modes.top().is_some_and(Mode::is_overlay) || !inside(main) {
+        return Under::Other;
+    }
+    let list_area = match state.modes.screen() {
+        None => Some(main),
+        Some(Mode::Detail(_)) => {
+            let (list_area, detail_area) = detail_split(state, main);
+            if detail_area.is_some_and(inside) {
+                return Under::Detail;
+            }
+            list_area
+        }
+        Some(Mode::Compare(_)) => return Under::Compare,
+        Some(_) => None,
+    };
+    match list_area {
+        Some(area) if inside(area) => Under::List(list::hit(state, area, (x, y))),
+        _ => Under::Other,
     }
 }
 
@@ -145,6 +198,7 @@ pub fn plan(state: &State, text: &str, frame: &mut Frame, area: Rect) {
 
 pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     let theme = state.theme;
+    let g = theme.glyphs;
     let finder = &state.finder;
     let total = format::count(state.customer_total());
     let mut spans = vec![Span::styled("Customers", theme.title()), Span::raw("  ")];
@@ -167,7 +221,7 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
             names.push(format!("filter: {}", line.input.value().trim()));
         }
         for name in names {
-            spans.push(Span::raw(" · "));
+            spans.push(Span::raw(g.dot));
             spans.push(Span::styled(name, theme.key()));
         }
     } else {
@@ -179,14 +233,16 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
             } else {
                 "duplicate domains"
             };
-            spans.push(Span::raw(" · "));
+            spans.push(Span::raw(g.dot));
             spans.push(Span::styled(
                 format!("{} {noun}", format::count(dupes)),
                 theme.warning(),
             ));
         }
     }
-    let mut right = format!("sort: {}", state.model.customers.sort().label());
+    let sort = state.model.customers.sort();
+    let arrow = g.sort_arrow(sort.descending());
+    let mut right = format!("sort: {} {arrow}", sort.column.name());
     if state.model.demo {
         right.push_str("  demo");
     }
@@ -219,7 +275,7 @@ pub fn filter_line(state: &State, line: &FilterLine, frame: &mut Frame, area: Re
     let room = usize::from(area.width).saturating_sub(count.width() + 2);
     let scroll = line.input.visual_scroll(room);
     let shown: String = value.chars().skip(scroll).collect();
-    let shown = format::truncate(&shown, room).into_owned();
+    let shown = theme.glyphs.truncate(&shown, room).into_owned();
     let cursor = line.input.visual_cursor().saturating_sub(scroll);
     let spans = vec![
         Span::styled("/", theme.key()),
@@ -262,7 +318,7 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     };
     // The first clause says what is going on; the rest (`showing cache from
     // 2m ago`) is context.
-    for (i, clause) in status.text().split(" · ").enumerate() {
+    for (i, clause) in status.text().split(theme.glyphs.dot).enumerate() {
         let priority = if i == 0 { priority } else { Priority::Aside };
         parts.push(Part::new(clause, style, priority));
     }
@@ -271,17 +327,23 @@ pub fn status(state: &State, frame: &mut Frame, area: Rect) {
     }
     let problems = [&state.store_problem, &state.notice, &state.config_problem];
     for problem in problems.into_iter().flatten() {
-        parts.push(Part::new(problem.clone(), theme.error(), Priority::Vital));
+        let problem = theme.glyphs.text(problem).into_owned();
+        parts.push(Part::new(problem, theme.error(), Priority::Vital));
     }
-    let line = status::fit(parts, usize::from(area.width));
+    let line = status::fit(parts, usize::from(area.width), theme.glyphs);
     frame.render_widget(Paragraph::new(line), area);
 }
 
 /// The hint bar: as many of `hints` as fit.
-pub fn hints(state: &State, mut hints: Vec<(String, &str)>, frame: &mut Frame, area: Rect) {
+pub fn hints(state: &State, hints: Vec<(String, &str)>, frame: &mut Frame, area: Rect) {
     if hints.is_empty() {
         return;
     }
+    let g = state.theme.glyphs;
+    let mut hints: Vec<(String, &str)> = hints
+        .into_iter()
+        .map(|(k, w)| (g.text(&k).into_owned(), w))
+        .collect();
     // Drop hints from the right until they fit, but keep `?`: it leads to
     // all the others.
     let width = |hints: &[(String, &str)]| -> usize {

@@ -7,10 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use super::super::format;
-
-/// Between two parts.
-const SEPARATOR: &str = " · ";
+use super::super::theme::Glyphs;
 /// A part shortened to fewer columns than this is dropped instead, unless
 /// it is the last one left.
 const SHORTEST: usize = 12;
@@ -49,12 +46,14 @@ impl Part {
     }
 }
 
-/// The parts that fit in `width` columns, in order, as one line.
-pub fn fit(mut parts: Vec<Part>, width: usize) -> Line<'static> {
+/// The parts that fit in `width` columns, in order, as one line, with
+/// `glyphs`' separator between parts and its ellipsis ending a cut one.
+pub fn fit(mut parts: Vec<Part>, width: usize, glyphs: &Glyphs) -> Line<'static> {
+    let separator = glyphs.dot;
     parts.retain(|p| !p.text.is_empty());
     loop {
         let total: usize = parts.iter().map(|p| p.text.width()).sum::<usize>()
-            + SEPARATOR.width() * parts.len().saturating_sub(1);
+            + separator.width() * parts.len().saturating_sub(1);
         if total <= width || parts.is_empty() {
             break;
         }
@@ -72,13 +71,13 @@ pub fn fit(mut parts: Vec<Part>, width: usize) -> Line<'static> {
                 .filter(|&i| parts[i].text.width() > LONG);
             if let Some(long) = longest {
                 let room = parts[long].text.width().saturating_sub(excess).max(LONG);
-                parts[long].text = shorten(&parts[long].text, room);
+                parts[long].text = shorten(&parts[long].text, room, glyphs);
                 continue;
             }
         }
         let room = parts[at].text.width().saturating_sub(excess);
         if room >= SHORTEST || parts.len() == 1 {
-            parts[at].text = shorten(&parts[at].text, room);
+            parts[at].text = shorten(&parts[at].text, room, glyphs);
             if parts[at].text.is_empty() {
                 parts.remove(at);
             }
@@ -89,7 +88,7 @@ pub fn fit(mut parts: Vec<Part>, width: usize) -> Line<'static> {
     let mut spans = Vec::with_capacity(parts.len() * 2);
     for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::raw(SEPARATOR));
+            spans.push(Span::raw(separator));
         }
         spans.push(Span::styled(part.text, part.style));
     }
@@ -98,7 +97,8 @@ pub fn fit(mut parts: Vec<Part>, width: usize) -> Line<'static> {
 
 /// `text` in at most `width` columns, cut after a whole word and ending in
 /// `…`; a first word too long for the room is cut where it must be.
-fn shorten(text: &str, width: usize) -> String {
+fn shorten(text: &str, width: usize, glyphs: &Glyphs) -> String {
+    let ellipsis = glyphs.ellipsis;
     if text.width() <= width {
         return text.to_owned();
     }
@@ -112,21 +112,31 @@ fn shorten(text: &str, width: usize) -> String {
         } else {
             format!("{kept} {word}")
         };
-        if candidate.width() + 1 > width {
+        if candidate.width() + ellipsis.width() > width {
             break;
         }
         kept = candidate;
     }
-    let kept = kept.trim_end_matches([' ', '·', '—', '(', ',']).to_owned();
+    let separators: &[char] = if glyphs.ascii {
+        &[' ', '|', '-', '(', ',']
+    } else {
+        &[' ', '·', '—', '(', ',']
+    };
+    let kept = kept.trim_end_matches(separators).to_owned();
     if kept.is_empty() {
-        return format::truncate(text, width).into_owned();
+        return glyphs.truncate(text, width).into_owned();
     }
-    format!("{kept}…")
+    format!("{kept}{ellipsis}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::theme::UNICODE;
+
+    fn fit(parts: Vec<Part>, width: usize) -> Line<'static> {
+        super::fit(parts, width, &UNICODE)
+    }
 
     fn text(line: &Line<'_>) -> String {
         line.spans.iter().map(|s| s.content.as_ref()).collect()

@@ -19,8 +19,7 @@ use ratatui::widgets::{Block, Borders, Padding, Paragraph};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::super::form::{Confirm, Focus, Form, FormContext, FormMode, OwnerChoice, TextField};
-use super::super::format::truncate;
-use super::super::theme::Theme;
+use super::super::theme::{Glyphs, Theme};
 use crate::domain::{Entry, Field, has_forbidden_chars};
 
 /// Columns before every input and message: the focus marker and a space.
@@ -36,6 +35,7 @@ const FOOTER_LINES: u16 = 2;
 pub fn render(form: &Form, ctx: &FormContext, theme: Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()
         .borders(Borders::LEFT | Borders::TOP)
+        .border_set(theme.glyphs.border)
         .border_style(theme.border())
         .padding(Padding::horizontal(1))
         .title(title(form, theme, usize::from(area.width)));
@@ -52,7 +52,8 @@ pub fn render(form: &Form, ctx: &FormContext, theme: Theme, frame: &mut Frame, a
     let offset = body.scroll_offset(height);
     let hidden_below = body.lines.len() > offset + height;
     let block = if offset > 0 {
-        block.title(Line::from(Span::styled(" ↑ more ", theme.dim())).right_aligned())
+        let more = format!(" {} more ", theme.glyphs.up);
+        block.title(Line::from(Span::styled(more, theme.dim())).right_aligned())
     } else {
         block
     };
@@ -92,7 +93,7 @@ fn title(form: &Form, theme: Theme, width: usize) -> Line<'static> {
                 Span::styled(" Edit ", theme.title()),
                 Span::styled(id, theme.dim()),
                 Span::styled(
-                    format!("{} ", truncate(&original.name, room)),
+                    format!("{} ", theme.glyphs.truncate(&original.name, room)),
                     theme.title(),
                 ),
             ])
@@ -156,7 +157,12 @@ impl<'f, 'c> Body<'f, 'c> {
 
     /// Adds a line, cut to the pane's width with `…`.
     fn push(&mut self, spans: Vec<Span<'static>>) {
-        self.lines.push(fit(spans, self.width));
+        self.lines.push(fit(spans, self.width, self.theme.glyphs));
+    }
+
+    /// `text` cut to `width` columns with the theme's ellipsis.
+    fn cut<'t>(&self, text: &'t str, width: usize) -> Cow<'t, str> {
+        self.theme.glyphs.truncate(text, width)
     }
 
     // ----- Fields --------------------------------------------------------
@@ -172,7 +178,11 @@ impl<'f, 'c> Body<'f, 'c> {
         self.text_input(Focus::Domain, "e.g. acme.com", None);
         if let Some(normalized) = self.form.normalized_domain() {
             let room = self.room().saturating_sub(2);
-            let shown = format!("→ {}", truncate(&normalized, room));
+            let shown = format!(
+                "{} {}",
+                self.theme.glyphs.right,
+                self.cut(&normalized, room)
+            );
             self.push(vec![indent(), Span::styled(shown, self.theme.ok())]);
         }
         self.errors(Focus::Domain, Field::Domain);
@@ -209,7 +219,8 @@ impl<'f, 'c> Body<'f, 'c> {
             .and_then(|plan| ghost_text(self.form.text_field(Focus::Plan), plan));
         self.text_input(Focus::Plan, "e.g. Growth", ghost);
         if !completions.is_empty() {
-            let mut spans = vec![indent(), Span::styled("→ ", self.theme.dim())];
+            let arrow = format!("{} ", self.theme.glyphs.right);
+            let mut spans = vec![indent(), Span::styled(arrow, self.theme.dim())];
             for (i, plan) in completions.iter().enumerate() {
                 let style = if i == 0 {
                     self.theme.key()
@@ -217,7 +228,7 @@ impl<'f, 'c> Body<'f, 'c> {
                     self.theme.dim()
                 };
                 if i > 0 {
-                    spans.push(Span::styled(" · ", self.theme.dim()));
+                    spans.push(Span::styled(self.theme.glyphs.dot, self.theme.dim()));
                 }
                 spans.push(Span::styled((*plan).to_owned(), style));
             }
@@ -235,9 +246,9 @@ impl<'f, 'c> Body<'f, 'c> {
             self.theme.title()
         };
         let (arrow, summary) = if self.form.more_expanded() {
-            ("▾", String::new())
+            (self.theme.glyphs.unfolded, String::new())
         } else {
-            ("▸", self.more_summary())
+            (self.theme.glyphs.folded, self.more_summary())
         };
         let spans = vec![
             Span::styled(format!("{arrow} More"), style),
@@ -346,7 +357,7 @@ impl<'f, 'c> Body<'f, 'c> {
         if value.is_empty() {
             // Without colour a placeholder would look typed, so there is none.
             if self.theme.color {
-                let text = truncate(placeholder, width).into_owned();
+                let text = self.cut(placeholder, width).into_owned();
                 spans.push(Span::styled(text, self.theme.dim()));
             }
         } else if focused {
@@ -359,11 +370,11 @@ impl<'f, 'c> Body<'f, 'c> {
                 } else {
                     format!("[{ghost}]")
                 };
-                let text = truncate(&ghost, room.saturating_sub(cursor)).into_owned();
+                let text = self.cut(&ghost, room.saturating_sub(cursor)).into_owned();
                 spans.push(Span::styled(text, self.theme.dim()));
             }
         } else {
-            spans.push(Span::raw(truncate(&value, room).into_owned()));
+            spans.push(Span::raw(self.cut(&value, room).into_owned()));
         }
         if focused {
             self.cursor = Some((self.lines.len(), GUTTER + cursor));
@@ -382,7 +393,7 @@ impl<'f, 'c> Body<'f, 'c> {
             .form
             .text_field(focus)
             .and_then(TextField::error)
-            .map(ToString::to_string);
+            .map(|error| self.theme.glyphs.text(&error.to_string()).into_owned());
         if let Some(error) = error {
             self.message(&error, self.theme.error());
         }
@@ -415,7 +426,7 @@ impl<'f, 'c> Body<'f, 'c> {
             .filter(|e| e.field.is_none())
             .map(|e| e.message.clone());
         if let Some(message) = message {
-            for line in wrap(&message, self.width) {
+            for line in wrap(&message, self.width, self.theme.glyphs) {
                 self.push(vec![Span::styled(line, self.theme.error())]);
             }
             self.push(Vec::new());
@@ -424,7 +435,7 @@ impl<'f, 'c> Body<'f, 'c> {
 
     /// Text under a field, wrapped and indented past the gutter.
     fn message(&mut self, text: &str, style: Style) {
-        for line in wrap(text, self.room()) {
+        for line in wrap(text, self.room(), self.theme.glyphs) {
             self.push(vec![indent(), Span::styled(line, style)]);
         }
     }
@@ -466,7 +477,7 @@ impl<'f, 'c> Body<'f, 'c> {
         format!(
             "#{} {} ({}, {owner})",
             entry.display_id,
-            truncate(&entry.name, DUPLICATE_NAME_WIDTH),
+            self.cut(&entry.name, DUPLICATE_NAME_WIDTH),
             entry.source
         )
     }
@@ -475,7 +486,7 @@ impl<'f, 'c> Body<'f, 'c> {
     fn owner_text(&self) -> (String, Style) {
         match self.form.owner_id() {
             Some(id) => (
-                truncate(&self.member_label(id), self.room()).into_owned(),
+                self.cut(&self.member_label(id), self.room()).into_owned(),
                 Style::new(),
             ),
             None if matches!(self.form.mode(), FormMode::Create) => {
@@ -513,10 +524,10 @@ impl<'f, 'c> Body<'f, 'c> {
                 OwnerChoice::Nobody => "No owner".to_owned(),
                 OwnerChoice::Member { id, .. } => self.member_label(id),
             };
-            let text = truncate(&text, room).into_owned();
+            let text = self.cut(&text, room).into_owned();
             let line = if index == highlighted {
                 let padding = " ".repeat(room.saturating_sub(text.width()));
-                let padded = format!("▸ {text}{padding}");
+                let padded = format!("{}{text}{padding}", self.theme.glyphs.marker);
                 vec![indent(), Span::styled(padded, self.theme.selected())]
             } else {
                 vec![indent(), Span::raw(format!("  {text}"))]
@@ -525,7 +536,7 @@ impl<'f, 'c> Body<'f, 'c> {
         }
         let hidden = choices.len().saturating_sub(start + PICKER_ROWS);
         if hidden > 0 {
-            let more = format!("  ↓ {hidden} more");
+            let more = format!("  {} {hidden} more", self.theme.glyphs.down);
             self.push(vec![indent(), Span::styled(more, self.theme.dim())]);
         }
     }
@@ -572,9 +583,14 @@ fn footer(
         (Some(Confirm::CreateAnyway), _) => Some(("Create anyway? (y/N)", theme.warning())),
         (None, _) => form.notice().map(|notice| (notice, theme.ok())),
     };
+    let g = theme.glyphs;
     let prompt = match prompt {
-        Some((text, style)) => Line::from(Span::styled(truncate(text, width).into_owned(), style)),
-        None if hidden_below => Line::from(Span::styled("↓ more", theme.dim())).right_aligned(),
+        Some((text, style)) => {
+            Line::from(Span::styled(g.truncate(text, width).into_owned(), style))
+        }
+        None if hidden_below => {
+            Line::from(Span::styled(format!("{} more", g.down), theme.dim())).right_aligned()
+        }
         None => Line::default(),
     };
     vec![prompt, hint_line(&hints(form, ctx), theme, width)]
@@ -629,7 +645,12 @@ fn hint_line(hints: &[(String, &'static str)], theme: Theme, width: usize) -> Li
     let mut spans = Vec::new();
     let mut used = 0;
     for (key, word) in hints {
-        let separator = if spans.is_empty() { "" } else { " · " };
+        let key = theme.glyphs.text(key).into_owned();
+        let separator = if spans.is_empty() {
+            ""
+        } else {
+            theme.glyphs.dot
+        };
         let needed = separator.width() + key.width() + 1 + word.width();
         if used + needed > width {
             break;
@@ -638,7 +659,7 @@ fn hint_line(hints: &[(String, &'static str)], theme: Theme, width: usize) -> Li
         if !separator.is_empty() {
             spans.push(Span::styled(separator, theme.dim()));
         }
-        spans.push(Span::styled(key.clone(), theme.key()));
+        spans.push(Span::styled(key, theme.key()));
         spans.push(Span::styled(format!(" {word}"), theme.dim()));
     }
     Line::from(spans)
@@ -651,7 +672,7 @@ fn label_style(focused: bool, theme: Theme) -> Style {
 /// The gutter: `›` before the focused line.
 fn marker(focused: bool, theme: Theme) -> Span<'static> {
     if focused {
-        Span::styled("› ", theme.key())
+        Span::styled(format!("{} ", theme.glyphs.prompt), theme.key())
     } else {
         Span::raw("  ")
     }
@@ -711,8 +732,9 @@ fn columns(text: &str, skip: usize, width: usize) -> String {
     out
 }
 
-/// Styled spans cut to `width` columns, ending in `…` when cut.
-fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+/// Styled spans cut to `width` columns, ending in `glyphs`' ellipsis when
+/// cut.
+fn fit(spans: Vec<Span<'static>>, width: usize, glyphs: &Glyphs) -> Line<'static> {
     let total: usize = spans.iter().map(Span::width).sum();
     if total <= width {
         return Line::from(spans);
@@ -725,17 +747,19 @@ fn fit(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
             left -= w;
             out.push(span);
         } else {
-            out.push(Span::styled(ellipsize(&span.content, left), span.style));
+            let cut = ellipsize(&span.content, left, glyphs.ellipsis);
+            out.push(Span::styled(cut, span.style));
             break;
         }
     }
     Line::from(out)
 }
 
-/// The start of `text` that fits `width - 1` columns, then `…`.
-fn ellipsize(text: &str, width: usize) -> String {
-    let Some(room) = width.checked_sub(1) else {
-        return String::new();
+/// The start of `text` that fits before `ellipsis` in `width` columns,
+/// then `ellipsis`.
+fn ellipsize(text: &str, width: usize, ellipsis: &str) -> String {
+    let Some(room) = width.checked_sub(ellipsis.width()) else {
+        return ellipsis.chars().take(width).collect();
     };
     let mut out = String::new();
     let mut used = 0;
@@ -747,20 +771,20 @@ fn ellipsize(text: &str, width: usize) -> String {
         out.push(c);
         used += w;
     }
-    out.push('…');
+    out.push_str(ellipsis);
     out
 }
 
 /// Word-wraps `text` to `width` columns; a word wider than a line is cut
-/// with `…`.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// with `glyphs`' ellipsis.
+fn wrap(text: &str, width: usize, glyphs: &Glyphs) -> Vec<String> {
     if width == 0 {
         return Vec::new();
     }
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {
-        let word = truncate(word, width);
+        let word = glyphs.truncate(word, width);
         let needed = if line.is_empty() {
             word.width()
         } else {

@@ -8,6 +8,7 @@ use ratatui::backend::TestBackend;
 use super::*;
 use crate::domain::Draft;
 use crate::tui::form::tests::fixtures::{Demo, ME};
+use crate::tui::theme::UNICODE;
 
 /// Where the pane goes: the right-hand 50 columns of a wide terminal
 /// (as beside the list), or the whole screen.
@@ -284,17 +285,17 @@ fn a_long_name_scrolls_inside_its_input_in_a_narrow_pane() {
 #[test]
 fn wrapping_keeps_words_whole_and_cuts_only_overlong_ones() {
     assert_eq!(
-        wrap("Possible duplicate: acme.com", 12),
+        wrap("Possible duplicate: acme.com", 12, &UNICODE),
         ["Possible", "duplicate:", "acme.com"]
     );
-    assert_eq!(wrap("a verylongword", 6), ["a", "veryl…"]);
-    assert!(wrap("anything", 0).is_empty());
+    assert_eq!(wrap("a verylongword", 6, &UNICODE), ["a", "veryl…"]);
+    assert!(wrap("anything", 0, &UNICODE).is_empty());
 }
 
 #[test]
 fn fitting_cuts_across_spans_with_an_ellipsis() {
-    let line = fit(vec![Span::raw("abc"), Span::raw("defg")], 5);
+    let line = fit(vec![Span::raw("abc"), Span::raw("defg")], 5, &UNICODE);
     assert_eq!(line.to_string(), "abcd…");
-    let line = fit(vec![Span::raw("abc"), Span::raw("de")], 5);
+    let line = fit(vec![Span::raw("abc"), Span::raw("de")], 5, &UNICODE);
     assert_eq!(line.to_string(), "abcde");
 }
