@@ -134,12 +134,7 @@ pub fn merge(records: &[&Entry], order: &[usize], choices: &Choices) -> Option<M
         .chain((0..records.len()).filter(|i| *i != keeper && !order.contains(i)))
         .collect();
     let resolve = |field: &MergeField| resolve(records, keeper, &others, choices, field);
-    let mut keys: Vec<&str> = records
-        .iter()
-        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| &**k))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
+    let keys = custom_keys(records);
     let mut tags: Vec<(String, Option<u64>)> = Vec::new();
     for &i in std::iter::once(&keeper).chain(&others) {
         let from = (i != keeper).then_some(records[i].display_id);
@@ -377,6 +372,19 @@ pub fn undo_patch(before: &Entry, patch: &CustomerPatch) -> CustomerPatch {
                 .collect()
         }),
     }
+}
+
+/// Every custom-field key any of `records` has, sorted, once each: the
+/// rows a merge (and compare) shows, the keys a result keeps.
+#[must_use]
+pub fn custom_keys<'a>(records: &[&'a Entry]) -> Vec<&'a str> {
+    let mut keys: Vec<&str> = records
+        .iter()
+        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| &**k))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 #[cfg(test)]

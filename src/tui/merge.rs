@@ -69,14 +69,9 @@ pub fn rows(records: &[&Entry]) -> Vec<Row> {
         Row::Merge(MergeField::Plan),
         Row::Merge(MergeField::Tags),
     ];
-    let mut keys: Vec<&str> = records
-        .iter()
-        .flat_map(|e| e.custom_fields.iter().map(|(k, _)| &**k))
-        .collect();
-    keys.sort_unstable();
-    keys.dedup();
     rows.extend(
-        keys.into_iter()
+        merge::custom_keys(records)
+            .into_iter()
             .map(|k| Row::Merge(MergeField::Custom(k.to_owned()))),
     );
     rows.extend([Row::Created, Row::Updated, Row::History]);

@@ -51,27 +51,18 @@ fn scroll(state: &mut State, lines: i32) -> Vec<Command> {
 /// With the details showing, asks for the selected customer's history
 /// again (the cached copy stays on screen until the fresh one comes).
 pub fn reload_history(state: &mut State) -> Vec<Command> {
-    if !state.modes.detail_open() {
-        return Vec::new();
-    }
-    let Some(id) = state
-        .selected_entry()
-        .and_then(Entry::id)
-        .map(str::to_owned)
-    else {
-        return Vec::new();
-    };
-    state
-        .model
-        .histories
-        .entry(id.clone())
-        .or_insert(History::Loading);
-    vec![Command::Sync(SyncCommand::LoadHistory(id))]
+    load_history(state, true)
 }
 
 /// With the details showing, asks for the history of the customer that is
 /// now selected unless it is known already.
 pub fn follow_selection(state: &mut State) -> Vec<Command> {
+    load_history(state, false)
+}
+
+/// Asks for the selected customer's history while the details show it:
+/// `again`, even when it is known.
+fn load_history(state: &mut State, again: bool) -> Vec<Command> {
     if !state.modes.detail_open() {
         return Vec::new();
     }
@@ -82,9 +73,13 @@ pub fn follow_selection(state: &mut State) -> Vec<Command> {
     else {
         return Vec::new();
     };
-    if state.model.histories.contains_key(&id) {
+    if !again && state.model.histories.contains_key(&id) {
         return Vec::new();
     }
-    state.model.histories.insert(id.clone(), History::Loading);
+    state
+        .model
+        .histories
+        .entry(id.clone())
+        .or_insert(History::Loading);
     vec![Command::Sync(SyncCommand::LoadHistory(id))]
 }
