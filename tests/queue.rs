@@ -431,9 +431,11 @@ async fn a_change_the_store_cannot_take_is_handed_back_not_promised() {
         .next_matching(|e| matches!(e, SyncEvent::Finished { .. }), WAIT)
         .await;
     // Another connection holds the write lock: the outbox cannot be written.
+    // (It waits its turn to take it: the engine may still be writing what
+    // follows a first sync, such as the list's indexes.)
     let locker = rusqlite::Connection::open(&store_path).expect("second connection");
     locker
-        .execute_batch("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE")
+        .execute_batch("PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE")
         .expect("take the write lock");
     let key = pivotal_tui::api::IdempotencyKey::new();
     app.send(SyncCommand::Submit {

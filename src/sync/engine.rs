@@ -259,16 +259,24 @@ impl Engine {
         if bulk {
             self.write(Store::ensure_list_indexes).await?;
         }
-        result
+        // Finished once the cache is whole, its indexes included.
+        let (at, skipped) = result?;
+        self.emit(SyncEvent::Finished {
+            generation,
+            at,
+            skipped,
+        });
+        Ok(())
     }
 
     /// The team, then every customer changed since `since` (all without
-    /// it), page by page into the store and to the UI.
+    /// it), page by page into the store and to the UI. Returns when the
+    /// cache was synced and how many records could not be read.
     async fn fetch_all(
         &self,
         generation: u64,
         since: Option<OffsetDateTime>,
-    ) -> Result<(), RunError> {
+    ) -> Result<(OffsetDateTime, usize), RunError> {
         let (users, me) =
             tokio::try_join!(self.client.users(), self.client.me()).map_err(RunError::Api)?;
         let (saved_users, saved_me) = (users.clone(), me.clone());
@@ -300,12 +308,7 @@ impl Engine {
         }
         let at = OffsetDateTime::now_utc();
         self.write(move |s| s.set_last_synced(at)).await?;
-        self.emit(SyncEvent::Finished {
-            generation,
-            at,
-            skipped: pages.skipped(),
-        });
-        Ok(())
+        Ok((at, pages.skipped()))
     }
 
     async fn load_history(self, customer_id: String) {
