@@ -12,7 +12,8 @@ use pty::PtyApp;
 use vt100::MouseProtocolMode;
 
 fn shows_list(text: &str) -> bool {
-    text.contains("Customers") && text.contains("#1003")
+    // `#1003`, or `>1003` selected for a screen reader.
+    text.contains("Customers") && text.contains("1003 Acme Co")
 }
 
 /// Where `text` starts on screen, 1-based as mouse reports count.

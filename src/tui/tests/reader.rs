@@ -48,10 +48,16 @@ fn at_cursor(state: &State) -> String {
 fn the_cursor_sits_at_the_start_of_the_selected_row_as_it_moves() {
     let mut state = reader_app(80, 24);
     assert_eq!(drawn(&state).1, Some(Position::new(0, 2)));
-    assert!(at_cursor(&state).starts_with("#1003 Acme Co"));
+    // The selected row says so in text too (`>` for `#`), not only in colour.
+    assert!(at_cursor(&state).starts_with(">1003 Acme Co"));
     press(&mut state, KeyCode::Char('j'));
     press(&mut state, KeyCode::Char('j'));
-    assert!(at_cursor(&state).starts_with("#1036 Acme Corporation"));
+    assert!(at_cursor(&state).starts_with(">1036 Acme Corporation"));
+    let text = drawn(&state).0;
+    assert!(
+        text.contains("#1003 Acme Co"),
+        "the others keep `#`: {text}"
+    );
     press(&mut state, KeyCode::Char('G'));
     let (_, cursor) = drawn(&state);
     assert_eq!(cursor, Some(Position::new(0, 21)), "the last row on screen");

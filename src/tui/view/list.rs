@@ -278,10 +278,11 @@ pub fn render(state: &State, frame: &mut Frame, area: Rect) {
         } else {
             theme
         };
+        let selected = position == state.selected;
         let row = Row::new(
             columns
                 .iter()
-                .map(|(c, w)| cell(state, cell_theme, entry, &marks, *c, *w)),
+                .map(|(c, w)| cell(state, cell_theme, entry, (&marks, selected), *c, *w)),
         );
         let row = if entry.pending {
             row.style(theme.dim())
@@ -529,11 +530,18 @@ fn cell<'a>(
     state: &State,
     theme: Theme,
     entry: &'a Entry,
-    marks: &Marks,
+    (marks, selected): (&Marks, bool),
     column: Column,
     width: u16,
 ) -> Cell<'a> {
     let g = theme.glyphs;
+    // For a screen reader the selected row says so in text, not only in
+    // its colours: `>1003` for `#1003`.
+    let number = if selected && theme.screen_reader {
+        format!(">{}", entry.display_id)
+    } else {
+        format!("#{}", entry.display_id)
+    };
     let width = (usize::from(width), g.ellipsis);
     let matched = theme.matched();
     match column {
@@ -541,10 +549,8 @@ fn cell<'a>(
         Column::Id if entry.pending_create_key().is_some() => {
             Cell::from(Span::styled(theme.pending_id(), theme.warning()))
         }
-        Column::Id if marks.any(FieldKind::DisplayId) => {
-            Cell::from(Span::styled(format!("#{}", entry.display_id), matched))
-        }
-        Column::Id => Cell::from(Span::styled(format!("#{}", entry.display_id), theme.dim())),
+        Column::Id if marks.any(FieldKind::DisplayId) => Cell::from(Span::styled(number, matched)),
+        Column::Id => Cell::from(Span::styled(number, theme.dim())),
         Column::Name => Cell::from(marked(
             &entry.name,
             width,
