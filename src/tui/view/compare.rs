@@ -345,17 +345,15 @@ fn side_by_side(state: &State, compare: &Compare, layout: &Layout, frame: &mut F
         .header(header.bottom_margin(1))
         .column_spacing(1);
     frame.render_widget(table, area);
-    if theme.screen_reader {
-        let x = label_width + 1 + (column + 1) * u16::try_from(compare.focus).unwrap_or(0);
-        place_cursor(frame, area, x, 0);
-    }
+    let focus = u16::try_from(compare.focus).unwrap_or(0);
+    reader_cursor(state, frame, area, label_width + 1 + (column + 1) * focus);
 }
 
 /// For a screen reader, which follows it: the terminal cursor on the
-/// focused record's heading, `(x, y)` into `area`.
-fn place_cursor(frame: &mut Frame, area: Rect, x: u16, y: u16) {
-    if x < area.width && y < area.height {
-        frame.set_cursor_position(ratatui::layout::Position::new(area.x + x, area.y + y));
+/// focused record's heading, `x` columns into `area`'s first line.
+fn reader_cursor(state: &State, frame: &mut Frame, area: Rect, x: u16) {
+    if state.theme.screen_reader && x < area.width && area.height > 0 {
+        frame.set_cursor_position(ratatui::layout::Position::new(area.x + x, area.y));
     }
 }
 
@@ -438,9 +436,7 @@ fn stacked(state: &State, compare: &Compare, layout: &Layout, frame: &mut Frame,
         .header(header.bottom_margin(1))
         .column_spacing(1);
     frame.render_widget(table, area);
-    if theme.screen_reader {
-        place_cursor(frame, area, label_width + 1, 0);
-    }
+    reader_cursor(state, frame, area, label_width + 1);
 }
 
 /// Every record named with its source and history (the keeper marked `✓`),
