@@ -316,13 +316,51 @@ impl Entry {
 
 impl From<Customer> for Entry {
     fn from(customer: Customer) -> Self {
-        let name = clean(customer.name);
-        let (sort_prefix, folded) = fold_name(&name);
-        let domain = customer.domain.map(|d| Text::from(clean(d)));
+        Entry::assemble(Parts {
+            key: CustomerKey::Id(customer.id),
+            display_id: customer.display_id,
+            name: clean(customer.name),
+            domain: customer.domain.map(|d| Text::from(clean(d))),
+            owner_id: customer.owner_id.as_deref().map(shared),
+            plan: customer.plan.as_deref().map(shared),
+            tags: customer.tags.into_iter().map(clean).collect(),
+            custom_fields: customer.custom_fields.into_iter().collect(),
+            source: clean_source(customer.source),
+            archived: customer.archived,
+            created_at: customer.created_at,
+            updated_at: customer.updated_at,
+        })
+    }
+}
+
+/// An entry's fields, sanitised, before the keys made from them: what both
+/// ways of making an [`Entry`] gather, for [`Entry::assemble`].
+struct Parts {
+    key: CustomerKey,
+    display_id: u64,
+    name: String,
+    domain: Option<Text>,
+    owner_id: Option<Text>,
+    plan: Option<Text>,
+    tags: Vec<String>,
+    /// In any order, keys and values not sanitised yet.
+    custom_fields: Vec<(String, String)>,
+    source: Source,
+    archived: bool,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl Entry {
+    /// The entry of `parts`: the name's sort key, the domain's duplicate
+    /// key, the custom fields sanitised and sorted, repeated text shared.
+    fn assemble(parts: Parts) -> Entry {
+        let (sort_prefix, folded) = fold_name(&parts.name);
+        let domain = parts.domain;
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
         let domain_key = key_of(domain.as_ref());
-        let mut custom_fields: Vec<_> = customer
+        let mut custom_fields: Vec<(String, String)> = parts
             .custom_fields
             .into_iter()
             .map(|(key, value)| (clean(key), clean(value)))
@@ -330,21 +368,21 @@ impl From<Customer> for Entry {
         // Sanitising can change how keys compare, so sort again.
         custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
         Entry {
-            key: CustomerKey::Id(customer.id),
-            display_id: customer.display_id,
+            key: parts.key,
+            display_id: parts.display_id,
             sort_prefix,
             folded,
-            name,
+            name: parts.name,
             domain,
             domain_key,
-            owner_id: customer.owner_id.as_deref().map(shared),
-            plan: customer.plan.as_deref().map(shared),
-            tags: intern::tags(&customer.tags.into_iter().map(clean).collect::<Vec<_>>()),
+            owner_id: parts.owner_id,
+            plan: parts.plan,
+            tags: intern::tags(&parts.tags),
             custom_fields: intern::fields(&custom_fields),
-            source: clean_source(customer.source),
-            archived: customer.archived,
-            created_at: customer.created_at,
-            updated_at: customer.updated_at,
+            source: parts.source,
+            archived: parts.archived,
+            created_at: parts.created_at,
+            updated_at: parts.updated_at,
             pending: false,
         }
     }
@@ -377,34 +415,20 @@ impl Entry {
     #[must_use]
     pub fn from_fields(fields: Fields<'_>) -> Entry {
         let owned = |text: &str| sanitize(text).into_owned();
-        let name = owned(fields.name);
-        let (sort_prefix, folded) = fold_name(&name);
-        let domain = fields.domain.map(|d| Text::from(sanitize(d)));
-        let domain_key = key_of(domain.as_ref());
-        let mut custom_fields: Vec<(String, String)> = fields
-            .custom_fields
-            .into_iter()
-            .map(|(key, value)| (clean(key), clean(value)))
-            .collect();
-        custom_fields.sort_by(|a, b| a.0.cmp(&b.0));
-        Entry {
+        Entry::assemble(Parts {
             key: CustomerKey::Id(fields.id.to_owned()),
             display_id: fields.display_id,
-            sort_prefix,
-            folded,
-            name,
-            domain,
-            domain_key,
+            name: owned(fields.name),
+            domain: fields.domain.map(|d| Text::from(sanitize(d).as_ref())),
             owner_id: fields.owner_id.map(shared),
             plan: fields.plan.map(shared),
-            tags: intern::tags(&fields.tags.into_iter().map(clean).collect::<Vec<_>>()),
-            custom_fields: intern::fields(&custom_fields),
+            tags: fields.tags.into_iter().map(clean).collect(),
+            custom_fields: fields.custom_fields,
             source: clean_source(Source::parse(fields.source)),
             archived: fields.archived,
             created_at: fields.created_at,
             updated_at: fields.updated_at,
-            pending: false,
-        }
+        })
     }
 }
 

@@ -229,21 +229,7 @@ impl Courier {
                 Ok(())
             })
             .await;
-        match stored {
-            Ok(()) => Ok(()),
-            Err(StoreFailure::Closed) => Err(Stopped),
-            Err(StoreFailure::Failed(err)) => {
-                tracing::warn!(error = %err, "could not save a change to the outbox");
-                self.emit(SyncEvent::Rejected {
-                    key,
-                    op,
-                    status: 0,
-                    message: format!("not saved, so not sent: {err}"),
-                    param: None,
-                });
-                Ok(())
-            }
-        }
+        self.settle_submit(stored, [(key, op)])
     }
 
     /// Puts a unit of changes (a merge) into the outbox in one
@@ -263,12 +249,23 @@ impl Courier {
                 Ok(())
             })
             .await;
+        self.settle_submit(stored, unit.items)
+    }
+
+    /// After a submit: a store that could not take the changes refuses
+    /// each of them (status 0), so the UI hands the user's work back
+    /// instead of promising to send it.
+    fn settle_submit(
+        &self,
+        stored: Result<(), StoreFailure>,
+        items: impl IntoIterator<Item = (IdempotencyKey, OutboxOp)>,
+    ) -> Result<(), Stopped> {
         match stored {
             Ok(()) => Ok(()),
             Err(StoreFailure::Closed) => Err(Stopped),
             Err(StoreFailure::Failed(err)) => {
-                tracing::warn!(error = %err, "could not save a merge to the outbox");
-                for (key, op) in unit.items {
+                tracing::warn!(error = %err, "could not save a change to the outbox");
+                for (key, op) in items {
                     self.emit(SyncEvent::Rejected {
                         key,
                         op,
