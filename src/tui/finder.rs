@@ -163,7 +163,7 @@ fn hidden_groups(model: &super::state::Model) -> Vec<String> {
         .dismissed
         .iter()
         .filter(|(key, members)| {
-            let group = model.customers.same_domain(key);
+            let group = model.customers.group(key);
             group.len() >= 2
                 && group
                     .iter()
@@ -221,7 +221,7 @@ pub fn refresh(state: &mut State) {
     let (customers, hidden) = (&model.customers, &finder.hidden);
     model
         .groups_done
-        .retain(|k| customers.same_domain(k).len() < 2 || hidden.contains(k));
+        .retain(|k| customers.group(k).len() < 2 || hidden.contains(k));
     let criteria = Criteria {
         // My customers restored from the settings before the first sync
         // has said who "me" is: nobody matches yet, rather than everyone

@@ -291,6 +291,25 @@ impl Theme {
         }
     }
 
+    /// The marker beside a name that `n` live customers share (a likely
+    /// duplicate, not a shared domain): `≈2` in colour, `[~2]` without
+    /// colour or in ASCII, words for a screen reader.
+    pub fn likely_text(self, n: usize) -> String {
+        if self.screen_reader {
+            format!("({n} share this name)")
+        } else if self.color && !self.glyphs.ascii {
+            format!("{}{n}", self.glyphs.likely)
+        } else {
+            format!("[{}{n}]", self.glyphs.likely)
+        }
+    }
+
+    /// The likely-duplicate marker: the badge's yellow as text, bold, so
+    /// that it reads as related to the domain badge but is not a pill.
+    pub fn likely(self) -> Style {
+        self.text(|p| p.badge_bg, Modifier::BOLD)
+    }
+
     /// The id column of a customer not saved yet: a mark, or a word for a
     /// screen reader.
     pub fn pending_id(self) -> &'static str {

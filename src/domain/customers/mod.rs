@@ -854,6 +854,7 @@ fn slot_number(slot: usize) -> u32 {
 }
 
 mod likely;
+pub use likely::{NAME_GROUP_PREFIX, as_name_group, is_likely_group, name_group_key};
 
 #[cfg(test)]
 mod tests;
