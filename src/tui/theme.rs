@@ -300,14 +300,17 @@ impl Theme {
         } else if self.color && !self.glyphs.ascii {
             format!("{}{n}", self.glyphs.likely)
         } else {
-            format!("[{}{n}]", self.glyphs.likely)
+            // `~` whatever the glyph set: brackets and a tilde read the
+            // same on every terminal once colour is off.
+            format!("[~{n}]")
         }
     }
 
-    /// The likely-duplicate marker: the badge's yellow as text, bold, so
-    /// that it reads as related to the domain badge but is not a pill.
+    /// The likely-duplicate marker: bold text, not a pill, so that it never
+    /// reads as the domain badge and keeps the text's contrast in every
+    /// theme (the `≈` says what it is).
     pub fn likely(self) -> Style {
-        self.text(|p| p.badge_bg, Modifier::BOLD)
+        Style::new().add_modifier(Modifier::BOLD)
     }
 
     /// The id column of a customer not saved yet: a mark, or a word for a
