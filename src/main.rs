@@ -205,7 +205,9 @@ async fn customers_command(
         CustomersCommand::Restore { customer } => {
             customers::archive_or_restore(ctx, &customer, false, out).await
         }
-        CustomersCommand::Duplicates { json } => merge::duplicates(ctx, json, out).await,
+        CustomersCommand::Duplicates { json, likely } => {
+            merge::duplicates(ctx, json, likely, out).await
+        }
         CustomersCommand::Merge {
             keeper,
             others,

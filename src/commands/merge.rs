@@ -40,8 +40,27 @@ fn candidates<'a>(store: &Store, records: &[&'a Entry]) -> Vec<Candidate<'a>> {
         .collect()
 }
 
-/// `customers duplicates [--json]`: every group not dismissed, largest
-/// first, each record with the suggested keeper and why.
+/// Which kind of group: records sharing a domain, or a likely group
+/// (records whose names reduce to one key, not all at one domain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Domain,
+    Name,
+}
+
+/// One group to print: its group key, what it shares as shown, its kind
+/// and its records by `display_id`.
+struct Group<'a> {
+    key: String,
+    shares: String,
+    kind: Kind,
+    records: Vec<&'a Entry>,
+}
+
+/// `customers duplicates [--json] [--likely]`: every domain group not
+/// dismissed, largest first, then with `--likely` every likely group not
+/// dismissed, largest first; each record with the suggested keeper and
+/// why.
 ///
 /// # Errors
 ///
@@ -49,33 +68,75 @@ fn candidates<'a>(store: &Store, records: &[&'a Entry]) -> Vec<Candidate<'a>> {
 pub async fn duplicates(
     ctx: &mut Context,
     json: bool,
+    likely: bool,
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let (client, store_path) = connect(ctx).await?;
     let account = Account::open(&store_path, &client, false).await?;
     ctx.remember_api_url();
     let dismissed = account.store.dismissed()?;
-    let mut groups: Vec<(&str, Vec<&Entry>)> = account
+    let kept = |key: &str, records: &[&Entry]| {
+        records.len() >= 2
+            && !dismissed.iter().any(|d| {
+                d.key == key
+                    && records
+                        .iter()
+                        .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
+            })
+    };
+    let mut groups: Vec<Group<'_>> = account
         .set
         .duplicates()
         .groups()
-        .map(|(key, _)| (key, account.set.same_domain(key)))
-        .filter(|(key, records)| {
-            records.len() >= 2
-                && !dismissed.iter().any(|d| {
-                    d.key == *key
-                        && records
-                            .iter()
-                            .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
-                })
+        .map(|(key, _)| Group {
+            key: key.to_owned(),
+            shares: key.to_owned(),
+            kind: Kind::Domain,
+            records: account.set.same_domain(key),
         })
+        .filter(|g| kept(&g.key, &g.records))
         .collect();
-    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let by_size = |a: &Group<'_>, b: &Group<'_>| {
+        b.records.len().cmp(&a.records.len()).then(a.key.cmp(&b.key))
+    };
+    groups.sort_by(by_size);
+    if likely {
+        let mut named: Vec<Group<'_>> = account
+            .set
+            .likely_groups()
+            .into_iter()
+            .map(|(key, records)| Group {
+                shares: records.first().map(|e| e.name.clone()).unwrap_or_default(),
+                key,
+                kind: Kind::Name,
+                records,
+            })
+            .filter(|g| kept(&g.key, &g.records))
+            .collect();
+        named.sort_by(by_size);
+        groups.extend(named);
+    }
+    print_groups(&account.store, &groups, json, out)
+}
+
+/// Prints `groups` as text, or as one JSON array.
+fn print_groups(
+    store: &Store,
+    groups: &[Group<'_>],
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
     let mut listed = Vec::new();
-    for (key, records) in &groups {
-        let suggestion = keeper::suggest(&candidates(&account.store, records));
+    for group in groups {
+        let records = &group.records;
+        let suggestion = keeper::suggest(&candidates(store, records));
+        let kind = match group.kind {
+            Kind::Domain => "domain",
+            Kind::Name => "name",
+        };
         listed.push(serde_json::json!({
-            "shares": sanitize(key),
+            "kind": kind,
+            "shares": sanitize(&group.shares),
             "records": records.iter().map(|e| serde_json::json!({
                 "id": e.id(),
                 "display_id": e.display_id,
@@ -89,14 +150,21 @@ pub async fn duplicates(
         if json {
             continue;
         }
-        writeln!(out, "{} · {} records", sanitize(key), records.len())?;
+        let same_name = if group.kind == Kind::Name { " · same name" } else { "" };
+        let shares = sanitize(&group.shares);
+        writeln!(out, "{shares} · {} records{same_name}", records.len())?;
         for (i, e) in records.iter().enumerate() {
             let mark = if suggestion.as_ref().is_some_and(|s| s.index == i) {
                 "✓"
             } else {
                 " "
             };
-            writeln!(out, "  {mark} #{} {} ({})", e.display_id, e.name, e.source)?;
+            let domain = match (group.kind, e.domain.as_deref()) {
+                (Kind::Name, Some(domain)) => format!(", {}", sanitize(domain)),
+                _ => String::new(),
+            };
+            let name = sanitize(&e.name);
+            writeln!(out, "  {mark} #{} {name} ({}{domain})", e.display_id, e.source)?;
         }
         if let Some(s) = &suggestion {
             writeln!(out, "  {}", s.reason)?;
