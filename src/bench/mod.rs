@@ -15,7 +15,9 @@
 //! - the bytes written to the terminal per move, per row scrolled and per
 //!   page, before and after the scrolling layer ([`bytes`]);
 //! - finding and triage at scale ([`finding`]): filter keystrokes, the
-//!   `D`/`m`/`s` toggles and archiving a duplicate.
+//!   `D`/`m`/`s` toggles and archiving a duplicate;
+//! - the likely-duplicate (same name) index ([`likely`]): its keys, its
+//!   build and single-record renames kept exact.
 
 /// Prints one line of the bench's figures. A failed write, such as a
 /// closed pipe (`pivotal bench | head -3`), ends the bench with that
@@ -29,6 +31,7 @@ macro_rules! say {
 
 mod bytes;
 mod finding;
+mod likely;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -82,6 +85,7 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     bytes::run(&mut state)?;
     idle_figures(&mut state)?;
     finding::run(&mut state, &mut screen)?;
+    likely::run(&state.model.customers)?;
     if let Some(mib) = peak_rss_mib() {
         say!("  peak memory after finding + triage  {mib:>9.1} MiB");
     }

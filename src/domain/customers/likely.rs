@@ -61,6 +61,19 @@ impl CustomerSet {
         &self.names
     }
 
+    /// Builds the name index again from scratch, from the entries: what
+    /// a warm start does as part of [`CustomerSet::from_entries`], here
+    /// alone so that `pivotal bench` can time it.
+    pub fn rebuild_name_index(&mut self) {
+        self.names = NameIndex::with_capacity(self.entries.len());
+        for (slot, entry) in self.entries.iter().enumerate() {
+            if let Some(hash) = entry.name_hash() {
+                self.names.insert(hash, super::slot_number(slot));
+            }
+        }
+        self.recheck_all_names();
+    }
+
     /// Judges every shared bucket, once the whole set is built.
     pub(super) fn recheck_all_names(&mut self) {
         let shared: Vec<NonZeroU64> = self.names.shared().collect();

@@ -1048,3 +1048,28 @@ fn one_name_at_two_domains_is_a_likely_group_and_one_domain_is_not() {
     assert_eq!(set.likely_count(), 0);
     assert_eq!(set.group("name/acme").len(), 3, "still the name's records");
 }
+
+#[test]
+fn rebuilding_the_name_index_from_scratch_finds_what_the_changes_kept() {
+    let mut set = set_of([
+        customer(1, "Atlasbridge Security", Some("atlasbridge.com")),
+        customer(2, "Atlasbridge Security", Some("atlasbridge.io")),
+        customer(3, "Cedargrid Foods Inc.", None),
+        customer(4, "Cedargrid Foods", Some("cedargrid.com")),
+    ]);
+    set.remove("cus_1");
+    set.apply([customer(5, "The Atlasbridge Security Co", None)]);
+    let keys = |set: &CustomerSet| {
+        let mut groups: Vec<(String, Vec<u64>)> = set
+            .likely_groups()
+            .into_iter()
+            .map(|(k, g)| (k, g.iter().map(|e| e.display_id).collect()))
+            .collect();
+        groups.sort();
+        groups
+    };
+    let kept = keys(&set);
+    set.rebuild_name_index();
+    assert_eq!(keys(&set), kept);
+    assert_eq!(kept.len(), 2);
+}
