@@ -203,17 +203,17 @@ async fn create_normalises_checks_and_refuses_a_taken_domain_when_asked() {
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stdout.contains("Created #1062 Zephyr Analytics"),
+        run.stdout.contains("Created #1066 Zephyr Analytics"),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout
-            .contains("https://app.pivotal.app/customers/1062")
+            .contains("https://app.pivotal.app/customers/1066")
     );
     let created = server
         .client()
-        .get_customer(&find_id(&home, 1062).await)
+        .get_customer(&find_id(&home, 1066).await)
         .await
         .unwrap();
     assert_eq!(created.domain.as_deref(), Some("zephyr.io"));
@@ -702,7 +702,7 @@ async fn csv_and_json_carry_every_field_of_the_customer() {
         .await;
     assert_eq!(created.code, 0, "{created:?}");
     let csv = home
-        .run(&["customers", "list", "--csv", "--filter", "#1062"], "")
+        .run(&["customers", "list", "--csv", "--filter", "#1066"], "")
         .await;
     let lines: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
@@ -726,7 +726,7 @@ async fn csv_and_json_carry_every_field_of_the_customer() {
         );
     }
     let json = home
-        .run(&["customers", "list", "--json", "--filter", "#1062"], "")
+        .run(&["customers", "list", "--json", "--filter", "#1066"], "")
         .await;
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(rows[0]["custom_fields"]["region"], "EU");
@@ -749,7 +749,7 @@ async fn every_command_runs_on_a_fresh_demo_account_with_no_key_and_no_settings_
         .await;
     assert_eq!(create.code, 0, "{create:?}");
     assert!(
-        create.stdout.starts_with("Created #1062 Zephyr"),
+        create.stdout.starts_with("Created #1066 Zephyr"),
         "{}",
         create.stdout
     );
