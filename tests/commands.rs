@@ -928,7 +928,11 @@ async fn duplicates_likely_adds_the_same_name_groups_after_the_domain_groups() {
         .collect();
     assert_eq!(ids, [1062, 1063]);
     assert_eq!(atlas["keep"], 1062, "{atlas}");
-    assert!(atlas["why"].as_str().is_some_and(|w| w.starts_with("keep #1062")));
+    assert!(
+        atlas["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("keep #1062"))
+    );
     assert_eq!(parsed[9]["shares"], "Cedargrid Foods Inc.");
 
     let text = home.run(&["customers", "duplicates", "--likely"], "").await;
@@ -976,6 +980,10 @@ async fn likely_groups_of_hostile_names_come_out_clean() {
                 run.stdout
             );
         }
-        assert!(run.stdout.contains("#2") || run.stdout.contains("\"display_id\": 2"), "{}", run.stdout);
+        assert!(
+            run.stdout.contains("#2") || run.stdout.contains("\"display_id\": 2"),
+            "{}",
+            run.stdout
+        );
     }
 }

@@ -97,7 +97,10 @@ pub async fn duplicates(
         .filter(|g| kept(&g.key, &g.records))
         .collect();
     let by_size = |a: &Group<'_>, b: &Group<'_>| {
-        b.records.len().cmp(&a.records.len()).then(a.key.cmp(&b.key))
+        b.records
+            .len()
+            .cmp(&a.records.len())
+            .then(a.key.cmp(&b.key))
     };
     groups.sort_by(by_size);
     if likely {
@@ -150,7 +153,11 @@ fn print_groups(
         if json {
             continue;
         }
-        let same_name = if group.kind == Kind::Name { " · same name" } else { "" };
+        let same_name = if group.kind == Kind::Name {
+            " · same name"
+        } else {
+            ""
+        };
         let shares = sanitize(&group.shares);
         writeln!(out, "{shares} · {} records{same_name}", records.len())?;
         for (i, e) in records.iter().enumerate() {
@@ -164,7 +171,11 @@ fn print_groups(
                 _ => String::new(),
             };
             let name = sanitize(&e.name);
-            writeln!(out, "  {mark} #{} {name} ({}{domain})", e.display_id, e.source)?;
+            writeln!(
+                out,
+                "  {mark} #{} {name} ({}{domain})",
+                e.display_id, e.source
+            )?;
         }
         if let Some(s) = &suggestion {
             writeln!(out, "  {}", s.reason)?;

@@ -12,8 +12,8 @@ use std::num::NonZeroU64;
 use time::OffsetDateTime;
 
 use super::host::duplicate_key;
-use super::name_key::{self, name_hash};
 use super::intern::{self, FieldList, TagList, Text};
+use super::name_key::{self, name_hash};
 use crate::api::IdempotencyKey;
 use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;

@@ -129,7 +129,9 @@ fn clean(name: &str) -> String {
                 push_space(&mut out);
                 out.push_str("and ");
             }
-            '-' | '‐' | '‑' | '‒' | '–' | '—' | '/' | '\\' | '_' | '+' => push_space(&mut out),
+            '-' | '‐' | '‑' | '‒' | '–' | '—' | '/' | '\\' | '_' | '+' => {
+                push_space(&mut out)
+            }
             c if c.is_whitespace() => push_space(&mut out),
             c if c.is_alphanumeric() => out.push(c),
             _ => {}
@@ -169,7 +171,10 @@ mod tests {
             ("Cedargrid  Foods   Incorporated", Some("cedargrid foods")),
             ("Atlasbridge Security", Some("atlasbridge security")),
             ("Atlasbridge Security LLC", Some("atlasbridge security")),
-            ("The Atlasbridge Security Company", Some("atlasbridge security")),
+            (
+                "The Atlasbridge Security Company",
+                Some("atlasbridge security"),
+            ),
             ("Beacon Analytics Pte. Ltd.", Some("beacon analytics")),
             ("Beacon Analytics Pty Ltd", Some("beacon analytics")),
             ("Harbor & Pine Realty", Some("harbor and pine realty")),

@@ -197,7 +197,8 @@ impl Rows {
     /// Whether `row` is one of a likely group's, in duplicates only.
     #[must_use]
     pub fn in_likely_group(&self, row: usize) -> bool {
-        self.likely_from.is_some_and(|from| row >= from && row < self.len)
+        self.likely_from
+            .is_some_and(|from| row >= from && row < self.len)
     }
 
     /// How many rows there are.

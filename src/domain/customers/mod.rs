@@ -18,8 +18,8 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use time::OffsetDateTime;
 
 use super::duplicates::DuplicateIndex;
-use super::names::NameIndex;
 pub use super::entry::{CustomerKey, Entry, Fields, KeyRef};
+use super::names::NameIndex;
 use super::order::{
     OwnerNames, Sort, SortColumn, compare, name_ranks, ranks_from_order, sort_slots_ranked,
 };
@@ -633,8 +633,7 @@ impl CustomerSet {
     /// domain changed.
     fn replace_slot(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
         let old = &self.entries[slot];
-        let touched = (old.name_hash() != entry.name_hash()
-            || old.domain_key != entry.domain_key)
+        let touched = (old.name_hash() != entry.name_hash() || old.domain_key != entry.domain_key)
             .then(|| [old.name_hash(), entry.name_hash()]);
         if let Some([before, after]) = touched {
             if let Some(hash) = before {
@@ -724,7 +723,8 @@ impl CustomerSet {
         let entry = self.entries.swap_remove(slot);
         if let Some(moved) = self.entries.get(slot) {
             if let Some(hash) = moved.name_hash() {
-                self.names.rename(hash, slot_number(last), slot_number(slot));
+                self.names
+                    .rename(hash, slot_number(last), slot_number(slot));
             }
             let hash = self.hasher.hash_one(&moved.key);
             if let Some(moved_slot) = self.slots.find_mut(hash, |&other| other as usize == last) {

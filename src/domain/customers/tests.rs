@@ -712,10 +712,8 @@ fn assert_likely_groups_match_a_scan(
     let likely: BTreeMap<String, Vec<u64>> = by_name
         .into_iter()
         .filter(|(_, group)| {
-            let domains: Vec<Option<&str>> = group
-                .iter()
-                .map(|r| keys.of(r.domain.as_deref()))
-                .collect();
+            let domains: Vec<Option<&str>> =
+                group.iter().map(|r| keys.of(r.domain.as_deref())).collect();
             group.len() >= 2 && (domains[0].is_none() || domains.iter().any(|d| *d != domains[0]))
         })
         .map(|(key, group)| {
@@ -1033,13 +1031,21 @@ fn one_name_at_two_domains_is_a_likely_group_and_one_domain_is_not() {
 
     // A third Acme elsewhere: all three are a likely group.
     set.apply([customer(6, "Acme", Some("acme.io"))]);
-    let ids: Vec<u64> = set.group("name/acme").iter().map(|e| e.display_id).collect();
+    let ids: Vec<u64> = set
+        .group("name/acme")
+        .iter()
+        .map(|e| e.display_id)
+        .collect();
     assert_eq!(ids, [3, 4, 6]);
     assert_eq!(set.likely_count(), 2);
 
     // Moving it to acme.com makes one domain group again; renaming the
     // second Atlasbridge ends that group.
-    set.apply([moved(customer(6, "Acme", Some("acme.io")), Some("acme.com"), 1)]);
+    set.apply([moved(
+        customer(6, "Acme", Some("acme.io")),
+        Some("acme.com"),
+        1,
+    )]);
     set.apply([renamed(
         customer(2, "ATLASBRIDGE SECURITY, LLC", Some("atlasbridge.io")),
         "Atlas Bridge",

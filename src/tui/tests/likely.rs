@@ -54,7 +54,10 @@ fn d_lists_the_likely_groups_after_the_domain_groups_under_their_own_headers() {
     );
     // `]` from the last domain group lands here, and on to Cedargrid.
     press(&mut state, KeyCode::Char(']'));
-    assert_eq!(state.selected_group().as_deref(), Some("name/cedargrid foods"));
+    assert_eq!(
+        state.selected_group().as_deref(),
+        Some("name/cedargrid foods")
+    );
     press(&mut state, KeyCode::Char('['));
     assert_eq!(state.selected_group().as_deref(), Some(ATLAS));
     press(&mut state, KeyCode::Char('j'));
@@ -77,7 +80,8 @@ fn compare_merges_a_likely_group_then_opens_the_next_and_u_undoes_it() {
     press(&mut state, KeyCode::Char('M'));
     let shown = screen(&state);
     assert!(
-        shown.contains("Merge into #1062 Atlasbridge Security:") && shown.contains("archive #1063?"),
+        shown.contains("Merge into #1062 Atlasbridge Security:")
+            && shown.contains("archive #1063?"),
         "{shown}"
     );
     let commands = press(&mut state, KeyCode::Char('y'));

@@ -352,7 +352,10 @@ fn the_first_frame_is_the_preview_and_says_the_set_is_loading() {
     let full_screen = screen(&full);
     let lines = |s: &str| s.lines().map(blank_name_markers).collect::<Vec<_>>();
     let (p, f) = (lines(&preview_screen), lines(&full_screen));
-    assert!(full_screen.contains('≈'), "the set marks likely names: {full_screen}");
+    assert!(
+        full_screen.contains('≈'),
+        "the set marks likely names: {full_screen}"
+    );
     // Title, column header and every row are the set's; the status line
     // says what is happening.
     assert_eq!(p[..p.len() - 2], f[..f.len() - 2], "{preview_screen}");

@@ -19,8 +19,8 @@ use super::super::format;
 use super::super::state::{Owner, State, SyncPhase};
 use super::super::theme::Theme;
 use super::super::triage;
-use crate::domain::filter::{self, FieldKind, Highlight, Query};
 use crate::domain::customers::as_name_group;
+use crate::domain::filter::{self, FieldKind, Highlight, Query};
 use crate::domain::{Entry, SortColumn};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
