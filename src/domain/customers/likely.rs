@@ -50,8 +50,9 @@ pub fn is_likely_group(members: &[&Entry]) -> bool {
     let Some((first, rest)) = members.split_first() else {
         return false;
     };
-    !rest.is_empty()
-        && !(first.domain_key.is_some() && rest.iter().all(|e| e.domain_key == first.domain_key))
+    let one_domain_group =
+        first.domain_key.is_some() && rest.iter().all(|e| e.domain_key == first.domain_key);
+    !rest.is_empty() && !one_domain_group
 }
 
 impl CustomerSet {
