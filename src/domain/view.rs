@@ -20,6 +20,10 @@ pub struct Criteria<'a> {
     pub owner: Option<&'a str>,
     /// Only customers whose domain badge is 2 or more, grouped by domain.
     pub duplicates_only: bool,
+    /// With `duplicates_only`, the likely groups (same name) too, after the
+    /// domain groups: the app's `D` shows them, `customers list
+    /// --duplicates` keeps to shared domains.
+    pub likely: bool,
     /// Group keys (duplicate keys, or likely groups' `name/…` keys) of
     /// groups marked "not a duplicate", sorted: left out of "duplicates
     /// only".
@@ -31,9 +35,10 @@ impl Criteria<'_> {
         (self.owner.is_none() || entry.owner_id.as_deref() == self.owner)
             && (!self.duplicates_only
                 || (set.badge(entry).is_some() && !self.hides(entry.domain_key.as_deref()))
-                || set
-                    .likely_key(entry)
-                    .is_some_and(|key| !self.hides(Some(&key))))
+                || (self.likely
+                    && set
+                        .likely_key(entry)
+                        .is_some_and(|key| !self.hides(Some(&key)))))
     }
 
     fn hides(&self, key: Option<&str>) -> bool {
@@ -150,7 +155,11 @@ impl Rows {
         // Largest groups first, then by domain; a group keeps the list's order.
         rows.sort_unstable();
         let mut positions: Vec<u32> = rows.into_iter().map(|(_, _, p)| p).collect();
-        let likely = Rows::likely_rows(set, matched, criteria);
+        let likely = if criteria.likely {
+            Rows::likely_rows(set, matched, criteria)
+        } else {
+            Vec::new()
+        };
         let likely_from = (!likely.is_empty()).then_some(positions.len());
         positions.extend(likely);
         Rows {
@@ -336,6 +345,41 @@ mod tests {
         let all: Vec<u32> = (0..set.len()).map(|p| p as u32).collect();
         let rows = Rows::compute(&set, Matches::Ordered(&all), without_bolt);
         assert_eq!(ids(&set, &rows), [6, 1, 3, 7, 8]);
+    }
+
+    #[test]
+    fn likely_groups_follow_the_domain_groups_when_asked_for() {
+        let mut set = set();
+        set.apply([
+            customer(9, "Solo GmbH", "solo.de", "me"),
+            customer(10, "Zeta Inc.", "zeta.io", "other"),
+        ]);
+        let dups = Criteria {
+            duplicates_only: true,
+            ..Criteria::default()
+        };
+        let rows = Rows::compute(&set, Matches::All, dups);
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8], "domains only");
+        assert!(!rows.in_likely_group(6));
+        let with_likely = Criteria {
+            likely: true,
+            ..dups
+        };
+        let rows = Rows::compute(&set, Matches::All, with_likely);
+        // Two pairs by key: Solo at solo.dev and solo.de, then Zeta at
+        // zeta.ai and zeta.io (#8 shows under its domain group too).
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8, 4, 9, 8, 10]);
+        assert!(!rows.in_likely_group(6) && rows.in_likely_group(7));
+        let hidden = ["name/zeta".to_owned()];
+        let rows = Rows::compute(
+            &set,
+            Matches::All,
+            Criteria {
+                hidden_groups: &hidden,
+                ..with_likely
+            },
+        );
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8, 4, 9]);
     }
 
     #[test]

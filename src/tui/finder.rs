@@ -230,6 +230,7 @@ pub fn refresh(state: &mut State) {
             .mine
             .then(|| state.model.me.as_deref().unwrap_or_default()),
         duplicates_only: finder.duplicates_only,
+        likely: true,
         hidden_groups: &finder.hidden,
     };
     finder.rows = Rows::compute(&state.model.customers, matches, criteria);
