@@ -208,7 +208,7 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
 
     app.press_escape();
     app.wait_for("the list without the pair", |text| {
-        text.contains("0 of 58 · duplicates only · 1 group · 1 done · filter: globex")
+        text.contains("0 of 62 · duplicates only · 1 group · 1 done · filter: globex")
     });
     app.press(b"u");
     app.wait_for("the pair restored and confirmed", |text| {
