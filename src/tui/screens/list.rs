@@ -10,7 +10,7 @@ use super::super::message::Command;
 use super::super::mode::{Help, Mode};
 use super::super::state::State;
 use super::super::view::{self, Areas};
-use super::super::{changes, dismiss, finder, triage};
+use super::super::{archived, changes, dismiss, finder, triage};
 use super::{Screen, follow_selection, quit_or_ask, reload_history};
 use crate::sync::SyncCommand;
 
@@ -130,6 +130,8 @@ fn open_or_act(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::CopyLink => copy_link(state),
         Action::Quit | Action::Exit => quit_or_ask(state),
+        Action::Archived => archived::toggle(state),
+        Action::Restore => dismiss::revive(state),
         Action::NextGroup => triage::to_group(state, true),
         Action::PreviousGroup => triage::to_group(state, false),
         // Keys of other modes.

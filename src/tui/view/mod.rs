@@ -2,6 +2,7 @@
 //! screen; `screens` decides which parts a mode draws. Views read state
 //! and draw; they never change state or start work.
 
+mod archived;
 mod compare;
 mod detail;
 pub mod form;
@@ -19,7 +20,7 @@ use super::filters::FilterLine;
 use super::form::FormContext;
 use super::format;
 use super::keymap::{Action, KeyMode};
-use super::mode::{Compare, Detail, FormSession, Mode};
+use super::mode::{ArchivedView, Compare, Detail, FormSession, Mode};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
 use status::{Part, Priority};
@@ -130,6 +131,11 @@ pub fn under(state: &State, (x, y): (u16, u16)) -> Under {
     }
 }
 
+/// The archived customers, with their own title over the list's.
+pub fn archived(state: &State, view: &ArchivedView, frame: &mut Frame, areas: &Areas) {
+    archived::render(state, view, frame, areas);
+}
+
 pub fn compare(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
     compare::render(state, compare, frame, area);
 }
@@ -211,7 +217,12 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         if finder.mine {
             names.push("My customers".to_owned());
         }
-        if finder.duplicates_only {
+        if finder.duplicates_only && finder.dismissed_only {
+            let (groups, done) = triage::queue_count(state);
+            let groups = groups - done;
+            let noun = if groups == 1 { "group" } else { "groups" };
+            names.push(format!("not duplicates: {groups} {noun}"));
+        } else if finder.duplicates_only {
             names.push("duplicates only".to_owned());
             let (groups, done) = triage::queue_count(state);
             let noun = if groups == 1 { "group" } else { "groups" };
