@@ -406,27 +406,24 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Duplicates,
         keys: &[ch('D')],
         label: "D",
-        description: "duplicates only, grouped by domain; again: the groups marked not a duplicate; again: off",
+        description: "duplicates only; again: the groups marked not a duplicate",
         modes: &[hinted(L, "D", "dupes"), at(D)],
     },
     Binding {
         action: Action::Archived,
         keys: &[ch('A')],
         label: "A",
-        description: "archived customers (R restores; A again or Esc: back)",
+        description: "archived customers (R restores; A or Esc: back)",
         modes: &[at(L), at(D), meaning(V, "back to the list")],
     },
     Binding {
         action: Action::Restore,
         keys: &[ch('R')],
         label: "R",
-        description: "restore the selected customer (pending until Pivotal confirms)",
+        description: "restore the selected customer (pending until confirmed)",
         modes: &[
             hinted(V, "R", "restore"),
-            meaning(
-                L,
-                "in the groups marked not a duplicate (D twice): make the group under the selection a duplicate group again",
-            ),
+            meaning(L, "in D's not-a-duplicate groups: a duplicate group again"),
         ],
     },
     Binding {
@@ -950,13 +947,13 @@ mod tests {
     #[test]
     fn overrides_rebind_an_action_and_show_in_help_and_hints() {
         let overrides = BTreeMap::from([
-            ("archive".to_owned(), "A".to_owned()),
+            ("archive".to_owned(), "Z".to_owned()),
             ("filter".to_owned(), "ctrl-f".to_owned()),
         ]);
         let keymap = Keymap::with_overrides(&overrides).unwrap();
-        let shift_a = KeyEvent::new(KeyCode::Char('A'), KeyModifiers::SHIFT);
+        let shift_z = KeyEvent::new(KeyCode::Char('Z'), KeyModifiers::SHIFT);
         assert_eq!(
-            keymap.action_for(KeyMode::List, &shift_a),
+            keymap.action_for(KeyMode::List, &shift_z),
             Some(Action::Archive)
         );
         assert_eq!(
@@ -980,7 +977,7 @@ mod tests {
         assert!(
             keymap
                 .help(KeyMode::List)
-                .any(|(keys, d)| keys == "A" && d.starts_with("archive"))
+                .any(|(keys, d)| keys == "Z" && d.starts_with("archive"))
         );
     }
 
@@ -1023,6 +1020,37 @@ mod tests {
         Keymap::default()
             .check_conflicts()
             .expect("the table has no conflict");
+    }
+
+    #[test]
+    fn a_opens_the_archived_view_from_the_list_and_details_and_r_means_what_the_view_needs() {
+        let keymap = Keymap::default();
+        let a = KeyEvent::new(KeyCode::Char('A'), KeyModifiers::SHIFT);
+        let r = KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT);
+        for mode in [KeyMode::List, KeyMode::Detail, KeyMode::Archived] {
+            assert_eq!(keymap.action_for(mode, &a), Some(Action::Archived));
+        }
+        assert_eq!(keymap.action_for(KeyMode::Compare, &a), None);
+        assert_eq!(keymap.action_for(KeyMode::Archived, &r), Some(Action::Restore));
+        assert_eq!(keymap.action_for(KeyMode::List, &r), Some(Action::Restore));
+        assert!(
+            keymap
+                .hints(KeyMode::Archived)
+                .contains(&("R".to_owned(), "restore"))
+        );
+        let rebound = BTreeMap::from([("restore".to_owned(), "ctrl-r".to_owned())]);
+        let keymap = Keymap::with_overrides(&rebound).unwrap();
+        let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        assert_eq!(
+            keymap.action_for(KeyMode::Archived, &ctrl_r),
+            Some(Action::Restore)
+        );
+        // `A` is taken now: an old `archive = "A"` is refused with a reason.
+        let old = BTreeMap::from([("archive".to_owned(), "A".to_owned())]);
+        assert_eq!(
+            Keymap::with_overrides(&old).unwrap_err(),
+            "keys.archive: `A` is already the key for archived; choose another"
+        );
     }
 
     #[test]
