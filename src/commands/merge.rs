@@ -63,9 +63,7 @@ fn groups<'a>(
             (key, records, is_dismissed)
         })
         .collect();
-    groups.sort_by(|a, b| {
-        (a.2, b.1.len(), a.0).cmp(&(b.2, a.1.len(), b.0))
-    });
+    groups.sort_by(|a, b| (a.2, b.1.len(), a.0).cmp(&(b.2, a.1.len(), b.0)));
     groups
 }
 
@@ -182,7 +180,10 @@ pub async fn dismiss(
         .iter()
         .filter_map(|e| e.id().map(str::to_owned))
         .collect();
-    let numbers: Vec<String> = records.iter().map(|e| format!("#{}", e.display_id)).collect();
+    let numbers: Vec<String> = records
+        .iter()
+        .map(|e| format!("#{}", e.display_id))
+        .collect();
     let group = Dismissed {
         key: key.clone(),
         members,

@@ -16,8 +16,8 @@ use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
 use super::{
-    MergedInto, Store, StoreError, decode, encode_unless_empty, micros, optional_text,
-    sync_state, text, timestamp,
+    MergedInto, Store, StoreError, decode, encode_unless_empty, micros, optional_text, sync_state,
+    text, timestamp,
 };
 use crate::api::{Customer, Source};
 use crate::domain::customers::Fields;
@@ -560,7 +560,10 @@ mod tests {
         };
         let counts = store.preview_counts(&view).expect("counts");
         assert_eq!(counts.total, 1);
-        assert_eq!(counts.duplicate_domains, 0, "an archived twin is no duplicate");
+        assert_eq!(
+            counts.duplicate_domains, 0,
+            "an archived twin is no duplicate"
+        );
         assert_eq!(store.customer_count().expect("count"), 1);
 
         let plan = |sql: &str| -> String {

@@ -1031,7 +1031,10 @@ mod tests {
             assert_eq!(keymap.action_for(mode, &a), Some(Action::Archived));
         }
         assert_eq!(keymap.action_for(KeyMode::Compare, &a), None);
-        assert_eq!(keymap.action_for(KeyMode::Archived, &r), Some(Action::Restore));
+        assert_eq!(
+            keymap.action_for(KeyMode::Archived, &r),
+            Some(Action::Restore)
+        );
         assert_eq!(keymap.action_for(KeyMode::List, &r), Some(Action::Restore));
         assert!(
             keymap

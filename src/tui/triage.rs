@@ -171,7 +171,10 @@ pub(super) fn submit_restore(state: &mut State, entry: Entry) -> Vec<Command> {
     // Only confirmed customers are archived (`a` refuses a pending one).
     let customer_id = entry.id().unwrap_or_default().to_owned();
     let key = IdempotencyKey::new();
-    state.model.customers.reinstate(entry.clone().into_pending());
+    state
+        .model
+        .customers
+        .reinstate(entry.clone().into_pending());
     state.model.restoring.insert(key.clone(), entry);
     state
         .model

@@ -154,7 +154,11 @@ fn r_restores_the_selected_customer_through_the_outbox_and_it_is_back_pending() 
         }
     );
     assert!(state.model.outbox.contains_key(&key), "queued before sent");
-    let back = state.model.customers.get(calloway.id.as_str()).expect("live again");
+    let back = state
+        .model
+        .customers
+        .get(calloway.id.as_str())
+        .expect("live again");
     assert!(back.pending && !back.archived);
     assert_eq!(shown_ids(&state), [1036, 1041], "it left the archived view");
     assert!(screen(&state).contains("Restoring #1015"));
@@ -170,7 +174,11 @@ fn r_restores_the_selected_customer_through_the_outbox_and_it_is_back_pending() 
             customer: answer,
         }),
     );
-    let back = state.model.customers.get(calloway.id.as_str()).expect("live");
+    let back = state
+        .model
+        .customers
+        .get(calloway.id.as_str())
+        .expect("live");
     assert!(!back.pending);
     assert_eq!(state.model.customers.len(), live_demo_count() + 1);
     assert!(screen(&state).contains("Restored #1015"));
@@ -309,7 +317,10 @@ fn d_twice_lists_the_groups_marked_not_a_duplicate_and_r_revives_one() {
         })
         .collect();
     let commands = press(&mut state, KeyCode::Char('x'));
-    assert!(matches!(commands[0], Command::Sync(SyncCommand::Dismiss(_))));
+    assert!(matches!(
+        commands[0],
+        Command::Sync(SyncCommand::Dismiss(_))
+    ));
     assert!(!list_ids(&state).contains(&group[0]));
 
     press(&mut state, KeyCode::Char('D'));
@@ -320,7 +331,10 @@ fn d_twice_lists_the_groups_marked_not_a_duplicate_and_r_revives_one() {
     assert!(shown.contains("not duplicates: 1 group"), "{shown}");
 
     let commands = press(&mut state, KeyCode::Char('R'));
-    assert_eq!(commands, vec![Command::Sync(SyncCommand::Undismiss(key.clone()))]);
+    assert_eq!(
+        commands,
+        vec![Command::Sync(SyncCommand::Undismiss(key.clone()))]
+    );
     assert!(!state.model.dismissed.contains_key(&key));
     // None left to list: back to the queue, the group in it again.
     assert!(!state.finder.dismissed_only && state.finder.duplicates_only);
