@@ -275,7 +275,11 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
         .into_iter()
         .map(|a| a.customer.id)
         .collect();
-    assert_eq!(kept, [archived.clone()], "kept for the archived view");
+    assert_eq!(
+        kept,
+        std::slice::from_ref(&archived),
+        "kept for the archived view"
+    );
     let newest = server_all.iter().map(|c| c.updated_at).max();
     assert_eq!(store.high_water().expect("high water"), newest);
     let last_synced = store.last_synced().expect("last synced");
@@ -726,7 +730,10 @@ async fn an_archive_made_elsewhere_shows_under_a_after_the_next_sync_and_a_resto
     handle.send(SyncCommand::Refresh);
     let run = next_run(&mut rx).await;
     assert!(!run.full);
-    assert_eq!(archived_view(&handle, &mut rx).await, [id.clone()]);
+    assert_eq!(
+        archived_view(&handle, &mut rx).await,
+        std::slice::from_ref(&id)
+    );
 
     other.restore_customer(&id).await.expect("restore");
     handle.send(SyncCommand::Refresh);
