@@ -128,6 +128,18 @@ pub fn on_action(state: &mut State, action: Action) -> Vec<Command> {
     Vec::new()
 }
 
+/// A click on row `row`: selects it.
+pub fn select(state: &mut State, row: usize) {
+    let visible = state.list_rows();
+    if let Some(view) = state.modes.archived_mut()
+        && row < view.shown.len()
+    {
+        view.selected = row;
+        keep_visible(view, visible);
+        state.mark_dirty();
+    }
+}
+
 /// `Esc`: clears a kept filter first, then goes back to the list.
 pub fn close(state: &mut State) {
     state.mark_dirty();

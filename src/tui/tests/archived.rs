@@ -385,3 +385,41 @@ fn r_outside_the_dismissed_groups_says_where_it_works() {
     assert!(commands.is_empty());
     assert!(screen(&state).contains("D twice lists the groups"));
 }
+
+#[test]
+fn the_mouse_selects_a_row_of_the_archived_view_and_the_wheel_moves_through_it() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mouse = |state: &mut State, kind: MouseEventKind, row: u16| {
+        update(
+            state,
+            Message::Mouse(MouseEvent {
+                kind,
+                column: 10,
+                row,
+                modifiers: KeyModifiers::NONE,
+            }),
+        )
+    };
+    let mut state = demo_app(80, 24);
+    open_archived(&mut state);
+    let line = screen(&state)
+        .lines()
+        .position(|l| l.contains("Calloway"))
+        .expect("drawn");
+    mouse(
+        &mut state,
+        MouseEventKind::Down(MouseButton::Left),
+        u16::try_from(line).expect("small"),
+    );
+    let selected = |state: &State| {
+        let view = state.modes.archived().expect("open");
+        view.selected_entry().map(|a| a.entry.display_id)
+    };
+    assert_eq!(selected(&state), Some(1015));
+    mouse(&mut state, MouseEventKind::ScrollUp, 12);
+    assert_eq!(selected(&state), Some(1036));
+    // The column titles and the blank lines below the rows take no click.
+    mouse(&mut state, MouseEventKind::Down(MouseButton::Left), 1);
+    mouse(&mut state, MouseEventKind::Down(MouseButton::Left), 20);
+    assert_eq!(selected(&state), Some(1036));
+}

@@ -28,6 +28,14 @@ pub fn render(state: &State, view: &ArchivedView, frame: &mut Frame, areas: &Are
     }
 }
 
+/// The row of the archived view drawn at line `y` of `area`, if any (the
+/// first line is the column titles).
+pub fn row_at(view: &ArchivedView, area: Rect, y: u16) -> Option<usize> {
+    let line = usize::from(y.checked_sub(area.y)?.checked_sub(1)?);
+    let row = view.offset + line;
+    (row < view.shown.len()).then_some(row)
+}
+
 /// What the row says of its archive: the merge that made it, else the
 /// date it was archived (its last change).
 pub fn archived_note(archived: &ArchivedEntry) -> String {

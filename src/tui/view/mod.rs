@@ -98,6 +98,8 @@ pub enum Under {
     List(Option<ListHit>),
     Detail,
     Compare,
+    /// The archived view, and the row of it under the pointer, if any.
+    Archived(Option<usize>),
     /// The help overlay, wherever the pointer is.
     Help,
     /// A part that takes no pointer (the title, the status line, a form).
@@ -123,6 +125,7 @@ pub fn under(state: &State, (x, y): (u16, u16)) -> Under {
             list_area
         }
         Some(Mode::Compare(_)) => return Under::Compare,
+        Some(Mode::Archived(view)) => return Under::Archived(archived::row_at(view, main, y)),
         Some(_) => None,
     };
     match list_area {
