@@ -30,6 +30,15 @@ const TABLE: &str = "customers";
 /// without one the local clock stands in for the server's.
 const CLOCK_SLACK: time::Duration = time::Duration::MINUTE;
 
+/// Every live row, in table order. `NOT INDEXED`: the partial indexes of
+/// live rows (migration 5) would otherwise be walked, each row then
+/// looked up at random in the table, where one pass over the table in
+/// order reads every page once (the warm start, measured: 158 ms against
+/// 253 ms at 100,000 customers, and less page cache).
+const LIVE_ROWS: &str = "SELECT id, display_id, name, domain, owner_id, plan, tags, custom_fields,
+            source, archived, created_at, updated_at
+     FROM customers_v2 NOT INDEXED WHERE archived = 0";
+
 /// An archived customer as the cache has it, with the record it was
 /// merged into when a merge made here archived it.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,11 +51,7 @@ impl Store {
     /// Every cached live customer (archived ones stay in the store), in no
     /// particular order.
     pub fn load_customers(&self) -> Result<Vec<Customer>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, display_id, name, domain, owner_id, plan, tags, custom_fields,
-                    source, archived, created_at, updated_at
-             FROM customers_v2 WHERE archived = 0",
-        )?;
+        let mut statement = self.conn.prepare_cached(LIVE_ROWS)?;
         let mut rows = statement.query([])?;
         let mut customers = Vec::new();
         while let Some(row) = rows.next()? {
@@ -60,11 +65,7 @@ impl Store {
     /// sized once from `COUNT(*)`: the warm start's one pass over the cache.
     pub fn load_entries(&self) -> Result<Vec<Entry>, StoreError> {
         let count = self.customer_count()?;
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, display_id, name, domain, owner_id, plan, tags, custom_fields,
-                    source, archived, created_at, updated_at
-             FROM customers_v2 WHERE archived = 0",
-        )?;
+        let mut statement = self.conn.prepare_cached(LIVE_ROWS)?;
         let mut rows = statement.query([])?;
         let mut entries = Vec::with_capacity(count);
         while let Some(row) = rows.next()? {
@@ -580,6 +581,9 @@ mod tests {
         };
         let count = plan("SELECT COUNT(*) FROM customers_v2 WHERE archived = 0");
         assert!(count.contains("USING COVERING INDEX"), "{count}");
+        // The warm start reads the table in order, not through an index.
+        let warm = plan(LIVE_ROWS);
+        assert_eq!(warm, "SCAN customers_v2");
         let archived = plan(
             "SELECT id FROM customers_v2 INDEXED BY customers_v2_archived
              WHERE archived = 1 ORDER BY updated_at DESC",
