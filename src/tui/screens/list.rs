@@ -58,6 +58,10 @@ impl Screen for List {
         if state.finder.query().is_some() {
             hints.push((state.keymap.label(Action::Close).to_owned(), "clear filter"));
         }
+        if state.finder.duplicates_only && state.finder.dismissed_only {
+            // The one place `R` means reviving a group: said where it works.
+            hints.push((state.keymap.label(Action::Restore).to_owned(), "revive"));
+        }
         hints.extend(state.keymap.hints(KeyMode::List));
         hints
     }

@@ -329,6 +329,7 @@ fn d_twice_lists_the_groups_marked_not_a_duplicate_and_r_revives_one() {
     let shown = screen(&state);
     assert!(shown.contains("not a duplicate"), "{shown}");
     assert!(shown.contains("not duplicates: 1 group"), "{shown}");
+    assert!(shown.contains("R revive"), "the hint bar names R: {shown}");
 
     let commands = press(&mut state, KeyCode::Char('R'));
     assert_eq!(
