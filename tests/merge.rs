@@ -84,6 +84,7 @@ fn unit_with(keeper: &str, patch: CustomerPatch, losers: &[String]) -> Unit {
             })
             .collect(),
         unmerged: Vec::new(),
+        keeper_back: None,
     }
 }
 
@@ -243,7 +244,10 @@ async fn fifty_merges_through_500s_and_dropped_connections_leave_exactly_the_pla
             }
             OutboxOp::Archive { customer_id } => {
                 let keeper = archived_by[customer_id.as_str()];
-                assert!(edited.contains(keeper), "{customer_id} archived before its edit");
+                assert!(
+                    edited.contains(keeper),
+                    "{customer_id} archived before its edit"
+                );
             }
             other => panic!("unexpected op {other:?}"),
         }
