@@ -1,8 +1,13 @@
-//! A merge interrupted by `kill -9`: the real `pivotal customers merge`
-//! against a real `pivotal serve` that holds each archive (with
-//! `--fault-archive-latency-ms`), killed once Pivotal has the keeper's
-//! edit and before any archive; then the app started again in a
-//! pseudo-terminal finishes the merge, exactly once.
+//! Merging with the real binaries: `pivotal` against `pivotal serve`,
+//! each in its own process.
+//!
+//! - In a pseudo-terminal, as a user does it: `D`, `c`, a field taken from
+//!   a loser, `M`, `y`, on to the next group, `u`; the screen read back
+//!   through a vt100 parser, the server asked what it holds.
+//! - Interrupted by `kill -9`: `pivotal customers merge` against a server
+//!   that holds each archive (`--fault-archive-latency-ms`), killed once
+//!   Pivotal has the keeper's edit and before any archive; the app started
+//!   again finishes the merge, exactly once.
 
 mod common;
 #[path = "common/pty.rs"]
@@ -177,10 +182,10 @@ async fn a_merge_killed_between_its_edit_and_its_archives_completes_once_on_the_
         &["--api-url", &url],
         &[("PIVOTAL_API_KEY", KEY)],
     );
-    app.wait_for("the outbox delivered", |_| outbox(&store).is_empty());
+    app.wait_until("the outbox delivered", || outbox(&store).is_empty());
     // Still one merge to the app that finished it, for `u`.
-    app.wait_for("the merge's undo hint", |s| {
-        s.contains("Merged into #1003 — u to undo")
+    app.wait_for("the merge's undo hint, nothing pending", |s| {
+        s.contains("Merged into #1003 — u to undo") && !s.contains("pending")
     });
     app.press(b"q");
     assert!(app.wait_exit().success());
@@ -210,4 +215,78 @@ async fn a_merge_killed_between_its_edit_and_its_archives_completes_once_on_the_
         "nothing else archived"
     );
     assert!(outbox(&store).is_empty());
+}
+
+/// The keeper and the losers of acme.com as the server has them.
+async fn acme_on(api: &Client) -> (Customer, [Customer; 2]) {
+    (
+        by_display_id(api, 1003).await,
+        [
+            by_display_id(api, 1036).await,
+            by_display_id(api, 1052).await,
+        ],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_terminal_d_c_a_triple_merged_taking_a_losers_plan_lands_on_the_next_group_and_u_undoes_it()
+ {
+    let data = tempfile::tempdir().expect("server dir");
+    let server = serve(data.path(), ":0", &[]);
+    let api = client_for(&server.url);
+    let home = Rc::new(tempfile::tempdir().expect("home"));
+    let mut app = PtyApp::spawn_with_env(
+        Rc::clone(&home),
+        &["--api-url", &server.url],
+        &[("PIVOTAL_API_KEY", KEY)],
+    );
+    app.wait_for("the list, synced", |s| s.contains("synced just now"));
+    app.press(b"D");
+    app.wait_for("the queue", |s| s.contains("8 groups"));
+    app.press(b"c");
+    app.wait_for("compare with the suggested keeper", |s| {
+        s.contains("acme.com · 3 records · group 1 of 8")
+            && s.contains("keep #1003: most history (8 events)")
+    });
+    // #1036 in focus, the field cursor down to Plan, taken.
+    app.press(b"ljjjj ");
+    app.wait_for("the plan taken", |s| s.contains("plan: taken from #1036"));
+    app.press(b"M");
+    app.wait_for("the one question", |s| {
+        s.contains("Merge into #1003 Acme Co") && s.contains("(y/N)")
+    });
+    app.press(b"y");
+    app.wait_for("the next group", |s| s.contains("group 2 of 8"));
+    assert!(
+        !app.screen().contents().contains("acme.com · 3 records"),
+        "{}",
+        app.screen().contents()
+    );
+    let store = store_file(home.path()).expect("the account's store");
+    app.wait_until("the merge delivered", || outbox(&store).is_empty());
+    let (keeper, losers) = acme_on(&api).await;
+    assert_eq!(keeper.plan.as_deref(), Some("Growth"));
+    assert!(keeper.tags.contains(&"self-serve".to_owned()));
+    assert!(losers.iter().all(|l| l.archived), "both archived");
+
+    app.press(b"u");
+    app.wait_for("the merge undone", |s| {
+        s.contains("Restoring #1036, #1052 and #1003's fields")
+    });
+    app.wait_until("the undo delivered", || outbox(&store).is_empty());
+    let (keeper, losers) = acme_on(&api).await;
+    assert_eq!(keeper.plan.as_deref(), Some("Enterprise"));
+    assert!(!keeper.tags.contains(&"self-serve".to_owned()));
+    assert!(!keeper.custom_fields.contains_key("billing_country"));
+    assert!(losers.iter().all(|l| !l.archived), "both live again");
+    app.wait_for("the app's own word that nothing is pending", |s| {
+        !s.contains("pending")
+    });
+    app.press(b"[");
+    app.wait_for("acme.com back, first in the queue", |s| {
+        s.contains("acme.com · 3 records · group 1 of 8")
+    });
+    app.press(b"q");
+    app.press(b"q");
+    assert!(app.wait_exit().success());
 }
