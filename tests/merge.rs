@@ -113,8 +113,8 @@ struct Planned {
 /// back from the rule.
 async fn planned_group(client: &Client, i: usize) -> (Planned, Unit) {
     let domain = format!("merge{i:02}.example");
-    let triple = i % 2 == 0;
-    let take_plan = i % 3 == 0;
+    let triple = i.is_multiple_of(2);
+    let take_plan = i.is_multiple_of(3);
     let mut bodies = vec![
         NewCustomer {
             plan: Some("Starter".into()),
