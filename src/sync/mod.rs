@@ -162,6 +162,9 @@ pub enum SyncEvent {
     /// or delivered some since the last report.
     Outbox {
         pending: Vec<OutboxItem>,
+        /// The merges among `pending`, rebuilt by the store (a merge
+        /// another process queued is one merge here too).
+        merges: Vec<PendingMerge>,
     },
     /// A submitted change is in the outbox, on disk, and will be
     /// delivered (by this engine or another process on the account).

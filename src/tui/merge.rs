@@ -456,10 +456,14 @@ pub fn undo(state: &mut State, unit: &IdempotencyKey) -> Vec<Command> {
 /// rule: not when someone else changed the keeper since). Called after the
 /// waiting archives were taken off the list (`triage::restore_pending`)
 /// and before the waiting edits are shown on it, so that the keeper is as
-/// the store has it. A merge whose keeper the cache lacks stays archives
-/// to undo one by one.
+/// the store has it; at start, and for a merge another process queued. A
+/// merge already known here is left as it is; one whose keeper the cache
+/// lacks stays archives to undo one by one.
 pub fn restore_pending(state: &mut State, merges: Vec<PendingMerge>) {
     for pending in merges {
+        if state.model.merges.iter().any(|m| m.unit == pending.unit) {
+            continue;
+        }
         let Some(keeper) = state.model.customers.get(&pending.keeper_id).cloned() else {
             continue;
         };

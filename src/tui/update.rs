@@ -265,8 +265,8 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 change.stored = true;
             }
         }
-        SyncEvent::Outbox { pending } => {
-            let mut commands = changes::reconcile(state, pending);
+        SyncEvent::Outbox { pending, merges } => {
+            let mut commands = changes::reconcile(state, pending, merges);
             finder::refresh(state);
             commands.extend(follow_selection(state));
             return commands;
