@@ -395,21 +395,7 @@ pub fn undo(state: &mut State, unit: &IdempotencyKey) -> Vec<Command> {
         ));
         unmerged.push(id);
     }
-    for id in &done.gone {
-        items.push((
-            IdempotencyKey::new(),
-            OutboxOp::Restore {
-                customer_id: id.clone(),
-            },
-        ));
-        unmerged.push(id.clone());
-    }
-    if !done.gone.is_empty() {
-        names.push(match done.gone.len() {
-            1 => "1 record archived before this start".to_owned(),
-            n => format!("{n} records archived before this start"),
-        });
-    }
+    names.extend(restore_gone(&done.gone, &mut items, &mut unmerged));
     let keeper = done.keeper.display_id;
     let mut flash = format!("Restoring {}", names.join(", "));
     if let (Some(back), Some(id)) = (done.back, done.keeper.id()) {
@@ -448,6 +434,25 @@ pub fn undo(state: &mut State, unit: &IdempotencyKey) -> Vec<Command> {
         unmerged,
         keeper_back: None,
     }))]
+}
+
+/// Restores of the losers the server archived before this start, by id
+/// (they come back with the server's answer); says how many, if any.
+fn restore_gone(
+    gone: &[String],
+    items: &mut Vec<(IdempotencyKey, OutboxOp)>,
+    unmerged: &mut Vec<String>,
+) -> Option<String> {
+    for id in gone {
+        let customer_id = id.clone();
+        items.push((IdempotencyKey::new(), OutboxOp::Restore { customer_id }));
+        unmerged.push(id.clone());
+    }
+    match gone.len() {
+        0 => None,
+        1 => Some("1 record archived before this start".to_owned()),
+        n => Some(format!("{n} records archived before this start")),
+    }
 }
 
 /// Merges still in the outbox when the app started, as the store rebuilt
