@@ -757,6 +757,7 @@ fn random_operations_match_a_brute_force_model() {
                 resorted = true;
             }
             assert_matches_model(&set, &model, &keys, &context);
+            assert!(set.keys_agree(), "{context}: lead keys follow the order");
             mirror.follow(&set, &mut followed, &context);
         }
     }
