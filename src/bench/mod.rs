@@ -15,7 +15,10 @@
 //! - the bytes written to the terminal per move, per row scrolled and per
 //!   page, before and after the scrolling layer ([`bytes`]);
 //! - finding and triage at scale ([`finding`]): filter keystrokes, the
-//!   `D`/`m`/`s` toggles and archiving a duplicate.
+//!   `D`/`m`/`s` toggles and archiving a duplicate;
+//! - the keys and time to clean the demo account's duplicates accepting
+//!   each suggested merge ([`triage`]), printed first, as it needs no
+//!   server.
 
 /// Prints one line of the bench's figures. A failed write, such as a
 /// closed pipe (`pivotal bench | head -3`), ends the bench with that
@@ -29,6 +32,7 @@ macro_rules! say {
 
 mod bytes;
 mod finding;
+mod triage;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -61,6 +65,7 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     say!(
         "pivotal bench: {customers} generated customers, {keystrokes} keystrokes, {WIDTH}x{HEIGHT}"
     );
+    triage::run()?;
 
     let started = Instant::now();
     let server = ServerProcess::start(&dir.path().join("server"), customers)?;

@@ -169,6 +169,23 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     );
     "#,
     ),
+    // 7: what undoing a merge sets its keeper's changed fields back to,
+    // and when the server applied its edit, kept with the merge from the
+    // moment it is queued, so that a merge still in the outbox when the
+    // app starts again (after a quit, a crash, `kill -9`) is undone whole
+    // like one made in this session, by the same rule (see `units.rs`).
+    // Builds before this migration ignore the table and undo such a merge
+    // one archive at a time, as before.
+    Migration::sql(
+        r#"
+    CREATE TABLE merge_edits (
+        unit TEXT PRIMARY KEY,                -- the outbox unit of the merge
+        back TEXT NOT NULL,                   -- JSON CustomerPatch: the fields as they were
+        edited_at INTEGER                     -- unix microseconds: the server's updated_at
+                                              -- in its answer to the edit, once applied
+    );
+    "#,
+    ),
 ];
 
 /// Migration 5, after its SQL: fills in the keys, then indexes them (an
