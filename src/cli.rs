@@ -259,6 +259,10 @@ pub struct ServeArgs {
     /// Delay every /v1 request by this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub fault_latency_ms: u64,
+    /// Delay each archive request by this many milliseconds more (holds a
+    /// merge between its edit and its archives, for tests).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub fault_archive_latency_ms: u64,
     /// Share of /v1 requests answered with a 500 (0.0–1.0).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
     pub fault_error_rate: f64,

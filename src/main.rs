@@ -335,6 +335,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         generate: args.generate,
         faults: Faults {
             latency: Duration::from_millis(args.fault_latency_ms),
+            archive_latency: Duration::from_millis(args.fault_archive_latency_ms),
             error_rate: args.fault_error_rate,
             drop_rate: args.fault_drop_rate,
             rate_limit_rate: args.fault_429_rate,

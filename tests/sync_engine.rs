@@ -194,7 +194,9 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
             me,
             last_synced,
             pending,
+            merges,
         } => {
+            assert!(merges.is_empty(), "{merges:?}");
             assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
             assert!(customers.is_empty(), "{} cached", customers.len());
             assert!(users.is_empty(), "{users:?}");
@@ -378,7 +380,9 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
             me,
             last_synced,
             pending,
+            merges,
         } => {
+            assert!(merges.is_empty(), "{merges:?}");
             assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
             let cached: BTreeMap<String, Entry> = customers
                 .into_entries()

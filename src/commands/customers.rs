@@ -182,7 +182,7 @@ pub async fn list(
         Matches::All
     } else {
         let index = SearchIndex::build(&account.set, owner);
-        filter.refine(query.clone(), &index);
+        filter.refine(query.clone(), &index, &account.set);
         ranked = filter.list_order(&index);
         // `#1042` is settled, as by the app's `Enter`: exactly 1042.
         exact = filter.exact(&account.set);

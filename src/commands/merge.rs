@@ -364,6 +364,7 @@ fn unit_of(records: &[&Entry], merged: &Merged) -> Unit {
     let keeper = records[merged.keeper];
     let keeper_id = keeper.id().unwrap_or_default().to_owned();
     let patch = merged.patch(keeper);
+    let keeper_back = (!patch.is_empty()).then(|| merge::undo_patch(keeper, &patch));
     let mut items = Vec::new();
     if !patch.is_empty() {
         items.push((
@@ -390,6 +391,7 @@ fn unit_of(records: &[&Entry], merged: &Merged) -> Unit {
         items,
         merged: merged_into,
         unmerged: Vec::new(),
+        keeper_back,
     }
 }
 

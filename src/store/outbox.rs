@@ -256,6 +256,7 @@ impl Store {
         customer: &Customer,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        super::units::note_edit_applied(&tx, key, customer.updated_at)?;
         tx.prepare_cached("DELETE FROM outbox WHERE key = ?1")?
             .execute([key.to_string()])?;
         upsert_if_newer(&tx, customer)?;

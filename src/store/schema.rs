@@ -169,7 +169,24 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     );
     "#,
     ),
-    // 7: archived customers are cached too (`archived = 1`), for the
+    // 7: what undoing a merge sets its keeper's changed fields back to,
+    // and when the server applied its edit, kept with the merge from the
+    // moment it is queued, so that a merge still in the outbox when the
+    // app starts again (after a quit, a crash, `kill -9`) is undone whole
+    // like one made in this session, by the same rule (see `units.rs`).
+    // Builds before this migration ignore the table and undo such a merge
+    // one archive at a time, as before.
+    Migration::sql(
+        r#"
+    CREATE TABLE merge_edits (
+        unit TEXT PRIMARY KEY,                -- the outbox unit of the merge
+        back TEXT NOT NULL,                   -- JSON CustomerPatch: the fields as they were
+        edited_at INTEGER                     -- unix microseconds: the server's updated_at
+                                              -- in its answer to the edit, once applied
+    );
+    "#,
+    ),
+    // 8: archived customers are cached too (`archived = 1`), for the
     // archived view and `customers archived`; the live list's indexes
     // (migration 5) hold `archived = 0` rows only and every live query says
     // so, and this index serves the archived list alone. Builds before
@@ -191,7 +208,7 @@ pub(super) const MIGRATIONS: &[Migration] = &[
 /// The migration that cached archived customers (see [`MIGRATIONS`]); the
 /// high-water mark a file had before it is dropped.
 #[cfg(test)]
-const ARCHIVED_CACHED: usize = 7;
+const ARCHIVED_CACHED: usize = 8;
 
 /// Migration 5, after its SQL: fills in the keys, then indexes them (an
 /// index built once over filled columns is quicker than one kept up to
@@ -442,7 +459,7 @@ mod tests {
                 vec![customer("cus_old", 100, false)],
                 "from v{version}"
             );
-            // A file from before migration 7 syncs once in full, to bring
+            // A file from before migration 8 syncs once in full, to bring
             // the archived customers its build dropped.
             let mark = (version >= ARCHIVED_CACHED).then(|| at(100));
             assert_eq!(
@@ -570,7 +587,7 @@ mod tests {
             store.load_customers().expect("load"),
             vec![customer("cus_old", 100, false)]
         );
-        // Migration 7 dropped the mark (one full sync follows); the older
+        // Migration 8 dropped the mark (one full sync follows); the older
         // build's `high_water` never became this build's.
         assert_eq!(store.high_water().expect("high water"), None);
     }

@@ -196,12 +196,12 @@ impl Engine {
                     customers,
                     s.load_users()?,
                     s.last_synced()?,
-                    s.outbox_pending()?,
+                    (s.outbox_pending()?, s.pending_merges()?),
                 ))
             })
             .await;
         let event = match cache {
-            Ok((customers, (users, me), last_synced, pending)) => {
+            Ok((customers, (users, me), last_synced, (pending, merges))) => {
                 self.courier.reported_at_start(&pending);
                 SyncEvent::CacheLoaded {
                     customers,
@@ -209,6 +209,7 @@ impl Engine {
                     me,
                     last_synced,
                     pending,
+                    merges,
                 }
             }
             Err(failure) => {
@@ -221,6 +222,7 @@ impl Engine {
                     me: None,
                     last_synced: None,
                     pending: Vec::new(),
+                    merges: Vec::new(),
                 }
             }
         };

@@ -43,7 +43,9 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
-pub use crate::store::{ArchivedCustomer, Dismissed, MergedInto, OutboxItem, OutboxOp, Unit};
+pub use crate::store::{
+    ArchivedCustomer, Dismissed, MergedInto, OutboxItem, OutboxOp, PendingMerge, Unit,
+};
 
 /// What the UI asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +107,9 @@ pub enum SyncEvent {
         me: Option<User>,
         last_synced: Option<OffsetDateTime>,
         pending: Vec<OutboxItem>,
+        /// The merges among `pending`, rebuilt by the store, so that each
+        /// is shown and undone whole, as in the session that made it.
+        merges: Vec<PendingMerge>,
     },
     /// The groups marked "not a duplicate" on this account, read from the
     /// store right after the cache (sent only when there are some).
@@ -170,6 +175,9 @@ pub enum SyncEvent {
     /// or delivered some since the last report.
     Outbox {
         pending: Vec<OutboxItem>,
+        /// The merges among `pending`, rebuilt by the store (a merge
+        /// another process queued is one merge here too).
+        merges: Vec<PendingMerge>,
     },
     /// A submitted change is in the outbox, on disk, and will be
     /// delivered (by this engine or another process on the account).

@@ -40,9 +40,10 @@ pub fn open_line(state: &mut State) {
 }
 
 /// The search index for the set and team at `key`: kept, brought up to
-/// date from the set's change log (a millisecond or two for an archive at
-/// 100,000 customers), or built (120–200 ms at 100,000; once per session,
-/// and again only after a large sync batch, a new sort or a team change).
+/// date from the set's log of changed slots (microseconds for an archive,
+/// about a millisecond for a page of 1,000, whatever the set's size), or
+/// built (120–200 ms at 100,000; once per session, and again only after a
+/// team change or a batch larger than the set's log keeps).
 fn current_index<'a>(
     slot: &'a mut Option<(SearchIndex, (u64, u64))>,
     set: &CustomerSet,
@@ -53,7 +54,7 @@ fn current_index<'a>(
     let (index, built) = match slot.take() {
         Some((index, built)) if built == key => (index, built),
         Some((mut index, (version, team))) if team == key.1 => {
-            match set.changes_since(version) {
+            match set.slots_changed_since(version) {
                 Some(changes) => index.follow(changes, set, owner),
                 None => index.rebuild(set, owner),
             }
@@ -216,7 +217,8 @@ pub fn refresh(state: &mut State) {
                 &state.model.users,
                 key,
             );
-            line.filter.refine(query.clone(), index);
+            line.filter
+                .refine(query.clone(), index, &state.model.customers);
             ranked = line.filter.list_order(index);
             match &ranked {
                 Some(ranked) => Matches::Ranked(ranked),

@@ -125,10 +125,12 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             me,
             last_synced,
             pending,
+            merges,
         } => {
             set_users(state, users, me);
             take_cache(state, customers);
             triage::restore_pending(state, &pending);
+            merge::restore_pending(state, merges);
             changes::restore_pending(state, pending);
             state.model.sync.last_synced = last_synced;
             state.model.cache_loaded = true;
@@ -267,8 +269,8 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 change.stored = true;
             }
         }
-        SyncEvent::Outbox { pending } => {
-            let mut commands = changes::reconcile(state, pending);
+        SyncEvent::Outbox { pending, merges } => {
+            let mut commands = changes::reconcile(state, pending, merges);
             finder::refresh(state);
             commands.extend(follow_selection(state));
             return commands;

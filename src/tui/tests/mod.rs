@@ -70,6 +70,7 @@ fn cache_loaded(customers: Vec<Customer>, last_synced: Option<OffsetDateTime>) -
         me,
         last_synced,
         pending: Vec::new(),
+        merges: Vec::new(),
     })
 }
 
@@ -776,6 +777,7 @@ fn changes_left_in_the_outbox_show_as_pending_on_start() {
                 attempts: 3,
                 last_error: Some("connection refused".into()),
             }],
+            merges: Vec::new(),
         }),
     );
     let row = state
