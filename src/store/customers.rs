@@ -520,6 +520,7 @@ mod tests {
                 at: at(40),
             }],
             unmerged: Vec::new(),
+            keeper_back: None,
         };
         store.outbox_push_unit(&unit, at(40)).expect("unit");
         store
