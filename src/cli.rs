@@ -120,6 +120,26 @@ pub enum CustomersCommand {
         /// Print a JSON array.
         #[arg(long)]
         json: bool,
+        /// Also the groups marked "not a duplicate", after the others and
+        /// marked as such.
+        #[arg(long)]
+        include_dismissed: bool,
+    },
+    /// Mark the group these records share as "not a duplicate", as the
+    /// app's `x` does: it leaves `duplicates` and the app's `D` until it
+    /// gains a record (`customers duplicates --include-dismissed` lists it).
+    Dismiss {
+        /// Records of one group: `cus_…` or `#1003`.
+        #[arg(required = true)]
+        customers: Vec<String>,
+    },
+    /// The archived customers, from the local cache after a sync, the most
+    /// recently archived first; a merged one says which record it went
+    /// into.
+    Archived {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Merge records into a keeper: its blanks filled from the others,
     /// tags joined, every custom field kept; the others archived.

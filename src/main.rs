@@ -205,7 +205,12 @@ async fn customers_command(
         CustomersCommand::Restore { customer } => {
             customers::archive_or_restore(ctx, &customer, false, out).await
         }
-        CustomersCommand::Duplicates { json } => merge::duplicates(ctx, json, out).await,
+        CustomersCommand::Duplicates {
+            json,
+            include_dismissed,
+        } => merge::duplicates(ctx, json, include_dismissed, out).await,
+        CustomersCommand::Dismiss { customers } => merge::dismiss(ctx, &customers, out).await,
+        CustomersCommand::Archived { json } => customers::archived(ctx, json, out).await,
         CustomersCommand::Merge {
             keeper,
             others,

@@ -20,7 +20,7 @@ use crate::api::{Client, IdempotencyKey};
 use crate::domain::keeper::{self, Candidate};
 use crate::domain::merge::{self, Choices, MergeField, Merged};
 use crate::domain::{Entry, sanitize};
-use crate::store::{MergedInto, OutboxOp, Store, Unit};
+use crate::store::{Dismissed, MergedInto, OutboxOp, Store, Unit};
 use crate::sync::{SharedStore, Step, deliver_head};
 
 /// What the keeper rule sees of `records`, with the cached histories.
@@ -40,8 +40,36 @@ fn candidates<'a>(store: &Store, records: &[&'a Entry]) -> Vec<Candidate<'a>> {
         .collect()
 }
 
-/// `customers duplicates [--json]`: every group not dismissed, largest
-/// first, each record with the suggested keeper and why.
+/// The groups of duplicates in `account`, largest first, each with
+/// whether it is dismissed (marked "not a duplicate" and no member
+/// gained since, the app's rule); the dismissed ones after the others.
+fn groups<'a>(
+    account: &'a Account,
+    dismissed: &[Dismissed],
+) -> Vec<(&'a str, Vec<&'a Entry>, bool)> {
+    let mut groups: Vec<(&str, Vec<&Entry>, bool)> = account
+        .set
+        .duplicates()
+        .groups()
+        .map(|(key, _)| (key, account.set.same_domain(key)))
+        .filter(|(_, records)| records.len() >= 2)
+        .map(|(key, records)| {
+            let is_dismissed = dismissed.iter().any(|d| {
+                d.key == key
+                    && records
+                        .iter()
+                        .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
+            });
+            (key, records, is_dismissed)
+        })
+        .collect();
+    groups.sort_by(|a, b| (a.2, b.1.len(), a.0).cmp(&(b.2, a.1.len(), b.0)));
+    groups
+}
+
+/// `customers duplicates [--json] [--include-dismissed]`: every group not
+/// dismissed (and with `include_dismissed` the dismissed ones after them,
+/// marked), largest first, each record with the suggested keeper and why.
 ///
 /// # Errors
 ///
@@ -49,33 +77,21 @@ fn candidates<'a>(store: &Store, records: &[&'a Entry]) -> Vec<Candidate<'a>> {
 pub async fn duplicates(
     ctx: &mut Context,
     json: bool,
+    include_dismissed: bool,
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let (client, store_path) = connect(ctx).await?;
     let account = Account::open(&store_path, &client, false).await?;
     ctx.remember_api_url();
     let dismissed = account.store.dismissed()?;
-    let mut groups: Vec<(&str, Vec<&Entry>)> = account
-        .set
-        .duplicates()
-        .groups()
-        .map(|(key, _)| (key, account.set.same_domain(key)))
-        .filter(|(key, records)| {
-            records.len() >= 2
-                && !dismissed.iter().any(|d| {
-                    d.key == *key
-                        && records
-                            .iter()
-                            .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
-                })
-        })
-        .collect();
-    groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let mut groups = groups(&account, &dismissed);
+    groups.retain(|(_, _, is_dismissed)| include_dismissed || !is_dismissed);
     let mut listed = Vec::new();
-    for (key, records) in &groups {
+    for (key, records, is_dismissed) in &groups {
         let suggestion = keeper::suggest(&candidates(&account.store, records));
         listed.push(serde_json::json!({
             "shares": sanitize(key),
+            "dismissed": is_dismissed,
             "records": records.iter().map(|e| serde_json::json!({
                 "id": e.id(),
                 "display_id": e.display_id,
@@ -89,7 +105,12 @@ pub async fn duplicates(
         if json {
             continue;
         }
-        writeln!(out, "{} · {} records", sanitize(key), records.len())?;
+        let mark = if *is_dismissed {
+            " · not a duplicate"
+        } else {
+            ""
+        };
+        writeln!(out, "{} · {} records{mark}", sanitize(key), records.len())?;
         for (i, e) in records.iter().enumerate() {
             let mark = if suggestion.as_ref().is_some_and(|s| s.index == i) {
                 "✓"
@@ -106,6 +127,74 @@ pub async fn duplicates(
         serde_json::to_writer_pretty(&mut *out, &listed).map_err(std::io::Error::from)?;
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// `customers dismiss ID ID...`: marks the group the named records share
+/// as "not a duplicate" in the account's store, with its members now, as
+/// the app's `x` does.
+///
+/// # Errors
+///
+/// An unknown record, records of different groups or of none (exit 2),
+/// the API unreachable or refusing, the store failing.
+pub async fn dismiss(
+    ctx: &mut Context,
+    references: &[String],
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let (client, store_path) = connect(ctx).await?;
+    let mut account = Account::open(&store_path, &client, false).await?;
+    ctx.remember_api_url();
+    let mut key: Option<String> = None;
+    for reference in references {
+        let entry = account
+            .find(&CustomerRef::parse(reference)?)
+            .ok_or_else(|| {
+                CommandError::Usage(format!("{}: no live customer", sanitize(reference)))
+            })?;
+        let shared = entry
+            .domain_key
+            .as_deref()
+            .filter(|k| account.set.same_domain(k).len() >= 2)
+            .ok_or_else(|| {
+                CommandError::Usage(format!(
+                    "#{} shares its domain with no other live customer: nothing to dismiss",
+                    entry.display_id
+                ))
+            })?;
+        match &key {
+            Some(k) if k != shared => {
+                return Err(CommandError::Usage(format!(
+                    "the records share no group: {} and {}; name records of one group",
+                    sanitize(k),
+                    sanitize(shared)
+                )));
+            }
+            _ => key = Some(shared.to_owned()),
+        }
+    }
+    let key = key.ok_or_else(|| CommandError::Usage("name the records of a group".into()))?;
+    let records = account.set.same_domain(&key);
+    let members: Vec<String> = records
+        .iter()
+        .filter_map(|e| e.id().map(str::to_owned))
+        .collect();
+    let numbers: Vec<String> = records
+        .iter()
+        .map(|e| format!("#{}", e.display_id))
+        .collect();
+    let group = Dismissed {
+        key: key.clone(),
+        members,
+    };
+    account.store.dismiss(&group, OffsetDateTime::now_utc())?;
+    writeln!(
+        out,
+        "Marked {} ({}) as not a duplicate: it leaves `customers duplicates` and the app's D until it gains a record",
+        sanitize(&key),
+        numbers.join(", ")
+    )?;
     Ok(())
 }
 

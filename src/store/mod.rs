@@ -37,6 +37,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use account::account_file;
+pub use customers::ArchivedCustomer;
 pub use dismissed::Dismissed;
 pub use outbox::{Claim, Claimant, OutboxItem, OutboxOp};
 pub use preview::{NameView, StoreCounts};

@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::outbox::{Courier, Delivery, Stopped};
 use super::shared::{SharedStore, StoreFailure};
-use super::{SyncCommand, SyncConfig, SyncEvent, after, short_reason};
+use super::{ArchivedEntry, SyncCommand, SyncConfig, SyncEvent, after, short_reason};
 use crate::api::{ApiError, Client, ListParams};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::{Store, StoreError};
@@ -152,6 +152,7 @@ impl Engine {
                 let written = self.write(move |s| s.undismiss(&key)).await;
                 return !matches!(written, Err(RunError::Stopped));
             }
+            SyncCommand::LoadArchived => return self.send_archived().await,
         }
         true
     }
@@ -231,6 +232,28 @@ impl Engine {
             Ok(_) | Err(StoreFailure::Closed) => {}
             Err(StoreFailure::Failed(err)) => self.report_store(err),
         }
+    }
+
+    /// Reads the archived customers and sends them, made into entries
+    /// here, off the UI task; `false` when the engine stops. A store that
+    /// cannot be read sends an empty list after saying why.
+    async fn send_archived(&self) -> bool {
+        let customers = match self.store.with(|s| s.load_archived()).await {
+            Ok(archived) => archived
+                .into_iter()
+                .map(|a| ArchivedEntry {
+                    entry: Entry::from(a.customer),
+                    merged_into: a.merged_into,
+                })
+                .collect(),
+            Err(StoreFailure::Closed) => return false,
+            Err(StoreFailure::Failed(err)) => {
+                self.report_store(err);
+                Vec::new()
+            }
+        };
+        self.emit(SyncEvent::Archived { customers });
+        true
     }
 
     /// One sync run: the team, then every customer changed since the

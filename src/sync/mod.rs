@@ -5,7 +5,9 @@
 //! On start it sends the cached customers and the outbox left by the last
 //! run (instant, offline start), then syncs incrementally: `updated_since`
 //! the store's high-water mark, with `include_archived=true` so archives
-//! made elsewhere leave the cache. It refreshes periodically, on command,
+//! and restores made elsewhere reach the cache (which keeps archived
+//! customers for the archived view, read on demand) and leave or rejoin
+//! the list. It refreshes periodically, on command,
 //! and after failures with back-off. Every sync run has a generation number
 //! that its events carry, so the UI can drop results of a run that a newer
 //! one has replaced.
@@ -41,7 +43,9 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
-pub use crate::store::{Dismissed, MergedInto, OutboxItem, OutboxOp, PendingMerge, Unit};
+pub use crate::store::{
+    ArchivedCustomer, Dismissed, MergedInto, OutboxItem, OutboxOp, PendingMerge, Unit,
+};
 
 /// What the UI asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,8 +72,11 @@ pub enum SyncCommand {
     SubmitUnit(Unit),
     /// Keep a group of duplicates marked "not a duplicate" in the store.
     Dismiss(Dismissed),
-    /// Forget that mark (undo).
+    /// Forget that mark (undo, or reviving a dismissed group).
     Undismiss(String),
+    /// Read the archived customers from the store, answered with
+    /// [`SyncEvent::Archived`]: on demand, off the UI task.
+    LoadArchived,
     /// A further page of the preview (see [`SyncEvent::Preview`]),
     /// answered with [`SyncEvent::PreviewPage`]; nothing without a preview.
     PreviewPage(PageRequest),
@@ -109,6 +116,12 @@ pub enum SyncEvent {
     Dismissed {
         groups: Vec<Dismissed>,
     },
+    /// The archived customers the store holds, the most recently changed
+    /// first, each with the record a merge put it into (answers
+    /// [`SyncCommand::LoadArchived`]).
+    Archived {
+        customers: Vec<ArchivedEntry>,
+    },
     /// A sync run began. `full` when nothing was cached before.
     Started {
         generation: u64,
@@ -119,7 +132,7 @@ pub enum SyncEvent {
         users: Vec<User>,
         me: User,
     },
-    /// One page of changes; archived customers are to be dropped. `fetched`
+    /// One page of changes; archived customers leave the list. `fetched`
     /// counts the customers received so far in this run.
     Page {
         generation: u64,
@@ -202,6 +215,14 @@ pub enum SyncEvent {
         reason: String,
         retry_in: Duration,
     },
+}
+
+/// An archived customer as the archived view shows it: made into an entry
+/// (sanitised) by the engine, with the record a merge put it into.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivedEntry {
+    pub entry: Entry,
+    pub merged_into: Option<MergedInto>,
 }
 
 /// How the engine paces itself.

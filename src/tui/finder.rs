@@ -130,10 +130,19 @@ pub fn toggle_mine(state: &mut State) {
     state.finder.invalidate();
 }
 
-/// `D`: duplicates only on or off.
+/// `D`: duplicates only; again, the groups dismissed as not duplicates
+/// (when there are any); again, off.
 pub fn toggle_duplicates(state: &mut State) {
-    state.finder.duplicates_only = !state.finder.duplicates_only;
-    state.finder.invalidate();
+    let finder = &mut state.finder;
+    if !finder.duplicates_only {
+        finder.duplicates_only = true;
+    } else if !finder.dismissed_only && !finder.hidden.is_empty() {
+        finder.dismissed_only = true;
+    } else {
+        finder.duplicates_only = false;
+        finder.dismissed_only = false;
+    }
+    finder.invalidate();
     state.mark_dirty();
 }
 
@@ -153,6 +162,7 @@ pub fn show(state: &mut State, id: CustomerKey) {
     state.finder.line = None;
     state.finder.mine = false;
     state.finder.duplicates_only = false;
+    state.finder.dismissed_only = false;
     state.finder.invalidate();
     state.select(id);
     refresh(state);
@@ -233,6 +243,7 @@ pub fn refresh(state: &mut State) {
             .then(|| state.model.me.as_deref().unwrap_or_default()),
         duplicates_only: finder.duplicates_only,
         hidden_groups: &finder.hidden,
+        dismissed_only: finder.dismissed_only,
     };
     finder.rows = Rows::compute(&state.model.customers, matches, criteria);
     finder.rows_from = Some(key);

@@ -5,6 +5,7 @@
 use crossterm::event::{KeyEvent, KeyEventKind};
 use time::OffsetDateTime;
 
+use super::archived;
 use super::changes;
 use super::dismiss;
 use super::finder;
@@ -183,6 +184,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             }
         }
         SyncEvent::Dismissed { groups } => dismiss::loaded(state, groups),
+        SyncEvent::Archived { customers } => archived::loaded(state, customers),
         SyncEvent::StoreFailed { reason } => {
             state.notice = Some(sanitize(&reason).into_owned());
         }
@@ -249,10 +251,12 @@ fn on_finished(
         state.model.sync.skipped = skipped;
         state.notice = None;
     }
+    // Archives and restores made elsewhere reach the open archived view.
+    let mut commands = archived::reload(state);
     if std::mem::take(&mut state.model.remember_api_url) {
-        return vec![Command::RememberApiUrl];
+        commands.push(Command::RememberApiUrl);
     }
-    Vec::new()
+    commands
 }
 
 /// What the engine says about the outbox. A settled change (delivered or

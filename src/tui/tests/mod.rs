@@ -3,6 +3,7 @@
 //! This file holds the shared fixtures and the list, detail, help and form
 //! tests; finding and triage have their own files.
 
+mod archived;
 mod contrast;
 mod feedback;
 mod finding;

@@ -427,7 +427,12 @@ fn group_headers(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<(usize, St
             let count = state.model.customers.badge(entry).unwrap_or(1);
             let g = state.theme.glyphs;
             let name = key.unwrap_or(g.blank);
-            headers.push((*row, format!("{name}{}{count} records", g.dot)));
+            let mut header = format!("{name}{}{count} records", g.dot);
+            if state.finder.dismissed_only {
+                header.push_str(g.dot);
+                header.push_str("not a duplicate");
+            }
+            headers.push((*row, header));
         }
     }
     headers
