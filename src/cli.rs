@@ -127,6 +127,26 @@ pub enum CustomersCommand {
         /// are set aside, and that do not all share one domain.
         #[arg(long)]
         likely: bool,
+        /// Also the groups marked "not a duplicate", after the others and
+        /// marked as such.
+        #[arg(long)]
+        include_dismissed: bool,
+    },
+    /// Mark the group these records share as "not a duplicate", as the
+    /// app's `x` does: it leaves `duplicates` and the app's `D` until it
+    /// gains a record (`customers duplicates --include-dismissed` lists it).
+    Dismiss {
+        /// Records of one group: `cus_…` or `#1003`.
+        #[arg(required = true)]
+        customers: Vec<String>,
+    },
+    /// The archived customers, from the local cache after a sync, the most
+    /// recently archived first; a merged one says which record it went
+    /// into.
+    Archived {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Merge records into a keeper: its blanks filled from the others,
     /// tags joined, every custom field kept; the others archived.
@@ -246,6 +266,10 @@ pub struct ServeArgs {
     /// Delay every /v1 request by this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub fault_latency_ms: u64,
+    /// Delay each archive request by this many milliseconds more (holds a
+    /// merge between its edit and its archives, for tests).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub fault_archive_latency_ms: u64,
     /// Share of /v1 requests answered with a 500 (0.0–1.0).
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_rate)]
     pub fault_error_rate: f64,

@@ -205,9 +205,13 @@ async fn customers_command(
         CustomersCommand::Restore { customer } => {
             customers::archive_or_restore(ctx, &customer, false, out).await
         }
-        CustomersCommand::Duplicates { json, likely } => {
-            merge::duplicates(ctx, json, likely, out).await
-        }
+        CustomersCommand::Duplicates {
+            json,
+            likely,
+            include_dismissed,
+        } => merge::duplicates(ctx, json, likely, include_dismissed, out).await,
+        CustomersCommand::Dismiss { customers } => merge::dismiss(ctx, &customers, out).await,
+        CustomersCommand::Archived { json } => customers::archived(ctx, json, out).await,
         CustomersCommand::Merge {
             keeper,
             others,
@@ -332,6 +336,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         generate: args.generate,
         faults: Faults {
             latency: Duration::from_millis(args.fault_latency_ms),
+            archive_latency: Duration::from_millis(args.fault_archive_latency_ms),
             error_rate: args.fault_error_rate,
             drop_rate: args.fault_drop_rate,
             rate_limit_rate: args.fault_429_rate,

@@ -987,3 +987,145 @@ async fn likely_groups_of_hostile_names_come_out_clean() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archived_lists_the_cache_with_the_record_a_merge_went_into() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+
+    let run = home.run(&["customers", "archived"], "").await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let header = run.stdout.lines().next().unwrap();
+    for column in ["#", "Name", "Domain", "Owner", "Archived"] {
+        assert!(header.contains(column), "{header}");
+    }
+    assert!(run.stdout.contains("#1015"), "{}", run.stdout);
+    assert!(run.stdout.contains("#1041"), "{}", run.stdout);
+    assert_eq!(run.stdout.lines().count(), 3, "{}", run.stdout);
+
+    let merged = home
+        .run(&["customers", "merge", "#1003", "#1036", "--yes"], "")
+        .await;
+    assert_eq!(merged.code, 0, "{merged:?}");
+    let run = home.run(&["customers", "archived"], "").await;
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("#1036"))
+        .unwrap_or_else(|| panic!("#1036 listed:\n{}", run.stdout));
+    assert!(line.contains("merged into #1003 on "), "{line}");
+
+    let json = home.run(&["customers", "archived", "--json"], "").await;
+    assert_eq!(json.code, 0, "{json:?}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["display_id"], 1036, "the latest archive first");
+    assert_eq!(rows[0]["archived"], true);
+    assert_eq!(rows[0]["merged_into"]["display_id"], 1003);
+    assert!(rows[1]["merged_into"].is_null());
+
+    // A restore takes it out of the list; the live list never had it.
+    let restored = home.run(&["customers", "restore", "#1036"], "").await;
+    assert_eq!(restored.code, 0, "{restored:?}");
+    let run = home.run(&["customers", "archived"], "").await;
+    assert!(!run.stdout.contains("#1036"), "{}", run.stdout);
+    let listed = home.run(&["customers", "list", "--csv"], "").await;
+    assert_eq!(listed.stdout.lines().count(), live_demo_count() + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dismiss_marks_a_group_not_a_duplicate_and_duplicates_lists_it_on_request() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+
+    let run = home
+        .run(&["customers", "dismiss", "#1008", "#1042"], "")
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.starts_with("Marked globex.io (")
+            && run.stdout.contains("#1008")
+            && run.stdout.contains("#1042")
+            && run.stdout.contains("as not a duplicate"),
+        "{}",
+        run.stdout
+    );
+
+    let groups = home.run(&["customers", "duplicates", "--json"], "").await;
+    let parsed: Vec<serde_json::Value> = serde_json::from_str(&groups.stdout).expect("json");
+    assert_eq!(parsed.len(), 7, "{}", groups.stdout);
+    assert!(parsed.iter().all(|g| g["shares"] != "globex.io"));
+    let all = home
+        .run(
+            &["customers", "duplicates", "--json", "--include-dismissed"],
+            "",
+        )
+        .await;
+    let parsed: Vec<serde_json::Value> = serde_json::from_str(&all.stdout).expect("json");
+    assert_eq!(parsed.len(), 8, "{}", all.stdout);
+    let last = parsed.last().unwrap();
+    assert_eq!(last["shares"], "globex.io", "dismissed groups come last");
+    assert_eq!(last["dismissed"], true);
+    assert_eq!(parsed[0]["dismissed"], false);
+    let table = home
+        .run(&["customers", "duplicates", "--include-dismissed"], "")
+        .await;
+    assert!(
+        table
+            .stdout
+            .contains("globex.io · 2 records · not a duplicate"),
+        "{}",
+        table.stdout
+    );
+
+    let apart = home
+        .run(&["customers", "dismiss", "#1003", "#1042"], "")
+        .await;
+    assert_eq!(apart.code, 2, "{apart:?}");
+    assert!(apart.stderr.contains("share no group"), "{}", apart.stderr);
+    let alone = home.run(&["customers", "dismiss", "#1007"], "").await;
+    assert_eq!(alone.code, 2, "{alone:?}");
+    assert!(
+        alone.stderr.contains("no other live customer"),
+        "{}",
+        alone.stderr
+    );
+    let unknown = home.run(&["customers", "dismiss", "#999999"], "").await;
+    assert_eq!(unknown.code, 2, "{unknown:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archived_customers_come_out_clean_in_the_table_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("hostile.json");
+    std::fs::write(
+        &seed,
+        serde_json::json!([{
+            "id": "cus_HOSTILE", "display_id": 1, "name": "Evil\u{1b}[2J\u{1b}]52;c;aGk=\u{7} Corp\u{202e}",
+            "domain": "evil\u{1b}[31m.com", "owner_id": null, "plan": "Pro\r\nX", "tags": ["\u{1b}[1mt"],
+            "custom_fields": {"k\u{1b}": "v\u{200b}"}, "source": "manual", "archived": true,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    let server = TestServer::start_with(|c| c.seed = Some(Seed::File(seed.clone()))).await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for format in [&[][..], &["--json"]] {
+        let mut args = vec!["customers", "archived"];
+        args.extend_from_slice(format);
+        let run = home.run(&args, "").await;
+        assert_eq!(run.code, 0, "{run:?}");
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}', '\r', '\u{200b}'] {
+            assert!(
+                !run.stdout.contains(bad),
+                "{format:?} printed {bad:?}:\n{}",
+                run.stdout
+            );
+        }
+        assert!(run.stdout.contains("Evil"), "{}", run.stdout);
+    }
+}

@@ -282,7 +282,7 @@ async fn outbox_report(events: &mut Events) -> Vec<OutboxOp> {
         .next_matching(|e| matches!(e, SyncEvent::Outbox { .. }), WAIT)
         .await
     {
-        SyncEvent::Outbox { pending } => pending.into_iter().map(|item| item.op).collect(),
+        SyncEvent::Outbox { pending, .. } => pending.into_iter().map(|item| item.op).collect(),
         _ => unreachable!("matched an Outbox event"),
     }
 }

@@ -180,7 +180,7 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
     let server = TestServer::start_with(|c| c.generate = Some(CUSTOMERS)).await;
     let other = server.client();
     // An archive made before the first sync: it is listed (archives are
-    // asked for) but must not be cached.
+    // asked for) and cached as archived, never as a live customer.
     let archived = all_customers(&other).await[7].id.clone();
     other.archive_customer(&archived).await.expect("archive");
     let (_store_dir, store_path) = store_file();
@@ -194,7 +194,9 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
             me,
             last_synced,
             pending,
+            merges,
         } => {
+            assert!(merges.is_empty(), "{merges:?}");
             assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
             assert!(customers.is_empty(), "{} cached", customers.len());
             assert!(users.is_empty(), "{users:?}");
@@ -269,6 +271,17 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
     assert_eq!(ids(cache.values()), ids(live.values()));
     assert_eq!(cache, live, "the cached bodies are the server's");
     assert!(!cache.contains_key(&archived));
+    let kept: Vec<String> = store
+        .load_archived()
+        .expect("archived")
+        .into_iter()
+        .map(|a| a.customer.id)
+        .collect();
+    assert_eq!(
+        kept,
+        std::slice::from_ref(&archived),
+        "kept for the archived view"
+    );
     let newest = server_all.iter().map(|c| c.updated_at).max();
     assert_eq!(store.high_water().expect("high water"), newest);
     let last_synced = store.last_synced().expect("last synced");
@@ -338,8 +351,9 @@ async fn an_incremental_sync_fetches_only_a_change_and_an_archive_made_elsewhere
     let cache = cached(&store);
     assert!(
         !cache.contains_key(&archived_id),
-        "the archive left the cache"
+        "the archive left the live cache"
     );
+    assert_eq!(store.archived_count().expect("archived"), 1);
     assert_eq!(cache.get(&changed_id), Some(&changed));
     assert_eq!(cache.len(), CUSTOMERS - 1);
     assert_eq!(cache, live_on_server(&other).await);
@@ -366,7 +380,9 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
             me,
             last_synced,
             pending,
+            merges,
         } => {
+            assert!(merges.is_empty(), "{merges:?}");
             assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
             let cached: BTreeMap<String, Entry> = customers
                 .into_entries()
@@ -683,4 +699,53 @@ async fn a_store_that_cannot_be_written_still_lets_server_data_through() {
         "the server was reachable, yet the run failed and no data got through: {}",
         describe(&outcome)
     );
+}
+
+/// The ids the engine reads for the archived view (`A`).
+async fn archived_view(
+    handle: &sync::SyncHandle,
+    rx: &mut UnboundedReceiver<SyncEvent>,
+) -> Vec<String> {
+    handle.send(SyncCommand::LoadArchived);
+    match skip_until_matching(rx, |e| matches!(e, SyncEvent::Archived { .. }), WAIT).await {
+        SyncEvent::Archived { customers } => customers
+            .into_iter()
+            .map(|a| a.entry.id().unwrap_or_default().to_owned())
+            .collect(),
+        other => panic!("expected Archived, got {}", describe(&other)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_made_elsewhere_shows_under_a_after_the_next_sync_and_a_restore_takes_it_back() {
+    let server = TestServer::start_with(|c| c.generate = Some(CUSTOMERS)).await;
+    let (_store_dir, store_path) = store_file();
+    let (handle, mut rx) = spawn_engine(
+        engine_client(&server.url()),
+        &store_path,
+        on_demand_config(),
+    );
+    next_run(&mut rx).await;
+    assert!(archived_view(&handle, &mut rx).await.is_empty());
+
+    let other = server.client();
+    let id = all_customers(&other).await[9].id.clone();
+    other.archive_customer(&id).await.expect("archive");
+    handle.send(SyncCommand::Refresh);
+    let run = next_run(&mut rx).await;
+    assert!(!run.full);
+    assert_eq!(
+        archived_view(&handle, &mut rx).await,
+        std::slice::from_ref(&id)
+    );
+
+    other.restore_customer(&id).await.expect("restore");
+    handle.send(SyncCommand::Refresh);
+    next_run(&mut rx).await;
+    assert!(archived_view(&handle, &mut rx).await.is_empty());
+    handle.stop().await;
+
+    let store = Store::open(&store_path).expect("reopen the store");
+    assert!(cached(&store).contains_key(&id), "live again");
+    assert_eq!(cached(&store), live_on_server(&other).await);
 }

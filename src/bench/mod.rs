@@ -18,6 +18,9 @@
 //!   `D`/`m`/`s` toggles and archiving a duplicate;
 //! - the likely-duplicate (same name) index ([`likely`]): its keys, its
 //!   build and single-record renames kept exact.
+//! - the keys and time to clean the demo account's duplicates accepting
+//!   each suggested merge ([`triage`]), printed first, as it needs no
+//!   server.
 
 /// Prints one line of the bench's figures. A failed write, such as a
 /// closed pipe (`pivotal bench | head -3`), ends the bench with that
@@ -32,6 +35,7 @@ macro_rules! say {
 mod bytes;
 mod finding;
 mod likely;
+mod triage;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -64,6 +68,7 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     say!(
         "pivotal bench: {customers} generated customers, {keystrokes} keystrokes, {WIDTH}x{HEIGHT}"
     );
+    triage::run()?;
 
     let started = Instant::now();
     let server = ServerProcess::start(&dir.path().join("server"), customers)?;
@@ -124,19 +129,28 @@ async fn first_syncs(
     drop(state);
     let freed = t.elapsed();
     let filtered_path = dir.join("client-filtered.sqlite3");
-    let mut pages = Vec::new();
+    let mut pages = PageTimes::default();
     let (filtered_time, _, state) =
         first_sync(client, &filtered_path, Some(("harbor", &mut pages))).await?;
     drop(state);
-    pages.sort();
     say!(
-        "  first sync with /harbor open        {:>9.1} ms\n    each page, update + draw (keys wait) p50 {:.2} p99 {:.2} max {:.2} ms ({} pages)",
-        ms(filtered_time),
-        ms(percentile(&pages, 50)),
-        ms(percentile(&pages, 99)),
-        ms(percentile(&pages, 100)),
-        pages.len(),
+        "  first sync with /harbor open        {:>9.1} ms",
+        ms(filtered_time)
     );
+    for (what, times) in [
+        ("each page, update + draw (keys wait)", &mut pages.wall),
+        ("  CPU of the update alone", &mut pages.update_cpu),
+        ("  CPU of the draw alone", &mut pages.draw_cpu),
+    ] {
+        times.sort();
+        say!(
+            "    {what:<37} p50 {:.2} p99 {:.2} max {:.2} ms ({} pages)",
+            ms(percentile(times, 50)),
+            ms(percentile(times, 99)),
+            ms(percentile(times, 100)),
+            times.len(),
+        );
+    }
     say!(
         "  freeing the state piece by piece    {:>9.1} ms  (the app leaves it to the OS on quit)",
         ms(freed)
@@ -263,7 +277,7 @@ fn draw(terminal: &mut Terminal<TestBackend>, state: &State) -> anyhow::Result<(
 async fn first_sync(
     client: &Client,
     store_path: &Path,
-    mut filter: Option<(&str, &mut Vec<Duration>)>,
+    mut filter: Option<(&str, &mut PageTimes)>,
 ) -> anyhow::Result<(Duration, Duration, State)> {
     let store = Store::open(store_path)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -286,13 +300,17 @@ async fn first_sync(
         }
         let page = matches!(event, SyncEvent::Page { .. });
         let t = Instant::now();
+        let mut cpu = ThreadCpu::start();
         update(&mut state, Message::Sync(event));
         if let Some((_, times)) = &mut filter {
+            let update_cpu = cpu.lap();
             if state.take_dirty() {
                 let _ = screen.terminal.draw(|frame| render(&state, frame));
             }
             if page {
-                times.push(t.elapsed());
+                times.wall.push(t.elapsed());
+                times.update_cpu.push(update_cpu);
+                times.draw_cpu.push(cpu.lap());
             }
         }
         applying += t.elapsed();
@@ -303,6 +321,16 @@ async fn first_sync(
     let elapsed = started.elapsed();
     engine.stop().await;
     Ok((elapsed, applying, state))
+}
+
+/// What each page of a first sync with a filter open cost: wall time (what
+/// a key waits), and the CPU time of the update and of the draw (steadier
+/// than wall time on a shared machine).
+#[derive(Default)]
+struct PageTimes {
+    wall: Vec<Duration>,
+    update_cpu: Vec<Duration>,
+    draw_cpu: Vec<Duration>,
 }
 
 /// The warm start's build, step by step, in CPU time of this thread (less

@@ -1,5 +1,5 @@
-//! `pivotal customers list|create|show|archive|restore` (and the account
-//! as the commands see it, shared with `merge.rs`).
+//! `pivotal customers list|create|show|archive|restore|archived` (and the
+//! account as the commands see it, shared with `merge.rs`).
 //!
 //! Listing first brings the account's local store up to date (the same
 //! store, high-water mark and sanitising as the TUI), then filters with the
@@ -23,7 +23,7 @@ use crate::domain::filter::{FilterState, Query, SearchIndex};
 use crate::domain::{
     Criteria, CustomerSet, Draft, Entry, Matches, Rows, duplicate_key, sanitize, share_url,
 };
-use crate::store::{Claimant, OutboxOp, Store};
+use crate::store::{Claimant, MergedInto, OutboxOp, Store};
 use crate::sync::{SharedStore, Step, StoreFailure, deliver_head, send_change};
 
 /// Page size for listing: the most the API allows.
@@ -182,7 +182,7 @@ pub async fn list(
         Matches::All
     } else {
         let index = SearchIndex::build(&account.set, owner);
-        filter.refine(query.clone(), &index);
+        filter.refine(query.clone(), &index, &account.set);
         ranked = filter.list_order(&index);
         // `#1042` is settled, as by the app's `Enter`: exactly 1042.
         exact = filter.exact(&account.set);
@@ -199,11 +199,12 @@ pub async fn list(
         .map(|entry| account.listed(entry.clone()))
         .collect();
     if args.include_archived && !args.duplicates {
-        let mut archived: Vec<Entry> = everyone(&client)
-            .await?
+        // The cache keeps archived customers too: no second listing.
+        let mut archived: Vec<Entry> = account
+            .store
+            .load_archived()?
             .into_iter()
-            .filter(|c| c.archived)
-            .map(Entry::from)
+            .map(|a| Entry::from(a.customer))
             .filter(|e| {
                 criteria
                     .owner
@@ -222,6 +223,31 @@ pub async fn list(
         Format::Table
     };
     output::customers(&listed, format, out)?;
+    Ok(())
+}
+
+/// `customers archived [--json]`: the archived customers the cache holds
+/// once it is up to date, the most recently archived first, each merged
+/// one with the record it went into.
+///
+/// # Errors
+///
+/// No key, the API refusing or unreachable, the store failing.
+pub async fn archived(
+    ctx: &mut Context,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let (client, store_path) = connect(ctx).await?;
+    let account = Account::open(&store_path, &client, false).await?;
+    ctx.remember_api_url();
+    let archived: Vec<(Listed, Option<MergedInto>)> = account
+        .store
+        .load_archived()?
+        .into_iter()
+        .map(|a| (account.listed(Entry::from(a.customer)), a.merged_into))
+        .collect();
+    output::archived(&archived, json, out)?;
     Ok(())
 }
 
@@ -350,15 +376,7 @@ pub async fn show(
     let link = share_url(share_url_base, listed.entry.display_id);
     output::customer(&listed, &history, &link, json, out)?;
     if let Some(merged) = merged.filter(|_| !json) {
-        let d = merged.at.date();
-        writeln!(
-            out,
-            "merged into #{} on {:04}-{:02}-{:02}",
-            merged.keeper_display_id,
-            d.year(),
-            u8::from(d.month()),
-            d.day()
-        )?;
+        writeln!(out, "{}", output::merged_note(&merged))?;
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ use crate::api::{Client, IdempotencyKey};
 use crate::domain::keeper::{self, Candidate};
 use crate::domain::merge::{self, Choices, MergeField, Merged};
 use crate::domain::{Entry, sanitize};
-use crate::store::{MergedInto, OutboxOp, Store, Unit};
+use crate::store::{Dismissed, MergedInto, OutboxOp, Store, Unit};
 use crate::sync::{SharedStore, Step, deliver_head};
 
 /// What the keeper rule sees of `records`, with the cached histories.
@@ -48,19 +48,22 @@ enum Kind {
     Name,
 }
 
-/// One group to print: its group key, what it shares as shown, its kind
-/// and its records by `display_id`.
+/// One group to print: its group key, what it shares as shown, its kind,
+/// its records by `display_id`, and whether it is dismissed (marked "not a
+/// duplicate" and no member gained since, the app's rule).
 struct Group<'a> {
     key: String,
     shares: String,
     kind: Kind,
     records: Vec<&'a Entry>,
+    dismissed: bool,
 }
 
-/// `customers duplicates [--json] [--likely]`: every domain group not
-/// dismissed, largest first, then with `--likely` every likely group not
-/// dismissed, largest first; each record with the suggested keeper and
-/// why.
+/// `customers duplicates [--json] [--likely] [--include-dismissed]`: every
+/// domain group not dismissed, largest first, then with `--likely` every
+/// likely group not dismissed, largest first, then with
+/// `--include-dismissed` the dismissed ones in the same order, marked; each
+/// record with the suggested keeper and why.
 ///
 /// # Errors
 ///
@@ -69,32 +72,36 @@ pub async fn duplicates(
     ctx: &mut Context,
     json: bool,
     likely: bool,
+    include_dismissed: bool,
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
     let (client, store_path) = connect(ctx).await?;
     let account = Account::open(&store_path, &client, false).await?;
     ctx.remember_api_url();
     let dismissed = account.store.dismissed()?;
-    let kept = |key: &str, records: &[&Entry]| {
-        records.len() >= 2
-            && !dismissed.iter().any(|d| {
-                d.key == key
-                    && records
-                        .iter()
-                        .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
-            })
+    let is_dismissed = |key: &str, records: &[&Entry]| {
+        dismissed.iter().any(|d| {
+            d.key == key
+                && records
+                    .iter()
+                    .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
+        })
     };
     let mut groups: Vec<Group<'_>> = account
         .set
         .duplicates()
         .groups()
-        .map(|(key, _)| Group {
-            key: key.to_owned(),
-            shares: key.to_owned(),
-            kind: Kind::Domain,
-            records: account.set.same_domain(key),
+        .map(|(key, _)| {
+            let records = account.set.same_domain(key);
+            Group {
+                key: key.to_owned(),
+                shares: key.to_owned(),
+                kind: Kind::Domain,
+                dismissed: is_dismissed(key, &records),
+                records,
+            }
         })
-        .filter(|g| kept(&g.key, &g.records))
+        .filter(|g| g.records.len() >= 2)
         .collect();
     let by_size = |a: &Group<'_>, b: &Group<'_>| {
         b.records
@@ -110,15 +117,19 @@ pub async fn duplicates(
             .into_iter()
             .map(|(key, records)| Group {
                 shares: records.first().map(|e| e.name.clone()).unwrap_or_default(),
+                dismissed: is_dismissed(&key, &records),
                 key,
                 kind: Kind::Name,
                 records,
             })
-            .filter(|g| kept(&g.key, &g.records))
+            .filter(|g| g.records.len() >= 2)
             .collect();
         named.sort_by(by_size);
         groups.extend(named);
     }
+    // Dismissed groups last (a stable sort keeps each part's order).
+    groups.sort_by_key(|g| g.dismissed);
+    groups.retain(|g| include_dismissed || !g.dismissed);
     print_groups(&account.store, &groups, json, out)
 }
 
@@ -140,6 +151,7 @@ fn print_groups(
         listed.push(serde_json::json!({
             "kind": kind,
             "shares": sanitize(&group.shares),
+            "dismissed": group.dismissed,
             "records": records.iter().map(|e| serde_json::json!({
                 "id": e.id(),
                 "display_id": e.display_id,
@@ -158,8 +170,13 @@ fn print_groups(
         } else {
             ""
         };
+        let mark = if group.dismissed {
+            " · not a duplicate"
+        } else {
+            ""
+        };
         let shares = sanitize(&group.shares);
-        writeln!(out, "{shares} · {} records{same_name}", records.len())?;
+        writeln!(out, "{shares} · {} records{same_name}{mark}", records.len())?;
         for (i, e) in records.iter().enumerate() {
             let mark = if suggestion.as_ref().is_some_and(|s| s.index == i) {
                 "✓"
@@ -185,6 +202,74 @@ fn print_groups(
         serde_json::to_writer_pretty(&mut *out, &listed).map_err(std::io::Error::from)?;
         writeln!(out)?;
     }
+    Ok(())
+}
+
+/// `customers dismiss ID ID...`: marks the group the named records share
+/// as "not a duplicate" in the account's store, with its members now, as
+/// the app's `x` does.
+///
+/// # Errors
+///
+/// An unknown record, records of different groups or of none (exit 2),
+/// the API unreachable or refusing, the store failing.
+pub async fn dismiss(
+    ctx: &mut Context,
+    references: &[String],
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
+    let (client, store_path) = connect(ctx).await?;
+    let mut account = Account::open(&store_path, &client, false).await?;
+    ctx.remember_api_url();
+    let mut key: Option<String> = None;
+    for reference in references {
+        let entry = account
+            .find(&CustomerRef::parse(reference)?)
+            .ok_or_else(|| {
+                CommandError::Usage(format!("{}: no live customer", sanitize(reference)))
+            })?;
+        let shared = entry
+            .domain_key
+            .as_deref()
+            .filter(|k| account.set.same_domain(k).len() >= 2)
+            .ok_or_else(|| {
+                CommandError::Usage(format!(
+                    "#{} shares its domain with no other live customer: nothing to dismiss",
+                    entry.display_id
+                ))
+            })?;
+        match &key {
+            Some(k) if k != shared => {
+                return Err(CommandError::Usage(format!(
+                    "the records share no group: {} and {}; name records of one group",
+                    sanitize(k),
+                    sanitize(shared)
+                )));
+            }
+            _ => key = Some(shared.to_owned()),
+        }
+    }
+    let key = key.ok_or_else(|| CommandError::Usage("name the records of a group".into()))?;
+    let records = account.set.same_domain(&key);
+    let members: Vec<String> = records
+        .iter()
+        .filter_map(|e| e.id().map(str::to_owned))
+        .collect();
+    let numbers: Vec<String> = records
+        .iter()
+        .map(|e| format!("#{}", e.display_id))
+        .collect();
+    let group = Dismissed {
+        key: key.clone(),
+        members,
+    };
+    account.store.dismiss(&group, OffsetDateTime::now_utc())?;
+    writeln!(
+        out,
+        "Marked {} ({}) as not a duplicate: it leaves `customers duplicates` and the app's D until it gains a record",
+        sanitize(&key),
+        numbers.join(", ")
+    )?;
     Ok(())
 }
 
@@ -354,6 +439,7 @@ fn unit_of(records: &[&Entry], merged: &Merged) -> Unit {
     let keeper = records[merged.keeper];
     let keeper_id = keeper.id().unwrap_or_default().to_owned();
     let patch = merged.patch(keeper);
+    let keeper_back = (!patch.is_empty()).then(|| merge::undo_patch(keeper, &patch));
     let mut items = Vec::new();
     if !patch.is_empty() {
         items.push((
@@ -380,6 +466,7 @@ fn unit_of(records: &[&Entry], merged: &Merged) -> Unit {
         items,
         merged: merged_into,
         unmerged: Vec::new(),
+        keeper_back,
     }
 }
 

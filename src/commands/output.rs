@@ -16,6 +16,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::api::HistoryEvent;
 use crate::domain::{Entry, has_forbidden_chars, sanitize};
+use crate::store::MergedInto;
 use crate::tui::format;
 
 /// The widest a table cell gets before it is cut with `…`.
@@ -246,11 +247,7 @@ fn table(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
                 format!("#{}", e.display_id),
                 name,
                 domain,
-                if row.mine {
-                    "me".to_owned()
-                } else {
-                    row.owner.clone().unwrap_or_else(|| "—".into())
-                },
+                owner_cell(row),
                 e.plan.as_deref().unwrap_or("—").to_owned(),
                 e.source.to_string(),
             ]
@@ -258,13 +255,111 @@ fn table(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
         .map(|cells| cells.map(|c| format::truncate(&sanitize(&c), MAX_CELL + 11).into_owned()))
         .collect();
     let header = ["#", "Name", "Domain", "Owner", "Plan", "Source"].map(str::to_owned);
+    aligned(&header, &rows, out)?;
+    if rows.is_empty() {
+        writeln!(out, "(no customers match)")?;
+    }
+    Ok(())
+}
+
+/// `merged into #1003 on 2026-12-01`, as the app's archived view says it.
+pub fn merged_note(merged: &MergedInto) -> String {
+    format!(
+        "merged into #{} on {}",
+        merged.keeper_display_id,
+        format::date(merged.at)
+    )
+}
+
+/// An archived customer in `--json`: every field of a listed customer,
+/// and the record a merge put it into (`null` when none is known).
+#[derive(Serialize)]
+struct JsonArchived<'a> {
+    #[serde(flatten)]
+    customer: JsonCustomer<'a>,
+    merged_into: Option<JsonMerged<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMerged<'a> {
+    id: Cow<'a, str>,
+    display_id: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    at: time::OffsetDateTime,
+}
+
+/// Archived customers: a table (`#`, Name, Domain, Owner, Archived: the
+/// date, or which record a merge put it into), or a JSON array.
+///
+/// # Errors
+///
+/// A failed write.
+pub fn archived(
+    archived: &[(Listed, Option<MergedInto>)],
+    json: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    if json {
+        let rows: Vec<JsonArchived> = archived
+            .iter()
+            .map(|(listed, merged)| JsonArchived {
+                customer: JsonCustomer::from(listed),
+                merged_into: merged.as_ref().map(|m| JsonMerged {
+                    id: sanitize(&m.keeper_id),
+                    display_id: m.keeper_display_id,
+                    at: m.at,
+                }),
+            })
+            .collect();
+        return write_json(&rows, out);
+    }
+    let header = ["#", "Name", "Domain", "Owner", "Archived"].map(str::to_owned);
+    let rows: Vec<[String; 5]> = archived
+        .iter()
+        .map(|(row, merged)| {
+            let e = &row.entry;
+            let when = merged
+                .as_ref()
+                .map_or_else(|| format::date(e.updated_at), merged_note);
+            [
+                format!("#{}", e.display_id),
+                e.name.clone(),
+                e.domain.as_deref().unwrap_or("—").to_owned(),
+                owner_cell(row),
+                when,
+            ]
+            .map(|c| format::truncate(&sanitize(&c), MAX_CELL).into_owned())
+        })
+        .collect();
+    aligned(&header, &rows, out)?;
+    if rows.is_empty() {
+        writeln!(out, "(no archived customers)")?;
+    }
+    Ok(())
+}
+
+/// The owner as the table writes it: `me`, a name, or `—`.
+fn owner_cell(row: &Listed) -> String {
+    if row.mine {
+        "me".to_owned()
+    } else {
+        row.owner.clone().unwrap_or_else(|| "—".into())
+    }
+}
+
+/// `rows` under `header`, each column as wide as its widest cell.
+fn aligned<const N: usize>(
+    header: &[String; N],
+    rows: &[[String; N]],
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     let mut widths = header.clone().map(|h| h.width());
-    for row in &rows {
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.width());
         }
     }
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in std::iter::once(header).chain(rows) {
         let mut line = String::new();
         for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
             line.push_str(cell);
@@ -273,9 +368,6 @@ fn table(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
             }
         }
         writeln!(out, "{}", line.trim_end())?;
-    }
-    if rows.is_empty() {
-        writeln!(out, "(no customers match)")?;
     }
     Ok(())
 }

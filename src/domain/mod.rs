@@ -32,7 +32,7 @@ pub(crate) mod fixtures;
 /// Sanitising lives in its own module ([`crate::text`]) so that the API
 /// client can use it without depending on the domain.
 pub use crate::text::{has_forbidden_chars, sanitize};
-pub use customers::{ApplyStats, Change, CustomerSet, FOLLOWABLE_BATCH};
+pub use customers::{ApplyStats, CustomerSet, FOLLOWABLE_BATCH};
 pub use draft::{Draft, Field, FieldError};
 pub use duplicates::DuplicateIndex;
 pub use entry::{CustomerKey, Entry, Fields, KeyRef, NamePosition, domain_key_of, name_sort_key};

@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use super::entry::{Entry, prefix_of};
+use super::entry::Entry;
 
 /// A column the list can be sorted by, in the order `s` cycles through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -138,6 +138,25 @@ pub fn compare(sort: Sort, owners: &OwnerNames, a: &Entry, b: &Entry) -> Orderin
     .then_with(|| name_order(a, b))
 }
 
+/// A number that orders `entry` in `sort` as far as it can: when two
+/// entries' lead keys differ, [`compare`] orders them the same way; when
+/// they are equal, only [`compare`] can tell. Kept beside the display
+/// order, it lets a binary search over the order read one compact array
+/// instead of chasing two entries per comparison.
+pub(super) fn lead_key(sort: Sort, entry: &Entry) -> u64 {
+    let key = match sort.column {
+        SortColumn::Name => entry.sort_prefix(),
+        SortColumn::DisplayId => entry.display_id,
+        // Blank values and other column types settle in `compare`.
+        SortColumn::Domain
+        | SortColumn::Owner
+        | SortColumn::Plan
+        | SortColumn::Source
+        | SortColumn::Updated => return 0,
+    };
+    if sort.descending() { !key } else { key }
+}
+
 /// A blank value's rank: after every other.
 const BLANK: u32 = u32::MAX;
 
@@ -191,11 +210,13 @@ pub(super) fn sort_slots(slots: &mut [u32], entries: &[Entry], sort: Sort, owner
     sort_slots_ranked(slots, entries, sort, owners, &ranks);
 }
 
-/// [`sort_slots`] given each slot's [`name_ranks`]. Each entry's column
-/// value is first turned into an integer key (distinct strings are few:
-/// plans, owners, sources, and are ranked once), so the sort compares
-/// integers only: a key, then the name rank. Blanks take the largest key
-/// and a descending column flips the others, so blanks stay last.
+/// [`sort_slots`] given each slot's [`name_ranks`] (a permutation of the
+/// slots: names tie-break every order). Name order is that permutation
+/// turned inside out; columns of text (domain, owner, plan, source) are
+/// ranked among their distinct values and numbers (display id, updated)
+/// sorted as compact (key, name rank, slot) triples. Every per-entry value
+/// is read in slot order (memory order), never by chasing the display
+/// order. Blanks go last whichever the direction.
 pub(super) fn sort_slots_ranked(
     slots: &mut [u32],
     entries: &[Entry],
@@ -203,31 +224,57 @@ pub(super) fn sort_slots_ranked(
     owners: &OwnerNames,
     name_rank: &[u32],
 ) {
-    let keys: Vec<u128> = match sort.column {
-        SortColumn::Name => name_rank.iter().map(|&r| u128::from(r)).collect(),
-        SortColumn::DisplayId => entries.iter().map(|e| u128::from(e.display_id)).collect(),
-        // The instant in nanoseconds, as an order-keeping unsigned number.
-        SortColumn::Updated => entries
-            .iter()
-            .map(|e| e.updated_at.unix_timestamp_nanos().cast_unsigned() ^ (1 << 127))
-            .collect(),
-        SortColumn::Domain => widen(ranks_by_sorting(entries, |e| e.domain_key.as_deref())),
-        SortColumn::Owner => widen(ranks(entries, |e| owner_name(owners, e), str::cmp)),
-        SortColumn::Plan => widen(ranks(entries, |e| e.plan.as_deref(), caseless)),
-        SortColumn::Source => widen(ranks(entries, |e| Some(e.source.as_str()), str::cmp)),
-    };
     let descending = sort.descending();
-    let mut keyed: Vec<(u128, u32, u32)> = slots
-        .iter()
-        .map(|&slot| {
-            let key = keys[slot as usize];
-            let key = if key == u128::MAX || !descending {
-                key
-            } else {
-                u128::MAX - 1 - key
+    let column_ranks = match sort.column {
+        SortColumn::Name => {
+            let mut by_name = vec![u32::MAX; name_rank.len()];
+            for &slot in slots.iter() {
+                by_name[name_rank[slot as usize] as usize] = slot;
+            }
+            by_name.retain(|&s| s != u32::MAX);
+            if descending {
+                by_name.reverse();
+            }
+            slots.copy_from_slice(&by_name);
+            return;
+        }
+        SortColumn::DisplayId => {
+            return sort_by_number(slots, entries, name_rank, descending, |e| e.display_id);
+        }
+        SortColumn::Updated => {
+            // Nanoseconds since 1970 as an order-keeping unsigned number
+            // (an `i64` holds them until the year 2262).
+            let nanos = |e: &Entry| {
+                i64::try_from(e.updated_at.unix_timestamp_nanos())
+                    .unwrap_or(i64::MAX)
+                    .cast_unsigned()
+                    ^ (1 << 63)
             };
-            (key, name_rank[slot as usize], slot)
-        })
+            return sort_by_number(slots, entries, name_rank, descending, nanos);
+        }
+        SortColumn::Domain => ranks_by_sorting(entries, |e| e.domain_key.as_deref()),
+        SortColumn::Owner => ranks(entries, |e| owner_name(owners, e), str::cmp),
+        SortColumn::Plan => ranks(entries, |e| e.plan.as_deref(), caseless),
+        SortColumn::Source => ranks(entries, |e| Some(e.source.as_str()), str::cmp),
+    };
+    lay_out_by_rank(slots, &column_ranks, name_rank, descending);
+}
+
+/// Orders `slots` by a number of each entry, ties in name order.
+fn sort_by_number(
+    slots: &mut [u32],
+    entries: &[Entry],
+    name_rank: &[u32],
+    descending: bool,
+    number: impl Fn(&Entry) -> u64,
+) {
+    let keys: Vec<u64> = entries
+        .iter()
+        .map(|e| if descending { !number(e) } else { number(e) })
+        .collect();
+    let mut keyed: Vec<(u64, u32, u32)> = slots
+        .iter()
+        .map(|&slot| (keys[slot as usize], name_rank[slot as usize], slot))
         .collect();
     keyed.sort_unstable_by_key(|&(key, rank, _)| (key, rank));
     for (slot, (_, _, sorted)) in slots.iter_mut().zip(keyed) {
@@ -235,17 +282,48 @@ pub(super) fn sort_slots_ranked(
     }
 }
 
-/// Column ranks as sort keys, [`BLANK`] becoming the largest key.
-fn widen(ranks: Vec<u32>) -> Vec<u128> {
-    ranks
-        .into_iter()
-        .map(|r| if r == BLANK { u128::MAX } else { u128::from(r) })
-        .collect()
+/// Orders `slots` by their `column` rank ([`BLANK`] last, the others
+/// reversed when `descending`), ties in name order: the slots are visited
+/// in name order and dealt into one bucket per rank (a stable counting
+/// sort), O(n + distinct values).
+fn lay_out_by_rank(slots: &mut [u32], column: &[u32], name_rank: &[u32], descending: bool) {
+    let top = column
+        .iter()
+        .copied()
+        .filter(|&r| r != BLANK)
+        .max()
+        .map_or(0, |r| r as usize + 1);
+    let bucket = |slot: u32| match column[slot as usize] {
+        BLANK => top,
+        r if descending => top - 1 - r as usize,
+        r => r as usize,
+    };
+    let mut by_name = vec![u32::MAX; name_rank.len()];
+    for &slot in slots.iter() {
+        by_name[name_rank[slot as usize] as usize] = slot;
+    }
+    debug_assert_eq!(
+        by_name.iter().filter(|&&s| s != u32::MAX).count(),
+        slots.len(),
+        "name ranks are distinct"
+    );
+    let mut starts = vec![0usize; top + 2];
+    for &slot in by_name.iter().filter(|&&s| s != u32::MAX) {
+        starts[bucket(slot) + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    for &slot in by_name.iter().filter(|&&s| s != u32::MAX) {
+        let at = &mut starts[bucket(slot)];
+        slots[*at] = slot;
+        *at += 1;
+    }
 }
 
 /// Each entry's rank among the distinct values of a column of mostly
 /// distinct values (domains), [`BLANK`] for none, with no hashing of
-/// 100,000 strings: one sort of compact (8-byte prefix, slot) pairs, read
+/// 100,000 strings: one sort of compact (16-byte prefix, slot) pairs, read
 /// in memory order, then only the runs that share a prefix sorted by the
 /// whole value (as [`name_ranks`] does for names).
 fn ranks_by_sorting<'a>(
@@ -253,10 +331,10 @@ fn ranks_by_sorting<'a>(
     value: impl Fn(&'a Entry) -> Option<&'a str>,
 ) -> Vec<u32> {
     let value_of = |slot: u32| value(&entries[slot as usize]).unwrap_or_default();
-    let mut keyed: Vec<(u64, u32)> = entries
+    let mut keyed: Vec<(u128, u32)> = entries
         .iter()
         .zip(0..slot_count(entries))
-        .filter_map(|(e, slot)| value(e).map(|v| (prefix_of(v), slot)))
+        .filter_map(|(e, slot)| value(e).map(|v| (long_prefix(v), slot)))
         .collect();
     keyed.sort_unstable_by_key(|&(prefix, _)| prefix);
     let mut start = 0;
@@ -280,6 +358,15 @@ fn ranks_by_sorting<'a>(
         ranks[slot as usize] = rank;
     }
     ranks
+}
+
+/// The first sixteen bytes of `value`, big-endian: most domains whole, so
+/// few runs are left to compare as strings.
+fn long_prefix(value: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = value.len().min(16);
+    bytes[..n].copy_from_slice(&value.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
 }
 
 /// Each entry's rank among the distinct values of a column under `cmp`

@@ -28,17 +28,21 @@ pub struct Criteria<'a> {
     /// groups marked "not a duplicate", sorted: left out of "duplicates
     /// only".
     pub hidden_groups: &'a [String],
+    /// With `duplicates_only`: the groups marked "not a duplicate" instead,
+    /// and only them.
+    pub dismissed_only: bool,
 }
 
 impl Criteria<'_> {
     fn keeps(&self, set: &CustomerSet, entry: &Entry) -> bool {
         (self.owner.is_none() || entry.owner_id.as_deref() == self.owner)
             && (!self.duplicates_only
-                || (set.badge(entry).is_some() && !self.hides(entry.domain_key.as_deref()))
+                || (set.badge(entry).is_some()
+                    && self.hides(entry.domain_key.as_deref()) == self.dismissed_only)
                 || (self.likely
                     && set
                         .likely_key(entry)
-                        .is_some_and(|key| !self.hides(Some(&key)))))
+                        .is_some_and(|key| self.hides(Some(&key)) == self.dismissed_only)))
     }
 
     fn hides(&self, key: Option<&str>) -> bool {
@@ -148,7 +152,7 @@ impl Rows {
                     .and_then(|e| e.owner_id.as_deref())
                     == Some(owner)
             });
-            if matches && mine && !criteria.hides(Some(key)) {
+            if matches && mine && criteria.hides(Some(key)) == criteria.dismissed_only {
                 rows.push((Reverse(size), key, position));
             }
         }
@@ -175,7 +179,7 @@ impl Rows {
     /// out.
     fn likely_rows(set: &CustomerSet, matched: Option<&[u32]>, criteria: Criteria<'_>) -> Vec<u32> {
         let mut groups = set.likely_groups();
-        groups.retain(|(key, _)| !criteria.hides(Some(key)));
+        groups.retain(|(key, _)| criteria.hides(Some(key)) == criteria.dismissed_only);
         groups.sort_unstable_by(|(a, x), (b, y)| y.len().cmp(&x.len()).then(a.cmp(b)));
         // One pass over the order for every group's records at once.
         let keys: Vec<_> = groups
@@ -345,6 +349,15 @@ mod tests {
         let all: Vec<u32> = (0..set.len()).map(|p| p as u32).collect();
         let rows = Rows::compute(&set, Matches::Ordered(&all), without_bolt);
         assert_eq!(ids(&set, &rows), [6, 1, 3, 7, 8]);
+        // Listing the dismissed groups shows that group alone.
+        let only_bolt = Criteria {
+            dismissed_only: true,
+            ..without_bolt
+        };
+        let rows = Rows::compute(&set, Matches::All, only_bolt);
+        assert_eq!(ids(&set, &rows), [2, 5]);
+        let rows = Rows::compute(&set, Matches::Ordered(&all), only_bolt);
+        assert_eq!(ids(&set, &rows), [2, 5]);
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Opt-in fault injection for tests and demos: added latency, a share of
 //! `500`s, `429`s with `Retry-After: 1`, and connections closed without a
 //! response. Everything is off by default and only `/v1` requests are hit.
+//!
+//! One fault is aimed at one kind of request: latency before each archive
+//! (`--fault-archive-latency-ms`), which holds a merge between its edit and
+//! its archives for as long as a test needs to kill the client there. The
+//! delay comes before the request is handled, so a client that goes away
+//! meanwhile leaves the customer as it was.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,6 +22,9 @@ use super::error::HttpError;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
     pub latency: Duration,
+    /// Added before each `POST /v1/customers/{id}/archive`, on top of
+    /// `latency`.
+    pub archive_latency: Duration,
     pub error_rate: f64,
     pub drop_rate: f64,
     pub rate_limit_rate: f64,
@@ -61,13 +70,22 @@ fn pick(faults: &Faults) -> Option<Fault> {
     None
 }
 
+fn is_archive(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST && req.uri().path().ends_with("/archive")
+}
+
 /// The middleware that injects the configured faults.
 pub async fn inject(State(faults): State<Arc<Faults>>, req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/v1") {
         return next.run(req).await;
     }
-    if !faults.latency.is_zero() {
-        tokio::time::sleep(faults.latency).await;
+    let latency = if is_archive(&req) {
+        faults.latency + faults.archive_latency
+    } else {
+        faults.latency
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     match pick(&faults) {
         None => next.run(req).await,

@@ -125,7 +125,7 @@ pub struct Settings {
     /// instead of colour and glyphs, nothing animated.
     pub screen_reader: bool,
     pub view: ViewSettings,
-    /// Action name → key, e.g. `archive = "A"`.
+    /// Action name → key, e.g. `archive = "z"`.
     pub keys: BTreeMap<String, String>,
 }
 

@@ -3,8 +3,9 @@
 //!
 //! Owns the `history` table: one JSON array per customer, newest first, as
 //! the API returns it. Deciding when a history is stale belongs to the
-//! caller, not here. Histories leave with their customer (see
-//! [`Store::apply_page`] and [`Store::remove_customer`]).
+//! caller, not here. An archived customer keeps its history, as Pivotal
+//! keeps it: the cache holds archived customers too (see
+//! [`Store::apply_page`]), and a restore shows it again at once.
 
 use rusqlite::{OptionalExtension, params};
 use time::OffsetDateTime;

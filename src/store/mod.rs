@@ -37,10 +37,11 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 pub use account::account_file;
+pub use customers::ArchivedCustomer;
 pub use dismissed::Dismissed;
 pub use outbox::{Claim, Claimant, OutboxItem, OutboxOp};
 pub use preview::{NameView, StoreCounts};
-pub use units::{MergedInto, Unit};
+pub use units::{MergedInto, PendingMerge, Unit};
 
 /// The local cache of one account, over one SQLite connection (WAL,
 /// `synchronous=NORMAL`, foreign keys on).

@@ -20,7 +20,7 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::customers::{forget_unless_newer, upsert_if_newer};
+use super::customers::upsert_if_newer;
 use super::{Store, StoreError, encode, micros, text, timestamp};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer};
 
@@ -244,7 +244,7 @@ impl Store {
     /// The server accepted `key` and answered with `customer`: in one
     /// transaction the item leaves the outbox and `customer` goes into the
     /// cache (replacing an older copy, leaving a newer one; an archived one
-    /// leaves the cache with its history unless the cached copy is newer).
+    /// stays cached as archived, with its history).
     ///
     /// The high-water mark is not touched: it stands for "every change up
     /// to here has been synced", which one customer does not prove. A sync
@@ -256,13 +256,10 @@ impl Store {
         customer: &Customer,
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        super::units::note_edit_applied(&tx, key, customer.updated_at)?;
         tx.prepare_cached("DELETE FROM outbox WHERE key = ?1")?
             .execute([key.to_string()])?;
-        if customer.archived {
-            forget_unless_newer(&tx, &customer.id, micros(customer.updated_at))?;
-        } else {
-            upsert_if_newer(&tx, customer)?;
-        }
+        upsert_if_newer(&tx, customer)?;
         tx.commit()?;
         Ok(())
     }
@@ -520,7 +517,7 @@ mod tests {
     }
 
     #[test]
-    fn a_delivered_archive_removes_the_customer_and_its_history() {
+    fn a_delivered_archive_leaves_the_live_list_and_stays_cached_as_archived_with_its_history() {
         let mut store = Store::open_in_memory().expect("store");
         store
             .apply_page(&[customer("cus_a", 10, false), customer("cus_b", 10, false)])
@@ -543,7 +540,13 @@ mod tests {
             store.load_customers().expect("load"),
             vec![customer("cus_b", 10, false)]
         );
-        assert_eq!(store.load_history("cus_a").expect("history"), None);
+        let archived = store.load_archived().expect("archived");
+        assert_eq!(archived.len(), 1);
+        assert_eq!(archived[0].customer, customer("cus_a", 12, true));
+        assert_eq!(
+            store.load_history("cus_a").expect("history"),
+            Some(vec![event(10, "created")])
+        );
         assert_eq!(store.high_water().expect("high water"), Some(at(10)));
     }
 

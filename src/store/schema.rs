@@ -169,7 +169,46 @@ pub(super) const MIGRATIONS: &[Migration] = &[
     );
     "#,
     ),
+    // 7: what undoing a merge sets its keeper's changed fields back to,
+    // and when the server applied its edit, kept with the merge from the
+    // moment it is queued, so that a merge still in the outbox when the
+    // app starts again (after a quit, a crash, `kill -9`) is undone whole
+    // like one made in this session, by the same rule (see `units.rs`).
+    // Builds before this migration ignore the table and undo such a merge
+    // one archive at a time, as before.
+    Migration::sql(
+        r#"
+    CREATE TABLE merge_edits (
+        unit TEXT PRIMARY KEY,                -- the outbox unit of the merge
+        back TEXT NOT NULL,                   -- JSON CustomerPatch: the fields as they were
+        edited_at INTEGER                     -- unix microseconds: the server's updated_at
+                                              -- in its answer to the edit, once applied
+    );
+    "#,
+    ),
+    // 8: archived customers are cached too (`archived = 1`), for the
+    // archived view and `customers archived`; the live list's indexes
+    // (migration 5) hold `archived = 0` rows only and every live query says
+    // so, and this index serves the archived list alone. Builds before
+    // this one dropped archived customers, so the high-water mark goes:
+    // the next sync is one full sync, which brings back every archived
+    // customer and changes no live row that is current (the never-older
+    // rule). A build before this one that opens the file leaves archived
+    // rows out of its list too (its set drops archived records) and
+    // deletes the ones it syncs again; `r` twice brings them back here.
+    Migration::sql(
+        r#"
+    CREATE INDEX customers_v2_archived ON customers_v2 (updated_at)
+        WHERE archived = 1;
+    DELETE FROM meta WHERE key = 'high_water_v2';
+    "#,
+    ),
 ];
+
+/// The migration that cached archived customers (see [`MIGRATIONS`]); the
+/// high-water mark a file had before it is dropped.
+#[cfg(test)]
+const ARCHIVED_CACHED: usize = 8;
 
 /// Migration 5, after its SQL: fills in the keys, then indexes them (an
 /// index built once over filled columns is quicker than one kept up to
@@ -420,12 +459,45 @@ mod tests {
                 vec![customer("cus_old", 100, false)],
                 "from v{version}"
             );
+            // A file from before migration 8 syncs once in full, to bring
+            // the archived customers its build dropped.
+            let mark = (version >= ARCHIVED_CACHED).then(|| at(100));
             assert_eq!(
                 store.high_water().expect("high water"),
-                Some(at(100)),
+                mark,
                 "from v{version}"
             );
         }
+    }
+
+    /// A cache made before archived customers were kept: its live rows
+    /// stay, its mark goes (the next sync is full and brings the archived
+    /// ones), and from then on an archive stays cached as archived.
+    #[test]
+    fn a_cache_from_before_archives_were_kept_syncs_once_in_full_then_keeps_them() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("store.sqlite3");
+        file_at_version(&path, ARCHIVED_CACHED - 1);
+
+        let mut store = Store::open(&path).expect("open");
+        assert_eq!(store.high_water().expect("high water"), None);
+        assert_eq!(store.sync_since(at(1_000)).expect("since"), None);
+        assert_eq!(
+            store.load_customers().expect("load"),
+            vec![customer("cus_old", 100, false)]
+        );
+        assert_eq!(store.archived_count().expect("archived"), 0);
+
+        store
+            .apply_page(&[customer("cus_old", 150, true)])
+            .expect("the full sync's page");
+        assert!(store.load_customers().expect("load").is_empty());
+        assert_eq!(store.archived_count().expect("archived"), 1);
+        assert_eq!(store.high_water().expect("high water"), Some(at(150)));
+        drop(store);
+        let store = Store::open(&path).expect("reopen");
+        assert_eq!(user_version(&store.conn), MIGRATIONS.len());
+        assert_eq!(store.archived_count().expect("archived"), 1);
     }
 
     /// `Customer` drops fields it does not know, so the columns keep all a
@@ -450,7 +522,6 @@ mod tests {
         let mut loaded = store.load_customers().expect("load");
         loaded.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(loaded, vec![customer("cus_a", 100, false), plain]);
-        assert_eq!(store.high_water().expect("high water"), Some(at(100)));
     }
 
     /// Such a body made every load fail before; now the next sync, a full
@@ -516,6 +587,8 @@ mod tests {
             store.load_customers().expect("load"),
             vec![customer("cus_old", 100, false)]
         );
-        assert_eq!(store.high_water().expect("high water"), Some(at(100)));
+        // Migration 8 dropped the mark (one full sync follows); the older
+        // build's `high_water` never became this build's.
+        assert_eq!(store.high_water().expect("high water"), None);
     }
 }

@@ -13,7 +13,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::outbox::{Courier, Delivery, Stopped};
 use super::shared::{SharedStore, StoreFailure};
-use super::{SyncCommand, SyncConfig, SyncEvent, after, short_reason};
+use super::{ArchivedEntry, SyncCommand, SyncConfig, SyncEvent, after, short_reason};
 use crate::api::{ApiError, Client, ListParams};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::{Store, StoreError};
@@ -152,6 +152,7 @@ impl Engine {
                 let written = self.write(move |s| s.undismiss(&key)).await;
                 return !matches!(written, Err(RunError::Stopped));
             }
+            SyncCommand::LoadArchived => return self.send_archived().await,
         }
         true
     }
@@ -195,12 +196,12 @@ impl Engine {
                     customers,
                     s.load_users()?,
                     s.last_synced()?,
-                    s.outbox_pending()?,
+                    (s.outbox_pending()?, s.pending_merges()?),
                 ))
             })
             .await;
         let event = match cache {
-            Ok((customers, (users, me), last_synced, pending)) => {
+            Ok((customers, (users, me), last_synced, (pending, merges))) => {
                 self.courier.reported_at_start(&pending);
                 SyncEvent::CacheLoaded {
                     customers,
@@ -208,6 +209,7 @@ impl Engine {
                     me,
                     last_synced,
                     pending,
+                    merges,
                 }
             }
             Err(failure) => {
@@ -220,6 +222,7 @@ impl Engine {
                     me: None,
                     last_synced: None,
                     pending: Vec::new(),
+                    merges: Vec::new(),
                 }
             }
         };
@@ -229,6 +232,28 @@ impl Engine {
             Ok(_) | Err(StoreFailure::Closed) => {}
             Err(StoreFailure::Failed(err)) => self.report_store(err),
         }
+    }
+
+    /// Reads the archived customers and sends them, made into entries
+    /// here, off the UI task; `false` when the engine stops. A store that
+    /// cannot be read sends an empty list after saying why.
+    async fn send_archived(&self) -> bool {
+        let customers = match self.store.with(|s| s.load_archived()).await {
+            Ok(archived) => archived
+                .into_iter()
+                .map(|a| ArchivedEntry {
+                    entry: Entry::from(a.customer),
+                    merged_into: a.merged_into,
+                })
+                .collect(),
+            Err(StoreFailure::Closed) => return false,
+            Err(StoreFailure::Failed(err)) => {
+                self.report_store(err);
+                Vec::new()
+            }
+        };
+        self.emit(SyncEvent::Archived { customers });
+        true
     }
 
     /// One sync run: the team, then every customer changed since the

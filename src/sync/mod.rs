@@ -5,7 +5,9 @@
 //! On start it sends the cached customers and the outbox left by the last
 //! run (instant, offline start), then syncs incrementally: `updated_since`
 //! the store's high-water mark, with `include_archived=true` so archives
-//! made elsewhere leave the cache. It refreshes periodically, on command,
+//! and restores made elsewhere reach the cache (which keeps archived
+//! customers for the archived view, read on demand) and leave or rejoin
+//! the list. It refreshes periodically, on command,
 //! and after failures with back-off. Every sync run has a generation number
 //! that its events carry, so the UI can drop results of a run that a newer
 //! one has replaced.
@@ -41,7 +43,9 @@ use tokio::task::JoinHandle;
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
 use crate::domain::{CustomerSet, Entry};
 use crate::store::Store;
-pub use crate::store::{Dismissed, MergedInto, OutboxItem, OutboxOp, Unit};
+pub use crate::store::{
+    ArchivedCustomer, Dismissed, MergedInto, OutboxItem, OutboxOp, PendingMerge, Unit,
+};
 
 /// What the UI asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,8 +72,11 @@ pub enum SyncCommand {
     SubmitUnit(Unit),
     /// Keep a group of duplicates marked "not a duplicate" in the store.
     Dismiss(Dismissed),
-    /// Forget that mark (undo).
+    /// Forget that mark (undo, or reviving a dismissed group).
     Undismiss(String),
+    /// Read the archived customers from the store, answered with
+    /// [`SyncEvent::Archived`]: on demand, off the UI task.
+    LoadArchived,
     /// A further page of the preview (see [`SyncEvent::Preview`]),
     /// answered with [`SyncEvent::PreviewPage`]; nothing without a preview.
     PreviewPage(PageRequest),
@@ -100,11 +107,20 @@ pub enum SyncEvent {
         me: Option<User>,
         last_synced: Option<OffsetDateTime>,
         pending: Vec<OutboxItem>,
+        /// The merges among `pending`, rebuilt by the store, so that each
+        /// is shown and undone whole, as in the session that made it.
+        merges: Vec<PendingMerge>,
     },
     /// The groups marked "not a duplicate" on this account, read from the
     /// store right after the cache (sent only when there are some).
     Dismissed {
         groups: Vec<Dismissed>,
+    },
+    /// The archived customers the store holds, the most recently changed
+    /// first, each with the record a merge put it into (answers
+    /// [`SyncCommand::LoadArchived`]).
+    Archived {
+        customers: Vec<ArchivedEntry>,
     },
     /// A sync run began. `full` when nothing was cached before.
     Started {
@@ -116,7 +132,7 @@ pub enum SyncEvent {
         users: Vec<User>,
         me: User,
     },
-    /// One page of changes; archived customers are to be dropped. `fetched`
+    /// One page of changes; archived customers leave the list. `fetched`
     /// counts the customers received so far in this run.
     Page {
         generation: u64,
@@ -159,6 +175,9 @@ pub enum SyncEvent {
     /// or delivered some since the last report.
     Outbox {
         pending: Vec<OutboxItem>,
+        /// The merges among `pending`, rebuilt by the store (a merge
+        /// another process queued is one merge here too).
+        merges: Vec<PendingMerge>,
     },
     /// A submitted change is in the outbox, on disk, and will be
     /// delivered (by this engine or another process on the account).
@@ -196,6 +215,14 @@ pub enum SyncEvent {
         reason: String,
         retry_in: Duration,
     },
+}
+
+/// An archived customer as the archived view shows it: made into an entry
+/// (sanitised) by the engine, with the record a merge put it into.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchivedEntry {
+    pub entry: Entry,
+    pub merged_into: Option<MergedInto>,
 }
 
 /// How the engine paces itself.

@@ -334,7 +334,8 @@ impl Courier {
             .with(move |s| {
                 let pending = s.outbox_pending()?;
                 if reported.changed_to(&pending) {
-                    let _ = events.send(SyncEvent::Outbox { pending });
+                    let merges = s.pending_merges()?;
+                    let _ = events.send(SyncEvent::Outbox { pending, merges });
                 }
                 Ok(())
             })

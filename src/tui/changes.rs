@@ -10,10 +10,10 @@ use super::message::Command;
 use super::mode::FormSession;
 use super::mode::Mode;
 use super::state::{PendingChange, State, Submitted};
-use super::{finder, triage};
+use super::{finder, merge, triage};
 use crate::api::{Customer, CustomerPatch, IdempotencyKey, NewCustomer, Patch};
 use crate::domain::{CustomerKey, Draft, Entry, KeyRef, sanitize};
-use crate::store::{OutboxItem, OutboxOp};
+use crate::store::{OutboxItem, OutboxOp, PendingMerge};
 use crate::sync::SyncCommand;
 
 /// The set's key of a create that the server has not confirmed yet.
@@ -199,8 +199,14 @@ pub fn restore_pending(state: &mut State, pending: Vec<OutboxItem>) {
 /// no longer there was settled by another process: it leaves the status
 /// line, a create's pending row goes, and a sync is asked for so that the
 /// list shows what the server has. A change another process queued shows
-/// as pending here too. Returns the commands to send.
-pub fn reconcile(state: &mut State, pending: Vec<OutboxItem>) -> Vec<Command> {
+/// as pending here too, and a merge it queued is one merge here, undone
+/// whole (`merges`, as the store rebuilt them). Returns the commands to
+/// send.
+pub fn reconcile(
+    state: &mut State,
+    pending: Vec<OutboxItem>,
+    merges: Vec<PendingMerge>,
+) -> Vec<Command> {
     let queued: HashSet<&IdempotencyKey> = pending.iter().map(|item| &item.key).collect();
     let vanished: Vec<IdempotencyKey> = state
         .model
@@ -231,6 +237,7 @@ pub fn reconcile(state: &mut State, pending: Vec<OutboxItem>) -> Vec<Command> {
     }
     if !new.is_empty() {
         triage::restore_pending(state, &new);
+        merge::restore_pending(state, merges);
         restore_pending(state, new);
     }
     if vanished.is_empty() {

@@ -2,11 +2,14 @@
 //! dismisses it. It leaves duplicates only and its badges are dimmed; the
 //! mark is kept in the account's store with the group's members then, so
 //! it lasts across restarts and a group that gains a member comes back.
-//! `u` undoes the newest dismissal like any other change.
+//! `u` undoes the newest dismissal like any other change; `D` twice lists
+//! the dismissed groups, and `R` there revives the group under the
+//! selection, for good (the store forgets the mark).
 //!
 //! State updates only, called from the screens and `update`; the store
 //! write is the engine's (`SyncCommand::Dismiss`).
 
+use super::keymap::Action;
 use super::message::Command;
 use super::mode::Mode;
 use super::state::State;
@@ -79,6 +82,40 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         "{} is a duplicate group again",
         triage::group_label(state, &key)
     ));
+    vec![Command::Sync(SyncCommand::Undismiss(key))]
+}
+
+/// `R` in the dismissed groups (`D` twice): the group under the selection
+/// is a duplicate group again, here and in the store.
+pub fn revive(state: &mut State) -> Vec<Command> {
+    state.mark_dirty();
+    if !(state.finder.duplicates_only && state.finder.dismissed_only) {
+        let d = state.keymap.label(Action::Duplicates).to_owned();
+        state.flash = Some(format!(
+            "Nothing to revive here: {d} twice lists the groups marked not a duplicate"
+        ));
+        return Vec::new();
+    }
+    let key = state
+        .selected_entry()
+        .and_then(|e| e.domain_key.as_deref())
+        .filter(|key| state.finder.is_hidden(Some(key)))
+        .map(str::to_owned);
+    let Some(key) = key else {
+        state.flash = Some("No group marked not a duplicate is selected".into());
+        return Vec::new();
+    };
+    state.model.dismissed.remove(&key);
+    state.model.dismissals.retain(|(k, _)| *k != key);
+    state.model.groups_done.remove(&key);
+    state.finder.invalidate();
+    finder::refresh(state);
+    if state.finder.hidden.is_empty() {
+        // None left to list: back to the queue, where the group now is.
+        state.finder.dismissed_only = false;
+        state.finder.invalidate();
+    }
+    state.flash = Some(format!("{key} is a duplicate group again"));
     vec![Command::Sync(SyncCommand::Undismiss(key))]
 }
 

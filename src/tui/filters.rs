@@ -13,6 +13,9 @@ pub struct Finder {
     pub mine: bool,
     /// Only customers whose domain badge is 2 or more, grouped by domain.
     pub duplicates_only: bool,
+    /// With `duplicates_only`: the groups dismissed as "not a duplicate"
+    /// instead (`D` twice), to revive one.
+    pub dismissed_only: bool,
     /// The text filter, while one is typed or kept.
     pub line: Option<FilterLine>,
     /// What the list shows, row by row.

@@ -40,9 +40,10 @@ pub fn open_line(state: &mut State) {
 }
 
 /// The search index for the set and team at `key`: kept, brought up to
-/// date from the set's change log (a millisecond or two for an archive at
-/// 100,000 customers), or built (120–200 ms at 100,000; once per session,
-/// and again only after a large sync batch, a new sort or a team change).
+/// date from the set's log of changed slots (microseconds for an archive,
+/// about a millisecond for a page of 1,000, whatever the set's size), or
+/// built (120–200 ms at 100,000; once per session, and again only after a
+/// team change or a batch larger than the set's log keeps).
 fn current_index<'a>(
     slot: &'a mut Option<(SearchIndex, (u64, u64))>,
     set: &CustomerSet,
@@ -53,7 +54,7 @@ fn current_index<'a>(
     let (index, built) = match slot.take() {
         Some((index, built)) if built == key => (index, built),
         Some((mut index, (version, team))) if team == key.1 => {
-            match set.changes_since(version) {
+            match set.slots_changed_since(version) {
                 Some(changes) => index.follow(changes, set, owner),
                 None => index.rebuild(set, owner),
             }
@@ -129,10 +130,19 @@ pub fn toggle_mine(state: &mut State) {
     state.finder.invalidate();
 }
 
-/// `D`: duplicates only on or off.
+/// `D`: duplicates only; again, the groups dismissed as not duplicates
+/// (when there are any); again, off.
 pub fn toggle_duplicates(state: &mut State) {
-    state.finder.duplicates_only = !state.finder.duplicates_only;
-    state.finder.invalidate();
+    let finder = &mut state.finder;
+    if !finder.duplicates_only {
+        finder.duplicates_only = true;
+    } else if !finder.dismissed_only && !finder.hidden.is_empty() {
+        finder.dismissed_only = true;
+    } else {
+        finder.duplicates_only = false;
+        finder.dismissed_only = false;
+    }
+    finder.invalidate();
     state.mark_dirty();
 }
 
@@ -152,6 +162,7 @@ pub fn show(state: &mut State, id: CustomerKey) {
     state.finder.line = None;
     state.finder.mine = false;
     state.finder.duplicates_only = false;
+    state.finder.dismissed_only = false;
     state.finder.invalidate();
     state.select(id);
     refresh(state);
@@ -206,7 +217,8 @@ pub fn refresh(state: &mut State) {
                 &state.model.users,
                 key,
             );
-            line.filter.refine(query.clone(), index);
+            line.filter
+                .refine(query.clone(), index, &state.model.customers);
             ranked = line.filter.list_order(index);
             match &ranked {
                 Some(ranked) => Matches::Ranked(ranked),
@@ -232,6 +244,7 @@ pub fn refresh(state: &mut State) {
         duplicates_only: finder.duplicates_only,
         likely: true,
         hidden_groups: &finder.hidden,
+        dismissed_only: finder.dismissed_only,
     };
     finder.rows = Rows::compute(&state.model.customers, matches, criteria);
     finder.rows_from = Some(key);

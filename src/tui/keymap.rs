@@ -83,6 +83,11 @@ pub enum Action {
     Merge,
     /// Mark the group as not a duplicate.
     Dismiss,
+    /// Show the archived customers (again: back).
+    Archived,
+    /// Restore the selected archived customer; in the list's dismissed
+    /// groups, revive the group under the selection.
+    Restore,
 }
 
 /// The modes keys work in: what is on screen decides which table rows
@@ -102,6 +107,8 @@ pub enum KeyMode {
     /// The form's owner picker, open under the Owner field: typing
     /// filters the team; keys it does not use close it and go to the form.
     OwnerPicker,
+    /// The archived customers (`A`).
+    Archived,
 }
 
 /// A binding's place in one mode: the hint it shows in that mode's bar (if
@@ -152,8 +159,8 @@ const fn hinted_meaning(
 }
 
 use KeyMode::{
-    Compare as C, Confirm as Q, Detail as D, FilterLine as F, Form as E, Help as H, List as L,
-    OwnerPicker as P,
+    Archived as V, Compare as C, Confirm as Q, Detail as D, FilterLine as F, Form as E, Help as H,
+    List as L, OwnerPicker as P,
 };
 
 /// A key press a binding matches.
@@ -215,6 +222,7 @@ pub const BINDINGS: &[Binding] = &[
             hinted(D, "j/k", "move"),
             hinted_meaning(C, "j/k", "field", "the field cursor down"),
             at(H),
+            hinted(V, "j/k", "move"),
         ],
     },
     Binding {
@@ -222,7 +230,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('k'), plain(KeyCode::Up)],
         label: "k / ↑",
         description: "previous customer",
-        modes: &[at(L), at(D), meaning(C, "the field cursor up"), at(H)],
+        modes: &[
+            at(L),
+            at(D),
+            meaning(C, "the field cursor up"),
+            at(H),
+            at(V),
+        ],
     },
     Binding {
         action: Action::PageDown,
@@ -234,6 +248,7 @@ pub const BINDINGS: &[Binding] = &[
             at(D),
             meaning(C, "the field cursor ten rows down"),
             at(H),
+            at(V),
         ],
     },
     Binding {
@@ -246,6 +261,7 @@ pub const BINDINGS: &[Binding] = &[
             at(D),
             meaning(C, "the field cursor ten rows up"),
             at(H),
+            at(V),
         ],
     },
     Binding {
@@ -253,28 +269,28 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ctrl('d')],
         label: "Ctrl-d",
         description: "half a screen down",
-        modes: &[at(L), at(D)],
+        modes: &[at(L), at(D), at(V)],
     },
     Binding {
         action: Action::HalfPageUp,
         keys: &[ctrl('u')],
         label: "Ctrl-u",
         description: "half a screen up",
-        modes: &[at(L), at(D)],
+        modes: &[at(L), at(D), at(V)],
     },
     Binding {
         action: Action::Top,
         keys: &[ch('g'), plain(KeyCode::Home)],
         label: "g / Home",
         description: "first customer",
-        modes: &[at(L), at(D)],
+        modes: &[at(L), at(D), at(V)],
     },
     Binding {
         action: Action::Bottom,
         keys: &[ch('G'), plain(KeyCode::End)],
         label: "G / End",
         description: "last customer",
-        modes: &[at(L), at(D)],
+        modes: &[at(L), at(D), at(V)],
     },
     Binding {
         action: Action::NextGroup,
@@ -364,6 +380,7 @@ pub const BINDINGS: &[Binding] = &[
         description: "close the details or this help; clear the filter",
         modes: &[
             at(L),
+            hinted_meaning(V, "Esc", "back", "clear the filter, else back to the list"),
             hinted(D, "Esc", "close"),
             hinted_meaning(C, "Esc", "back", "back to where compare was opened"),
             at(H),
@@ -376,7 +393,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('/')],
         label: "/",
         description: "filter: text, ~fuzzy or #id (Esc clears)",
-        modes: &[hinted(L, "/", "filter"), at(D)],
+        modes: &[hinted(L, "/", "filter"), at(D), hinted(V, "/", "filter")],
     },
     Binding {
         action: Action::Mine,
@@ -389,22 +406,39 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Duplicates,
         keys: &[ch('D')],
         label: "D",
-        description: "duplicates only on/off, grouped by domain",
+        description: "duplicates only; again: the groups marked not a duplicate",
         modes: &[hinted(L, "D", "dupes"), at(D)],
+    },
+    Binding {
+        action: Action::Archived,
+        keys: &[ch('A')],
+        label: "A",
+        description: "archived customers (R restores; A or Esc: back)",
+        modes: &[at(L), at(D), meaning(V, "back to the list")],
+    },
+    Binding {
+        action: Action::Restore,
+        keys: &[ch('R')],
+        label: "R",
+        description: "restore the selected customer (pending until confirmed)",
+        modes: &[
+            hinted(V, "R", "restore"),
+            meaning(L, "in D's not-a-duplicate groups: a duplicate group again"),
+        ],
     },
     Binding {
         action: Action::Sort,
         keys: &[ch('s')],
         label: "s",
         description: "sort by the next column",
-        modes: &[at(L), at(D)],
+        modes: &[at(L), at(D), hinted(V, "s", "sort")],
     },
     Binding {
         action: Action::Reverse,
         keys: &[ch('S')],
         label: "S",
         description: "reverse the sort",
-        modes: &[at(L), at(D)],
+        modes: &[at(L), at(D), at(V)],
     },
     Binding {
         action: Action::Compare,
@@ -473,7 +507,13 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('?')],
         label: "?",
         description: "show the keys of this view",
-        modes: &[hinted(L, "?", "help"), hinted(D, "?", "help"), at(C), at(H)],
+        modes: &[
+            hinted(L, "?", "help"),
+            hinted(D, "?", "help"),
+            at(C),
+            at(H),
+            hinted(V, "?", "help"),
+        ],
     },
     Binding {
         action: Action::Quit,
@@ -485,6 +525,7 @@ pub const BINDINGS: &[Binding] = &[
             meaning(D, "close the details"),
             meaning(C, "close compare"),
             meaning(H, "close this help"),
+            meaning(V, "back to the list"),
         ],
     },
     Binding {
@@ -497,6 +538,7 @@ pub const BINDINGS: &[Binding] = &[
             at(D),
             at(C),
             at(H),
+            at(V),
             meaning(E, "as Esc: a reflex never throws away typing"),
             meaning(P, "as Esc"),
         ],
@@ -641,6 +683,8 @@ impl Action {
             Action::Take => "take",
             Action::Merge => "merge",
             Action::Dismiss => "not_duplicate",
+            Action::Archived => "archived",
+            Action::Restore => "restore",
         }
     }
 
@@ -903,13 +947,13 @@ mod tests {
     #[test]
     fn overrides_rebind_an_action_and_show_in_help_and_hints() {
         let overrides = BTreeMap::from([
-            ("archive".to_owned(), "A".to_owned()),
+            ("archive".to_owned(), "Z".to_owned()),
             ("filter".to_owned(), "ctrl-f".to_owned()),
         ]);
         let keymap = Keymap::with_overrides(&overrides).unwrap();
-        let shift_a = KeyEvent::new(KeyCode::Char('A'), KeyModifiers::SHIFT);
+        let shift_z = KeyEvent::new(KeyCode::Char('Z'), KeyModifiers::SHIFT);
         assert_eq!(
-            keymap.action_for(KeyMode::List, &shift_a),
+            keymap.action_for(KeyMode::List, &shift_z),
             Some(Action::Archive)
         );
         assert_eq!(
@@ -933,7 +977,7 @@ mod tests {
         assert!(
             keymap
                 .help(KeyMode::List)
-                .any(|(keys, d)| keys == "A" && d.starts_with("archive"))
+                .any(|(keys, d)| keys == "Z" && d.starts_with("archive"))
         );
     }
 
@@ -976,6 +1020,40 @@ mod tests {
         Keymap::default()
             .check_conflicts()
             .expect("the table has no conflict");
+    }
+
+    #[test]
+    fn a_opens_the_archived_view_from_the_list_and_details_and_r_means_what_the_view_needs() {
+        let keymap = Keymap::default();
+        let a = KeyEvent::new(KeyCode::Char('A'), KeyModifiers::SHIFT);
+        let r = KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT);
+        for mode in [KeyMode::List, KeyMode::Detail, KeyMode::Archived] {
+            assert_eq!(keymap.action_for(mode, &a), Some(Action::Archived));
+        }
+        assert_eq!(keymap.action_for(KeyMode::Compare, &a), None);
+        assert_eq!(
+            keymap.action_for(KeyMode::Archived, &r),
+            Some(Action::Restore)
+        );
+        assert_eq!(keymap.action_for(KeyMode::List, &r), Some(Action::Restore));
+        assert!(
+            keymap
+                .hints(KeyMode::Archived)
+                .contains(&("R".to_owned(), "restore"))
+        );
+        let rebound = BTreeMap::from([("restore".to_owned(), "ctrl-r".to_owned())]);
+        let keymap = Keymap::with_overrides(&rebound).unwrap();
+        let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        assert_eq!(
+            keymap.action_for(KeyMode::Archived, &ctrl_r),
+            Some(Action::Restore)
+        );
+        // `A` is taken now: an old `archive = "A"` is refused with a reason.
+        let old = BTreeMap::from([("archive".to_owned(), "A".to_owned())]);
+        assert_eq!(
+            Keymap::with_overrides(&old).unwrap_err(),
+            "keys.archive: `A` is already the key for archived; choose another"
+        );
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::api::{Customer, IdempotencyKey};
 use crate::domain::Entry;
 use crate::domain::keeper::{self, Candidate, Suggestion};
 use crate::domain::merge::{self, MergeField, Merged};
-use crate::store::{MergedInto, OutboxOp, Unit};
+use crate::store::{MergedInto, OutboxOp, PendingMerge, Unit};
 use crate::sync::SyncCommand;
 
 /// How far `PgDn`/`PgUp` move the field cursor.
@@ -293,6 +293,9 @@ fn execute(state: &mut State, plan: ConfirmMerge) -> Vec<Command> {
     let unit = IdempotencyKey::new();
     let mut items = Vec::new();
     let edit = (!plan.patch.is_empty()).then(|| (IdempotencyKey::new(), plan.patch.clone()));
+    let back = edit
+        .as_ref()
+        .map(|(_, patch)| merge::undo_patch(&plan.keeper, patch));
     if let Some((key, patch)) = &edit {
         changes::show_pending_update(state, &keeper_id, patch);
         items.push((
@@ -341,8 +344,10 @@ fn execute(state: &mut State, plan: ConfirmMerge) -> Vec<Command> {
         unit: unit.clone(),
         keeper: plan.keeper,
         edit,
+        back: back.clone(),
         edited_at: None,
         archives,
+        gone: Vec::new(),
         refused: false,
     });
     triage::clamp_compare(state);
@@ -351,6 +356,7 @@ fn execute(state: &mut State, plan: ConfirmMerge) -> Vec<Command> {
         items,
         merged,
         unmerged: Vec::new(),
+        keeper_back: back,
     }))];
     commands.extend(triage::advance_if_done(state));
     commands
@@ -389,9 +395,10 @@ pub fn undo(state: &mut State, unit: &IdempotencyKey) -> Vec<Command> {
         ));
         unmerged.push(id);
     }
+    names.extend(restore_gone(&done.gone, &mut items, &mut unmerged));
     let keeper = done.keeper.display_id;
     let mut flash = format!("Restoring {}", names.join(", "));
-    if let (Some((_, patch)), Some(id)) = (&done.edit, done.keeper.id()) {
+    if let (Some(back), Some(id)) = (done.back, done.keeper.id()) {
         let now = state.model.customers.get(id);
         let changed_since = match (now, done.edited_at) {
             (Some(entry), Some(at)) => entry.updated_at > at,
@@ -402,7 +409,6 @@ pub fn undo(state: &mut State, unit: &IdempotencyKey) -> Vec<Command> {
                 "; #{keeper} changed since the merge, so its fields stay"
             ));
         } else {
-            let back = merge::undo_patch(&done.keeper, patch);
             changes::show_pending_update(state, id, &back);
             flash.push_str(&format!(" and #{keeper}'s fields"));
             items.push((
@@ -426,7 +432,70 @@ pub fn undo(state: &mut State, unit: &IdempotencyKey) -> Vec<Command> {
         items,
         merged: Vec::new(),
         unmerged,
+        keeper_back: None,
     }))]
+}
+
+/// Restores of the losers the server archived before this start, by id
+/// (they come back with the server's answer); says how many, if any.
+fn restore_gone(
+    gone: &[String],
+    items: &mut Vec<(IdempotencyKey, OutboxOp)>,
+    unmerged: &mut Vec<String>,
+) -> Option<String> {
+    for id in gone {
+        let customer_id = id.clone();
+        items.push((IdempotencyKey::new(), OutboxOp::Restore { customer_id }));
+        unmerged.push(id.clone());
+    }
+    match gone.len() {
+        0 => None,
+        1 => Some("1 record archived before this start".to_owned()),
+        n => Some(format!("{n} records archived before this start")),
+    }
+}
+
+/// Merges still in the outbox when the app started, as the store rebuilt
+/// them: each is one merge again, as in the session that made it, so `u`
+/// restores all its losers and sets its keeper's fields back (by the same
+/// rule: not when someone else changed the keeper since). Called after the
+/// waiting archives were taken off the list (`triage::restore_pending`)
+/// and before the waiting edits are shown on it, so that the keeper is as
+/// the store has it; at start, and for a merge another process queued. A
+/// merge already known here is left as it is; one whose keeper the cache
+/// lacks stays archives to undo one by one.
+pub fn restore_pending(state: &mut State, merges: Vec<PendingMerge>) {
+    for pending in merges {
+        if state.model.merges.iter().any(|m| m.unit == pending.unit) {
+            continue;
+        }
+        let Some(keeper) = state.model.customers.get(&pending.keeper_id).cloned() else {
+            continue;
+        };
+        let archives: Vec<IdempotencyKey> =
+            pending.archives.iter().map(|(k, _)| k.clone()).collect();
+        for archived in &mut state.model.archived {
+            if archives.contains(&archived.key) {
+                archived.merge = Some(pending.unit.clone());
+            }
+        }
+        let gone = pending
+            .losers
+            .iter()
+            .filter(|id| !pending.archives.iter().any(|(_, l)| l == *id))
+            .cloned()
+            .collect();
+        state.model.merges.push(MergeDone {
+            unit: pending.unit,
+            keeper,
+            edit: pending.edit,
+            back: pending.back,
+            edited_at: pending.edited_at,
+            archives,
+            gone,
+            refused: false,
+        });
+    }
 }
 
 /// What the status line says after a merge, for `u`.

@@ -13,6 +13,7 @@
 //! itself; the sync engine does.
 
 mod app;
+mod archived;
 mod changes;
 mod dismiss;
 mod filters;

@@ -9,10 +9,13 @@
 //! Owns the modes and their own state; what the whole app shares
 //! (customers, team, outbox bookkeeping) stays in `State`.
 
+use tui_input::Input;
+
 use super::form::Form;
 use crate::api::CustomerPatch;
-use crate::domain::Entry;
 use crate::domain::merge::Choices;
+use crate::domain::{Entry, Sort, SortColumn};
+use crate::sync::ArchivedEntry;
 
 /// The compare view: the live records sharing one duplicate key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +84,56 @@ pub struct Help {
     pub scroll: u16,
 }
 
+/// The archived customers (`A`), read from the store when it opened and
+/// dropped when it closes, so the live set never holds them. Filtered and
+/// sorted on its own, apart from the list's filter and sort.
+#[derive(Debug)]
+pub struct ArchivedView {
+    /// `None` while the store is read.
+    pub rows: Option<Vec<ArchivedEntry>>,
+    pub sort: Sort,
+    /// The filter typed after `/` (text, `~fuzzy`, `#id`, as the list's).
+    pub filter: Input,
+    /// The filter line has the cursor.
+    pub editing: bool,
+    /// Indexes into `rows` that the filter keeps, in sort order.
+    pub shown: Vec<usize>,
+    /// The selected row of `shown`, and the first one on screen.
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl Default for ArchivedView {
+    /// Loading, the most recently archived first.
+    fn default() -> Self {
+        ArchivedView {
+            rows: None,
+            sort: Sort {
+                column: SortColumn::Updated,
+                reversed: false,
+            },
+            filter: Input::default(),
+            editing: false,
+            shown: Vec::new(),
+            selected: 0,
+            offset: 0,
+        }
+    }
+}
+
+impl ArchivedView {
+    /// The archived customer on row `row`.
+    pub fn at(&self, row: usize) -> Option<&ArchivedEntry> {
+        let index = *self.shown.get(row)?;
+        self.rows.as_ref()?.get(index)
+    }
+
+    /// The selected archived customer.
+    pub fn selected_entry(&self) -> Option<&ArchivedEntry> {
+        self.at(self.selected)
+    }
+}
+
 /// `Archive #1052 …? (y/N)`, on the status line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfirmArchive {
@@ -103,6 +156,8 @@ pub enum Mode {
     /// The create or edit form (boxed: it is far larger than the others).
     Form(Box<FormSession>),
     Help(Help),
+    /// The archived customers (boxed: its filter input is large).
+    Archived(Box<ArchivedView>),
     ConfirmArchive(ConfirmArchive),
     ConfirmMerge(Box<ConfirmMerge>),
     ConfirmQuit(ConfirmQuit),
@@ -182,6 +237,29 @@ impl Modes {
             .iter()
             .position(|m| matches!(m, Mode::Compare(c) if which(c)))
         {
+            self.0.truncate(at);
+        }
+    }
+
+    /// The archived view, wherever it is on the stack (help may be over
+    /// it).
+    pub fn archived(&self) -> Option<&ArchivedView> {
+        self.0.iter().rev().find_map(|m| match m {
+            Mode::Archived(view) => Some(view.as_ref()),
+            _ => None,
+        })
+    }
+
+    pub fn archived_mut(&mut self) -> Option<&mut ArchivedView> {
+        self.0.iter_mut().rev().find_map(|m| match m {
+            Mode::Archived(view) => Some(view.as_mut()),
+            _ => None,
+        })
+    }
+
+    /// Closes the archived view and what was opened over it.
+    pub fn close_archived(&mut self) {
+        if let Some(at) = self.0.iter().position(|m| matches!(m, Mode::Archived(_))) {
             self.0.truncate(at);
         }
     }

@@ -1,6 +1,6 @@
 //! The mouse: the wheel scrolls what is under the pointer (the list, the
-//! details, compare, help; elsewhere the screen showing), a click selects
-//! a row of the list, a second click on the same row within
+//! details, compare, help, the archived view; elsewhere the screen
+//! showing), a click selects a row of the list or the archived view, a second click on the same row within
 //! [`DOUBLE_CLICK`] opens its details, and a click on a column header sorts
 //! by that column (again: the other way).
 //!
@@ -12,6 +12,7 @@
 use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 use time::Duration;
 
+use super::archived;
 use super::finder;
 use super::keymap::Action;
 use super::merge;
@@ -62,6 +63,12 @@ fn wheel(state: &mut State, at: (u16, u16), down: bool) -> Vec<Command> {
                 merge::on_compare_action(state, action);
             }
         }
+        Under::Archived(_) => {
+            let action = if lines > 0 { Action::Down } else { Action::Up };
+            for _ in 0..lines.unsigned_abs() {
+                archived::on_action(state, action);
+            }
+        }
         Under::List(_) => {
             let before = state.selected;
             state.move_by(lines as isize);
@@ -84,6 +91,7 @@ fn showing(state: &State) -> Under {
         None => Under::List(None),
         Some(Mode::Detail(_)) => Under::Detail,
         Some(Mode::Compare(_)) => Under::Compare,
+        Some(Mode::Archived(_)) => Under::Archived(None),
         Some(_) => Under::Other,
     }
 }
@@ -97,6 +105,10 @@ fn scrolled(scroll: u16, lines: i32) -> u16 {
 fn click(state: &mut State, at: (u16, u16)) -> Vec<Command> {
     let hit = match view::under(state, at) {
         Under::List(hit) => hit,
+        Under::Archived(Some(row)) => {
+            archived::select(state, row);
+            return Vec::new();
+        }
         _ => None,
     };
     let last = state.last_click.take();

@@ -164,13 +164,21 @@ pub struct MergeDone {
     /// The keeper as it was before the merge.
     pub keeper: Entry,
     /// The keeper's edit and its outbox key; `None` when the merge changed
-    /// no field.
+    /// no field, or (for a merge made before the app started) when the
+    /// server had applied it already.
     pub edit: Option<(IdempotencyKey, CustomerPatch)>,
+    /// What sets the keeper's changed fields back on undo; `None` when the
+    /// merge changed no field.
+    pub back: Option<CustomerPatch>,
     /// When the server last changed the keeper by the edit (its answer's
     /// `updated_at`): a later change was made by someone else.
     pub edited_at: Option<OffsetDateTime>,
     /// The losers' archives.
     pub archives: Vec<IdempotencyKey>,
+    /// Losers of a merge made before the app started whose archive the
+    /// server had applied then: undo restores them by id, and they come
+    /// back with the server's answer.
+    pub gone: Vec<String>,
     /// The server refused the edit: nothing was archived.
     pub refused: bool,
 }

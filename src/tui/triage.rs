@@ -15,11 +15,11 @@ use super::keymap::{Action, KeyMode};
 use super::message::Command;
 use super::mode::{Compare, ConfirmArchive, Detail, Mode};
 use super::state::{Archived, History, PendingChange, State};
-use super::{dismiss, merge};
+use super::{archived, dismiss, merge};
 use crate::api::{Customer, IdempotencyKey};
 use crate::domain::{CustomerKey, Entry};
 use crate::store::{OutboxItem, OutboxOp};
-use crate::sync::SyncCommand;
+use crate::sync::{ArchivedEntry, SyncCommand};
 
 /// What `c`, `x` and the like say on a record in no group.
 pub const NO_GROUP: &str = "No other customer shares this domain or name";
@@ -166,19 +166,8 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         return Vec::new();
     };
     let id = archived.entry.key.clone();
-    // Only confirmed customers are archived (`a` refuses a pending one).
-    let customer_id = id.id().unwrap_or_default().to_owned();
     let display_id = archived.entry.display_id;
-    let key = IdempotencyKey::new();
-    state
-        .model
-        .customers
-        .reinstate(archived.entry.clone().into_pending());
-    state.model.restoring.insert(key.clone(), archived.entry);
-    state
-        .model
-        .outbox
-        .insert(key.clone(), PendingChange::default());
+    let commands = submit_restore(state, archived.entry);
     if state.modes.compare().is_none() {
         finder::show(state, id);
     }
@@ -189,6 +178,26 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         ),
         None => format!("Restoring #{display_id}"),
     });
+    commands
+}
+
+/// Restores an archived customer through the outbox (the one path for
+/// `u` and the archived view's `R`): it is back in the list at once,
+/// marked pending, and held there against sync pages until Pivotal
+/// answers (see [`reassert`]).
+pub(super) fn submit_restore(state: &mut State, entry: Entry) -> Vec<Command> {
+    // Only confirmed customers are archived (`a` refuses a pending one).
+    let customer_id = entry.id().unwrap_or_default().to_owned();
+    let key = IdempotencyKey::new();
+    state
+        .model
+        .customers
+        .reinstate(entry.clone().into_pending());
+    state.model.restoring.insert(key.clone(), entry);
+    state
+        .model
+        .outbox
+        .insert(key.clone(), PendingChange::default());
     vec![Command::Sync(SyncCommand::Submit {
         key,
         op: OutboxOp::Restore { customer_id },
@@ -269,6 +278,13 @@ pub fn rejected(state: &mut State, key: &IdempotencyKey, op: &OutboxOp, message:
                     entry.display_id
                 ));
                 state.model.customers.remove(&entry.key);
+                archived::refused(
+                    state,
+                    ArchivedEntry {
+                        entry,
+                        merged_into: None,
+                    },
+                );
             }
         }
         OutboxOp::Create { .. } | OutboxOp::Update { .. } => {}

@@ -5,6 +5,7 @@
 use crossterm::event::{KeyEvent, KeyEventKind};
 use time::OffsetDateTime;
 
+use super::archived;
 use super::changes;
 use super::dismiss;
 use super::finder;
@@ -124,10 +125,12 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             me,
             last_synced,
             pending,
+            merges,
         } => {
             set_users(state, users, me);
             take_cache(state, customers);
             triage::restore_pending(state, &pending);
+            merge::restore_pending(state, merges);
             changes::restore_pending(state, pending);
             state.model.sync.last_synced = last_synced;
             state.model.cache_loaded = true;
@@ -181,6 +184,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
             }
         }
         SyncEvent::Dismissed { groups } => dismiss::loaded(state, groups),
+        SyncEvent::Archived { customers } => archived::loaded(state, customers),
         SyncEvent::StoreFailed { reason } => {
             state.notice = Some(sanitize(&reason).into_owned());
         }
@@ -247,10 +251,12 @@ fn on_finished(
         state.model.sync.skipped = skipped;
         state.notice = None;
     }
+    // Archives and restores made elsewhere reach the open archived view.
+    let mut commands = archived::reload(state);
     if std::mem::take(&mut state.model.remember_api_url) {
-        return vec![Command::RememberApiUrl];
+        commands.push(Command::RememberApiUrl);
     }
-    Vec::new()
+    commands
 }
 
 /// What the engine says about the outbox. A settled change (delivered or
@@ -263,8 +269,8 @@ fn on_outbox_event(state: &mut State, event: SyncEvent) -> Vec<Command> {
                 change.stored = true;
             }
         }
-        SyncEvent::Outbox { pending } => {
-            let mut commands = changes::reconcile(state, pending);
+        SyncEvent::Outbox { pending, merges } => {
+            let mut commands = changes::reconcile(state, pending, merges);
             finder::refresh(state);
             commands.extend(follow_selection(state));
             return commands;

@@ -163,6 +163,29 @@ impl PtyApp {
         }
     }
 
+    /// Waits until `done` holds for something off the screen (a file the
+    /// app writes, a server it talks to), feeding the parser meanwhile and
+    /// looking again at least every 50 ms: the app may have nothing more
+    /// to draw when it happens. Panics with the screen after `TIMEOUT`.
+    #[track_caller]
+    pub fn wait_until(&mut self, what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + TIMEOUT;
+        while !done() {
+            if Instant::now() >= deadline || self.closed {
+                panic!(
+                    "{} waiting for {what}; the screen:\n{}",
+                    if self.closed {
+                        "the app exited"
+                    } else {
+                        "timed out"
+                    },
+                    self.screen().contents()
+                );
+            }
+            self.read_until(Duration::from_millis(50));
+        }
+    }
+
     /// Sends `bytes` to the app as typed keys.
     pub fn press(&mut self, bytes: &[u8]) {
         self.writer.write_all(bytes).expect("write to the pty");

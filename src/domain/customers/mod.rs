@@ -5,8 +5,8 @@
 //! Owns turning an API [`Customer`] (or a cached row's borrowed [`Fields`])
 //! into a display-safe [`Entry`] (all server text is sanitised here, once),
 //! building a whole set at once for a warm start
-//! ([`CustomerSet::from_entries`]), the display order, the change log views
-//! follow, and the rule that an older copy of a record never overwrites a
+//! ([`CustomerSet::from_entries`]), the display order, the log of changed
+//! slots views follow, and the rule that an older copy of a record never overwrites a
 //! newer one. No I/O, no UI.
 
 use std::cmp::Ordering;
@@ -21,7 +21,8 @@ use super::duplicates::DuplicateIndex;
 pub use super::entry::{CustomerKey, Entry, Fields, KeyRef};
 use super::names::NameIndex;
 use super::order::{
-    OwnerNames, Sort, SortColumn, compare, name_ranks, ranks_from_order, sort_slots_ranked,
+    OwnerNames, Sort, SortColumn, compare, lead_key, name_ranks, ranks_from_order,
+    sort_slots_ranked,
 };
 use crate::api::models::Customer;
 
@@ -78,6 +79,11 @@ pub struct CustomerSet {
     names: NameIndex,
     /// Indexes into `entries`, in display order.
     order: Vec<u32>,
+    /// The [`lead_key`] of each slot in `order`, by position, so that a
+    /// binary search over the order compares integers and looks at entries
+    /// only on a tie (at 100,000 customers, a page of 1,000 placed by
+    /// comparing entries cost several ms in cache misses alone).
+    keys: Vec<u64>,
     /// Ids that were archived (or removed locally) and are not live now, with
     /// the `updated_at` of that state, so that an older live copy arriving
     /// late does not bring them back.
@@ -95,40 +101,26 @@ pub struct CustomerSet {
     /// order), so that views derived from it know when to recompute. Drawn
     /// from one counter for all sets, so two sets never share a version.
     version: u64,
-    /// The position-level changes since version `log_from`, each tagged with
-    /// the version it is part of, for views that patch rather than recompute.
-    log: Vec<(u64, Change)>,
+    /// The slots whose entry changed (arrived, was replaced, or was taken
+    /// over by the last entry as another left) since version `log_from`,
+    /// each tagged with the version it is part of, for views kept by slot
+    /// that patch rather than recompute. A new order changes no slot.
+    log: Vec<(u64, u32)>,
     log_from: u64,
-}
-
-/// One position-level change to a [`CustomerSet`]'s display order, as
-/// [`CustomerSet::changes_since`] reports it. Positions are those at the
-/// moment of the change; replaying the changes in order keeps a list kept
-/// by position exact.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// The customer at this position left; those after it moved up one.
-    Removed(usize),
-    /// The customer `id` arrived at this position; those from it moved down.
-    Inserted { position: usize, id: CustomerKey },
-    /// The customer `id` at this position changed but kept its place.
-    Replaced { position: usize, id: CustomerKey },
 }
 
 /// Hands out set versions.
 static VERSIONS: AtomicU64 = AtomicU64::new(1);
 
-/// Past this many changes the log starts over; views older than that
-/// recompute.
+/// The log keeps at least this many changed slots (and up to a quarter of
+/// the set); past that it starts over, and views older than that
+/// recompute, which then costs about what following the changes would.
 const LOG_MAX: usize = 4_096;
 
-/// The most records one batch may hold and still be followed by views
-/// through the change log (a larger one makes them recompute, which for
-/// the search index costs a rebuild).
+/// The most records the app merges into one batch before it draws again:
+/// applying a batch costs O(n) for the order plus O(k), so a cap keeps
+/// every step short while a first sync pours in.
 pub const FOLLOWABLE_BATCH: usize = LOG_MAX;
-
-/// `log_from` while the log is not kept (during a large batch).
-const UNKNOWN: u64 = u64::MAX;
 
 impl Default for CustomerSet {
     fn default() -> Self {
@@ -140,6 +132,7 @@ impl Default for CustomerSet {
             duplicates: DuplicateIndex::default(),
             names: NameIndex::default(),
             order: Vec::new(),
+            keys: Vec::new(),
             gone: HashMap::new(),
             sort: Sort::default(),
             ranks: Vec::new(),
@@ -166,14 +159,7 @@ enum OrderUpkeep {
     /// `order` is left alone until the batch ends. `origin[slot]` is the slot
     /// number the entry had in `order` when the batch began, or [`UNPLACED`]
     /// when it is new or its sort key changed.
-    ///
-    /// `inserts_only` while the batch has only added customers (nothing
-    /// left, moved or changed in place): then the merge can report where
-    /// each one landed, and views follow the batch instead of recomputing.
-    Deferred {
-        origin: Vec<u32>,
-        inserts_only: bool,
-    },
+    Deferred { origin: Vec<u32> },
 }
 
 impl CustomerSet {
@@ -226,6 +212,7 @@ impl CustomerSet {
         for (slot, &rank) in set.ranks.iter().enumerate() {
             set.order[rank as usize] = slot_number(slot);
         }
+        set.rekey();
         set.bump();
         set
     }
@@ -250,27 +237,14 @@ impl CustomerSet {
         } else {
             OrderUpkeep::Deferred {
                 origin: (0..self.entries.len()).map(slot_number).collect(),
-                inserts_only: true,
             }
         };
         let mut stats = ApplyStats::default();
         for entry in batch {
             self.apply_one(entry, &mut upkeep, &mut stats);
         }
-        if let OrderUpkeep::Deferred {
-            origin,
-            inserts_only,
-        } = upkeep
-        {
-            let landed = self.rebuild_order(&origin);
-            if inserts_only {
-                for (slot, position) in landed {
-                    let id = self.entry(slot).key.clone();
-                    self.record(Change::Inserted { position, id });
-                }
-            } else {
-                self.forget_changes();
-            }
+        if let OrderUpkeep::Deferred { origin } = upkeep {
+            self.rebuild_order(&origin);
         }
         if stats.inserted + stats.updated + stats.removed > 0 {
             self.bump();
@@ -333,18 +307,33 @@ impl CustomerSet {
         self.version
     }
 
-    /// The changes that took the set from `version` to now, in order, or
-    /// `None` when they are not all known (a large batch, a new sort, a
-    /// version of another set): then recompute from scratch.
+    /// The slots whose entry changed since `version` (each at least once,
+    /// some more than once, in no useful order), or `None` when they are not
+    /// all known (a very large batch, a version of another set): then
+    /// recompute from scratch. A slot at or past [`len`](Self::len) has
+    /// left; the set's order may have changed too.
     #[must_use]
-    pub fn changes_since(&self, version: u64) -> Option<impl Iterator<Item = &Change>> {
-        let known = self.log_from != UNKNOWN && self.log_from <= version && version <= self.version;
+    pub fn slots_changed_since(&self, version: u64) -> Option<impl Iterator<Item = u32> + '_> {
+        let known = self.log_from <= version && version <= self.version;
         known.then(|| {
             self.log
                 .iter()
                 .filter(move |(v, _)| *v >= version)
-                .map(|(_, change)| change)
+                .map(|&(_, slot)| slot)
         })
+    }
+
+    /// The entries by slot (the order [`slots_changed_since`] and a view
+    /// kept by slot use).
+    ///
+    /// [`slots_changed_since`]: Self::slots_changed_since
+    pub(in crate::domain) fn by_slot(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The slots in display order.
+    pub(in crate::domain) fn order_slots(&self) -> &[u32] {
+        &self.order
     }
 
     fn resort(&mut self) {
@@ -359,25 +348,46 @@ impl CustomerSet {
             &self.owners,
             &self.ranks,
         );
-        self.forget_changes();
+        self.rekey();
         self.bump();
+    }
+
+    /// Whether `keys` holds the lead key of every slot in `order`.
+    #[cfg(test)]
+    fn keys_agree(&self) -> bool {
+        self.keys.len() == self.order.len()
+            && self
+                .order
+                .iter()
+                .zip(&self.keys)
+                .all(|(&slot, &key)| lead_key(self.sort, self.entry(slot)) == key)
+    }
+
+    /// Computes `keys` for `order` anew.
+    fn rekey(&mut self) {
+        let sort = self.sort;
+        self.keys.clear();
+        self.keys.extend(
+            self.order
+                .iter()
+                .map(|&slot| lead_key(sort, &self.entries[slot as usize])),
+        );
     }
 
     /// Moves to a new version. Changes are tagged with the version they
     /// start from, so those recorded since the last bump lead to this one.
     ///
-    /// A log grown past [`LOG_MAX`] keeps only the changes that lead to this
-    /// version, so that views one version behind (the common case: a page
-    /// of a sync, then a redraw) still follow a long run of pages.
+    /// A log grown past its cap ([`LOG_MAX`], or a quarter of the set)
+    /// keeps only the changes that lead to this version, so that views one
+    /// version behind (the common case: a page of a sync, then a redraw)
+    /// still follow a long run of pages.
     fn bump(&mut self) {
         let closing = self.version;
         self.version = VERSIONS.fetch_add(1, AtomicOrdering::Relaxed);
-        if self.log_from == UNKNOWN {
-            self.log.clear();
-            self.log_from = self.version;
-        } else if self.log.len() > LOG_MAX {
+        let cap = LOG_MAX.max(self.entries.len() / 4);
+        if self.log.len() > cap {
             self.log.retain(|&(version, _)| version == closing);
-            if self.log.len() > LOG_MAX {
+            if self.log.len() > cap {
                 self.log.clear();
                 self.log_from = self.version;
             } else {
@@ -386,18 +396,10 @@ impl CustomerSet {
         }
     }
 
-    /// Gives up on the log until the next version: views older than that
-    /// recompute.
-    fn forget_changes(&mut self) {
-        self.log.clear();
-        self.log_from = UNKNOWN;
-    }
-
-    /// Records a position-level change on top of the current version.
-    fn record(&mut self, change: Change) {
-        if self.log_from != UNKNOWN {
-            self.log.push((self.version, change));
-        }
+    /// Records that the entry at `slot` changed, on top of the current
+    /// version.
+    fn record(&mut self, slot: u32) {
+        self.log.push((self.version, slot));
     }
 
     /// Every live entry, in display order, consuming the set.
@@ -622,9 +624,10 @@ impl CustomerSet {
             hasher.hash_one(&entries[other as usize].key)
         });
         self.ranks_valid = false;
+        self.record(slot_number(slot));
         match upkeep {
             OrderUpkeep::InPlace => self.link(slot_number(slot)),
-            OrderUpkeep::Deferred { origin, .. } => origin.push(UNPLACED),
+            OrderUpkeep::Deferred { origin } => origin.push(UNPLACED),
         }
     }
 
@@ -653,6 +656,7 @@ impl CustomerSet {
     /// its place in `order`.
     fn replace_entry(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
         self.ranks_valid = false;
+        self.record(slot_number(slot));
         let old = &self.entries[slot];
         if old.domain_key != entry.domain_key {
             if let Some(key) = &old.domain_key {
@@ -662,17 +666,8 @@ impl CustomerSet {
                 self.duplicates.insert(key, &slot_number(slot));
             }
         }
-        if let OrderUpkeep::Deferred { inserts_only, .. } = upkeep {
-            *inserts_only = false;
-        }
         if compare(self.sort, &self.owners, old, &entry).is_eq() {
             self.entries[slot] = entry;
-            if let OrderUpkeep::InPlace = upkeep
-                && let Some(position) = self.position_of_slot(slot_number(slot))
-            {
-                let id = self.entries[slot].key.clone();
-                self.record(Change::Replaced { position, id });
-            }
             return;
         }
         match upkeep {
@@ -681,7 +676,7 @@ impl CustomerSet {
                 self.entries[slot] = entry;
                 self.link(slot_number(slot));
             }
-            OrderUpkeep::Deferred { origin, .. } => {
+            OrderUpkeep::Deferred { origin } => {
                 origin[slot] = UNPLACED;
                 self.entries[slot] = entry;
             }
@@ -701,12 +696,8 @@ impl CustomerSet {
                     self.relabel(slot_number(last), slot_number(slot));
                 }
             }
-            OrderUpkeep::Deferred {
-                origin,
-                inserts_only,
-            } => {
+            OrderUpkeep::Deferred { origin } => {
                 origin.swap_remove(slot);
-                *inserts_only = false;
             }
         }
         self.ranks_valid = false;
@@ -721,6 +712,9 @@ impl CustomerSet {
             self.names.remove(hash, slot_number(slot));
         }
         let entry = self.entries.swap_remove(slot);
+        if slot != last {
+            self.record(slot_number(slot));
+        }
         if let Some(moved) = self.entries.get(slot) {
             if let Some(hash) = moved.name_hash() {
                 self.names
@@ -743,20 +737,38 @@ impl CustomerSet {
 
     /// Inserts `slot` into the sorted `order`.
     fn link(&mut self, slot: u32) {
-        let position = self
-            .order
-            .partition_point(|&other| self.compare_slots(other, slot).is_lt());
+        let key = lead_key(self.sort, self.entry(slot));
+        let position = self.partition(&self.order, &self.keys, slot, key);
         self.order.insert(position, slot);
-        let id = self.entry(slot).key.clone();
-        self.record(Change::Inserted { position, id });
+        self.keys.insert(position, key);
     }
 
     /// Takes `slot` out of the sorted `order`.
     fn unlink(&mut self, slot: u32) {
         if let Some(position) = self.find_in_order(slot) {
             self.order.remove(position);
-            self.record(Change::Removed(position));
+            self.keys.remove(position);
         }
+    }
+
+    /// How many of `slots` (in display order, with their `keys`) come
+    /// before `slot`, whose lead key is `key`: a binary search that looks
+    /// at entries only where the keys tie.
+    fn partition(&self, slots: &[u32], keys: &[u64], slot: u32, key: u64) -> usize {
+        let (mut low, mut high) = (0, slots.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            let before = keys[mid]
+                .cmp(&key)
+                .then_with(|| self.compare_slots(slots[mid], slot))
+                .is_lt();
+            if before {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        low
     }
 
     /// Renames `from` to `to` in `order`, for an entry about to move slots.
@@ -776,18 +788,15 @@ impl CustomerSet {
 
     /// The position of `slot` in the sorted `order`, by binary search.
     fn position_of_slot(&self, slot: u32) -> Option<usize> {
-        self.order
-            .binary_search_by(|&other| self.compare_slots(other, slot))
-            .ok()
+        let key = lead_key(self.sort, self.entry(slot));
+        let position = self.partition(&self.order, &self.keys, slot, key);
+        (self.order.get(position) == Some(&slot)).then_some(position)
     }
 
     /// Re-establishes `order` after a deferred batch: the slots whose place
     /// is unchanged keep their relative order, and the others are sorted and
     /// merged in. O(n + k log n) for k changed slots.
-    ///
-    /// Returns each newly placed slot with the position it landed at,
-    /// ascending.
-    fn rebuild_order(&mut self, origin: &[u32]) -> Vec<(u32, usize)> {
+    fn rebuild_order(&mut self, origin: &[u32]) {
         let mut now_at = vec![UNPLACED; self.order.len()];
         let mut unplaced = Vec::new();
         for (slot, &was) in origin.iter().enumerate() {
@@ -797,35 +806,38 @@ impl CustomerSet {
                 now_at[was as usize] = slot_number(slot);
             }
         }
-        let mut kept = std::mem::take(&mut self.order);
-        kept.retain_mut(|slot| {
-            *slot = now_at[*slot as usize];
-            *slot != UNPLACED
-        });
+        let (mut kept, mut kept_keys) = (Vec::with_capacity(self.order.len()), Vec::new());
+        kept_keys.reserve(self.order.len());
+        for (&slot, &key) in self.order.iter().zip(&self.keys) {
+            let now = now_at[slot as usize];
+            if now != UNPLACED {
+                kept.push(now);
+                kept_keys.push(key);
+            }
+        }
         unplaced.sort_unstable_by(|&a, &b| self.compare_slots(a, b));
-        let (order, landed) = self.merge(&kept, &unplaced);
-        self.order = order;
-        landed
+        (self.order, self.keys) = self.merge(&kept, &kept_keys, &unplaced);
     }
 
     /// Merges two slot lists that are each in display order. Each of the
     /// `few` is placed by binary search, and the runs of `many` between them
-    /// are copied whole.
-    /// Also returns where each of the `few` landed.
-    fn merge(&self, many: &[u32], few: &[u32]) -> (Vec<u32>, Vec<(u32, usize)>) {
+    /// are copied whole; `keys` go along.
+    fn merge(&self, many: &[u32], many_keys: &[u64], few: &[u32]) -> (Vec<u32>, Vec<u64>) {
         let mut merged = Vec::with_capacity(many.len() + few.len());
-        let mut landed = Vec::with_capacity(few.len());
-        let mut rest = many;
+        let mut keys = Vec::with_capacity(many.len() + few.len());
+        let (mut rest, mut rest_keys) = (many, many_keys);
         for &slot in few {
-            let split = rest.partition_point(|&other| self.compare_slots(other, slot).is_lt());
-            let (before, after) = rest.split_at(split);
-            merged.extend_from_slice(before);
-            landed.push((slot, merged.len()));
+            let key = lead_key(self.sort, self.entry(slot));
+            let split = self.partition(rest, rest_keys, slot, key);
+            merged.extend_from_slice(&rest[..split]);
+            keys.extend_from_slice(&rest_keys[..split]);
             merged.push(slot);
-            rest = after;
+            keys.push(key);
+            (rest, rest_keys) = (&rest[split..], &rest_keys[split..]);
         }
         merged.extend_from_slice(rest);
-        (merged, landed)
+        keys.extend_from_slice(rest_keys);
+        (merged, keys)
     }
 
     fn compare_slots(&self, a: u32, b: u32) -> Ordering {

@@ -1,7 +1,8 @@
 //! The [`SearchIndex`]: every customer's searchable text, lower-cased
-//! once, by position in display order; scanned per keystroke, followed
-//! through the set's change log, rebuilt (in parallel slices) when it
-//! cannot be followed.
+//! once, by the customer's slot in the set (which neither a new sort nor
+//! customers arriving elsewhere moves); scanned per keystroke, patched
+//! slot by slot through the set's log of changed slots, rebuilt (in
+//! parallel slices) only when that log is lost.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,43 +10,74 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{
     Needle, SEP, Scorer, byte_bits, fold, for_each_field, owner_text, push_folded, to_u32,
 };
-use crate::domain::customers::{Change, CustomerKey, CustomerSet, Entry};
+use crate::domain::customers::{CustomerSet, Entry};
 
-/// How many customers [`SearchIndex::scan`] searches as one text.
+/// How many records [`SearchIndex::scan`] searches as one text.
 const SCAN_RUN: usize = 32;
 
-/// Hands out a new [`SearchIndex::stamp`] on each build.
-static STAMPS: AtomicU64 = AtomicU64::new(1);
+/// Marks a record whose slot has been indexed again since (its text is
+/// garbage until the next compaction).
+const DEAD: u32 = u32::MAX;
 
-/// The lower-cased searchable text of every customer, by position in
-/// [`CustomerSet`] display order, built once so that filtering compares
-/// bytes without allocating or lower-casing anything per keystroke.
+/// How many changed slots the index remembers for filters that are behind
+/// (at least; up to a quarter of the index).
+const LOG_MAX: usize = 4_096;
+
+/// Hands out [`SearchIndex`] lineages: one per build, so that a filter can
+/// tell it was computed from another index.
+static LINEAGES: AtomicU64 = AtomicU64::new(1);
+
+/// The lower-cased searchable text of every customer, by slot in its
+/// [`CustomerSet`], built once so that filtering compares bytes without
+/// allocating or lower-casing anything per keystroke.
 ///
-/// Positions shift whenever the set changes, so the index is rebuilt, not
-/// patched, and a [`FilterState`]'s positions mean nothing for a changed
-/// set until the index is rebuilt and the filter refined again (it notices
-/// the new index and rescans by itself).
+/// Text is kept in an arena of records, one per indexing of a slot: a slot
+/// indexed again (its customer changed, or another took its slot) gets a
+/// new record at the end, and the old one is garbage until the arena is
+/// compacted (when garbage passes half of it). So following k changed
+/// slots costs O(k), whatever the set's size, and a new sort costs nothing.
 ///
-/// Cost at 100,000 customers (release build, on a shared 2-core VM):
-/// [`rebuild`](Self::rebuild) takes 150–200 ms, about half of it just
-/// walking the entries (a cache miss per field), and the index holds
-/// 6.7 MB (5.5 MB of text, plus a `u32` offset and a `u64` byte summary per
-/// customer). So build it when the filter opens, and while one is open
-/// rebuild once per drained batch of changes, never per record.
+/// Cost at 100,000 customers (release build, on a shared 2-core VM): a
+/// [`rebuild`](Self::rebuild) takes 120–200 ms (about half of it walking
+/// the entries, a cache miss per field; split over up to four threads),
+/// a page of 1,000 new customers about 1 ms to follow, and the index holds
+/// about 7 MB (5.5 MB of text, then per slot a record start, its slot, a
+/// record number and a `u64` byte summary).
 #[derive(Debug)]
 pub struct SearchIndex {
-    /// Every customer's fields, lower-cased, each followed by [`SEP`].
+    /// The records' text, each field lower-cased and followed by [`SEP`].
     pub(super) text: String,
-    /// `text[starts[p]..starts[p + 1]]` is the customer at position `p`.
-    pub(super) starts: Vec<u32>,
-    /// The [`byte_bits`] of each customer's text (all ones for a split one).
-    pub(super) bits: Vec<u64>,
-    /// Customers with a field that holds [`SEP`] itself (only an owner name
+    /// Record `r` is `text[starts[r]..starts[r + 1]]`.
+    starts: Vec<u32>,
+    /// The slot each record indexes, or [`DEAD`].
+    owners: Vec<u32>,
+    /// Slot → its live record.
+    records: Vec<u32>,
+    /// Slot → the [`byte_bits`] of its text (all ones for a split one).
+    bits: Vec<u64>,
+    /// Slots with a field that holds [`SEP`] itself (only an owner name
     /// could, as it does not come from a sanitised entry): their lower-cased
-    /// fields, by position, ascending. Their slice of `text` is empty.
+    /// fields, ascending by slot. Their record is empty.
     pub(super) split: Vec<(u32, Vec<String>)>,
-    /// Unique to this build, so that a filter can tell it scanned another.
-    pub(super) stamp: u64,
+    /// Bytes of `text` in dead records.
+    garbage: usize,
+    /// Unique to each build; kept while the index follows changes.
+    lineage: u64,
+    /// Counts the follows that changed something since the build.
+    generation: u64,
+    /// The slots indexed again by each follow since generation `log_from`,
+    /// tagged with the generation they made.
+    log: Vec<(u64, u32)>,
+    log_from: u64,
+}
+
+/// Where a filter's result was computed: which index, how far it had
+/// followed the set, and the set's version (its order) then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Seen {
+    pub(super) lineage: u64,
+    pub(super) generation: u64,
+    pub(super) set_version: u64,
 }
 
 impl Default for SearchIndex {
@@ -53,9 +85,15 @@ impl Default for SearchIndex {
         SearchIndex {
             text: String::new(),
             starts: vec![0],
+            owners: Vec::new(),
+            records: Vec::new(),
             bits: Vec::new(),
             split: Vec::new(),
-            stamp: STAMPS.fetch_add(1, Ordering::Relaxed),
+            garbage: 0,
+            lineage: LINEAGES.fetch_add(1, Ordering::Relaxed),
+            generation: 0,
+            log: Vec::new(),
+            log_from: 0,
         }
     }
 }
@@ -82,12 +120,13 @@ impl SearchIndex {
         set: &CustomerSet,
         owner: impl Fn(&str) -> Option<&'o str> + Sync,
     ) {
-        let n = set.len();
+        let entries = set.by_slot();
+        let n = entries.len();
         let threads = std::thread::available_parallelism()
             .map_or(1, std::num::NonZeroUsize::get)
             .min(MAX_THREADS);
         let parts: Vec<Part> = if n < PARALLEL_FROM || threads < 2 {
-            vec![Part::build(set, 0..n, &owner)]
+            vec![Part::build(entries, 0..n, &owner)]
         } else {
             let chunk = n.div_ceil(threads);
             std::thread::scope(|scope| {
@@ -95,7 +134,8 @@ impl SearchIndex {
                     .step_by(chunk)
                     .map(|start| {
                         let owner = &owner;
-                        scope.spawn(move || Part::build(set, start..n.min(start + chunk), owner))
+                        scope
+                            .spawn(move || Part::build(entries, start..n.min(start + chunk), owner))
                     })
                     .collect();
                 handles
@@ -124,181 +164,171 @@ impl SearchIndex {
             self.bits.extend(part.bits);
             self.split.extend(part.split);
         }
-        self.stamp = STAMPS.fetch_add(1, Ordering::Relaxed);
+        self.owners.clear();
+        self.owners.extend((0..n).map(to_u32));
+        self.records.clone_from(&self.owners);
+        self.garbage = 0;
+        self.lineage = LINEAGES.fetch_add(1, Ordering::Relaxed);
+        self.generation = 0;
+        self.log.clear();
+        self.log_from = 0;
     }
 
-    /// Follows `changes` (from [`CustomerSet::changes_since`]) instead of
-    /// rebuilding: each change moves the text after it once, about a
-    /// millisecond at 100,000 customers, against 120–200 ms for a rebuild.
-    /// `set` is the set as it is now; a customer that has left it since is
-    /// indexed as nothing until its own removal is replayed.
-    pub fn follow<'c, 'o>(
+    /// Follows the set's changed slots (from
+    /// [`CustomerSet::slots_changed_since`]) instead of rebuilding: each
+    /// changed slot is indexed again from `set` as it is now, and slots past
+    /// its end are dropped. O(changed slots), plus now and then a
+    /// compaction of the arena.
+    pub fn follow<'o>(
         &mut self,
-        changes: impl Iterator<Item = &'c Change>,
+        changed: impl Iterator<Item = u32>,
         set: &CustomerSet,
         owner: impl Fn(&str) -> Option<&'o str>,
     ) {
-        let changes: Vec<&Change> = changes.collect();
-        let mut at = 0;
-        while at < changes.len() {
-            // A run of inserts at rising positions (a page merged into the
-            // set) is spliced in with one pass over the text, not one each.
-            let run = ascending_inserts(&changes[at..]);
-            if run.len() >= BULK_FROM {
-                let run: Vec<(usize, Option<&Entry>)> = run
-                    .iter()
-                    .map(|&(position, id)| (position, set.get(id)))
-                    .collect();
-                self.insert_run(&run, &owner);
-                at += run.len();
-                continue;
-            }
-            match changes[at] {
-                Change::Removed(position) => self.remove_at(*position),
-                Change::Inserted { position, id } => self.insert_at(*position, set.get(id), &owner),
-                Change::Replaced { position, id } => {
-                    self.remove_at(*position);
-                    self.insert_at(*position, set.get(id), &owner);
-                }
-            }
-            at += 1;
+        let entries = set.by_slot();
+        let next = self.generation + 1;
+        let before = self.log.len();
+        let mut changed: Vec<u32> = changed.filter(|&s| (s as usize) < entries.len()).collect();
+        changed.sort_unstable();
+        changed.dedup();
+        for &slot in &changed {
+            self.index_slot(slot, &entries[slot as usize], &owner);
+            self.log.push((next, slot));
         }
-        self.stamp = STAMPS.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Puts in a run of customers at strictly rising final `positions`, as
-    /// replaying their inserts one by one would: O(n + k) in one copy.
-    fn insert_run<'o>(
-        &mut self,
-        run: &[(usize, Option<&Entry>)],
-        owner: &impl Fn(&str) -> Option<&'o str>,
-    ) {
-        let old_len = self.len();
-        let mut text = String::with_capacity(self.text.len() + run.len() * 64);
-        let mut starts = Vec::with_capacity(old_len + run.len() + 1);
-        starts.push(0u32);
-        let mut bits = Vec::with_capacity(old_len + run.len());
-        let mut split = Vec::with_capacity(self.split.len());
-        let mut old_split = std::mem::take(&mut self.split).into_iter().peekable();
-        let mut next_old = 0;
-        let mut copy_old = |upto: usize,
-                            text: &mut String,
-                            starts: &mut Vec<u32>,
-                            bits: &mut Vec<u64>,
-                            split: &mut Vec<(u32, Vec<String>)>,
-                            next_old: &mut usize| {
-            let (from, to) = (self.starts[*next_old], self.starts[upto]);
-            let shift = to_u32(text.len()).wrapping_sub(from);
-            text.push_str(&self.text[from as usize..to as usize]);
-            starts.extend(
-                self.starts[*next_old + 1..=upto]
-                    .iter()
-                    .map(|s| s.wrapping_add(shift)),
-            );
-            bits.extend_from_slice(&self.bits[*next_old..upto]);
-            let moved_by = starts.len() - 1 - upto;
-            while let Some((p, fields)) = old_split.next_if(|(p, _)| (*p as usize) < upto) {
-                split.push((to_u32(p as usize + moved_by), fields));
-            }
-            *next_old = upto;
-        };
-        for (inserted, &(position, entry)) in run.iter().enumerate() {
-            let before = position.saturating_sub(inserted).clamp(next_old, old_len);
-            copy_old(
-                before,
-                &mut text,
-                &mut starts,
-                &mut bits,
-                &mut split,
-                &mut next_old,
-            );
-            let mark = text.len();
-            let fields = entry.and_then(|e| fold_entry(e, owner, &mut text));
-            starts.push(u32::try_from(text.len()).expect("search text under 4 GiB"));
-            bits.push(if fields.is_some() {
-                u64::MAX
-            } else {
-                byte_bits(&text[mark..])
-            });
-            if let Some(fields) = fields {
-                split.push((to_u32(starts.len() - 2), fields));
-            }
-        }
-        copy_old(
-            old_len,
-            &mut text,
-            &mut starts,
-            &mut bits,
-            &mut split,
-            &mut next_old,
-        );
-        self.text = text;
-        self.starts = starts;
-        self.bits = bits;
-        self.split = split;
-    }
-
-    /// Takes out the customer at `position`.
-    fn remove_at(&mut self, position: usize) {
-        if position >= self.len() {
+        let shrunk = self.records.len() > entries.len();
+        self.truncate(entries.len());
+        if self.log.len() == before && !shrunk {
             return;
         }
-        let (start, end) = (self.starts[position], self.starts[position + 1]);
-        let removed = end - start;
-        self.text.replace_range(start as usize..end as usize, "");
-        self.starts.remove(position + 1);
-        for start in &mut self.starts[position + 1..] {
-            *start -= removed;
+        self.generation = next;
+        self.trim_log();
+        if self.garbage > self.text.len() / 2 && self.garbage > COMPACT_FROM {
+            self.compact();
         }
-        self.bits.remove(position);
-        let position = to_u32(position);
-        self.split.retain(|(p, _)| *p != position);
-        for (p, _) in &mut self.split {
-            if *p > position {
-                *p -= 1;
+    }
+
+    /// The slots indexed again since `generation` of this index (a slot at
+    /// or past [`len`](Self::len) has left), or `None` when they are not
+    /// all known: then scan again.
+    pub(super) fn changed_since(&self, seen: Seen) -> Option<impl Iterator<Item = u32> + '_> {
+        let known = seen.lineage == self.lineage
+            && self.log_from <= seen.generation
+            && seen.generation <= self.generation;
+        known.then(|| {
+            self.log
+                .iter()
+                .filter(move |&&(g, _)| g > seen.generation)
+                .map(|&(_, slot)| slot)
+        })
+    }
+
+    /// What a filter computed from this index now, on `set`, has seen.
+    pub(super) fn seen(&self, set: &CustomerSet) -> Seen {
+        Seen {
+            lineage: self.lineage,
+            generation: self.generation,
+            set_version: set.version(),
+        }
+    }
+
+    /// Keeps the log to its cap: only the last generation's slots once it
+    /// grows past that, and nothing (filters behind then scan again) if
+    /// even those are too many.
+    fn trim_log(&mut self) {
+        let cap = LOG_MAX.max(self.len() / 4);
+        if self.log.len() > cap {
+            let last = self.generation;
+            self.log.retain(|&(g, _)| g == last);
+            self.log_from = last - 1;
+            if self.log.len() > cap {
+                self.log.clear();
+                self.log_from = last;
             }
         }
     }
 
-    /// Puts `entry` in at `position` (nothing searchable for `None`).
-    fn insert_at<'o>(
+    /// Indexes `entry` at `slot` (at most one past the last slot).
+    fn index_slot<'o>(
         &mut self,
-        position: usize,
-        entry: Option<&Entry>,
+        slot: u32,
+        entry: &Entry,
         owner: &impl Fn(&str) -> Option<&'o str>,
     ) {
-        let position = position.min(self.len());
-        let mut text = String::new();
-        let split = entry.and_then(|e| fold_entry(e, owner, &mut text));
-        let added = u32::try_from(text.len()).expect("one customer's text under 4 GiB");
-        let at = self.starts[position];
-        self.text.insert_str(at as usize, &text);
-        self.starts.insert(position + 1, at + added);
-        for start in &mut self.starts[position + 2..] {
-            *start += added;
+        let s = slot as usize;
+        if let Some(&old) = self.records.get(s) {
+            self.kill(old);
         }
-        let bits = if split.is_some() {
+        let mark = self.text.len();
+        let fields = fold_entry(entry, owner, &mut self.text);
+        let record = to_u32(self.owners.len());
+        self.owners.push(slot);
+        self.starts
+            .push(u32::try_from(self.text.len()).expect("search text under 4 GiB"));
+        let bits = if fields.is_some() {
             u64::MAX
         } else {
-            byte_bits(&text)
+            byte_bits(&self.text[mark..])
         };
-        self.bits.insert(position, bits);
-        let position = to_u32(position);
-        for (p, _) in &mut self.split {
-            if *p >= position {
-                *p += 1;
+        if s < self.records.len() {
+            self.records[s] = record;
+            self.bits[s] = bits;
+        } else {
+            debug_assert_eq!(s, self.records.len(), "slots are indexed in order");
+            self.records.push(record);
+            self.bits.push(bits);
+        }
+        let at = self.split.partition_point(|(p, _)| *p < slot);
+        let present = self.split.get(at).is_some_and(|(p, _)| *p == slot);
+        match (fields, present) {
+            (Some(fields), true) => self.split[at].1 = fields,
+            (Some(fields), false) => self.split.insert(at, (slot, fields)),
+            (None, true) => {
+                self.split.remove(at);
+            }
+            (None, false) => {}
+        }
+    }
+
+    /// Makes `record` garbage.
+    fn kill(&mut self, record: u32) {
+        let r = record as usize;
+        self.owners[r] = DEAD;
+        self.garbage += (self.starts[r + 1] - self.starts[r]) as usize;
+    }
+
+    /// Drops the slots from `len` on.
+    fn truncate(&mut self, len: usize) {
+        while self.records.len() > len {
+            if let Some(record) = self.records.pop() {
+                self.kill(record);
             }
         }
-        if let Some(fields) = split {
-            let at = self.split.partition_point(|(p, _)| *p < position);
-            self.split.insert(at, (position, fields));
+        self.bits.truncate(len);
+        let keep = self.split.partition_point(|(p, _)| (*p as usize) < len);
+        self.split.truncate(keep);
+    }
+
+    /// Copies the live records into a new arena, in slot order.
+    fn compact(&mut self) {
+        let mut text = String::with_capacity(self.text.len() - self.garbage);
+        let mut starts = Vec::with_capacity(self.records.len() + 1);
+        starts.push(0);
+        for &record in &self.records {
+            text.push_str(self.record_text(record));
+            starts.push(to_u32(text.len()));
         }
+        self.text = text;
+        self.starts = starts;
+        self.owners.clear();
+        self.owners.extend((0..self.records.len()).map(to_u32));
+        self.records.clone_from(&self.owners);
+        self.garbage = 0;
     }
 
     /// The number of customers indexed.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.starts.len() - 1
+        self.records.len()
     }
 
     /// True when no customer is indexed.
@@ -307,80 +337,107 @@ impl SearchIndex {
         self.len() == 0
     }
 
-    /// Appends the position of every customer that matches to `out`, in
-    /// order. No allocation beyond `out`.
-    pub(super) fn scan(&self, needle: &Needle, out: &mut Vec<u32>) {
+    /// Marks the slot of every customer that matches in `hits` (one bit per
+    /// slot, as many words as [`len`](Self::len) needs). No allocation.
+    pub(super) fn scan(&self, needle: &Needle, hits: &mut [u64]) {
         let n = to_u32(self.len());
-        if let Needle::All = needle {
-            return out.extend(0..n);
-        }
         let Needle::Text {
             text,
             crosses: false,
             ..
         } = needle
         else {
-            return out.extend((0..n).filter(|&p| self.matches_at(p, needle)));
+            for slot in (0..n).filter(|&s| self.matches_slot(s, needle)) {
+                set_bit(hits, slot);
+            }
+            return;
         };
-        // Search runs of customers as one text (each field ends with `SEP`,
-        // which the needle lacks, so a hit never spans two), and test them one
-        // by one only in a run with a hit: a selective query then costs one
-        // long SIMD search. A customer with a split field is not in `text`,
-        // so a run holding one is always tested one by one.
-        let mut split = self.split.iter().map(|(p, _)| *p).peekable();
-        for first in (0..n).step_by(SCAN_RUN) {
-            let end = n.min(first + to_u32(SCAN_RUN));
-            let run = &self.text
-                [self.starts[first as usize] as usize..self.starts[end as usize] as usize];
-            let has_split = split.next_if(|&p| p < end).is_some();
-            while split.next_if(|&p| p < end).is_some() {}
-            if has_split || run.contains(text.as_str()) {
-                out.extend((first..end).filter(|&p| self.matches_at(p, needle)));
+        // Search runs of records as one text (each field ends with `SEP`,
+        // which the needle lacks, so a hit never spans two), and test them
+        // one by one only in a run with a hit: a selective query then costs
+        // one long SIMD search. A split customer's record is empty, so
+        // those are tested apart.
+        let records = self.owners.len();
+        for first in (0..records).step_by(SCAN_RUN) {
+            let end = records.min(first + SCAN_RUN);
+            let run = &self.text[self.starts[first] as usize..self.starts[end] as usize];
+            if run.contains(text.as_str()) {
+                for &slot in &self.owners[first..end] {
+                    if slot != DEAD && self.matches_slot(slot, needle) {
+                        set_bit(hits, slot);
+                    }
+                }
+            }
+        }
+        for &(slot, _) in &self.split {
+            if self.matches_slot(slot, needle) {
+                set_bit(hits, slot);
             }
         }
     }
 
-    /// Whether the customer at `position` matches. No allocation.
-    pub(super) fn matches_at(&self, position: u32, needle: &Needle) -> bool {
+    /// Whether the customer at `slot` matches. No allocation.
+    pub(super) fn matches_slot(&self, slot: u32, needle: &Needle) -> bool {
         let wanted = needle.bits();
-        if self.bits[position as usize] & wanted != wanted {
+        if self.bits[slot as usize] & wanted != wanted {
             return false;
         }
-        if let Some(fields) = self.split_fields(position) {
+        if let Some(fields) = self.split_fields(slot) {
             return fields.iter().any(|field| needle.matches_field(field));
         }
-        needle.matches_joined(self.joined(position))
+        needle.matches_joined(self.joined(slot))
     }
 
-    /// The lower-cased fields at `position`, each followed by [`SEP`].
-    fn joined(&self, position: u32) -> &str {
-        let p = position as usize;
-        &self.text[self.starts[p] as usize..self.starts[p + 1] as usize]
+    /// The lower-cased fields at `slot`, each followed by [`SEP`] (empty
+    /// for a split one).
+    pub(super) fn joined(&self, slot: u32) -> &str {
+        self.record_text(self.records[slot as usize])
     }
 
-    fn split_fields(&self, position: u32) -> Option<&[String]> {
+    fn record_text(&self, record: u32) -> &str {
+        let r = record as usize;
+        &self.text[self.starts[r] as usize..self.starts[r + 1] as usize]
+    }
+
+    pub(super) fn split_fields(&self, slot: u32) -> Option<&[String]> {
         if self.split.is_empty() {
             return None;
         }
-        let found = self.split.binary_search_by_key(&position, |(p, _)| *p);
+        let found = self.split.binary_search_by_key(&slot, |(p, _)| *p);
         found.ok().map(|i| self.split[i].1.as_slice())
     }
 
-    /// The best fuzzy score of `needle` over the fields at `position`.
+    /// The [`byte_bits`] of `slot`'s text.
+    #[cfg(test)]
+    pub(super) fn bits_of(&self, slot: u32) -> u64 {
+        self.bits[slot as usize]
+    }
+
+    /// The best fuzzy score of `needle` over the fields at `slot`.
     pub(super) fn fuzzy_score(
         &self,
-        position: u32,
+        slot: u32,
         needle: &[char],
         scorer: &mut Scorer,
     ) -> Option<i32> {
         let mut best = |fields: &mut dyn Iterator<Item = &str>| {
             fields.filter_map(|f| scorer.score(f, needle, false)).max()
         };
-        match self.split_fields(position) {
+        match self.split_fields(slot) {
             Some(fields) => best(&mut fields.iter().map(String::as_str)),
-            None => best(&mut self.joined(position).split_terminator(SEP)),
+            None => best(&mut self.joined(slot).split_terminator(SEP)),
         }
     }
+}
+
+/// Sets bit `slot` of `bits`.
+pub(super) fn set_bit(bits: &mut [u64], slot: u32) {
+    bits[slot as usize / 64] |= 1 << (slot % 64);
+}
+
+/// Whether bit `slot` of `bits` is set.
+pub(super) fn has_bit(bits: &[u64], slot: u32) -> bool {
+    bits[slot as usize / 64] & (1 << (slot % 64)) != 0
 }
 
 /// Appends the searchable fields of `entry`, lower-cased and each followed
@@ -410,31 +467,16 @@ fn fold_entry<'o>(
     Some(fields)
 }
 
-/// From this many inserts in a row, [`SearchIndex::follow`] splices them in
-/// with one pass over the text.
-const BULK_FROM: usize = 8;
-
-/// The leading inserts of `changes` whose positions rise strictly, as
-/// (position, id).
-fn ascending_inserts<'c>(changes: &[&'c Change]) -> Vec<(usize, &'c CustomerKey)> {
-    let mut run: Vec<(usize, &CustomerKey)> = Vec::new();
-    for change in changes {
-        match change {
-            Change::Inserted { position, id } if run.last().is_none_or(|&(p, _)| p < *position) => {
-                run.push((*position, id));
-            }
-            _ => break,
-        }
-    }
-    run
-}
+/// The arena is compacted only once its garbage passes this many bytes
+/// (and half of it).
+const COMPACT_FROM: usize = 64 * 1024;
 
 /// Below this many customers an index is built on one thread.
 pub(super) const PARALLEL_FROM: usize = 20_000;
 /// The most threads an index is built on.
 const MAX_THREADS: usize = 4;
 
-/// The index of one slice of positions, built on its own thread.
+/// The index of one slice of slots, built on its own thread.
 pub(super) struct Part {
     pub(super) text: String,
     /// End of each customer's text, relative to this part's start.
@@ -445,23 +487,25 @@ pub(super) struct Part {
 
 impl Part {
     pub(super) fn build<'o>(
-        set: &CustomerSet,
-        positions: Range<usize>,
+        entries: &[Entry],
+        slots: Range<usize>,
         owner: &impl Fn(&str) -> Option<&'o str>,
     ) -> Part {
         let mut part = Part {
             text: String::new(),
-            ends: Vec::with_capacity(positions.len()),
-            bits: Vec::with_capacity(positions.len()),
+            ends: Vec::with_capacity(slots.len()),
+            bits: Vec::with_capacity(slots.len()),
             split: Vec::new(),
         };
-        for position in positions {
-            let Some(entry) = set.at(position) else { break };
+        for slot in slots {
+            let Some(entry) = entries.get(slot) else {
+                break;
+            };
             let mark = part.text.len();
             match fold_entry(entry, owner, &mut part.text) {
                 Some(fields) => {
                     part.bits.push(u64::MAX);
-                    part.split.push((to_u32(position), fields));
+                    part.split.push((to_u32(slot), fields));
                 }
                 None => part.bits.push(byte_bits(&part.text[mark..])),
             }

@@ -20,6 +20,7 @@ use super::customers::{CustomerSet, Entry};
 mod index;
 
 pub use index::SearchIndex;
+use index::Seen;
 
 /// Separates the fields of one customer in the [`SearchIndex`] text.
 /// Sanitised entry text never holds it (control characters become `U+FFFD`).
@@ -616,8 +617,10 @@ fn to_u32(n: usize) -> u32 {
 /// What a [`FilterState::refine`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scan {
-    /// Same query, same index: nothing to do.
+    /// Same query, same index and set: nothing to do.
     Unchanged,
+    /// Same query; tested again only the customers the set changed since.
+    Followed,
     /// Tested only the previous result (the new query can only match fewer).
     Narrowed,
     /// Tested every customer.
@@ -626,80 +629,151 @@ pub enum Scan {
     Restored,
 }
 
-/// The filtered view: the query and the positions (in [`CustomerSet`]
-/// display order, ascending) of the customers that match it.
+/// The filtered view: the query and the customers that match it, as their
+/// positions in [`CustomerSet`] display order (ascending) and their slots.
+///
+/// Kept by slot underneath, so that when the set changes only the
+/// customers whose slot changed are tested again (a page of a sync, an
+/// archive), and a new sort only walks the order once.
 #[derive(Debug, Clone, Default)]
 pub struct FilterState {
     query: Query,
+    /// The matches' set positions, ascending.
     positions: Vec<u32>,
+    /// The matches' slots, in the same order as `positions`.
+    slots: Vec<u32>,
     /// How many customers the index held at the last scan.
     total: usize,
-    /// The [`SearchIndex::stamp`] `positions` was computed from.
-    stamp: Option<u64>,
+    /// The index and set the result was computed from.
+    seen: Option<Seen>,
     /// The results this one was narrowed from, oldest first, so that
     /// backspace restores them instead of scanning: at most [`HISTORY`],
     /// each a subset of the one before (so a few MB at 100,000 customers at
-    /// worst, usually far less). Cleared by every full scan.
-    history: Vec<(Query, Vec<u32>)>,
+    /// worst, usually far less). Cleared by every full scan, and when the
+    /// set changes.
+    history: Vec<(Query, Vec<u32>, Vec<u32>)>,
 }
 
 impl FilterState {
-    /// Applies `query`, narrowing from the current result when every match of
-    /// `query` must be among them (a substring that contains the previous
-    /// one, a fuzzy query that holds the previous one in order), else testing
-    /// every customer. Going back to a query typed before (backspace)
-    /// restores its result. An index rebuilt since the last call forces a
-    /// full scan.
+    /// Applies `query` to `set` through its `index` (which must have
+    /// followed the set to now).
+    ///
+    /// First catches up with the set: when the index has followed changes
+    /// since the last call, only the changed slots are tested again, and a
+    /// new order is walked once. Then narrows from the current result when
+    /// every match of `query` must be among them (a substring that contains
+    /// the previous one, a fuzzy query that holds the previous one in
+    /// order), else tests every customer. Going back to a query typed
+    /// before (backspace) restores its result.
     ///
     /// Allocation-free per customer; a 64-bit summary of each customer's
     /// bytes turns most of them down without reading their text. Measured at
     /// 100,000 customers (release build, see `typing_latency_at_100k`): a
     /// full scan takes 1–5 ms (the most for one common character, which
     /// matches nearly everyone), a fuzzy one 5–10 ms, narrowing from
-    /// microseconds to a few ms, a restore under 0.1 ms.
-    pub fn refine(&mut self, query: Query, index: &SearchIndex) -> Scan {
-        let current = self.stamp == Some(index.stamp);
-        if current && query == self.query {
-            return Scan::Unchanged;
+    /// microseconds to a few ms, a restore under 0.1 ms, catching up with
+    /// a page of 1,000 new customers well under a millisecond.
+    pub fn refine(&mut self, query: Query, index: &SearchIndex, set: &CustomerSet) -> Scan {
+        debug_assert_eq!(index.len(), set.len(), "the index follows the set");
+        let caught_up = self.catch_up(index, set);
+        if caught_up.is_some() && query == self.query {
+            return if caught_up == Some(true) {
+                Scan::Followed
+            } else {
+                Scan::Unchanged
+            };
         }
-        let earlier = self.history.iter().rposition(|(q, _)| *q == query);
-        let scan = if let (true, Some(at)) = (current, earlier) {
+        let earlier = self.history.iter().rposition(|(q, _, _)| *q == query);
+        let scan = if let (Some(_), Some(at)) = (caught_up, earlier) {
             self.history.truncate(at + 1);
-            let (_, positions) = self.history.pop().expect("truncated to at + 1");
+            let (_, positions, slots) = self.history.pop().expect("truncated to at + 1");
             self.positions = positions;
+            self.slots = slots;
             Scan::Restored
-        } else if current && query.narrows(&self.query) {
+        } else if caught_up.is_some() && query.narrows(&self.query) {
             let needle = query.needle();
-            let narrowed = self
-                .positions
-                .iter()
-                .copied()
-                .filter(|&p| index.matches_at(p, &needle))
-                .collect();
-            let old = std::mem::replace(&mut self.positions, narrowed);
+            let (mut positions, mut slots) = (Vec::new(), Vec::new());
+            for (&p, &s) in self.positions.iter().zip(&self.slots) {
+                if index.matches_slot(s, &needle) {
+                    positions.push(p);
+                    slots.push(s);
+                }
+            }
+            let old_positions = std::mem::replace(&mut self.positions, positions);
+            let old_slots = std::mem::replace(&mut self.slots, slots);
             if self.history.len() == HISTORY {
                 self.history.remove(0);
             }
-            self.history.push((std::mem::take(&mut self.query), old));
+            let old_query = std::mem::take(&mut self.query);
+            self.history.push((old_query, old_positions, old_slots));
             Scan::Narrowed
         } else {
             self.history.clear();
-            self.positions.clear();
-            index.scan(&query.needle(), &mut self.positions);
+            let mut hits = vec![0; set.len().div_ceil(64)];
+            match query.needle() {
+                Needle::All => hits.iter_mut().for_each(|w| *w = u64::MAX),
+                needle => index.scan(&needle, &mut hits),
+            }
+            self.walk(&hits, set);
             Scan::Full
         };
         self.query = query;
         self.total = index.len();
-        self.stamp = Some(index.stamp);
+        self.seen = Some(index.seen(set));
         scan
     }
 
-    /// Tests every customer again with the current query (for an index
-    /// that was rebuilt; [`refine`](Self::refine) does this by itself).
-    pub fn rescan(&mut self, index: &SearchIndex) {
-        self.stamp = None;
+    /// Brings the result up to date with `index` and `set` for the current
+    /// query: `Some(false)` when it already was, `Some(true)` when it
+    /// followed changes, `None` when it cannot (another index, or changes
+    /// the index no longer remembers) and must be scanned again.
+    fn catch_up(&mut self, index: &SearchIndex, set: &CustomerSet) -> Option<bool> {
+        let seen = self.seen?;
+        let now = index.seen(set);
+        if seen == now {
+            return Some(false);
+        }
+        let changed = index.changed_since(seen)?;
+        let n = set.len();
+        let mut hits = vec![0; n.div_ceil(64)];
+        for &slot in self.slots.iter().filter(|&&s| (s as usize) < n) {
+            index::set_bit(&mut hits, slot);
+        }
+        let needle = self.query.needle();
+        for slot in changed.filter(|&s| (s as usize) < n) {
+            let word = &mut hits[slot as usize / 64];
+            let bit = 1 << (slot % 64);
+            if index.matches_slot(slot, &needle) {
+                *word |= bit;
+            } else {
+                *word &= !bit;
+            }
+        }
+        self.walk(&hits, set);
+        // Earlier results hold positions of an order that is gone.
+        self.history.clear();
+        self.total = n;
+        self.seen = Some(now);
+        Some(true)
+    }
+
+    /// Lists the slots marked in `hits` in `set`'s display order.
+    fn walk(&mut self, hits: &[u64], set: &CustomerSet) {
+        self.positions.clear();
+        self.slots.clear();
+        for (position, &slot) in set.order_slots().iter().enumerate() {
+            if index::has_bit(hits, slot) {
+                self.positions.push(to_u32(position));
+                self.slots.push(slot);
+            }
+        }
+    }
+
+    /// Tests every customer again with the current query.
+    pub fn rescan(&mut self, index: &SearchIndex, set: &CustomerSet) {
+        self.seen = None;
         let query = std::mem::take(&mut self.query);
-        self.refine(query, index);
+        self.refine(query, index, set);
     }
 
     /// The query of the last refine.
@@ -787,8 +861,9 @@ impl FilterState {
         let mut scored: Vec<(i32, u32)> = self
             .positions
             .iter()
-            .map(|&p| {
-                let score = index.fuzzy_score(p, &needle, &mut scorer);
+            .zip(&self.slots)
+            .map(|(&p, &s)| {
+                let score = index.fuzzy_score(s, &needle, &mut scorer);
                 (score.unwrap_or(0), p)
             })
             .collect();

@@ -27,7 +27,7 @@ fn team(id: &str) -> Option<&'static str> {
 fn filter(set: &CustomerSet, input: &str) -> Vec<u64> {
     let index = SearchIndex::build(set, team);
     let mut state = FilterState::default();
-    state.refine(Query::parse(input), &index);
+    state.refine(Query::parse(input), &index, set);
     (0..state.count())
         .map(|i| set.at(state.position(i).unwrap()).unwrap().display_id)
         .collect()
@@ -244,7 +244,7 @@ fn fuzzy_finds_characters_in_order_within_one_field() {
 
     let index = SearchIndex::build(&set, team);
     let mut state = FilterState::default();
-    state.refine(Query::parse("~acm"), &index);
+    state.refine(Query::parse("~acm"), &index, &set);
     let ranked: Vec<u64> = state
         .ranked(&index)
         .into_iter()
@@ -297,17 +297,23 @@ fn display_id_query_narrows_and_names_the_jump_target() {
     ]);
     let index = SearchIndex::build(&set, team);
     let mut state = FilterState::default();
-    assert_eq!(state.refine(Query::parse("#10"), &index), Scan::Full);
+    assert_eq!(state.refine(Query::parse("#10"), &index, &set), Scan::Full);
     assert_eq!(state.count(), 4, "1042, 10420, 104 and the name");
     assert_eq!(state.jump_target(&set), None, "#10 is a substring query");
-    assert_eq!(state.refine(Query::parse("#104"), &index), Scan::Narrowed);
+    assert_eq!(
+        state.refine(Query::parse("#104"), &index, &set),
+        Scan::Narrowed
+    );
     assert_eq!(state.jump_target(&set), set.position_of("cus_104"));
-    assert_eq!(state.refine(Query::parse("#1042"), &index), Scan::Narrowed);
+    assert_eq!(
+        state.refine(Query::parse("#1042"), &index, &set),
+        Scan::Narrowed
+    );
     assert_eq!(state.count(), 3, "1042, 10420 and the name");
     let target = state.jump_target(&set).unwrap();
     assert_eq!(set.at(target).unwrap().display_id, 1042);
     assert!(state.index_of(target).is_some(), "the target is listed");
-    state.refine(Query::parse("#99"), &index);
+    state.refine(Query::parse("#99"), &index, &set);
     assert_eq!((state.count(), state.jump_target(&set)), (0, None));
 }
 
@@ -321,7 +327,7 @@ fn a_settled_display_id_query_means_exactly_that_customer_not_a_prefix() {
     ]);
     let index = SearchIndex::build(&set, team);
     let mut state = FilterState::default();
-    state.refine(Query::parse("#1441"), &index);
+    state.refine(Query::parse("#1441"), &index, &set);
     assert_eq!(state.count(), 4, "typing still narrows by prefix");
     let exact = state.exact(&set).expect("a display id query");
     let ids: Vec<u64> = exact
@@ -338,7 +344,7 @@ fn a_settled_display_id_query_means_exactly_that_customer_not_a_prefix() {
         Query::parse("alp").settles_on(alpha, team),
         "text is unchanged"
     );
-    state.refine(Query::parse("zeta"), &index);
+    state.refine(Query::parse("zeta"), &index, &set);
     assert_eq!(state.exact(&set), None, "only `#N` is exact");
 }
 
@@ -363,7 +369,7 @@ fn narrowing_gives_the_same_result_as_a_full_rescan() {
     let index = SearchIndex::build(&set, team);
     let fresh = |input: &str| {
         let mut state = FilterState::default();
-        assert_eq!(state.refine(Query::parse(input), &index), Scan::Full);
+        assert_eq!(state.refine(Query::parse(input), &index, &set), Scan::Full);
         state.positions
     };
     let steps = [
@@ -389,7 +395,11 @@ fn narrowing_gives_the_same_result_as_a_full_rescan() {
     ];
     let mut state = FilterState::default();
     for (input, scan) in steps {
-        assert_eq!(state.refine(Query::parse(input), &index), scan, "{input:?}");
+        assert_eq!(
+            state.refine(Query::parse(input), &index, &set),
+            scan,
+            "{input:?}"
+        );
         assert_eq!(state.positions, fresh(input), "{input:?}");
         assert_eq!(state.total(), names.len());
     }
@@ -400,18 +410,21 @@ fn a_rebuilt_index_forces_a_rescan() {
     let mut set = set_of([customer(1, "Acme", None), customer(2, "Hooli", None)]);
     let mut index = SearchIndex::build(&set, team);
     let mut state = FilterState::default();
-    state.refine(Query::parse("acme"), &index);
+    state.refine(Query::parse("acme"), &index, &set);
     assert_eq!(state.count(), 1);
 
     set.apply([customer(3, "Acme Two", None), customer(0, "A first", None)]);
     index.rebuild(&set, team);
-    assert_eq!(state.refine(Query::parse("acme"), &index), Scan::Full);
+    assert_eq!(state.refine(Query::parse("acme"), &index, &set), Scan::Full);
     assert_eq!((state.count(), state.total()), (2, 4));
     assert_eq!(state.position(0), Some(1), "positions follow the new order");
 
     index.rebuild(&set, team);
-    state.rescan(&index);
-    assert_eq!(state.refine(Query::parse("acme"), &index), Scan::Unchanged);
+    state.rescan(&index, &set);
+    assert_eq!(
+        state.refine(Query::parse("acme"), &index, &set),
+        Scan::Unchanged
+    );
 }
 
 #[test]
@@ -428,7 +441,7 @@ fn an_owner_name_holding_the_separator_stays_one_field() {
     assert_eq!(index.split.len(), 1);
     let mut state = FilterState::default();
     for (input, count) in [("l\u{0}o", 1), ("~nwn", 1), ("owner", 2), ("acme", 1)] {
-        state.refine(Query::parse(input), &index);
+        state.refine(Query::parse(input), &index, &set);
         assert_eq!(state.count(), count, "{input:?}");
     }
 }
@@ -563,28 +576,59 @@ fn brute_force(query: &Query, fields: &[Vec<String>]) -> Vec<u32> {
         .collect()
 }
 
+/// Asserts that two indexes hold the same text, byte summary and split
+/// fields for every slot, however their arenas are laid out.
+fn assert_same_index(index: &SearchIndex, fresh: &SearchIndex, context: &str) {
+    assert_eq!(index.len(), fresh.len(), "{context}: length");
+    for slot in 0..to_u32(fresh.len()) {
+        assert_eq!(
+            (
+                index.joined(slot),
+                index.bits_of(slot),
+                index.split_fields(slot)
+            ),
+            (
+                fresh.joined(slot),
+                fresh.bits_of(slot),
+                fresh.split_fields(slot)
+            ),
+            "{context}: slot {slot}"
+        );
+    }
+}
+
 #[test]
 fn an_index_built_in_parallel_slices_equals_one_built_in_one_go() {
     let mut rng = Rng(0x5eed_0ba1_1e1d_0003);
     let n = PARALLEL_FROM + 1_234;
     let set = set_of((1..=n as u64).map(|id| random_customer(&mut rng, id)));
     let index = SearchIndex::build(&set, owner_names);
-    let whole = Part::build(&set, 0..n, &owner_names);
+    let whole = Part::build(set.by_slot(), 0..n, &owner_names);
     assert_eq!(index.text, whole.text);
-    assert_eq!(&index.starts[1..], &whole.ends[..]);
-    assert_eq!(index.bits, whole.bits);
+    let mut start = 0;
+    for (slot, &end) in whole.ends.iter().enumerate() {
+        assert_eq!(index.joined(to_u32(slot)), &whole.text[start..end as usize]);
+        start = end as usize;
+    }
+    let bits: Vec<u64> = (0..to_u32(n)).map(|slot| index.bits_of(slot)).collect();
+    assert_eq!(bits, whole.bits);
     assert_eq!(index.split, whole.split);
 }
 
+/// Small batches of new and changed customers, and local removals (each
+/// moving the last customer into the slot it leaves), followed slot by
+/// slot: the index always equals a rebuilt one, and so does a filter
+/// that follows it equal a fresh scan.
 #[test]
 fn an_index_that_follows_changes_equals_a_rebuilt_one() {
     let mut rng = Rng(0x5eed_f011_0a11_0002);
     let mut set = set_of((1..=300).map(|id| random_customer(&mut rng, id)));
     let mut index = SearchIndex::build(&set, owner_names);
     let mut version = set.version();
+    let mut filter = FilterState::default();
+    filter.refine(Query::parse("a"), &index, &set);
     let (mut followed, mut rebuilt) = (0, 0);
     for round in 0..400u64 {
-        // Small batches of new and changed customers, and local removals.
         if rng.chance(30) {
             let id = format!("cus_{}", 1 + rng.below(300 + round as usize));
             set.remove(&id);
@@ -599,9 +643,12 @@ fn an_index_that_follows_changes_equals_a_rebuilt_one() {
                 .collect();
             set.apply(batch);
         }
-        match set.changes_since(version) {
-            Some(changes) => {
-                index.follow(changes, &set, owner_names);
+        if rng.chance(5) {
+            set.set_sort(set.sort().cycled());
+        }
+        match set.slots_changed_since(version) {
+            Some(changed) => {
+                index.follow(changed, &set, owner_names);
                 followed += 1;
             }
             None => {
@@ -611,21 +658,25 @@ fn an_index_that_follows_changes_equals_a_rebuilt_one() {
         }
         version = set.version();
         let fresh = SearchIndex::build(&set, owner_names);
+        assert_same_index(&index, &fresh, &format!("round {round}"));
+        let scan = filter.refine(Query::parse("a"), &index, &set);
+        let mut scanned = FilterState::default();
+        scanned.refine(Query::parse("a"), &fresh, &set);
         assert_eq!(
-            (&index.text, &index.starts, &index.bits, &index.split),
-            (&fresh.text, &fresh.starts, &fresh.bits, &fresh.split),
-            "round {round}"
+            filter.positions(),
+            scanned.positions(),
+            "round {round}: {scan:?}"
         );
     }
-    assert!(followed > 300, "{followed} followed, {rebuilt} rebuilt");
+    assert!(followed > 390, "{followed} followed, {rebuilt} rebuilt");
 }
 
 /// Pages of new customers (what a first sync brings) are followed, not
-/// rebuilt: the set reports where each landed, and the index splices the
-/// whole page in at once. The result equals a rebuilt index, an owner
-/// name holding the field separator (a split customer) included.
+/// rebuilt, and the arena is compacted as its garbage grows. The result
+/// equals a rebuilt index, an owner name holding the field separator (a
+/// split customer) included.
 #[test]
-fn an_index_follows_pages_of_new_customers_in_one_pass() {
+fn an_index_follows_pages_of_new_and_changed_customers() {
     fn owners_with_a_separator(id: &str) -> Option<&'static str> {
         match id {
             "usr_4" => Some("Odd\0Name"),
@@ -637,13 +688,19 @@ fn an_index_follows_pages_of_new_customers_in_one_pass() {
     let mut index = SearchIndex::build(&set, owners_with_a_separator);
     let mut version = set.version();
     let mut next = 51;
-    let mut followed = 0;
-    for round in 0..40u64 {
+    for round in 0..60u64 {
         let size = [8, 17, 40, 200][rng.below(4)];
         let batch: Vec<Customer> = (0..size)
             .map(|_| {
-                next += 1;
-                let mut c = random_customer(&mut rng, next);
+                // Mostly new customers, some changes to known ones.
+                let id = if rng.chance(70) {
+                    next += 1;
+                    next
+                } else {
+                    1 + rng.below(next as usize) as u64
+                };
+                let mut c = random_customer(&mut rng, id);
+                c.updated_at = OffsetDateTime::UNIX_EPOCH + Duration::from_secs(round + 1);
                 if rng.chance(5) {
                     c.owner_id = Some("usr_4".to_owned());
                 }
@@ -651,21 +708,53 @@ fn an_index_follows_pages_of_new_customers_in_one_pass() {
             })
             .collect();
         set.apply(batch);
-        let changes = set
-            .changes_since(version)
-            .unwrap_or_else(|| panic!("round {round}: a page of new customers is followed"));
-        index.follow(changes, &set, owners_with_a_separator);
-        followed += 1;
+        let changed = set
+            .slots_changed_since(version)
+            .unwrap_or_else(|| panic!("round {round}: a page is followed"));
+        index.follow(changed, &set, owners_with_a_separator);
         version = set.version();
         let fresh = SearchIndex::build(&set, owners_with_a_separator);
-        assert_eq!(
-            (&index.text, &index.starts, &index.bits, &index.split),
-            (&fresh.text, &fresh.starts, &fresh.bits, &fresh.split),
-            "round {round}"
+        assert_same_index(&index, &fresh, &format!("round {round}"));
+        assert!(
+            index.text.len() <= 2 * fresh.text.len() + 64 * 1024,
+            "round {round}: garbage is compacted away"
         );
     }
-    assert_eq!(followed, 40);
-    assert!(!index.split.is_empty(), "a split customer was spliced in");
+    assert!(!index.split.is_empty(), "a split customer was followed");
+}
+
+/// A filter open while pages arrive tests only the new customers, and a
+/// new sort only reorders its matches.
+#[test]
+fn an_open_filter_follows_pages_and_sorts_without_scanning_again() {
+    let mut rng = Rng(0x5eed_f011_0a11_0004);
+    let mut set = set_of((1..=200).map(|id| random_customer(&mut rng, id)));
+    let mut index = SearchIndex::build(&set, owner_names);
+    let mut state = FilterState::default();
+    assert_eq!(state.refine(Query::parse("ac"), &index, &set), Scan::Full);
+    let mut version = set.version();
+    for page in 0..5u64 {
+        set.apply((0..100).map(|i| random_customer(&mut rng, 1_000 + page * 100 + i)));
+        index.follow(set.slots_changed_since(version).unwrap(), &set, owner_names);
+        version = set.version();
+        assert_eq!(
+            state.refine(Query::parse("ac"), &index, &set),
+            Scan::Followed
+        );
+        assert_eq!(state.total(), set.len());
+        let mut fresh = FilterState::default();
+        fresh.refine(Query::parse("ac"), &index, &set);
+        assert_eq!(state.positions(), fresh.positions(), "page {page}");
+    }
+    set.set_sort(set.sort().cycled());
+    index.follow(set.slots_changed_since(version).unwrap(), &set, owner_names);
+    assert_eq!(
+        state.refine(Query::parse("acm"), &index, &set),
+        Scan::Narrowed
+    );
+    let mut fresh = FilterState::default();
+    fresh.refine(Query::parse("acm"), &index, &set);
+    assert_eq!(state.positions(), fresh.positions(), "after a new sort");
 }
 
 #[test]
@@ -703,7 +792,7 @@ fn filtering_matches_a_brute_force_scan() {
         for end in ends {
             let input = &typed[..end];
             let query = Query::parse(input);
-            let scan = state.refine(query.clone(), &index);
+            let scan = state.refine(query.clone(), &index, &set);
             *scans.entry(scan).or_insert(0) += 1;
             let expected = expected
                 .entry(query)
@@ -821,22 +910,22 @@ fn typing_latency_at_100k() {
         let (mut erasing, mut pasting) = (Vec::new(), Vec::new());
         for _ in 0..ROUNDS {
             let mut state = FilterState::default();
-            state.refine(Query::Empty, &index);
+            state.refine(Query::Empty, &index, &set);
             for (key, &end) in keys.iter_mut().zip(&ends) {
                 let started = Instant::now();
-                state.refine(Query::parse(&typed[..end]), &index);
+                state.refine(Query::parse(&typed[..end]), &index, &set);
                 key.0.push(started.elapsed());
                 key.1 = state.count();
             }
             for &end in ends.iter().rev().skip(1) {
                 let started = Instant::now();
-                state.refine(Query::parse(&typed[..end]), &index);
+                state.refine(Query::parse(&typed[..end]), &index, &set);
                 erasing.push(started.elapsed());
             }
             // The whole query at once (a paste, or an edit in the middle):
             // always a full scan.
             let started = Instant::now();
-            FilterState::default().refine(Query::parse(typed), &index);
+            FilterState::default().refine(Query::parse(typed), &index, &set);
             pasting.push(started.elapsed());
         }
         let typing: Vec<Duration> = keys.iter().flat_map(|(t, _)| t.clone()).collect();
@@ -856,7 +945,7 @@ fn typing_latency_at_100k() {
     }
 
     let mut state = FilterState::default();
-    state.refine(Query::parse("~nwl"), &index);
+    state.refine(Query::parse("~nwl"), &index, &set);
     let started = Instant::now();
     let ranked = state.ranked(&index);
     println!(

@@ -10,7 +10,7 @@ use super::super::message::Command;
 use super::super::mode::{Help, Mode};
 use super::super::state::State;
 use super::super::view::{self, Areas};
-use super::super::{changes, dismiss, finder, triage};
+use super::super::{archived, changes, dismiss, finder, triage};
 use super::{Screen, follow_selection, quit_or_ask, reload_history};
 use crate::sync::SyncCommand;
 
@@ -57,6 +57,10 @@ impl Screen for List {
         let mut hints = Vec::new();
         if state.finder.query().is_some() {
             hints.push((state.keymap.label(Action::Close).to_owned(), "clear filter"));
+        }
+        if state.finder.duplicates_only && state.finder.dismissed_only {
+            // The one place `R` means reviving a group: said where it works.
+            hints.push((state.keymap.label(Action::Restore).to_owned(), "revive"));
         }
         hints.extend(state.keymap.hints(KeyMode::List));
         hints
@@ -130,6 +134,8 @@ fn open_or_act(state: &mut State, action: Action) -> Vec<Command> {
         }
         Action::CopyLink => copy_link(state),
         Action::Quit | Action::Exit => quit_or_ask(state),
+        Action::Archived => archived::toggle(state),
+        Action::Restore => dismiss::revive(state),
         Action::NextGroup => triage::to_group(state, true),
         Action::PreviousGroup => triage::to_group(state, false),
         // Keys of other modes.

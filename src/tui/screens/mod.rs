@@ -8,6 +8,7 @@
 //! modules (`finder`, `triage`, `changes`), what it draws in `view`; this
 //! module ties them together and does no I/O.
 
+mod archived;
 mod compare;
 mod confirm;
 mod detail;
@@ -59,6 +60,7 @@ pub fn handle_key(state: &mut State, key: KeyEvent) -> Vec<Command> {
         Some(Mode::Compare(_)) => super::mode::Compare::handle(state, key),
         Some(Mode::Form(_)) => super::mode::FormSession::handle(state, key),
         Some(Mode::Help(_)) => Help::handle(state, key),
+        Some(Mode::Archived(_)) => super::mode::ArchivedView::handle(state, key),
         Some(Mode::ConfirmArchive(_)) => ConfirmArchive::handle(state, key),
         Some(Mode::ConfirmMerge(_)) => ConfirmMerge::handle(state, key),
         Some(Mode::ConfirmQuit(_)) => ConfirmQuit::handle(state, key),
@@ -94,6 +96,7 @@ fn as_screen(mode: &Mode) -> &dyn Screen {
         Mode::Compare(compare) => compare,
         Mode::Form(session) => session.as_ref(),
         Mode::Help(help) => help,
+        Mode::Archived(view) => view.as_ref(),
         Mode::ConfirmArchive(question) => question,
         Mode::ConfirmMerge(question) => question.as_ref(),
         Mode::ConfirmQuit(question) => question,

@@ -7,6 +7,7 @@ use crossterm::event::KeyCode;
 use super::*;
 use crate::api::{HistoryEvent, Patch};
 use crate::store::Unit;
+use crate::tui::merge::is_edit;
 
 /// Every demo history, as the engine would send it, so the keeper rule
 /// sees them all.
@@ -243,6 +244,193 @@ fn undo_leaves_the_keeper_alone_when_someone_changed_it_since() {
             .iter()
             .all(|(_, op)| matches!(op, OutboxOp::Restore { .. }))
     );
+    assert!(
+        screen(&state).contains("#1003 changed since the merge, so its fields stay"),
+        "{}",
+        screen(&state)
+    );
+}
+
+/// The store as the engine leaves it after queuing `unit` on the demo
+/// account: the cache, the team and the unit in the outbox.
+fn store_with(unit: &Unit) -> crate::store::Store {
+    let mut store = crate::store::Store::open_in_memory().expect("store");
+    let users = team::members();
+    store.save_users(&users, &users[0]).expect("users");
+    store.apply_page(&demo_customers()).expect("cache");
+    store.outbox_push_unit(unit, NOW).expect("queued");
+    store
+}
+
+/// What Pivotal answers to `item` of `unit`, applied at `at`: the keeper
+/// edited, or a loser archived.
+fn answer_to(unit: &Unit, item: usize, at: OffsetDateTime) -> Customer {
+    let id = |op: &OutboxOp| match op {
+        OutboxOp::Update { customer_id, .. } | OutboxOp::Archive { customer_id } => {
+            customer_id.clone()
+        }
+        other => panic!("not a merge's: {other:?}"),
+    };
+    let op = &unit.items[item].1;
+    let mut answer = demo_customers()
+        .into_iter()
+        .find(|c| c.id == id(op))
+        .expect("demo");
+    match op {
+        OutboxOp::Update { patch, .. } => {
+            patch.apply_to(&mut answer);
+        }
+        _ => answer.archived = true,
+    }
+    answer.updated_at = at;
+    answer
+}
+
+/// The app started again on `store` (after a quit, a crash or `kill -9`):
+/// the cache, the outbox and its merges, as the engine reads them.
+fn restarted_on(store: &crate::store::Store) -> State {
+    let mut state = State::new(Theme::colored(), NOW, (120, 40));
+    let (users, me) = store.load_users().expect("users");
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::CacheLoaded {
+            customers: CustomerSet::from_entries(store.load_entries().expect("entries")),
+            users,
+            me,
+            last_synced: Some(NOW),
+            pending: store.outbox_pending().expect("outbox"),
+            merges: store.pending_merges().expect("merges"),
+        }),
+    );
+    state
+}
+
+/// A merge of acme.com's triple taking #1036's plan, made and queued.
+fn acme_merge_queued() -> (Unit, crate::store::Store) {
+    let mut state = comparing_acme(120, 40);
+    take_plan_from_1036(&mut state);
+    press(&mut state, KeyCode::Char('M'));
+    let unit = unit_of(&press(&mut state, KeyCode::Char('y')));
+    let store = store_with(&unit);
+    (unit, store)
+}
+
+fn ops_of(unit: &Unit) -> Vec<&OutboxOp> {
+    unit.items.iter().map(|(_, op)| op).collect()
+}
+
+#[test]
+fn a_merge_still_pending_at_restart_shows_as_one_and_u_undoes_it_whole() {
+    // Killed after Pivotal applied the edit, with both archives waiting.
+    let (unit, mut store) = acme_merge_queued();
+    store
+        .outbox_delivered(&unit.items[0].0, &answer_to(&unit, 0, NOW))
+        .expect("edit delivered");
+    let mut state = restarted_on(&store);
+    assert_eq!(badge_of(&state, 1003), None, "the losers stay off the list");
+    assert_eq!(entry(&state, 1003).plan.as_deref(), Some("Growth"));
+    assert!(
+        screen(&state).contains("Merged into #1003 — u to undo"),
+        "{}",
+        screen(&state)
+    );
+
+    let undo = unit_of(&press(&mut state, KeyCode::Char('u')));
+    let [
+        OutboxOp::Restore { .. },
+        OutboxOp::Restore { .. },
+        OutboxOp::Update { customer_id, patch },
+    ] = ops_of(&undo)[..]
+    else {
+        panic!("both restores, then the keeper's fields: {undo:?}");
+    };
+    assert_eq!(Some(customer_id.as_str()), entry(&state, 1003).id());
+    assert_eq!(patch.plan, Patch::Set("Enterprise".into()));
+    let fields = patch.custom_fields.as_ref().expect("custom fields back");
+    assert!(!fields.contains_key("billing_country"), "{fields:?}");
+    assert!(
+        !patch
+            .tags
+            .as_ref()
+            .expect("tags back")
+            .contains(&"self-serve".into())
+    );
+    assert_eq!(undo.unmerged.len(), 2);
+    assert_eq!(badge_of(&state, 1003), Some(3), "back at once");
+    assert_eq!(entry(&state, 1003).plan.as_deref(), Some("Enterprise"));
+}
+
+#[test]
+fn a_merge_whose_edit_never_left_undoes_whole_after_a_restart_too() {
+    let (unit, store) = acme_merge_queued();
+    let mut state = restarted_on(&store);
+    let keeper = entry(&state, 1003);
+    assert_eq!(
+        (keeper.plan.as_deref(), keeper.pending),
+        (Some("Growth"), true),
+        "the waiting edit is shown"
+    );
+    // Its answer, when it comes, is the merge's: it dates the edit for undo.
+    assert!(is_edit(&state, &unit.items[0].0));
+    let undo = unit_of(&press(&mut state, KeyCode::Char('u')));
+    let ops = ops_of(&undo);
+    assert_eq!(ops.len(), 3, "{ops:?}");
+    assert!(matches!(
+        ops[2],
+        OutboxOp::Update { patch, .. } if patch.plan == Patch::Set("Enterprise".into())
+    ));
+    assert_eq!(badge_of(&state, 1003), Some(3), "back at once");
+}
+
+#[test]
+fn a_loser_archived_before_the_restart_is_restored_with_the_rest() {
+    let (unit, mut store) = acme_merge_queued();
+    for item in [0, 1] {
+        store
+            .outbox_delivered(&unit.items[item].0, &answer_to(&unit, item, NOW))
+            .expect("delivered");
+    }
+    let mut state = restarted_on(&store);
+    let undo = unit_of(&press(&mut state, KeyCode::Char('u')));
+    let restored: Vec<&str> = ops_of(&undo)
+        .into_iter()
+        .filter_map(|op| match op {
+            OutboxOp::Restore { customer_id } => Some(customer_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let losers: Vec<&str> = unit.merged.iter().map(|m| m.customer_id.as_str()).collect();
+    assert_eq!(restored.len(), 2, "{undo:?}");
+    assert!(losers.iter().all(|l| restored.contains(l)), "{restored:?}");
+    assert!(
+        undo.items
+            .iter()
+            .any(|(_, op)| matches!(op, OutboxOp::Update { .. })),
+        "the keeper's fields too"
+    );
+}
+
+#[test]
+fn after_a_restart_undo_still_leaves_a_keeper_someone_changed_since() {
+    let (unit, mut store) = acme_merge_queued();
+    let edited = answer_to(&unit, 0, NOW);
+    store
+        .outbox_delivered(&unit.items[0].0, &edited)
+        .expect("edit delivered");
+    // Someone renames the keeper; a sync brought it before the restart.
+    let mut renamed = edited;
+    renamed.name = "Acme Company".into();
+    renamed.updated_at = NOW + time::Duration::minutes(5);
+    store.apply_page(&[renamed]).expect("synced");
+    let mut state = restarted_on(&store);
+    let undo = unit_of(&press(&mut state, KeyCode::Char('u')));
+    assert!(
+        ops_of(&undo)
+            .iter()
+            .all(|op| matches!(op, OutboxOp::Restore { .. })),
+        "{undo:?}"
+    );
+    assert_eq!(undo.items.len(), 2);
     assert!(
         screen(&state).contains("#1003 changed since the merge, so its fields stay"),
         "{}",

@@ -3,6 +3,7 @@
 //! This file holds the shared fixtures and the list, detail, help and form
 //! tests; finding and triage have their own files.
 
+mod archived;
 mod contrast;
 mod feedback;
 mod finding;
@@ -70,6 +71,7 @@ fn cache_loaded(customers: Vec<Customer>, last_synced: Option<OffsetDateTime>) -
         me,
         last_synced,
         pending: Vec::new(),
+        merges: Vec::new(),
     })
 }
 
@@ -776,6 +778,7 @@ fn changes_left_in_the_outbox_show_as_pending_on_start() {
                 attempts: 3,
                 last_error: Some("connection refused".into()),
             }],
+            merges: Vec::new(),
         }),
     );
     let row = state

@@ -168,6 +168,7 @@ fn cache_loaded_from(store: &Store) -> Message {
         me,
         last_synced: None,
         pending: store.outbox_pending().expect("outbox"),
+        merges: store.pending_merges().expect("merges"),
     })
 }
 

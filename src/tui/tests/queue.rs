@@ -19,7 +19,10 @@ fn id_of(state: &State, display_id: u64) -> String {
 }
 
 fn outbox(pending: Vec<OutboxItem>) -> Message {
-    Message::Sync(SyncEvent::Outbox { pending })
+    Message::Sync(SyncEvent::Outbox {
+        pending,
+        merges: Vec::new(),
+    })
 }
 
 fn item(op: OutboxOp) -> OutboxItem {
@@ -125,4 +128,84 @@ fn with_nowhere_to_keep_a_change_none_is_accepted_and_the_user_is_told() {
     );
     assert!(press(&mut state, KeyCode::Char('a')).is_empty());
     assert!(state.modes.confirm_archive().is_none());
+}
+
+#[test]
+fn a_merge_another_process_queued_shows_here_as_one_and_u_undoes_it_whole() {
+    let mut state = demo_app(120, 30);
+    let entry = |state: &State, display_id: u64| {
+        state
+            .model
+            .customers
+            .iter_ordered()
+            .find(|e| e.display_id == display_id)
+            .cloned()
+            .expect("in the demo")
+    };
+    let keeper = entry(&state, 1003);
+    let patch = CustomerPatch {
+        plan: crate::api::Patch::Set("Growth".into()),
+        ..CustomerPatch::default()
+    };
+    let losers = [id_of(&state, 1036), id_of(&state, 1052)];
+    // As `pivotal customers merge` queues it, in the shared store.
+    let mut items = vec![(
+        IdempotencyKey::new(),
+        OutboxOp::Update {
+            customer_id: id_of(&state, 1003),
+            patch: patch.clone(),
+        },
+    )];
+    items.extend(losers.iter().map(|id| {
+        (
+            IdempotencyKey::new(),
+            OutboxOp::Archive {
+                customer_id: id.clone(),
+            },
+        )
+    }));
+    let unit = crate::store::Unit {
+        id: IdempotencyKey::new(),
+        items,
+        merged: losers
+            .iter()
+            .map(|id| crate::store::MergedInto {
+                customer_id: id.clone(),
+                keeper_id: id_of(&state, 1003),
+                keeper_display_id: 1003,
+                at: NOW,
+            })
+            .collect(),
+        unmerged: Vec::new(),
+        keeper_back: Some(crate::domain::merge::undo_patch(&keeper, &patch)),
+    };
+    let mut store = crate::store::Store::open_in_memory().expect("store");
+    store.outbox_push_unit(&unit, NOW).expect("queued");
+    update(
+        &mut state,
+        Message::Sync(SyncEvent::Outbox {
+            pending: store.outbox_pending().expect("outbox"),
+            merges: store.pending_merges().expect("merges"),
+        }),
+    );
+    assert_eq!(entry(&state, 1003).plan.as_deref(), Some("Growth"));
+    assert!(screen(&state).contains("Merged into #1003 — u to undo"));
+
+    let commands = press(&mut state, KeyCode::Char('u'));
+    let Some(Command::Sync(SyncCommand::SubmitUnit(undo))) = commands.first() else {
+        panic!("one unit undoes the merge: {commands:?}");
+    };
+    let ops: Vec<&OutboxOp> = undo.items.iter().map(|(_, op)| op).collect();
+    assert!(
+        matches!(
+            ops[..],
+            [
+                OutboxOp::Restore { .. },
+                OutboxOp::Restore { .. },
+                OutboxOp::Update { .. }
+            ]
+        ),
+        "{ops:?}"
+    );
+    assert_eq!(entry(&state, 1003).plan.as_deref(), Some("Enterprise"));
 }

@@ -314,6 +314,7 @@ fn an_archive_still_in_the_outbox_at_start_stays_archived_and_can_be_undone() {
                 attempts: 1,
                 last_error: Some("connection refused".into()),
             }],
+            merges: Vec::new(),
         }),
     );
     assert_eq!(badge_of(&state, 1052), None);

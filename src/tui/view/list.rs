@@ -439,6 +439,11 @@ fn group_headers(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<(usize, St
                     format!("{name}{}{count} records", g.dot)
                 }
             };
+            let mut text = text;
+            if state.finder.dismissed_only {
+                text.push_str(g.dot);
+                text.push_str("not a duplicate");
+            }
             headers.push((*row, text));
         }
         previous = key;

@@ -2,6 +2,7 @@
 //! screen; `screens` decides which parts a mode draws. Views read state
 //! and draw; they never change state or start work.
 
+mod archived;
 mod compare;
 mod detail;
 pub mod form;
@@ -19,7 +20,7 @@ use super::filters::FilterLine;
 use super::form::FormContext;
 use super::format;
 use super::keymap::{Action, KeyMode};
-use super::mode::{Compare, Detail, FormSession, Mode};
+use super::mode::{ArchivedView, Compare, Detail, FormSession, Mode};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
 use super::triage;
 use status::{Part, Priority};
@@ -97,6 +98,8 @@ pub enum Under {
     List(Option<ListHit>),
     Detail,
     Compare,
+    /// The archived view, and the row of it under the pointer, if any.
+    Archived(Option<usize>),
     /// The help overlay, wherever the pointer is.
     Help,
     /// A part that takes no pointer (the title, the status line, a form).
@@ -122,12 +125,18 @@ pub fn under(state: &State, (x, y): (u16, u16)) -> Under {
             list_area
         }
         Some(Mode::Compare(_)) => return Under::Compare,
+        Some(Mode::Archived(view)) => return Under::Archived(archived::row_at(view, main, y)),
         Some(_) => None,
     };
     match list_area {
         Some(area) if inside(area) => Under::List(list::hit(state, area, (x, y))),
         _ => Under::Other,
     }
+}
+
+/// The archived customers, with their own title over the list's.
+pub fn archived(state: &State, view: &ArchivedView, frame: &mut Frame, areas: &Areas) {
+    archived::render(state, view, frame, areas);
 }
 
 pub fn compare(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
@@ -211,7 +220,12 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
         if finder.mine {
             names.push("My customers".to_owned());
         }
-        if finder.duplicates_only {
+        if finder.duplicates_only && finder.dismissed_only {
+            let (groups, done) = triage::queue_count(state);
+            let groups = groups - done;
+            let noun = if groups == 1 { "group" } else { "groups" };
+            names.push(format!("not duplicates: {groups} {noun}"));
+        } else if finder.duplicates_only {
             names.push("duplicates only".to_owned());
             let (groups, done) = triage::queue_count(state);
             let noun = if groups == 1 { "group" } else { "groups" };
