@@ -116,10 +116,17 @@ pub enum CustomersCommand {
     },
     /// The groups of duplicates, largest first, each with the suggested
     /// keeper and why (groups marked "not a duplicate" are left out).
+    /// By default the groups sharing a domain; `--likely` adds the likely
+    /// duplicates after them.
     Duplicates {
-        /// Print a JSON array.
+        /// Print a JSON array (each group's `kind`: `domain` or `name`).
         #[arg(long)]
         json: bool,
+        /// Also list likely duplicates: records whose company names match
+        /// once case, punctuation, `the` and legal forms (Inc, LLC, GmbH…)
+        /// are set aside, and that do not all share one domain.
+        #[arg(long)]
+        likely: bool,
         /// Also the groups marked "not a duplicate", after the others and
         /// marked as such.
         #[arg(long)]

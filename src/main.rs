@@ -207,8 +207,9 @@ async fn customers_command(
         }
         CustomersCommand::Duplicates {
             json,
+            likely,
             include_dismissed,
-        } => merge::duplicates(ctx, json, include_dismissed, out).await,
+        } => merge::duplicates(ctx, json, likely, include_dismissed, out).await,
         CustomersCommand::Dismiss { customers } => merge::dismiss(ctx, &customers, out).await,
         CustomersCommand::Archived { json } => customers::archived(ctx, json, out).await,
         CustomersCommand::Merge {

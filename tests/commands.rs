@@ -203,17 +203,17 @@ async fn create_normalises_checks_and_refuses_a_taken_domain_when_asked() {
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
-        run.stdout.contains("Created #1062 Zephyr Analytics"),
+        run.stdout.contains("Created #1066 Zephyr Analytics"),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout
-            .contains("https://app.pivotal.app/customers/1062")
+            .contains("https://app.pivotal.app/customers/1066")
     );
     let created = server
         .client()
-        .get_customer(&find_id(&home, 1062).await)
+        .get_customer(&find_id(&home, 1066).await)
         .await
         .unwrap();
     assert_eq!(created.domain.as_deref(), Some("zephyr.io"));
@@ -702,7 +702,7 @@ async fn csv_and_json_carry_every_field_of_the_customer() {
         .await;
     assert_eq!(created.code, 0, "{created:?}");
     let csv = home
-        .run(&["customers", "list", "--csv", "--filter", "#1062"], "")
+        .run(&["customers", "list", "--csv", "--filter", "#1066"], "")
         .await;
     let lines: Vec<&str> = csv.stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
@@ -726,7 +726,7 @@ async fn csv_and_json_carry_every_field_of_the_customer() {
         );
     }
     let json = home
-        .run(&["customers", "list", "--json", "--filter", "#1062"], "")
+        .run(&["customers", "list", "--json", "--filter", "#1066"], "")
         .await;
     let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(rows[0]["custom_fields"]["region"], "EU");
@@ -749,7 +749,7 @@ async fn every_command_runs_on_a_fresh_demo_account_with_no_key_and_no_settings_
         .await;
     assert_eq!(create.code, 0, "{create:?}");
     assert!(
-        create.stdout.starts_with("Created #1062 Zephyr"),
+        create.stdout.starts_with("Created #1066 Zephyr"),
         "{}",
         create.stdout
     );
@@ -898,6 +898,94 @@ async fn duplicates_lists_the_groups_and_merge_plans_asks_and_merges_through_the
         )
         .await;
     assert_eq!(bad.code, 2, "{bad:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicates_likely_adds_the_same_name_groups_after_the_domain_groups() {
+    let server = demo_server().await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+
+    let domains = home.run(&["customers", "duplicates", "--json"], "").await;
+    let parsed: Vec<serde_json::Value> = serde_json::from_str(&domains.stdout).expect("json");
+    assert!(parsed.iter().all(|g| g["kind"] == "domain"), "by default");
+
+    let run = home
+        .run(&["customers", "duplicates", "--json", "--likely"], "")
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let parsed: Vec<serde_json::Value> = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(parsed.len(), 10, "8 domain groups, then 2 likely");
+    assert!(parsed[..8].iter().all(|g| g["kind"] == "domain"));
+    let atlas = &parsed[8];
+    assert_eq!(atlas["kind"], "name");
+    assert_eq!(atlas["shares"], "Atlasbridge Security");
+    let ids: Vec<u64> = atlas["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["display_id"].as_u64().expect("id"))
+        .collect();
+    assert_eq!(ids, [1062, 1063]);
+    assert_eq!(atlas["keep"], 1062, "{atlas}");
+    assert!(
+        atlas["why"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("keep #1062"))
+    );
+    assert_eq!(parsed[9]["shares"], "Cedargrid Foods Inc.");
+
+    let text = home.run(&["customers", "duplicates", "--likely"], "").await;
+    assert!(
+        text.stdout
+            .contains("Atlasbridge Security · 2 records · same name\n  ✓ #1062 Atlasbridge Security (hubspot, atlasbridge.com)\n    #1063 ATLASBRIDGE SECURITY, LLC (stripe, atlasbridge.io)\n  keep #1062"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn likely_groups_of_hostile_names_come_out_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("hostile.json");
+    let record = |id: u64, name: &str, domain: &str| {
+        serde_json::json!({
+            "id": format!("cus_H{id}"), "display_id": id, "name": name,
+            "domain": domain, "owner_id": null, "plan": null, "tags": [],
+            "custom_fields": {}, "source": "manual", "archived": false,
+            "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"
+        })
+    };
+    std::fs::write(
+        &seed,
+        serde_json::json!([
+            record(1, "Evil\u{1b}[2J Corp\u{202e}", "evil.com"),
+            record(2, "EVIL CORP, Inc.\u{7}", "evil.io"),
+        ])
+        .to_string(),
+    )
+    .unwrap();
+    let server = TestServer::start_with(|c| c.seed = Some(Seed::File(seed.clone()))).await;
+    let home = Home::new();
+    home.login(&server.url()).await;
+    for format in [&[][..], &["--json"]] {
+        let mut args = vec!["customers", "duplicates", "--likely"];
+        args.extend_from_slice(format);
+        let run = home.run(&args, "").await;
+        assert_eq!(run.code, 0, "{run:?}");
+        for bad in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(
+                !run.stdout.contains(bad),
+                "{format:?} printed {bad:?}:\n{}",
+                run.stdout
+            );
+        }
+        assert!(
+            run.stdout.contains("#2") || run.stdout.contains("\"display_id\": 2"),
+            "{}",
+            run.stdout
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

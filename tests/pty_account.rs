@@ -96,7 +96,7 @@ fn a_signed_in_user_opens_the_list_and_a_run_with_api_url_is_remembered() {
     // No flag: the stored key and the remembered URL.
     let mut app = PtyApp::spawn_in(Rc::clone(&home), &[]);
     app.wait_for("the synced list", |text| {
-        text.contains("Customers  59") && text.contains("synced")
+        text.contains("Customers  63") && text.contains("synced")
     });
     assert!(!app.screen().contents().contains(KEY));
     app.press(b"q");
@@ -105,7 +105,7 @@ fn a_signed_in_user_opens_the_list_and_a_run_with_api_url_is_remembered() {
     // --api-url for one run, remembered once it synced.
     let mut app = PtyApp::spawn_in(Rc::clone(&home), &["--api-url", &second.url]);
     app.wait_for("the list from the second server", |text| {
-        text.contains("Customers  59") && text.contains("synced")
+        text.contains("Customers  63") && text.contains("synced")
     });
     app.press(b"q");
     assert!(app.wait_exit().success());
@@ -141,7 +141,7 @@ fn a_refresh_interval_too_long_for_the_clock_is_named_and_the_app_still_syncs_an
 
     let mut app = PtyApp::spawn_in(Rc::clone(&home), &["--api-url", &server.url]);
     app.wait_for("the list, synced, and the setting named", |text| {
-        text.contains("Customers  59")
+        text.contains("Customers  63")
             && text.contains("synced")
             && text.contains("refresh_interval_secs")
     });

@@ -151,13 +151,13 @@ fn a_customer_typed_into_the_form_is_created_and_opens_at_its_display_id() {
         text.contains("zephyr.io") && text.contains('→')
     });
     app.press(b"\r");
-    // The demo has 61 customers numbered up to #1061, so this is #1062.
+    // The demo has 65 customers numbered up to #1065, so this is #1066.
     app.wait_for("the created customer's details and share link", |text| {
-        text.contains("#1062 Zephyr Analytics")
-            && text.contains("https://app.pivotal.app/customers/1062")
+        text.contains("#1066 Zephyr Analytics")
+            && text.contains("https://app.pivotal.app/customers/1066")
     });
     assert!(
-        app.screen().contents().contains("Customers  60"),
+        app.screen().contents().contains("Customers  64"),
         "counted once"
     );
 
@@ -176,7 +176,7 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
 
     app.press(b"D");
     app.wait_for("duplicates only, the acme.com triple first", |text| {
-        text.contains("17 of 59 · duplicates only") && row_ids(text).first() == Some(&"#1003")
+        text.contains("21 of 63 · duplicates only") && row_ids(text).first() == Some(&"#1003")
     });
 
     // The first pair after the triple: Globex (#1042, api) and Globex
@@ -185,7 +185,7 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
     app.press(b"globex");
     app.press(b"\r");
     app.wait_for("the Globex pair", |text| {
-        text.contains("2 of 59 · duplicates only · 1 group · 0 done · filter: globex")
+        text.contains("2 of 63 · duplicates only · 1 group · 0 done · filter: globex")
     });
     app.press(b"c");
     app.wait_for("the compare view with both histories", |text| {
@@ -208,11 +208,11 @@ fn a_duplicate_pair_is_triaged_compared_archived_and_restored() {
 
     app.press_escape();
     app.wait_for("the list without the pair", |text| {
-        text.contains("0 of 58 · duplicates only · 1 group · 1 done · filter: globex")
+        text.contains("0 of 62 · duplicates only · 1 group · 1 done · filter: globex")
     });
     app.press(b"u");
     app.wait_for("the pair restored and confirmed", |text| {
-        text.contains("2 of 59") && text.contains("Restored #1042")
+        text.contains("2 of 63") && text.contains("Restored #1042")
     });
 
     app.press(b"q");
@@ -242,7 +242,7 @@ fn the_view_is_saved_and_the_next_run_opens_with_it() {
     again.wait_for("the list as it was left", |text| {
         text.contains("sort: #id ↓")
             && text.contains("My customers")
-            && row_ids(text).first() == Some(&"#1060")
+            && row_ids(text).first() == Some(&"#1064")
     });
     again.press(b"q");
     assert!(again.wait_exit().success());

@@ -242,10 +242,10 @@ async fn in_a_terminal_d_c_a_triple_merged_taking_a_losers_plan_lands_on_the_nex
     );
     app.wait_for("the list, synced", |s| s.contains("synced just now"));
     app.press(b"D");
-    app.wait_for("the queue", |s| s.contains("8 groups"));
+    app.wait_for("the queue", |s| s.contains("10 groups"));
     app.press(b"c");
     app.wait_for("compare with the suggested keeper", |s| {
-        s.contains("acme.com · 3 records · group 1 of 8")
+        s.contains("acme.com · 3 records · group 1 of 10")
             && s.contains("keep #1003: most history (8 events)")
     });
     // #1036 in focus, the field cursor down to Plan, taken.
@@ -256,7 +256,7 @@ async fn in_a_terminal_d_c_a_triple_merged_taking_a_losers_plan_lands_on_the_nex
         s.contains("Merge into #1003 Acme Co") && s.contains("(y/N)")
     });
     app.press(b"y");
-    app.wait_for("the next group", |s| s.contains("group 2 of 8"));
+    app.wait_for("the next group", |s| s.contains("group 2 of 10"));
     assert!(
         !app.screen().contents().contains("acme.com · 3 records"),
         "{}",
@@ -284,7 +284,7 @@ async fn in_a_terminal_d_c_a_triple_merged_taking_a_losers_plan_lands_on_the_nex
     });
     app.press(b"[");
     app.wait_for("acme.com back, first in the queue", |s| {
-        s.contains("acme.com · 3 records · group 1 of 8")
+        s.contains("acme.com · 3 records · group 1 of 10")
     });
     app.press(b"q");
     app.press(b"q");

@@ -99,7 +99,7 @@ fn outside_a_utf_8_locale_the_app_draws_ascii() {
     let home = Rc::new(tempfile::tempdir().expect("home"));
     let mut app = PtyApp::spawn_with_env(home, &["--demo"], &[("LANG", "C")]);
     app.wait_for("the list in ASCII", |text| {
-        shows_list(text) && text.contains("59 | 8 duplicate domains")
+        shows_list(text) && text.contains("63 | 8 duplicate domains")
     });
     let text = app.screen().contents();
     assert!(text.contains("sort: name ^"), "{text}");

@@ -265,7 +265,7 @@ async fn d_then_a_merge_taking_a_field_from_a_loser_lands_on_the_next_group_and_
         screen.contains("keep #1003: most history (8 events)")
     })
     .await;
-    assert!(app.drawn().contains("acme.com · 3 records · group 1 of 8"));
+    assert!(app.drawn().contains("acme.com · 3 records · group 1 of 10"));
     // #1036's plan, under the field cursor, into the result.
     app.key(KeyCode::Right).await;
     for _ in 0..4 {

@@ -16,6 +16,8 @@
 //!   page, before and after the scrolling layer ([`bytes`]);
 //! - finding and triage at scale ([`finding`]): filter keystrokes, the
 //!   `D`/`m`/`s` toggles and archiving a duplicate;
+//! - the likely-duplicate (same name) index ([`likely`]): its keys, its
+//!   build and single-record renames kept exact.
 //! - the keys and time to clean the demo account's duplicates accepting
 //!   each suggested merge ([`triage`]), printed first, as it needs no
 //!   server.
@@ -32,6 +34,7 @@ macro_rules! say {
 
 mod bytes;
 mod finding;
+mod likely;
 mod triage;
 
 use std::io::{BufRead, BufReader};
@@ -90,6 +93,8 @@ pub async fn run(customers: usize, keystrokes: usize) -> anyhow::Result<()> {
     if let Some(mib) = peak_rss_mib() {
         say!("  peak memory after finding + triage  {mib:>9.1} MiB");
     }
+    // After the memory figure: it copies the set to change the copy.
+    likely::run(&state.model.customers)?;
     drop(state);
     build_breakdown(&store_path)?;
     Ok(())

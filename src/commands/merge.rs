@@ -40,36 +40,30 @@ fn candidates<'a>(store: &Store, records: &[&'a Entry]) -> Vec<Candidate<'a>> {
         .collect()
 }
 
-/// The groups of duplicates in `account`, largest first, each with
-/// whether it is dismissed (marked "not a duplicate" and no member
-/// gained since, the app's rule); the dismissed ones after the others.
-fn groups<'a>(
-    account: &'a Account,
-    dismissed: &[Dismissed],
-) -> Vec<(&'a str, Vec<&'a Entry>, bool)> {
-    let mut groups: Vec<(&str, Vec<&Entry>, bool)> = account
-        .set
-        .duplicates()
-        .groups()
-        .map(|(key, _)| (key, account.set.same_domain(key)))
-        .filter(|(_, records)| records.len() >= 2)
-        .map(|(key, records)| {
-            let is_dismissed = dismissed.iter().any(|d| {
-                d.key == key
-                    && records
-                        .iter()
-                        .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
-            });
-            (key, records, is_dismissed)
-        })
-        .collect();
-    groups.sort_by(|a, b| (a.2, b.1.len(), a.0).cmp(&(b.2, a.1.len(), b.0)));
-    groups
+/// Which kind of group: records sharing a domain, or a likely group
+/// (records whose names reduce to one key, not all at one domain).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Domain,
+    Name,
 }
 
-/// `customers duplicates [--json] [--include-dismissed]`: every group not
-/// dismissed (and with `include_dismissed` the dismissed ones after them,
-/// marked), largest first, each record with the suggested keeper and why.
+/// One group to print: its group key, what it shares as shown, its kind,
+/// its records by `display_id`, and whether it is dismissed (marked "not a
+/// duplicate" and no member gained since, the app's rule).
+struct Group<'a> {
+    key: String,
+    shares: String,
+    kind: Kind,
+    records: Vec<&'a Entry>,
+    dismissed: bool,
+}
+
+/// `customers duplicates [--json] [--likely] [--include-dismissed]`: every
+/// domain group not dismissed, largest first, then with `--likely` every
+/// likely group not dismissed, largest first, then with
+/// `--include-dismissed` the dismissed ones in the same order, marked; each
+/// record with the suggested keeper and why.
 ///
 /// # Errors
 ///
@@ -77,6 +71,7 @@ fn groups<'a>(
 pub async fn duplicates(
     ctx: &mut Context,
     json: bool,
+    likely: bool,
     include_dismissed: bool,
     out: &mut impl Write,
 ) -> Result<(), CommandError> {
@@ -84,14 +79,79 @@ pub async fn duplicates(
     let account = Account::open(&store_path, &client, false).await?;
     ctx.remember_api_url();
     let dismissed = account.store.dismissed()?;
-    let mut groups = groups(&account, &dismissed);
-    groups.retain(|(_, _, is_dismissed)| include_dismissed || !is_dismissed);
+    let is_dismissed = |key: &str, records: &[&Entry]| {
+        dismissed.iter().any(|d| {
+            d.key == key
+                && records
+                    .iter()
+                    .all(|e| e.id().is_some_and(|id| d.members.iter().any(|m| m == id)))
+        })
+    };
+    let mut groups: Vec<Group<'_>> = account
+        .set
+        .duplicates()
+        .groups()
+        .map(|(key, _)| {
+            let records = account.set.same_domain(key);
+            Group {
+                key: key.to_owned(),
+                shares: key.to_owned(),
+                kind: Kind::Domain,
+                dismissed: is_dismissed(key, &records),
+                records,
+            }
+        })
+        .filter(|g| g.records.len() >= 2)
+        .collect();
+    let by_size = |a: &Group<'_>, b: &Group<'_>| {
+        b.records
+            .len()
+            .cmp(&a.records.len())
+            .then(a.key.cmp(&b.key))
+    };
+    groups.sort_by(by_size);
+    if likely {
+        let mut named: Vec<Group<'_>> = account
+            .set
+            .likely_groups()
+            .into_iter()
+            .map(|(key, records)| Group {
+                shares: records.first().map(|e| e.name.clone()).unwrap_or_default(),
+                dismissed: is_dismissed(&key, &records),
+                key,
+                kind: Kind::Name,
+                records,
+            })
+            .filter(|g| g.records.len() >= 2)
+            .collect();
+        named.sort_by(by_size);
+        groups.extend(named);
+    }
+    // Dismissed groups last (a stable sort keeps each part's order).
+    groups.sort_by_key(|g| g.dismissed);
+    groups.retain(|g| include_dismissed || !g.dismissed);
+    print_groups(&account.store, &groups, json, out)
+}
+
+/// Prints `groups` as text, or as one JSON array.
+fn print_groups(
+    store: &Store,
+    groups: &[Group<'_>],
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), CommandError> {
     let mut listed = Vec::new();
-    for (key, records, is_dismissed) in &groups {
-        let suggestion = keeper::suggest(&candidates(&account.store, records));
+    for group in groups {
+        let records = &group.records;
+        let suggestion = keeper::suggest(&candidates(store, records));
+        let kind = match group.kind {
+            Kind::Domain => "domain",
+            Kind::Name => "name",
+        };
         listed.push(serde_json::json!({
-            "shares": sanitize(key),
-            "dismissed": is_dismissed,
+            "kind": kind,
+            "shares": sanitize(&group.shares),
+            "dismissed": group.dismissed,
             "records": records.iter().map(|e| serde_json::json!({
                 "id": e.id(),
                 "display_id": e.display_id,
@@ -105,19 +165,34 @@ pub async fn duplicates(
         if json {
             continue;
         }
-        let mark = if *is_dismissed {
+        let same_name = if group.kind == Kind::Name {
+            " · same name"
+        } else {
+            ""
+        };
+        let mark = if group.dismissed {
             " · not a duplicate"
         } else {
             ""
         };
-        writeln!(out, "{} · {} records{mark}", sanitize(key), records.len())?;
+        let shares = sanitize(&group.shares);
+        writeln!(out, "{shares} · {} records{same_name}{mark}", records.len())?;
         for (i, e) in records.iter().enumerate() {
             let mark = if suggestion.as_ref().is_some_and(|s| s.index == i) {
                 "✓"
             } else {
                 " "
             };
-            writeln!(out, "  {mark} #{} {} ({})", e.display_id, e.name, e.source)?;
+            let domain = match (group.kind, e.domain.as_deref()) {
+                (Kind::Name, Some(domain)) => format!(", {}", sanitize(domain)),
+                _ => String::new(),
+            };
+            let name = sanitize(&e.name);
+            writeln!(
+                out,
+                "  {mark} #{} {name} ({}{domain})",
+                e.display_id, e.source
+            )?;
         }
         if let Some(s) = &suggestion {
             writeln!(out, "  {}", s.reason)?;

@@ -33,27 +33,27 @@ pub struct DuplicateIndex<M = String> {
 /// One group's members: one inline (the usual case, no allocation), or
 /// several.
 #[derive(Debug, Clone)]
-enum Members<M> {
+pub(super) enum Members<M> {
     One(M),
     Many(Vec<M>),
 }
 
 impl<M> Members<M> {
-    fn as_slice(&self) -> &[M] {
+    pub(super) fn as_slice(&self) -> &[M] {
         match self {
             Members::One(member) => std::slice::from_ref(member),
             Members::Many(members) => members,
         }
     }
 
-    fn as_mut_slice(&mut self) -> &mut [M] {
+    pub(super) fn as_mut_slice(&mut self) -> &mut [M] {
         match self {
             Members::One(member) => std::slice::from_mut(member),
             Members::Many(members) => members,
         }
     }
 
-    fn push(&mut self, member: M) {
+    pub(super) fn push(&mut self, member: M) {
         let members = match std::mem::replace(self, Members::Many(Vec::new())) {
             Members::One(first) => vec![first, member],
             Members::Many(mut members) => {
@@ -65,7 +65,7 @@ impl<M> Members<M> {
     }
 
     /// Takes out the member at `index`; `false` when none is left.
-    fn remove(&mut self, index: usize) -> bool {
+    pub(super) fn remove(&mut self, index: usize) -> bool {
         match self {
             Members::One(_) => false,
             Members::Many(members) => {

@@ -7,11 +7,13 @@
 //! `customers`, and the orders themselves are `order`'s.
 
 use std::borrow::Cow;
+use std::num::NonZeroU64;
 
 use time::OffsetDateTime;
 
 use super::host::duplicate_key;
 use super::intern::{self, FieldList, TagList, Text};
+use super::name_key::{self, name_hash};
 use crate::api::IdempotencyKey;
 use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;
@@ -172,6 +174,11 @@ pub struct Entry {
     /// The first eight bytes of the lower-cased name, big-endian: most comparisons end
     /// here, without following the string to another cache line.
     sort_prefix: u64,
+    /// The hash of the name's likely-duplicate key (see
+    /// [`name_key`](super::name_key)); `None` for a name too short to
+    /// match. Eight bytes, not the key: the key is made again only for the
+    /// few names that share a hash.
+    name_hash: Option<NonZeroU64>,
 }
 
 /// The key the list sorts names by, from the name as the server sent it:
@@ -246,6 +253,18 @@ impl Entry {
     /// The first eight bytes of the lower-cased name, big-endian.
     pub(super) fn sort_prefix(&self) -> u64 {
         self.sort_prefix
+    }
+
+    /// The hash of the name's likely-duplicate key, if it has one.
+    #[must_use]
+    pub fn name_hash(&self) -> Option<NonZeroU64> {
+        self.name_hash
+    }
+
+    /// The name's likely-duplicate key, made again from the name.
+    #[must_use]
+    pub fn name_key(&self) -> Option<String> {
+        name_key::name_key(&self.name)
     }
 
     /// A create waiting in the outbox, shown at once: it has no id or
@@ -356,6 +375,7 @@ impl Entry {
     /// key, the custom fields sanitised and sorted, repeated text shared.
     fn assemble(parts: Parts) -> Entry {
         let (sort_prefix, folded) = fold_name(&parts.name);
+        let name_hash = name_hash(&parts.name);
         let domain = parts.domain;
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
@@ -372,6 +392,7 @@ impl Entry {
             display_id: parts.display_id,
             sort_prefix,
             folded,
+            name_hash,
             name: parts.name,
             domain,
             domain_key,

@@ -5,7 +5,8 @@
 //! the text filter ([`filter`]) and the rows a list shows ([`view`]), and
 //! the create/edit form's rules ([`draft`]) with the contract's field
 //! limits ([`limits`]), and triage's rules: which record to keep
-//! ([`keeper`]) and what merging a group into it makes ([`merge`]).
+//! ([`keeper`]) and what merging a group into it makes ([`merge`]), and
+//! likely duplicates by company name ([`name_key`], [`names`]).
 //!
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 
@@ -20,6 +21,8 @@ pub mod keeper;
 pub mod limits;
 pub mod link;
 pub mod merge;
+pub mod name_key;
+pub mod names;
 pub mod order;
 pub mod view;
 

@@ -2,7 +2,9 @@
 //! [`CustomerSet`]'s display order, narrowed by the text filter (its
 //! matches, or its ranking for a fuzzy query), by "My customers" and by
 //! "duplicates only", which also groups each shared domain's records
-//! together, largest groups first.
+//! together, largest groups first, then the likely groups (the same
+//! company name, see `customers::likely`), largest first; a record in both
+//! kinds of group shows under each.
 //!
 //! Rows are set positions, so they are recomputed (O(matches), plus a sort
 //! of the duplicates when grouping) whenever the set changes. No I/O, no UI.
@@ -18,8 +20,13 @@ pub struct Criteria<'a> {
     pub owner: Option<&'a str>,
     /// Only customers whose domain badge is 2 or more, grouped by domain.
     pub duplicates_only: bool,
-    /// Duplicate keys of groups marked "not a duplicate", sorted: left out
-    /// of "duplicates only".
+    /// With `duplicates_only`, the likely groups (same name) too, after the
+    /// domain groups: the app's `D` shows them, `customers list
+    /// --duplicates` keeps to shared domains.
+    pub likely: bool,
+    /// Group keys (duplicate keys, or likely groups' `name/…` keys) of
+    /// groups marked "not a duplicate", sorted: left out of "duplicates
+    /// only".
     pub hidden_groups: &'a [String],
     /// With `duplicates_only`: the groups marked "not a duplicate" instead,
     /// and only them.
@@ -31,7 +38,11 @@ impl Criteria<'_> {
         (self.owner.is_none() || entry.owner_id.as_deref() == self.owner)
             && (!self.duplicates_only
                 || (set.badge(entry).is_some()
-                    && self.hides(entry.domain_key.as_deref()) == self.dismissed_only))
+                    && self.hides(entry.domain_key.as_deref()) == self.dismissed_only)
+                || (self.likely
+                    && set
+                        .likely_key(entry)
+                        .is_some_and(|key| self.hides(Some(&key)) == self.dismissed_only)))
     }
 
     fn hides(&self, key: Option<&str>) -> bool {
@@ -69,6 +80,9 @@ pub struct Rows {
     len: usize,
     /// Whether `positions` ascends, so [`row_of`](Self::row_of) can search.
     ascending: bool,
+    /// In duplicates only, the first row of the likely groups (after the
+    /// domain groups); `None` when no row is one.
+    likely_from: Option<usize>,
 }
 
 impl Rows {
@@ -79,6 +93,7 @@ impl Rows {
             positions: None,
             len: set.len(),
             ascending: true,
+            likely_from: None,
         }
     }
 
@@ -117,6 +132,7 @@ impl Rows {
             len: positions.len(),
             positions: Some(positions),
             ascending,
+            likely_from: None,
         }
     }
 
@@ -142,12 +158,60 @@ impl Rows {
         }
         // Largest groups first, then by domain; a group keeps the list's order.
         rows.sort_unstable();
-        let positions: Vec<u32> = rows.into_iter().map(|(_, _, p)| p).collect();
+        let mut positions: Vec<u32> = rows.into_iter().map(|(_, _, p)| p).collect();
+        let likely = if criteria.likely {
+            Rows::likely_rows(set, matched, criteria)
+        } else {
+            Vec::new()
+        };
+        let likely_from = (!likely.is_empty()).then_some(positions.len());
+        positions.extend(likely);
         Rows {
             len: positions.len(),
             positions: Some(positions),
             ascending: false,
+            likely_from,
         }
+    }
+
+    /// The rows of the likely groups, in the same way: largest first, then
+    /// by key, each in the list's order, those not matched or not mine left
+    /// out.
+    fn likely_rows(set: &CustomerSet, matched: Option<&[u32]>, criteria: Criteria<'_>) -> Vec<u32> {
+        let mut groups = set.likely_groups();
+        groups.retain(|(key, _)| criteria.hides(Some(key)) == criteria.dismissed_only);
+        groups.sort_unstable_by(|(a, x), (b, y)| y.len().cmp(&x.len()).then(a.cmp(b)));
+        // One pass over the order for every group's records at once.
+        let keys: Vec<_> = groups
+            .iter()
+            .flat_map(|(_, members)| members.iter().map(|e| &e.key))
+            .collect();
+        let mut found = set.positions_of(&keys).into_iter();
+        let mut rows = Vec::new();
+        for (_, members) in &groups {
+            let mut positions: Vec<u32> = found
+                .by_ref()
+                .take(members.len())
+                .flatten()
+                .map(to_u32)
+                .filter(|p| matched.is_none_or(|ps| ps.binary_search(p).is_ok()))
+                .filter(|&p| {
+                    criteria.owner.is_none_or(|owner| {
+                        set.at(p as usize).and_then(|e| e.owner_id.as_deref()) == Some(owner)
+                    })
+                })
+                .collect();
+            positions.sort_unstable();
+            rows.extend(positions);
+        }
+        rows
+    }
+
+    /// Whether `row` is one of a likely group's, in duplicates only.
+    #[must_use]
+    pub fn in_likely_group(&self, row: usize) -> bool {
+        self.likely_from
+            .is_some_and(|from| row >= from && row < self.len)
     }
 
     /// How many rows there are.
@@ -294,6 +358,41 @@ mod tests {
         assert_eq!(ids(&set, &rows), [2, 5]);
         let rows = Rows::compute(&set, Matches::Ordered(&all), only_bolt);
         assert_eq!(ids(&set, &rows), [2, 5]);
+    }
+
+    #[test]
+    fn likely_groups_follow_the_domain_groups_when_asked_for() {
+        let mut set = set();
+        set.apply([
+            customer(9, "Solo GmbH", "solo.de", "me"),
+            customer(10, "Zeta Inc.", "zeta.io", "other"),
+        ]);
+        let dups = Criteria {
+            duplicates_only: true,
+            ..Criteria::default()
+        };
+        let rows = Rows::compute(&set, Matches::All, dups);
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8], "domains only");
+        assert!(!rows.in_likely_group(6));
+        let with_likely = Criteria {
+            likely: true,
+            ..dups
+        };
+        let rows = Rows::compute(&set, Matches::All, with_likely);
+        // Two pairs by key: Solo at solo.dev and solo.de, then Zeta at
+        // zeta.ai and zeta.io (#8 shows under its domain group too).
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8, 4, 9, 8, 10]);
+        assert!(!rows.in_likely_group(6) && rows.in_likely_group(7));
+        let hidden = ["name/zeta".to_owned()];
+        let rows = Rows::compute(
+            &set,
+            Matches::All,
+            Criteria {
+                hidden_groups: &hidden,
+                ..with_likely
+            },
+        );
+        assert_eq!(ids(&set, &rows), [6, 1, 3, 2, 5, 7, 8, 4, 9]);
     }
 
     #[test]

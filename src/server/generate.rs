@@ -1,7 +1,10 @@
 //! Deterministic, realistic customers for demos and benchmarks
 //! (`pivotal serve --generate N`): the same N always gives the same data.
 //! About 3% of customers repeat an earlier customer's domain, spelled the
-//! way another source would bring it, so duplicate badges have work to do.
+//! way another source would bring it, so duplicate badges have work to do,
+//! and about 1% repeat an earlier customer's name at a domain of their own
+//! (one company, two sites), so likely duplicates by name do too. Distinct
+//! companies have distinct names: each top-level domain adds its own word.
 
 use std::collections::BTreeMap;
 
@@ -82,6 +85,19 @@ const INDUSTRIES: &[(&str, &str)] = &[
     ("Biotech", "bio"),
 ];
 const TLDS: &[&str] = &["com", "io", "co", "de", "co.uk", "fr", "ai", "net"];
+/// What each top-level domain adds to a name, so that two companies that
+/// differ only in it are not one name (never a legal form, which the
+/// name key would drop).
+const TLD_WORDS: &[&str] = &[
+    "",
+    " Digital",
+    " Partners",
+    " Deutschland",
+    " UK",
+    " France",
+    " AI",
+    " Networks",
+];
 const PLANS: &[&str] = &["Starter", "Growth", "Growth", "Scale", "Enterprise"];
 const TAGS: &[&str] = &[
     "beta",
@@ -152,6 +168,10 @@ pub fn customers(count: usize, first_display_id: u64) -> Vec<ImportRecord> {
             name = variant_name(&earlier.name, &mut rng);
             let base = duplicate_key(earlier.domain.as_deref()).unwrap_or(domain);
             domain = variant_domain(&base, &mut rng);
+        } else if i > 10 && rng.chance(1) {
+            // The same company at a domain of its own: a likely duplicate.
+            let earlier = &records[rng.below(records.len())].customer;
+            name = variant_name(&earlier.name, &mut rng);
         }
         let customer = Customer {
             id: format!("cus_GEN{:023}", i),
@@ -177,12 +197,13 @@ pub fn customers(count: usize, first_display_id: u64) -> Vec<ImportRecord> {
 
 fn company(combo: usize) -> (String, String) {
     let tld = TLDS[combo % TLDS.len()];
+    let tld_word = TLD_WORDS[combo % TLD_WORDS.len()];
     let rest = combo / TLDS.len();
     let (industry, slug) = INDUSTRIES[rest % INDUSTRIES.len()];
     let rest = rest / INDUSTRIES.len();
     let suffix = SUFFIXES[rest % SUFFIXES.len()];
     let prefix = PREFIXES[(rest / SUFFIXES.len()) % PREFIXES.len()];
-    let name = format!("{prefix}{suffix} {industry}");
+    let name = format!("{prefix}{suffix} {industry}{tld_word}");
     let domain = format!("{}{suffix}{slug}.{tld}", prefix.to_lowercase());
     (name, domain)
 }
@@ -326,5 +347,17 @@ mod tests {
         let duplicated: usize = groups.values().filter(|n| **n > 1).sum();
         let share = duplicated as f64 / records.len() as f64;
         assert!((0.02..0.10).contains(&share), "share of duplicates {share}");
+    }
+
+    #[test]
+    fn about_one_percent_repeat_a_name_at_another_domain() {
+        let entries: Vec<crate::domain::Entry> = customers(5_000, 1001)
+            .into_iter()
+            .map(|r| crate::domain::Entry::from(r.customer))
+            .collect();
+        let set = crate::domain::CustomerSet::from_entries(entries);
+        let likely: usize = set.likely_groups().iter().map(|(_, g)| g.len()).sum();
+        let share = likely as f64 / set.len() as f64;
+        assert!((0.005..0.04).contains(&share), "share of likely {share}");
     }
 }

@@ -3,6 +3,12 @@
 //! that a group which gains a member comes back (the rule is the UI's; this
 //! only keeps the record).
 //!
+//! Keys are group keys: a domain group's duplicate key (`acme.com`), or a
+//! likely group's `name/` and its name key (`name/atlasbridge security`).
+//! A duplicate key never holds a `/`, so the `name/` namespace can never
+//! meet a domain, and rows kept before likely groups existed read as they
+//! were.
+//!
 //! Owns the `dismissed` table; deciding what is hidden belongs elsewhere.
 
 use rusqlite::params;
@@ -78,5 +84,24 @@ mod tests {
         assert_eq!(store.dismissed().expect("read"), vec![group]);
         store.undismiss("acme.com").expect("undo");
         assert!(store.dismissed().expect("read").is_empty());
+    }
+
+    #[test]
+    fn a_name_group_and_a_domain_group_are_kept_apart() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = Store::open(&dir.path().join("a.sqlite3")).expect("open");
+        let domain = Dismissed {
+            key: "atlasbridge.com".into(),
+            members: vec!["cus_1".into(), "cus_2".into()],
+        };
+        let name = Dismissed {
+            key: crate::domain::customers::name_group_key("atlasbridge.com"),
+            members: vec!["cus_3".into(), "cus_4".into()],
+        };
+        store.dismiss(&domain, at(1)).expect("dismiss");
+        store.dismiss(&name, at(2)).expect("dismiss");
+        assert_eq!(store.dismissed().expect("read"), vec![domain.clone(), name]);
+        store.undismiss("name/atlasbridge.com").expect("undo");
+        assert_eq!(store.dismissed().expect("read"), vec![domain]);
     }
 }

@@ -22,20 +22,15 @@ use crate::sync::SyncCommand;
 pub fn dismiss(state: &mut State) -> Vec<Command> {
     state.mark_dirty();
     let comparing = state.modes.compare().map(|c| c.key.clone());
-    let key = comparing.clone().or_else(|| {
-        state
-            .selected_entry()
-            .filter(|e| state.model.customers.badge(e).is_some())
-            .and_then(|e| e.domain_key.as_deref().map(str::to_owned))
-    });
+    let key = comparing.clone().or_else(|| state.selected_group());
     let Some(key) = key else {
-        state.flash = Some("No other customer shares this domain".into());
+        state.flash = Some(triage::NO_GROUP.into());
         return Vec::new();
     };
     let members: Vec<String> = state
         .model
         .customers
-        .same_domain(&key)
+        .group(&key)
         .iter()
         .filter_map(|e| e.id().map(str::to_owned))
         .collect();
@@ -83,7 +78,10 @@ pub fn undo(state: &mut State) -> Vec<Command> {
     state.model.dismissed.remove(&key);
     state.model.groups_done.remove(&key);
     state.finder.invalidate();
-    state.flash = Some(format!("{key} is a duplicate group again"));
+    state.flash = Some(format!(
+        "{} is a duplicate group again",
+        triage::group_label(state, &key)
+    ));
     vec![Command::Sync(SyncCommand::Undismiss(key))]
 }
 

@@ -174,7 +174,7 @@ fn hidden_groups(model: &super::state::Model) -> Vec<String> {
         .dismissed
         .iter()
         .filter(|(key, members)| {
-            let group = model.customers.same_domain(key);
+            let group = model.customers.group(key);
             group.len() >= 2
                 && group
                     .iter()
@@ -233,7 +233,7 @@ pub fn refresh(state: &mut State) {
     let (customers, hidden) = (&model.customers, &finder.hidden);
     model
         .groups_done
-        .retain(|k| customers.same_domain(k).len() < 2 || hidden.contains(k));
+        .retain(|k| customers.group(k).len() < 2 || hidden.contains(k));
     let criteria = Criteria {
         // My customers restored from the settings before the first sync
         // has said who "me" is: nobody matches yet, rather than everyone
@@ -242,6 +242,7 @@ pub fn refresh(state: &mut State) {
             .mine
             .then(|| state.model.me.as_deref().unwrap_or_default()),
         duplicates_only: finder.duplicates_only,
+        likely: true,
         hidden_groups: &finder.hidden,
         dismissed_only: finder.dismissed_only,
     };

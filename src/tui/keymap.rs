@@ -444,7 +444,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Compare,
         keys: &[ch('c')],
         label: "c",
-        description: "compare every record sharing this domain",
+        description: "compare every record sharing this domain or name",
         modes: &[
             hinted(L, "c", "compare"),
             hinted(D, "c", "compare"),

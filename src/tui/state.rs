@@ -392,6 +392,39 @@ impl State {
         }
     }
 
+    /// The group of the customer at list row `row`, by its group key: in
+    /// duplicates only, a likely group's (`name/…`) for the rows after the
+    /// domain groups and the shared domain's before them; elsewhere the
+    /// shared domain's, else the likely group's. `None` when it is in no
+    /// group.
+    pub fn group_at_row(&self, row: usize) -> Option<String> {
+        let entry = self.entry_at_row(row)?;
+        let domain = || {
+            entry
+                .domain_key
+                .as_deref()
+                .filter(|_| self.badge(entry).is_some())
+                .map(str::to_owned)
+        };
+        if self.preview.is_some() {
+            return domain();
+        }
+        let likely = || self.model.customers.likely_key(entry);
+        if self.finder.duplicates_only {
+            return if self.finder.rows.in_likely_group(row) {
+                likely()
+            } else {
+                domain()
+            };
+        }
+        domain().or_else(likely)
+    }
+
+    /// The group of the selected customer (see [`group_at_row`](Self::group_at_row)).
+    pub fn selected_group(&self) -> Option<String> {
+        self.group_at_row(self.selected)
+    }
+
     /// Selects the customer with this id, wherever it is once the rows are
     /// next refreshed (at the end of this update at the latest).
     pub fn select(&mut self, id: CustomerKey) {

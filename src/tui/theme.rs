@@ -291,6 +291,28 @@ impl Theme {
         }
     }
 
+    /// The marker beside a name that `n` live customers share (a likely
+    /// duplicate, not a shared domain): `≈2` in colour, `[~2]` without
+    /// colour or in ASCII, words for a screen reader.
+    pub fn likely_text(self, n: usize) -> String {
+        if self.screen_reader {
+            format!("({n} share this name)")
+        } else if self.color && !self.glyphs.ascii {
+            format!("{}{n}", self.glyphs.likely)
+        } else {
+            // `~` whatever the glyph set: brackets and a tilde read the
+            // same on every terminal once colour is off.
+            format!("[~{n}]")
+        }
+    }
+
+    /// The likely-duplicate marker: bold text, not a pill, so that it never
+    /// reads as the domain badge and keeps the text's contrast in every
+    /// theme (the `≈` says what it is).
+    pub fn likely(self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+
     /// The id column of a customer not saved yet: a mark, or a word for a
     /// screen reader.
     pub fn pending_id(self) -> &'static str {

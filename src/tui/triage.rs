@@ -21,6 +21,24 @@ use crate::domain::{CustomerKey, Entry};
 use crate::store::{OutboxItem, OutboxOp};
 use crate::sync::{ArchivedEntry, SyncCommand};
 
+/// What `c`, `x` and the like say on a record in no group.
+pub const NO_GROUP: &str = "No other customer shares this domain or name";
+
+/// How a group is named on screen: a domain group by its domain
+/// (`acme.com`), a likely group by its first record's name (`Atlasbridge
+/// Security`), which is sanitised like every name.
+pub fn group_label(state: &State, key: &str) -> String {
+    if crate::domain::customers::as_name_group(key).is_none() {
+        return key.to_owned();
+    }
+    state
+        .model
+        .customers
+        .group(key)
+        .first()
+        .map_or_else(|| key.to_owned(), |e| e.name.clone())
+}
+
 /// `a`: asks before archiving the customer in focus (the compare view's,
 /// else the selected one). Also fetches its history, which the question
 /// counts.
@@ -195,7 +213,10 @@ pub fn undo_status(state: &State) -> Option<String> {
     if let Some((key, at)) = state.model.dismissals.last()
         && archived_at.is_none_or(|a| a < *at)
     {
-        return Some(format!("{key}: not a duplicate — u to undo"));
+        return Some(format!(
+            "{}: not a duplicate — u to undo",
+            group_label(state, key)
+        ));
     }
     let last = state.model.archived.last()?;
     if let Some(unit) = &last.merge {
@@ -316,16 +337,15 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
     let Some(entry) = state.selected_entry() else {
         return Vec::new();
     };
-    let (Some(key), Some(_)) = (entry.domain_key.clone(), state.model.customers.badge(entry))
-    else {
-        state.flash = Some("No other customer shares this domain".into());
+    let id = entry.key.clone();
+    let Some(key) = state.selected_group() else {
+        state.flash = Some(NO_GROUP.into());
         return Vec::new();
     };
-    let id = entry.key.clone();
     let group: Vec<CustomerKey> = state
         .model
         .customers
-        .same_domain(&key)
+        .group(&key)
         .iter()
         .map(|e| e.key.clone())
         .collect();
@@ -347,11 +367,7 @@ pub fn open_compare(state: &mut State) -> Vec<Command> {
 pub fn to_group(state: &mut State, forward: bool) -> Vec<Command> {
     state.mark_dirty();
     let comparing = state.modes.compare().map(|c| c.key.clone());
-    let current = comparing.clone().or_else(|| {
-        state
-            .selected_entry()
-            .and_then(|e| e.domain_key.as_deref().map(str::to_owned))
-    });
+    let current = comparing.clone().or_else(|| state.selected_group());
     let Some(row) = group_row(state, forward, current.as_deref()) else {
         state.flash = Some(if forward {
             "No more groups of duplicates below".into()
@@ -371,15 +387,10 @@ pub fn to_group(state: &mut State, forward: bool) -> Vec<Command> {
 }
 
 /// The first row of the next (or previous) duplicate group after the group
-/// `current` (where its rows are, else the selection): rows whose
-/// customer has a badge, with another duplicate key.
+/// `current` (where its rows are, else the selection): rows in a group
+/// (see [`State::group_at_row`]) with another group key.
 fn group_row(state: &State, forward: bool, current: Option<&str>) -> Option<usize> {
-    let key_at = |row: usize| {
-        state
-            .entry_at_row(row)
-            .filter(|e| state.model.customers.badge(e).is_some())
-            .and_then(|e| e.domain_key.clone())
-    };
+    let key_at = |row: usize| state.group_at_row(row);
     let other = |row: usize| key_at(row).is_some_and(|k| Some(&*k) != current);
     let anchor =
         current.and_then(|k| (0..state.row_count()).find(|&r| key_at(r).as_deref() == Some(k)));
@@ -408,7 +419,7 @@ pub fn group_place(state: &State, key: &str) -> Option<(usize, usize)> {
     }
     let done = state.model.groups_done.len();
     let queue = queue_keys(state);
-    let at = queue.iter().position(|k| *k == key)?;
+    let at = queue.iter().position(|k| k == key)?;
     Some((done + at + 1, done + queue.len()))
 }
 
@@ -419,15 +430,11 @@ pub fn queue_count(state: &State) -> (usize, usize) {
     (done + queue_keys(state).len(), done)
 }
 
-/// The duplicate keys of the groups the list shows, in row order.
-fn queue_keys(state: &State) -> Vec<&str> {
-    let mut seen: Vec<&str> = Vec::new();
+/// The group keys of the groups the list shows, in row order.
+fn queue_keys(state: &State) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
     for row in 0..state.row_count() {
-        let Some(k) = state
-            .entry_at_row(row)
-            .filter(|e| state.model.customers.badge(e).is_some())
-            .and_then(|e| e.domain_key.as_deref())
-        else {
+        let Some(k) = state.group_at_row(row) else {
             continue;
         };
         // A group's rows are adjacent in duplicates only.
@@ -443,7 +450,7 @@ pub fn compared(state: &State) -> Vec<&Entry> {
     state
         .modes
         .compare()
-        .map(|c| state.model.customers.same_domain(&c.key))
+        .map(|c| state.model.customers.group(&c.key))
         .unwrap_or_default()
 }
 
@@ -451,7 +458,7 @@ pub fn compared(state: &State) -> Vec<&Entry> {
 /// shares with the list (archive, undo, help, sync).
 pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Command>> {
     let compare = state.modes.compare_mut()?;
-    let count = state.model.customers.same_domain(&compare.key).len().max(1);
+    let count = state.model.customers.group(&compare.key).len().max(1);
     match action {
         Action::Close | Action::Compare | Action::Quit => {
             state.modes.pop();
@@ -489,12 +496,12 @@ fn target(state: &State) -> Option<&Entry> {
 pub(super) fn clamp_compare(state: &mut State) {
     let customers = &state.model.customers;
     for compare in state.modes.compares_mut() {
-        let count = customers.same_domain(&compare.key).len();
+        let count = customers.group(&compare.key).len();
         compare.focus = compare.focus.min(count.saturating_sub(1));
     }
     state
         .modes
-        .close_compare_views(|c| customers.same_domain(&c.key).is_empty());
+        .close_compare_views(|c| customers.group(&c.key).is_empty());
 }
 
 /// Asks for the histories of `ids` that are not known yet.

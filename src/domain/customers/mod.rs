@@ -19,6 +19,7 @@ use time::OffsetDateTime;
 
 use super::duplicates::DuplicateIndex;
 pub use super::entry::{CustomerKey, Entry, Fields, KeyRef};
+use super::names::NameIndex;
 use super::order::{
     OwnerNames, Sort, SortColumn, compare, lead_key, name_ranks, ranks_from_order,
     sort_slots_ranked,
@@ -73,6 +74,9 @@ pub struct CustomerSet {
     hasher: DefaultHashBuilder,
     /// Duplicate key → the slots of the live entries that have it.
     duplicates: DuplicateIndex<u32>,
+    /// Name-key hash → the slots of the live entries whose name has it,
+    /// and which of those are likely duplicates (see [`likely`]).
+    names: NameIndex,
     /// Indexes into `entries`, in display order.
     order: Vec<u32>,
     /// The [`lead_key`] of each slot in `order`, by position, so that a
@@ -126,6 +130,7 @@ impl Default for CustomerSet {
             slots: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             duplicates: DuplicateIndex::default(),
+            names: NameIndex::default(),
             order: Vec::new(),
             keys: Vec::new(),
             gone: HashMap::new(),
@@ -170,6 +175,7 @@ impl CustomerSet {
     pub fn from_entries(entries: Vec<Entry>) -> CustomerSet {
         let mut set = CustomerSet {
             duplicates: DuplicateIndex::with_capacity(entries.len()),
+            names: NameIndex::with_capacity(entries.len()),
             ..CustomerSet::default()
         };
         let hasher = &set.hasher;
@@ -194,8 +200,12 @@ impl CustomerSet {
             if let Some(key) = &entry.domain_key {
                 set.duplicates.insert(key, &slot_number(at));
             }
+            if let Some(hash) = entry.name_hash() {
+                set.names.insert(hash, slot_number(at));
+            }
         }
         set.entries = entries;
+        set.recheck_all_names();
         set.ranks = name_ranks(&set.entries);
         set.ranks_valid = true;
         set.order = vec![0; set.entries.len()];
@@ -603,7 +613,12 @@ impl CustomerSet {
             self.duplicates.insert(key, &slot_number(slot));
         }
         let hash = self.hasher.hash_one(&entry.key);
+        let name_hash = entry.name_hash();
         self.entries.push(entry);
+        if let Some(name_hash) = name_hash {
+            self.names.insert(name_hash, slot_number(slot));
+            self.recheck_name(name_hash);
+        }
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.slots.insert_unique(hash, slot_number(slot), |&other| {
             hasher.hash_one(&entries[other as usize].key)
@@ -616,8 +631,30 @@ impl CustomerSet {
         }
     }
 
-    /// Replaces the entry at `slot` with a newer copy of the same customer.
+    /// Replaces the entry at `slot` with a newer copy of the same customer,
+    /// and re-judges the name groups it left and joined when its name or
+    /// domain changed.
     fn replace_slot(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
+        let old = &self.entries[slot];
+        let touched = (old.name_hash() != entry.name_hash() || old.domain_key != entry.domain_key)
+            .then(|| [old.name_hash(), entry.name_hash()]);
+        if let Some([before, after]) = touched {
+            if let Some(hash) = before {
+                self.names.remove(hash, slot_number(slot));
+            }
+            if let Some(hash) = after {
+                self.names.insert(hash, slot_number(slot));
+            }
+        }
+        self.replace_entry(slot, entry, upkeep);
+        for hash in touched.into_iter().flatten().flatten() {
+            self.recheck_name(hash);
+        }
+    }
+
+    /// [`replace_slot`](Self::replace_slot) for the entry, its domain and
+    /// its place in `order`.
+    fn replace_entry(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
         self.ranks_valid = false;
         self.record(slot_number(slot));
         let old = &self.entries[slot];
@@ -671,11 +708,18 @@ impl CustomerSet {
         if let Some(key) = &self.entries[slot].domain_key {
             self.duplicates.remove(key, &slot_number(slot));
         }
+        if let Some(hash) = self.entries[slot].name_hash() {
+            self.names.remove(hash, slot_number(slot));
+        }
         let entry = self.entries.swap_remove(slot);
         if slot != last {
             self.record(slot_number(slot));
         }
         if let Some(moved) = self.entries.get(slot) {
+            if let Some(hash) = moved.name_hash() {
+                self.names
+                    .rename(hash, slot_number(last), slot_number(slot));
+            }
             let hash = self.hasher.hash_one(&moved.key);
             if let Some(moved_slot) = self.slots.find_mut(hash, |&other| other as usize == last) {
                 *moved_slot = slot_number(slot);
@@ -684,6 +728,9 @@ impl CustomerSet {
                 self.duplicates
                     .rename(key, &slot_number(last), slot_number(slot));
             }
+        }
+        if let Some(hash) = entry.name_hash() {
+            self.recheck_name(hash);
         }
         entry
     }
@@ -817,6 +864,9 @@ fn slot_number(slot: usize) -> u32 {
         .filter(|&n| n != UNPLACED)
         .expect("a customer set holds fewer than 2^32 - 1 entries")
 }
+
+mod likely;
+pub use likely::{NAME_GROUP_PREFIX, as_name_group, is_likely_group, name_group_key};
 
 #[cfg(test)]
 mod tests;

@@ -521,6 +521,12 @@ const NAMES: &[&str] = &[
     "alpha",
     "Alpha",
     "Ω Omega",
+    "The Zeta Co.",
+    "Müller GmbH",
+    "MÜLLER gmbh",
+    "Ｍüｌｌｅｒ",
+    "AB",
+    "ab Inc",
 ];
 
 /// The brute-force reference: the newest record seen per id, archived
@@ -678,12 +684,65 @@ fn assert_matches_model(set: &CustomerSet, model: &Model, keys: &Keys, context: 
     assert_eq!(set.duplicate_domains(), shared, "{context}");
     assert_eq!(set.duplicates().groups().count(), shared, "{context}");
 
+    assert_likely_groups_match_a_scan(set, &live, keys, context);
+
     let mut expected_order = live;
     expected_order.sort_by(|a, b| expected_order_of(set.sort(), keys, a, b));
     let expected_ids: Vec<&str> = expected_order.iter().map(|c| c.id.as_str()).collect();
     let actual_ids: Vec<&str> = set.iter_ordered().filter_map(Entry::id).collect();
     assert_eq!(actual_ids, expected_ids, "{context}");
     assert_order_is_consistent(set);
+}
+
+/// The likely groups, found by brute force: every live record's name key
+/// made from scratch, grouped, and a group kept when it has two or more
+/// records whose domain keys are not all one key.
+fn assert_likely_groups_match_a_scan(
+    set: &CustomerSet,
+    live: &[&Customer],
+    keys: &Keys,
+    context: &str,
+) {
+    let mut by_name: BTreeMap<String, Vec<&Customer>> = BTreeMap::new();
+    for record in live {
+        if let Some(key) = crate::domain::name_key::name_key(&record.name) {
+            by_name.entry(key).or_default().push(record);
+        }
+    }
+    let likely: BTreeMap<String, Vec<u64>> = by_name
+        .into_iter()
+        .filter(|(_, group)| {
+            let domains: Vec<Option<&str>> =
+                group.iter().map(|r| keys.of(r.domain.as_deref())).collect();
+            group.len() >= 2 && (domains[0].is_none() || domains.iter().any(|d| *d != domains[0]))
+        })
+        .map(|(key, group)| {
+            let mut ids: Vec<u64> = group.iter().map(|r| r.display_id).collect();
+            ids.sort_unstable();
+            (likely::name_group_key(&key), ids)
+        })
+        .collect();
+    let found: BTreeMap<String, Vec<u64>> = set
+        .likely_groups()
+        .into_iter()
+        .map(|(key, group)| (key, group.iter().map(|e| e.display_id).collect()))
+        .collect();
+    assert_eq!(found, likely, "{context}: likely groups");
+    assert_eq!(set.likely_count(), likely.len(), "{context}");
+    for record in live {
+        let entry = set.get(&record.id).expect("live");
+        let expected = likely
+            .iter()
+            .find(|(_, ids)| ids.contains(&record.display_id))
+            .map(|(key, ids)| (key.clone(), ids.len()));
+        let actual = set.likely_key(entry).zip(set.likely_badge(entry));
+        assert_eq!(actual, expected, "{context}: {}", record.id);
+        if let Some((key, ids)) = expected {
+            let members: Vec<u64> = set.group(&key).iter().map(|e| e.display_id).collect();
+            assert_eq!(members, likely[&key], "{context}: {key}");
+            assert_eq!(members.len(), ids);
+        }
+    }
 }
 
 /// The list order, written out plainly: the sort column (blanks last in
@@ -949,4 +1008,74 @@ fn a_pending_create_is_its_own_key_whatever_ids_the_server_sends() {
     assert!(set.remove(&mine).is_some());
     assert_eq!(set.len(), 1);
     assert!(set.get(format!("pending:{key}").as_str()).is_some());
+}
+
+#[test]
+fn one_name_at_two_domains_is_a_likely_group_and_one_domain_is_not() {
+    let mut set = set_of([
+        customer(1, "Atlasbridge Security", Some("atlasbridge.com")),
+        customer(2, "ATLASBRIDGE SECURITY, LLC", Some("atlasbridge.io")),
+        customer(3, "Acme Co", Some("acme.com")),
+        customer(4, "ACME Corporation", Some("www.acme.com")),
+        customer(5, "Solo", Some("solo.dev")),
+    ]);
+    let atlas = set.get("cus_1").expect("live");
+    assert_eq!(set.likely_badge(atlas), Some(2));
+    assert_eq!(
+        set.likely_key(atlas).as_deref(),
+        Some("name/atlasbridge security")
+    );
+    // Acme's two records are one domain group already.
+    assert_eq!(set.likely_badge(set.get("cus_3").expect("live")), None);
+    assert_eq!(set.likely_count(), 1);
+
+    // A third Acme elsewhere: all three are a likely group.
+    set.apply([customer(6, "Acme", Some("acme.io"))]);
+    let ids: Vec<u64> = set
+        .group("name/acme")
+        .iter()
+        .map(|e| e.display_id)
+        .collect();
+    assert_eq!(ids, [3, 4, 6]);
+    assert_eq!(set.likely_count(), 2);
+
+    // Moving it to acme.com makes one domain group again; renaming the
+    // second Atlasbridge ends that group.
+    set.apply([moved(
+        customer(6, "Acme", Some("acme.io")),
+        Some("acme.com"),
+        1,
+    )]);
+    set.apply([renamed(
+        customer(2, "ATLASBRIDGE SECURITY, LLC", Some("atlasbridge.io")),
+        "Atlas Bridge",
+        1,
+    )]);
+    assert_eq!(set.likely_count(), 0);
+    assert_eq!(set.group("name/acme").len(), 3, "still the name's records");
+}
+
+#[test]
+fn rebuilding_the_name_index_from_scratch_finds_what_the_changes_kept() {
+    let mut set = set_of([
+        customer(1, "Atlasbridge Security", Some("atlasbridge.com")),
+        customer(2, "Atlasbridge Security", Some("atlasbridge.io")),
+        customer(3, "Cedargrid Foods Inc.", None),
+        customer(4, "Cedargrid Foods", Some("cedargrid.com")),
+    ]);
+    set.remove("cus_1");
+    set.apply([customer(5, "The Atlasbridge Security Co", None)]);
+    let keys = |set: &CustomerSet| {
+        let mut groups: Vec<(String, Vec<u64>)> = set
+            .likely_groups()
+            .into_iter()
+            .map(|(k, g)| (k, g.iter().map(|e| e.display_id).collect()))
+            .collect();
+        groups.sort();
+        groups
+    };
+    let kept = keys(&set);
+    set.rebuild_name_index();
+    assert_eq!(keys(&set), kept);
+    assert_eq!(kept.len(), 2);
 }

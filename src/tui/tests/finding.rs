@@ -50,11 +50,11 @@ fn typing_a_filter_narrows_the_list_counts_and_highlights_the_matches() {
     assert_eq!(shown(&state), [1003, 1052, 1036]);
     let screen_now = screen(&state);
     assert!(
-        screen_now.contains("3 of 59 · filter: acme"),
+        screen_now.contains("3 of 63 · filter: acme"),
         "{screen_now}"
     );
     assert!(
-        screen_now.contains("/acme  3 of 59"),
+        screen_now.contains("/acme  3 of 63"),
         "the line shows the count"
     );
     assert_eq!(
@@ -79,7 +79,7 @@ fn enter_keeps_the_filter_and_escape_clears_it_keeping_the_selection() {
     press(&mut state, KeyCode::Esc);
     assert_eq!(state.row_count(), live_demo_count());
     assert_eq!(selected_id(&state), 1005, "still on the customer found");
-    assert!(screen(&state).contains("Customers  59 · 8 duplicate domains"));
+    assert!(screen(&state).contains("Customers  63 · 8 duplicate domains"));
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn escape_in_the_filter_line_clears_it() {
     press(&mut state, KeyCode::Char('/'));
     type_text(&mut state, "zzz-nobody");
     assert_eq!(state.row_count(), 0);
-    assert!(screen(&state).contains("0 of 59"));
+    assert!(screen(&state).contains("0 of 63"));
     assert!(
         screen(&state).contains("No customer matches"),
         "not an empty account"
@@ -190,13 +190,25 @@ fn duplicates_only_groups_each_domain_largest_group_first() {
         .collect();
     assert_eq!(
         rows.len(),
-        17,
-        "8 shared domains: one triple and seven pairs"
+        21,
+        "8 shared domains (one triple and seven pairs), then 2 likely pairs"
     );
+    let (domains, likely) = rows.split_at(17);
     assert!(
-        rows.iter()
+        domains
+            .iter()
             .all(|e| state.model.customers.badge(e).is_some())
     );
+    assert_eq!(
+        likely.iter().map(|e| e.display_id).collect::<Vec<_>>(),
+        [1062, 1063, 1065, 1064],
+        "after the domain groups, the same names by key, each in list order"
+    );
+    assert_eq!(
+        state.group_at_row(17).as_deref(),
+        Some("name/atlasbridge security")
+    );
+    let rows = &rows[..17];
     assert_eq!(
         rows[..3].iter().map(|e| e.display_id).collect::<Vec<_>>(),
         [1003, 1052, 1036],
@@ -204,7 +216,7 @@ fn duplicates_only_groups_each_domain_largest_group_first() {
     );
     // Each domain's records are adjacent: a key never comes back.
     let mut seen = Vec::new();
-    for entry in &rows {
+    for entry in rows {
         let key = entry.domain_key.clone();
         if seen.last() != Some(&key) {
             assert!(!seen.contains(&key), "{key:?} split");
@@ -225,7 +237,7 @@ fn filters_combine_and_the_header_names_each() {
     assert_eq!(shown(&state), [1003], "mine, duplicated and matching acme");
     assert!(
         screen(&state)
-            .contains("1 of 59 · My customers · duplicates only · 1 group · 0 done · filter: acme"),
+            .contains("1 of 63 · My customers · duplicates only · 1 group · 0 done · filter: acme"),
         "{}",
         screen(&state)
     );
@@ -252,7 +264,7 @@ fn s_cycles_the_sort_and_keeps_the_selected_customer_selected() {
         "the column header shows it too"
     );
     press(&mut state, KeyCode::Char('S'));
-    assert_eq!(state.entry_at_row(0).unwrap().display_id, 1061);
+    assert_eq!(state.entry_at_row(0).unwrap().display_id, 1065);
     assert_eq!(selected_id(&state), 1042);
     assert!(screen(&state).contains("sort: #id ↓"));
     for _ in 0..6 {
@@ -331,5 +343,5 @@ fn a_sync_page_under_a_filter_updates_the_matches() {
         }),
     );
     assert_eq!(shown(&state), [2001]);
-    assert!(screen(&state).contains("1 of 60"));
+    assert!(screen(&state).contains("1 of 64"));
 }

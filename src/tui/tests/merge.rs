@@ -85,7 +85,7 @@ fn the_result_column_fills_blanks_from_the_others_and_marks_where_from() {
     let state = comparing_acme(120, 40);
     let shown = screen(&state);
     for text in [
-        "acme.com · 3 records · group 1 of 8",
+        "acme.com · 3 records · group 1 of 10",
         "keep #1003: most history (8 events), from hubspot",
         "✓ #1003 Acme Co",
         "Result → #1003",
@@ -189,7 +189,7 @@ fn a_merge_is_one_unit_shown_at_once_then_the_next_group_opens_and_u_undoes_it()
     let next = state.modes.compare().map(|c| c.key.clone());
     assert!(next.as_deref().is_some_and(|k| k != "acme.com"), "{next:?}");
     assert!(
-        screen(&state).contains("group 2 of 8"),
+        screen(&state).contains("group 2 of 10"),
         "{}",
         screen(&state)
     );
@@ -215,7 +215,7 @@ fn a_merge_is_one_unit_shown_at_once_then_the_next_group_opens_and_u_undoes_it()
     assert_eq!(badge_of(&state, 1003), Some(3));
     assert_eq!(entry(&state, 1003).plan.as_deref(), Some("Enterprise"));
     assert!(
-        screen(&state).contains("8 groups · 0 done"),
+        screen(&state).contains("10 groups · 0 done"),
         "{}",
         screen(&state)
     );
@@ -521,8 +521,8 @@ fn the_queue_counts_the_groups_done() {
     press(&mut state, KeyCode::Char('M'));
     press(&mut state, KeyCode::Char('y'));
     let shown = screen(&state);
-    assert!(shown.contains("8 groups · 1 done"), "{shown}");
-    assert!(shown.contains("· group 2 of 8"), "{shown}");
+    assert!(shown.contains("10 groups · 1 done"), "{shown}");
+    assert!(shown.contains("· group 2 of 10"), "{shown}");
 }
 
 fn in_rows(state: &State, display_id: u64) -> bool {
@@ -549,7 +549,7 @@ fn x_dismisses_a_group_it_leaves_d_and_comes_back_on_u_or_with_a_new_member() {
     assert!(!in_rows(&state, 1003), "out of D");
     assert_eq!(badge_of(&state, 1003), Some(3), "the count stays, dimmed");
     assert!(
-        screen(&state).contains("8 groups · 1 done"),
+        screen(&state).contains("10 groups · 1 done"),
         "{}",
         screen(&state)
     );

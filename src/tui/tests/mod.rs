@@ -8,6 +8,7 @@ mod contrast;
 mod feedback;
 mod finding;
 mod layout;
+mod likely;
 mod merge;
 mod mouse;
 mod navigation;

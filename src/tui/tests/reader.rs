@@ -112,6 +112,10 @@ fn badges_unsaved_rows_and_differences_carry_words() {
     let state = reader_app(120, 40);
     let text = drawn(&state).0;
     assert!(text.contains("acme.com (3 share this domain)"), "{text}");
+    assert!(
+        text.contains("#1062 Atlasbridge… (2 share this name)"),
+        "{text}"
+    );
 
     let mut compare = reader_app(120, 40);
     press(&mut compare, KeyCode::Char('c'));

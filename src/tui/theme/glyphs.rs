@@ -48,6 +48,8 @@ pub struct Glyphs {
     /// "Comes from", before the record a merged value is taken from: `←`
     /// or `<-`.
     pub from: &'static str,
+    /// Before the count of a likely-duplicate group (same name): `≈` or `~`.
+    pub likely: &'static str,
     /// A rule before a heading: `─` or `-`.
     pub line: &'static str,
     /// The frames of the sync spinner.
@@ -72,6 +74,7 @@ pub const UNICODE: Glyphs = Glyphs {
     prompt: "›",
     keeper: "✓ ",
     from: "←",
+    likely: "≈",
     line: "─",
     spinner: &["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"],
     border: border::PLAIN,
@@ -94,6 +97,7 @@ pub const ASCII: Glyphs = Glyphs {
     prompt: ">",
     keeper: "+ ",
     from: "<-",
+    likely: "~",
     line: "-",
     spinner: &["|", "/", "-", "\\"],
     border: border::Set {

@@ -110,11 +110,15 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
 
 /// `acme.com · 3 records · group 2 of 8`.
 fn title(state: &State, compare: &Compare, records: &[&Entry]) -> String {
-    let domain = records
-        .first()
-        .and_then(|e| e.domain_key.as_deref())
-        .unwrap_or(&compare.key);
     let dot = state.theme.glyphs.dot;
+    let domain = match crate::domain::customers::as_name_group(&compare.key) {
+        Some(_) => format!("{}{dot}same name", triage::group_label(state, &compare.key)),
+        None => records
+            .first()
+            .and_then(|e| e.domain_key.as_deref())
+            .unwrap_or(&compare.key)
+            .to_owned(),
+    };
     let group = match triage::group_place(state, &compare.key) {
         Some((at, of)) => format!("{dot}group {at} of {of}"),
         None => String::new(),

@@ -18,6 +18,8 @@ use unicode_width::UnicodeWidthStr;
 use super::super::format;
 use super::super::state::{Owner, State, SyncPhase};
 use super::super::theme::Theme;
+use super::super::triage;
+use crate::domain::customers::as_name_group;
 use crate::domain::filter::{self, FieldKind, Highlight, Query};
 use crate::domain::{Entry, SortColumn};
 
@@ -346,12 +348,13 @@ fn on_screen(state: &State, visible: usize) -> Vec<(usize, &Entry)> {
         let Some(entry) = state.entry_at_row(row) else {
             break;
         };
-        let opens = grouped && (on_screen.is_empty() || entry.domain_key.as_deref() != previous);
+        let group = grouped.then(|| state.group_at_row(row)).flatten();
+        let opens = grouped && (on_screen.is_empty() || group != previous);
         lines += 1 + usize::from(opens);
         if lines > visible && !on_screen.is_empty() {
             break;
         }
-        previous = entry.domain_key.as_deref();
+        previous = group;
         on_screen.push((row, entry));
     }
     on_screen
@@ -400,7 +403,7 @@ fn grouped_offset(state: &State, offset: usize, visible: usize) -> usize {
         let mut lines = 0;
         let mut previous = None;
         for row in start..=state.selected {
-            let key = state.entry_at_row(row).and_then(|e| e.domain_key.clone());
+            let key = state.group_at_row(row);
             lines += 1 + usize::from(row == start || key != previous);
             previous = key;
         }
@@ -411,29 +414,39 @@ fn grouped_offset(state: &State, offset: usize, visible: usize) -> usize {
     }
 }
 
-/// `acme.com · 3 records`, before the first row of each group on screen
-/// (the group cut at the top is named too), by row.
+/// `acme.com · 3 records` (or, for a likely group, `Atlasbridge Security
+/// · 2 records · same name`), before the first row of each group on
+/// screen (the group cut at the top is named too), by row.
 fn group_headers(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<(usize, String)> {
     if !state.finder.duplicates_only {
         return Vec::new();
     }
     let mut headers = Vec::new();
+    let mut previous = None;
     for (i, (row, entry)) in on_screen.iter().enumerate() {
-        let key = entry.domain_key.as_deref();
-        let previous = i
-            .checked_sub(1)
-            .and_then(|p| on_screen[p].1.domain_key.as_deref());
+        let key = state.group_at_row(*row);
         if i == 0 || key != previous {
-            let count = state.model.customers.badge(entry).unwrap_or(1);
             let g = state.theme.glyphs;
-            let name = key.unwrap_or(g.blank);
-            let mut header = format!("{name}{}{count} records", g.dot);
+            let text = match key.as_deref() {
+                Some(k) if as_name_group(k).is_some() => {
+                    let count = state.model.customers.likely_badge(entry).unwrap_or(1);
+                    let name = triage::group_label(state, k);
+                    format!("{name}{}{count} records{}same name", g.dot, g.dot)
+                }
+                _ => {
+                    let count = state.badge(entry).unwrap_or(1);
+                    let name = entry.domain_key.as_deref().unwrap_or(g.blank);
+                    format!("{name}{}{count} records", g.dot)
+                }
+            };
+            let mut text = text;
             if state.finder.dismissed_only {
-                header.push_str(g.dot);
-                header.push_str("not a duplicate");
+                text.push_str(g.dot);
+                text.push_str("not a duplicate");
             }
-            headers.push((*row, header));
+            headers.push((*row, text));
         }
+        previous = key;
     }
     headers
 }
@@ -452,7 +465,15 @@ fn want(state: &State, rows: &[(usize, &Entry)], column: Column) -> u16 {
         .iter()
         .map(|(_, e)| match column {
             Column::Id | Column::Source | Column::Updated => 0,
-            Column::Name => e.name.width(),
+            Column::Name => {
+                let marker = state
+                    .model
+                    .customers
+                    .likely_badge(e)
+                    .filter(|_| state.preview.is_none())
+                    .map_or(0, |n| state.theme.likely_text(n).width() + 1);
+                e.name.width() + marker
+            }
             Column::Domain => {
                 let badge = state
                     .badge(e)
@@ -556,13 +577,7 @@ fn cell<'a>(
         }
         Column::Id if marks.any(FieldKind::DisplayId) => Cell::from(Span::styled(number, matched)),
         Column::Id => Cell::from(Span::styled(number, theme.dim())),
-        Column::Name => Cell::from(marked(
-            &entry.name,
-            width,
-            marks.ranges(FieldKind::Name),
-            matched,
-            Style::new(),
-        )),
+        Column::Name => Cell::from(name_line(state, theme, entry, marks, width.0)),
         Column::Domain => Cell::from(domain_line(state, theme, entry, marks, width.0)),
         Column::Owner => match state.owner(entry.owner_id.as_deref()) {
             // `me` is not the text searched (the name is), so no marks.
@@ -600,6 +615,44 @@ fn cell<'a>(
             theme.dim(),
         )),
     }
+}
+
+/// The name, cut to leave room for its likely-duplicate marker (`≈2`:
+/// other live customers have a name of the same key), and the marker,
+/// dimmed once the group is dismissed.
+fn name_line<'a>(
+    state: &State,
+    theme: Theme,
+    entry: &'a Entry,
+    marks: &Marks,
+    width: usize,
+) -> Line<'a> {
+    let likely = match state.preview {
+        Some(_) => None,
+        None => state.model.customers.likely_badge(entry),
+    };
+    let marker = likely.map(|n| theme.likely_text(n));
+    let room = marker
+        .as_ref()
+        .map_or(width, |m| width.saturating_sub(m.width() + 1));
+    let mut line = marked(
+        &entry.name,
+        (room, theme.glyphs.ellipsis),
+        marks.ranges(FieldKind::Name),
+        theme.matched(),
+        Style::new(),
+    );
+    if let Some(marker) = marker {
+        let key = state.model.customers.likely_key(entry);
+        let style = if state.finder.is_hidden(key.as_deref()) {
+            theme.dim()
+        } else {
+            theme.likely()
+        };
+        line.spans.push(Span::raw(" "));
+        line.spans.push(Span::styled(marker, style));
+    }
+    line
 }
 
 /// The stored domain, cut to leave room for its badge, and the badge.
