@@ -1,6 +1,7 @@
 //! The mouse: the wheel scrolls what is under the pointer (the list, the
 //! details, compare, help, the archived view; elsewhere the screen
-//! showing), a click selects a row of the list or the archived view, a second click on the same row within
+//! showing), a click selects a row of the list or the archived view (in
+//! compare: focuses the record clicked), a second click on the same row within
 //! [`DOUBLE_CLICK`] opens its details, and a click on a column header sorts
 //! by that column (again: the other way).
 //!
@@ -20,6 +21,7 @@ use super::message::Command;
 use super::mode::Mode;
 use super::screens::{self, follow_selection};
 use super::state::{Click, State};
+use super::triage;
 use super::view::{self, ListHit, Under};
 use crate::domain::Sort;
 
@@ -56,7 +58,7 @@ fn wheel(state: &mut State, at: (u16, u16), down: bool) -> Vec<Command> {
             }
         }
         Under::Detail => state.modes.scroll_detail(lines),
-        Under::Compare => {
+        Under::Compare(_) => {
             // The wheel moves compare's field cursor, as j/k do.
             let action = if lines > 0 { Action::Down } else { Action::Up };
             for _ in 0..lines.unsigned_abs() {
@@ -90,7 +92,7 @@ fn showing(state: &State) -> Under {
         _ if state.modes.top().is_some_and(Mode::is_overlay) => Under::Other,
         None => Under::List(None),
         Some(Mode::Detail(_)) => Under::Detail,
-        Some(Mode::Compare(_)) => Under::Compare,
+        Some(Mode::Compare(_)) => Under::Compare(None),
         Some(Mode::Archived(_)) => Under::Archived(None),
         Some(_) => Under::Other,
     }
@@ -107,6 +109,10 @@ fn click(state: &mut State, at: (u16, u16)) -> Vec<Command> {
         Under::List(hit) => hit,
         Under::Archived(Some(row)) => {
             archived::select(state, row);
+            return Vec::new();
+        }
+        Under::Compare(Some(record)) => {
+            triage::focus_record(state, record);
             return Vec::new();
         }
         _ => None,

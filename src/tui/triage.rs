@@ -483,6 +483,18 @@ pub fn on_compare_action(state: &mut State, action: Action) -> Option<Vec<Comman
     Some(Vec::new())
 }
 
+/// Focuses the compare view's `record` (a click on it), as `←`/`→` would.
+pub fn focus_record(state: &mut State, record: usize) {
+    let Some(compare) = state.modes.compare_mut() else {
+        return;
+    };
+    let count = state.model.customers.group(&compare.key).len();
+    if record < count && compare.focus != record {
+        compare.focus = record;
+        state.mark_dirty();
+    }
+}
+
 /// The customer `a` acts on: the compare view's focus, else the selection.
 fn target(state: &State) -> Option<&Entry> {
     match state.modes.compare() {

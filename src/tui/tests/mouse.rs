@@ -212,6 +212,57 @@ fn the_wheel_scrolls_compare_and_help() {
     assert_eq!(help.selected, 0);
 }
 
+/// The index in compare of the record numbered `display_id`.
+fn compared_index(state: &State, display_id: u64) -> usize {
+    crate::tui::triage::compared(state)
+        .iter()
+        .position(|e| e.display_id == display_id)
+        .unwrap_or_else(|| panic!("#{display_id} compared"))
+}
+
+#[test]
+fn a_click_on_a_record_in_compare_focuses_it_side_by_side_and_stacked() {
+    let mut wide = demo_app(120, 40);
+    press(&mut wide, KeyCode::Char('c'));
+    let focus = |state: &State| state.modes.compare().map(|c| c.focus);
+    let (x, y) = find(&wide, "#1036 ");
+    click(&mut wide, (x + 2, y));
+    assert_eq!(
+        focus(&wide),
+        Some(compared_index(&wide, 1036)),
+        "its heading"
+    );
+    let (x, y) = find(&wide, "#1052 ");
+    click(&mut wide, (x + 1, y + 4));
+    assert_eq!(
+        focus(&wide),
+        Some(compared_index(&wide, 1052)),
+        "a value in its column"
+    );
+    let (x, y) = find(&wide, "Plan");
+    click(&mut wide, (x, y));
+    assert_eq!(
+        focus(&wide),
+        Some(compared_index(&wide, 1052)),
+        "a label is no record"
+    );
+
+    let mut narrow = demo_app(80, 24);
+    press(&mut narrow, KeyCode::Char('c'));
+    let (x, y) = find(&narrow, "#1052 ");
+    click(&mut narrow, (x + 1, y));
+    assert_eq!(
+        focus(&narrow),
+        Some(compared_index(&narrow, 1052)),
+        "its name above the stacked table:\n{}",
+        screen(&narrow)
+    );
+    assert!(
+        screen(&narrow).contains("#1052"),
+        "the stacked table shows it"
+    );
+}
+
 #[test]
 fn while_a_form_is_open_the_list_behind_it_takes_no_clicks() {
     let mut state = demo_app(120, 24);

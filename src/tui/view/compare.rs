@@ -61,6 +61,7 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
         .title(Span::styled(title(state, compare, &records), theme.title()));
     let mut inner = block.inner(area);
     frame.render_widget(block, area);
+    let table_from = inner;
     let merged = merge::result(state, compare, &records);
     if let Some(suggestion) = merge::suggestion(state, &records) {
         let text = match (&merged, compare.choices.keeper) {
@@ -83,23 +84,17 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
         inner.y = inner.y.saturating_add(1);
         inner.height = inner.height.saturating_sub(1);
     }
+    debug_assert_eq!(inner, below_suggestion(state, &records, table_from));
     let fields = fields(state, &records, merged.as_ref());
-    let longest = fields.iter().map(|f| f.label.width()).max().unwrap_or(0);
-    let label = u16::try_from(longest + 3)
-        .unwrap_or(LABEL_MAX)
-        .clamp(LABEL_MIN, LABEL_MAX);
     let layout = Layout {
         records: &records,
         fields: &fields,
-        label,
+        label: label_width(&fields),
         merged: merged.as_ref(),
         glyphs: state.theme.glyphs,
     };
     let panel = panel_lines(state, compare, &layout);
-    let panel_height = wrapped_height(&panel, inner.width).min(inner.height / PANEL_SHARE);
-    let [table_area, panel_area] =
-        ratatui::layout::Layout::vertical([Constraint::Min(0), Constraint::Length(panel_height)])
-            .areas(inner);
+    let [table_area, panel_area] = table_and_panel(inner, &panel);
     if area.width >= SIDE_PANE_MIN_WIDTH {
         side_by_side(state, compare, &layout, frame, table_area);
     } else {
@@ -109,6 +104,86 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
 }
 
 /// `acme.com · 3 records · group 2 of 8`.
+/// The record drawn under `(x, y)`, compare being drawn in `area`: its
+/// column side by side (heading, values or events), its name in the list
+/// of records above the stacked table. Worked out the way [`render`] lays
+/// the view out, so a click lands where the record is drawn.
+pub fn record_at(
+    state: &State,
+    compare: &Compare,
+    area: Rect,
+    (x, y): (u16, u16),
+) -> Option<usize> {
+    let records = triage::compared(state);
+    let merged = merge::result(state, compare, &records);
+    let inner = below_suggestion(
+        state,
+        &records,
+        Block::default().borders(Borders::TOP).inner(area),
+    );
+    let fields = fields(state, &records, merged.as_ref());
+    let layout = Layout {
+        records: &records,
+        fields: &fields,
+        label: label_width(&fields),
+        merged: merged.as_ref(),
+        glyphs: state.theme.glyphs,
+    };
+    let [table, _] = table_and_panel(inner, &panel_lines(state, compare, &layout));
+    if !table.contains(ratatui::layout::Position::new(x, y)) {
+        return None;
+    }
+    if area.width >= SIDE_PANE_MIN_WIDTH {
+        let n = u16::try_from(records.len() + 1).unwrap_or(u16::MAX);
+        let column = table.width.saturating_sub(layout.label + n) / n;
+        let into = x.checked_sub(table.x + layout.label + 1)?;
+        let i = usize::from(into / (column + 1));
+        return (i < records.len() && into % (column + 1) < column).then_some(i);
+    }
+    let names = summary_names(state, compare, &layout);
+    let line = usize::from(y - table.y);
+    if summary_width(&names, state.theme.glyphs) > usize::from(table.width) {
+        return (line < names.len()).then_some(line);
+    }
+    if line > 0 {
+        return None;
+    }
+    let rule = state.theme.glyphs.rule.width();
+    let mut from = usize::from(table.x);
+    for (i, name) in names.iter().enumerate() {
+        let to = from + name.width();
+        if (from..to).contains(&usize::from(x)) {
+            return Some(i);
+        }
+        from = to + rule;
+    }
+    None
+}
+
+/// `inner` less the line the suggestion takes, when there is one.
+fn below_suggestion(state: &State, records: &[&Entry], mut inner: Rect) -> Rect {
+    if merge::suggestion(state, records).is_some() {
+        inner.y = inner.y.saturating_add(1);
+        inner.height = inner.height.saturating_sub(1);
+    }
+    inner
+}
+
+/// Labels get the room of the longest, within bounds.
+fn label_width(fields: &[Field]) -> u16 {
+    let longest = fields.iter().map(|f| f.label.width()).max().unwrap_or(0);
+    u16::try_from(longest + 3)
+        .unwrap_or(LABEL_MAX)
+        .clamp(LABEL_MIN, LABEL_MAX)
+}
+
+/// The table's room and, below it, the panel's (at most 1/[`PANEL_SHARE`]).
+fn table_and_panel(inner: Rect, panel: &[Line]) -> [Rect; 2] {
+    let panel_height = wrapped_height(panel, inner.width).min(inner.height / PANEL_SHARE);
+    ratatui::layout::Layout::vertical([Constraint::Min(0), Constraint::Length(panel_height)])
+        .areas(inner)
+}
+
 fn title(state: &State, compare: &Compare, records: &[&Entry]) -> String {
     let dot = state.theme.glyphs.dot;
     let domain = match crate::domain::customers::as_name_group(&compare.key) {
@@ -453,7 +528,31 @@ fn summary_lines<'a>(
     width: usize,
 ) -> Vec<Line<'a>> {
     let theme = state.theme;
-    let names: Vec<Span> = layout
+    let names = summary_names(state, compare, layout);
+    if summary_width(&names, theme.glyphs) > width {
+        return names.into_iter().map(Line::from).collect();
+    }
+    let mut spans = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(theme.glyphs.rule, theme.dim()));
+        }
+        spans.push(name);
+    }
+    vec![Line::from(spans)]
+}
+
+/// The width of the records' names on one line, with a rule between each.
+fn summary_width(names: &[Span], glyphs: &Glyphs) -> usize {
+    names.iter().map(Span::width).sum::<usize>()
+        + glyphs.rule.width() * names.len().saturating_sub(1)
+}
+
+/// Each record's name in the summary: `✓#1003 hubspot · 8 events`, the
+/// focused one picked out.
+fn summary_names<'a>(state: &State, compare: &Compare, layout: &Layout) -> Vec<Span<'a>> {
+    let theme = state.theme;
+    layout
         .records
         .iter()
         .enumerate()
@@ -474,19 +573,7 @@ fn summary_lines<'a>(
                 style,
             )
         })
-        .collect();
-    let one_line = names.iter().map(Span::width).sum::<usize>() + 3 * names.len().saturating_sub(1);
-    if one_line > width {
-        return names.into_iter().map(Line::from).collect();
-    }
-    let mut spans = Vec::new();
-    for (i, name) in names.into_iter().enumerate() {
-        if i > 0 {
-            spans.push(Span::styled(theme.glyphs.rule, theme.dim()));
-        }
-        spans.push(name);
-    }
-    vec![Line::from(spans)]
+        .collect()
 }
 
 /// The field under the cursor, every record's value in full, and the

@@ -97,7 +97,8 @@ pub enum Under {
     /// A header or a row of the list, where the list takes clicks.
     List(Option<ListHit>),
     Detail,
-    Compare,
+    /// Compare, and the record drawn under the pointer, if any.
+    Compare(Option<usize>),
     /// The archived view, and the row of it under the pointer, if any.
     Archived(Option<usize>),
     /// The help overlay, wherever the pointer is.
@@ -124,7 +125,9 @@ pub fn under(state: &State, (x, y): (u16, u16)) -> Under {
             }
             list_area
         }
-        Some(Mode::Compare(_)) => return Under::Compare,
+        Some(Mode::Compare(view)) => {
+            return Under::Compare(compare::record_at(state, view, main, (x, y)));
+        }
         Some(Mode::Archived(view)) => return Under::Archived(archived::row_at(view, main, y)),
         Some(_) => None,
     };
