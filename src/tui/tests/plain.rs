@@ -173,6 +173,16 @@ fn on_the_linux_console_everything_the_app_draws_is_ascii_in_16_colours() {
     for (name, state) in screens(ascii_customers) {
         assert_plain(&buffer(&state), name);
     }
+    // The queue of duplicates (its title counts groups), the same-name
+    // groups at its end, and the archived customers.
+    let mut queue = app(console(), (80, 24), ascii_customers());
+    press(&mut queue, KeyCode::Char('D'));
+    assert_plain(&buffer(&queue), "duplicates only");
+    press(&mut queue, KeyCode::Char('G'));
+    assert_plain(&buffer(&queue), "the same-name groups");
+    let mut archived = app(console(), (80, 24), ascii_customers());
+    press(&mut archived, KeyCode::Char('A'));
+    assert_plain(&buffer(&archived), "archived");
 }
 
 #[test]

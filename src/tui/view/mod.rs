@@ -232,7 +232,7 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
             names.push("duplicates only".to_owned());
             let (groups, done) = triage::queue_count(state);
             let noun = if groups == 1 { "group" } else { "groups" };
-            names.push(format!("{groups} {noun} · {done} done"));
+            names.push(format!("{groups} {noun}{}{done} done", g.dot));
         }
         if let Some(line) = finder.line.as_ref().filter(|_| finder.query().is_some()) {
             names.push(format!("filter: {}", line.input.value().trim()));
