@@ -4,7 +4,7 @@
 //! line. Drawn from state only.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Position, Rect};
+use ratatui::layout::{Constraint, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Clear, Paragraph, Row, Table};
@@ -73,20 +73,8 @@ fn title(state: &State, view: &ArchivedView, frame: &mut Frame, area: Rect) {
     }
     let arrow = g.sort_arrow(view.sort.descending());
     let right = format!("sort: {} {arrow}", view.sort.column.name());
-    let left = Line::from(spans);
     frame.render_widget(Clear, area);
-    if left.width() + right.width() + 2 > usize::from(area.width) {
-        frame.render_widget(Paragraph::new(left), area);
-        return;
-    }
-    let right_width = u16::try_from(right.width()).unwrap_or(u16::MAX);
-    let [left_area, right_area] =
-        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_width + 1)]).areas(area);
-    frame.render_widget(Paragraph::new(left), left_area);
-    frame.render_widget(
-        Paragraph::new(Span::styled(right, theme.dim())).alignment(Alignment::Right),
-        right_area,
-    );
+    super::title_line(frame, area, theme, Line::from(spans), right);
 }
 
 fn table(state: &State, view: &ArchivedView, frame: &mut Frame, area: Rect) {

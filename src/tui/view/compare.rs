@@ -86,13 +86,7 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
     }
     debug_assert_eq!(inner, below_suggestion(state, &records, table_from));
     let fields = fields(state, &records, merged.as_ref());
-    let layout = Layout {
-        records: &records,
-        fields: &fields,
-        label: label_width(&fields),
-        merged: merged.as_ref(),
-        glyphs: state.theme.glyphs,
-    };
+    let layout = Layout::new(state, &records, &fields, merged.as_ref());
     let panel = panel_lines(state, compare, &layout);
     let [table_area, panel_area] = table_and_panel(inner, &panel);
     if area.width >= SIDE_PANE_MIN_WIDTH {
@@ -122,13 +116,7 @@ pub fn record_at(
         Block::default().borders(Borders::TOP).inner(area),
     );
     let fields = fields(state, &records, merged.as_ref());
-    let layout = Layout {
-        records: &records,
-        fields: &fields,
-        label: label_width(&fields),
-        merged: merged.as_ref(),
-        glyphs: state.theme.glyphs,
-    };
+    let layout = Layout::new(state, &records, &fields, merged.as_ref());
     let [table, _] = table_and_panel(inner, &panel_lines(state, compare, &layout));
     if !table.contains(ratatui::layout::Position::new(x, y)) {
         return None;
@@ -214,7 +202,22 @@ struct Layout<'a> {
     glyphs: &'static Glyphs,
 }
 
-impl Layout<'_> {
+impl<'a> Layout<'a> {
+    fn new(
+        state: &State,
+        records: &'a [&'a Entry],
+        fields: &'a [Field],
+        merged: Option<&'a Merged>,
+    ) -> Layout<'a> {
+        Layout {
+            records,
+            fields,
+            label: label_width(fields),
+            merged,
+            glyphs: state.theme.glyphs,
+        }
+    }
+
     fn is_keeper(&self, i: usize) -> bool {
         self.merged.is_some_and(|m| m.keeper == i)
     }

@@ -22,6 +22,7 @@ use super::format;
 use super::keymap::{Action, KeyMode};
 use super::mode::{ArchivedView, Compare, Detail, FormSession, Mode};
 use super::state::{SIDE_PANE_MIN_WIDTH, State, SyncStatus};
+use super::theme::Theme;
 use super::triage;
 use status::{Part, Priority};
 
@@ -263,9 +264,14 @@ pub fn title(state: &State, frame: &mut Frame, area: Rect) {
     if state.model.demo {
         right.push_str("  demo");
     }
-    let left = Line::from(spans);
     // Narrow screens keep the filters; the sort also shows as an arrow in
     // the column header.
+    title_line(frame, area, theme, Line::from(spans), right);
+}
+
+/// A title: `left`, and `right` (dimmed) at the right end when both fit;
+/// `left` alone when they do not.
+pub(super) fn title_line(frame: &mut Frame, area: Rect, theme: Theme, left: Line, right: String) {
     if left.width() + right.width() + 2 > usize::from(area.width) {
         frame.render_widget(Paragraph::new(left), area);
         return;
