@@ -3,10 +3,14 @@
 //! (and given back however it ends), clicks and the wheel sent as a
 //! terminal sends them (SGR mouse reports).
 
+mod common;
 #[path = "common/pty.rs"]
 mod pty;
 
 use std::rc::Rc;
+use std::time::Duration;
+
+use common::{KEY, TestServer};
 
 use pty::PtyApp;
 use vt100::MouseProtocolMode;
@@ -145,6 +149,54 @@ fn for_a_screen_reader_the_cursor_is_on_the_selected_row_and_nothing_spins() {
         screen.contents().contains("/acme") && screen.cursor_position().1 == 5
     });
     app.press_escape();
+    app.press(b"q");
+    assert!(app.wait_exit().success());
+}
+
+/// A first sync long enough to be seen (40,000 customers from a real
+/// server), for a screen reader: its progress is words and never a spinner
+/// frame, in any byte the app writes; a status sentence (`Archived #…`)
+/// is written whole, and an idle screen with it writes nothing more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn for_a_screen_reader_a_long_sync_is_words_and_a_status_sentence_is_not_redrawn() {
+    let server = TestServer::start_with(|config| config.generate = Some(40_000)).await;
+    let home = Rc::new(tempfile::tempdir().expect("home"));
+    let mut app = PtyApp::spawn_with_env(
+        home,
+        &["--api-url", &server.url()],
+        &[("PIVOTAL_API_KEY", KEY), ("PIVOTAL_SCREEN_READER", "1")],
+    );
+    let worded = std::cell::Cell::new(false);
+    app.wait_for("the first sync to end", |text| {
+        worded.set(worded.get() || text.contains("syncing"));
+        text.contains("synced just now")
+    });
+    let written = String::from_utf8_lossy(app.written()).into_owned();
+    let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    assert!(
+        !written.contains(frames),
+        "a spinner frame was written while syncing"
+    );
+    assert!(
+        worded.get() || written.contains("syncing"),
+        "the sync's progress was said in words"
+    );
+
+    app.press(b"a");
+    app.wait_for("the question", |text| text.contains("(y/N)"));
+    app.press(b"y");
+    app.wait_for("the status sentence", |text| text.contains("Archived #"));
+    // Let the archive reach Pivotal and the screen settle, then listen.
+    app.idle_for(Duration::from_secs(1));
+    let before = app.written().len();
+    app.idle_for(Duration::from_secs(2));
+    assert_eq!(
+        app.written().len(),
+        before,
+        "an unchanged screen is not written again: {:?}",
+        String::from_utf8_lossy(&app.written()[before..])
+    );
+    assert!(app.screen().contents().contains("Archived #"));
     app.press(b"q");
     assert!(app.wait_exit().success());
 }

@@ -29,6 +29,8 @@ pub struct PtyApp {
     /// True once the pty reported end of output (the app closed it).
     closed: bool,
     parser: vt100::Parser,
+    /// Every byte the app has written, in order.
+    written: Vec<u8>,
     // Kept open for the whole test: dropping the master hangs up the app.
     _master: Box<dyn MasterPty + Send>,
     home: Rc<TempDir>,
@@ -113,6 +115,7 @@ impl PtyApp {
             output,
             closed: false,
             parser: vt100::Parser::new(size(ROWS), size(COLS), 1000),
+            written: Vec::new(),
             _master: pair.master,
             home,
         }
@@ -223,13 +226,33 @@ impl PtyApp {
         status
     }
 
+    /// Every byte the app has written so far (what a terminal, or a slow
+    /// link, was sent), not only what the screen shows now.
+    pub fn written(&self) -> &[u8] {
+        &self.written
+    }
+
+    /// Reads the app's output for `period` whatever it writes, for tests
+    /// that check what an idle app does (nothing, it should).
+    pub fn idle_for(&mut self, period: Duration) {
+        let end = Instant::now() + period;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            if self.closed {
+                return;
+            }
+            self.read_until(left);
+        }
+    }
+
     /// Feeds whatever output arrives within `limit` to the parser.
     fn read_until(&mut self, limit: Duration) {
         match self.output.recv_timeout(limit) {
             Ok(bytes) => {
                 self.parser.process(&bytes);
+                self.written.extend_from_slice(&bytes);
                 while let Ok(bytes) = self.output.try_recv() {
                     self.parser.process(&bytes);
+                    self.written.extend_from_slice(&bytes);
                 }
             }
             Err(RecvTimeoutError::Timeout) => {}
