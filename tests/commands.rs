@@ -1094,6 +1094,29 @@ async fn dismiss_marks_a_group_not_a_duplicate_and_duplicates_lists_it_on_reques
     );
     let unknown = home.run(&["customers", "dismiss", "#999999"], "").await;
     assert_eq!(unknown.code, 2, "{unknown:?}");
+
+    // A likely group (the same name at two domains) is dismissed the same
+    // way, and leaves `--likely` until it gains a record.
+    let named = home
+        .run(&["customers", "dismiss", "#1062", "#1063"], "")
+        .await;
+    assert_eq!(named.code, 0, "{named:?}");
+    assert!(
+        named
+            .stdout
+            .starts_with("Marked Atlasbridge Security (same name) (#1062, #1063)"),
+        "{}",
+        named.stdout
+    );
+    let likely = home
+        .run(&["customers", "duplicates", "--json", "--likely"], "")
+        .await;
+    let parsed: Vec<serde_json::Value> = serde_json::from_str(&likely.stdout).expect("json");
+    assert!(
+        parsed.iter().all(|g| g["shares"] != "Atlasbridge Security"),
+        "{}",
+        likely.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

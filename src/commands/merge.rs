@@ -17,9 +17,10 @@ use time::OffsetDateTime;
 use super::customers::{Account, connect};
 use super::{CommandError, Context, CustomerRef};
 use crate::api::{Client, IdempotencyKey};
+use crate::domain::customers::as_name_group;
 use crate::domain::keeper::{self, Candidate};
 use crate::domain::merge::{self, Choices, MergeField, Merged};
-use crate::domain::{Entry, sanitize};
+use crate::domain::{CustomerSet, Entry, sanitize};
 use crate::store::{Dismissed, MergedInto, OutboxOp, Store, Unit};
 use crate::sync::{SharedStore, Step, deliver_head};
 
@@ -221,36 +222,37 @@ pub async fn dismiss(
     let (client, store_path) = connect(ctx).await?;
     let mut account = Account::open(&store_path, &client, false).await?;
     ctx.remember_api_url();
-    let mut key: Option<String> = None;
+    // The groups every record named so far is in: its domain's, then its
+    // name's (a likely group), as the app's `x` would take them.
+    let mut common: Option<Vec<String>> = None;
     for reference in references {
         let entry = account
             .find(&CustomerRef::parse(reference)?)
             .ok_or_else(|| {
                 CommandError::Usage(format!("{}: no live customer", sanitize(reference)))
             })?;
-        let shared = entry
-            .domain_key
-            .as_deref()
-            .filter(|k| account.set.same_domain(k).len() >= 2)
-            .ok_or_else(|| {
-                CommandError::Usage(format!(
-                    "#{} shares its domain with no other live customer: nothing to dismiss",
-                    entry.display_id
-                ))
-            })?;
-        match &key {
-            Some(k) if k != shared => {
-                return Err(CommandError::Usage(format!(
-                    "the records share no group: {} and {}; name records of one group",
-                    sanitize(k),
-                    sanitize(shared)
-                )));
-            }
-            _ => key = Some(shared.to_owned()),
+        let groups = groups_of(&account.set, entry);
+        if groups.is_empty() {
+            return Err(CommandError::Usage(format!(
+                "#{} shares its domain or name with no other live customer: nothing to dismiss",
+                entry.display_id
+            )));
         }
+        let shared: Vec<String> = match common {
+            None => groups,
+            Some(before) => before.into_iter().filter(|g| groups.contains(g)).collect(),
+        };
+        if shared.is_empty() {
+            return Err(CommandError::Usage(
+                "the records share no group; name records of one group".into(),
+            ));
+        }
+        common = Some(shared);
     }
-    let key = key.ok_or_else(|| CommandError::Usage("name the records of a group".into()))?;
-    let records = account.set.same_domain(&key);
+    let key = common
+        .and_then(|groups| groups.into_iter().next())
+        .ok_or_else(|| CommandError::Usage("name the records of a group".into()))?;
+    let records = account.set.group(&key);
     let members: Vec<String> = records
         .iter()
         .filter_map(|e| e.id().map(str::to_owned))
@@ -259,18 +261,29 @@ pub async fn dismiss(
         .iter()
         .map(|e| format!("#{}", e.display_id))
         .collect();
-    let group = Dismissed {
-        key: key.clone(),
-        members,
-    };
+    let group = Dismissed { key, members };
     account.store.dismiss(&group, OffsetDateTime::now_utc())?;
+    let shown = match (as_name_group(&group.key), records.first()) {
+        (Some(_), Some(first)) => format!("{} (same name)", sanitize(&first.name)),
+        _ => sanitize(&group.key).into_owned(),
+    };
     writeln!(
         out,
-        "Marked {} ({}) as not a duplicate: it leaves `customers duplicates` and the app's D until it gains a record",
-        sanitize(&key),
+        "Marked {shown} ({}) as not a duplicate: it leaves `customers duplicates` and the app's D until it gains a record",
         numbers.join(", ")
     )?;
     Ok(())
+}
+
+/// The groups `entry` is in: its domain's when another live customer
+/// shares it, then its name's when that is a likely group.
+fn groups_of(set: &CustomerSet, entry: &Entry) -> Vec<String> {
+    let domain = entry
+        .domain_key
+        .as_deref()
+        .filter(|k| set.same_domain(k).len() >= 2)
+        .map(str::to_owned);
+    domain.into_iter().chain(set.likely_key(entry)).collect()
 }
 
 /// What `customers merge` was asked.
