@@ -159,7 +159,28 @@ enum OrderUpkeep {
     /// `order` is left alone until the batch ends. `origin[slot]` is the slot
     /// number the entry had in `order` when the batch began, or [`UNPLACED`]
     /// when it is new or its sort key changed.
-    Deferred { origin: Vec<u32> },
+    ///
+    /// `origin` is made only when the batch first moves or changes a
+    /// customer already placed: while it only adds (a page of a first
+    /// sync), the slots below `placed` are as `order` has them, the new
+    /// ones are the slots from `placed` on, and the batch ends with one
+    /// merge of them into `order`, without an O(n) pass of its own.
+    Deferred {
+        origin: Option<Vec<u32>>,
+        placed: usize,
+    },
+}
+
+impl OrderUpkeep {
+    /// `origin`, made now if it was not (`len`: the entries there are).
+    fn origin(origin: &mut Option<Vec<u32>>, placed: usize, len: usize) -> &mut Vec<u32> {
+        origin.get_or_insert_with(|| {
+            (0..placed)
+                .map(slot_number)
+                .chain(std::iter::repeat_n(UNPLACED, len - placed))
+                .collect()
+        })
+    }
 }
 
 impl CustomerSet {
@@ -236,15 +257,24 @@ impl CustomerSet {
             OrderUpkeep::InPlace
         } else {
             OrderUpkeep::Deferred {
-                origin: (0..self.entries.len()).map(slot_number).collect(),
+                origin: None,
+                placed: self.entries.len(),
             }
         };
         let mut stats = ApplyStats::default();
         for entry in batch {
             self.apply_one(entry, &mut upkeep, &mut stats);
         }
-        if let OrderUpkeep::Deferred { origin } = upkeep {
-            self.rebuild_order(&origin);
+        match upkeep {
+            OrderUpkeep::InPlace => {}
+            OrderUpkeep::Deferred {
+                origin: Some(origin),
+                ..
+            } => self.rebuild_order(&origin),
+            OrderUpkeep::Deferred {
+                origin: None,
+                placed,
+            } => self.place_new(placed),
         }
         if stats.inserted + stats.updated + stats.removed > 0 {
             self.bump();
@@ -627,7 +657,11 @@ impl CustomerSet {
         self.record(slot_number(slot));
         match upkeep {
             OrderUpkeep::InPlace => self.link(slot_number(slot)),
-            OrderUpkeep::Deferred { origin } => origin.push(UNPLACED),
+            OrderUpkeep::Deferred { origin, .. } => {
+                if let Some(origin) = origin {
+                    origin.push(UNPLACED);
+                }
+            }
         }
     }
 
@@ -676,8 +710,8 @@ impl CustomerSet {
                 self.entries[slot] = entry;
                 self.link(slot_number(slot));
             }
-            OrderUpkeep::Deferred { origin } => {
-                origin[slot] = UNPLACED;
+            OrderUpkeep::Deferred { origin, placed } => {
+                OrderUpkeep::origin(origin, *placed, self.entries.len())[slot] = UNPLACED;
                 self.entries[slot] = entry;
             }
         }
@@ -696,8 +730,8 @@ impl CustomerSet {
                     self.relabel(slot_number(last), slot_number(slot));
                 }
             }
-            OrderUpkeep::Deferred { origin } => {
-                origin.swap_remove(slot);
+            OrderUpkeep::Deferred { origin, placed } => {
+                OrderUpkeep::origin(origin, *placed, self.entries.len()).swap_remove(slot);
             }
         }
         self.ranks_valid = false;
@@ -791,6 +825,18 @@ impl CustomerSet {
         let key = lead_key(self.sort, self.entry(slot));
         let position = self.partition(&self.order, &self.keys, slot, key);
         (self.order.get(position) == Some(&slot)).then_some(position)
+    }
+
+    /// Places the entries added from slot `from` on (a batch that only
+    /// added customers): sorted among themselves, then merged into `order`.
+    /// O(k log k) plus one O(n + k) merge.
+    fn place_new(&mut self, from: usize) {
+        let mut new: Vec<u32> = (from..self.entries.len()).map(slot_number).collect();
+        if new.is_empty() {
+            return;
+        }
+        new.sort_unstable_by(|&a, &b| self.compare_slots(a, b));
+        (self.order, self.keys) = self.merge(&self.order, &self.keys, &new);
     }
 
     /// Re-establishes `order` after a deferred batch: the slots whose place
