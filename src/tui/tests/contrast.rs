@@ -41,26 +41,6 @@ fn unreadable(buffer: &Buffer, screen: Screen) -> Vec<String> {
     found
 }
 
-/// One note in the history of every customer, as if each had loaded.
-fn with_history(state: &mut State) {
-    for customer in demo_customers() {
-        let events = vec![HistoryEvent {
-            at: NOW - Duration::from_secs(3_600),
-            kind: "note".into(),
-            summary: "QBR held".into(),
-            actor: Some("usr_8f3c21".into()),
-        }];
-        update(
-            state,
-            Message::Sync(SyncEvent::History {
-                customer_id: customer.id,
-                events,
-                fresh: true,
-            }),
-        );
-    }
-}
-
 /// The screens the issue names, each in the given theme.
 fn screens(theme: Theme) -> Vec<(&'static str, State)> {
     let mut out = Vec::new();
@@ -69,13 +49,13 @@ fn screens(theme: Theme) -> Vec<(&'static str, State)> {
 
     let mut detail = app(theme, (120, 40), demo_customers());
     press(&mut detail, KeyCode::Enter);
-    with_history(&mut detail);
+    one_note_each(&mut detail);
     assert!(screen(&detail).contains("QBR held"), "the history shows");
     out.push(("details with history", detail));
 
     let mut compare = app(theme, (120, 40), demo_customers());
     press(&mut compare, KeyCode::Char('c'));
-    with_history(&mut compare);
+    one_note_each(&mut compare);
     assert!(screen(&compare).contains("records "), "compare shows");
     out.push(("compare", compare));
 

@@ -84,6 +84,33 @@ fn app(theme: Theme, (width, height): (u16, u16), customers: Vec<Customer>) -> S
     state
 }
 
+/// One note in the history of every customer in `state`, as if each had
+/// loaded: compare and the details then show a history.
+fn one_note_each(state: &mut State) {
+    let ids: Vec<String> = state
+        .model
+        .customers
+        .iter_ordered()
+        .filter_map(|e| e.id().map(str::to_owned))
+        .collect();
+    for customer_id in ids {
+        let events = vec![HistoryEvent {
+            at: NOW - Duration::from_secs(3_600),
+            kind: "note".into(),
+            summary: "QBR held".into(),
+            actor: Some("usr_8f3c21".into()),
+        }];
+        update(
+            state,
+            Message::Sync(SyncEvent::History {
+                customer_id,
+                events,
+                fresh: true,
+            }),
+        );
+    }
+}
+
 fn demo_app(width: u16, height: u16) -> State {
     app(Theme::colored(), (width, height), demo_customers())
 }

@@ -116,38 +116,13 @@ fn ascii_customers() -> Vec<Customer> {
     serde_json::from_str(&json).expect("the demo data still parses")
 }
 
-fn histories(state: &mut State) {
-    let ids: Vec<String> = state
-        .model
-        .customers
-        .iter_ordered()
-        .filter_map(|e| e.id().map(str::to_owned))
-        .collect();
-    for customer_id in ids {
-        let events = vec![HistoryEvent {
-            at: NOW - Duration::from_secs(3_600),
-            kind: "note".into(),
-            summary: "QBR held".into(),
-            actor: Some("usr_8f3c21".into()),
-        }];
-        update(
-            state,
-            Message::Sync(SyncEvent::History {
-                customer_id,
-                events,
-                fresh: true,
-            }),
-        );
-    }
-}
-
 /// The four screens the issue names, on `customers`.
 fn screens(customers: fn() -> Vec<Customer>) -> Vec<(&'static str, State)> {
     let list = app(console(), (80, 24), customers());
 
     let mut compare = app(console(), (80, 24), customers());
     press(&mut compare, KeyCode::Char('c'));
-    histories(&mut compare);
+    one_note_each(&mut compare);
 
     let mut help = app(console(), (80, 24), customers());
     press(&mut help, KeyCode::Char('?'));

@@ -59,11 +59,12 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
         .border_set(theme.glyphs.border)
         .border_style(theme.border())
         .title(Span::styled(title(state, compare, &records), theme.title()));
-    let mut inner = block.inner(area);
+    let inner = block.inner(area);
     frame.render_widget(block, area);
-    let table_from = inner;
+    let suggestion = merge::suggestion(state, &records);
+    let below = below_suggestion(inner, suggestion.is_some());
     let merged = merge::result(state, compare, &records);
-    if let Some(suggestion) = merge::suggestion(state, &records) {
+    if let Some(suggestion) = suggestion {
         let text = match (&merged, compare.choices.keeper) {
             (Some(m), Some(_)) if m.keeper != suggestion.index => format!(
                 "keep #{} (your choice; suggested: {})",
@@ -81,14 +82,11 @@ pub fn render(state: &State, compare: &Compare, frame: &mut Frame, area: Rect) {
             Paragraph::new(Span::styled(line, theme.ok())),
             Rect { height: 1, ..inner },
         );
-        inner.y = inner.y.saturating_add(1);
-        inner.height = inner.height.saturating_sub(1);
     }
-    debug_assert_eq!(inner, below_suggestion(state, &records, table_from));
     let fields = fields(state, &records, merged.as_ref());
     let layout = Layout::new(state, &records, &fields, merged.as_ref());
     let panel = panel_lines(state, compare, &layout);
-    let [table_area, panel_area] = table_and_panel(inner, &panel);
+    let [table_area, panel_area] = table_and_panel(below, &panel);
     if area.width >= SIDE_PANE_MIN_WIDTH {
         side_by_side(state, compare, &layout, frame, table_area);
     } else {
@@ -111,9 +109,8 @@ pub fn record_at(
     let records = triage::compared(state);
     let merged = merge::result(state, compare, &records);
     let inner = below_suggestion(
-        state,
-        &records,
         Block::default().borders(Borders::TOP).inner(area),
+        merge::suggestion(state, &records).is_some(),
     );
     let fields = fields(state, &records, merged.as_ref());
     let layout = Layout::new(state, &records, &fields, merged.as_ref());
@@ -148,9 +145,9 @@ pub fn record_at(
     None
 }
 
-/// `inner` less the line the suggestion takes, when there is one.
-fn below_suggestion(state: &State, records: &[&Entry], mut inner: Rect) -> Rect {
-    if merge::suggestion(state, records).is_some() {
+/// `inner` less the line the suggestion takes, when one is `suggested`.
+fn below_suggestion(mut inner: Rect, suggested: bool) -> Rect {
+    if suggested {
         inner.y = inner.y.saturating_add(1);
         inner.height = inner.height.saturating_sub(1);
     }

@@ -644,15 +644,26 @@ fn name_line<'a>(
     );
     if let Some(marker) = marker {
         let key = state.model.customers.likely_key(entry);
-        let style = if state.finder.is_hidden(key.as_deref()) {
-            theme.dim()
-        } else {
-            theme.likely()
-        };
-        line.spans.push(Span::raw(" "));
-        line.spans.push(Span::styled(marker, style));
+        let style = group_mark_style(state, theme, key.as_deref(), theme.likely());
+        push_mark(&mut line, marker, style);
     }
     line
+}
+
+/// A group's mark in `style`, dimmed when the group (by `key`) is
+/// dismissed as not a duplicate: it keeps its count.
+fn group_mark_style(state: &State, theme: Theme, key: Option<&str>, style: Style) -> Style {
+    if state.finder.is_hidden(key) {
+        theme.dim()
+    } else {
+        style
+    }
+}
+
+/// Appends a mark (a badge) after a cell's text, one space apart.
+fn push_mark(line: &mut Line<'_>, mark: String, style: Style) {
+    line.spans.push(Span::raw(" "));
+    line.spans.push(Span::styled(mark, style));
 }
 
 /// The stored domain, cut to leave room for its badge, and the badge.
@@ -686,14 +697,8 @@ fn domain_line<'a>(
         base,
     );
     if let Some(badge) = badge {
-        // A group dismissed as not a duplicate keeps its count, dimmed.
-        let style = if state.finder.is_hidden(entry.domain_key.as_deref()) {
-            theme.dim()
-        } else {
-            theme.badge()
-        };
-        line.spans.push(Span::raw(" "));
-        line.spans.push(Span::styled(badge, style));
+        let style = group_mark_style(state, theme, entry.domain_key.as_deref(), theme.badge());
+        push_mark(&mut line, badge, style);
     }
     line
 }
