@@ -3,51 +3,39 @@
 //! pseudo-terminal against `pivotal serve`, and what it leaves in the
 //! settings.
 
+mod common;
 #[path = "common/pty.rs"]
 mod pty;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::rc::Rc;
 
+use common::KEY;
+use common::serve::{Serve, demo_seed};
 use pty::PtyApp;
 use tempfile::TempDir;
 
-const KEY: &str = "pk_test_pty_account_s3cr3t";
-
-/// `pivotal serve` with the demo data, stopped when dropped.
-struct Serve {
-    child: Child,
-    url: String,
+/// `pivotal serve` with the demo data in a directory of its own, stopped
+/// (and the directory removed) when dropped.
+struct Served {
+    server: Serve,
     _dir: TempDir,
 }
 
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Served {
+    type Target = Serve;
+    fn deref(&self) -> &Serve {
+        &self.server
     }
 }
 
-fn serve() -> Serve {
+fn serve() -> Served {
     let dir = tempfile::tempdir().expect("server dir");
-    let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/demo-customers.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pivotal"))
-        .args(["serve", "--addr", ":0", "--seed", seed, "--data-dir"])
-        .arg(dir.path())
-        .env("PIVOTAL_SERVER_API_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("first line");
-    let url = first.trim().trim_start_matches("listening on ").to_owned();
-    Serve {
-        child,
-        url,
+    let seed = demo_seed();
+    let seed = seed.to_str().expect("a UTF-8 path");
+    Served {
+        server: common::serve::serve(dir.path(), ":0", &["--seed", seed]),
         _dir: dir,
     }
 }

@@ -13,12 +13,12 @@ mod common;
 #[path = "common/pty.rs"]
 mod pty;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use common::serve::{Serve, demo_seed};
 use common::{KEY, client_for};
 use pivotal_tui::api::{Client, Customer};
 use pivotal_tui::store::{OutboxItem, OutboxOp, Store};
@@ -26,43 +26,15 @@ use pty::PtyApp;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// `pivotal serve` in its own process; killed when dropped.
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `pivotal serve` on `addr` with the demo account in `data_dir`.
+/// `pivotal serve` on `addr` with the demo account in `data_dir`.
 fn serve(data_dir: &Path, addr: &str, extra: &[&str]) -> Serve {
-    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo-customers.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pivotal"))
-        .args(["serve", "--addr", addr, "--data-dir"])
-        .arg(data_dir)
-        .arg("--seed")
-        .arg(seed)
-        .args(extra)
-        .env("PIVOTAL_SERVER_API_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("its first line");
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-        .to_owned();
-    Serve { child, url }
+    let seed = demo_seed();
+    let seed = seed.to_str().expect("a UTF-8 path");
+    let args: Vec<&str> = ["--seed", seed]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    common::serve::serve(data_dir, addr, &args)
 }
 
 /// `pivotal` as a script runs it, in `home`, against `url`.

@@ -3,46 +3,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use common::{KEY, all_customers, client_for};
+use common::serve::Serve;
+use common::{all_customers, client_for};
 use pivotal_tui::api::{IdempotencyKey, NewCustomer};
 
-struct Serve {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `pivotal serve` on a free port, its address checked to be loopback.
 fn serve(data_dir: &std::path::Path, extra: &[&str]) -> Serve {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pivotal"))
-        .args(["serve", "--addr", ":0", "--data-dir"])
-        .arg(data_dir)
-        .args(extra)
-        .env("PIVOTAL_SERVER_API_KEY", KEY)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let url = first
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
-        .to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    Serve { child, url }
+    let serve = common::serve::serve(data_dir, ":0", extra);
+    assert!(serve.url.starts_with("http://127.0.0.1:"), "{}", serve.url);
+    serve
 }
 
 fn terminate(mut serve: Serve) {

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod engine;
 pub mod hostile;
+pub mod serve;
 
 use std::time::Duration;
 
