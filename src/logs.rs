@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use time::OffsetDateTime;
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::{Builder, Rotation};
 use tracing_subscriber::EnvFilter;
 
@@ -16,6 +16,8 @@ const PREFIX: &str = "pivotal";
 const SUFFIX: &str = "log";
 /// How many daily files are kept.
 const KEEP: usize = 7;
+/// Lines the writer thread may fall behind by before more are dropped.
+const QUEUED_LINES: usize = 4_096;
 
 /// Keeps the log writer flushing; drop it last.
 pub struct LogFile {
@@ -56,7 +58,13 @@ pub fn to_file(dir: &Path, level: Option<&str>) -> Result<LogFile, std::io::Erro
         .max_log_files(KEEP)
         .build(dir)
         .map_err(std::io::Error::other)?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The default queue holds 128,000 lines, allocated whole at start
+    // (4 MiB resident for the life of the app); the app logs a few lines a
+    // minute, so a short queue loses nothing and a burst past it is
+    // dropped rather than blocking a task.
+    let (writer, guard) = NonBlockingBuilder::default()
+        .buffered_lines_limit(QUEUED_LINES)
+        .finish(appender);
     let filter = match level {
         Some(level) => EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::new("info")),
         None => EnvFilter::try_from_env("PIVOTAL_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
