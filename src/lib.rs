@@ -20,14 +20,16 @@
 //! - [`tui`]: the terminal app: state, update, views, keymap, theme.
 //! - [`commands`]: the commands for scripts (`customers list`, `login`, …),
 //!   on the same client, store, filter and sanitiser as the TUI.
-//! - [`cli`], [`logs`], [`bench`]: the command line's grammar (clap), the
-//!   log file, and `pivotal bench` (edges, like `main`).
+//! - [`cli`], [`logs`], [`heap`], [`bench`]: the command line's grammar
+//!   (clap), the log file, the allocator's settings, and `pivotal bench`
+//!   (edges, like `main`).
 
 pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod domain;
+pub mod heap;
 pub mod logs;
 pub mod server;
 pub mod settings;

@@ -17,6 +17,7 @@ use pivotal_tui::tui::theme::Asked;
 use pivotal_tui::tui::{self, TuiConfig, TuiError};
 
 fn main() -> ExitCode {
+    pivotal_tui::heap::tune();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
