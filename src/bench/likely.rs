@@ -32,7 +32,6 @@ pub(super) fn run(set: &CustomerSet) -> std::io::Result<()> {
 
     let mut times = renames(&mut copy, &entries);
     times.sort_unstable();
-    let names = set.names();
     say!("  likely duplicates (same name), {} customers:", set.len());
     say!(
         "    name keys of every name            {:>9.1} ms  ({keyed} with a key)",
@@ -51,7 +50,7 @@ pub(super) fn run(set: &CustomerSet) -> std::io::Result<()> {
     );
     say!(
         "    shared name keys                   {:>9}",
-        names.shared().count()
+        set.shared_name_keys()
     );
     Ok(())
 }

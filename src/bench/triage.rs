@@ -97,9 +97,8 @@ fn demo_state() -> anyhow::Result<State> {
 fn groups_left(state: &State) -> usize {
     let set = &state.model.customers;
     let domains = set
-        .duplicates()
-        .groups()
-        .filter(|(key, _)| set.same_domain(key).len() >= 2)
+        .duplicate_groups()
+        .filter(|(_, records)| records.len() >= 2)
         .count();
     domains + set.likely_groups().len()
 }

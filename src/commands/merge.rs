@@ -90,17 +90,13 @@ pub async fn duplicates(
     };
     let mut groups: Vec<Group<'_>> = account
         .set
-        .duplicates()
-        .groups()
-        .map(|(key, _)| {
-            let records = account.set.same_domain(key);
-            Group {
-                key: key.to_owned(),
-                shares: key.to_owned(),
-                kind: Kind::Domain,
-                dismissed: is_dismissed(key, &records),
-                records,
-            }
+        .duplicate_groups()
+        .map(|(key, records)| Group {
+            key: key.to_owned(),
+            shares: key.to_owned(),
+            kind: Kind::Domain,
+            dismissed: is_dismissed(key, &records),
+            records,
         })
         .filter(|g| g.records.len() >= 2)
         .collect();

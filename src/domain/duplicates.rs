@@ -3,198 +3,109 @@
 //! a time so that badges and the "N duplicate domains" header never need a
 //! recount.
 //!
-//! It knows keys and members (customer keys in the set; any id in tests)
-//! only; computing the key is [`super::host::duplicate_key`]'s
-//! job, and deciding which customers are live is the caller's. No I/O, no UI.
+//! It files the set's slots by their entry's duplicate key, chained
+//! through the slots ([`Chains`]), and reads each key from the set's
+//! entries, which every call is given; computing the key is
+//! [`super::host::duplicate_key`]'s job, and deciding which customers are
+//! live is the set's. No I/O, no UI.
 
-use std::borrow::Borrow;
+use std::hash::BuildHasher;
 
-use hashbrown::{HashMap, HashSet};
+use hashbrown::{DefaultHashBuilder, HashSet};
 
+use super::chains::{Chains, Members};
+use super::entry::Entry;
 use super::intern::Text;
 
-/// Duplicate key → the members (ids) of the live customers that have it.
+/// Duplicate key → the slots of the live customers that have it.
 ///
-/// Groups are tiny (almost always one member), so a group of one is held
-/// inline and larger ones in a `Vec` kept in insertion order. Keys are
-/// shared text: the set hands in its entries' own key, so the index holds
-/// no copy of it. A key is present only while its group is non-empty, and
-/// the keys with two or more members are kept apart on every change, so
+/// Keys are not stored but for the groups of two or more (a few thousand
+/// of 100,000), which are kept apart on every change, so
 /// [`duplicate_domains`](Self::duplicate_domains) is O(1) and
-/// [`groups`](Self::groups) visits only the shared domains (a few thousand
-/// of 100,000), not every key.
-#[derive(Debug, Clone)]
-pub struct DuplicateIndex<M = String> {
-    groups: HashMap<Text, Members<M>>,
+/// [`groups`](Self::groups) visits only the shared domains, not every key.
+#[derive(Debug, Clone, Default)]
+pub struct DuplicateIndex {
+    chains: Chains,
+    hasher: DefaultHashBuilder,
     /// The keys of the groups with at least two members.
     shared: HashSet<Text>,
 }
 
-/// One group's members: one inline (the usual case, no allocation), or
-/// several.
-#[derive(Debug, Clone)]
-pub(super) enum Members<M> {
-    One(M),
-    Many(Vec<M>),
-}
-
-impl<M> Members<M> {
-    pub(super) fn as_slice(&self) -> &[M] {
-        match self {
-            Members::One(member) => std::slice::from_ref(member),
-            Members::Many(members) => members,
-        }
-    }
-
-    pub(super) fn as_mut_slice(&mut self) -> &mut [M] {
-        match self {
-            Members::One(member) => std::slice::from_mut(member),
-            Members::Many(members) => members,
-        }
-    }
-
-    pub(super) fn push(&mut self, member: M) {
-        let members = match std::mem::replace(self, Members::Many(Vec::new())) {
-            Members::One(first) => vec![first, member],
-            Members::Many(mut members) => {
-                members.push(member);
-                members
-            }
-        };
-        *self = Members::Many(members);
-    }
-
-    /// Takes out the member at `index`; `false` when none is left.
-    pub(super) fn remove(&mut self, index: usize) -> bool {
-        match self {
-            Members::One(_) => false,
-            Members::Many(members) => {
-                members.remove(index);
-                if members.len() == 1
-                    && let Some(last) = members.pop()
-                {
-                    *self = Members::One(last);
-                }
-                true
-            }
-        }
-    }
-}
-
-/// A key the index can store: shared text is kept as it is, other text is
-/// copied once, when its group starts.
-pub trait GroupKey {
-    fn as_str(&self) -> &str;
-    fn to_text(&self) -> Text;
-}
-
-impl GroupKey for &str {
-    fn as_str(&self) -> &str {
-        self
-    }
-
-    fn to_text(&self) -> Text {
-        Text::from(*self)
-    }
-}
-
-impl GroupKey for &Text {
-    fn as_str(&self) -> &str {
-        self
-    }
-
-    fn to_text(&self) -> Text {
-        Text::clone(self)
-    }
-}
-
-impl<M> Default for DuplicateIndex<M> {
-    fn default() -> Self {
-        DuplicateIndex {
-            groups: HashMap::new(),
-            shared: HashSet::new(),
-        }
-    }
-}
-
-impl<M> DuplicateIndex<M> {
-    /// An empty index with room for `keys` keys.
+impl DuplicateIndex {
+    /// An empty index with room for `slots` customers.
     #[must_use]
-    pub fn with_capacity(keys: usize) -> Self {
+    pub fn with_capacity(slots: usize) -> Self {
         DuplicateIndex {
-            groups: HashMap::with_capacity(keys),
-            shared: HashSet::new(),
+            chains: Chains::with_capacity(slots, slots),
+            ..DuplicateIndex::default()
         }
     }
 
-    /// Records that the customer `id` has the duplicate key `key`. Inserting
-    /// the same id under the same key again changes nothing.
-    pub fn insert<Q>(&mut self, key: impl GroupKey, id: &Q)
-    where
-        M: Borrow<Q>,
-        Q: PartialEq + ToOwned<Owned = M> + ?Sized,
-    {
-        match self.groups.get_mut(key.as_str()) {
-            Some(members) if members.as_slice().iter().any(|m| m.borrow() == id) => {}
-            Some(members) => {
-                members.push(id.to_owned());
-                if members.as_slice().len() == 2 {
-                    self.shared.insert(key.to_text());
-                }
-            }
-            None => {
-                self.groups
-                    .insert(key.to_text(), Members::One(id.to_owned()));
-            }
-        }
-    }
-
-    /// Forgets that the customer `id` has the key `key`, dropping the group
-    /// once it is empty. Removing an id that is not there changes nothing.
-    pub fn remove<Q>(&mut self, key: &str, id: &Q)
-    where
-        M: Borrow<Q>,
-        Q: PartialEq + ?Sized,
-    {
-        let Some(members) = self.groups.get_mut(key) else {
+    /// Files `slot` under its entry's duplicate key, if it has one. Call it
+    /// once `entries[slot]` is the entry to file.
+    pub fn insert(&mut self, entries: &[Entry], slot: u32) {
+        let Some(key) = key_at(entries, slot) else {
             return;
         };
-        let Some(index) = members.as_slice().iter().position(|m| m.borrow() == id) else {
-            return;
-        };
-        if !members.remove(index) {
-            self.groups.remove(key);
-        } else if members.as_slice().len() == 1 {
-            self.shared.remove(key);
+        let hash = self.hasher.hash_one(&**key);
+        let hasher = &self.hasher;
+        let size = self.chains.insert(
+            slot,
+            hash,
+            |other| has_key(entries, other, key),
+            |other| key_at(entries, other).map_or(0, |key| hasher.hash_one(&**key)),
+        );
+        if size == 2 {
+            self.shared.insert(Text::clone(key));
         }
     }
 
-    /// Renames the member `from` of `key`'s group to `to`, in place (for a
-    /// member whose handle changed, such as a set slot that moved).
-    pub fn rename(&mut self, key: &str, from: &M, to: M)
-    where
-        M: PartialEq,
-    {
-        if let Some(member) = self
-            .groups
-            .get_mut(key)
-            .and_then(|members| members.as_mut_slice().iter_mut().find(|m| *m == from))
-        {
-            *member = to;
+    /// Takes `slot` out of its group. Call it while `entries[slot]` is
+    /// still the entry it was filed with.
+    pub fn remove(&mut self, entries: &[Entry], slot: u32) {
+        let Some(key) = key_at(entries, slot) else {
+            return;
+        };
+        let hash = self.hasher.hash_one(&**key);
+        let size = self
+            .chains
+            .remove(slot, hash, |other| has_key(entries, other, key));
+        if size == 1 {
+            self.shared.remove(&**key);
         }
+    }
+
+    /// Files the customer at `from` at `to` instead (see
+    /// [`Chains::moved`]), while `entries` is as it was before the move;
+    /// then [`truncate`](Self::truncate) once the entries moved.
+    pub fn moved(&mut self, entries: &[Entry], from: u32, to: u32) {
+        let Some(key) = key_at(entries, from) else {
+            return;
+        };
+        let hash = self.hasher.hash_one(&**key);
+        self.chains
+            .moved(from, to, hash, |other| has_key(entries, other, key));
+    }
+
+    /// Forgets the slots from `len` on.
+    pub fn truncate(&mut self, len: usize) {
+        self.chains.truncate(len);
     }
 
     /// How many customers have `key` (0 for an unknown key).
     #[must_use]
-    pub fn count(&self, key: &str) -> usize {
-        self.members(key).len()
+    pub fn count(&self, entries: &[Entry], key: &str) -> usize {
+        self.chains.size(self.hasher.hash_one(key), |slot| {
+            has_key(entries, slot, key)
+        })
     }
 
-    /// The ids of the customers that have `key`, in insertion order; empty
-    /// for an unknown key.
-    #[must_use]
-    pub fn members(&self, key: &str) -> &[M] {
-        self.groups.get(key).map_or(&[], Members::as_slice)
+    /// The slots of the customers that have `key`, newest first; none for
+    /// an unknown key.
+    pub fn members<'a>(&'a self, entries: &[Entry], key: &str) -> Members<'a> {
+        self.chains.members(self.hasher.hash_one(key), |slot| {
+            has_key(entries, slot, key)
+        })
     }
 
     /// How many keys are shared by two or more customers. O(1).
@@ -203,116 +114,102 @@ impl<M> DuplicateIndex<M> {
         self.shared.len()
     }
 
-    /// The groups of two or more customers, as `(key, ids)`, in no
-    /// particular order.
-    pub fn groups(&self) -> impl Iterator<Item = (&str, &[M])> {
-        self.shared.iter().map(|key| (&**key, self.members(key)))
+    /// The keys shared by two or more customers, in no particular order.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.shared.iter().map(|key| &**key)
     }
+}
+
+/// The duplicate key of the entry at `slot`.
+fn key_at(entries: &[Entry], slot: u32) -> Option<&Text> {
+    entries.get(slot as usize)?.domain_key.as_ref()
+}
+
+fn has_key(entries: &[Entry], slot: u32, key: &str) -> bool {
+    key_at(entries, slot).is_some_and(|k| **k == *key)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::fixtures::customer;
 
-    fn sorted_groups(index: &DuplicateIndex) -> Vec<(String, Vec<String>)> {
-        let mut groups: Vec<_> = index
-            .groups()
-            .map(|(key, ids)| (key.to_owned(), ids.to_vec()))
-            .collect();
-        groups.sort();
-        groups
+    /// One entry per domain, in slot order.
+    fn entries(domains: &[Option<&str>]) -> Vec<Entry> {
+        domains
+            .iter()
+            .zip(1..)
+            .map(|(domain, n)| Entry::from(customer(n, "Acme", *domain)))
+            .collect()
+    }
+
+    fn index(entries: &[Entry]) -> DuplicateIndex {
+        let mut index = DuplicateIndex::default();
+        for slot in 0..entries.len() {
+            index.insert(entries, u32::try_from(slot).expect("few"));
+        }
+        index
+    }
+
+    fn members(index: &DuplicateIndex, entries: &[Entry], key: &str) -> Vec<u32> {
+        let mut slots: Vec<u32> = index.members(entries, key).collect();
+        slots.sort_unstable();
+        slots
     }
 
     #[test]
     fn a_second_member_makes_a_duplicate_domain() {
-        let mut index = DuplicateIndex::default();
-        index.insert("acme.com", "cus_1");
-        assert_eq!(index.count("acme.com"), 1);
-        assert_eq!(index.duplicate_domains(), 0);
-        assert_eq!(index.groups().count(), 0);
+        let one = entries(&[Some("acme.com")]);
+        let index_one = index(&one);
+        assert_eq!(index_one.count(&one, "acme.com"), 1);
+        assert_eq!(index_one.duplicate_domains(), 0);
 
-        index.insert("acme.com", "cus_2");
-        assert_eq!(index.count("acme.com"), 2);
+        let two = entries(&[Some("acme.com"), Some("https://www.ACME.com/")]);
+        let index = index(&two);
+        assert_eq!(index.count(&two, "acme.com"), 2);
         assert_eq!(index.duplicate_domains(), 1);
-        assert_eq!(index.members("acme.com"), ["cus_1", "cus_2"]);
+        assert_eq!(members(&index, &two, "acme.com"), [0, 1]);
+        assert_eq!(index.groups().collect::<Vec<_>>(), ["acme.com"]);
     }
 
     #[test]
-    fn inserting_the_same_id_twice_counts_it_once() {
-        let mut index = DuplicateIndex::default();
-        index.insert("acme.com", "cus_1");
-        index.insert("acme.com", "cus_1");
-        assert_eq!(index.count("acme.com"), 1);
+    fn a_customer_without_a_domain_is_in_no_group() {
+        let all = entries(&[None, Some(""), None]);
+        let index = index(&all);
+        assert_eq!(index.count(&all, ""), 0);
         assert_eq!(index.duplicate_domains(), 0);
     }
 
     #[test]
     fn removing_down_to_one_member_ends_the_duplicate() {
-        let mut index = DuplicateIndex::default();
-        for id in ["cus_1", "cus_2", "cus_3"] {
-            index.insert("acme.com", id);
-        }
+        let all = entries(&[Some("acme.com"), Some("acme.com"), Some("acme.com")]);
+        let mut index = index(&all);
+        index.remove(&all, 1);
+        assert_eq!(members(&index, &all, "acme.com"), [0, 2]);
         assert_eq!(index.duplicate_domains(), 1);
-
-        index.remove("acme.com", "cus_2");
-        assert_eq!(index.members("acme.com"), ["cus_1", "cus_3"]);
-        assert_eq!(index.duplicate_domains(), 1);
-
-        index.remove("acme.com", "cus_1");
-        assert_eq!(index.count("acme.com"), 1);
+        index.remove(&all, 0);
+        assert_eq!(index.count(&all, "acme.com"), 1);
         assert_eq!(index.duplicate_domains(), 0);
+        index.remove(&all, 2);
+        assert_eq!(index.count(&all, "acme.com"), 0);
     }
 
     #[test]
-    fn an_emptied_group_is_dropped() {
-        let mut index = DuplicateIndex::default();
-        index.insert("acme.com", "cus_1");
-        index.remove("acme.com", "cus_1");
-        assert_eq!(index.count("acme.com"), 0);
-        assert!(index.members("acme.com").is_empty());
-        assert!(index.groups.is_empty());
-    }
-
-    #[test]
-    fn removing_an_unknown_id_or_key_changes_nothing() {
-        let mut index = DuplicateIndex::default();
-        index.insert("acme.com", "cus_1");
-        index.insert("acme.com", "cus_2");
-        index.remove("acme.com", "cus_9");
-        index.remove("hooli.com", "cus_1");
-        assert_eq!(index.count("acme.com"), 2);
+    fn a_customer_that_moves_slots_stays_in_its_group() {
+        let mut all = entries(&[
+            Some("acme.com"),
+            Some("hooli.com"),
+            Some("hooli.com"),
+            Some("acme.com"),
+        ]);
+        let mut index = index(&all);
+        // Slot 1 leaves, and the last customer takes its slot.
+        index.remove(&all, 1);
+        index.moved(&all, 3, 1);
+        all.swap_remove(1);
+        index.truncate(all.len());
+        assert_eq!(members(&index, &all, "acme.com"), [0, 1]);
+        assert_eq!(members(&index, &all, "hooli.com"), [2]);
         assert_eq!(index.duplicate_domains(), 1);
-    }
-
-    #[test]
-    fn groups_lists_only_shared_keys() {
-        let mut index = DuplicateIndex::default();
-        index.insert("acme.com", "cus_1");
-        index.insert("acme.com", "cus_2");
-        index.insert("hooli.com", "cus_3");
-        index.insert("initech.com", "cus_4");
-        index.insert("initech.com", "cus_5");
-        index.insert("initech.com", "cus_6");
-        assert_eq!(
-            sorted_groups(&index),
-            [
-                ("acme.com".to_owned(), vec!["cus_1".into(), "cus_2".into()]),
-                (
-                    "initech.com".to_owned(),
-                    vec!["cus_4".into(), "cus_5".into(), "cus_6".into()]
-                ),
-            ]
-        );
-        assert_eq!(index.duplicate_domains(), 2);
-    }
-
-    #[test]
-    fn one_id_may_sit_under_two_keys_independently() {
-        let mut index = DuplicateIndex::default();
-        index.insert("acme.com", "cus_1");
-        index.insert("hooli.com", "cus_1");
-        index.remove("acme.com", "cus_1");
-        assert_eq!(index.count("acme.com"), 0);
-        assert_eq!(index.count("hooli.com"), 1);
     }
 }

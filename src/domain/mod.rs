@@ -10,6 +10,7 @@
 //!
 //! No I/O, no async, no UI: everything here is a plain function of its input.
 
+pub mod chains;
 pub mod customers;
 pub mod draft;
 pub mod duplicates;

@@ -3,88 +3,104 @@
 //! index ([`super::duplicates`]), and which of those shared keys are
 //! *likely duplicates* right now.
 //!
-//! It files members (set slots) under the 64-bit hash of their key and
-//! holds no key text: at 100,000 customers that is a `u64` and a `u32` per
-//! named customer. Two different keys with one hash would share a bucket,
-//! so whoever reads a bucket checks each member's real key (the set does,
-//! in `customers`); the index only knows hashes. Whether a bucket is likely
-//! is the set's judgement (it needs the entries' domains), recorded here
-//! with [`NameIndex::set_likely`]. No I/O, no UI.
+//! It files members (set slots) under the 64-bit hash of their key,
+//! chained through the slots ([`Chains`]), and holds no key text: each
+//! call is given the set's entries to read their hashes from. Two
+//! different keys with one hash would share a bucket, so whoever reads a
+//! bucket checks each member's real key (the set does, in `customers`);
+//! the index only knows hashes. Whether a bucket is likely is the set's
+//! judgement (it needs the entries' domains), recorded here with
+//! [`NameIndex::set_likely`]. No I/O, no UI.
 
 use std::num::NonZeroU64;
 
 use hashbrown::HashMap;
 
-use super::duplicates::Members;
+use super::chains::{Chains, Members};
+use super::entry::Entry;
 
 /// Key hash → the slots of the live customers whose name has that key.
 #[derive(Debug, Clone, Default)]
 pub struct NameIndex {
-    buckets: HashMap<NonZeroU64, Members<u32>>,
+    buckets: Chains,
     /// The buckets that hold a likely-duplicate group now.
     likely: HashMap<NonZeroU64, bool>,
 }
 
 impl NameIndex {
-    /// An empty index with room for `keys` keys.
+    /// An empty index with room for `slots` customers.
     #[must_use]
-    pub fn with_capacity(keys: usize) -> Self {
+    pub fn with_capacity(slots: usize) -> Self {
         NameIndex {
-            buckets: HashMap::with_capacity(keys),
+            buckets: Chains::with_capacity(slots, slots),
             likely: HashMap::new(),
         }
     }
 
-    /// Files `slot` under `hash` (once, however often it is inserted).
-    pub fn insert(&mut self, hash: NonZeroU64, slot: u32) {
-        match self.buckets.get_mut(&hash) {
-            Some(members) if members.as_slice().contains(&slot) => {}
-            Some(members) => members.push(slot),
-            None => {
-                self.buckets.insert(hash, Members::One(slot));
-            }
-        }
+    /// Files `slot` under its entry's name hash, if it has one. Call it
+    /// once `entries[slot]` is the entry to file, and once a slot.
+    pub fn insert(&mut self, entries: &[Entry], slot: u32) {
+        let Some(hash) = hash_at(entries, slot) else {
+            return;
+        };
+        self.buckets.insert(
+            slot,
+            hash.get(),
+            |other| hash_at(entries, other) == Some(hash),
+            |other| hash_at(entries, other).map_or(0, NonZeroU64::get),
+        );
     }
 
-    /// Takes `slot` out of `hash`'s bucket, dropping an emptied bucket (and
-    /// its likely mark).
-    pub fn remove(&mut self, hash: NonZeroU64, slot: u32) {
-        let Some(members) = self.buckets.get_mut(&hash) else {
+    /// Takes `slot` out of its bucket, dropping an emptied bucket's likely
+    /// mark. Call it while `entries[slot]` is the entry it was filed with.
+    pub fn remove(&mut self, entries: &[Entry], slot: u32) {
+        let Some(hash) = hash_at(entries, slot) else {
             return;
         };
-        let Some(index) = members.as_slice().iter().position(|&m| m == slot) else {
-            return;
-        };
-        if !members.remove(index) {
-            self.buckets.remove(&hash);
+        let left = self.buckets.remove(slot, hash.get(), |other| {
+            hash_at(entries, other) == Some(hash)
+        });
+        if left == 0 {
             self.likely.remove(&hash);
         }
     }
 
-    /// Renames the member `from` of `hash`'s bucket to `to` (a slot that
-    /// moved).
-    pub fn rename(&mut self, hash: NonZeroU64, from: u32, to: u32) {
-        if let Some(member) = self
-            .buckets
-            .get_mut(&hash)
-            .and_then(|members| members.as_mut_slice().iter_mut().find(|m| **m == from))
-        {
-            *member = to;
-        }
+    /// Files the customer at `from` at `to` instead (see
+    /// [`Chains::moved`]), while `entries` is as it was before the move;
+    /// then [`truncate`](Self::truncate) once the entries moved.
+    pub fn moved(&mut self, entries: &[Entry], from: u32, to: u32) {
+        let Some(hash) = hash_at(entries, from) else {
+            return;
+        };
+        self.buckets.moved(from, to, hash.get(), |other| {
+            hash_at(entries, other) == Some(hash)
+        });
     }
 
-    /// The slots filed under `hash`, in insertion order.
+    /// Forgets the slots from `len` on.
+    pub fn truncate(&mut self, len: usize) {
+        self.buckets.truncate(len);
+    }
+
+    /// The slots filed under `hash`, newest first.
+    pub fn members<'a>(&'a self, entries: &[Entry], hash: NonZeroU64) -> Members<'a> {
+        self.buckets
+            .members(hash.get(), |slot| hash_at(entries, slot) == Some(hash))
+    }
+
+    /// How many slots are filed under `hash`.
     #[must_use]
-    pub fn members(&self, hash: NonZeroU64) -> &[u32] {
-        self.buckets.get(&hash).map_or(&[], Members::as_slice)
+    pub fn size(&self, entries: &[Entry], hash: NonZeroU64) -> usize {
+        self.buckets
+            .size(hash.get(), |slot| hash_at(entries, slot) == Some(hash))
     }
 
     /// Records whether `hash`'s bucket holds a likely group now: `None`
     /// when not, `Some(pure)` when it does, `pure` when every member
     /// shares one key.
-    pub fn set_likely(&mut self, hash: NonZeroU64, likely: Option<bool>) {
+    pub fn set_likely(&mut self, entries: &[Entry], hash: NonZeroU64, likely: Option<bool>) {
         match likely {
-            Some(pure) if self.buckets.contains_key(&hash) => {
+            Some(pure) if self.size(entries, hash) > 0 => {
                 self.likely.insert(hash, pure);
             }
             _ => {
@@ -106,11 +122,10 @@ impl NameIndex {
     }
 
     /// The buckets with two or more members, in no particular order.
-    pub fn shared(&self) -> impl Iterator<Item = NonZeroU64> + '_ {
+    pub fn shared<'a>(&'a self, entries: &'a [Entry]) -> impl Iterator<Item = NonZeroU64> + 'a {
         self.buckets
-            .iter()
-            .filter(|(_, members)| members.as_slice().len() > 1)
-            .map(|(&hash, _)| hash)
+            .shared()
+            .filter_map(|(head, _)| hash_at(entries, head))
     }
 
     /// How many buckets hold a likely group. O(1).
@@ -120,39 +135,59 @@ impl NameIndex {
     }
 }
 
+/// The name hash of the entry at `slot`.
+fn hash_at(entries: &[Entry], slot: u32) -> Option<NonZeroU64> {
+    entries.get(slot as usize)?.name_hash()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::fixtures::customer;
 
-    fn hash(n: u64) -> NonZeroU64 {
-        NonZeroU64::new(n).expect("non-zero")
+    fn entries(names: &[&str]) -> Vec<Entry> {
+        names
+            .iter()
+            .zip(1..)
+            .map(|(name, n)| Entry::from(customer(n, name, None)))
+            .collect()
+    }
+
+    fn hash(entries: &[Entry], slot: usize) -> NonZeroU64 {
+        entries[slot].name_hash().expect("a name with a key")
     }
 
     #[test]
     fn members_come_and_go_and_an_empty_bucket_loses_its_mark() {
+        let all = entries(&["Acme Inc", "ACME", "Hooli"]);
+        let acme = hash(&all, 0);
         let mut index = NameIndex::default();
-        index.insert(hash(7), 1);
-        index.insert(hash(7), 2);
-        index.insert(hash(7), 2);
-        assert_eq!(index.members(hash(7)), [1, 2]);
-        index.set_likely(hash(7), Some(true));
-        assert_eq!(index.likely_state(hash(7)), Some(true));
-        assert_eq!(index.shared().collect::<Vec<_>>(), [hash(7)]);
-        index.rename(hash(7), 2, 5);
-        assert_eq!(index.members(hash(7)), [1, 5]);
-        index.remove(hash(7), 1);
-        index.remove(hash(7), 5);
-        assert!(index.members(hash(7)).is_empty());
-        assert_eq!(index.likely_state(hash(7)), None);
+        for slot in 0..3 {
+            index.insert(&all, slot);
+        }
+        let mut members: Vec<u32> = index.members(&all, acme).collect();
+        members.sort_unstable();
+        assert_eq!(members, [0, 1]);
+        index.set_likely(&all, acme, Some(true));
+        assert_eq!(index.likely_state(acme), Some(true));
+        assert_eq!(index.shared(&all).collect::<Vec<_>>(), [acme]);
+        index.remove(&all, 0);
+        assert_eq!(index.size(&all, acme), 1);
+        assert_eq!(index.likely_state(acme), Some(true), "judged by the set");
+        index.remove(&all, 1);
+        assert_eq!(index.size(&all, acme), 0);
+        assert_eq!(index.likely_state(acme), None);
         assert_eq!(index.likely_count(), 0);
     }
 
     #[test]
     fn an_unknown_bucket_is_never_likely() {
+        let all = entries(&["Acme", "Hooli"]);
         let mut index = NameIndex::default();
-        index.set_likely(hash(3), Some(true));
-        assert_eq!(index.likely_state(hash(3)), None);
-        index.remove(hash(3), 9);
+        index.insert(&all, 0);
+        index.set_likely(&all, hash(&all, 1), Some(true));
+        assert_eq!(index.likely_state(hash(&all, 1)), None);
+        index.remove(&all, 1);
         assert_eq!(index.likely().count(), 0);
     }
 }

@@ -56,10 +56,11 @@ pub fn is_likely_group(members: &[&Entry]) -> bool {
 }
 
 impl CustomerSet {
-    /// The name index of the live customers.
+    /// How many name-key hashes two or more live customers share (likely
+    /// groups or not).
     #[must_use]
-    pub fn names(&self) -> &NameIndex {
-        &self.names
+    pub fn shared_name_keys(&self) -> usize {
+        self.names.shared(&self.entries).count()
     }
 
     /// Builds the name index again from scratch, from the entries: what
@@ -67,17 +68,15 @@ impl CustomerSet {
     /// alone so that `pivotal bench` can time it.
     pub fn rebuild_name_index(&mut self) {
         self.names = NameIndex::with_capacity(self.entries.len());
-        for (slot, entry) in self.entries.iter().enumerate() {
-            if let Some(hash) = entry.name_hash() {
-                self.names.insert(hash, super::slot_number(slot));
-            }
+        for slot in 0..self.entries.len() {
+            self.names.insert(&self.entries, super::slot_number(slot));
         }
         self.recheck_all_names();
     }
 
     /// Judges every shared bucket, once the whole set is built.
     pub(super) fn recheck_all_names(&mut self) {
-        let shared: Vec<NonZeroU64> = self.names.shared().collect();
+        let shared: Vec<NonZeroU64> = self.names.shared(&self.entries).collect();
         for hash in shared {
             self.recheck_name(hash);
         }
@@ -86,7 +85,7 @@ impl CustomerSet {
     /// Judges again whether `hash`'s bucket holds a likely group.
     pub(super) fn recheck_name(&mut self, hash: NonZeroU64) {
         let verdict = self.judge(hash);
-        self.names.set_likely(hash, verdict);
+        self.names.set_likely(&self.entries, hash, verdict);
     }
 
     /// `None` when `hash`'s bucket holds no likely group, else whether all
@@ -94,9 +93,8 @@ impl CustomerSet {
     fn judge(&self, hash: NonZeroU64) -> Option<bool> {
         let members: Vec<&Entry> = self
             .names
-            .members(hash)
-            .iter()
-            .map(|&slot| self.entry(slot))
+            .members(&self.entries, hash)
+            .map(|slot| self.entry(slot))
             .collect();
         if !is_likely_group(&members) {
             // A bucket whose members all share a domain holds no likely
@@ -117,7 +115,7 @@ impl CustomerSet {
     pub fn likely_badge(&self, entry: &Entry) -> Option<usize> {
         let hash = entry.name_hash()?;
         match self.names.likely_state(hash)? {
-            true => Some(self.names.members(hash).len()),
+            true => Some(self.names.size(&self.entries, hash)),
             false => {
                 let key = entry.name_key()?;
                 let group = self.name_group(hash, &key);
@@ -173,9 +171,8 @@ impl CustomerSet {
         let pure = self.names.likely_state(hash) == Some(true);
         let mut group: Vec<&Entry> = self
             .names
-            .members(hash)
-            .iter()
-            .map(|&slot| self.entry(slot))
+            .members(&self.entries, hash)
+            .map(|slot| self.entry(slot))
             .filter(|e| pure || e.name_key().as_deref() == Some(key))
             .collect();
         group.sort_by(|a, b| a.display_id.cmp(&b.display_id).then(a.key.cmp(&b.key)));
@@ -186,9 +183,8 @@ impl CustomerSet {
     fn likely_in(&self, hash: NonZeroU64) -> Vec<(String, Vec<&Entry>)> {
         let members = self
             .names
-            .members(hash)
-            .iter()
-            .map(|&slot| self.entry(slot))
+            .members(&self.entries, hash)
+            .map(|slot| self.entry(slot))
             .collect();
         by_key(members)
             .into_iter()

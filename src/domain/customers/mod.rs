@@ -73,7 +73,7 @@ pub struct CustomerSet {
     /// Hashes ids for `slots`.
     hasher: DefaultHashBuilder,
     /// Duplicate key → the slots of the live entries that have it.
-    duplicates: DuplicateIndex<u32>,
+    duplicates: DuplicateIndex,
     /// Name-key hash → the slots of the live entries whose name has it,
     /// and which of those are likely duplicates (see [`likely`]).
     names: NameIndex,
@@ -218,12 +218,8 @@ impl CustomerSet {
             set.slots.insert_unique(hash, slot_number(at), |&slot| {
                 hasher.hash_one(&entries[slot as usize].key)
             });
-            if let Some(key) = &entry.domain_key {
-                set.duplicates.insert(key, &slot_number(at));
-            }
-            if let Some(hash) = entry.name_hash() {
-                set.names.insert(hash, slot_number(at));
-            }
+            set.duplicates.insert(&entries, slot_number(at));
+            set.names.insert(&entries, slot_number(at));
         }
         set.entries = entries;
         set.recheck_all_names();
@@ -531,8 +527,14 @@ impl CustomerSet {
     #[must_use]
     pub fn badge(&self, entry: &Entry) -> Option<usize> {
         let key = entry.domain_key.as_deref()?;
-        let count = self.duplicates.count(key);
+        let count = self.domain_count(key);
         (count >= 2).then_some(count)
+    }
+
+    /// How many live customers have the duplicate key `key`.
+    #[must_use]
+    pub fn domain_count(&self, key: &str) -> usize {
+        self.duplicates.count(&self.entries, key)
     }
 
     /// How many duplicate keys are shared by two or more live customers. O(1).
@@ -541,20 +543,13 @@ impl CustomerSet {
         self.duplicates.duplicate_domains()
     }
 
-    /// The duplicate-domain index of the live customers.
-    #[must_use]
-    pub fn duplicates(&self) -> &DuplicateIndex<u32> {
-        &self.duplicates
-    }
-
     /// The live customers whose duplicate key is `key`, by `display_id`.
     #[must_use]
     pub fn same_domain(&self, key: &str) -> Vec<&Entry> {
         let mut group: Vec<&Entry> = self
             .duplicates
-            .members(key)
-            .iter()
-            .map(|&slot| self.entry(slot))
+            .members(&self.entries, key)
+            .map(|slot| self.entry(slot))
             .collect();
         group.sort_by(|a, b| a.display_id.cmp(&b.display_id).then(a.key.cmp(&b.key)));
         group
@@ -566,9 +561,10 @@ impl CustomerSet {
     #[must_use]
     pub fn duplicate_positions(&self) -> Vec<(usize, &str, usize)> {
         let mut wanted: Vec<Option<(usize, &str)>> = vec![None; self.entries.len()];
-        for (key, slots) in self.duplicates.groups() {
-            for &slot in slots {
-                wanted[slot as usize] = Some((slots.len(), key));
+        for key in self.duplicates.groups() {
+            let size = self.domain_count(key);
+            for slot in self.duplicates.members(&self.entries, key) {
+                wanted[slot as usize] = Some((size, key));
             }
         }
         self.order
@@ -585,7 +581,7 @@ impl CustomerSet {
     pub fn duplicate_groups(&self) -> impl Iterator<Item = (&str, Vec<&Entry>)> {
         self.duplicates
             .groups()
-            .map(|(key, _)| (key, self.same_domain(key)))
+            .map(|key| (key, self.same_domain(key)))
     }
 
     /// Applies one record: stale check, then insert, replace or remove.
@@ -639,14 +635,12 @@ impl CustomerSet {
     /// Adds a new live entry at the end of `entries`.
     fn push(&mut self, entry: Entry, upkeep: &mut OrderUpkeep) {
         let slot = self.entries.len();
-        if let Some(key) = &entry.domain_key {
-            self.duplicates.insert(key, &slot_number(slot));
-        }
         let hash = self.hasher.hash_one(&entry.key);
         let name_hash = entry.name_hash();
         self.entries.push(entry);
+        self.duplicates.insert(&self.entries, slot_number(slot));
         if let Some(name_hash) = name_hash {
-            self.names.insert(name_hash, slot_number(slot));
+            self.names.insert(&self.entries, slot_number(slot));
             self.recheck_name(name_hash);
         }
         let (entries, hasher) = (&self.entries, &self.hasher);
@@ -672,15 +666,13 @@ impl CustomerSet {
         let old = &self.entries[slot];
         let touched = (old.name_hash() != entry.name_hash() || old.domain_key != entry.domain_key)
             .then(|| [old.name_hash(), entry.name_hash()]);
-        if let Some([before, after]) = touched {
-            if let Some(hash) = before {
-                self.names.remove(hash, slot_number(slot));
-            }
-            if let Some(hash) = after {
-                self.names.insert(hash, slot_number(slot));
-            }
+        if touched.is_some() {
+            self.names.remove(&self.entries, slot_number(slot));
         }
         self.replace_entry(slot, entry, upkeep);
+        if touched.is_some() {
+            self.names.insert(&self.entries, slot_number(slot));
+        }
         for hash in touched.into_iter().flatten().flatten() {
             self.recheck_name(hash);
         }
@@ -691,16 +683,20 @@ impl CustomerSet {
     fn replace_entry(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
         self.ranks_valid = false;
         self.record(slot_number(slot));
-        let old = &self.entries[slot];
-        if old.domain_key != entry.domain_key {
-            if let Some(key) = &old.domain_key {
-                self.duplicates.remove(key, &slot_number(slot));
-            }
-            if let Some(key) = &entry.domain_key {
-                self.duplicates.insert(key, &slot_number(slot));
-            }
+        let moved_domain = self.entries[slot].domain_key != entry.domain_key;
+        if moved_domain {
+            self.duplicates.remove(&self.entries, slot_number(slot));
         }
-        if compare(self.sort, &self.owners, old, &entry).is_eq() {
+        self.put_entry(slot, entry, upkeep);
+        if moved_domain {
+            self.duplicates.insert(&self.entries, slot_number(slot));
+        }
+    }
+
+    /// Puts `entry` in `slot` (in place of an older copy) and keeps
+    /// `order` sorted, or notes for `upkeep` that it needs placing.
+    fn put_entry(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
+        if compare(self.sort, &self.owners, &self.entries[slot], &entry).is_eq() {
             self.entries[slot] = entry;
             return;
         }
@@ -739,28 +735,26 @@ impl CustomerSet {
         if let Ok(found) = self.slots.find_entry(hash, |&other| other as usize == slot) {
             found.remove();
         }
-        if let Some(key) = &self.entries[slot].domain_key {
-            self.duplicates.remove(key, &slot_number(slot));
-        }
-        if let Some(hash) = self.entries[slot].name_hash() {
-            self.names.remove(hash, slot_number(slot));
+        self.duplicates.remove(&self.entries, slot_number(slot));
+        self.names.remove(&self.entries, slot_number(slot));
+        if slot != last {
+            // Both indexes follow the last entry to `slot` while the
+            // entries are still where they were filed.
+            self.duplicates
+                .moved(&self.entries, slot_number(last), slot_number(slot));
+            self.names
+                .moved(&self.entries, slot_number(last), slot_number(slot));
         }
         let entry = self.entries.swap_remove(slot);
+        self.duplicates.truncate(last);
+        self.names.truncate(last);
         if slot != last {
             self.record(slot_number(slot));
         }
         if let Some(moved) = self.entries.get(slot) {
-            if let Some(hash) = moved.name_hash() {
-                self.names
-                    .rename(hash, slot_number(last), slot_number(slot));
-            }
             let hash = self.hasher.hash_one(&moved.key);
             if let Some(moved_slot) = self.slots.find_mut(hash, |&other| other as usize == last) {
                 *moved_slot = slot_number(slot);
-            }
-            if let Some(key) = &moved.domain_key {
-                self.duplicates
-                    .rename(key, &slot_number(last), slot_number(slot));
             }
         }
         if let Some(hash) = entry.name_hash() {
