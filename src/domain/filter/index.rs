@@ -154,15 +154,29 @@ impl SearchIndex {
         self.bits.clear();
         self.bits.reserve(n);
         self.split.clear();
-        for part in parts {
+        for Part {
+            text,
+            ends,
+            bits,
+            split,
+        } in parts
+        {
             let base = u32::try_from(self.text.len()).expect("search text under 4 GiB");
-            self.text.push_str(&part.text);
-            for end in part.ends {
+            if self.text.is_empty() {
+                // The first part's text becomes the arena as it is, and
+                // the others are appended, each freed once copied: the
+                // build holds the text about once, not twice (4 MiB less
+                // at 100,000 customers).
+                self.text = text;
+            } else {
+                self.text.push_str(&text);
+            }
+            for end in ends {
                 self.starts
                     .push(base.checked_add(end).expect("search text under 4 GiB"));
             }
-            self.bits.extend(part.bits);
-            self.split.extend(part.split);
+            self.bits.extend(bits);
+            self.split.extend(split);
         }
         self.owners.clear();
         self.owners.extend((0..n).map(to_u32));
