@@ -190,6 +190,7 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
     match next_event(&mut rx).await {
         SyncEvent::CacheLoaded {
             customers,
+            index,
             users,
             me,
             last_synced,
@@ -199,6 +200,7 @@ async fn a_first_sync_from_an_empty_cache_fetches_every_page_and_caches_exactly_
             assert!(merges.is_empty(), "{merges:?}");
             assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
             assert!(customers.is_empty(), "{} cached", customers.len());
+            assert!(index.is_none(), "no search index for an empty cache");
             assert!(users.is_empty(), "{users:?}");
             assert_eq!(me, None);
             assert_eq!(last_synced, None);
@@ -376,6 +378,7 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
     match next_event(&mut rx).await {
         SyncEvent::CacheLoaded {
             customers,
+            index,
             users,
             me,
             last_synced,
@@ -384,6 +387,11 @@ async fn an_offline_start_sends_the_cache_then_fails_with_connection_refused_and
         } => {
             assert!(merges.is_empty(), "{merges:?}");
             assert!(pending.is_empty(), "nothing was submitted: {pending:?}");
+            // The search index is built beside the set, with the team's
+            // names, so that the app's first `/` finds it ready.
+            let built = index.expect("a search index beside the cached set");
+            assert_eq!(built.index.len(), customers.len());
+            assert_eq!(built.owners.len(), 6, "{:?}", built.owners);
             let cached: BTreeMap<String, Entry> = customers
                 .into_entries()
                 .into_iter()

@@ -61,7 +61,7 @@ async fn cache_loaded(events: &mut Events) -> (CustomerSet, Vec<sync::OutboxItem
     {
         SyncEvent::CacheLoaded {
             customers, pending, ..
-        } => (customers, pending),
+        } => (*customers, pending),
         _ => unreachable!("matched CacheLoaded"),
     }
 }

@@ -64,7 +64,8 @@ fn demo_state() -> anyhow::Result<State> {
     update(
         &mut state,
         Message::Sync(SyncEvent::CacheLoaded {
-            customers: set,
+            customers: Box::new(set),
+            index: None,
             me: users.first().cloned(),
             users,
             last_synced: Some(OffsetDateTime::now_utc()),

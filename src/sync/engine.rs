@@ -13,9 +13,13 @@ use tokio::time::{Instant, sleep_until};
 
 use super::outbox::{Courier, Delivery, Stopped};
 use super::shared::{SharedStore, StoreFailure};
-use super::{ArchivedEntry, SyncCommand, SyncConfig, SyncEvent, after, short_reason};
+use super::{
+    ArchivedEntry, BuiltIndex, SyncCommand, SyncConfig, SyncEvent, after, owner_names, short_reason,
+};
 use crate::api::{ApiError, Client, ListParams};
-use crate::domain::{CustomerSet, Entry};
+use std::sync::Arc;
+
+use crate::domain::{CustomerSet, Entry, SearchIndex};
 use crate::store::{Store, StoreError};
 
 #[derive(Clone)]
@@ -190,21 +194,30 @@ impl Engine {
             .store
             .with(|s| {
                 // Built here, off the UI task: read straight from the rows
-                // into entries, then indexed and sorted in one pass.
+                // into entries, then indexed and sorted in one pass, and
+                // the search index made beside them.
                 let customers = CustomerSet::from_entries(s.load_entries()?);
+                let (users, me) = s.load_users()?;
+                let index = (!customers.is_empty()).then(|| {
+                    let owners = owner_names(me.iter().chain(&users));
+                    let index =
+                        SearchIndex::build(&customers, |id| owners.get(id).map(String::as_str));
+                    Arc::new(BuiltIndex { index, owners })
+                });
                 Ok((
-                    customers,
-                    s.load_users()?,
+                    (customers, index),
+                    (users, me),
                     s.last_synced()?,
                     (s.outbox_pending()?, s.pending_merges()?),
                 ))
             })
             .await;
         let event = match cache {
-            Ok((customers, (users, me), last_synced, (pending, merges))) => {
+            Ok(((customers, index), (users, me), last_synced, (pending, merges))) => {
                 self.courier.reported_at_start(&pending);
                 SyncEvent::CacheLoaded {
-                    customers,
+                    customers: Box::new(customers),
+                    index,
                     users,
                     me,
                     last_synced,
@@ -217,7 +230,8 @@ impl Engine {
                     self.report_store(err);
                 }
                 SyncEvent::CacheLoaded {
-                    customers: CustomerSet::default(),
+                    customers: Box::default(),
+                    index: None,
                     users: Vec::new(),
                     me: None,
                     last_synced: None,

@@ -34,6 +34,8 @@ pub use deliver::{Step, deliver_head, send_change};
 pub use preview::{PageRequest, Preview, PreviewRow, PreviewSource, PreviewSpec};
 pub use shared::{SharedStore, StoreFailure};
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use time::OffsetDateTime;
@@ -41,7 +43,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::api::{ApiError, Client, Customer, HistoryEvent, IdempotencyKey, User};
-use crate::domain::{CustomerSet, Entry};
+use crate::domain::{CustomerSet, Entry, SearchIndex, sanitize};
 use crate::store::Store;
 pub use crate::store::{
     ArchivedCustomer, Dismissed, MergedInto, OutboxItem, OutboxOp, PendingMerge, Unit,
@@ -85,6 +87,45 @@ pub enum SyncCommand {
     EndPreview,
 }
 
+/// The search index of a cached set, built by the engine beside the set
+/// so that the app's first `/` finds it ready (building it takes 20 ms at
+/// 100,000 customers and a quarter second at 1,000,000), with the owner
+/// names it indexed: the app takes it only when those are the names it
+/// shows. Sent shared (`Arc`), so that the event stays cheap to clone; two
+/// are equal when they are the same index.
+pub struct BuiltIndex {
+    pub index: SearchIndex,
+    /// Owner id → name, sanitised, as [`owner_names`] makes them.
+    pub owners: HashMap<String, String>,
+}
+
+impl PartialEq for BuiltIndex {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
+/// A count, not the megabytes of text.
+impl std::fmt::Debug for BuiltIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BuiltIndex")
+            .field("customers", &self.index.len())
+            .field("owners", &self.owners.len())
+            .finish()
+    }
+}
+
+/// Owner id → the name the list shows (sanitised), for the team and the
+/// key's owner: what the app files when they arrive, and what an index is
+/// built with.
+#[must_use]
+pub fn owner_names<'a>(users: impl IntoIterator<Item = &'a User>) -> HashMap<String, String> {
+    users
+        .into_iter()
+        .map(|user| (user.id.clone(), sanitize(&user.name).into_owned()))
+        .collect()
+}
+
 /// What the engine reports.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
@@ -101,8 +142,12 @@ pub enum SyncEvent {
     /// still waiting in the outbox from an earlier run, in queue order (the
     /// engine delivers them next).
     CacheLoaded {
-        /// Built by the engine, off the UI task.
-        customers: CustomerSet,
+        /// Built by the engine, off the UI task (boxed: the other events
+        /// are small).
+        customers: Box<CustomerSet>,
+        /// The search index of `customers`, built beside it (see
+        /// [`BuiltIndex`]); `None` for an empty cache.
+        index: Option<Arc<BuiltIndex>>,
         users: Vec<User>,
         me: Option<User>,
         last_synced: Option<OffsetDateTime>,

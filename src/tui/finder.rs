@@ -39,6 +39,30 @@ pub fn open_line(state: &mut State) {
     state.mark_dirty();
 }
 
+/// Takes the search index the engine built beside the cached set (at set
+/// version `built_for`, with the owner names the app shows now), so that
+/// the first `/` finds it ready.
+pub fn take_index(state: &mut State, index: SearchIndex, built_for: u64) {
+    state.finder.index = Some((index, (built_for, state.model.team_version)));
+}
+
+/// Keeps a search index that exists in step with the set after a batch
+/// of changes (a page of a sync): following its changed slots costs about
+/// a millisecond a page, where letting them pile up past the set's log
+/// would leave `/` a rebuild on the UI task. A set with no index yet (a
+/// first sync) gets one at its first `/`.
+pub fn keep_index(state: &mut State) {
+    if state.finder.index.is_some() {
+        let key = (state.model.customers.version(), state.model.team_version);
+        current_index(
+            &mut state.finder.index,
+            &state.model.customers,
+            &state.model.users,
+            key,
+        );
+    }
+}
+
 /// The search index for the set and team at `key`: kept, brought up to
 /// date from the set's log of changed slots (microseconds for an archive,
 /// about a millisecond for a page of 1,000, whatever the set's size), or

@@ -345,3 +345,83 @@ fn a_sync_page_under_a_filter_updates_the_matches() {
     assert_eq!(shown(&state), [2001]);
     assert!(screen(&state).contains("1 of 64"));
 }
+
+#[test]
+fn the_engines_search_index_is_taken_only_when_built_with_the_names_the_app_shows() {
+    use std::sync::Arc;
+
+    use crate::domain::SearchIndex;
+    use crate::sync::{BuiltIndex, owner_names};
+
+    let users = team::members();
+    let me = users.first().cloned();
+    let owner = users[1].clone();
+    let owned = demo_customers()
+        .iter()
+        .filter(|c| !c.archived && c.owner_id.as_deref() == Some(owner.id.as_str()))
+        .count();
+    assert!(owned > 0, "the demo gives {} customers", owner.name);
+    let shown_names = owner_names(me.iter().chain(&users));
+    let mut stale_names = shown_names.clone();
+    for name in stale_names.values_mut() {
+        *name = "Somebody Else".to_owned();
+    }
+    for (owners, taken) in [(shown_names, true), (stale_names, false)] {
+        let set = set_of(demo_customers());
+        let index = SearchIndex::build(&set, |id| owners.get(id).map(String::as_str));
+        let mut state = State::new(Theme::colored(), NOW, (120, 40));
+        update(
+            &mut state,
+            Message::Sync(SyncEvent::CacheLoaded {
+                customers: Box::new(set),
+                index: Some(Arc::new(BuiltIndex { index, owners })),
+                users: users.clone(),
+                me: me.clone(),
+                last_synced: None,
+                pending: Vec::new(),
+                merges: Vec::new(),
+            }),
+        );
+        assert_eq!(state.finder.index.is_some(), taken, "taken: {taken}");
+        press(&mut state, KeyCode::Char('/'));
+        type_text(&mut state, &owner.name.to_lowercase());
+        assert_eq!(
+            state.row_count(),
+            owned,
+            "a search by {} finds their customers (index taken: {taken})",
+            owner.name
+        );
+    }
+}
+
+#[test]
+fn a_sync_run_that_fetches_the_same_team_keeps_the_search_index_and_a_renamed_owner_is_found() {
+    let mut state = demo_app(120, 40);
+    press(&mut state, KeyCode::Char('/'));
+    let team = state.model.team_version;
+    let users = team::members();
+    let users_again = |users: Vec<crate::api::User>| {
+        let me = users[0].clone();
+        Message::Sync(SyncEvent::Users { users, me })
+    };
+    update(&mut state, users_again(users.clone()));
+    assert_eq!(
+        state.model.team_version, team,
+        "the same team again changes nothing (no re-index)"
+    );
+
+    let mut renamed = users;
+    renamed[1].name = "Quillon Vance".to_owned();
+    let id = renamed[1].id.clone();
+    update(&mut state, users_again(renamed));
+    assert_eq!(state.model.team_version, team + 1);
+    type_text(&mut state, "quillon");
+    let owned = state
+        .model
+        .customers
+        .iter_ordered()
+        .filter(|e| e.owner_id.as_deref() == Some(id.as_str()))
+        .count();
+    assert!(owned > 0);
+    assert_eq!(state.row_count(), owned, "found by the new name");
+}

@@ -294,7 +294,10 @@ fn restarted_on(store: &crate::store::Store) -> State {
     update(
         &mut state,
         Message::Sync(SyncEvent::CacheLoaded {
-            customers: CustomerSet::from_entries(store.load_entries().expect("entries")),
+            customers: Box::new(CustomerSet::from_entries(
+                store.load_entries().expect("entries"),
+            )),
+            index: None,
             users,
             me,
             last_synced: Some(NOW),

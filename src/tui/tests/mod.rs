@@ -66,7 +66,8 @@ fn cache_loaded(customers: Vec<Customer>, last_synced: Option<OffsetDateTime>) -
     let users = team::members();
     let me = users.first().cloned();
     Message::Sync(SyncEvent::CacheLoaded {
-        customers: set_of(customers),
+        customers: Box::new(set_of(customers)),
+        index: None,
         users,
         me,
         last_synced,
@@ -789,7 +790,8 @@ fn changes_left_in_the_outbox_show_as_pending_on_start() {
     update(
         &mut state,
         Message::Sync(SyncEvent::CacheLoaded {
-            customers: set_of(demo_customers()),
+            customers: Box::new(set_of(demo_customers())),
+            index: None,
             users: team::members(),
             me: team::members().first().cloned(),
             last_synced: Some(NOW),

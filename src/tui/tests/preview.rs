@@ -163,7 +163,10 @@ fn app_from_set(store: &Store, spec: PreviewSpec, height: u16) -> State {
 fn cache_loaded_from(store: &Store) -> Message {
     let (users, me) = store.load_users().expect("users");
     Message::Sync(SyncEvent::CacheLoaded {
-        customers: CustomerSet::from_entries(store.load_entries().expect("entries")),
+        customers: Box::new(CustomerSet::from_entries(
+            store.load_entries().expect("entries"),
+        )),
+        index: None,
         users,
         me,
         last_synced: None,

@@ -301,7 +301,8 @@ fn an_archive_still_in_the_outbox_at_start_stays_archived_and_can_be_undone() {
     update(
         &mut state,
         Message::Sync(SyncEvent::CacheLoaded {
-            customers: set_of(demo_customers()),
+            customers: Box::new(set_of(demo_customers())),
+            index: None,
             me: users.first().cloned(),
             users,
             last_synced: Some(NOW),
