@@ -68,7 +68,7 @@ fn renames(set: &mut CustomerSet, entries: &[Entry]) -> Vec<Duration> {
         renamed.name = format!("{} Inc.", other.name);
         renamed.updated_at += time::Duration::seconds(1);
         let back = crate::api::Customer {
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             updated_at: renamed.updated_at + time::Duration::seconds(1),
             ..renamed.clone()
         };

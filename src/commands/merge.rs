@@ -113,7 +113,10 @@ pub async fn duplicates(
             .likely_groups()
             .into_iter()
             .map(|(key, records)| Group {
-                shares: records.first().map(|e| e.name.clone()).unwrap_or_default(),
+                shares: records
+                    .first()
+                    .map(|e| e.name.to_string())
+                    .unwrap_or_default(),
                 dismissed: is_dismissed(&key, &records),
                 key,
                 kind: Kind::Name,

@@ -182,7 +182,7 @@ fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
         let e = &row.entry;
         let fixed = [
             e.display_id.to_string(),
-            e.name.clone(),
+            e.name.to_string(),
             e.domain.as_deref().unwrap_or_default().to_owned(),
             e.domain_key.as_deref().unwrap_or_default().to_owned(),
             row.badge.unwrap_or(0).to_string(),
@@ -323,7 +323,7 @@ pub fn archived(
                 .map_or_else(|| format::date(e.updated_at), merged_note);
             [
                 format!("#{}", e.display_id),
-                e.name.clone(),
+                e.name.to_string(),
                 e.domain.as_deref().unwrap_or("—").to_owned(),
                 owner_cell(row),
                 when,

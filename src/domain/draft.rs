@@ -279,7 +279,7 @@ impl Draft {
     #[must_use]
     pub fn from_entry(entry: &Entry) -> Draft {
         Draft {
-            name: entry.name.clone(),
+            name: entry.name.to_string(),
             domain: entry.domain.as_deref().unwrap_or_default().to_owned(),
             owner_id: entry.owner_id.as_deref().map(str::to_owned),
             plan: entry.plan.as_deref().unwrap_or_default().to_owned(),

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use super::host::duplicate_key;
 use super::intern::{self, FieldList, TagList, Text};
 use super::name_key::{self, name_hash};
+use super::short::ShortText;
 use crate::api::IdempotencyKey;
 use crate::api::models::{Customer, NewCustomer, Source};
 use crate::text::sanitize;
@@ -24,7 +25,8 @@ use crate::text::sanitize;
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum CustomerKey {
     /// The opaque API id, kept verbatim for API calls; never displayed.
-    Id(String),
+    /// Inline (no allocation of its own) for an id of the contract's form.
+    Id(ShortText),
     /// A create the server has not confirmed: no id or number yet.
     Pending(IdempotencyKey),
 }
@@ -83,6 +85,12 @@ impl PartialEq<String> for CustomerKey {
     }
 }
 
+impl PartialEq<ShortText> for CustomerKey {
+    fn eq(&self, id: &ShortText) -> bool {
+        self.id() == Some(id.as_str())
+    }
+}
+
 impl PartialEq<CustomerKey> for String {
     fn eq(&self, key: &CustomerKey) -> bool {
         key == self
@@ -127,13 +135,13 @@ impl<'a> From<&'a String> for KeyRef<'a> {
 
 impl From<String> for CustomerKey {
     fn from(id: String) -> Self {
-        CustomerKey::Id(id)
+        CustomerKey::Id(ShortText::from(id))
     }
 }
 
 impl From<&str> for CustomerKey {
     fn from(id: &str) -> Self {
-        CustomerKey::Id(id.to_owned())
+        CustomerKey::Id(ShortText::from(id))
     }
 }
 
@@ -147,7 +155,8 @@ pub struct Entry {
     pub key: CustomerKey,
     /// The number shown to users and used in shared URLs.
     pub display_id: u64,
-    pub name: String,
+    /// Kept inline up to 30 bytes, as most company names are.
+    pub name: ShortText,
     /// The domain as stored on the server (sanitised, not normalised).
     pub domain: Option<Text>,
     /// The duplicate key of [`domain`](Self::domain) (see
@@ -308,7 +317,7 @@ impl Entry {
             // from this keeps the entry's key.
             id: self.id().unwrap_or_default().to_owned(),
             display_id: self.display_id,
-            name: self.name.clone(),
+            name: self.name.to_string(),
             domain: self.domain.as_deref().map(str::to_owned),
             owner_id: self.owner_id.as_deref().map(str::to_owned),
             plan: self.plan.as_deref().map(str::to_owned),
@@ -336,9 +345,9 @@ impl Entry {
 impl From<Customer> for Entry {
     fn from(customer: Customer) -> Self {
         Entry::assemble(Parts {
-            key: CustomerKey::Id(customer.id),
+            key: CustomerKey::from(customer.id),
             display_id: customer.display_id,
-            name: clean(customer.name),
+            name: ShortText::from(clean(customer.name)),
             domain: customer.domain.map(|d| Text::from(clean(d))),
             owner_id: customer.owner_id.as_deref().map(shared),
             plan: customer.plan.as_deref().map(shared),
@@ -357,7 +366,7 @@ impl From<Customer> for Entry {
 struct Parts {
     key: CustomerKey,
     display_id: u64,
-    name: String,
+    name: ShortText,
     domain: Option<Text>,
     owner_id: Option<Text>,
     plan: Option<Text>,
@@ -435,11 +444,10 @@ impl Entry {
     /// copied once, at its exact size.
     #[must_use]
     pub fn from_fields(fields: Fields<'_>) -> Entry {
-        let owned = |text: &str| sanitize(text).into_owned();
         Entry::assemble(Parts {
-            key: CustomerKey::Id(fields.id.to_owned()),
+            key: CustomerKey::from(fields.id),
             display_id: fields.display_id,
-            name: owned(fields.name),
+            name: ShortText::from(sanitize(fields.name).as_ref()),
             domain: fields.domain.map(|d| Text::from(sanitize(d).as_ref())),
             owner_id: fields.owner_id.map(shared),
             plan: fields.plan.map(shared),

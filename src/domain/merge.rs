@@ -48,7 +48,7 @@ impl MergeField {
     /// One record's value of the field (tags joined), blank or not.
     pub fn value_of(&self, entry: &Entry) -> Option<String> {
         match self {
-            MergeField::Name => Some(entry.name.clone()),
+            MergeField::Name => Some(entry.name.to_string()),
             MergeField::Domain => entry.domain.as_deref().map(str::to_owned),
             MergeField::Owner => entry.owner_id.as_deref().map(str::to_owned),
             MergeField::Plan => entry.plan.as_deref().map(str::to_owned),
@@ -356,7 +356,7 @@ pub fn undo_patch(before: &Entry, patch: &CustomerPatch) -> CustomerPatch {
         (_, None) => Patch::Clear,
     };
     CustomerPatch {
-        name: patch.name.as_ref().map(|_| before.name.clone()),
+        name: patch.name.as_ref().map(|_| before.name.to_string()),
         domain: back(&patch.domain, before.domain.as_deref()),
         owner_id: back(&patch.owner_id, before.owner_id.as_deref()),
         plan: back(&patch.plan, before.plan.as_deref()),

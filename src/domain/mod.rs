@@ -25,6 +25,7 @@ pub mod merge;
 pub mod name_key;
 pub mod names;
 pub mod order;
+pub mod short;
 pub mod view;
 
 #[cfg(test)]

@@ -387,7 +387,7 @@ mod tests {
         let names: Vec<String> = answered
             .unwrap_or_default()
             .into_iter()
-            .map(|r| r.entry.name)
+            .map(|r| r.entry.name.to_string())
             .collect();
         assert_eq!(names, ["Customer 05", "Customer 06"]);
         engine.send(SyncCommand::EndPreview);

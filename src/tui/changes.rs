@@ -284,7 +284,7 @@ pub fn delivered(
         let dash = state.theme.glyphs.dash;
         state.change_note = Some(format!("Saved #{}{dash}{what}", customer.display_id));
     }
-    let id = CustomerKey::Id(customer.id.clone());
+    let id = CustomerKey::from(customer.id.as_str());
     let display_id = customer.display_id;
     state.model.customers.apply([customer]);
     if state.model.open_on_delivery.as_ref() == Some(key) {

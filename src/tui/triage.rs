@@ -36,7 +36,7 @@ pub fn group_label(state: &State, key: &str) -> String {
         .customers
         .group(key)
         .first()
-        .map_or_else(|| key.to_owned(), |e| e.name.clone())
+        .map_or_else(|| key.to_owned(), |e| e.name.to_string())
 }
 
 /// `a`: asks before archiving the customer in focus (the compare view's,

@@ -654,11 +654,11 @@ fn assert_matches_model(set: &CustomerSet, model: &Model, keys: &Keys, context: 
         let key = keys.of(record.domain.as_deref());
         assert_eq!(
             (
-                &entry.name,
+                entry.name.as_str(),
                 entry.domain.as_deref(),
                 entry.domain_key.as_deref()
             ),
-            (&record.name, record.domain.as_deref(), key),
+            (record.name.as_str(), record.domain.as_deref(), key),
             "{context}: {}",
             record.id
         );
@@ -963,7 +963,7 @@ fn bulk_builds_pages_restores_and_resorts_match_a_brute_force_model() {
                             .get_mut(entry.id().expect("a confirmed customer"))
                             .expect("a removed record is known");
                         record.archived = false;
-                        record.name.clone_from(&entry.name);
+                        record.name = entry.name.to_string();
                         record.domain = entry.domain.as_deref().map(str::to_owned);
                         record.updated_at = entry.updated_at;
                         set.reinstate(entry);
