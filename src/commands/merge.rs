@@ -278,8 +278,7 @@ pub async fn dismiss(
 /// shares it, then its name's when that is a likely group.
 fn groups_of(set: &CustomerSet, entry: &Entry) -> Vec<String> {
     let domain = entry
-        .domain_key
-        .as_deref()
+        .domain_key()
         .filter(|k| set.same_domain(k).len() >= 2)
         .map(str::to_owned);
     domain.into_iter().chain(set.likely_key(entry)).collect()

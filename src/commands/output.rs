@@ -71,7 +71,7 @@ impl<'a> From<&'a Listed> for JsonCustomer<'a> {
             display_id: e.display_id,
             name: sanitize(&e.name),
             domain: e.domain.as_deref().map(sanitize),
-            normalized_domain: e.domain_key.as_deref().map(sanitize),
+            normalized_domain: e.domain_key().map(sanitize),
             duplicates: listed.badge.unwrap_or(0),
             owner_id: e.owner_id.as_deref().map(sanitize),
             owner: text(&listed.owner),
@@ -184,7 +184,7 @@ fn csv(listed: &[Listed], out: &mut impl Write) -> std::io::Result<()> {
             e.display_id.to_string(),
             e.name.to_string(),
             e.domain.as_deref().unwrap_or_default().to_owned(),
-            e.domain_key.as_deref().unwrap_or_default().to_owned(),
+            e.domain_key().unwrap_or_default().to_owned(),
             row.badge.unwrap_or(0).to_string(),
             row.owner.clone().unwrap_or_default(),
             e.owner_id.as_deref().unwrap_or_default().to_owned(),
@@ -389,7 +389,7 @@ pub fn customer(
     }
     let e = &listed.entry;
     let dash = || "—".to_owned();
-    let domain = match (&e.domain, &e.domain_key, listed.badge) {
+    let domain = match (e.domain.as_deref(), e.domain_key(), listed.badge) {
         (Some(d), Some(k), Some(n)) => format!("{d}  ({k}, shared by {n} customers)"),
         (Some(d), Some(k), None) if d != k => format!("{d}  ({k})"),
         (Some(d), _, _) => d.to_string(),

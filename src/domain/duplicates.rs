@@ -47,16 +47,16 @@ impl DuplicateIndex {
         let Some(key) = key_at(entries, slot) else {
             return;
         };
-        let hash = self.hasher.hash_one(&**key);
+        let hash = self.hasher.hash_one(key);
         let hasher = &self.hasher;
         let size = self.chains.insert(
             slot,
             hash,
             |other| has_key(entries, other, key),
-            |other| key_at(entries, other).map_or(0, |key| hasher.hash_one(&**key)),
+            |other| key_at(entries, other).map_or(0, |key| hasher.hash_one(key)),
         );
         if size == 2 {
-            self.shared.insert(Text::clone(key));
+            self.shared.insert(Text::from(key));
         }
     }
 
@@ -66,12 +66,12 @@ impl DuplicateIndex {
         let Some(key) = key_at(entries, slot) else {
             return;
         };
-        let hash = self.hasher.hash_one(&**key);
+        let hash = self.hasher.hash_one(key);
         let size = self
             .chains
             .remove(slot, hash, |other| has_key(entries, other, key));
         if size == 1 {
-            self.shared.remove(&**key);
+            self.shared.remove(key);
         }
     }
 
@@ -82,7 +82,7 @@ impl DuplicateIndex {
         let Some(key) = key_at(entries, from) else {
             return;
         };
-        let hash = self.hasher.hash_one(&**key);
+        let hash = self.hasher.hash_one(key);
         self.chains
             .moved(from, to, hash, |other| has_key(entries, other, key));
     }
@@ -121,12 +121,12 @@ impl DuplicateIndex {
 }
 
 /// The duplicate key of the entry at `slot`.
-fn key_at(entries: &[Entry], slot: u32) -> Option<&Text> {
-    entries.get(slot as usize)?.domain_key.as_ref()
+fn key_at(entries: &[Entry], slot: u32) -> Option<&str> {
+    entries.get(slot as usize)?.domain_key()
 }
 
 fn has_key(entries: &[Entry], slot: u32, key: &str) -> bool {
-    key_at(entries, slot).is_some_and(|k| **k == *key)
+    key_at(entries, slot).is_some_and(|k| k == key)
 }
 
 #[cfg(test)]

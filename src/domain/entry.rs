@@ -157,11 +157,12 @@ pub struct Entry {
     pub display_id: u64,
     /// Kept inline up to 30 bytes, as most company names are.
     pub name: ShortText,
-    /// The domain as stored on the server (sanitised, not normalised).
-    pub domain: Option<Text>,
-    /// The duplicate key of [`domain`](Self::domain) (see
-    /// [`duplicate_key`]); `None` when the domain is missing or blank.
-    pub domain_key: Option<Text>,
+    /// The domain as stored on the server (sanitised, not normalised),
+    /// inline when short.
+    pub domain: Option<ShortText>,
+    /// The duplicate key (see [`Entry::domain_key`]) when it is not the
+    /// domain itself.
+    other_key: Option<Box<str>>,
     /// Owner, plan, tags and custom fields repeat across customers: each
     /// distinct value (and list) is held once, shared ([`intern`]).
     pub owner_id: Option<Text>,
@@ -176,6 +177,9 @@ pub struct Entry {
     /// A change made in this app that the server has not confirmed yet (a
     /// create or an edit waiting in the outbox).
     pub pending: bool,
+    /// The domain is its own duplicate key, as most are (stored already
+    /// normalised): the key is then not kept twice.
+    key_is_domain: bool,
     /// The lower-cased name, so that ordering compares without allocating,
     /// for a name that is not plain ASCII; an ASCII name (most) is folded
     /// as it is compared, and keeps no second copy.
@@ -256,6 +260,17 @@ impl Entry {
                 .bytes()
                 .map(lower)
                 .cmp(other.name.bytes().map(lower)),
+        }
+    }
+
+    /// The duplicate key of [`domain`](Self::domain) (see
+    /// [`duplicate_key`]); `None` when the domain is missing or blank.
+    #[must_use]
+    pub fn domain_key(&self) -> Option<&str> {
+        if self.key_is_domain {
+            self.domain.as_deref()
+        } else {
+            self.other_key.as_deref()
         }
     }
 
@@ -348,7 +363,7 @@ impl From<Customer> for Entry {
             key: CustomerKey::from(customer.id),
             display_id: customer.display_id,
             name: ShortText::from(clean(customer.name)),
-            domain: customer.domain.map(|d| Text::from(clean(d))),
+            domain: customer.domain.map(|d| ShortText::from(clean(d))),
             owner_id: customer.owner_id.as_deref().map(shared),
             plan: customer.plan.as_deref().map(shared),
             tags: customer.tags.into_iter().map(clean).collect(),
@@ -367,7 +382,7 @@ struct Parts {
     key: CustomerKey,
     display_id: u64,
     name: ShortText,
-    domain: Option<Text>,
+    domain: Option<ShortText>,
     owner_id: Option<Text>,
     plan: Option<Text>,
     tags: Vec<String>,
@@ -388,7 +403,7 @@ impl Entry {
         let domain = parts.domain;
         // Keyed on the sanitised text, so that two domains that look the same
         // on screen (one with an invisible character) are one group.
-        let domain_key = key_of(domain.as_ref());
+        let (key_is_domain, other_key) = key_of(domain.as_deref());
         let mut custom_fields: Vec<(String, String)> = parts
             .custom_fields
             .into_iter()
@@ -404,7 +419,8 @@ impl Entry {
             name_hash,
             name: parts.name,
             domain,
-            domain_key,
+            other_key,
+            key_is_domain,
             owner_id: parts.owner_id,
             plan: parts.plan,
             tags: intern::tags(&parts.tags),
@@ -448,7 +464,7 @@ impl Entry {
             key: CustomerKey::from(fields.id),
             display_id: fields.display_id,
             name: ShortText::from(sanitize(fields.name).as_ref()),
-            domain: fields.domain.map(|d| Text::from(sanitize(d).as_ref())),
+            domain: fields.domain.map(|d| ShortText::from(sanitize(d).as_ref())),
             owner_id: fields.owner_id.map(shared),
             plan: fields.plan.map(shared),
             tags: fields.tags.into_iter().map(clean).collect(),
@@ -486,12 +502,13 @@ fn fold_name(name: &str) -> (u64, Option<Box<str>>) {
 
 /// The duplicate key of `domain`, sharing its text when they are the same
 /// (most domains are stored already normalised).
-fn key_of(domain: Option<&Text>) -> Option<Text> {
-    let key = duplicate_key(domain.map(|d| &**d))?;
-    Some(match domain {
-        Some(domain) if **domain == *key => Text::clone(domain),
-        _ => Text::from(key),
-    })
+/// How an entry keeps the duplicate key of `domain`: whether the domain is
+/// its own key, and otherwise the key (if it has one).
+fn key_of(domain: Option<&str>) -> (bool, Option<Box<str>>) {
+    match duplicate_key(domain) {
+        Some(key) if domain == Some(&*key) => (true, None),
+        key => (false, key.map(String::into_boxed_str)),
+    }
 }
 
 /// The shared copy of `text`, sanitised.

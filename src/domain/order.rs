@@ -123,7 +123,7 @@ pub fn compare(sort: Sort, owners: &OwnerNames, a: &Entry, b: &Entry) -> Orderin
     let column = match sort.column {
         SortColumn::Name => Some(name_order(a, b)),
         SortColumn::DisplayId => Some(a.display_id.cmp(&b.display_id)),
-        SortColumn::Domain => present(a.domain_key.as_deref(), b.domain_key.as_deref(), str::cmp),
+        SortColumn::Domain => present(a.domain_key(), b.domain_key(), str::cmp),
         SortColumn::Owner => present(owner_name(owners, a), owner_name(owners, b), str::cmp),
         SortColumn::Plan => present(a.plan.as_deref(), b.plan.as_deref(), caseless),
         SortColumn::Source => Some(a.source.as_str().cmp(b.source.as_str())),
@@ -252,7 +252,7 @@ pub(super) fn sort_slots_ranked(
             };
             return sort_by_number(slots, entries, name_rank, descending, nanos);
         }
-        SortColumn::Domain => ranks_by_sorting(entries, |e| e.domain_key.as_deref()),
+        SortColumn::Domain => ranks_by_sorting(entries, |e| e.domain_key()),
         SortColumn::Owner => ranks(entries, |e| owner_name(owners, e), str::cmp),
         SortColumn::Plan => ranks(entries, |e| e.plan.as_deref(), caseless),
         SortColumn::Source => ranks(entries, |e| Some(e.source.as_str()), str::cmp),
@@ -429,7 +429,7 @@ fn present(
 /// Orders two entries of which at least one is blank in `column`.
 fn blank_last(a: &Entry, b: &Entry, column: SortColumn) -> Ordering {
     let blank = |e: &Entry| match column {
-        SortColumn::Domain => e.domain_key.is_none(),
+        SortColumn::Domain => e.domain_key().is_none(),
         SortColumn::Owner => e.owner_id.is_none(),
         SortColumn::Plan => e.plan.is_none(),
         _ => false,

@@ -38,7 +38,7 @@ impl Criteria<'_> {
         (self.owner.is_none() || entry.owner_id.as_deref() == self.owner)
             && (!self.duplicates_only
                 || (set.badge(entry).is_some()
-                    && self.hides(entry.domain_key.as_deref()) == self.dismissed_only)
+                    && self.hides(entry.domain_key()) == self.dismissed_only)
                 || (self.likely
                     && set
                         .likely_key(entry)
@@ -261,7 +261,7 @@ fn group_by_domain(set: &CustomerSet, positions: &mut [u32]) {
     let group = |p: u32| {
         set.at(p as usize).map(|e| {
             let size = set.badge(e).unwrap_or(0);
-            (Reverse(size), e.domain_key.as_deref().unwrap_or_default())
+            (Reverse(size), e.domain_key().unwrap_or_default())
         })
     };
     // A stable sort: within a group, the list's own order stays.

@@ -458,10 +458,7 @@ mod timing {
         let t = Instant::now();
         let rows = store.name_page(&view, None, false, 36).expect("page");
         println!("first page {:?}", t.elapsed());
-        let keys: Vec<&str> = rows
-            .iter()
-            .filter_map(|e| e.domain_key.as_deref())
-            .collect();
+        let keys: Vec<&str> = rows.iter().filter_map(|e| e.domain_key()).collect();
         let t = Instant::now();
         store.domain_key_counts(&keys).expect("badges");
         println!("badges {:?}", t.elapsed());

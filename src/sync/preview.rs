@@ -178,7 +178,7 @@ impl PreviewSource {
             .hidden_rows
             .iter()
             .chain(&self.added)
-            .filter_map(|e| e.domain_key.as_deref())
+            .filter_map(|e| e.domain_key())
             .collect();
         keys.sort_unstable();
         keys.dedup();
@@ -203,7 +203,7 @@ impl PreviewSource {
     /// How many customers share `key` once the outbox is laid over the
     /// `cached` count.
     fn adjusted(&self, key: &str, cached: usize) -> usize {
-        let has = |e: &&Entry| e.domain_key.as_deref() == Some(key);
+        let has = |e: &&Entry| e.domain_key() == Some(key);
         (cached + self.added.iter().filter(has).count())
             .saturating_sub(self.hidden_rows.iter().filter(has).count())
     }
@@ -240,15 +240,12 @@ impl PreviewSource {
     }
 
     fn with_badges(&self, store: &Store, rows: Vec<Entry>) -> Result<Vec<PreviewRow>, StoreError> {
-        let keys: Vec<&str> = rows
-            .iter()
-            .filter_map(|e| e.domain_key.as_deref())
-            .collect();
+        let keys: Vec<&str> = rows.iter().filter_map(|e| e.domain_key()).collect();
         let mut counts = store.domain_key_counts(&keys)?.into_iter();
         let badges: Vec<Option<usize>> = rows
             .iter()
             .map(|e| {
-                let key = e.domain_key.as_deref()?;
+                let key = e.domain_key()?;
                 let n = self.adjusted(key, counts.next().unwrap_or(0));
                 (n >= 2).then_some(n)
             })

@@ -98,7 +98,7 @@ pub fn revive(state: &mut State) -> Vec<Command> {
     }
     let key = state
         .selected_entry()
-        .and_then(|e| e.domain_key.as_deref())
+        .and_then(|e| e.domain_key())
         .filter(|key| state.finder.is_hidden(Some(key)))
         .map(str::to_owned);
     let Some(key) = key else {

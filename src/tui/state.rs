@@ -401,8 +401,7 @@ impl State {
         let entry = self.entry_at_row(row)?;
         let domain = || {
             entry
-                .domain_key
-                .as_deref()
+                .domain_key()
                 .filter(|_| self.badge(entry).is_some())
                 .map(str::to_owned)
         };

@@ -51,7 +51,7 @@ pub fn is_likely_group(members: &[&Entry]) -> bool {
         return false;
     };
     let one_domain_group =
-        first.domain_key.is_some() && rest.iter().all(|e| e.domain_key == first.domain_key);
+        first.domain_key().is_some() && rest.iter().all(|e| e.domain_key() == first.domain_key());
     !rest.is_empty() && !one_domain_group
 }
 

@@ -526,7 +526,7 @@ impl CustomerSet {
     /// customers share its duplicate key, otherwise `None`.
     #[must_use]
     pub fn badge(&self, entry: &Entry) -> Option<usize> {
-        let key = entry.domain_key.as_deref()?;
+        let key = entry.domain_key()?;
         let count = self.domain_count(key);
         (count >= 2).then_some(count)
     }
@@ -664,8 +664,9 @@ impl CustomerSet {
     /// domain changed.
     fn replace_slot(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
         let old = &self.entries[slot];
-        let touched = (old.name_hash() != entry.name_hash() || old.domain_key != entry.domain_key)
-            .then(|| [old.name_hash(), entry.name_hash()]);
+        let touched = (old.name_hash() != entry.name_hash()
+            || old.domain_key() != entry.domain_key())
+        .then(|| [old.name_hash(), entry.name_hash()]);
         if touched.is_some() {
             self.names.remove(&self.entries, slot_number(slot));
         }
@@ -683,7 +684,7 @@ impl CustomerSet {
     fn replace_entry(&mut self, slot: usize, entry: Entry, upkeep: &mut OrderUpkeep) {
         self.ranks_valid = false;
         self.record(slot_number(slot));
-        let moved_domain = self.entries[slot].domain_key != entry.domain_key;
+        let moved_domain = self.entries[slot].domain_key() != entry.domain_key();
         if moved_domain {
             self.duplicates.remove(&self.entries, slot_number(slot));
         }

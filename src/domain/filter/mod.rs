@@ -344,7 +344,7 @@ pub fn for_each_field(entry: &Entry, owner: Option<&str>, mut visit: impl FnMut(
     if let Some(domain) = &entry.domain {
         visit(FieldKind::Domain, domain);
     }
-    if let Some(key) = &entry.domain_key
+    if let Some(key) = entry.domain_key()
         && !entry.domain.as_deref().is_some_and(|d| folds_to(d, key))
     {
         visit(FieldKind::DomainKey, key);

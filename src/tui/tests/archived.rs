@@ -304,7 +304,7 @@ fn d_twice_lists_the_groups_marked_not_a_duplicate_and_r_revives_one() {
     press(&mut state, KeyCode::Char('D'));
     let key = state
         .selected_entry()
-        .and_then(|e| e.domain_key.as_deref().map(str::to_owned))
+        .and_then(|e| e.domain_key().map(str::to_owned))
         .expect("a group");
     let group: Vec<u64> = list_ids(&state)
         .into_iter()
@@ -313,7 +313,7 @@ fn d_twice_lists_the_groups_marked_not_a_duplicate_and_r_revives_one() {
                 .model
                 .customers
                 .iter_ordered()
-                .any(|e| e.display_id == *id && e.domain_key.as_deref() == Some(&*key))
+                .any(|e| e.display_id == *id && e.domain_key() == Some(&*key))
         })
         .collect();
     let commands = press(&mut state, KeyCode::Char('x'));

@@ -217,7 +217,7 @@ fn duplicates_only_groups_each_domain_largest_group_first() {
     // Each domain's records are adjacent: a key never comes back.
     let mut seen = Vec::new();
     for entry in rows {
-        let key = entry.domain_key.clone();
+        let key = entry.domain_key();
         if seen.last() != Some(&key) {
             assert!(!seen.contains(&key), "{key:?} split");
             seen.push(key);

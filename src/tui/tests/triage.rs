@@ -363,13 +363,19 @@ fn no_key_archives_without_asking() {
 fn brackets_move_between_groups_and_a_group_archived_down_to_one_opens_the_next() {
     let mut state = demo_app(120, 40);
     press(&mut state, KeyCode::Char('D'));
-    let first = state.selected_entry().and_then(|e| e.domain_key.clone());
+    let first = state
+        .selected_entry()
+        .and_then(|e| e.domain_key().map(str::to_owned));
     press(&mut state, KeyCode::Char(']'));
-    let second = state.selected_entry().and_then(|e| e.domain_key.clone());
+    let second = state
+        .selected_entry()
+        .and_then(|e| e.domain_key().map(str::to_owned));
     assert_ne!(first, second, "] goes to the next group");
     press(&mut state, KeyCode::Char('['));
     assert_eq!(
-        state.selected_entry().and_then(|e| e.domain_key.clone()),
+        state
+            .selected_entry()
+            .and_then(|e| e.domain_key().map(str::to_owned)),
         first,
         "[ comes back to the first row of the group before"
     );

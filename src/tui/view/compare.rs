@@ -175,7 +175,7 @@ fn title(state: &State, compare: &Compare, records: &[&Entry]) -> String {
         Some(_) => format!("{}{dot}same name", triage::group_label(state, &compare.key)),
         None => records
             .first()
-            .and_then(|e| e.domain_key.as_deref())
+            .and_then(|e| e.domain_key())
             .unwrap_or(&compare.key)
             .to_owned(),
     };

@@ -89,7 +89,7 @@ fn record_lines<'a>(state: &'a State, entry: &'a Entry, width: usize) -> Vec<Lin
         domain.push(Span::styled(theme.badge_text(n), theme.badge()));
     }
     lines.push(Line::from(domain));
-    if let (Some(key), Some(stored)) = (&entry.domain_key, &entry.domain)
+    if let (Some(key), Some(stored)) = (entry.domain_key(), entry.domain.as_deref())
         && key != stored
     {
         lines.push(field(state, "", Some(format!("{} {}", g.right, cut(key)))));

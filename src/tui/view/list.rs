@@ -435,7 +435,7 @@ fn group_headers(state: &State, on_screen: &[(usize, &Entry)]) -> Vec<(usize, St
                 }
                 _ => {
                     let count = state.badge(entry).unwrap_or(1);
-                    let name = entry.domain_key.as_deref().unwrap_or(g.blank);
+                    let name = entry.domain_key().unwrap_or(g.blank);
                     format!("{name}{}{count} records", g.dot)
                 }
             };
@@ -697,7 +697,7 @@ fn domain_line<'a>(
         base,
     );
     if let Some(badge) = badge {
-        let style = group_mark_style(state, theme, entry.domain_key.as_deref(), theme.badge());
+        let style = group_mark_style(state, theme, entry.domain_key(), theme.badge());
         push_mark(&mut line, badge, style);
     }
     line

@@ -447,7 +447,7 @@ impl<'f, 'c> Body<'f, 'c> {
         let Some(first) = duplicates.first() else {
             return;
         };
-        let domain = first.domain_key.as_deref().unwrap_or_default();
+        let domain = first.domain_key().unwrap_or_default();
         let others = match duplicates.len() {
             1 => String::new(),
             n => format!(" and {} more", n - 1),
