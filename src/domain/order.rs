@@ -307,7 +307,7 @@ fn lay_out_by_rank(slots: &mut [u32], column: &[u32], name_rank: &[u32], descend
         slots.len(),
         "name ranks are distinct"
     );
-    let mut starts = vec![0usize; top + 2];
+    let mut starts = vec![0u32; top + 2];
     for &slot in by_name.iter().filter(|&&s| s != u32::MAX) {
         starts[bucket(slot) + 1] += 1;
     }
@@ -316,57 +316,64 @@ fn lay_out_by_rank(slots: &mut [u32], column: &[u32], name_rank: &[u32], descend
     }
     for &slot in by_name.iter().filter(|&&s| s != u32::MAX) {
         let at = &mut starts[bucket(slot)];
-        slots[*at] = slot;
+        slots[*at as usize] = slot;
         *at += 1;
     }
 }
 
 /// Each entry's rank among the distinct values of a column of mostly
 /// distinct values (domains), [`BLANK`] for none, with no hashing of
-/// 100,000 strings: one sort of compact (16-byte prefix, slot) pairs, read
-/// in memory order, then only the runs that share a prefix sorted by the
-/// whole value (as [`name_ranks`] does for names).
+/// 100,000 strings: one sort of compact 16-byte (12-byte prefix, slot)
+/// triples, read in memory order, then only the runs that share a prefix
+/// sorted by the whole value (as [`name_ranks`] does for names).
 fn ranks_by_sorting<'a>(
     entries: &'a [Entry],
     value: impl Fn(&'a Entry) -> Option<&'a str>,
 ) -> Vec<u32> {
     let value_of = |slot: u32| value(&entries[slot as usize]).unwrap_or_default();
-    let mut keyed: Vec<(u128, u32)> = entries
-        .iter()
-        .zip(0..slot_count(entries))
-        .filter_map(|(e, slot)| value(e).map(|v| (long_prefix(v), slot)))
-        .collect();
-    keyed.sort_unstable_by_key(|&(prefix, _)| prefix);
+    let mut keyed: Vec<(u64, u32, u32)> = Vec::with_capacity(entries.len());
+    keyed.extend(
+        entries
+            .iter()
+            .zip(0..slot_count(entries))
+            .filter_map(|(e, slot)| value(e).map(|v| long_prefix(v, slot))),
+    );
+    let prefix = |&(head, tail, _): &(u64, u32, u32)| (head, tail);
+    keyed.sort_unstable_by_key(prefix);
     let mut start = 0;
     while start < keyed.len() {
-        let prefix = keyed[start].0;
-        let end = start + keyed[start..].partition_point(|&(p, _)| p == prefix);
+        let run = prefix(&keyed[start]);
+        let end = start + keyed[start..].partition_point(|k| prefix(k) == run);
         if end - start > 1 {
-            keyed[start..end].sort_unstable_by(|a, b| value_of(a.1).cmp(value_of(b.1)));
+            keyed[start..end].sort_unstable_by(|a, b| value_of(a.2).cmp(value_of(b.2)));
         }
         start = end;
     }
     let mut ranks = vec![BLANK; entries.len()];
     let mut rank = 0u32;
-    for (i, &(prefix, slot)) in keyed.iter().enumerate() {
+    for (i, k) in keyed.iter().enumerate() {
         if i > 0 {
-            let (before, other) = keyed[i - 1];
-            if before != prefix || value_of(other) != value_of(slot) {
+            let before = &keyed[i - 1];
+            if prefix(before) != prefix(k) || value_of(before.2) != value_of(k.2) {
                 rank += 1;
             }
         }
-        ranks[slot as usize] = rank;
+        ranks[k.2 as usize] = rank;
     }
     ranks
 }
 
-/// The first sixteen bytes of `value`, big-endian: most domains whole, so
-/// few runs are left to compare as strings.
-fn long_prefix(value: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = value.len().min(16);
+/// The first twelve bytes of `value`, big-endian (eight, then four), with
+/// `slot`: most domains are told apart by them, so few runs are left to
+/// compare as strings, and the triple packs into 16 bytes.
+fn long_prefix(value: &str, slot: u32) -> (u64, u32, u32) {
+    let mut bytes = [0u8; 12];
+    let n = value.len().min(12);
     bytes[..n].copy_from_slice(&value.as_bytes()[..n]);
-    u128::from_be_bytes(bytes)
+    let (head, tail) = bytes.split_at(8);
+    let head = u64::from_be_bytes(head.try_into().unwrap_or_default());
+    let tail = u32::from_be_bytes(tail.try_into().unwrap_or_default());
+    (head, tail, slot)
 }
 
 /// Each entry's rank among the distinct values of a column under `cmp`

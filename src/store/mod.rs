@@ -122,6 +122,31 @@ impl Store {
         Ok(self)
     }
 
+    /// Caps SQLite's page cache for this connection at `kib` KiB (its
+    /// default is 2 MiB): for a connection that reads a screenful, such
+    /// as the preview's, where a large cache only adds to the app's peak.
+    ///
+    /// # Errors
+    ///
+    /// SQLite refusing the setting.
+    pub fn with_cache_kib(self, kib: u32) -> Result<Store, StoreError> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(kib))?;
+        Ok(self)
+    }
+
+    /// Hands back the pages SQLite cached for this connection, such as
+    /// those a read of every row left (`PRAGMA shrink_memory`): they are
+    /// read again from the file when needed.
+    ///
+    /// # Errors
+    ///
+    /// SQLite refusing the pragma.
+    pub fn release_cache(&self) -> Result<(), StoreError> {
+        self.conn.execute_batch("PRAGMA shrink_memory")?;
+        Ok(())
+    }
+
     fn from_connection(mut conn: Connection) -> rusqlite::Result<Store> {
         // First, so that every statement below (switching to WAL included)
         // waits for another process's lock instead of failing at once.

@@ -17,6 +17,7 @@ use super::{
     ArchivedEntry, BuiltIndex, SyncCommand, SyncConfig, SyncEvent, after, owner_names, short_reason,
 };
 use crate::api::{ApiError, Client, ListParams};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::domain::{CustomerSet, Entry, SearchIndex};
@@ -194,27 +195,25 @@ impl Engine {
             .store
             .with(|s| {
                 // Built here, off the UI task: read straight from the rows
-                // into entries, then indexed and sorted in one pass, and
-                // the search index made beside them.
+                // into entries, then indexed and sorted in one pass.
                 let customers = CustomerSet::from_entries(s.load_entries()?);
-                let (users, me) = s.load_users()?;
-                let index = (!customers.is_empty()).then(|| {
-                    let owners = owner_names(me.iter().chain(&users));
-                    let index =
-                        SearchIndex::build(&customers, |id| owners.get(id).map(String::as_str));
-                    Arc::new(BuiltIndex { index, owners })
-                });
+                // Reading every row filled SQLite's cache with pages the
+                // app will not read again soon: freed before the search
+                // index is built beside the set.
+                s.release_cache()?;
                 Ok((
-                    (customers, index),
-                    (users, me),
+                    customers,
+                    s.load_users()?,
                     s.last_synced()?,
                     (s.outbox_pending()?, s.pending_merges()?),
                 ))
             })
             .await;
         let event = match cache {
-            Ok(((customers, index), (users, me), last_synced, (pending, merges))) => {
+            Ok((customers, (users, me), last_synced, (pending, merges))) => {
                 self.courier.reported_at_start(&pending);
+                let owners = owner_names(me.iter().chain(&users));
+                let (customers, index) = with_index(customers, owners).await;
                 SyncEvent::CacheLoaded {
                     customers: Box::new(customers),
                     index,
@@ -472,5 +471,28 @@ impl Runs {
             }
         };
         true
+    }
+}
+
+/// `customers` with its search index, built on a blocking thread of its
+/// own (not the store's, which the outbox may want meanwhile) and on that
+/// one thread, so that the text is held once; `None` for an empty set.
+async fn with_index(
+    customers: CustomerSet,
+    owners: HashMap<String, String>,
+) -> (CustomerSet, Option<Arc<BuiltIndex>>) {
+    if customers.is_empty() {
+        return (customers, None);
+    }
+    let built = tokio::task::spawn_blocking(move || {
+        let index = SearchIndex::build_alone(&customers, |id| owners.get(id).map(String::as_str));
+        (customers, Arc::new(BuiltIndex { index, owners }))
+    })
+    .await;
+    match built {
+        Ok((customers, index)) => (customers, Some(index)),
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        // The runtime is shutting down: nobody is waiting for the set.
+        Err(_) => (CustomerSet::default(), None),
     }
 }

@@ -258,6 +258,9 @@ impl PreviewSource {
     }
 }
 
+/// The preview connection's page cache, in KiB.
+const PREVIEW_CACHE_KIB: u32 = 256;
+
 /// Starts the preview on a thread of its own, over a second connection to
 /// the store file at `path`: it sends [`SyncEvent::Preview`], says so on
 /// the returned receiver, then answers each page request with
@@ -271,6 +274,8 @@ pub(super) fn spawn(
     let (first_sent, first) = oneshot::channel();
     let serve = move || {
         let opened = Store::open(&path).and_then(|store| {
+            // A screenful a page: a small cache keeps the start's peak low.
+            let store = store.with_cache_kib(PREVIEW_CACHE_KIB)?;
             let source = PreviewSource::new(&store, spec, OffsetDateTime::now_utc())?;
             let preview = source.first(&store, spec.rows)?;
             Ok((store, source, preview))

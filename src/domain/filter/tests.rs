@@ -605,10 +605,9 @@ fn an_index_built_in_parallel_slices_equals_one_built_in_one_go() {
     let index = SearchIndex::build(&set, owner_names);
     let whole = Part::build(set.by_slot(), 0..n, &owner_names);
     assert_eq!(index.text, whole.text);
-    let mut start = 0;
-    for (slot, &end) in whole.ends.iter().enumerate() {
-        assert_eq!(index.joined(to_u32(slot)), &whole.text[start..end as usize]);
-        start = end as usize;
+    for (slot, ends) in whole.starts.windows(2).enumerate() {
+        let (start, end) = (ends[0] as usize, ends[1] as usize);
+        assert_eq!(index.joined(to_u32(slot)), &whole.text[start..end]);
     }
     let bits: Vec<u64> = (0..to_u32(n)).map(|slot| index.bits_of(slot)).collect();
     assert_eq!(bits, whole.bits);
