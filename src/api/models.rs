@@ -17,8 +17,9 @@ pub enum Source {
     Api,
     Hubspot,
     Stripe,
-    /// A value this client does not know yet; kept verbatim.
-    Other(String),
+    /// A value this client does not know yet; kept verbatim (boxed: a
+    /// `Source` is 16 bytes in every cached customer).
+    Other(Box<str>),
 }
 
 impl Source {
@@ -38,7 +39,7 @@ impl Source {
             "api" => Source::Api,
             "hubspot" => Source::Hubspot,
             "stripe" => Source::Stripe,
-            other => Source::Other(other.to_owned()),
+            other => Source::Other(other.into()),
         }
     }
 }

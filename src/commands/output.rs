@@ -477,7 +477,7 @@ mod tests {
             plan: Some(hostile("+Growth")),
             tags: vec![hostile("-tag"), hostile("@tag")],
             custom_fields: BTreeMap::from([(hostile("key"), hostile("value"))]),
-            source: Source::Other(hostile("src")),
+            source: Source::Other(hostile("src").into()),
             archived: false,
             created_at: datetime!(2026-11-26 10:00:00 UTC),
             updated_at: datetime!(2026-11-26 10:00:00 UTC),

@@ -180,10 +180,9 @@ pub struct Entry {
     /// The domain is its own duplicate key, as most are (stored already
     /// normalised): the key is then not kept twice.
     key_is_domain: bool,
-    /// The lower-cased name, so that ordering compares without allocating,
-    /// for a name that is not plain ASCII; an ASCII name (most) is folded
-    /// as it is compared, and keeps no second copy.
-    folded: Option<Box<str>>,
+    /// The name is plain ASCII (most are): it is lower-cased byte by byte
+    /// as it is compared (see [`Entry::cmp_sort_key`]).
+    ascii_name: bool,
     /// The first eight bytes of the lower-cased name, big-endian: most comparisons end
     /// here, without following the string to another cache line.
     sort_prefix: u64,
@@ -229,38 +228,42 @@ impl Entry {
     #[must_use]
     pub fn name_position(&self) -> NamePosition {
         NamePosition {
-            sort_key: match &self.folded {
-                Some(folded) => folded.to_string(),
-                None => self.name.to_ascii_lowercase(),
-            },
+            sort_key: self.sort_key(),
             display_id: self.display_id,
             key: self.key.clone(),
         }
     }
 
-    /// The lower-cased name.
-    #[cfg(test)]
-    pub(super) fn sort_key(&self) -> std::borrow::Cow<'_, str> {
-        match &self.folded {
-            Some(folded) => std::borrow::Cow::Borrowed(folded),
-            None => std::borrow::Cow::Owned(self.name.to_ascii_lowercase()),
+    /// The lower-cased name (what the store keeps as the row's sort key).
+    pub(super) fn sort_key(&self) -> String {
+        if self.ascii_name {
+            self.name.to_ascii_lowercase()
+        } else {
+            self.name.to_lowercase()
         }
     }
 
-    /// Compares the lower-cased names, byte by byte, as comparing the
-    /// strings `name.to_lowercase()` would.
+    /// Compares the lower-cased names as comparing the strings
+    /// `name.to_lowercase()` would, without making them: ASCII byte by
+    /// byte, other text character by character (UTF-8 orders as its
+    /// characters do). Only a capital sigma, whose lower case depends on
+    /// where it stands in a word, makes the whole strings.
     pub(super) fn cmp_sort_key(&self, other: &Entry) -> std::cmp::Ordering {
         let lower = |c: u8| c.to_ascii_lowercase();
-        match (&self.folded, &other.folded) {
-            (Some(a), Some(b)) => a.cmp(b),
-            (Some(a), None) => a.bytes().cmp(other.name.bytes().map(lower)),
-            (None, Some(b)) => self.name.bytes().map(lower).cmp(b.bytes()),
-            (None, None) => self
+        if self.ascii_name && other.ascii_name {
+            return self
                 .name
                 .bytes()
                 .map(lower)
-                .cmp(other.name.bytes().map(lower)),
+                .cmp(other.name.bytes().map(lower));
         }
+        if self.name.contains('Σ') || other.name.contains('Σ') {
+            return self.sort_key().cmp(&other.sort_key());
+        }
+        self.name
+            .chars()
+            .flat_map(char::to_lowercase)
+            .cmp(other.name.chars().flat_map(char::to_lowercase))
     }
 
     /// The duplicate key of [`domain`](Self::domain) (see
@@ -398,7 +401,7 @@ impl Entry {
     /// The entry of `parts`: the name's sort key, the domain's duplicate
     /// key, the custom fields sanitised and sorted, repeated text shared.
     fn assemble(parts: Parts) -> Entry {
-        let (sort_prefix, folded) = fold_name(&parts.name);
+        let (sort_prefix, ascii_name) = fold_name(&parts.name);
         let name_hash = name_hash(&parts.name);
         let domain = parts.domain;
         // Keyed on the sanitised text, so that two domains that look the same
@@ -415,7 +418,7 @@ impl Entry {
             key: parts.key,
             display_id: parts.display_id,
             sort_prefix,
-            folded,
+            ascii_name,
             name_hash,
             name: parts.name,
             domain,
@@ -486,18 +489,17 @@ pub(super) fn prefix_of(key: &str) -> u64 {
     u64::from_be_bytes(bytes)
 }
 
-/// The sort prefix of a name, and its lower-cased copy when the name is
-/// not ASCII (see [`Entry::cmp_sort_key`]).
-fn fold_name(name: &str) -> (u64, Option<Box<str>>) {
+/// The sort prefix of a name, and whether it is plain ASCII (see
+/// [`Entry::cmp_sort_key`]).
+fn fold_name(name: &str) -> (u64, bool) {
     if name.is_ascii() {
         let mut head = [0u8; 8];
         for (to, from) in head.iter_mut().zip(name.bytes()) {
             *to = from.to_ascii_lowercase();
         }
-        return (u64::from_be_bytes(head), None);
+        return (u64::from_be_bytes(head), true);
     }
-    let folded = name.to_lowercase();
-    (prefix_of(&folded), Some(folded.into_boxed_str()))
+    (prefix_of(&name.to_lowercase()), false)
 }
 
 /// The duplicate key of `domain`, sharing its text when they are the same
@@ -528,7 +530,51 @@ fn clean(text: String) -> String {
 /// Sanitises the verbatim text of an unknown source.
 fn clean_source(source: Source) -> Source {
     match source {
-        Source::Other(text) => Source::Other(clean(text)),
+        Source::Other(text) => Source::Other(clean(text.into_string()).into_boxed_str()),
         known => known,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixtures::customer;
+
+    #[test]
+    fn names_compare_as_their_lower_cased_strings_do() {
+        let names = [
+            "acme",
+            "ACME Co",
+            "Ábaco",
+            "abaco",
+            "Zoë",
+            "zoe",
+            "ΣΟΦΙΑ",
+            "σοφια",
+            "ΟΔΟΣ",
+            "İstanbul",
+            "istanbul",
+            "Straße",
+            "STRASSE",
+            "東京",
+            "",
+        ];
+        let entries: Vec<Entry> = names
+            .iter()
+            .zip(1..)
+            .map(|(name, n)| Entry::from(customer(n, name, None)))
+            .collect();
+        for a in &entries {
+            for b in &entries {
+                assert_eq!(
+                    a.cmp_sort_key(b),
+                    a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                    "{:?} against {:?}",
+                    a.name,
+                    b.name
+                );
+            }
+            assert_eq!(a.sort_key(), name_sort_key(&a.name), "{:?}", a.name);
+        }
     }
 }

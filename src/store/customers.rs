@@ -729,7 +729,7 @@ mod tests {
         edge.domain = None;
         edge.owner_id = None;
         edge.plan = None;
-        edge.source = Source::Other("salesforce".to_owned());
+        edge.source = Source::Other("salesforce".into());
         edge.created_at = at(-86_400) + time::Duration::microseconds(1);
         edge.updated_at = at(1_800_000_000) + time::Duration::microseconds(999_999);
         edge.custom_fields
