@@ -524,7 +524,18 @@ mod tests {
             Source::Hubspot,
             Source::Other("Zoho".into()),
         ];
-        let domains = [Some("acme.com"), None, Some("b.io"), Some("www.acme.com")];
+        // Long domains that share more than the 20 bytes ranked at once,
+        // and two that end at that boundary.
+        let domains = [
+            Some("acme.com"),
+            None,
+            Some("b.io"),
+            Some("www.acme.com"),
+            Some("customer-success-platform.example.org"),
+            Some("customer-success-platform.example.com"),
+            Some("customer-success-p.i"),
+            Some("customer-success-p.io"),
+        ];
         let entries: Vec<Entry> = (0..120u64)
             .map(|i| {
                 let at =
@@ -533,7 +544,7 @@ mod tests {
                     id: format!("cus_{i}"),
                     display_id: 1000 + (i * 37 % 120),
                     name: ["Acme", "acme", "Bolt", "Zeta"][(i % 4) as usize].to_owned(),
-                    domain: domains[(i % 4) as usize].map(str::to_owned),
+                    domain: domains[(i % 8) as usize].map(str::to_owned),
                     owner_id: owners_of[(i % 4) as usize].map(str::to_owned),
                     plan: plans[(i % 6) as usize].map(str::to_owned),
                     tags: Vec::new(),
