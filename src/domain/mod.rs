@@ -1,7 +1,8 @@
 //! Pure domain logic: customer domain normalisation and host validation
 //! ([`host`]), sanitising untrusted text for the terminal ([`text`]), and the
 //! set of live customers the app shows ([`customers`]) with its incrementally
-//! kept duplicate-domain index ([`duplicates`]), its sort orders ([`order`]),
+//! kept duplicate-domain index ([`duplicates`], over [`chains`]), the short
+//! text its records keep inline ([`short`]), its sort orders ([`order`]),
 //! the text filter ([`filter`]) and the rows a list shows ([`view`]), and
 //! the create/edit form's rules ([`draft`]) with the contract's field
 //! limits ([`limits`]), and triage's rules: which record to keep
