@@ -243,6 +243,19 @@ mod tests {
             chains.remove(slot, Keys::hash(key), |s| self.0[s as usize] == key)
         }
 
+        /// Takes `slot` out, and the last slot into its place, as the
+        /// set's `swap_remove` does.
+        fn swap_remove(&mut self, chains: &mut Chains, slot: u32) {
+            let last = u32::try_from(self.0.len() - 1).expect("few");
+            self.remove(chains, slot);
+            if slot != last {
+                let key = self.0[last as usize];
+                chains.moved(last, slot, Keys::hash(key), |s| self.0[s as usize] == key);
+            }
+            self.0.swap_remove(slot as usize);
+            chains.truncate(self.0.len());
+        }
+
         fn members(&self, chains: &Chains, key: &str) -> Vec<u32> {
             let mut slots: Vec<u32> = chains
                 .members(Keys::hash(key), |s| self.0[s as usize] == key)
@@ -302,10 +315,7 @@ mod tests {
         for slot in 0..4 {
             keys.insert(&mut chains, slot);
         }
-        keys.remove(&mut chains, 1);
-        chains.moved(3, 1, Keys::hash("acme"), |s| keys.0[s as usize] == "acme");
-        keys.0.swap_remove(1);
-        chains.truncate(3);
+        keys.swap_remove(&mut chains, 1);
         assert_eq!(keys.members(&chains, "acme"), [0, 1, 2]);
         assert_eq!(keys.size(&chains, "acme"), 3);
         assert!(keys.members(&chains, "hool").is_empty());
@@ -321,16 +331,10 @@ mod tests {
             keys.insert(&mut chains, slot);
         }
         // Chain: 4 → 2 → 1 → 0. Slot 3 leaves, 4 (the head) moves to 3.
-        keys.remove(&mut chains, 3);
-        chains.moved(4, 3, Keys::hash("acme"), |s| keys.0[s as usize] == "acme");
-        keys.0.swap_remove(3);
-        chains.truncate(4);
+        keys.swap_remove(&mut chains, 3);
         assert_eq!(keys.members(&chains, "acme"), [0, 1, 2, 3]);
         // And a middle member moving: 2 leaves, 3 moves into it.
-        keys.remove(&mut chains, 2);
-        chains.moved(3, 2, Keys::hash("acme"), |s| keys.0[s as usize] == "acme");
-        keys.0.swap_remove(2);
-        chains.truncate(3);
+        keys.swap_remove(&mut chains, 2);
         assert_eq!(keys.members(&chains, "acme"), [0, 1, 2]);
         assert_eq!(keys.size(&chains, "acme"), 3);
     }

@@ -29,6 +29,12 @@ pub fn open_line(state: &mut State) {
         .line
         .get_or_insert_with(FilterLine::default)
         .editing = true;
+    index_now(state);
+    state.mark_dirty();
+}
+
+/// Makes the search index current for the set and team now.
+fn index_now(state: &mut State) {
     let key = (state.model.customers.version(), state.model.team_version);
     current_index(
         &mut state.finder.index,
@@ -36,7 +42,6 @@ pub fn open_line(state: &mut State) {
         &state.model.users,
         key,
     );
-    state.mark_dirty();
 }
 
 /// Takes the search index the engine built beside the cached set (at set
@@ -53,13 +58,7 @@ pub fn take_index(state: &mut State, index: SearchIndex, built_for: u64) {
 /// first sync) gets one at its first `/`.
 pub fn keep_index(state: &mut State) {
     if state.finder.index.is_some() {
-        let key = (state.model.customers.version(), state.model.team_version);
-        current_index(
-            &mut state.finder.index,
-            &state.model.customers,
-            &state.model.users,
-            key,
-        );
+        index_now(state);
     }
 }
 
