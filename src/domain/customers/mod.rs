@@ -560,18 +560,26 @@ impl CustomerSet {
     /// over the order.
     #[must_use]
     pub fn duplicate_positions(&self) -> Vec<(usize, &str, usize)> {
-        let mut wanted: Vec<Option<(usize, &str)>> = vec![None; self.entries.len()];
-        for key in self.duplicates.groups() {
-            let size = self.domain_count(key);
+        // Each slot's group as a 4-byte number, not the group itself: the
+        // walk over the order reads this table out of order, and a smaller
+        // one stays in cache (100 KB at 100,000 customers, not 2.4 MB).
+        let groups: Vec<(usize, &str)> = self
+            .duplicates
+            .groups()
+            .map(|key| (self.domain_count(key), key))
+            .collect();
+        let mut wanted = vec![u32::MAX; self.entries.len()];
+        for (group, &(_, key)) in groups.iter().enumerate() {
             for slot in self.duplicates.members(&self.entries, key) {
-                wanted[slot as usize] = Some((size, key));
+                wanted[slot as usize] = slot_number(group);
             }
         }
         self.order
             .iter()
             .enumerate()
             .filter_map(|(position, &slot)| {
-                wanted[slot as usize].map(|(size, key)| (size, key, position))
+                let (size, key) = *groups.get(wanted[slot as usize] as usize)?;
+                Some((size, key, position))
             })
             .collect()
     }
