@@ -181,12 +181,20 @@ impl CustomerSet {
 
     /// The likely groups filed under `hash` (one, but for a collision).
     fn likely_in(&self, hash: NonZeroU64) -> Vec<(String, Vec<&Entry>)> {
-        let members = self
+        let members: Vec<&Entry> = self
             .names
             .members(&self.entries, hash)
             .map(|slot| self.entry(slot))
             .collect();
-        by_key(members)
+        let groups = if self.names.likely_state(hash) == Some(true) {
+            // Every member has one key (no hash collision here): made
+            // once, not once a member (`D` makes every likely group).
+            let key = members.first().and_then(|e| e.name_key());
+            key.map(|key| (key, members)).into_iter().collect()
+        } else {
+            by_key(members)
+        };
+        groups
             .into_iter()
             .filter(|(_, group)| is_likely_group(group))
             .map(|(key, mut group)| {
