@@ -161,15 +161,6 @@ impl Chains {
         })
     }
 
-    /// The slots of the group headed by `head`, newest first.
-    #[must_use]
-    pub fn chain(&self, head: u32) -> Members<'_> {
-        Members {
-            links: &self.links,
-            at: head,
-        }
-    }
-
     /// The slot before `slot` in the chain from `first`, if `slot` is in it.
     fn before(&self, first: u32, slot: u32) -> Option<u32> {
         let mut at = first;

@@ -38,11 +38,12 @@ static LINEAGES: AtomicU64 = AtomicU64::new(1);
 /// slots costs O(k), whatever the set's size, and a new sort costs nothing.
 ///
 /// Cost at 100,000 customers (release build, on a shared 2-core VM): a
-/// [`rebuild`](Self::rebuild) takes 120–200 ms (about half of it walking
-/// the entries, a cache miss per field; split over up to four threads),
-/// a page of 1,000 new customers about 1 ms to follow, and the index holds
-/// about 7 MB (5.5 MB of text, then per slot a record start, its slot, a
-/// record number and a `u64` byte summary).
+/// [`rebuild`](Self::rebuild) takes about 24 ms on two threads (most of it
+/// walking the entries; the engine builds it beside the cached set, on one
+/// thread, off the UI task), a page of 1,000 new customers about 1 ms to
+/// follow, and the index holds about 10 MB (about 8 MB of text, then per
+/// slot a record start, its slot, a record number and a `u64` byte
+/// summary).
 #[derive(Debug)]
 pub struct SearchIndex {
     /// The records' text, each field lower-cased and followed by [`SEP`].
