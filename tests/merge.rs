@@ -387,7 +387,8 @@ async fn a_group_dismissed_as_not_a_duplicate_is_read_back_by_the_next_start() {
     assert_eq!(
         event,
         SyncEvent::Dismissed {
-            groups: vec![group]
+            groups: vec![group],
+            seen: None,
         }
     );
     handle.send(SyncCommand::Undismiss("acme.com".into()));
@@ -401,5 +402,40 @@ async fn a_group_dismissed_as_not_a_duplicate_is_read_back_by_the_next_start() {
         assert!(std::time::Instant::now() < deadline, "never forgotten");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    handle.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_dismissed_by_another_process_reaches_a_running_app_after_the_next_sync() {
+    let server = TestServer::start().await;
+    let (_dir, store_path) = store_file();
+    let (handle, mut rx) = start_engine(&server.url(), &store_path);
+    rx.next_matching(|e| matches!(e, SyncEvent::Finished { .. }), WAIT)
+        .await;
+    // The command line marks a group on the same account meanwhile.
+    let group = Dismissed {
+        key: "acme.com".into(),
+        members: vec!["cus_a".into(), "cus_b".into()],
+    };
+    Store::open(&store_path)
+        .expect("store")
+        .dismiss(&group, OffsetDateTime::now_utc())
+        .expect("dismissed by the command line");
+
+    handle.send(SyncCommand::Refresh);
+    let event = rx
+        .next_matching(
+            |e| matches!(e, SyncEvent::Dismissed { groups, .. } if !groups.is_empty()),
+            WAIT,
+        )
+        .await;
+    assert_eq!(
+        event,
+        SyncEvent::Dismissed {
+            groups: vec![group],
+            seen: Some(0),
+        },
+        "every group the store holds, and none of this app's commands"
+    );
     handle.stop().await;
 }

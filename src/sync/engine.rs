@@ -19,6 +19,7 @@ use super::{
 use crate::api::{ApiError, Client, ListParams};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::domain::{CustomerSet, Entry, SearchIndex};
 use crate::store::{Store, StoreError};
@@ -31,6 +32,10 @@ pub(super) struct Engine {
     events: mpsc::UnboundedSender<SyncEvent>,
     /// Submits and delivers the outbox.
     courier: Courier,
+    /// How many `Dismiss` and `Undismiss` commands the store has taken
+    /// (counted in the store's turn, so a read of the dismissed groups
+    /// knows which it includes).
+    dismiss_writes: Arc<AtomicU64>,
 }
 
 /// Why a run stopped early.
@@ -61,6 +66,7 @@ impl Engine {
             config,
             events,
             courier,
+            dismiss_writes: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -150,11 +156,17 @@ impl Engine {
             }
             SyncCommand::Dismiss(group) => {
                 let at = OffsetDateTime::now_utc();
-                let written = self.write(move |s| s.dismiss(&group, at)).await;
+                let count = Arc::clone(&self.dismiss_writes);
+                let written = self
+                    .write(move |s| counted(&count, s.dismiss(&group, at)))
+                    .await;
                 return !matches!(written, Err(RunError::Stopped));
             }
             SyncCommand::Undismiss(key) => {
-                let written = self.write(move |s| s.undismiss(&key)).await;
+                let count = Arc::clone(&self.dismiss_writes);
+                let written = self
+                    .write(move |s| counted(&count, s.undismiss(&key)))
+                    .await;
                 return !matches!(written, Err(RunError::Stopped));
             }
             SyncCommand::LoadArchived => return self.send_archived().await,
@@ -241,7 +253,9 @@ impl Engine {
         };
         self.emit(event);
         match self.store.with(|s| s.dismissed()).await {
-            Ok(groups) if !groups.is_empty() => self.emit(SyncEvent::Dismissed { groups }),
+            Ok(groups) if !groups.is_empty() => {
+                self.emit(SyncEvent::Dismissed { groups, seen: None });
+            }
             Ok(_) | Err(StoreFailure::Closed) => {}
             Err(StoreFailure::Failed(err)) => self.report_store(err),
         }
@@ -304,6 +318,25 @@ impl Engine {
             at,
             skipped,
         });
+        self.send_dismissed().await
+    }
+
+    /// Sends the dismissed groups as the store holds them now, so that
+    /// those another process marked or revived reach the app.
+    async fn send_dismissed(&self) -> Result<(), RunError> {
+        let count = Arc::clone(&self.dismiss_writes);
+        match self
+            .store
+            .with(move |s| Ok((s.dismissed()?, count.load(Ordering::SeqCst))))
+            .await
+        {
+            Ok((groups, seen)) => self.emit(SyncEvent::Dismissed {
+                groups,
+                seen: Some(seen),
+            }),
+            Err(StoreFailure::Closed) => return Err(RunError::Stopped),
+            Err(StoreFailure::Failed(err)) => self.report_store(err),
+        }
         Ok(())
     }
 
@@ -495,4 +528,11 @@ async fn with_index(
         // The runtime is shutting down: nobody is waiting for the set.
         Err(_) => (CustomerSet::default(), None),
     }
+}
+
+/// `result`, once counted among the dismiss commands the store has taken
+/// (a failed one too: the app must not wait for it).
+fn counted<T>(count: &AtomicU64, result: T) -> T {
+    count.fetch_add(1, Ordering::SeqCst);
+    result
 }

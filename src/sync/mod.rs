@@ -156,10 +156,16 @@ pub enum SyncEvent {
         /// is shown and undone whole, as in the session that made it.
         merges: Vec<PendingMerge>,
     },
-    /// The groups marked "not a duplicate" on this account, read from the
-    /// store right after the cache (sent only when there are some).
+    /// The groups marked "not a duplicate" on this account, as the store
+    /// holds them: right after the cache (`seen: None`; sent only when
+    /// there are some), and after every sync run (`seen: Some(n)`): then
+    /// all of them, those another process marked or revived included, with
+    /// `n`, how many of this app's `Dismiss` and `Undismiss` commands the
+    /// store had taken when they were read, so that the app can tell a
+    /// list that does not know its latest ones yet.
     Dismissed {
         groups: Vec<Dismissed>,
+        seen: Option<u64>,
     },
     /// The archived customers the store holds, the most recently changed
     /// first, each with the record a merge put it into (answers

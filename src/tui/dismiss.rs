@@ -9,6 +9,8 @@
 //! State updates only, called from the screens and `update`; the store
 //! write is the engine's (`SyncCommand::Dismiss`).
 
+use std::collections::HashMap;
+
 use super::keymap::Action;
 use super::message::Command;
 use super::mode::Mode;
@@ -43,10 +45,13 @@ pub fn dismiss(state: &mut State) -> Vec<Command> {
     state.model.groups_done.insert(key.clone());
     state.change_note = None;
     state.finder.invalidate();
-    let mut commands = vec![Command::Sync(SyncCommand::Dismiss(Dismissed {
-        key: key.clone(),
-        members,
-    }))];
+    let mut commands = vec![sent(
+        state,
+        SyncCommand::Dismiss(Dismissed {
+            key: key.clone(),
+            members,
+        }),
+    )];
     if comparing.is_some() {
         commands.extend(next_group(state, &key));
     } else {
@@ -82,7 +87,7 @@ pub fn undo(state: &mut State) -> Vec<Command> {
         "{} is a duplicate group again",
         triage::group_label(state, &key)
     ));
-    vec![Command::Sync(SyncCommand::Undismiss(key))]
+    vec![sent(state, SyncCommand::Undismiss(key))]
 }
 
 /// `R` in the dismissed groups (`D` twice): the group under the selection
@@ -116,13 +121,39 @@ pub fn revive(state: &mut State) -> Vec<Command> {
         state.finder.invalidate();
     }
     state.flash = Some(format!("{key} is a duplicate group again"));
-    vec![Command::Sync(SyncCommand::Undismiss(key))]
+    vec![sent(state, SyncCommand::Undismiss(key))]
 }
 
-/// The dismissed groups the store kept, at start.
-pub fn loaded(state: &mut State, groups: Vec<Dismissed>) {
+/// `command` (a `Dismiss` or `Undismiss`) to send, counted.
+fn sent(state: &mut State, command: SyncCommand) -> Command {
+    state.model.dismiss_commands += 1;
+    Command::Sync(command)
+}
+
+/// The dismissed groups the store holds: at start (`seen: None`) added to
+/// those made here already; after a sync run, all of them, which replace
+/// the app's own, so that a group marked or revived by another process
+/// (`pivotal customers dismiss`, a second window) shows here too, unless
+/// the store had not yet taken every dismissal made here (`seen` short of
+/// the commands sent): the next run's list will have them.
+pub fn loaded(state: &mut State, groups: Vec<Dismissed>, seen: Option<u64>) {
+    match seen {
+        None => {}
+        Some(seen) if seen == state.model.dismiss_commands => {
+            let now: HashMap<String, Vec<String>> = groups
+                .iter()
+                .map(|g| (g.key.clone(), g.members.clone()))
+                .collect();
+            if now == state.model.dismissed {
+                return;
+            }
+            state.model.dismissed.clear();
+        }
+        Some(_) => return,
+    }
     for group in groups {
         state.model.dismissed.insert(group.key, group.members);
     }
     state.finder.invalidate();
+    state.mark_dirty();
 }

@@ -126,6 +126,12 @@ pub struct Model {
     pub dismissed: HashMap<String, Vec<String>>,
     /// This session's dismissals, newest last, for `u`: (key, stamp).
     pub dismissals: Vec<(String, u64)>,
+    /// How many `Dismiss` and `Undismiss` commands this app has sent: a
+    /// list of dismissed groups read from the store before it took all
+    /// of them would undo one made here (see [`SyncEvent::Dismissed`]).
+    ///
+    /// [`SyncEvent::Dismissed`]: crate::sync::SyncEvent::Dismissed
+    pub dismiss_commands: u64,
     /// Counts the changes `u` can undo, so it undoes the newest first
     /// (archives and merges carry their stamp too).
     pub undo_stamp: u64,
@@ -296,6 +302,7 @@ impl State {
                 merges: Vec::new(),
                 groups_done: std::collections::BTreeSet::new(),
                 dismissed: HashMap::new(),
+                dismiss_commands: 0,
                 dismissals: Vec::new(),
                 undo_stamp: 0,
                 share_url_base: DEFAULT_SHARE_URL_BASE.to_owned(),

@@ -186,7 +186,7 @@ fn on_sync(state: &mut State, event: SyncEvent) -> Vec<Command> {
                     .insert(customer_id, History::Failed(reason));
             }
         }
-        SyncEvent::Dismissed { groups } => dismiss::loaded(state, groups),
+        SyncEvent::Dismissed { groups, seen } => dismiss::loaded(state, groups, seen),
         SyncEvent::Archived { customers } => archived::loaded(state, customers),
         SyncEvent::StoreFailed { reason } => {
             state.notice = Some(sanitize(&reason).into_owned());

@@ -364,6 +364,7 @@ fn groups_dismissed_in_an_earlier_session_are_listed_and_revived_too() {
                 key: "acme.com".into(),
                 members: acme,
             }],
+            seen: None,
         }),
     );
     press(&mut state, KeyCode::Char('D'));

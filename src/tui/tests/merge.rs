@@ -579,6 +579,7 @@ fn x_dismisses_a_group_it_leaves_d_and_comes_back_on_u_or_with_a_new_member() {
                 key: "acme.com".into(),
                 members,
             }],
+            seen: None,
         }),
     );
     assert!(!in_rows(&state, 1003), "dismissed across restarts");
@@ -596,4 +597,53 @@ fn x_dismisses_a_group_it_leaves_d_and_comes_back_on_u_or_with_a_new_member() {
         in_rows(&state, 1003) && in_rows(&state, 1099),
         "it has a new member"
     );
+}
+
+#[test]
+fn groups_marked_or_revived_by_another_process_follow_the_store_but_never_undo_one_in_flight() {
+    let mut state = demo_app(120, 40);
+    press(&mut state, KeyCode::Char('D'));
+    let acme: Vec<String> = [1003, 1036, 1052]
+        .iter()
+        .map(|&d| entry(&state, d).id().expect("id").to_owned())
+        .collect();
+    let store_holds = |groups: Vec<crate::store::Dismissed>, seen: u64| {
+        Message::Sync(SyncEvent::Dismissed {
+            groups,
+            seen: Some(seen),
+        })
+    };
+    let acme_dismissed = || {
+        vec![crate::store::Dismissed {
+            key: "acme.com".into(),
+            members: acme.clone(),
+        }]
+    };
+
+    // `pivotal customers dismiss` in a shell: the next sync run's list.
+    update(&mut state, store_holds(acme_dismissed(), 0));
+    assert!(!in_rows(&state, 1003), "marked elsewhere, gone from D here");
+
+    // Revived in a second window: the list no longer has it.
+    update(&mut state, store_holds(Vec::new(), 0));
+    assert!(in_rows(&state, 1003), "revived elsewhere, back in D here");
+
+    // Dismissed here; a list read before the store took that command must
+    // not bring the group back, and the one after it agrees.
+    press(&mut state, KeyCode::Char('g'));
+    assert_eq!(state.selected_entry().map(|e| e.display_id), Some(1003));
+    let commands = press(&mut state, KeyCode::Char('x'));
+    assert!(
+        commands
+            .iter()
+            .any(|c| matches!(c, Command::Sync(SyncCommand::Dismiss(_)))),
+        "{commands:?}"
+    );
+    assert!(!in_rows(&state, 1003));
+    update(&mut state, store_holds(Vec::new(), 0));
+    assert!(!in_rows(&state, 1003), "a stale list undoes nothing");
+    update(&mut state, store_holds(acme_dismissed(), 1));
+    assert!(!in_rows(&state, 1003));
+    update(&mut state, store_holds(Vec::new(), 1));
+    assert!(in_rows(&state, 1003), "then revived elsewhere after all");
 }
