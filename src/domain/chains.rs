@@ -61,6 +61,10 @@ impl Chains {
         rehash: impl Fn(u32) -> u64,
     ) -> usize {
         self.fit(slot);
+        debug_assert!(
+            !self.members(hash, &same).any(|s| s == slot),
+            "slot {slot} filed twice (a cycle in its chain)"
+        );
         let at = slot as usize;
         let size = match self.heads.find_mut(hash, |&head| same(head)) {
             Some(head) => {

@@ -211,8 +211,11 @@ impl Engine {
                 let customers = CustomerSet::from_entries(s.load_entries()?);
                 // Reading every row filled SQLite's cache with pages the
                 // app will not read again soon: freed before the search
-                // index is built beside the set.
-                s.release_cache()?;
+                // index is built beside the set. Only memory: a store that
+                // refuses loses nothing, and the cache is sent all the same.
+                if let Err(err) = s.release_cache() {
+                    tracing::debug!(error = %err, "SQLite kept its page cache");
+                }
                 Ok((
                     customers,
                     s.load_users()?,
