@@ -336,11 +336,7 @@ fn a_sync_page_under_a_filter_updates_the_matches() {
     assert_eq!(state.row_count(), 0);
     update(
         &mut state,
-        Message::Sync(SyncEvent::Page {
-            generation: 0,
-            customers: entries(vec![customer(2001, "Zephyr Analytics", Some("zephyr.io"))]),
-            fetched: 1,
-        }),
+        page_of(vec![customer(2001, "Zephyr Analytics", Some("zephyr.io"))]),
     );
     assert_eq!(shown(&state), [2001]);
     assert!(screen(&state).contains("1 of 64"));

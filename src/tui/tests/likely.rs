@@ -134,14 +134,7 @@ fn x_dismisses_a_likely_group_under_its_name_key_and_a_new_member_brings_it_back
 
     press(&mut state, KeyCode::Char('x'));
     let newcomer = customer(1099, "Atlasbridge Security Inc", Some("atlasbridge.net"));
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Page {
-            generation: 0,
-            customers: vec![newcomer.into()],
-            fetched: 1,
-        }),
-    );
+    update(&mut state, page_of(vec![newcomer]));
     assert!(
         in_rows(&state, 1062) && in_rows(&state, 1099),
         "it has a new member"

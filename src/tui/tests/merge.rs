@@ -230,14 +230,7 @@ fn undo_leaves_the_keeper_alone_when_someone_changed_it_since() {
     // Someone renames the keeper; a sync brings it.
     answer.name = "Acme Company".into();
     answer.updated_at = NOW + time::Duration::minutes(5);
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Page {
-            generation: 0,
-            customers: vec![answer.into()],
-            fetched: 1,
-        }),
-    );
+    update(&mut state, page_of(vec![answer]));
     let undo = unit_of(&press(&mut state, KeyCode::Char('u')));
     assert!(
         undo.items
@@ -585,14 +578,7 @@ fn x_dismisses_a_group_it_leaves_d_and_comes_back_on_u_or_with_a_new_member() {
     assert!(!in_rows(&state, 1003), "dismissed across restarts");
     // A new member brings the group back.
     let newcomer = customer(1099, "Acme Holdings", Some("acme.com"));
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Page {
-            generation: 0,
-            customers: vec![newcomer.into()],
-            fetched: 1,
-        }),
-    );
+    update(&mut state, page_of(vec![newcomer]));
     assert!(
         in_rows(&state, 1003) && in_rows(&state, 1099),
         "it has a new member"

@@ -62,6 +62,16 @@ fn set_of(customers: Vec<Customer>) -> CustomerSet {
     set
 }
 
+/// A page of the current sync run bringing `customers`.
+fn page_of(customers: Vec<Customer>) -> Message {
+    let fetched = customers.len();
+    Message::Sync(SyncEvent::Page {
+        generation: 0,
+        customers: entries(customers),
+        fetched,
+    })
+}
+
 fn cache_loaded(customers: Vec<Customer>, last_synced: Option<OffsetDateTime>) -> Message {
     let users = team::members();
     let me = users.first().cloned();
@@ -296,14 +306,7 @@ fn the_selected_customer_stays_selected_when_a_page_reorders_the_list() {
     );
     press(&mut state, KeyCode::Char('j'));
     assert_eq!(state.selected_entry().map(|e| e.display_id), Some(2));
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Page {
-            generation: 0,
-            customers: entries(vec![customer(3, "Alpha", None)]),
-            fetched: 1,
-        }),
-    );
+    update(&mut state, page_of(vec![customer(3, "Alpha", None)]));
     assert_eq!(state.selected_entry().map(|e| e.display_id), Some(2));
 }
 

@@ -101,14 +101,7 @@ fn an_archive_settled_elsewhere_is_no_longer_held_off_the_list() {
         .find(|c| c.id == id)
         .expect("demo");
     customer.updated_at = restored.updated_at + Duration::from_secs(60);
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Page {
-            generation: 0,
-            customers: entries(vec![customer]),
-            fetched: 1,
-        }),
-    );
+    update(&mut state, page_of(vec![customer]));
     assert!(
         state.model.customers.get(&id).is_some(),
         "a sync shows it again"

@@ -282,14 +282,7 @@ fn a_sync_page_read_before_the_archive_does_not_bring_it_back() {
         .into_iter()
         .filter(|c| c.display_id == 1052)
         .collect();
-    update(
-        &mut state,
-        Message::Sync(SyncEvent::Page {
-            generation: 0,
-            customers: entries(stale),
-            fetched: 1,
-        }),
-    );
+    update(&mut state, page_of(stale));
     assert_eq!(badge_of(&state, 1052), None, "still archived on screen");
 }
 
