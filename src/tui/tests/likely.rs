@@ -31,14 +31,6 @@ fn marker_of(state: &State, display_id: u64) -> Option<usize> {
     state.model.customers.likely_badge(entry)
 }
 
-fn in_rows(state: &State, display_id: u64) -> bool {
-    (0..state.row_count()).any(|row| {
-        state
-            .entry_at_row(row)
-            .is_some_and(|e| e.display_id == display_id)
-    })
-}
-
 #[test]
 fn d_lists_the_likely_groups_after_the_domain_groups_under_their_own_headers() {
     let mut state = at_atlasbridge(80, 24);

@@ -521,14 +521,6 @@ fn the_queue_counts_the_groups_done() {
     assert!(shown.contains("· group 2 of 10"), "{shown}");
 }
 
-fn in_rows(state: &State, display_id: u64) -> bool {
-    (0..state.row_count()).any(|row| {
-        state
-            .entry_at_row(row)
-            .is_some_and(|e| e.display_id == display_id)
-    })
-}
-
 #[test]
 fn x_dismisses_a_group_it_leaves_d_and_comes_back_on_u_or_with_a_new_member() {
     let mut state = comparing_acme(120, 40);

@@ -62,6 +62,15 @@ fn set_of(customers: Vec<Customer>) -> CustomerSet {
     set
 }
 
+/// Whether the customer numbered `display_id` is among the list's rows.
+fn in_rows(state: &State, display_id: u64) -> bool {
+    (0..state.row_count()).any(|row| {
+        state
+            .entry_at_row(row)
+            .is_some_and(|e| e.display_id == display_id)
+    })
+}
+
 /// A page of the current sync run bringing `customers`.
 fn page_of(customers: Vec<Customer>) -> Message {
     let fetched = customers.len();
