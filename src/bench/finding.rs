@@ -6,7 +6,8 @@
 //!   character, backspaced away and closed with Esc. `/` (which would build
 //!   the search index, had the warm start not brought it) and the first key
 //!   after it (a scan of every customer) are reported on their own.
-//! - The `D` (duplicates only), `m` (my customers) and `s` (sort) toggles.
+//! - The `D` (duplicates only), `m` (my customers) and `s` (sort) toggles,
+//!   and `s` to domain just after a sync brought a domain new to the set.
 //! - Archiving one duplicate as the app does it (`a`, then `y`), beside the
 //!   bare `CustomerSet::remove` and badge recount that it rests on.
 
@@ -17,9 +18,11 @@ use anyhow::{Context, ensure};
 use crossterm::event::KeyCode;
 
 use super::{Screen, ms, percentile};
-use crate::domain::CustomerKey;
-use crate::tui::State;
+use crate::api::models::{Customer, Source};
+use crate::domain::{CustomerKey, Entry, SortColumn};
+use crate::sync::SyncEvent;
 use crate::tui::format;
+use crate::tui::{Message, State, update};
 
 /// Typical queries as (kind, what is typed after `/`), from the generated
 /// data (`server::generate`): a name prefix about one customer in 40 has,
@@ -37,6 +40,9 @@ const QUERIES: &[(&str, &str)] = &[
 const TOGGLES: usize = 6;
 /// Full cycles of `s` through the sort columns.
 const SORT_CYCLES: usize = 2;
+/// Customers with a domain new to the set, each synced before one `s`
+/// cycle that times the press to domain.
+const NEW_DOMAINS: usize = 3;
 /// Customers archived through the app, and as many removed from the bare set.
 const ARCHIVES: usize = 50;
 /// Archives made while a text filter is kept.
@@ -179,6 +185,7 @@ fn toggles(state: &mut State, screen: &mut Screen) -> anyhow::Result<Vec<Toggle>
         });
     }
     figures.push(sort_cycles(state, screen)?);
+    figures.push(sort_after_new_domains(state, screen)?);
     Ok(figures)
 }
 
@@ -206,6 +213,66 @@ fn sort_cycles(state: &mut State, screen: &mut Screen) -> anyhow::Result<Toggle>
         label: "s next sort column",
         times,
         note,
+    })
+}
+
+/// `s` to domain right after a sync brought a customer with a domain new
+/// to the set: the one toggle that then ranks every domain again (the set
+/// keeps the ranks while records come and go in domains it knows).
+fn sort_after_new_domains(state: &mut State, screen: &mut Screen) -> anyhow::Result<Toggle> {
+    let start = state.model.customers.sort();
+    let mut times = Vec::new();
+    for n in 0..NEW_DOMAINS {
+        let generation = state.model.sync.generation + 1;
+        let now = time::OffsetDateTime::now_utc();
+        let customer = Customer {
+            id: format!("cus_bench_new_{n}"),
+            display_id: 9_000_000 + n as u64,
+            name: format!("Bench New Domain {n}"),
+            domain: Some(format!("bench-new-domain-{n}.example")),
+            owner_id: None,
+            plan: None,
+            tags: Vec::new(),
+            custom_fields: Default::default(),
+            source: Source::Manual,
+            archived: false,
+            created_at: now,
+            updated_at: now,
+        };
+        for event in [
+            SyncEvent::Started {
+                generation,
+                full: false,
+            },
+            SyncEvent::Page {
+                generation,
+                customers: vec![Entry::from(customer)],
+                fetched: 1,
+            },
+            SyncEvent::Finished {
+                generation,
+                at: now,
+                skipped: 0,
+            },
+        ] {
+            update(state, Message::Sync(event));
+        }
+        loop {
+            let time = screen.press(state, KeyCode::Char('s'));
+            let column = state.model.customers.sort().column;
+            if column == SortColumn::Domain {
+                times.push(time);
+            }
+            if state.model.customers.sort() == start {
+                break;
+            }
+            ensure!(times.len() <= n + 1, "s skipped the domain column");
+        }
+    }
+    Ok(Toggle {
+        label: "s to domain, new domain synced",
+        note: format!("{} presses, each after one new customer", times.len()),
+        times,
     })
 }
 
@@ -441,9 +508,15 @@ mod tests {
         assert_eq!(report.archives.confirm.len(), ARCHIVES);
         assert_eq!(report.archives.bare.len(), ARCHIVES);
         assert_eq!(report.archives.filtered.len(), FILTERED_ARCHIVES);
+        let new_domains = report
+            .toggles
+            .iter()
+            .find(|t| t.label.starts_with("s to domain"))
+            .expect("s to domain after a new domain is measured");
+        assert_eq!(new_domains.times.len(), NEW_DOMAINS);
         assert_eq!(
             state.model.customers.len(),
-            3_000 - 2 * ARCHIVES - FILTERED_ARCHIVES
+            3_000 + NEW_DOMAINS - 2 * ARCHIVES - FILTERED_ARCHIVES
         );
         assert_eq!(state.model.outbox.len(), ARCHIVES + FILTERED_ARCHIVES);
         assert!(!state.finder.duplicates_only && state.finder.query().is_none());

@@ -2,7 +2,8 @@
 //! ([`host`]), sanitising untrusted text for the terminal ([`text`]), and the
 //! set of live customers the app shows ([`customers`]) with its incrementally
 //! kept duplicate-domain index ([`duplicates`], over [`chains`]), the short
-//! text its records keep inline ([`short`]), its sort orders ([`order`]),
+//! text its records keep inline ([`short`]), its sort orders ([`order`],
+//! with the domain ranks kept between sorts in [`domain_ranks`]),
 //! the text filter ([`filter`]) and the rows a list shows ([`view`]), and
 //! the create/edit form's rules ([`draft`]) with the contract's field
 //! limits ([`limits`]), and triage's rules: which record to keep
@@ -13,6 +14,7 @@
 
 pub mod chains;
 pub mod customers;
+mod domain_ranks;
 pub mod draft;
 pub mod duplicates;
 pub mod entry;

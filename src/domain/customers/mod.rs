@@ -17,11 +17,12 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use time::OffsetDateTime;
 
+use super::domain_ranks::DomainRanks;
 use super::duplicates::DuplicateIndex;
 pub use super::entry::{CustomerKey, Entry, Fields, KeyRef};
 use super::names::NameIndex;
 use super::order::{
-    OwnerNames, Sort, SortColumn, compare, lead_key, name_ranks, ranks_from_order,
+    BLANK, OwnerNames, Sort, SortColumn, compare, lead_key, name_ranks, ranks_from_order,
     sort_slots_ranked,
 };
 use crate::api::models::Customer;
@@ -95,6 +96,9 @@ pub struct CustomerSet {
     /// the entries drops it, and the next re-sort makes it again.
     ranks: Vec<u32>,
     ranks_valid: bool,
+    /// Each slot's rank among the distinct domains, for sorting by domain,
+    /// kept while the records come and go in domains already known.
+    domain_ranks: DomainRanks,
     /// Owner names, for [`SortColumn::Owner`].
     owners: OwnerNames,
     /// Changes with every change to what the set shows (entries or their
@@ -137,6 +141,7 @@ impl Default for CustomerSet {
             sort: Sort::default(),
             ranks: Vec::new(),
             ranks_valid: false,
+            domain_ranks: DomainRanks::default(),
             owners: OwnerNames::new(),
             version,
             log: Vec::new(),
@@ -186,8 +191,8 @@ impl OrderUpkeep {
 impl CustomerSet {
     /// The set of `entries` (records as the cache holds them, in any order),
     /// built in one pass: the id table and the duplicate index sized once,
-    /// `entries` kept as the set's own storage (no second copy), and one
-    /// sort by name. Equal to [`apply_entries`] on an empty set; a batch
+    /// `entries` kept as the set's own storage (no second copy), one sort
+    /// by name and the ranks of the domains. Equal to [`apply_entries`] on an empty set; a batch
     /// with an archived record or two records for one id (never the cache's
     /// case) takes that path, since then the order of the records matters.
     ///
@@ -230,6 +235,10 @@ impl CustomerSet {
             set.order[rank as usize] = slot_number(slot);
         }
         set.rekey();
+        // Built off the UI task: the one sort whose ranks cost a pass over
+        // every entry is made here too, so that the first `s` to domain
+        // only lays the slots out.
+        set.domain_ranks.make(&set.entries);
         set.bump();
         set
     }
@@ -373,6 +382,7 @@ impl CustomerSet {
             self.sort,
             &self.owners,
             &self.ranks,
+            &mut self.domain_ranks,
         );
         self.rekey();
         self.bump();
@@ -387,6 +397,23 @@ impl CustomerSet {
                 .iter()
                 .zip(&self.keys)
                 .all(|(&slot, &key)| lead_key(self.sort, self.entry(slot)) == key)
+    }
+
+    /// Follows `slot`'s domain in the domain ranks, when they are kept:
+    /// it takes the rank of another record of its domain, if there is one.
+    fn rank_domain(&mut self, slot: u32) {
+        if !self.domain_ranks.kept() {
+            return;
+        }
+        let rank = match self.entries[slot as usize].domain_key() {
+            None => Some(BLANK),
+            Some(key) => self
+                .duplicates
+                .members(&self.entries, key)
+                .find(|&other| other != slot)
+                .and_then(|other| self.domain_ranks.get(other)),
+        };
+        self.domain_ranks.follow(slot, rank);
     }
 
     /// Computes `keys` for `order` anew.
@@ -647,6 +674,7 @@ impl CustomerSet {
         let name_hash = entry.name_hash();
         self.entries.push(entry);
         self.duplicates.insert(&self.entries, slot_number(slot));
+        self.rank_domain(slot_number(slot));
         if let Some(name_hash) = name_hash {
             self.names.insert(&self.entries, slot_number(slot));
             self.recheck_name(name_hash);
@@ -699,6 +727,7 @@ impl CustomerSet {
         self.put_entry(slot, entry, upkeep);
         if moved_domain {
             self.duplicates.insert(&self.entries, slot_number(slot));
+            self.rank_domain(slot_number(slot));
         }
     }
 
@@ -755,6 +784,7 @@ impl CustomerSet {
                 .moved(&self.entries, slot_number(last), slot_number(slot));
         }
         let entry = self.entries.swap_remove(slot);
+        self.domain_ranks.swap_remove(slot);
         self.duplicates.truncate(last);
         self.names.truncate(last);
         if slot != last {
