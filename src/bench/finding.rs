@@ -7,7 +7,8 @@
 //!   the search index, had the warm start not brought it) and the first key
 //!   after it (a scan of every customer) are reported on their own.
 //! - The `D` (duplicates only), `m` (my customers) and `s` (sort) toggles,
-//!   and `s` to domain just after a sync brought a domain new to the set.
+//!   `j` in the duplicates-only list, and `s` to domain just after a sync
+//!   brought a domain new to the set.
 //! - Archiving one duplicate as the app does it (`a`, then `y`), beside the
 //!   bare `CustomerSet::remove` and badge recount that it rests on.
 
@@ -38,6 +39,8 @@ const QUERIES: &[(&str, &str)] = &[
 
 /// Presses of `D` and of `m`: half turn it on, half off.
 const TOGGLES: usize = 6;
+/// Presses of `j` in the duplicates-only list.
+const SCROLLS: usize = 50;
 /// Full cycles of `s` through the sort columns.
 const SORT_CYCLES: usize = 2;
 /// Customers with a domain new to the set, each synced before one `s`
@@ -184,9 +187,30 @@ fn toggles(state: &mut State, screen: &mut Screen) -> anyhow::Result<Vec<Toggle>
             note: format!("{presses} presses"),
         });
     }
+    figures.push(scroll_in_duplicates(state, screen)?);
     figures.push(sort_cycles(state, screen)?);
     figures.push(sort_after_new_domains(state, screen)?);
     Ok(figures)
+}
+
+/// `j` through the duplicates-only list, whose title counts the groups
+/// and whose rows open with group headers: every frame of triage.
+fn scroll_in_duplicates(state: &mut State, screen: &mut Screen) -> anyhow::Result<Toggle> {
+    screen.press(state, KeyCode::Char('D'));
+    ensure!(
+        state.finder.duplicates_only,
+        "D did not show duplicates only"
+    );
+    let times: Vec<Duration> = (0..SCROLLS)
+        .map(|_| screen.press(state, KeyCode::Char('j')))
+        .collect();
+    let groups = state.finder.rows.groups().len();
+    screen.press(state, KeyCode::Char('D'));
+    Ok(Toggle {
+        label: "j in duplicates only",
+        note: format!("{} presses, {} groups", times.len(), format::count(groups)),
+        times,
+    })
 }
 
 /// `s` through every sort column [`SORT_CYCLES`] times, ending where it began.

@@ -83,6 +83,9 @@ pub struct Rows {
     /// In duplicates only, the first row of the likely groups (after the
     /// domain groups); `None` when no row is one.
     likely_from: Option<usize>,
+    /// In duplicates only, each group shown as (its first row, its key), in
+    /// row order: the triage queue, known without walking every row.
+    groups: Vec<(usize, String)>,
 }
 
 impl Rows {
@@ -94,6 +97,7 @@ impl Rows {
             len: set.len(),
             ascending: true,
             likely_from: None,
+            groups: Vec::new(),
         }
     }
 
@@ -122,17 +126,18 @@ impl Rows {
                 false,
             ),
         };
-        let ascending = if criteria.duplicates_only {
+        let (ascending, groups) = if criteria.duplicates_only {
             group_by_domain(set, &mut positions);
-            false
+            (false, domain_groups(set, &positions))
         } else {
-            ascending
+            (ascending, Vec::new())
         };
         Rows {
             len: positions.len(),
             positions: Some(positions),
             ascending,
             likely_from: None,
+            groups,
         }
     }
 
@@ -158,26 +163,37 @@ impl Rows {
         }
         // Largest groups first, then by domain; a group keeps the list's order.
         rows.sort_unstable();
+        let mut groups: Vec<(usize, String)> = Vec::new();
+        for (row, (_, key, _)) in rows.iter().enumerate() {
+            if groups.last().is_none_or(|(_, last)| last != key) {
+                groups.push((row, (*key).to_owned()));
+            }
+        }
         let mut positions: Vec<u32> = rows.into_iter().map(|(_, _, p)| p).collect();
-        let likely = if criteria.likely {
-            Rows::likely_rows(set, matched, criteria)
-        } else {
-            Vec::new()
-        };
-        let likely_from = (!likely.is_empty()).then_some(positions.len());
-        positions.extend(likely);
+        let likely_from = positions.len();
+        if criteria.likely {
+            Rows::likely_rows(set, matched, criteria, &mut positions, &mut groups);
+        }
+        let likely_from = (positions.len() > likely_from).then_some(likely_from);
         Rows {
             len: positions.len(),
             positions: Some(positions),
             ascending: false,
             likely_from,
+            groups,
         }
     }
 
     /// The rows of the likely groups, in the same way: largest first, then
     /// by key, each in the list's order, those not matched or not mine left
-    /// out.
-    fn likely_rows(set: &CustomerSet, matched: Option<&[u32]>, criteria: Criteria<'_>) -> Vec<u32> {
+    /// out; added to `rows`, and each group that shows to `shown`.
+    fn likely_rows(
+        set: &CustomerSet,
+        matched: Option<&[u32]>,
+        criteria: Criteria<'_>,
+        rows: &mut Vec<u32>,
+        shown: &mut Vec<(usize, String)>,
+    ) {
         let mut groups = set.likely_groups();
         groups.retain(|(key, _)| criteria.hides(Some(key)) == criteria.dismissed_only);
         groups.sort_unstable_by(|(a, x), (b, y)| y.len().cmp(&x.len()).then(a.cmp(b)));
@@ -187,8 +203,7 @@ impl Rows {
             .flat_map(|(_, members)| members.iter().map(|e| &e.key))
             .collect();
         let mut found = set.positions_of(&keys).into_iter();
-        let mut rows = Vec::new();
-        for (_, members) in &groups {
+        for (key, members) in groups {
             let mut positions: Vec<u32> = found
                 .by_ref()
                 .take(members.len())
@@ -202,9 +217,19 @@ impl Rows {
                 })
                 .collect();
             positions.sort_unstable();
+            if !positions.is_empty() {
+                shown.push((rows.len(), key));
+            }
             rows.extend(positions);
         }
-        rows
+    }
+
+    /// In duplicates only, each group shown as (its first row, its key: a
+    /// duplicate domain, or a likely group's key), in row order; empty in
+    /// any other list.
+    #[must_use]
+    pub fn groups(&self) -> &[(usize, String)] {
+        &self.groups
     }
 
     /// Whether `row` is one of a likely group's, in duplicates only.
@@ -266,6 +291,21 @@ fn group_by_domain(set: &CustomerSet, positions: &mut [u32]) {
     };
     // A stable sort: within a group, the list's own order stays.
     positions.sort_by_cached_key(|&p| group(p).map(|(s, k)| (s, k.to_owned())));
+}
+
+/// The groups of `positions` grouped by [`group_by_domain`], as (first
+/// row, duplicate domain).
+fn domain_groups(set: &CustomerSet, positions: &[u32]) -> Vec<(usize, String)> {
+    let mut groups: Vec<(usize, String)> = Vec::new();
+    for (row, &position) in positions.iter().enumerate() {
+        let key = set.at(position as usize).and_then(Entry::domain_key);
+        if let Some(key) = key
+            && groups.last().is_none_or(|(_, last)| last != key)
+        {
+            groups.push((row, key.to_owned()));
+        }
+    }
+    groups
 }
 
 fn to_u32(position: usize) -> u32 {

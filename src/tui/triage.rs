@@ -390,6 +390,16 @@ pub fn to_group(state: &mut State, forward: bool) -> Vec<Command> {
 /// `current` (where its rows are, else the selection): rows in a group
 /// (see [`State::group_at_row`]) with another group key.
 fn group_row(state: &State, forward: bool, current: Option<&str>) -> Option<usize> {
+    if state.finder.duplicates_only {
+        queue_row(state, forward, current)
+    } else {
+        walk_row(state, forward, current)
+    }
+}
+
+/// [`group_row`] by walking the rows, reading each one's group: in the
+/// full list, where the rows of a group need not be adjacent.
+pub(super) fn walk_row(state: &State, forward: bool, current: Option<&str>) -> Option<usize> {
     let key_at = |row: usize| state.group_at_row(row);
     let other = |row: usize| key_at(row).is_some_and(|k| Some(&*k) != current);
     let anchor =
@@ -410,6 +420,28 @@ fn group_row(state: &State, forward: bool, current: Option<&str>) -> Option<usiz
     Some(start)
 }
 
+/// [`group_row`] in duplicates only, where every row is in a group and the
+/// rows know where each starts: the first row of the group after (or
+/// before) `current`, or, when it is gone, of the group at (or above) the
+/// selection.
+pub(super) fn queue_row(state: &State, forward: bool, current: Option<&str>) -> Option<usize> {
+    let groups = state.finder.rows.groups();
+    let at = current.and_then(|k| groups.iter().position(|(_, key)| key == k));
+    let index = match (at, forward) {
+        (Some(at), true) => at + 1,
+        (Some(at), false) => at.checked_sub(1)?,
+        (None, true) => return (state.selected < state.row_count()).then_some(state.selected),
+        // The group of the row above the selection.
+        (None, false) => {
+            let above = state.selected.checked_sub(1)?;
+            groups
+                .partition_point(|&(start, _)| start <= above)
+                .checked_sub(1)?
+        }
+    };
+    groups.get(index).map(|&(start, _)| start)
+}
+
 /// Where the group sharing `key` is in the queue, counting the groups done
 /// this session first: `(2, 8)` for group 2 of 8. Only while the list
 /// shows duplicates only (its rows are then the groups, in order).
@@ -418,8 +450,8 @@ pub fn group_place(state: &State, key: &str) -> Option<(usize, usize)> {
         return None;
     }
     let done = state.model.groups_done.len();
-    let queue = queue_keys(state);
-    let at = queue.iter().position(|k| k == key)?;
+    let queue = state.finder.rows.groups();
+    let at = queue.iter().position(|(_, k)| k == key)?;
     Some((done + at + 1, done + queue.len()))
 }
 
@@ -427,22 +459,7 @@ pub fn group_place(state: &State, key: &str) -> Option<(usize, usize)> {
 /// are done: `(8, 3)` for `8 groups · 3 done`.
 pub fn queue_count(state: &State) -> (usize, usize) {
     let done = state.model.groups_done.len();
-    (done + queue_keys(state).len(), done)
-}
-
-/// The group keys of the groups the list shows, in row order.
-fn queue_keys(state: &State) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for row in 0..state.row_count() {
-        let Some(k) = state.group_at_row(row) else {
-            continue;
-        };
-        // A group's rows are adjacent in duplicates only.
-        if seen.last() != Some(&k) {
-            seen.push(k);
-        }
-    }
-    seen
+    (done + state.finder.rows.groups().len(), done)
 }
 
 /// The records the compare view shows, by `display_id`.

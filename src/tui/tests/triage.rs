@@ -391,3 +391,47 @@ fn brackets_move_between_groups_and_a_group_archived_down_to_one_opens_the_next(
     let now = state.modes.compare().map(|c| c.key.clone());
     assert!(now.is_some() && now != Some(pair), "the next group opened");
 }
+
+/// In duplicates only, `]` and `[` (and compare moving on) read where each
+/// group starts from the rows instead of reading every row's group: from
+/// every selection, with every group current (and one that is gone, and
+/// none), they land where walking the rows would, likely groups included.
+#[test]
+fn moves_between_groups_in_duplicates_only_land_where_a_walk_of_the_rows_would() {
+    let mut state = demo_app(120, 30);
+    press(&mut state, KeyCode::Char('D'));
+    let groups = state.finder.rows.groups().to_vec();
+    assert!(groups.len() > 3, "the demo has groups to move between");
+    assert!(
+        state.finder.rows.in_likely_group(state.row_count() - 1),
+        "likely groups follow the domain groups"
+    );
+    let mut currents: Vec<Option<&str>> = groups.iter().map(|(_, k)| Some(k.as_str())).collect();
+    currents.extend([Some("gone.example"), None]);
+    for selected in 0..state.row_count() {
+        state.selected = selected;
+        for &current in &currents {
+            for forward in [true, false] {
+                assert_eq!(
+                    crate::tui::triage::queue_row(&state, forward, current),
+                    crate::tui::triage::walk_row(&state, forward, current),
+                    "from row {selected}, {current:?}, forward: {forward}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_queue_is_the_groups_the_rows_show_in_order() {
+    let mut state = demo_app(120, 30);
+    press(&mut state, KeyCode::Char('D'));
+    let mut walked: Vec<(usize, String)> = Vec::new();
+    for row in 0..state.row_count() {
+        let key = state.group_at_row(row).expect("every row is in a group");
+        if walked.last().is_none_or(|(_, last)| *last != key) {
+            walked.push((row, key));
+        }
+    }
+    assert_eq!(state.finder.rows.groups(), walked.as_slice());
+}
