@@ -310,6 +310,19 @@ async fn show_archive_and_restore_take_an_id_or_a_number() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("Archived #1052"));
     assert!(server.client().get_customer(&id).await.unwrap().archived);
+    // Found by its number among the cache's archived rows.
+    let archived = home.run(&["customers", "show", "#1052"], "").await;
+    assert_eq!(archived.code, 0, "{archived:?}");
+    assert!(
+        archived.stdout.contains("#1052 ACME Co."),
+        "{}",
+        archived.stdout
+    );
+    assert!(
+        archived.stdout.contains("Status    archived"),
+        "{}",
+        archived.stdout
+    );
     let acme = home
         .run(&["customers", "list", "--filter", "acme.com", "--csv"], "")
         .await;

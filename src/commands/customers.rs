@@ -363,7 +363,7 @@ pub async fn show(
     let account = Account::open(&store_path, &client, false).await?;
     let customer = match account.find(&reference).and_then(Entry::id) {
         Some(id) => client.get_customer(id).await?,
-        None => lookup_anywhere(&client, &reference).await?,
+        None => lookup_anywhere(&client, &account.store, &reference).await?,
     };
     let history = client.history(&customer.id).await?;
     ctx.remember_api_url();
@@ -381,26 +381,37 @@ pub async fn show(
     Ok(())
 }
 
-/// A customer the live set does not hold (archived, or not synced yet).
+/// A customer the live set does not hold (archived, or not synced yet):
+/// by id, or by number from the cache's archived rows, and only when the
+/// cache knows no such number by listing the whole account.
 async fn lookup_anywhere(
     client: &Client,
+    store: &Store,
     reference: &CustomerRef,
 ) -> Result<Customer, CommandError> {
     match reference {
         CustomerRef::Id(id) => Ok(client.get_customer(id).await?),
-        CustomerRef::DisplayId(n) => everyone(client)
-            .await?
-            .into_iter()
-            .find(|c| c.display_id == *n)
-            .ok_or_else(|| {
-                CommandError::Api(ApiError::Api {
-                    status: 404,
-                    kind: "not_found".into(),
-                    message: format!("no customer #{n}"),
-                    param: None,
-                })
-            }),
+        CustomerRef::DisplayId(n) => match store.archived_id(*n)? {
+            Some(id) => Ok(client.get_customer(&id).await?),
+            None => listed(client, *n).await,
+        },
     }
+}
+
+/// Customer `#n`, found by listing the whole account, archived ones too.
+async fn listed(client: &Client, n: u64) -> Result<Customer, CommandError> {
+    everyone(client)
+        .await?
+        .into_iter()
+        .find(|c| c.display_id == n)
+        .ok_or_else(|| {
+            CommandError::Api(ApiError::Api {
+                status: 404,
+                kind: "not_found".into(),
+                message: format!("no customer #{n}"),
+                param: None,
+            })
+        })
 }
 
 /// `customers archive` and `customers restore`.
@@ -425,7 +436,11 @@ pub async fn archive_or_restore(
             let account = Account::open(&store_path, &client, false).await?;
             let id = match account.find(&reference).and_then(Entry::id) {
                 Some(id) => id.to_owned(),
-                None => lookup_anywhere(&client, &reference).await?.id,
+                None => {
+                    lookup_anywhere(&client, &account.store, &reference)
+                        .await?
+                        .id
+                }
             };
             (account.store, id)
         }

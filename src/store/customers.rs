@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use time::OffsetDateTime;
 
 use super::{
@@ -94,6 +94,22 @@ impl Store {
             .query_row([], |row| row.get(0))?;
         usize::try_from(count)
             .map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, count).into())
+    }
+
+    /// The id of the cached archived customer numbered `display_id`, if
+    /// the cache holds one: read from the archived rows' own index, so
+    /// that `customers show #N` of an archived customer need not list the
+    /// whole account.
+    pub fn archived_id(&self, display_id: u64) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM customers_v2 INDEXED BY customers_v2_archived
+                 WHERE archived = 1 AND display_id = ?1
+                 LIMIT 1",
+            )?
+            .query_row([display_id.cast_signed()], |row| row.get(0))
+            .optional()?)
     }
 
     /// Every cached archived customer, the most recently changed first,
@@ -434,6 +450,37 @@ mod tests {
             .expect("apply archived");
 
         assert_eq!(store.load_customers().expect("load"), vec![newer]);
+    }
+
+    #[test]
+    fn an_archived_customer_is_found_by_its_number_and_a_live_one_is_not() {
+        let mut store = Store::open_in_memory().expect("store");
+        let numbered = |id: &str, display_id: u64, updated: i64, archived: bool| Customer {
+            display_id,
+            ..customer(id, updated, archived)
+        };
+        store
+            .apply_page(&[
+                numbered("cus_live", 7, 10, false),
+                numbered("cus_gone", 8, 10, true),
+            ])
+            .expect("apply");
+
+        assert_eq!(
+            store.archived_id(8).expect("read"),
+            Some("cus_gone".to_owned())
+        );
+        assert_eq!(
+            store.archived_id(7).expect("read"),
+            None,
+            "live, not archived"
+        );
+        assert_eq!(store.archived_id(9).expect("read"), None, "unknown");
+
+        store
+            .apply_page(&[numbered("cus_gone", 8, 20, false)])
+            .expect("apply the restore");
+        assert_eq!(store.archived_id(8).expect("read"), None, "restored");
     }
 
     fn archived_ids(store: &Store) -> Vec<String> {
