@@ -201,9 +201,13 @@ fn scroll_in_duplicates(state: &mut State, screen: &mut Screen) -> anyhow::Resul
         state.finder.duplicates_only,
         "D did not show duplicates only"
     );
+    // From the top, so that every `j` moves (the selection kept from the
+    // full list may be the last duplicate).
+    screen.press(state, KeyCode::Char('g'));
     let times: Vec<Duration> = (0..SCROLLS)
         .map(|_| screen.press(state, KeyCode::Char('j')))
         .collect();
+    ensure!(state.selected == SCROLLS, "j did not move down the list");
     let groups = state.finder.rows.groups().len();
     screen.press(state, KeyCode::Char('D'));
     Ok(Toggle {
