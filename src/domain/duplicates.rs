@@ -48,13 +48,9 @@ impl DuplicateIndex {
             return;
         };
         let hash = self.hasher.hash_one(key);
-        let hasher = &self.hasher;
-        let size = self.chains.insert(
-            slot,
-            hash,
-            |other| has_key(entries, other, key),
-            |other| key_at(entries, other).map_or(0, |key| hasher.hash_one(key)),
-        );
+        let size = self
+            .chains
+            .insert(slot, hash, |other| has_key(entries, other, key));
         if size == 2 {
             self.shared.insert(Text::from(key));
         }

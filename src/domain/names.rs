@@ -43,12 +43,9 @@ impl NameIndex {
         let Some(hash) = hash_at(entries, slot) else {
             return;
         };
-        self.buckets.insert(
-            slot,
-            hash.get(),
-            |other| hash_at(entries, other) == Some(hash),
-            |other| hash_at(entries, other).map_or(0, NonZeroU64::get),
-        );
+        self.buckets.insert(slot, hash.get(), |other| {
+            hash_at(entries, other) == Some(hash)
+        });
     }
 
     /// Takes `slot` out of its bucket, dropping an emptied bucket's likely

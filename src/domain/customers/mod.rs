@@ -17,6 +17,7 @@ use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 
 use time::OffsetDateTime;
 
+use super::chains::{HashedSlot, table_hash};
 use super::domain_ranks::DomainRanks;
 use super::duplicates::DuplicateIndex;
 pub use super::entry::{CustomerKey, Entry, Fields, KeyRef};
@@ -68,9 +69,10 @@ pub struct ApplyStats {
 #[derive(Debug, Clone)]
 pub struct CustomerSet {
     entries: Vec<Entry>,
-    /// Id → index into `entries`: slot numbers only, hashed by the id of
-    /// the entry they point at, so no id is stored twice.
-    slots: HashTable<u32>,
+    /// Id → index into `entries`: slot numbers only (with half their id's
+    /// hash, for growing), found by the id of the entry they point at, so
+    /// no id is stored twice.
+    slots: HashTable<HashedSlot>,
     /// Hashes ids for `slots`.
     hasher: DefaultHashBuilder,
     /// Duplicate key → the slots of the live entries that have it.
@@ -205,24 +207,26 @@ impl CustomerSet {
             ..CustomerSet::default()
         };
         let hasher = &set.hasher;
-        set.slots.reserve(entries.len(), |&slot| {
-            hasher.hash_one(&entries[slot as usize].key)
-        });
+        set.slots.reserve(entries.len(), |filed| filed.table_hash());
         for (at, entry) in entries.iter().enumerate() {
             let id = &entry.key;
             let hash = hasher.hash_one(id);
             let known = set
                 .slots
-                .find(hash, |&slot| entries[slot as usize].key == *id)
+                .find(table_hash(hash), |filed| {
+                    entries[filed.slot as usize].key == *id
+                })
                 .is_some();
             if known || entry.archived {
                 let mut set = CustomerSet::default();
                 set.apply_entries(entries);
                 return set;
             }
-            set.slots.insert_unique(hash, slot_number(at), |&slot| {
-                hasher.hash_one(&entries[slot as usize].key)
-            });
+            set.slots.insert_unique(
+                table_hash(hash),
+                HashedSlot::new(slot_number(at), hash),
+                |filed| filed.table_hash(),
+            );
             set.duplicates.insert(&entries, slot_number(at));
             set.names.insert(&entries, slot_number(at));
         }
@@ -679,10 +683,11 @@ impl CustomerSet {
             self.names.insert(&self.entries, slot_number(slot));
             self.recheck_name(name_hash);
         }
-        let (entries, hasher) = (&self.entries, &self.hasher);
-        self.slots.insert_unique(hash, slot_number(slot), |&other| {
-            hasher.hash_one(&entries[other as usize].key)
-        });
+        self.slots.insert_unique(
+            table_hash(hash),
+            HashedSlot::new(slot_number(slot), hash),
+            |filed| filed.table_hash(),
+        );
         self.ranks_valid = false;
         self.record(slot_number(slot));
         match upkeep {
@@ -770,7 +775,10 @@ impl CustomerSet {
         }
         self.ranks_valid = false;
         let hash = self.hasher.hash_one(&self.entries[slot].key);
-        if let Ok(found) = self.slots.find_entry(hash, |&other| other as usize == slot) {
+        if let Ok(found) = self
+            .slots
+            .find_entry(table_hash(hash), |filed| filed.slot as usize == slot)
+        {
             found.remove();
         }
         self.duplicates.remove(&self.entries, slot_number(slot));
@@ -792,8 +800,11 @@ impl CustomerSet {
         }
         if let Some(moved) = self.entries.get(slot) {
             let hash = self.hasher.hash_one(&moved.key);
-            if let Some(moved_slot) = self.slots.find_mut(hash, |&other| other as usize == last) {
-                *moved_slot = slot_number(slot);
+            if let Some(filed) = self
+                .slots
+                .find_mut(table_hash(hash), |filed| filed.slot as usize == last)
+            {
+                filed.slot = slot_number(slot);
             }
         }
         if let Some(hash) = entry.name_hash() {
@@ -931,8 +942,10 @@ impl CustomerSet {
     fn slot_of(&self, id: KeyRef<'_>) -> Option<usize> {
         let hash = self.hasher.hash_one(id);
         self.slots
-            .find(hash, |&slot| self.entries[slot as usize].key.as_ref() == id)
-            .map(|&slot| slot as usize)
+            .find(table_hash(hash), |filed| {
+                self.entries[filed.slot as usize].key.as_ref() == id
+            })
+            .map(|filed| filed.slot as usize)
     }
 }
 

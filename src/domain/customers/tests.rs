@@ -89,7 +89,7 @@ fn assert_order_is_consistent(set: &CustomerSet) {
     }
     // One table row per live entry, each pointing at a distinct slot.
     assert_eq!(set.slots.len(), set.len());
-    let mut pointed: Vec<u32> = set.slots.iter().copied().collect();
+    let mut pointed: Vec<u32> = set.slots.iter().map(|filed| filed.slot).collect();
     pointed.sort_unstable();
     pointed.dedup();
     assert_eq!(pointed.len(), set.len());
