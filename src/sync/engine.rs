@@ -432,6 +432,10 @@ struct Runs {
     full_next: bool,
     /// The run in progress does (a failed one is tried again as full).
     running_full: bool,
+    /// A refresh was asked for while a run went on (which may have read
+    /// past what it was asked for): the next run starts as soon as this
+    /// one ends.
+    asked: bool,
 }
 
 impl Default for Runs {
@@ -443,6 +447,7 @@ impl Default for Runs {
             failures: 0,
             full_next: false,
             running_full: false,
+            asked: false,
         }
     }
 }
@@ -452,6 +457,8 @@ impl Runs {
     fn soon(&mut self) {
         if self.running.is_empty() {
             self.next = Instant::now();
+        } else {
+            self.asked = true;
         }
     }
 
@@ -506,6 +513,9 @@ impl Runs {
                 after(retry_in)
             }
         };
+        if std::mem::take(&mut self.asked) {
+            self.next = Instant::now();
+        }
         true
     }
 }
