@@ -177,25 +177,11 @@ fn fill_in(ranks: &mut [u32], entries: &[Entry]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::models::{Customer, Source};
+    use crate::domain::fixtures::customer;
     use crate::test_rng::Rng;
 
     fn entry(n: u64, domain: Option<&str>) -> Entry {
-        let at = time::OffsetDateTime::UNIX_EPOCH;
-        Entry::from(Customer {
-            id: format!("cus_{n}"),
-            display_id: n,
-            name: format!("Customer {n}"),
-            domain: domain.map(str::to_owned),
-            owner_id: None,
-            plan: None,
-            tags: Vec::new(),
-            custom_fields: Default::default(),
-            source: Source::Manual,
-            archived: false,
-            created_at: at,
-            updated_at: at,
-        })
+        Entry::from(customer(n, &format!("Customer {n}"), domain))
     }
 
     /// Whether `ranks` order every pair of entries as their domains do
