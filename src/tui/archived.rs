@@ -11,7 +11,7 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::keymap::{Action, KeyMode};
 use super::message::Command;
-use super::mode::{ArchivedView, Mode};
+use super::mode::ArchivedView;
 use super::state::State;
 use super::triage;
 use crate::domain::filter::matches;
@@ -26,7 +26,7 @@ pub fn toggle(state: &mut State) -> Vec<Command> {
         state.modes.close_archived();
         return Vec::new();
     }
-    state.modes.push(Mode::Archived(Box::default()));
+    state.modes.open_archived();
     vec![Command::Sync(SyncCommand::LoadArchived)]
 }
 
@@ -201,8 +201,8 @@ fn selected_key(state: &State) -> Option<CustomerKey> {
 
 fn resort(state: &mut State, change: fn(Sort) -> Sort) {
     let selected = selected_key(state);
-    if let Some(view) = state.modes.archived_mut() {
-        view.sort = change(view.sort);
+    if let Some(view) = state.modes.archived() {
+        state.modes.sort_archived(change(view.sort));
     }
     refilter(state, selected);
 }

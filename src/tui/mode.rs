@@ -175,31 +175,36 @@ impl Mode {
 
 /// The modes over the list, bottom first. Empty: the list alone.
 #[derive(Debug, Default)]
-pub struct Modes(Vec<Mode>);
+pub struct Modes {
+    stack: Vec<Mode>,
+    /// The order the archived view was last left in, this session: it
+    /// opens in it again.
+    archived_sort: Option<Sort>,
+}
 
 impl Modes {
     /// The mode that takes the keys: the top of the stack, if any.
     pub fn top(&self) -> Option<&Mode> {
-        self.0.last()
+        self.stack.last()
     }
 
     pub fn top_mut(&mut self) -> Option<&mut Mode> {
-        self.0.last_mut()
+        self.stack.last_mut()
     }
 
     pub fn push(&mut self, mode: Mode) {
-        self.0.push(mode);
+        self.stack.push(mode);
     }
 
     /// Closes the top mode, back to the one below.
     pub fn pop(&mut self) -> Option<Mode> {
-        self.0.pop()
+        self.stack.pop()
     }
 
     /// The screen showing: the topmost mode that is not an overlay (`None`
     /// for the list).
     pub fn screen(&self) -> Option<&Mode> {
-        self.0.iter().rev().find(|m| !m.is_overlay())
+        self.stack.iter().rev().find(|m| !m.is_overlay())
     }
 
     pub fn detail_open(&self) -> bool {
@@ -215,7 +220,7 @@ impl Modes {
     }
 
     pub fn compare_mut(&mut self) -> Option<&mut Compare> {
-        match self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+        match self.stack.iter_mut().rev().find(|m| !m.is_overlay()) {
             Some(Mode::Compare(compare)) => Some(compare),
             _ => None,
         }
@@ -223,7 +228,7 @@ impl Modes {
 
     /// Every compare view on the stack, shown or below another view.
     pub fn compares_mut(&mut self) -> impl Iterator<Item = &mut Compare> {
-        self.0.iter_mut().filter_map(|m| match m {
+        self.stack.iter_mut().filter_map(|m| match m {
             Mode::Compare(compare) => Some(compare),
             _ => None,
         })
@@ -233,34 +238,56 @@ impl Modes {
     /// opened from them.
     pub fn close_compare_views(&mut self, which: impl Fn(&Compare) -> bool) {
         if let Some(at) = self
-            .0
+            .stack
             .iter()
             .position(|m| matches!(m, Mode::Compare(c) if which(c)))
         {
-            self.0.truncate(at);
+            self.stack.truncate(at);
         }
     }
 
     /// The archived view, wherever it is on the stack (help may be over
     /// it).
     pub fn archived(&self) -> Option<&ArchivedView> {
-        self.0.iter().rev().find_map(|m| match m {
+        self.stack.iter().rev().find_map(|m| match m {
             Mode::Archived(view) => Some(view.as_ref()),
             _ => None,
         })
     }
 
     pub fn archived_mut(&mut self) -> Option<&mut ArchivedView> {
-        self.0.iter_mut().rev().find_map(|m| match m {
+        self.stack.iter_mut().rev().find_map(|m| match m {
             Mode::Archived(view) => Some(view.as_mut()),
             _ => None,
         })
     }
 
     /// Closes the archived view and what was opened over it.
+    /// Opens the archived view (loading), in the order it was last left in.
+    pub fn open_archived(&mut self) {
+        let mut view = ArchivedView::default();
+        if let Some(sort) = self.archived_sort {
+            view.sort = sort;
+        }
+        self.stack.push(Mode::Archived(Box::new(view)));
+    }
+
+    /// Puts the open archived view in `sort`, and keeps it for the next
+    /// time the view opens.
+    pub fn sort_archived(&mut self, sort: Sort) {
+        self.archived_sort = Some(sort);
+        if let Some(view) = self.archived_mut() {
+            view.sort = sort;
+        }
+    }
+
     pub fn close_archived(&mut self) {
-        if let Some(at) = self.0.iter().position(|m| matches!(m, Mode::Archived(_))) {
-            self.0.truncate(at);
+        if let Some(at) = self
+            .stack
+            .iter()
+            .position(|m| matches!(m, Mode::Archived(_)))
+        {
+            self.stack.truncate(at);
         }
     }
 
@@ -273,7 +300,7 @@ impl Modes {
     }
 
     pub fn form_mut(&mut self) -> Option<&mut FormSession> {
-        match self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+        match self.stack.iter_mut().rev().find(|m| !m.is_overlay()) {
             Some(Mode::Form(session)) => Some(session),
             _ => None,
         }
@@ -281,11 +308,11 @@ impl Modes {
 
     /// Closes the form showing and hands it back.
     pub fn take_form(&mut self) -> Option<FormSession> {
-        let at = self.0.iter().rposition(|m| !m.is_overlay())?;
-        if !matches!(self.0[at], Mode::Form(_)) {
+        let at = self.stack.iter().rposition(|m| !m.is_overlay())?;
+        if !matches!(self.stack[at], Mode::Form(_)) {
             return None;
         }
-        match self.0.remove(at) {
+        match self.stack.remove(at) {
             Mode::Form(session) => Some(*session),
             _ => None,
         }
@@ -317,7 +344,7 @@ impl Modes {
 
     /// The details showing, if they are the screen.
     fn detail_mut(&mut self) -> Option<&mut Detail> {
-        match self.0.iter_mut().rev().find(|m| !m.is_overlay()) {
+        match self.stack.iter_mut().rev().find(|m| !m.is_overlay()) {
             Some(Mode::Detail(detail)) => Some(detail),
             _ => None,
         }
@@ -350,7 +377,7 @@ impl Modes {
     /// the screen already.
     pub fn open_detail(&mut self) {
         if !self.detail_open() {
-            self.0.push(Mode::Detail(Detail::default()));
+            self.stack.push(Mode::Detail(Detail::default()));
         }
     }
 }

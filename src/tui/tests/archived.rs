@@ -135,6 +135,25 @@ fn the_archived_view_filters_and_sorts_on_its_own() {
     assert_eq!(view.selected_entry().unwrap().entry.display_id, 1036);
 }
 
+/// Closed and opened again, the archived view keeps the order it was
+/// left in (the list's own order is untouched).
+#[test]
+fn the_archived_view_opens_again_in_the_order_it_was_left_in() {
+    let mut state = demo_app(100, 30);
+    let list_sort = state.model.customers.sort();
+    open_archived(&mut state);
+    press(&mut state, KeyCode::Char('s'));
+    press(&mut state, KeyCode::Char('S'));
+    assert_eq!(shown_ids(&state), [1041, 1015, 1036], "name, Z to A");
+    press(&mut state, KeyCode::Esc);
+    assert!(state.modes.archived().is_none());
+
+    open_archived(&mut state);
+    assert_eq!(shown_ids(&state), [1041, 1015, 1036], "still name, Z to A");
+    assert!(screen(&state).contains("sort: name"), "{}", screen(&state));
+    assert_eq!(state.model.customers.sort(), list_sort);
+}
+
 #[test]
 fn r_restores_the_selected_customer_through_the_outbox_and_it_is_back_pending() {
     let mut state = demo_app(100, 30);
