@@ -227,11 +227,11 @@ pub(super) fn sort_slots(slots: &mut [u32], entries: &[Entry], sort: Sort, owner
 
 /// [`sort_slots`] given each slot's [`name_ranks`] (a permutation of the
 /// slots: names tie-break every order) and the set's [`DomainRanks`]. Name
-/// order is that permutation turned inside out; columns of text (domain, owner, plan, source) are
-/// ranked among their distinct values and numbers (display id, updated)
-/// sorted as compact (key, name rank, slot) triples. Every per-entry value
-/// is read in slot order (memory order), never by chasing the display
-/// order. Blanks go last whichever the direction.
+/// order is that permutation turned inside out; columns of text (domain,
+/// owner, plan, source) are ranked among their distinct values and numbers
+/// (display id, updated) sorted as compact (key, name rank, slot) triples.
+/// Every per-entry value is read in slot order (memory order), never by
+/// chasing the display order. Blanks go last whichever the direction.
 pub(super) fn sort_slots_ranked(
     slots: &mut [u32],
     entries: &[Entry],

@@ -194,9 +194,10 @@ impl CustomerSet {
     /// The set of `entries` (records as the cache holds them, in any order),
     /// built in one pass: the id table and the duplicate index sized once,
     /// `entries` kept as the set's own storage (no second copy), one sort
-    /// by name and the ranks of the domains. Equal to [`apply_entries`] on an empty set; a batch
-    /// with an archived record or two records for one id (never the cache's
-    /// case) takes that path, since then the order of the records matters.
+    /// by name and the ranks of the domains. Equal to [`apply_entries`] on
+    /// an empty set; a batch with an archived record or two records for one
+    /// id (never the cache's case) takes that path, since then the order of
+    /// the records matters.
     ///
     /// [`apply_entries`]: Self::apply_entries
     #[must_use]
