@@ -356,6 +356,30 @@ async fn a_merge_queued_while_offline_is_delivered_once_by_the_next_start() {
     assert_eq!(k.plan.as_deref(), Some("Growth"));
 }
 
+/// The group of the two acme.com records, as "not a duplicate" marks it.
+fn acme_pair() -> Dismissed {
+    Dismissed {
+        key: "acme.com".into(),
+        members: vec!["cus_a".into(), "cus_b".into()],
+    }
+}
+
+/// Waits until the store at `store_path` holds dismissed groups (`any`) or
+/// none (`!any`), reading it the way another process would.
+async fn until_dismissed(store_path: &std::path::Path, any: bool, what: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while Store::open(store_path)
+        .expect("store")
+        .dismissed()
+        .expect("read")
+        .is_empty()
+        == any
+    {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_group_dismissed_as_not_a_duplicate_is_read_back_by_the_next_start() {
     let server = TestServer::start().await;
@@ -363,21 +387,9 @@ async fn a_group_dismissed_as_not_a_duplicate_is_read_back_by_the_next_start() {
     let (handle, mut rx) = start_engine(&server.url(), &store_path);
     rx.next_matching(|e| matches!(e, SyncEvent::CacheLoaded { .. }), WAIT)
         .await;
-    let group = Dismissed {
-        key: "acme.com".into(),
-        members: vec!["cus_a".into(), "cus_b".into()],
-    };
+    let group = acme_pair();
     handle.send(SyncCommand::Dismiss(group.clone()));
-    let deadline = std::time::Instant::now() + WAIT;
-    while Store::open(&store_path)
-        .expect("store")
-        .dismissed()
-        .expect("read")
-        .is_empty()
-    {
-        assert!(std::time::Instant::now() < deadline, "never written");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_dismissed(&store_path, true, "never written").await;
     handle.stop().await;
 
     let (handle, mut rx) = start_engine(&server.url(), &store_path);
@@ -392,16 +404,7 @@ async fn a_group_dismissed_as_not_a_duplicate_is_read_back_by_the_next_start() {
         }
     );
     handle.send(SyncCommand::Undismiss("acme.com".into()));
-    let deadline = std::time::Instant::now() + WAIT;
-    while !Store::open(&store_path)
-        .expect("store")
-        .dismissed()
-        .expect("read")
-        .is_empty()
-    {
-        assert!(std::time::Instant::now() < deadline, "never forgotten");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_dismissed(&store_path, false, "never forgotten").await;
     handle.stop().await;
 }
 
@@ -413,10 +416,7 @@ async fn a_group_dismissed_by_another_process_reaches_a_running_app_after_the_ne
     rx.next_matching(|e| matches!(e, SyncEvent::Finished { .. }), WAIT)
         .await;
     // The command line marks a group on the same account meanwhile.
-    let group = Dismissed {
-        key: "acme.com".into(),
-        members: vec!["cus_a".into(), "cus_b".into()],
-    };
+    let group = acme_pair();
     Store::open(&store_path)
         .expect("store")
         .dismiss(&group, OffsetDateTime::now_utc())
